@@ -1,0 +1,49 @@
+# Carnet — two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint format types unit browser bench clean messages
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: install, start the embedded PostgreSQL, migrate, load the demo practice, serve.
+demo: $(STAMP)
+	$(BIN)/carnet migrate --noinput
+	$(BIN)/carnet demo_data
+	$(BIN)/carnet serve --workers 2
+
+## make test: lint, types, then the whole test suite (unit, integration, browser).
+test: $(STAMP) lint types unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+
+format: $(STAMP)
+	$(BIN)/ruff format services tests
+	$(BIN)/ruff check --fix services tests
+
+types: $(STAMP)
+	$(BIN)/mypy services
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+browser: $(STAMP)
+	$(BIN)/pytest -m browser
+
+messages: $(STAMP)
+	cd services/carnet && ../../$(BIN)/carnet makemessages -l en -l fr --ignore '*/migrations/*' && ../../$(BIN)/carnet compilemessages
+
+clean:
+	rm -rf var/test $(VENV)

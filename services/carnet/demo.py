@@ -1,0 +1,140 @@
+"""The demo practice: people of every role, about 200 patients, printed credentials.
+
+Running it again keeps the data: it only re-prints (and re-writes) the credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core import tenancy
+from core.accounts import services as accounts
+from core.accounts.models import Person, Role
+from core.accounts.selectors import actor_for
+from core.practices import services as practices
+from core.practices.models import Practice
+from records import services as records
+from records.demo import demo_identities
+from records.models import Patient
+
+PRACTICE_SLUG = "msp-des-tilleuls"
+PASSWORD = "carnet-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    full_name: str
+    roles: tuple[str, ...] = ()
+    profession: str = ""
+    rpps: str = ""
+    cooperative_admin: bool = False
+    node_admin: bool = False
+
+
+PEOPLE = [
+    DemoPerson("claire.martin", "Dr Claire Martin", (Role.PRACTITIONER, Role.PRACTICE_ADMIN), "gp", "10003456786"),
+    DemoPerson("karim.benali", "Dr Karim Benali", (Role.PRACTITIONER,), "gp", "10004567896"),
+    DemoPerson("lucie.garnier", "Lucie Garnier", (Role.PRACTITIONER,), "nurse", "10005678908"),
+    DemoPerson("sophie.durand", "Sophie Durand", (Role.SECRETARY,)),
+    DemoPerson("marc.lefort", "Marc Lefort", cooperative_admin=True),
+    DemoPerson("nadia.roux", "Nadia Roux", node_admin=True),
+]
+
+
+def credentials_path() -> Path:
+    return Path(settings.VAR_DIR) / "demo-credentials.json"
+
+
+def _ensure_device(person: Person) -> str:
+    """A confirmed TOTP device; return its base32 secret."""
+    device = TOTPDevice.objects.filter(user=person, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=person, name="Carnet (demo)", confirmed=True)
+    return base64.b32encode(device.bin_key).decode()
+
+
+@transaction.atomic
+def load(patient_count: int = 200) -> dict[str, Any]:
+    practice = Practice.objects.filter(slug=PRACTICE_SLUG).first()
+    created = practice is None
+    if practice is None:
+        practice = practices.practice_create(
+            slug=PRACTICE_SLUG,
+            name="Maison de santé des Tilleuls",
+            address="12 rue des Tilleuls",
+            postal_code="69100",
+            city="Villeurbanne",
+        )
+    with tenancy.practice_context(practice.pk):
+        accounts_out = []
+        for spec in PEOPLE:
+            person = Person.objects.filter(username=spec.username).first()
+            if person is None:
+                person = accounts.person_create(
+                    username=spec.username,
+                    full_name=spec.full_name,
+                    password=PASSWORD,
+                    practice=practice if spec.roles else None,
+                    roles=spec.roles,
+                    profession=spec.profession,
+                    rpps=spec.rpps,
+                    is_cooperative_admin=spec.cooperative_admin,
+                    is_node_admin=spec.node_admin,
+                    check_password=False,
+                )
+            accounts_out.append(
+                {
+                    "username": spec.username,
+                    "password": PASSWORD,
+                    "name": spec.full_name,
+                    "roles": list(spec.roles)
+                    + (["cooperative_admin"] if spec.cooperative_admin else [])
+                    + (["node_admin"] if spec.node_admin else []),
+                    "totp_secret": _ensure_device(person),
+                }
+            )
+        gps = list(Person.objects.filter(username__in=["claire.martin", "karim.benali"]).order_by("username"))
+        if created or not Patient.objects.exists():
+            secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
+            for index, identity in enumerate(demo_identities(patient_count)):
+                records.patient_create(actor=secretary, gp_id=gps[index % 2].pk, **identity)
+        token = _api_token(practice, Person.objects.get(username="claire.martin"))
+        patient_total = Patient.objects.count()
+    return {
+        "practice": {"slug": practice.slug, "name": practice.name},
+        "accounts": accounts_out,
+        "api_token": {"username": "claire.martin", "token": token},
+        "patients": patient_total,
+    }
+
+
+def _api_token(practice: Practice, person: Person) -> str:
+    """Reuse the token of the previous run if it is still valid, else make one."""
+    path = credentials_path()
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text())["api_token"]["token"]
+        except (ValueError, KeyError):
+            previous = ""
+        if previous and accounts.api_token_authenticate(previous):
+            return str(previous)
+    _token, plaintext = accounts.api_token_create(person=person, practice=practice, name="demo")
+    return plaintext
+
+
+def write_credentials(data: dict[str, Any]) -> Path:
+    path = credentials_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+    path.chmod(0o600)
+    return path
+

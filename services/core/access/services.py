@@ -1,0 +1,57 @@
+"""Applying the policy: decide, and write the decision to the audit trail."""
+
+from __future__ import annotations
+
+from core.access.policy import Action, Actor, Category, Decision, PatientFacts, Purpose, decide
+from core.audit.services import Outcome, record_event
+
+
+class AccessDenied(Exception):
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def authorize(
+    actor: Actor,
+    action: Action,
+    category: Category,
+    purpose: Purpose,
+    patient: PatientFacts,
+    *,
+    target: str = "",
+    audit_success: bool = True,
+) -> Decision:
+    """Decide and record. Every denial is audited; successes too unless the caller
+    records a more precise event itself."""
+    decision = decide(actor, action, category, purpose, patient)
+    if not decision.allowed or audit_success:
+        record_event(
+            f"patient.{action.value}" if decision.allowed else "access.denied",
+            outcome=Outcome.SUCCESS if decision.allowed else Outcome.DENIED,
+            actor=actor,
+            practice_id=actor.practice_id,
+            patient_id=patient.patient_id,
+            category=category.value,
+            purpose=purpose.value,
+            reason=decision.reason,
+            target=target,
+            details={"rule": decision.rule, "action": action.value},
+        )
+    return decision
+
+
+def require(
+    actor: Actor,
+    action: Action,
+    category: Category,
+    purpose: Purpose,
+    patient: PatientFacts,
+    *,
+    target: str = "",
+) -> Decision:
+    decision = authorize(actor, action, category, purpose, patient, target=target)
+    if not decision.allowed:
+        raise AccessDenied(decision)
+    return decision
+

@@ -1,0 +1,1 @@
+"""People, their roles in practices, second factor, login throttling and API tokens."""

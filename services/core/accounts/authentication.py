@@ -1,0 +1,54 @@
+"""API authentication: personal bearer tokens, or a browser session that passed 2FA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import authentication, exceptions
+
+from core.accounts.models import ApiToken
+from core.accounts.services import api_token_authenticate
+from core.audit.services import Outcome, record_event
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[Any, ApiToken] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
+        token = api_token_authenticate(parts[1])
+        if token is None:
+            record_event(
+                "api.auth_failed",
+                outcome=Outcome.FAILURE,
+                actor_label=parts[1].split("_")[1][:16] if parts[1].count("_") >= 2 else "",
+                reason="unknown, revoked or expired token",
+            )
+            raise exceptions.AuthenticationFailed(_("Invalid, revoked or expired token."))
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.person, token
+
+    def authenticate_header(self, request: Any) -> str:
+        return self.keyword
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """A session counts only once the second factor was passed."""
+
+    def authenticate(self, request: Any) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = request._request.user
+        if not getattr(user, "is_verified", lambda: False)():
+            return None
+        return result

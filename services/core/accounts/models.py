@@ -1,0 +1,131 @@
+"""People and their roles.
+
+Every person has an individual account: no shared logins. A person holds roles in
+practices through ``Membership`` (a GP who is also the practice's admin holds two).
+Two node-level roles have no practice and no clinical access at all: cooperative admin
+(members, subscriptions) and node admin (deployment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.accounts.validators import validate_rpps
+from core.practices.models import Practice
+
+
+class PersonManager(BaseUserManager["Person"]):
+    def create_user(self, username: str, password: str | None = None, **fields: object) -> Person:
+        person = self.model(username=username.strip().lower(), **fields)
+        person.set_password(password)
+        person.save(using=self._db)
+        return person
+
+    def get_by_natural_key(self, username: str | None) -> Person:
+        return self.get(username=(username or "").strip().lower())
+
+
+class Person(AbstractBaseUser):
+    """Someone who logs in to Carnet."""
+
+    class Profession(models.TextChoices):
+        GENERAL_PRACTITIONER = "gp", _("General practitioner")
+        PHYSICIAN = "physician", _("Physician (other specialty)")
+        NURSE = "nurse", _("Nurse")
+        PHYSIOTHERAPIST = "physio", _("Physiotherapist")
+        MIDWIFE = "midwife", _("Midwife")
+
+    username = models.CharField(_("username"), max_length=150, unique=True)
+    full_name = models.CharField(_("full name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    profession = models.CharField(
+        _("profession"), max_length=20, choices=Profession.choices, blank=True
+    )
+    rpps = models.CharField(
+        _("RPPS number"), max_length=11, blank=True, validators=[validate_rpps]
+    )
+    is_active = models.BooleanField(default=True)
+    is_cooperative_admin = models.BooleanField(default=False)
+    is_node_admin = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    preferred_language = models.CharField(max_length=5, blank=True)
+
+    objects = PersonManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class Role(models.TextChoices):
+    PRACTITIONER = "practitioner", _("Practitioner")
+    SECRETARY = "secretary", _("Secretary")
+    PRACTICE_ADMIN = "practice_admin", _("Practice administrator")
+
+
+class Membership(models.Model):
+    """A role a person holds in a practice."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "person", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.get_role_display()} @ {self.practice_id}"
+
+
+class ApiToken(models.Model):
+    """A personal, revocable token for a machine client, bound to one practice.
+
+    Only a SHA-256 of the secret is stored: the token is shown once, at creation.
+    """
+
+    PREFIX = "carnet"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    key_id = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

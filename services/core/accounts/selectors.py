@@ -1,0 +1,34 @@
+"""Reading accounts: who is acting, in which practice, with which roles."""
+
+from __future__ import annotations
+
+from core.access.policy import Actor
+from core.accounts.models import Membership, Person
+
+
+def roles_in(person: Person, practice_id: int) -> frozenset[str]:
+    return frozenset(
+        Membership.objects.filter(
+            person=person, practice_id=practice_id, is_active=True
+        ).values_list("role", flat=True)
+    )
+
+
+def actor_for(person: Person, practice_id: int | None) -> Actor:
+    roles = roles_in(person, practice_id) if practice_id is not None else frozenset()
+    return Actor(
+        person_id=person.pk,
+        practice_id=practice_id,
+        roles=roles,
+        is_node_admin=person.is_node_admin,
+        is_cooperative_admin=person.is_cooperative_admin,
+        label=person.username,
+    )
+
+
+def staff_of_practice(practice_id: int) -> list[Membership]:
+    return list(
+        Membership.objects.filter(practice_id=practice_id)
+        .select_related("person")
+        .order_by("person__full_name", "role")
+    )

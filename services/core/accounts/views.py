@@ -1,0 +1,168 @@
+"""Login in two steps (password, then TOTP code or enrollment), logout, practice choice,
+personal API tokens."""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from core.accounts import services
+from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm
+from core.accounts.middleware import LAST_SEEN
+from core.accounts.models import ApiToken, Person
+from core.audit.services import record_event
+from core.practices.context import practice_view
+
+PREAUTH = "carnet_preauth"
+PREAUTH_SECONDS = 300
+
+
+def _locked_message(until: object) -> str:
+    when = formats.time_format(timezone.localtime(until), "H:i") if until else ""  # type: ignore[arg-type]
+    return _(
+        "Too many failed attempts: this account is locked until %(time)s. "
+        "Ask your practice administrator if you need access sooner."
+    ) % {"time": when}
+
+
+LOGIN_ERRORS = {
+    services.LoginError.BAD_CREDENTIALS: lambda r: _("Wrong username or password."),
+    services.LoginError.INACTIVE: lambda r: _("This account is disabled."),
+    services.LoginError.BAD_CODE: lambda r: _("Wrong code. Check your authenticator app's clock."),
+    services.LoginError.LOCKED: lambda r: _locked_message(r.locked_until),
+}
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            result = services.login_check_password(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+            )
+            if result.person is not None:
+                request.session.cycle_key()
+                request.session[PREAUTH] = {"person": result.person.pk, "at": time.time()}
+                return redirect("accounts:second-factor")
+            form.add_error(None, LOGIN_ERRORS[result.error](result))  # type: ignore[index]
+        status = 400
+    return render(request, "accounts/login.html", {"form": form}, status=status)
+
+
+def _preauth_person(request: HttpRequest) -> Person | None:
+    data = request.session.get(PREAUTH)
+    if not isinstance(data, dict) or time.time() - float(data.get("at", 0)) > PREAUTH_SECONDS:
+        return None
+    return Person.objects.filter(pk=data.get("person"), is_active=True).first()
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def second_factor_view(request: HttpRequest) -> HttpResponse:
+    """Enter the code; a person without a confirmed device enrolls here first."""
+    person = _preauth_person(request)
+    if person is None:
+        messages.info(request, _("Please log in again."))
+        return redirect("accounts:login")
+    device = services.confirmed_device(person)
+    enrolling = device is None
+    if device is None:
+        device = services.enrollment_device(person)
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            result = services.login_check_code(
+                person=person, code=form.cleaned_data["code"], device=device
+            )
+            if result.person is not None:
+                del request.session[PREAUTH]
+                login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+                otp_login(request, device)
+                request.session[LAST_SEEN] = time.time()
+                return redirect("accounts:home")
+            if result.error == services.LoginError.LOCKED:
+                request.session.pop(PREAUTH, None)
+            form.add_error(None, LOGIN_ERRORS[result.error](result))  # type: ignore[index]
+        status = 400
+    context: dict[str, object] = {"form": form, "enrolling": enrolling, "person": person}
+    if enrolling:
+        uri = device.config_url
+        context["qr_svg"] = segno.make(uri, error="m").svg_inline(scale=5, dark="#111")
+        context["secret"] = _base32_secret(device)
+    return render(request, "accounts/second_factor.html", context, status=status)
+
+
+def _base32_secret(device: object) -> str:
+    import base64
+
+    raw = base64.b32encode(device.bin_key).decode()  # type: ignore[attr-defined]
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    record_event("logout", actor=request.user)
+    logout(request)
+    messages.success(request, _("You are logged out."))
+    return redirect("accounts:login")
+
+
+def home_view(request: HttpRequest) -> HttpResponse:
+    """After login: go straight to one's practice, or choose among several."""
+    person = request.user
+    memberships = services.memberships_of(person)  # type: ignore[arg-type]
+    practices = {m.practice.pk: m.practice for m in memberships}
+    if len(practices) == 1 and not (person.is_node_admin or person.is_cooperative_admin):  # type: ignore[union-attr]
+        return redirect("practices:home", practice_slug=next(iter(practices.values())).slug)
+    return render(
+        request, "accounts/home.html", {"practices": list(practices.values()), "person": person}
+    )
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def api_tokens_view(request: HttpRequest) -> HttpResponse:
+    practice = request.practice  # type: ignore[attr-defined]
+    person = request.user
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        _token, created = services.api_token_create(
+            person=person, practice=practice, name=form.cleaned_data["name"]  # type: ignore[arg-type]
+        )
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(person=person, practice=practice)
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": tokens, "created": created},
+        status=400 if request.method == "POST" and not created else 200,
+    )
+
+
+@practice_view
+@require_POST
+def api_token_revoke_view(request: HttpRequest, key_id: str) -> HttpResponse:
+    practice = request.practice  # type: ignore[attr-defined]
+    token = ApiToken.objects.filter(person=request.user, practice=practice, key_id=key_id).first()
+    if token is None:
+        raise Http404(_("No such token."))
+    services.api_token_revoke(token=token, actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("The token was revoked."))
+    return redirect("practices:api-tokens", practice_slug=practice.slug)

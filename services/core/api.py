@@ -1,0 +1,88 @@
+"""Shared pieces of the REST API: the one error format, and practice-scoped views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.access.services import AccessDenied
+
+CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error has the shape {"error": {"code", "message", "status", "fields"?}}."""
+    if isinstance(exc, AccessDenied):
+        exc = exceptions.PermissionDenied(exc.decision.reason)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or _("Not found."))
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    status = response.status_code
+    body: dict[str, Any] = {"code": CODES.get(status, "error"), "status": status}
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        body["message"] = _("Some fields are not valid.")
+        body["fields"] = data
+    elif isinstance(data, dict) and "detail" in data:
+        body["message"] = str(data["detail"])
+        code = getattr(data["detail"], "code", None)
+        if code and code not in {"error", "invalid"}:
+            body["code"] = code
+    else:
+        body["message"] = str(data)
+    response.data = {"error": body}
+    return response
+
+
+class PracticeAPIMixin:
+    """For API views on a practice's data.
+
+    With a token, the practice is the token's. With a browser session, the client names
+    it in the ``X-Carnet-Practice`` header (its slug).
+    """
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        from core.accounts.models import ApiToken
+        from core.practices.context import enter_practice
+        from core.practices.selectors import practice_by_slug
+
+        if isinstance(request.auth, ApiToken):
+            practice = request.auth.practice if request.auth.practice.is_active else None
+        else:
+            practice = practice_by_slug(request.META.get("HTTP_X_CARNET_PRACTICE", ""))
+        enter_practice(request._request, request.user, practice)
+        request.practice = request._request.practice
+        request.actor = request._request.actor
+
+
+class CarnetAPIView(APIView):
+    """Base of every API view: DRF authenticates (token or verified session), so the
+    site-wide login redirect does not apply."""
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        view = super().as_view(**initkwargs)
+        view.login_required = False
+        return view

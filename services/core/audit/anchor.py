@@ -1,0 +1,66 @@
+"""Anchors: the chain heads, signed with the node's OpenPGP key.
+
+An anchor printed or kept off the node proves what the trail contained at that moment:
+whoever rewrites the trail afterwards cannot produce a matching signature.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import openpgp
+from core.audit.models import AuditAnchor, AuditChain
+
+if TYPE_CHECKING:
+    from core.audit.verify import Problem, Report
+
+
+def create_anchor() -> AuditAnchor:
+    with transaction.atomic():
+        heads = {
+            str(head.chain): {"seq": head.seq, "hash": head.hash}
+            for head in AuditChain.objects.order_by("chain")
+        }
+        payload = json.dumps(
+            {"node_heads": heads, "signed_at": timezone.now().isoformat()},
+            sort_keys=True,
+            indent=1,
+        )
+        signed = openpgp.node_keyring().clearsign(payload)
+        return AuditAnchor.objects.create(
+            heads=heads, signed_text=signed.text, fingerprint=signed.fingerprint
+        )
+
+
+def check_anchors(seen: dict[int, dict[int, str]], report: Report) -> Iterator[Problem]:
+    from core.audit.verify import Problem
+
+    anchors = list(AuditAnchor.objects.order_by("id"))
+    if not anchors:
+        return
+    keyring = openpgp.node_keyring()
+    for anchor in anchors:
+        report.anchors_checked += 1
+        verified = keyring.verify_clearsigned(anchor.signed_text)
+        if verified is None:
+            yield Problem(None, -1, None, f"anchor {anchor.pk}: signature is not valid")
+            continue
+        heads = json.loads(verified)["node_heads"]
+        for chain_text, head in heads.items():
+            chain = int(chain_text)
+            if head["seq"] == 0:
+                continue
+            actual = seen.get(chain, {}).get(head["seq"])
+            if actual != head["hash"]:
+                yield Problem(
+                    None,
+                    chain,
+                    head["seq"],
+                    f"anchor {anchor.pk} signed a different event at this position:"
+                    " the trail was rewritten after it was anchored",
+                )

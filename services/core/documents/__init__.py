@@ -1,0 +1,1 @@
+"""Documents: printable outputs rendered from HTML templates to PDF (WeasyPrint)."""

@@ -1,0 +1,78 @@
+"""Request-wide middleware: request info for the audit trail, one transaction per
+request, and the audit events appended just before it commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from core import requestinfo
+from core.audit import services as audit
+
+
+def client_ip(request: HttpRequest) -> str:
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()  # the address our proxy saw
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def channel_of(path: str) -> str:
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/fhir/"):
+        return "fhir"
+    return "web"
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request.META.get("HTTP_X_REQUEST_ID", "")[:64] or uuid.uuid4().hex
+        token = requestinfo.set_current(
+            requestinfo.RequestInfo(
+                request_id=request_id,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                channel=channel_of(request.path),
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            requestinfo.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class TransactionAndAuditMiddleware:
+    """Each request runs in one transaction (the practice context lives in it).
+
+    Audit events recorded during the request are appended right before the commit, so
+    they commit with the data they describe. When the request fails with a server
+    error, its writes are rolled back and its audit events are still appended, in a
+    transaction of their own: a denial or a failed attempt is never lost.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit.buffered() as events:
+            with transaction.atomic():
+                response = self.get_response(request)
+                failed = response.status_code >= 500
+                if failed:
+                    transaction.set_rollback(True)
+                else:
+                    audit.append(events)
+            if failed:
+                audit.append(events)
+        return response

@@ -1,0 +1,1 @@
+"""Practices: the tenants of a node, and their membership of the cooperative."""

@@ -1,0 +1,65 @@
+"""Entering a practice: resolve it, check the person works there, scope the transaction.
+
+Used by every practice page (``practice_view``) and every practice API view
+(``core.api.PracticeAPIView``): after it, ``request.practice`` and ``request.actor`` are
+set and row-level security shows only this practice's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from core import tenancy
+from core.access.policy import Actor
+from core.accounts.selectors import actor_for
+from core.audit.services import Outcome, record_event
+from core.practices.models import Practice
+from core.practices.selectors import practice_by_slug
+
+
+class UnknownPractice(Http404):
+    carnet_message = ""
+
+    def __init__(self) -> None:
+        message = _("Unknown practice: check the address.")
+        super().__init__(message)
+        self.carnet_message = message
+
+
+def enter_practice(request: HttpRequest, person: Any, practice: Practice | None) -> Actor:
+    """Scope the current transaction to the practice, or refuse (audited)."""
+    if practice is None:
+        raise UnknownPractice()
+    # Activate first: the person's memberships are readable once their id is set.
+    tenancy.activate(practice.pk, person.pk)
+    actor = actor_for(person, practice.pk)
+    if not actor.roles:
+        record_event(
+            "access.denied",
+            outcome=Outcome.DENIED,
+            actor=person,
+            practice_id=practice.pk,
+            reason="not a member of this practice",
+            target=f"practice:{practice.slug}",
+        )
+        raise PermissionDenied(_("You do not work in this practice."))
+    request.practice = practice  # type: ignore[attr-defined]
+    request.actor = actor  # type: ignore[attr-defined]
+    return actor
+
+
+def practice_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorator for views under /p/<practice_slug>/."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        enter_practice(request, request.user, practice_by_slug(practice_slug))
+        return view(request, *args, **kwargs)
+
+    return wrapper

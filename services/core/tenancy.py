@@ -1,0 +1,62 @@
+"""Which practice (tenant) the current database transaction works for.
+
+Row-level security in PostgreSQL reads ``carnet.practice_id`` (and ``carnet.person_id``)
+set with ``set_config(..., is_local => true)``: the value lives only until the end of
+the transaction, so a pooled connection can never carry one practice's context into the
+next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+
+@dataclass(frozen=True)
+class Tenant:
+    practice_id: int | None
+    person_id: int | None = None
+
+
+_current: ContextVar[Tenant | None] = ContextVar("carnet_tenant", default=None)
+
+
+def current() -> Tenant | None:
+    return _current.get()
+
+
+def current_practice_id() -> int | None:
+    tenant = _current.get()
+    return tenant.practice_id if tenant else None
+
+
+def activate(practice_id: int | None, person_id: int | None = None) -> None:
+    """Set the tenant for the rest of the current transaction (must be inside one)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("The practice context can only be set inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('carnet.practice_id', %s, true),"
+            " set_config('carnet.person_id', %s, true)",
+            [str(practice_id or ""), str(person_id or "")],
+        )
+    _current.set(Tenant(practice_id, person_id))
+
+
+@contextmanager
+def practice_context(practice_id: int | None, person_id: int | None = None) -> Iterator[None]:
+    """Run a block in a transaction scoped to one practice (commands, jobs, tests)."""
+    previous = _current.get()
+    with transaction.atomic():
+        activate(practice_id, person_id)
+        try:
+            yield
+        finally:
+            if previous is not None:
+                activate(previous.practice_id, previous.person_id)
+            else:
+                _current.set(None)

@@ -1,0 +1,1 @@
+"""Records: the patient chart."""

@@ -1,0 +1,76 @@
+"""The patient record. Every table carries ``practice_id``: row-level security applies."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.practices.models import Practice
+
+
+class Patient(models.Model):
+    """A patient of one practice: identity and contact (no clinical content here)."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+        OTHER = "X", _("Other / unknown")
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    birth_name = models.CharField(_("birth name"), max_length=100)
+    used_name = models.CharField(_("used name"), max_length=100, blank=True)
+    given_names = models.CharField(_("first names"), max_length=150)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    birth_place = models.CharField(_("birth place"), max_length=100, blank=True)
+    nir = models.CharField(_("NIR"), max_length=15, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    gp = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("GP of record"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deceased_on = models.DateField(_("date of death"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "nir"],
+                condition=~models.Q(nir=""),
+                name="patient_unique_nir_per_practice",
+            )
+        ]
+        indexes = [models.Index(fields=["practice", "birth_name", "given_names"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        family = self.used_name or self.birth_name
+        born = f" ({_('born')} {self.birth_name})" if self.used_name and self.used_name != self.birth_name else ""
+        return f"{family.upper()} {self.given_names}{born}"
+
+
+class CareTeamMember(models.Model):
+    """A practitioner who takes part in the patient's care (the GP of record is one)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    since = models.DateField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "person"], name="care_team_unique_member")
+        ]
