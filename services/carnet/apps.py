@@ -16,6 +16,4 @@ class CarnetConfig(AppConfig):
             if sender.name == self.name:
                 dbsecurity.apply()
 
-        post_migrate.connect(
-            apply_database_security, dispatch_uid="carnet-dbsecurity", weak=False
-        )
+        post_migrate.connect(apply_database_security, dispatch_uid="carnet-dbsecurity", weak=False)

@@ -26,7 +26,7 @@ from records.demo import demo_identities
 from records.models import Patient
 
 PRACTICE_SLUG = "msp-des-tilleuls"
-PASSWORD = "carnet-demo-2026"
+PASSWORD = "carnet-demo-2026"  # noqa: S105 - the published demo password
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,13 @@ class DemoPerson:
 
 
 PEOPLE = [
-    DemoPerson("claire.martin", "Dr Claire Martin", (Role.PRACTITIONER, Role.PRACTICE_ADMIN), "gp", "10003456786"),
+    DemoPerson(
+        "claire.martin",
+        "Dr Claire Martin",
+        (Role.PRACTITIONER, Role.PRACTICE_ADMIN),
+        "gp",
+        "10003456786",
+    ),
     DemoPerson("karim.benali", "Dr Karim Benali", (Role.PRACTITIONER,), "gp", "10004567896"),
     DemoPerson("lucie.garnier", "Lucie Garnier", (Role.PRACTITIONER,), "nurse", "10005678908"),
     DemoPerson("sophie.durand", "Sophie Durand", (Role.SECRETARY,)),
@@ -102,11 +108,19 @@ def load(patient_count: int = 200) -> dict[str, Any]:
                     "totp_secret": _ensure_device(person),
                 }
             )
-        gps = list(Person.objects.filter(username__in=["claire.martin", "karim.benali"]).order_by("username"))
+        gps = list(
+            Person.objects.filter(username__in=["claire.martin", "karim.benali"]).order_by(
+                "username"
+            )
+        )
         if created or not Patient.objects.exists():
             secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
             for index, identity in enumerate(demo_identities(patient_count)):
-                records.patient_create(actor=secretary, gp_id=gps[index % 2].pk, **identity)
+                records.patient_create(
+                    actor=secretary,
+                    gp_id=gps[index % 2].pk,
+                    **identity,  # type: ignore[arg-type]
+                )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()
     return {
@@ -137,4 +151,3 @@ def write_credentials(data: dict[str, Any]) -> Path:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     path.chmod(0o600)
     return path
-

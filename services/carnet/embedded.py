@@ -37,7 +37,9 @@ class EmbeddedServer:
     superuser: str = "postgres"
 
     def conninfo(self, user: str | None = None, dbname: str = "postgres") -> str:
-        return f"host={self.socket_dir} port={self.port} user={user or self.superuser} dbname={dbname}"
+        return (
+            f"host={self.socket_dir} port={self.port} user={user or self.superuser} dbname={dbname}"
+        )
 
 
 _server: EmbeddedServer | None = None
@@ -56,7 +58,7 @@ def start(var_dir: Path) -> EmbeddedServer:
         var_dir.mkdir(parents=True, exist_ok=True)
         # The server runs as an unprivileged system user when we are root: it must be
         # able to reach its data directory.
-        os.chmod(var_dir, 0o755)
+        os.chmod(var_dir, 0o755)  # noqa: S103 - a directory, no secrets in it
         _handle = get_server(var_dir / "postgres", cleanup_mode="stop")
     info = _handle.get_postmaster_info()
     socket_dir = str(info.socket_dir)
@@ -78,7 +80,7 @@ def bootstrap(superuser_conninfo: str, database: str) -> None:
                 conn.execute(f"CREATE ROLE {role} {attrs}")
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{database}" OWNER {OWNER_ROLE} ENCODING \'UTF8\'')
+            conn.execute(f"CREATE DATABASE \"{database}\" OWNER {OWNER_ROLE} ENCODING 'UTF8'")
     create_extensions(superuser_conninfo.replace("dbname=postgres", f"dbname={database}"))
 
 
@@ -87,7 +89,7 @@ def create_database(superuser_conninfo: str, database: str, *, drop_first: bool 
     with psycopg.connect(superuser_conninfo, autocommit=True) as conn:
         if drop_first:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}" OWNER {OWNER_ROLE} ENCODING \'UTF8\'')
+        conn.execute(f"CREATE DATABASE \"{database}\" OWNER {OWNER_ROLE} ENCODING 'UTF8'")
     create_extensions(superuser_conninfo.replace("dbname=postgres", f"dbname={database}"))
 
 

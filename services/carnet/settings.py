@@ -71,8 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "core.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TransactionAndAuditMiddleware",
 ]
@@ -138,7 +138,9 @@ if EMBEDDED_DATABASE:
         "PORT": str(_server.port),
     }
 else:
-    _db = _database_from_url(_owner_url if DATABASE_ROLE == "owner" and _owner_url else _database_url)
+    _db = _database_from_url(
+        _owner_url if DATABASE_ROLE == "owner" and _owner_url else _database_url
+    )
 
 _db["CONN_MAX_AGE"] = envint("DATABASE_CONN_MAX_AGE", 60)
 _db["CONN_HEALTH_CHECKS"] = True

@@ -16,8 +16,8 @@ from pathlib import Path
 os.environ.setdefault("CARNET_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
 os.environ.setdefault("CARNET_GNUPG_HOME", tempfile.mkdtemp(prefix="carnet-test-gnupg-"))
 
-from carnet.settings import *  # noqa: E402,F403
-from carnet.settings import DATABASES, EMBEDDED_DATABASE  # noqa: E402
+from carnet.settings import *  # noqa: F403
+from carnet.settings import DATABASES, EMBEDDED_DATABASE
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, tests
 TEST_DATABASE_NAME = os.environ.get("CARNET_TEST_DATABASE", "carnet_test")

@@ -129,6 +129,4 @@ def apply() -> None:
                 cursor.execute(f'REVOKE ALL ON "{table}" FROM "{app_role}"')
                 cursor.execute(f'GRANT SELECT ON "{table}" TO "{app_role}"')
             else:
-                cursor.execute(
-                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO "{app_role}"'
-                )
+                cursor.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO "{app_role}"')

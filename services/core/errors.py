@@ -41,9 +41,7 @@ def error_response(
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
-        return error_response(
-            request, 413, "request_too_large", _("The request is too large.")
-        )
+        return error_response(request, 413, "request_too_large", _("The request is too large."))
     if isinstance(exception, TooManyFieldsSent):
         return error_response(request, 400, "too_many_fields", _("The form has too many fields."))
     return error_response(request, 400, "bad_request", _("The request could not be understood."))

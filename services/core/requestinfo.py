@@ -14,11 +14,12 @@ class RequestInfo:
     channel: str = "system"  # web | api | fhir | gateway | cli | system
 
 
-_current: ContextVar[RequestInfo] = ContextVar("carnet_request_info", default=RequestInfo())
+_NONE = RequestInfo()
+_current: ContextVar[RequestInfo | None] = ContextVar("carnet_request_info", default=None)
 
 
 def current() -> RequestInfo:
-    return _current.get()
+    return _current.get() or _NONE
 
 
 def set_current(info: RequestInfo) -> object:

@@ -58,7 +58,11 @@ class Patient(models.Model):
     @property
     def display_name(self) -> str:
         family = self.used_name or self.birth_name
-        born = f" ({_('born')} {self.birth_name})" if self.used_name and self.used_name != self.birth_name else ""
+        born = (
+            f" ({_('born')} {self.birth_name})"
+            if self.used_name and self.used_name != self.birth_name
+            else ""
+        )
         return f"{family.upper()} {self.given_names}{born}"
 
 

@@ -45,12 +45,16 @@ def key_for(first13: str) -> int:
 def parse(raw: str) -> Nir:
     value = normalise(raw)
     if len(value) != 15:
-        raise ValidationError(_("A NIR has 15 characters (13 and a 2-digit key)."), code="nir_length")
+        raise ValidationError(
+            _("A NIR has 15 characters (13 and a 2-digit key)."), code="nir_length"
+        )
     body, key = value[:13], value[13:]
     department = body[5:7]
     digits_ok = body[:5].isdigit() and body[7:].isdigit() and key.isdigit()
     if not digits_ok or not (department.isdigit() or department in {"2A", "2B"}):
-        raise ValidationError(_("A NIR contains only digits (and 2A/2B for Corsica)."), code="nir_chars")
+        raise ValidationError(
+            _("A NIR contains only digits (and 2A/2B for Corsica)."), code="nir_chars"
+        )
     if body[0] not in "12345678":
         raise ValidationError(_("The first digit of a NIR (sex) must be 1 to 8."), code="nir_sex")
     if key_for(body) != int(key):
@@ -63,7 +67,9 @@ def check_coherence(nir: Nir, *, sex: str, birth_date: date | None) -> None:
     if sex in {"M", "F"}:
         expected = {"M": {"1", "3", "7"}, "F": {"2", "4", "8"}}[sex]
         if nir.sex_digit not in expected:
-            raise ValidationError(_("The NIR does not match the patient's sex."), code="nir_sex_mismatch")
+            raise ValidationError(
+                _("The NIR does not match the patient's sex."), code="nir_sex_mismatch"
+            )
     if birth_date is not None:
         if nir.year != birth_date.year % 100:
             raise ValidationError(

@@ -18,10 +18,12 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
     patients = Patient.objects.all()
     for term in query.split():
         if term.count("/") == 2:
-            day, month, year = (term.split("/") + ["", "", ""])[:3]
+            day, month, year = term.split("/")
             if day.isdigit() and month.isdigit() and year.isdigit():
                 patients = patients.filter(
-                    birth_date__day=int(day), birth_date__month=int(month), birth_date__year=int(year)
+                    birth_date__day=int(day),
+                    birth_date__month=int(month),
+                    birth_date__year=int(year),
                 )
                 continue
         if term.isdigit() and len(term) >= 5:
@@ -42,11 +44,12 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
     return patients.order_by("birth_name", "given_names", "birth_date")[:limit]
 
 
-def patient_get(*, actor: Actor, patient_id: int, category: Category = Category.IDENTITY) -> Patient:
+def patient_get(
+    *, actor: Actor, patient_id: int, category: Category = Category.IDENTITY
+) -> Patient:
     """One patient, if the actor may read this category of their data (audited)."""
     patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
     access.require(actor, Action.READ, category, patient)
     return patient
-

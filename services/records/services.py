@@ -62,7 +62,9 @@ def patient_create(
     patient.full_clean()
     patient.save()
     if gp_id:
-        CareTeamMember.objects.create(practice_id=actor.practice_id, patient=patient, person_id=gp_id)
+        CareTeamMember.objects.create(
+            practice_id=actor.practice_id, patient=patient, person_id=gp_id
+        )
     record_event(
         "patient.create",
         actor=actor,
@@ -77,7 +79,9 @@ def patient_create(
 def care_team_add(*, actor: Actor, patient: Patient, person_id: int) -> None:
     from records.access import require as records_require
 
-    records_require(actor, Action.WRITE, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION)
+    records_require(
+        actor, Action.WRITE, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION
+    )
     CareTeamMember.objects.get_or_create(
         practice_id=patient.practice_id, patient=patient, person_id=person_id
     )

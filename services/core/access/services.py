@@ -54,4 +54,3 @@ def require(
     if not decision.allowed:
         raise AccessDenied(decision)
     return decision
-

@@ -29,7 +29,9 @@ class IdleTimeoutMiddleware:
             verified = getattr(user, "is_verified", lambda: False)()
             if idle or not verified:
                 record_event(
-                    "logout.idle" if idle else "logout.unverified", actor=user, reason="session ended"
+                    "logout.idle" if idle else "logout.unverified",
+                    actor=user,
+                    reason="session ended",
                 )
                 logout(request)
                 if idle:

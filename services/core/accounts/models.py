@@ -46,9 +46,7 @@ class Person(AbstractBaseUser):
     profession = models.CharField(
         _("profession"), max_length=20, choices=Profession.choices, blank=True
     )
-    rpps = models.CharField(
-        _("RPPS number"), max_length=11, blank=True, validators=[validate_rpps]
-    )
+    rpps = models.CharField(_("RPPS number"), max_length=11, blank=True, validators=[validate_rpps])
     is_active = models.BooleanField(default=True)
     is_cooperative_admin = models.BooleanField(default=False)
     is_node_admin = models.BooleanField(default=False)

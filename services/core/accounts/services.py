@@ -209,7 +209,10 @@ def api_token_revoke(*, token: ApiToken, actor: Person) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     record_event(
-        "api_token.revoke", actor=actor, practice_id=token.practice_id, target=f"token:{token.key_id}"
+        "api_token.revoke",
+        actor=actor,
+        practice_id=token.practice_id,
+        target=f"token:{token.key_id}",
     )
 
 
@@ -218,10 +221,10 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != ApiToken.PREFIX:
         return None
-    token = (
-        ApiToken.objects.select_related("person", "practice").filter(key_id=parts[1]).first()
-    )
-    if token is None or not secrets.compare_digest(token.secret_hash, ApiToken.hash_secret(parts[2])):
+    token = ApiToken.objects.select_related("person", "practice").filter(key_id=parts[1]).first()
+    if token is None or not secrets.compare_digest(
+        token.secret_hash, ApiToken.hash_secret(parts[2])
+    ):
         return None
     if not token.is_usable() or not token.person.is_active:
         return None

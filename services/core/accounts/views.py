@@ -21,7 +21,7 @@ from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm
 from core.accounts.middleware import LAST_SEEN
 from core.accounts.models import ApiToken, Person
 from core.audit.services import record_event
-from core.practices.context import practice_view
+from core.practices.context import AuthenticatedRequest, PracticeRequest, practice_view
 
 PREAUTH = "carnet_preauth"
 PREAUTH_SECONDS = 300
@@ -48,7 +48,7 @@ LOGIN_ERRORS = {
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -68,7 +68,7 @@ def _preauth_person(request: HttpRequest) -> Person | None:
     data = request.session.get(PREAUTH)
     if not isinstance(data, dict) or time.time() - float(data.get("at", 0)) > PREAUTH_SECONDS:
         return None
-    return Person.objects.filter(pk=data.get("person"), is_active=True).first()
+    return Person.objects.filter(pk=int(data.get("person", 0)), is_active=True).first()
 
 
 @login_not_required
@@ -83,7 +83,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     enrolling = device is None
     if device is None:
         device = services.enrollment_device(person)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -123,12 +123,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-def home_view(request: HttpRequest) -> HttpResponse:
+def home_view(request: AuthenticatedRequest) -> HttpResponse:
     """After login: go straight to one's practice, or choose among several."""
     person = request.user
-    memberships = services.memberships_of(person)  # type: ignore[arg-type]
+    memberships = services.memberships_of(person)
     practices = {m.practice.pk: m.practice for m in memberships}
-    if len(practices) == 1 and not (person.is_node_admin or person.is_cooperative_admin):  # type: ignore[union-attr]
+    if len(practices) == 1 and not (person.is_node_admin or person.is_cooperative_admin):
         return redirect("practices:home", practice_slug=next(iter(practices.values())).slug)
     return render(
         request, "accounts/home.html", {"practices": list(practices.values()), "person": person}
@@ -137,14 +137,16 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 @practice_view
 @require_http_methods(["GET", "POST"])
-def api_tokens_view(request: HttpRequest) -> HttpResponse:
-    practice = request.practice  # type: ignore[attr-defined]
+def api_tokens_view(request: PracticeRequest) -> HttpResponse:
+    practice = request.practice
     person = request.user
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
     created = None
     if request.method == "POST" and form.is_valid():
         _token, created = services.api_token_create(
-            person=person, practice=practice, name=form.cleaned_data["name"]  # type: ignore[arg-type]
+            person=person,
+            practice=practice,
+            name=form.cleaned_data["name"],
         )
         form = ApiTokenForm()
     tokens = ApiToken.objects.filter(person=person, practice=practice)
@@ -158,11 +160,11 @@ def api_tokens_view(request: HttpRequest) -> HttpResponse:
 
 @practice_view
 @require_POST
-def api_token_revoke_view(request: HttpRequest, key_id: str) -> HttpResponse:
-    practice = request.practice  # type: ignore[attr-defined]
+def api_token_revoke_view(request: PracticeRequest, key_id: str) -> HttpResponse:
+    practice = request.practice
     token = ApiToken.objects.filter(person=request.user, practice=practice, key_id=key_id).first()
     if token is None:
         raise Http404(_("No such token."))
-    services.api_token_revoke(token=token, actor=request.user)  # type: ignore[arg-type]
+    services.api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("The token was revoked."))
     return redirect("practices:api-tokens", practice_slug=practice.slug)

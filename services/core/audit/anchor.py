@@ -37,7 +37,16 @@ def create_anchor() -> AuditAnchor:
         )
 
 
-def check_anchors(seen: dict[int, dict[int, str]], report: Report) -> Iterator[Problem]:
+def anchored_positions() -> set[tuple[int, int]]:
+    """(chain, seq) of every anchored head, as stored (the signature is checked later)."""
+    positions = set()
+    for heads in AuditAnchor.objects.values_list("heads", flat=True):
+        for chain, head in heads.items():
+            positions.add((int(chain), int(head["seq"])))
+    return positions
+
+
+def check_anchors(seen: dict[tuple[int, int], str], report: Report) -> Iterator[Problem]:
     from core.audit.verify import Problem
 
     anchors = list(AuditAnchor.objects.order_by("id"))
@@ -51,12 +60,14 @@ def check_anchors(seen: dict[int, dict[int, str]], report: Report) -> Iterator[P
             yield Problem(None, -1, None, f"anchor {anchor.pk}: signature is not valid")
             continue
         heads = json.loads(verified)["node_heads"]
+        if heads != anchor.heads:
+            yield Problem(
+                None, -1, None, f"anchor {anchor.pk}: stored heads differ from signed ones"
+            )
+            continue
         for chain_text, head in heads.items():
             chain = int(chain_text)
-            if head["seq"] == 0:
-                continue
-            actual = seen.get(chain, {}).get(head["seq"])
-            if actual != head["hash"]:
+            if head["seq"] and seen.get((chain, head["seq"])) != head["hash"]:
                 yield Problem(
                     None,
                     chain,

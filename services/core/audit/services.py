@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from psycopg.types.json import Json
 from django.utils import timezone
+from psycopg.types.json import Json
 
 from core import requestinfo, tenancy
 from core.audit.chain import GENESIS, event_hash
@@ -121,7 +121,7 @@ def append(events: list[PendingEvent]) -> None:
         _insert(rows)
 
 
-_COLUMNS = [f.column for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+_COLUMNS: list[str] = [str(f.column) for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
 def _insert(rows: list[dict[str, Any]]) -> None:
@@ -131,7 +131,7 @@ def _insert(rows: list[dict[str, Any]]) -> None:
         f"INSERT INTO audit_event ({', '.join(_COLUMNS)})"  # noqa: S608 - fixed column names
         f" VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
     )
-    params = []
+    params: list[list[Any]] = []
     for row in rows:
         params.append([Json(row[c]) if c == "details" else row[c] for c in _COLUMNS])
     with connection.cursor() as cursor:

@@ -17,10 +17,24 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.access.policy import Actor
+from core.accounts.models import Person
 from core.accounts.selectors import actor_for
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from core.practices.selectors import practice_by_slug
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request by a logged-in person (for type checking views)."""
+
+    user: Person
+
+
+class PracticeRequest(AuthenticatedRequest):
+    """A request inside a practice, after ``enter_practice``."""
+
+    practice: Practice
+    actor: Actor
 
 
 class UnknownPractice(Http404):
@@ -58,7 +72,9 @@ def practice_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     """Decorator for views under /p/<practice_slug>/."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(
+        request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         enter_practice(request, request.user, practice_by_slug(practice_slug))
         return view(request, *args, **kwargs)
 

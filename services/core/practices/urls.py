@@ -8,5 +8,9 @@ app_name = "practices"
 urlpatterns = [
     path("", views.practice_home, name="home"),
     path("jetons/", account_views.api_tokens_view, name="api-tokens"),
-    path("jetons/<str:key_id>/revoquer/", account_views.api_token_revoke_view, name="api-token-revoke"),
+    path(
+        "jetons/<str:key_id>/revoquer/",
+        account_views.api_token_revoke_view,
+        name="api-token-revoke",
+    ),
 ]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from core.accounts.selectors import staff_of_practice
-from core.practices.context import practice_view
+from core.practices.context import PracticeRequest, practice_view
 
 
 @practice_view
-def practice_home(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def practice_home(request: PracticeRequest) -> HttpResponse:
+    actor = request.actor
     return render(
         request,
         "practices/home.html",
         {
             "roles": sorted(actor.roles),
-            "staff": staff_of_practice(request.practice.pk),  # type: ignore[attr-defined]
+            "staff": staff_of_practice(request.practice.pk),
         },
     )

@@ -22,12 +22,21 @@ class Command(BaseCommand):
         data["url"] = f"http://127.0.0.1:{port}/"
         path = demo.write_credentials(data)
         out = self.stdout
-        out.write(self.style.SUCCESS(f"Demo practice: {data['practice']['name']} ({data['practice']['slug']}),"
-                                     f" {data['patients']} patients"))
+        out.write(
+            self.style.SUCCESS(
+                f"Demo practice: {data['practice']['name']} ({data['practice']['slug']}),"
+                f" {data['patients']} patients"
+            )
+        )
         out.write(f"Open {data['url']} and log in with one of these accounts")
         out.write(f"(password for all: {demo.PASSWORD}; second factor: add the TOTP secret to an")
-        out.write(" authenticator app, or run `.venv/bin/carnet totp SECRET` for the current code):")
+        out.write(
+            " authenticator app, or run `.venv/bin/carnet totp SECRET` for the current code):"
+        )
         for account in data["accounts"]:
-            out.write(f"  {account['username']:<15} {', '.join(account['roles']):<32} TOTP secret {account['totp_secret']}")
+            out.write(
+                f"  {account['username']:<15} {', '.join(account['roles']):<32}"
+                f" TOTP secret {account['totp_secret']}"
+            )
         out.write(f"API token ({data['api_token']['username']}): {data['api_token']['token']}")
         out.write(f"Written to {path}")

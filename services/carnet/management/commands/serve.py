@@ -20,12 +20,17 @@ class Command(BaseCommand):
 
         from carnet.wsgi import application
 
-        bind = options["bind"] or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-        workers = options["workers"] or int(os.environ.get("WEB_CONCURRENCY", "0")) or (
-            (os.cpu_count() or 1) * 2 + 1
+        bind = (
+            options["bind"]
+            or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+        )
+        workers = (
+            options["workers"]
+            or int(os.environ.get("WEB_CONCURRENCY", "0"))
+            or ((os.cpu_count() or 1) * 2 + 1)
         )
 
-        class Server(BaseApplication):  # type: ignore[misc]
+        class Server(BaseApplication):
             def load_config(self) -> None:
                 self.cfg.set("bind", bind)
                 self.cfg.set("workers", workers)

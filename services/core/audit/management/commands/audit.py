@@ -16,14 +16,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         verify = sub.add_parser("verify", help="recompute every chain and check the anchors")
-        verify.add_argument("--all", action="store_true", help="list every problem, not only the first")
+        verify.add_argument(
+            "--all", action="store_true", help="list every problem, not only the first"
+        )
         sub.add_parser("anchor", help="sign the chain heads with the node's OpenPGP key")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "anchor":
             anchor = create_anchor()
             self.stdout.write(anchor.signed_text)
-            self.stdout.write(self.style.SUCCESS(f"Anchor {anchor.pk} signed by {anchor.fingerprint}"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Anchor {anchor.pk} signed by {anchor.fingerprint}")
+            )
             return
         report = verify_chains(stop_at_first=not options["all"])
         summary = (
@@ -35,4 +39,6 @@ class Command(BaseCommand):
             return
         for problem in report.problems or []:
             self.stderr.write(f"TAMPERED: {problem}")
-        raise CommandError(f"Audit trail NOT intact ({summary}). First problem: {report.problems[0]}")  # type: ignore[index]
+        raise CommandError(
+            f"Audit trail NOT intact ({summary}). First problem: {report.problems[0]}"
+        )

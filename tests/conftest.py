@@ -1,0 +1,53 @@
+"""Test set-up: real PostgreSQL (the embedded server under var/test), the real roles.
+
+The test database is created fresh for each run, owned by the owner role; migrations run
+as the owner role, and every test runs as the application role, so row-level security
+and the audit grants are exactly those of production.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from carnet import db as carnet_db
+from carnet import embedded
+
+pytest_plugins = ["tests.fixtures"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    carnet_db.install()
+
+
+def superuser_conninfo(dbname: str = "postgres") -> str:
+    db = settings.DATABASES["default"]
+    return f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={dbname}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> None:
+    name = settings.DATABASES["default"]["NAME"]
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        embedded.bootstrap(superuser_conninfo(), embedded.DATABASE)
+        embedded.create_database(superuser_conninfo(), name, drop_first=True)
+        connection = connections["default"]
+        connection.close()
+        connection.settings_dict["CARNET_ROLE"] = embedded.OWNER_ROLE
+        call_command("migrate", verbosity=0)
+        connection.close()
+        connection.settings_dict["CARNET_ROLE"] = embedded.APP_ROLE
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With CI=true a test may not be skipped for a missing tool: it fails instead."""
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    for item in items:
+        for marker in item.iter_markers("skip"):
+            reason = marker.kwargs.get("reason", "")
+            pytest.fail(f"{item.nodeid} would be skipped in CI: {reason}", pytrace=False)
