@@ -19,6 +19,7 @@ os.environ.setdefault("CARNET_GNUPG_HOME", tempfile.mkdtemp(prefix="carnet-test-
 from carnet.settings import *  # noqa: F403
 from carnet.settings import DATABASES, EMBEDDED_DATABASE
 
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise looks for it
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, tests
 TEST_DATABASE_NAME = os.environ.get("CARNET_TEST_DATABASE", "carnet_test")
 

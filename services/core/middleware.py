@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from core import requestinfo
+from core import requestinfo, tenancy
 from core.audit import services as audit
 
 
@@ -67,6 +67,11 @@ class TransactionAndAuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with audit.buffered() as events:
             with transaction.atomic():
+                user = getattr(request, "user", None)
+                if user is not None and user.is_authenticated:
+                    # Who acts is known to the database from the start (a person reads
+                    # their own memberships); the practice is set by enter_practice.
+                    tenancy.activate(None, user.pk)
                 response = self.get_response(request)
                 failed = response.status_code >= 500
                 if failed:

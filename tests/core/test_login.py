@@ -62,6 +62,10 @@ def test_the_second_factor_completes_the_login(client: Client, world: World) -> 
     password_step(client, "alice")
     response = client.post(reverse("accounts:second-factor"), {"code": totp_code(device)})
     assert response.status_code == 302
+    # Alice works in one practice: the home page takes her straight to it.
+    response = client.get(response["Location"])
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{world.practice_a.slug}/"
     response = client.get(f"/p/{world.practice_a.slug}/")
     assert response.status_code == 200
     assert ("login", "success", "alice") in all_events()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from core.accounts.models import Role
 from core.accounts.selectors import staff_of_practice
 from core.practices.context import PracticeRequest, practice_view
 
@@ -16,7 +17,7 @@ def practice_home(request: PracticeRequest) -> HttpResponse:
         request,
         "practices/home.html",
         {
-            "roles": sorted(actor.roles),
+            "roles": [Role(role).label for role in sorted(actor.roles)],
             "staff": staff_of_practice(request.practice.pk),
         },
     )
