@@ -58,10 +58,12 @@ class Keyring:
                 raise RuntimeError(f"OpenPGP key generation failed: {key.stderr}")
             return str(key.fingerprint)
 
+    def ensure_node_key(self) -> str:
+        name = settings.CARNET_NODE_NAME
+        return self.ensure_key(f"Carnet node {name}", f"node@{name}")
+
     def clearsign(self, text: str) -> Signed:
-        fingerprint = self.ensure_key(
-            f"Carnet node {settings.CARNET_NODE_NAME}", f"node@{settings.CARNET_NODE_NAME}"
-        )
+        fingerprint = self.ensure_node_key()
         signed = self.gpg.sign(text, keyid=fingerprint, clearsign=True)
         if not signed.data:
             raise RuntimeError(f"OpenPGP signing failed: {signed.stderr}")

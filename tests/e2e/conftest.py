@@ -77,7 +77,9 @@ def live_carnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCarnet
     }
     env.pop("CARNET_DATABASE_ROLE", None)
     subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
-    subprocess.run([CARNET, "demo_data", "--patients", "30"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [CARNET, "demo_data", "--patients", "30"], env=env, check=True, capture_output=True
+    )
     log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(
         [CARNET, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],

@@ -26,7 +26,9 @@ def log_in(page, live: LiveCarnet, username: str) -> None:
     page.get_by_role("button", name="Se connecter").click()
 
 
-def test_a_practitioner_logs_in_with_the_second_factor_and_sees_the_home_page(page, live_carnet) -> None:
+def test_a_practitioner_logs_in_with_the_second_factor_and_sees_the_home_page(
+    page, live_carnet
+) -> None:
     log_in(page, live_carnet, "claire.martin")
     page.wait_for_url(f"**/p/{live_carnet.credentials['practice']['slug']}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Maison de santé des Tilleuls"

@@ -46,7 +46,11 @@ def test_another_practitioner_is_refused_clinical_data_and_it_is_audited(world: 
     with pytest.raises(AccessDenied):
         selectors.patient_get(actor=actor, patient_id=world.paul.pk, category=Category.CLINICAL)
     event = AuditEvent.objects.filter(action="access.denied").latest("seq")
-    assert (event.actor_id, event.patient_id, event.outcome) == (world.bob.pk, world.paul.pk, "denied")
+    assert (event.actor_id, event.patient_id, event.outcome) == (
+        world.bob.pk,
+        world.paul.pk,
+        "denied",
+    )
     assert event.details["rule"] == "not-in-care-team"
 
 
@@ -65,7 +69,9 @@ def test_the_search_only_finds_the_practice_patients(world: World) -> None:
 
 def test_the_search_ignores_accents_and_case(world: World) -> None:
     actor = world.actor(world.charlie, world.practice_b)
-    assert [p.given_names for p in selectors.patient_search(actor=actor, query="ZOE zola")] == ["Zoé"]
+    assert [p.given_names for p in selectors.patient_search(actor=actor, query="ZOE zola")] == [
+        "Zoé"
+    ]
 
 
 def test_a_duplicate_nir_is_refused_and_nothing_is_stored(world: World) -> None:
@@ -92,7 +98,9 @@ def test_a_node_admin_cannot_register_a_patient(world: World) -> None:
         )
 
 
-def test_the_patient_page_shows_identity_and_refuses_clinical_to_bob(client: Client, world: World) -> None:
+def test_the_patient_page_shows_identity_and_refuses_clinical_to_bob(
+    client: Client, world: World
+) -> None:
     response = login(client, "bob", world.bob).get(f"/p/cabinet-a/patients/{world.paul.pk}/")
     assert response.status_code == 200
     assert "DUPONT Paul" in response.content.decode()
@@ -104,6 +112,8 @@ def test_the_patient_page_of_another_practice_is_refused(client: Client, world: 
     assert response.status_code == 403
 
 
-def test_a_patient_id_of_another_practice_is_not_found_in_my_practice(client: Client, world: World) -> None:
+def test_a_patient_id_of_another_practice_is_not_found_in_my_practice(
+    client: Client, world: World
+) -> None:
     response = login(client, "alice", world.alice).get(f"/p/cabinet-a/patients/{world.zoe.pk}/")
     assert response.status_code == 404

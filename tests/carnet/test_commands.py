@@ -1,0 +1,29 @@
+"""The `carnet` command's own subcommands."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from carnet.management.commands.totp import current_code
+
+
+def test_node_key_creates_the_key_once(capsys) -> None:
+    call_command("node_key")
+    first = capsys.readouterr().out
+    call_command("node_key")
+    second = capsys.readouterr().out
+    fingerprint = first.split(": ", 1)[1].split()[0]
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in first
+    assert "(existing)" in second and fingerprint in second
+
+
+def test_totp_prints_the_rfc6238_code() -> None:
+    # RFC 6238 test vector (SHA-1, secret "12345678901234567890", T = 59 s): 94287082.
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    assert current_code(secret, at=59) == "287082"
+
+
+def test_totp_refuses_a_bad_secret() -> None:
+    with pytest.raises(CommandError):
+        call_command("totp", "not base32!")
