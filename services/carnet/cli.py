@@ -16,7 +16,14 @@ from __future__ import annotations
 import os
 import sys
 
-OWNER_COMMANDS = {"migrate", "audit", "dbshell", "showmigrations", "sqlmigrate", "createcachetable"}
+OWNER_COMMANDS = {
+    "migrate",
+    "audit",
+    "load_reference",
+    "dbshell",
+    "showmigrations",
+    "sqlmigrate",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = "Records"
+
+    def ready(self) -> None:
+        from core import dbsecurity
+
+        # Reference data is loaded by the owner role (`carnet load_reference`).
+        dbsecurity.register_read_only("records_drug")
+        dbsecurity.register_read_only("records_cim10code")

@@ -105,8 +105,10 @@ def test_through_a_real_login_of_the_application_role(db: None) -> None:
             conn.execute(
                 "INSERT INTO records_patient (practice_id, birth_name, used_name, given_names,"
                 " sex, birth_date, birth_place, nir, address, postal_code, city, phone, email,"
+                " trusted_person_name, trusted_person_relation, trusted_person_phone,"
+                " advance_directives, advance_directives_location, search_name, version,"
                 " created_at, updated_at) VALUES (%s, %s, '', 'X', 'F', '1980-01-01', '', '',"
-                " '', '', '', '', '', now(), now())",
+                " '', '', '', '', '', '', '', '', false, '', '', 1, now(), now())",
                 [practice_id, f"patient-of-{slug}"],
             )
             ids.append(practice_id)

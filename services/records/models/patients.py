@@ -1,8 +1,9 @@
-"""The patient record. Every table carries ``practice_id``: row-level security applies."""
+"""Patient identity and care team. Every table carries ``practice_id`` (row-level security)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,19 @@ class Patient(models.Model):
         related_name="+",
     )
     deceased_on = models.DateField(_("date of death"), null=True, blank=True)
+    trusted_person_name = models.CharField(_("trusted person"), max_length=200, blank=True)
+    trusted_person_relation = models.CharField(_("relationship"), max_length=100, blank=True)
+    trusted_person_phone = models.CharField(_("trusted person's phone"), max_length=30, blank=True)
+    advance_directives = models.BooleanField(_("has written advance directives"), default=False)
+    advance_directives_location = models.CharField(
+        _("where the advance directives are kept"), max_length=200, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Maintained by a trigger: unaccented, lower-case names, indexed with pg_trgm.
+    search_name = models.TextField(default="", editable=False)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,7 +64,13 @@ class Patient(models.Model):
                 name="patient_unique_nir_per_practice",
             )
         ]
-        indexes = [models.Index(fields=["practice", "birth_name", "given_names"])]
+        indexes = [
+            models.Index(fields=["practice", "birth_name", "given_names"]),
+            models.Index(fields=["practice", "birth_date"]),
+            GinIndex(
+                fields=["search_name"], opclasses=["gin_trgm_ops"], name="patient_search_trgm"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

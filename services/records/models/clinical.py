@@ -1,0 +1,243 @@
+"""The clinical record: consultations, problems, allergies, prescriptions, vaccinations,
+observations.
+
+Every entry is a ``ClinicalEntry``: it has an author, a sensitivity label (empty when not
+sensitive), a ``version`` for optimistic locking (an edit based on an older version is
+refused, never silently applied), and a status. Nothing is overwritten without trace: the
+previous content of an edited entry is kept in ``EntryRevision`` with who, when and why,
+and removal is "entered in error" with a reason — the row stays.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.practices.models import Practice
+from records.models.patients import Patient
+from records.models.reference import Drug
+
+
+class EntryStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
+
+
+class ClinicalEntry(models.Model):
+    """What every entry of the clinical record has."""
+
+    ENTRY_TYPE = ""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=20, choices=EntryStatus.choices, default=EntryStatus.ACTIVE
+    )
+    error_reason = models.TextField(blank=True)
+    sensitivity = models.CharField(_("sensitivity"), max_length=40, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def entered_in_error(self) -> bool:
+        return self.status == EntryStatus.ENTERED_IN_ERROR
+
+
+class Encounter(ClinicalEntry):
+    """A consultation (or visit, phone call, teleconsultation) with its SOAP note."""
+
+    ENTRY_TYPE = "encounter"
+
+    class Kind(models.TextChoices):
+        OFFICE = "office", _("Office consultation")
+        HOME = "home", _("Home visit")
+        PHONE = "phone", _("Phone")
+        VIDEO = "video", _("Teleconsultation")
+
+    occurred_at = models.DateTimeField(_("date"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OFFICE)
+    reason = models.CharField(_("reason for the visit"), max_length=300)
+    subjective = models.TextField(_("subjective"), blank=True)
+    objective = models.TextField(_("objective (examination)"), blank=True)
+    assessment = models.TextField(_("assessment"), blank=True)
+    plan = models.TextField(_("plan"), blank=True)
+    # Seconds spent writing this note, summed over its edits ("data entry is care work").
+    documentation_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%d/%m/%Y} {self.reason}"
+
+
+class Problem(ClinicalEntry):
+    """A problem or an item of history, coded in CIM-10 or written freely."""
+
+    ENTRY_TYPE = "problem"
+
+    class ClinicalStatus(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RESOLVED = "resolved", _("Resolved")
+
+    code = models.CharField(_("CIM-10 code"), max_length=8, blank=True)
+    label = models.CharField(_("problem"), max_length=300)
+    clinical_status = models.CharField(
+        max_length=10, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
+    )
+    is_history = models.BooleanField(_("past history"), default=False)
+    long_term_condition = models.BooleanField(_("long-term condition (ALD)"), default=False)
+    onset = models.DateField(_("since"), null=True, blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "clinical_status"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Allergy(ClinicalEntry):
+    """An allergy or intolerance: shown as an alert on the chart."""
+
+    ENTRY_TYPE = "allergy"
+
+    class Kind(models.TextChoices):
+        ALLERGY = "allergy", _("Allergy")
+        INTOLERANCE = "intolerance", _("Intolerance")
+
+    class Severity(models.TextChoices):
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
+
+    substance = models.CharField(_("substance"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ALLERGY)
+    reaction = models.CharField(_("reaction"), max_length=300, blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.MODERATE
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["patient"])]
+
+    def __str__(self) -> str:
+        return self.substance
+
+
+class Prescription(ClinicalEntry):
+    """An ordonnance: drug lines, in the long-term-condition (ALD) zone or the other one."""
+
+    ENTRY_TYPE = "prescription"
+
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
+    )
+    prescribed_on = models.DateField(_("date"), default=date.today)
+    renewals = models.PositiveSmallIntegerField(_("renewals"), default=0)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-prescribed_on"])]
+
+    def __str__(self) -> str:
+        return f"{_('Prescription')} {self.prescribed_on:%d/%m/%Y}"
+
+
+class PrescriptionItem(models.Model):
+    """One drug line of a prescription."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="items")
+    drug = models.ForeignKey(
+        Drug, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    drug_label = models.CharField(_("drug"), max_length=300)  # as printed, kept if BDPM changes
+    posology = models.CharField(_("posology"), max_length=300)
+    duration_days = models.PositiveIntegerField(_("duration (days)"), default=30)
+    long_term_condition = models.BooleanField(_("for the long-term condition (ALD)"), default=False)
+    substitutable = models.BooleanField(_("substitutable"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.drug_label
+
+    def ends_on(self) -> date:
+        days = self.duration_days * (1 + self.prescription.renewals)
+        return self.prescription.prescribed_on + timedelta(days=days)
+
+
+class Immunization(ClinicalEntry):
+    """A vaccination."""
+
+    ENTRY_TYPE = "immunization"
+
+    vaccinated_on = models.DateField(_("date"))
+    vaccine = models.CharField(_("vaccine"), max_length=300)
+    drug = models.ForeignKey(
+        Drug, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lot_number = models.CharField(_("lot number"), max_length=60, blank=True)
+    dose = models.CharField(_("dose"), max_length=60, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-vaccinated_on"])]
+
+    def __str__(self) -> str:
+        return self.vaccine
+
+
+class Observation(ClinicalEntry):
+    """A measurement or a result: vitals of a consultation, a lab value."""
+
+    ENTRY_TYPE = "observation"
+
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="observations"
+    )
+    effective_at = models.DateTimeField(_("date"), default=timezone.now)
+    code = models.CharField(_("code"), max_length=40)  # e.g. LOINC 29463-7, or "weight"
+    label = models.CharField(_("observation"), max_length=200)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=3, null=True, blank=True)
+    value_text = models.CharField(_("result"), max_length=300, blank=True)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    reviewed = models.BooleanField(_("reviewed"), default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "code", "-effective_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.label} {self.value if self.value is not None else self.value_text} {self.unit}"
+        )
+
+
+class EntryRevision(models.Model):
+    """The content an entry had before an edit or its removal: who, when, why."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    entry_type = models.CharField(max_length=20)
+    entry_id = models.BigIntegerField()
+    version = models.PositiveIntegerField()
+    content = models.JSONField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["entry_type", "entry_id", "version"])]

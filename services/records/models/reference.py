@@ -1,0 +1,48 @@
+"""Reference data shared by every practice of a node (no patient data, no practice_id):
+the French public drug database (BDPM) and the CIM-10 classification."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+
+
+class Drug(models.Model):
+    """A medicinal product of the BDPM, identified by its CIS code."""
+
+    cis = models.CharField(max_length=8, primary_key=True)
+    name = models.CharField(max_length=300)  # dénomination, e.g. "DOLIPRANE 1000 mg, comprimé"
+    form = models.CharField(max_length=200, blank=True)
+    routes = models.CharField(max_length=200, blank=True)
+    marketed = models.BooleanField(default=True)
+    holder = models.CharField(max_length=300, blank=True)
+    # Maintained by the loader: unaccented, lower-case name for trigram search.
+    search_name = models.TextField(default="")
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="drug_search_trgm")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cim10Code(models.Model):
+    """A CIM-10 (French ICD-10) code with its label."""
+
+    code = models.CharField(max_length=8, primary_key=True)  # without the dot, e.g. "E119"
+    label = models.CharField(max_length=300)
+    search_label = models.TextField(default="")
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_label"], opclasses=["gin_trgm_ops"], name="cim10_search_trgm")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dotted} {self.label}"
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.code[:3]}.{self.code[3:]}" if len(self.code) > 3 else self.code
