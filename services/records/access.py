@@ -1,24 +1,67 @@
 """The records service's way to the policy decision point (core.access).
 
-Every read or write of a patient's data goes through ``check`` or ``require``: they
-gather the facts about the patient and let the one policy decide, and audit.
+Every read or write of a patient's data goes through here: the facts about the patient
+(care team, the patient's choices) are gathered once per request with a fixed number of
+queries, then the one policy decides — for the record as a whole or entry by entry —
+and the decision is audited.
 """
 
 from __future__ import annotations
 
-from core.access.policy import Action, Actor, Category, Decision, PatientFacts, Purpose
+from dataclasses import dataclass
+from typing import Any
+
+from core.access.policy import (
+    Action,
+    Actor,
+    Category,
+    Decision,
+    EntryFacts,
+    PatientFacts,
+    Purpose,
+    decide,
+)
+from core.access.selectors import patient_choices
 from core.access.services import authorize
 from core.access.services import require as core_require
 from records.models import CareTeamMember, Patient
 
 
-def facts_for(patient: Patient) -> PatientFacts:
-    team = frozenset(
-        CareTeamMember.objects.filter(patient=patient).values_list("person_id", flat=True)
-    )
+@dataclass(frozen=True)
+class PatientAccess:
+    """The patient and everything the policy needs about them."""
+
+    patient: Patient
+    facts: PatientFacts
+    entry_exclusions: dict[tuple[str, int], frozenset[int]]
+
+    def entry(self, entry: Any) -> EntryFacts:
+        key = (entry.ENTRY_TYPE, entry.pk)
+        return EntryFacts(
+            author_id=entry.author_id,
+            label=entry.sensitivity,
+            excluded=self.entry_exclusions.get(key, frozenset()),
+        )
+
+
+def access_for(patient: Patient) -> PatientAccess:
+    team = set(CareTeamMember.objects.filter(patient=patient).values_list("person_id", flat=True))
     if patient.gp_id:
-        team = team | {patient.gp_id}
-    return PatientFacts(patient_id=patient.pk, practice_id=patient.practice_id, care_team=team)
+        team.add(patient.gp_id)
+    choices = patient_choices(patient.pk)
+    facts = PatientFacts(
+        patient_id=patient.pk,
+        practice_id=patient.practice_id,
+        care_team=frozenset(team),
+        excluded=choices.excluded,
+        label_grants=choices.label_grants,
+        break_glass=choices.break_glass,
+    )
+    return PatientAccess(patient, facts, choices.entry_exclusions)
+
+
+def facts_for(patient: Patient) -> PatientFacts:
+    return access_for(patient).facts
 
 
 def check(
@@ -29,13 +72,15 @@ def check(
     *,
     purpose: Purpose = Purpose.CARE,
     audit_success: bool = True,
+    access: PatientAccess | None = None,
 ) -> Decision:
+    access = access or access_for(patient)
     return authorize(
         actor,
         action,
         category,
         purpose,
-        facts_for(patient),
+        access.facts,
         target=f"patient:{patient.pk}",
         audit_success=audit_success,
     )
@@ -48,7 +93,36 @@ def require(
     patient: Patient,
     *,
     purpose: Purpose = Purpose.CARE,
+    access: PatientAccess | None = None,
 ) -> Decision:
+    access = access or access_for(patient)
     return core_require(
-        actor, action, category, purpose, facts_for(patient), target=f"patient:{patient.pk}"
+        actor, action, category, purpose, access.facts, target=f"patient:{patient.pk}"
+    )
+
+
+def may_see_entry(actor: Actor, access: PatientAccess, entry: Any, action: Action = Action.READ) -> bool:
+    """Filter a list of entries (the read itself is audited once by the caller)."""
+    return decide(
+        actor, action, Category.CLINICAL, Purpose.CARE, access.facts, access.entry(entry)
+    ).allowed
+
+
+def require_entry(
+    actor: Actor,
+    action: Action,
+    access: PatientAccess,
+    entry: Any,
+    *,
+    purpose: Purpose = Purpose.CARE,
+) -> Decision:
+    """One entry, decided and audited (denials always)."""
+    return core_require(
+        actor,
+        action,
+        Category.CLINICAL,
+        purpose,
+        access.facts,
+        entry=access.entry(entry),
+        target=f"{entry.ENTRY_TYPE}:{entry.pk}",
     )

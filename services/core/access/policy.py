@@ -6,15 +6,22 @@ It performs no I/O: the caller gathers the facts (``Actor`` and ``PatientFacts``
 same rules serve the UI, the API, FHIR, PDFs, exports and sharing, and the rules can be
 tested exhaustively. Default deny: anything no rule allows is refused.
 
-Rules so far (the records and sharing services add patient restrictions, sensitivity
-labels, consents and break-the-glass):
+Rules, in order (the first that applies decides):
 
-1. node admins and cooperative admins never reach patient data;
+1. node admins never reach patient data, whatever other role they hold;
 2. nobody reaches a patient of another practice;
-3. identity and administrative data: practitioners, secretaries (and practice admins
-   for reading) of the patient's practice;
-4. clinical data: practitioners of the patient's practice who are in the patient's
-   care team (the GP of record is in it) — never secretaries or admins.
+3. a person the patient excluded from the whole record is refused everything — there
+   is no exception, not even for the GP of record, nor break-the-glass;
+4. identity and administrative data: practitioners and secretaries of the patient's
+   practice (practice admins may read identity);
+5. clinical data, only for practitioners and only for care:
+   a. a person the patient excluded from this entry is refused it;
+   b. a sensitive entry is shown only to its author and to those the patient allowed
+      for its label (not even the care team otherwise, nor break-the-glass);
+   c. the author of an entry may read it;
+   d. members of the care team (the GP of record is one) may read;
+   e. a practitioner with an active break-the-glass grant for this patient may read;
+6. anything else is refused.
 """
 
 from __future__ import annotations
@@ -64,11 +71,23 @@ class Actor:
 
 @dataclass(frozen=True)
 class PatientFacts:
-    """What the policy needs to know about the patient."""
+    """What the policy needs to know about the patient and their choices."""
 
     patient_id: int
     practice_id: int
     care_team: frozenset[int] = field(default_factory=frozenset)
+    excluded: frozenset[int] = field(default_factory=frozenset)  # from the whole record
+    label_grants: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    break_glass: frozenset[int] = field(default_factory=frozenset)  # active grants
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """What the policy needs to know about one clinical entry."""
+
+    author_id: int
+    label: str = ""  # sensitivity label, empty when not sensitive
+    excluded: frozenset[int] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,7 @@ def decide(
     category: Category,
     purpose: Purpose,
     patient: PatientFacts,
+    entry: EntryFacts | None = None,
 ) -> Decision:
     if actor.is_node_admin:
         return _deny("no-clinical-role", "node administrators have no access to patient data")
@@ -106,6 +126,9 @@ def decide(
     roles = actor.roles
     if not roles:
         return _deny("no-role", "no role in this practice")
+    person = actor.person_id
+    if person in patient.excluded:
+        return _deny("excluded-by-patient", "the patient has excluded this person from the record")
 
     if category in ADMINISTRATIVE_CATEGORIES:
         if roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
@@ -117,10 +140,21 @@ def decide(
     if category == Category.CLINICAL:
         if RoleName.PRACTITIONER not in roles:
             return _deny("not-practitioner", "only practitioners see clinical content")
-        if purpose != Purpose.CARE and action != Action.PRINT:
+        if purpose not in (Purpose.CARE, Purpose.PATIENT_REQUEST):
             return _deny("purpose", "clinical data is only for care")
-        if actor.person_id in patient.care_team:
+        if entry is not None:
+            if person in entry.excluded:
+                return _deny("excluded-from-entry", "the patient has excluded this person from this entry")
+            if entry.label and person != entry.author_id:
+                if (entry.label, person) in patient.label_grants:
+                    return _allow("label-grant", "allowed by the patient to see this label")
+                return _deny("sensitive", "sensitive entry: only its author and those the patient allowed")
+            if person == entry.author_id:
+                return _allow("author", "author of the entry")
+        if person in patient.care_team:
             return _allow("care-team", "member of the patient's care team")
+        if person in patient.break_glass:
+            return _allow("break-the-glass", "emergency access (break-the-glass), under review")
         return _deny("not-in-care-team", "not in the patient's care team")
 
     return _deny("default", "no rule allows this")

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from core.access.policy import Action, Actor, Category, Decision, PatientFacts, Purpose, decide
+from core.access.policy import (
+    Action,
+    Actor,
+    Category,
+    Decision,
+    EntryFacts,
+    PatientFacts,
+    Purpose,
+    decide,
+)
 from core.audit.services import Outcome, record_event
 
 
@@ -19,12 +28,13 @@ def authorize(
     purpose: Purpose,
     patient: PatientFacts,
     *,
+    entry: EntryFacts | None = None,
     target: str = "",
     audit_success: bool = True,
 ) -> Decision:
     """Decide and record. Every denial is audited; successes too unless the caller
     records a more precise event itself."""
-    decision = decide(actor, action, category, purpose, patient)
+    decision = decide(actor, action, category, purpose, patient, entry)
     if not decision.allowed or audit_success:
         record_event(
             f"patient.{action.value}" if decision.allowed else "access.denied",
@@ -48,9 +58,10 @@ def require(
     purpose: Purpose,
     patient: PatientFacts,
     *,
+    entry: EntryFacts | None = None,
     target: str = "",
 ) -> Decision:
-    decision = authorize(actor, action, category, purpose, patient, target=target)
+    decision = authorize(actor, action, category, purpose, patient, entry=entry, target=target)
     if not decision.allowed:
         raise AccessDenied(decision)
     return decision

@@ -1,0 +1,163 @@
+"""Recording the patient's choices (usually from a signed paper form) and break-the-glass.
+
+Every change is audited on the patient. The person a restriction is about can never be
+the one who lifts it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access.models import BreakGlass, LabelGrant, Restriction
+from core.access.policy import Actor, RoleName
+from core.audit.services import record_event
+
+BREAK_GLASS_MAX_MINUTES = 240
+
+
+def _require_staff(actor: Actor) -> None:
+    if actor.is_node_admin or not actor.roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
+        raise PermissionDenied(_("Only the practice's staff record a patient's choices."))
+
+
+@transaction.atomic
+def restriction_add(
+    *,
+    actor: Actor,
+    patient_id: int,
+    person_id: int,
+    source: str,
+    reason: str = "",
+    entry_type: str = "",
+    entry_id: int | None = None,
+) -> Restriction:
+    _require_staff(actor)
+    if not source.strip():
+        raise ValidationError({"source": _("Say how the patient asked (e.g. signed form no.).")})
+    restriction = Restriction.objects.create(
+        practice_id=actor.practice_id,
+        patient_id=patient_id,
+        person_id=person_id,
+        entry_type=entry_type,
+        entry_id=entry_id,
+        source=source,
+        reason=reason,
+        recorded_by_id=actor.person_id,
+    )
+    record_event(
+        "patient_choice.exclude",
+        actor=actor,
+        patient_id=patient_id,
+        target=f"person:{person_id}" + (f" {entry_type}:{entry_id}" if entry_type else ""),
+        reason=reason,
+        details={"source": source},
+    )
+    return restriction
+
+
+@transaction.atomic
+def restriction_revoke(*, actor: Actor, restriction: Restriction) -> None:
+    _require_staff(actor)
+    if restriction.person_id == actor.person_id:
+        raise PermissionDenied(_("You cannot lift a restriction that concerns you."))
+    if restriction.revoked_at is None:
+        restriction.revoked_at = timezone.now()
+        restriction.revoked_by_id = actor.person_id
+        restriction.save(update_fields=["revoked_at", "revoked_by"])
+    record_event(
+        "patient_choice.exclusion_lifted",
+        actor=actor,
+        patient_id=restriction.patient_id,
+        target=f"person:{restriction.person_id}",
+    )
+
+
+@transaction.atomic
+def label_grant_add(
+    *, actor: Actor, patient_id: int, label: str, person_id: int, source: str
+) -> LabelGrant:
+    _require_staff(actor)
+    grant = LabelGrant.objects.create(
+        practice_id=actor.practice_id,
+        patient_id=patient_id,
+        label=label,
+        person_id=person_id,
+        source=source,
+        recorded_by_id=actor.person_id,
+    )
+    record_event(
+        "patient_choice.label_allowed",
+        actor=actor,
+        patient_id=patient_id,
+        target=f"person:{person_id}",
+        details={"label": label, "source": source},
+    )
+    return grant
+
+
+@transaction.atomic
+def label_grant_revoke(*, actor: Actor, grant: LabelGrant) -> None:
+    _require_staff(actor)
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+    record_event(
+        "patient_choice.label_revoked",
+        actor=actor,
+        patient_id=grant.patient_id,
+        target=f"person:{grant.person_id}",
+        details={"label": grant.label},
+    )
+
+
+@transaction.atomic
+def break_glass_start(
+    *, actor: Actor, patient_id: int, reason: str, minutes: int = BREAK_GLASS_MAX_MINUTES
+) -> BreakGlass:
+    """Open emergency access for one patient. The policy still refuses it to a person the
+    patient excluded, and never unlocks sensitive labels."""
+    if RoleName.PRACTITIONER not in actor.roles or actor.is_node_admin:
+        raise PermissionDenied(_("Only practitioners may use emergency access."))
+    if len(reason.strip()) < 10:
+        raise ValidationError({"reason": _("State the reason for the emergency access.")})
+    if not 1 <= minutes <= BREAK_GLASS_MAX_MINUTES:
+        raise ValidationError({"minutes": _("Emergency access lasts at most four hours.")})
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        practice_id=actor.practice_id,
+        patient_id=patient_id,
+        person_id=actor.person_id,
+        reason=reason.strip(),
+        started_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+    record_event(
+        "break_glass.start",
+        actor=actor,
+        patient_id=patient_id,
+        reason=grant.reason,
+        details={"expires_at": grant.expires_at.isoformat(), "review": "pending"},
+    )
+    return grant
+
+
+@transaction.atomic
+def break_glass_review(*, actor: Actor, grant: BreakGlass, note: str) -> None:
+    if RoleName.PRACTICE_ADMIN not in actor.roles or grant.person_id == actor.person_id:
+        raise PermissionDenied(_("Another person, a practice administrator, reviews it."))
+    grant.reviewed_at = timezone.now()
+    grant.reviewed_by_id = actor.person_id
+    grant.review_note = note
+    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+    record_event(
+        "break_glass.review",
+        actor=actor,
+        patient_id=grant.patient_id,
+        target=f"break_glass:{grant.pk}",
+        reason=note,
+    )

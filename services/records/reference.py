@@ -1,0 +1,301 @@
+"""French reference data: loading the BDPM drugs and the CIM-10 codes, and searching them.
+
+The loaders run as the database owner role (``carnet load_reference``): the application
+role may only read these tables. They upsert rather than truncate, because prescriptions
+and vaccinations point to drugs with ``PROTECT``: a drug that leaves the BDPM file is
+marked as not marketed and stays, so old prescriptions keep their link.
+
+Searches are accent- and case-insensitive and tolerate typos: every query term must be
+word-similar (pg_trgm ``<%``) to the unaccented, lower-case name, which the GIN trigram
+indexes on ``search_name`` / ``search_label`` can answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from records.models import Cim10Code, Drug
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_DRUGS_FILE = DATA_DIR / "CIS_bdpm.txt.gz"
+DEFAULT_CIM10_FILE = DATA_DIR / "cim10_fr_atih.csv.gz"
+
+BDPM_COLUMNS = 12
+MARKETED = "Commercialisée"
+CIS_PATTERN = re.compile(r"\d{8}")
+CIM10_CODE_PATTERN = re.compile(r"[A-Z]\d{2}[0-9+]*")
+
+# pg_trgm's default (0.6) misses common typos such as "amoxiciline"; 0.4 still keeps
+# unrelated words out.
+WORD_SIMILARITY_THRESHOLD = "0.4"
+
+
+# Reading the files ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrugRow:
+    cis: str
+    name: str
+    form: str
+    routes: str
+    marketed: bool
+    holder: str
+
+
+@dataclass(frozen=True)
+class Cim10Row:
+    code: str
+    label: str  # fitted to the column
+    full_label: str  # searched, so that a long label is found by its last words too
+
+
+def read_text(path: Path) -> str:
+    """The file's text, gunzipped if it ends in .gz.
+
+    The shipped copies are UTF-8, but a fresh BDPM download is windows-1252: accept both,
+    so that an administrator can load it as downloaded.
+    """
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def fit(value: str, max_length: int) -> str:
+    """Trim, and shorten with an ellipsis what would not fit the column."""
+    value = value.strip()
+    return value if len(value) <= max_length else value[: max_length - 1] + "…"
+
+
+def max_length(model: type[Drug] | type[Cim10Code], field: str) -> int:
+    length = model._meta.get_field(field).max_length
+    assert length is not None
+    return length
+
+
+def read_drugs(path: Path) -> list[DrugRow]:
+    """Parse CIS_bdpm.txt: tab-separated, no header, no quoting (names contain ")."""
+    name_max = max_length(Drug, "name")
+    form_max = max_length(Drug, "form")
+    routes_max = max_length(Drug, "routes")
+    holder_max = max_length(Drug, "holder")
+    drugs: dict[str, DrugRow] = {}
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) < BDPM_COLUMNS or not CIS_PATTERN.fullmatch(fields[0].strip()):
+            raise ValueError(
+                f"{path}, line {number}: not a CIS_bdpm.txt line "
+                f"({len(fields)} columns, {BDPM_COLUMNS} expected)"
+            )
+        cis = fields[0].strip()
+        drugs[cis] = DrugRow(
+            cis=cis,
+            name=fit(fields[1], name_max),
+            form=fit(fields[2], form_max),
+            routes=fit(fields[3], routes_max),
+            marketed=fields[6].strip() == MARKETED,
+            holder=fit(fields[10], holder_max),
+        )
+    return list(drugs.values())
+
+
+def read_cim10(path: Path) -> list[Cim10Row]:
+    """Parse the ATIH CSV (code,type,ssr,psy,short,long): codes without the dot."""
+    label_max = max_length(Cim10Code, "label")
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    missing = {"code", "short", "long"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
+    codes: dict[str, Cim10Row] = {}
+    for row in reader:
+        code = row["code"].strip().upper()
+        if not CIM10_CODE_PATTERN.fullmatch(code):
+            raise ValueError(f"{path}, line {reader.line_num}: not a CIM-10 code: {code!r}")
+        label = (row["long"] or row["short"]).strip()
+        codes[code] = Cim10Row(code=code, label=fit(label, label_max), full_label=label)
+    return list(codes.values())
+
+
+# Loading --------------------------------------------------------------------------------
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> None:
+    """COPY rows into a table through psycopg 3, in the current transaction."""
+    with connection.cursor() as cursor:
+        pg_cursor = cursor.connection.cursor()
+        with pg_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+DRUG_UPSERT = """
+INSERT INTO records_drug (cis, name, form, routes, marketed, holder, search_name)
+SELECT cis, name, form, routes, marketed, holder, lower(carnet_unaccent(name))
+FROM drug_import
+ON CONFLICT (cis) DO UPDATE SET
+    name = EXCLUDED.name,
+    form = EXCLUDED.form,
+    routes = EXCLUDED.routes,
+    marketed = EXCLUDED.marketed,
+    holder = EXCLUDED.holder,
+    search_name = EXCLUDED.search_name
+-- Unchanged rows are not rewritten: a reload then costs little, and bloats nothing.
+WHERE (records_drug.name, records_drug.form, records_drug.routes, records_drug.marketed,
+       records_drug.holder, records_drug.search_name)
+   IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.form, EXCLUDED.routes, EXCLUDED.marketed,
+                     EXCLUDED.holder, EXCLUDED.search_name)
+"""
+
+# Prescriptions and vaccinations may point to them: never delete, stop proposing them.
+DRUG_RETIRE = """
+UPDATE records_drug SET marketed = false
+WHERE marketed AND NOT EXISTS (SELECT 1 FROM drug_import i WHERE i.cis = records_drug.cis)
+"""
+
+
+@transaction.atomic
+def load_drugs(path: Path | str) -> int:
+    """Upsert the drugs of a CIS_bdpm.txt file (plain or .gz); return how many it holds."""
+    drugs = read_drugs(Path(path))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE drug_import (cis text PRIMARY KEY, name text, form text,"
+            " routes text, marketed boolean, holder text) ON COMMIT DROP"
+        )
+        copy_rows(
+            "drug_import",
+            ["cis", "name", "form", "routes", "marketed", "holder"],
+            (astuple(drug) for drug in drugs),
+        )
+        cursor.execute(DRUG_UPSERT)
+        cursor.execute(DRUG_RETIRE)
+        cursor.execute("DROP TABLE drug_import")
+    return len(drugs)
+
+
+CIM10_UPSERT = """
+INSERT INTO records_cim10code (code, label, search_label)
+SELECT code, label, lower(carnet_unaccent(full_label))
+FROM cim10_import
+ON CONFLICT (code) DO UPDATE SET
+    label = EXCLUDED.label,
+    search_label = EXCLUDED.search_label
+WHERE (records_cim10code.label, records_cim10code.search_label)
+   IS DISTINCT FROM (EXCLUDED.label, EXCLUDED.search_label)
+"""
+
+# Nothing references a CIM-10 row (problems keep their own code and label), so codes
+# that left the classification can go.
+CIM10_REMOVE = """
+DELETE FROM records_cim10code
+WHERE NOT EXISTS (SELECT 1 FROM cim10_import i WHERE i.code = records_cim10code.code)
+"""
+
+
+@transaction.atomic
+def load_cim10(path: Path | str) -> int:
+    """Replace the CIM-10 codes with those of an ATIH CSV file (plain or .gz)."""
+    codes = read_cim10(Path(path))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE cim10_import (code text PRIMARY KEY, label text,"
+            " full_label text) ON COMMIT DROP"
+        )
+        copy_rows(
+            "cim10_import",
+            ["code", "label", "full_label"],
+            (astuple(code) for code in codes),
+        )
+        cursor.execute(CIM10_UPSERT)
+        cursor.execute(CIM10_REMOVE)
+        cursor.execute("DROP TABLE cim10_import")
+    return len(codes)
+
+
+# Searching ------------------------------------------------------------------------------
+
+
+def search_terms(query: str) -> list[str]:
+    return query.split()[:10]  # enough for any real query; bounds the generated SQL
+
+
+def similarity_sql(terms: Sequence[str], column: str) -> tuple[str, str]:
+    """SQL for "every term matches ``column``" and for the summed word similarity.
+
+    One ``<%`` condition per term, each on the indexed column, so that the planner can
+    answer them from the GIN trigram index. ``%%`` is a literal ``%`` for psycopg.
+    """
+    term = "lower(carnet_unaccent(%s))"
+    where = " AND ".join(f"{term} <%% {column}" for _ in terms)
+    rank = " + ".join(f"word_similarity({term}, {column})" for _ in terms)
+    return where, rank
+
+
+def set_similarity_threshold() -> None:
+    """For the rest of the current transaction only (``is_local``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [WORD_SIMILARITY_THRESHOLD],
+        )
+
+
+def drug_search(query: str, limit: int = 20) -> list[Drug]:
+    """Drugs whose name matches every term of the query; marketed ones first, then the
+    closest. Each result carries its ``rank`` (summed word similarity)."""
+    terms = search_terms(query)
+    if not terms:
+        return []
+    where, rank = similarity_sql(terms, "search_name")
+    sql = (
+        f"SELECT *, {rank} AS rank FROM records_drug WHERE {where}"  # noqa: S608 (no user text)
+        " ORDER BY marketed DESC, rank DESC, name LIMIT %s"
+    )
+    with transaction.atomic():
+        set_similarity_threshold()
+        return list(Drug.objects.raw(sql, [*terms, *terms, limit]))
+
+
+def as_cim10_code(query: str) -> str | None:
+    """ "E11.9", "e119" or " E11 " -> the code as stored ("E119", "E11"); else None."""
+    code = query.strip().upper().replace(".", "")
+    return code if CIM10_CODE_PATTERN.fullmatch(code) else None
+
+
+def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
+    """CIM-10 codes for a query that is a code (exact code first, then its subdivisions)
+    or words of the label (every term must match; closest first, broader codes first)."""
+    results: list[Cim10Code] = []
+    code = as_cim10_code(query)
+    if code:
+        # A code sorts before its subdivisions ("E11" < "E119" < "E1190").
+        results = list(Cim10Code.objects.filter(code__startswith=code).order_by("code")[:limit])
+    terms = search_terms(query)
+    if len(results) >= limit or not terms:
+        return results
+    where, rank = similarity_sql(terms, "search_label")
+    sql = (
+        f"SELECT *, {rank} AS rank FROM records_cim10code WHERE {where}"  # noqa: S608
+        " ORDER BY rank DESC, length(code), code LIMIT %s"
+    )
+    with transaction.atomic():
+        set_similarity_threshold()
+        found = Cim10Code.objects.raw(sql, [*terms, *terms, limit])
+        seen = {result.code for result in results}
+        results += [result for result in found if result.code not in seen]
+    return results[:limit]
