@@ -1,0 +1,23 @@
+"""Writes of the records service (one module per part of the record)."""
+
+from records.services.consultations import consultation_record
+from records.services.entries import (
+    EditConflict,
+    entry_create,
+    entry_mark_in_error,
+    entry_update,
+)
+from records.services.patients import care_team_add, patient_create
+from records.services.prescriptions import ItemInput, prescription_create
+
+__all__ = [
+    "EditConflict",
+    "ItemInput",
+    "care_team_add",
+    "consultation_record",
+    "entry_create",
+    "entry_mark_in_error",
+    "entry_update",
+    "patient_create",
+    "prescription_create",
+]
