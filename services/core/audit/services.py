@@ -110,15 +110,26 @@ def append(events: list[PendingEvent]) -> None:
     with transaction.atomic():
         rows: list[dict[str, Any]] = []
         for chain in sorted(by_chain):
-            AuditChain.objects.get_or_create(chain=chain, defaults={"hash": GENESIS})
-            head = AuditChain.objects.select_for_update().get(chain=chain)
+            seq, head_hash = _lock_head(chain)
             for event in by_chain[chain]:
-                fields = dict(event.fields, seq=head.seq + 1, prev_hash=head.hash)
+                fields = dict(event.fields, seq=seq + 1, prev_hash=head_hash)
                 fields["hash"] = event_hash(fields)
-                head.seq, head.hash = fields["seq"], fields["hash"]
+                seq, head_hash = fields["seq"], fields["hash"]
                 rows.append(fields)
-            head.save(update_fields=["seq", "hash"])
+            AuditChain.objects.filter(chain=chain).update(seq=seq, hash=head_hash)
         _insert(rows)
+
+
+def _lock_head(chain: int) -> tuple[int, str]:
+    """Create the chain head if needed and lock it, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_chain (chain, seq, hash) VALUES (%s, 0, %s)"
+            " ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain RETURNING seq, hash",
+            [chain, GENESIS],
+        )
+        seq, head_hash = cursor.fetchone()
+    return int(seq), str(head_hash)
 
 
 _COLUMNS: list[str] = [str(f.column) for f in AuditEvent._meta.concrete_fields if not f.primary_key]
