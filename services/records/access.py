@@ -101,7 +101,9 @@ def require(
     )
 
 
-def may_see_entry(actor: Actor, access: PatientAccess, entry: Any, action: Action = Action.READ) -> bool:
+def may_see_entry(
+    actor: Actor, access: PatientAccess, entry: Any, action: Action = Action.READ
+) -> bool:
     """Filter a list of entries (the read itself is audited once by the caller)."""
     return decide(
         actor, action, Category.CLINICAL, Purpose.CARE, access.facts, access.entry(entry)

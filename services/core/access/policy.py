@@ -144,11 +144,15 @@ def decide(
             return _deny("purpose", "clinical data is only for care")
         if entry is not None:
             if person in entry.excluded:
-                return _deny("excluded-from-entry", "the patient has excluded this person from this entry")
+                return _deny(
+                    "excluded-from-entry", "the patient has excluded this person from this entry"
+                )
             if entry.label and person != entry.author_id:
                 if (entry.label, person) in patient.label_grants:
                     return _allow("label-grant", "allowed by the patient to see this label")
-                return _deny("sensitive", "sensitive entry: only its author and those the patient allowed")
+                return _deny(
+                    "sensitive", "sensitive entry: only its author and those the patient allowed"
+                )
             if person == entry.author_id:
                 return _allow("author", "author of the entry")
         if person in patient.care_team:

@@ -32,7 +32,9 @@ def patient_choices(patient_id: int) -> PatientChoices:
             excluded.add(person_id)
     grants = LabelGrant.objects.filter(patient_id=patient_id, revoked_at__isnull=True)
     now = timezone.now()
-    glass = BreakGlass.objects.filter(patient_id=patient_id, started_at__lte=now, expires_at__gt=now)
+    glass = BreakGlass.objects.filter(
+        patient_id=patient_id, started_at__lte=now, expires_at__gt=now
+    )
     return PatientChoices(
         excluded=frozenset(excluded),
         entry_exclusions={key: frozenset(value) for key, value in per_entry.items()},
@@ -50,12 +52,20 @@ def restrictions_of(patient_id: int) -> QuerySet[Restriction]:
 
 
 def label_grants_of(patient_id: int) -> QuerySet[LabelGrant]:
-    return LabelGrant.objects.filter(patient_id=patient_id).select_related("person").order_by("label")
+    return (
+        LabelGrant.objects.filter(patient_id=patient_id).select_related("person").order_by("label")
+    )
 
 
 def break_glass_to_review() -> QuerySet[BreakGlass]:
-    return BreakGlass.objects.filter(reviewed_at__isnull=True).select_related("person").order_by("started_at")
+    return (
+        BreakGlass.objects.filter(reviewed_at__isnull=True)
+        .select_related("person")
+        .order_by("started_at")
+    )
 
 
 def break_glass_of(patient_id: int) -> QuerySet[BreakGlass]:
-    return BreakGlass.objects.filter(Q(patient_id=patient_id)).select_related("person", "reviewed_by")
+    return BreakGlass.objects.filter(Q(patient_id=patient_id)).select_related(
+        "person", "reviewed_by"
+    )

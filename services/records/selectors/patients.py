@@ -84,7 +84,9 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
     return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
 
 
-def patient_get(*, actor: Actor, patient_id: int, category: Category = Category.IDENTITY) -> Patient:
+def patient_get(
+    *, actor: Actor, patient_id: int, category: Category = Category.IDENTITY
+) -> Patient:
     """One patient, if the actor may read this category of their data (audited)."""
     patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
     if patient is None:
