@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from records.models import Cim10Code, Drug
 
@@ -79,10 +79,10 @@ def fit(value: str, max_length: int) -> str:
     return value if len(value) <= max_length else value[: max_length - 1] + "…"
 
 
-def max_length(model: type[Drug] | type[Cim10Code], field: str) -> int:
-    length = model._meta.get_field(field).max_length
-    assert length is not None
-    return length
+def max_length(model: type[Drug] | type[Cim10Code], name: str) -> int:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    return field.max_length
 
 
 def read_drugs(path: Path) -> list[DrugRow]:
@@ -136,11 +136,27 @@ def read_cim10(path: Path) -> list[Cim10Row]:
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> None:
     """COPY rows into a table through psycopg 3, in the current transaction."""
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor() as pg_cursor,
+        pg_cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def refresh_search_index(table: str, index: str) -> None:
+    """Make searches use the trigram index at once, without waiting for autovacuum.
+
+    Rows inserted into a GIN index first go to its pending list, which every search reads
+    in full and which makes the planner prefer a sequential scan (650 ms instead of
+    10 ms on the CIM-10). Merge the list and refresh the statistics; unlike VACUUM, both
+    work inside the load's transaction.
+    """
     with connection.cursor() as cursor:
-        pg_cursor = cursor.connection.cursor()
-        with pg_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+        cursor.execute(f"ANALYZE {table}")
 
 
 DRUG_UPSERT = """
@@ -184,7 +200,9 @@ def load_drugs(path: Path | str) -> int:
         )
         cursor.execute(DRUG_UPSERT)
         cursor.execute(DRUG_RETIRE)
+        # ON COMMIT DROP is not enough when called inside a longer transaction (tests).
         cursor.execute("DROP TABLE drug_import")
+        refresh_search_index("records_drug", "drug_search_trgm")
     return len(drugs)
 
 
@@ -224,6 +242,7 @@ def load_cim10(path: Path | str) -> int:
         cursor.execute(CIM10_UPSERT)
         cursor.execute(CIM10_REMOVE)
         cursor.execute("DROP TABLE cim10_import")
+        refresh_search_index("records_cim10code", "cim10_search_trgm")
     return len(codes)
 
 
@@ -262,13 +281,16 @@ def drug_search(query: str, limit: int = 20) -> list[Drug]:
     if not terms:
         return []
     where, rank = similarity_sql(terms, "search_name")
+    # Among equally good matches, the name closest to the whole query comes first:
+    # "paracetamol 500" puts PARACETAMOL ARROW 500 mg before HUMEXLIB PARACETAMOL ... 500 mg.
     sql = (
         f"SELECT *, {rank} AS rank FROM records_drug WHERE {where}"  # noqa: S608 (no user text)
-        " ORDER BY marketed DESC, rank DESC, name LIMIT %s"
+        " ORDER BY marketed DESC, rank DESC,"
+        " similarity(lower(carnet_unaccent(%s)), search_name) DESC, name LIMIT %s"
     )
     with transaction.atomic():
         set_similarity_threshold()
-        return list(Drug.objects.raw(sql, [*terms, *terms, limit]))
+        return list(Drug.objects.raw(sql, [*terms, *terms, " ".join(terms), limit]))
 
 
 def as_cim10_code(query: str) -> str | None:
