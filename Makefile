@@ -43,7 +43,7 @@ browser: $(STAMP)
 	$(BIN)/pytest -m browser
 
 messages: $(STAMP)
-	cd services/carnet && ../../$(BIN)/carnet makemessages -l en -l fr --ignore '*/migrations/*' && ../../$(BIN)/carnet compilemessages
+	cd services && ../$(BIN)/carnet makemessages -l fr --ignore '*/migrations/*' && cd carnet && ../../$(BIN)/carnet compilemessages
 
 clean:
 	rm -rf var/test $(VENV)

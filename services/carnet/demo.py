@@ -119,6 +119,7 @@ def load(patient_count: int = 200) -> dict[str, Any]:
                 records.patient_create(
                     actor=secretary,
                     gp_id=gps[index % 2].pk,
+                    confirm_not_duplicate=True,
                     **identity,  # type: ignore[arg-type]
                 )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))

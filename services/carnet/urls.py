@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
 
@@ -31,5 +31,10 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
             "api/schema/",
             login_not_required(SpectacularAPIView.as_view()),
             name="api-schema",
+        ),
+        path(
+            "api/docs/",
+            login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+            name="api-docs",
         ),
     ]

@@ -1,10 +1,44 @@
 from django.urls import path
 
-from records import views
+from records import choices_views, views
 
 app_name = "records"
 
 urlpatterns = [
     path("patients/", views.patient_list, name="patient-list"),
-    path("patients/<int:patient_id>/", views.patient_detail, name="patient-detail"),
+    path("patients/nouveau/", views.patient_new, name="patient-new"),
+    path("patients/<int:patient_id>/", views.chart, name="chart"),
+    path(
+        "patients/<int:patient_id>/consultation/", views.consultation_new, name="consultation-new"
+    ),
+    path("patients/<int:patient_id>/ordonnance/", views.prescription_new, name="prescription-new"),
+    path("patients/<int:patient_id>/ajouter/<str:entry_type>/", views.entry_new, name="entry-new"),
+    path(
+        "patients/<int:patient_id>/<str:entry_type>/<int:entry_id>/corriger/",
+        views.entry_correct,
+        name="entry-correct",
+    ),
+    path(
+        "patients/<int:patient_id>/ordonnance/<int:prescription_id>.pdf",
+        views.prescription_pdf,
+        name="prescription-pdf",
+    ),
+    path("patients/<int:patient_id>/dossier.pdf", views.record_pdf, name="record-pdf"),
+    path("patients/<int:patient_id>/acces.pdf", views.access_report_pdf, name="access-report-pdf"),
+    path(
+        "patients/<int:patient_id>/vue-patient/",
+        views.patient_view_start,
+        name="patient-view-start",
+    ),
+    path("vue-patient/", views.patient_view_page, name="patient-view"),
+    path("vue-patient/sortie/", views.patient_view_exit, name="patient-view-exit"),
+    path("patients/<int:patient_id>/choix/", choices_views.patient_choices, name="patient-choices"),
+    path(
+        "patients/<int:patient_id>/choix/<int:restriction_id>/lever/",
+        choices_views.restriction_lift,
+        name="restriction-lift",
+    ),
+    path("patients/<int:patient_id>/urgence/", choices_views.break_glass, name="break-glass"),
+    path("acces-urgence/", choices_views.break_glass_review, name="break-glass-review"),
+    path("medicaments/", views.drug_search, name="drug-search"),
 ]

@@ -1,13 +1,61 @@
-"""Patient pages: search and the identity sheet."""
+"""Record pages: search, registration, the chart, and writing entries.
+
+Views stay thin: they parse forms, call a selector or a service, and render. Every path
+to patient data goes through ``records.access`` (the policy) and is audited there.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
+import time
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from core.access.policy import Action, Category
+from core.documents.pdf import pdf_response
 from core.practices.context import PracticeRequest, practice_view
-from records import access, selectors
+from records import access as policy
+from records import patient_view, printing, reference, selectors, services
+from records.forms import (
+    ENTRY_FORMS,
+    CorrectionForm,
+    EncounterForm,
+    PatientForm,
+    PrescriptionForm,
+    PrescriptionLines,
+)
+from records.models import Allergy, Encounter, Immunization, Observation, Patient, Problem
+from records.services.consultations import VITALS
+
+ENTRY_MODELS: dict[str, Any] = {
+    "problem": Problem,
+    "allergy": Allergy,
+    "immunization": Immunization,
+    "observation": Observation,
+    "encounter": Encounter,
+}
+ENTRY_TITLES = {
+    "problem": _("Problem or history"),
+    "allergy": _("Allergy or intolerance"),
+    "immunization": _("Vaccination"),
+    "observation": _("Observation or result"),
+    "encounter": _("Consultation"),
+}
+
+
+def _form_errors(form: Any, error: ValidationError) -> None:
+    """Attach a service's validation error to the form (field errors where possible)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
 
 
 @practice_view
@@ -23,16 +71,300 @@ def patient_list(request: PracticeRequest) -> HttpResponse:
 
 
 @practice_view
-def patient_detail(request: PracticeRequest, patient_id: int) -> HttpResponse:
-    actor = request.actor
-    patient = selectors.patient_get(actor=actor, patient_id=patient_id)
-    clinical = access.check(actor, Action.READ, Category.CLINICAL, patient, audit_success=False)
+@require_http_methods(["GET", "POST"])
+def patient_new(request: PracticeRequest) -> HttpResponse:
+    form = PatientForm(request.POST if request.method == "POST" else None)
+    duplicates: list[Patient] = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        confirmed = data.pop("confirm_not_duplicate", False)
+        duplicates = selectors.possible_duplicates(
+            birth_name=data["birth_name"],
+            given_names=data["given_names"],
+            birth_date=data["birth_date"],
+            nir=data.get("nir", ""),
+        )
+        try:
+            with transaction.atomic():
+                gp_id = request.user.pk if "practitioner" in request.actor.roles else None
+                patient = services.patient_create(
+                    actor=request.actor, gp_id=gp_id, confirm_not_duplicate=confirmed, **data
+                )
+            messages.success(request, _("Patient registered."))
+            return redirect("records:chart", request.practice.slug, patient.pk)
+        except ValidationError as error:
+            _form_errors(form, error)
+    status = 400 if request.method == "POST" else 200
     return render(
         request,
-        "records/patient_detail.html",
-        {
-            "patient": patient,
-            "clinical_allowed": clinical.allowed,
-            "clinical_reason": clinical.reason,
-        },
+        "records/patient_form.html",
+        {"form": form, "duplicates": duplicates},
+        status=status,
     )
+
+
+@practice_view
+def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    data = selectors.chart_for(actor=request.actor, patient_id=patient_id)
+    return render(request, "records/chart.html", {"chart": data, "patient": data.patient})
+
+
+def _patient_for_writing(request: PracticeRequest, patient_id: int) -> policy.PatientAccess:
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    patient_access = policy.access_for(patient)
+    policy.require(request.actor, Action.WRITE, Category.CLINICAL, patient, access=patient_access)
+    return patient_access
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    patient_access = _patient_for_writing(request, patient_id)
+    form = EncounterForm(
+        request.POST if request.method == "POST" else None, initial={"started_at": time.time()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        vitals = {name: data.pop(name) for name in VITALS}
+        started = data.pop("started_at") or time.time()
+        try:
+            with transaction.atomic():
+                services.consultation_record(
+                    actor=request.actor,
+                    access=patient_access,
+                    vitals=vitals,
+                    documentation_seconds=time.time() - started,
+                    **data,
+                )
+            messages.success(request, _("Consultation saved."))
+            return redirect("records:chart", request.practice.slug, patient_id)
+        except ValidationError as error:
+            _form_errors(form, error)
+    return render(
+        request,
+        "records/entry_form.html",
+        {
+            "form": form,
+            "patient": patient_access.patient,
+            "title": ENTRY_TITLES["encounter"],
+            "vitals": list(VITALS),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> HttpResponse:
+    if entry_type not in ENTRY_FORMS or entry_type == "encounter":
+        raise Http404(_("Unknown kind of entry."))
+    patient_access = _patient_for_writing(request, patient_id)
+    form = ENTRY_FORMS[entry_type](request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.entry_create(
+                    actor=request.actor,
+                    access=patient_access,
+                    model=ENTRY_MODELS[entry_type],
+                    **form.cleaned_data,
+                )
+            messages.success(request, _("Saved."))
+            return redirect("records:chart", request.practice.slug, patient_id)
+        except ValidationError as error:
+            _form_errors(form, error)
+    return render(
+        request,
+        "records/entry_form.html",
+        {"form": form, "patient": patient_access.patient, "title": ENTRY_TITLES[entry_type]},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def entry_correct(
+    request: PracticeRequest, patient_id: int, entry_type: str, entry_id: int
+) -> HttpResponse:
+    """Correct an entry (with a reason; the previous content is kept) or mark it as
+    entered in error."""
+    if entry_type not in ENTRY_MODELS:
+        raise Http404(_("Unknown kind of entry."))
+    patient_access = _patient_for_writing(request, patient_id)
+    model = ENTRY_MODELS[entry_type]
+    entry = model.objects.filter(pk=entry_id, patient=patient_access.patient).first()
+    if entry is None:
+        raise Http404(_("No such entry."))
+    policy.require_entry(request.actor, Action.WRITE, patient_access, entry)
+    post = request.POST if request.method == "POST" else None
+    form = ENTRY_FORMS[entry_type](post, instance=None, initial=_initial(entry))
+    correction = CorrectionForm(post, initial={"version": entry.version})
+    if request.method == "POST" and correction.is_valid():
+        version, reason = correction.cleaned_data["version"], correction.cleaned_data["reason"]
+        try:
+            with transaction.atomic():
+                if "entered_in_error" in request.POST:
+                    services.entry_mark_in_error(
+                        actor=request.actor,
+                        access=patient_access,
+                        entry=entry,
+                        expected_version=version,
+                        reason=reason,
+                    )
+                elif form.is_valid():
+                    changes = {k: v for k, v in form.cleaned_data.items() if k in _fields(form)}
+                    services.entry_update(
+                        actor=request.actor,
+                        access=patient_access,
+                        entry=entry,
+                        expected_version=version,
+                        reason=reason,
+                        **changes,
+                    )
+                else:
+                    raise ValidationError(_("Check the fields."))
+            messages.success(request, _("Correction saved; the previous version is kept."))
+            return redirect("records:chart", request.practice.slug, patient_id)
+        except services.EditConflict as conflict:
+            correction.add_error(None, str(conflict))
+        except ValidationError as error:
+            _form_errors(correction, error)
+    return render(
+        request,
+        "records/entry_correct.html",
+        {
+            "form": form,
+            "correction": correction,
+            "patient": patient_access.patient,
+            "entry": entry,
+            "title": ENTRY_TITLES[entry_type],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _fields(form: Any) -> set[str]:
+    return set(form.Meta.fields)
+
+
+def _initial(entry: Any) -> dict[str, Any]:
+    from django.forms.models import model_to_dict
+
+    return model_to_dict(entry)
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    patient_access = _patient_for_writing(request, patient_id)
+    post = request.POST if request.method == "POST" else None
+    form = PrescriptionForm(post)
+    lines = PrescriptionLines(post, prefix="items")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        items = [
+            services.ItemInput(
+                drug_cis=line["drug_cis"],
+                drug_label=line["drug_label"],
+                posology=line["posology"],
+                duration_days=line.get("duration_days") or 30,
+                long_term_condition=line.get("long_term_condition", False),
+                substitutable=line.get("substitutable", True),
+            )
+            for line in lines.cleaned_data
+            if line and (line.get("drug_cis") or line.get("drug_label"))
+        ]
+        try:
+            with transaction.atomic():
+                prescription = services.prescription_create(
+                    actor=request.actor, access=patient_access, items=items, **form.cleaned_data
+                )
+            messages.success(request, _("Prescription saved."))
+            return redirect(
+                "records:prescription-pdf", request.practice.slug, patient_id, prescription.pk
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+    return render(
+        request,
+        "records/prescription_form.html",
+        {"form": form, "lines": lines, "patient": patient_access.patient},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@practice_view
+def drug_search(request: PracticeRequest) -> HttpResponse:
+    """Drugs of the public database matching a name (for the prescription form)."""
+    query = request.GET.get("q", "")[:100]
+    drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
+    return render(
+        request,
+        "records/_drug_options.html",
+        {"drugs": drugs, "target": request.GET.get("target", "")[:40]},
+    )
+
+
+@practice_view
+def prescription_pdf(
+    request: PracticeRequest, patient_id: int, prescription_id: int
+) -> HttpResponse:
+    pdf = printing.prescription_pdf(
+        actor=request.actor,
+        practice=request.practice,
+        patient_id=patient_id,
+        prescription_id=prescription_id,
+    )
+    return pdf_response(pdf, f"ordonnance-{prescription_id}.pdf")
+
+
+@practice_view
+def record_pdf(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    pdf = printing.record_copy_pdf(
+        actor=request.actor, practice=request.practice, patient_id=patient_id
+    )
+    return pdf_response(pdf, f"dossier-{patient_id}.pdf")
+
+
+@practice_view
+def access_report_pdf(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    pdf = printing.access_report_pdf(
+        actor=request.actor, practice=request.practice, patient_id=patient_id
+    )
+    return pdf_response(pdf, f"acces-{patient_id}.pdf")
+
+
+@practice_view
+@require_http_methods(["POST"])
+def patient_view_start(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    selectors.patient_get(actor=request.actor, patient_id=patient_id, category=Category.CLINICAL)
+    patient_view.start(request, request.practice.slug, patient_id)
+    return redirect("records:patient-view", request.practice.slug)
+
+
+@practice_view
+def patient_view_page(request: PracticeRequest) -> HttpResponse:
+    locked = patient_view.current(request)
+    if locked is None:
+        return redirect("practices:home", request.practice.slug)
+    data = selectors.chart_for(actor=request.actor, patient_id=locked["patient"])
+    return render(request, "records/patient_view.html", {"chart": data, "patient": data.patient})
+
+
+@practice_view
+@require_http_methods(["POST"])
+def patient_view_exit(request: PracticeRequest) -> HttpResponse:
+    from core.accounts.services import login_check_password
+
+    locked = patient_view.current(request)
+    result = login_check_password(
+        username=request.user.username, password=request.POST.get("password", "")[:1024]
+    )
+    if result.person is None or result.person.pk != request.user.pk:
+        messages.error(request, _("Wrong password: the patient view stays on."))
+        return redirect("records:patient-view", request.practice.slug)
+    patient_view.stop(request)
+    if locked is None:
+        return redirect("practices:home", request.practice.slug)
+    return redirect("records:chart", request.practice.slug, locked["patient"])

@@ -20,9 +20,12 @@ from core.audit.services import record_event
 BREAK_GLASS_MAX_MINUTES = 240
 
 
-def _require_staff(actor: Actor) -> None:
-    if actor.is_node_admin or not actor.roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
+def _require_staff(actor: Actor) -> int:
+    """Return the actor's practice; refuse anyone but its practitioners and secretaries."""
+    staff = {RoleName.PRACTITIONER, RoleName.SECRETARY}
+    if actor.is_node_admin or actor.practice_id is None or not actor.roles & staff:
         raise PermissionDenied(_("Only the practice's staff record a patient's choices."))
+    return actor.practice_id
 
 
 @transaction.atomic
@@ -36,11 +39,11 @@ def restriction_add(
     entry_type: str = "",
     entry_id: int | None = None,
 ) -> Restriction:
-    _require_staff(actor)
+    practice_id = _require_staff(actor)
     if not source.strip():
         raise ValidationError({"source": _("Say how the patient asked (e.g. signed form no.).")})
     restriction = Restriction.objects.create(
-        practice_id=actor.practice_id,
+        practice_id=practice_id,
         patient_id=patient_id,
         person_id=person_id,
         entry_type=entry_type,
@@ -81,9 +84,9 @@ def restriction_revoke(*, actor: Actor, restriction: Restriction) -> None:
 def label_grant_add(
     *, actor: Actor, patient_id: int, label: str, person_id: int, source: str
 ) -> LabelGrant:
-    _require_staff(actor)
+    practice_id = _require_staff(actor)
     grant = LabelGrant.objects.create(
-        practice_id=actor.practice_id,
+        practice_id=practice_id,
         patient_id=patient_id,
         label=label,
         person_id=person_id,
@@ -121,7 +124,7 @@ def break_glass_start(
 ) -> BreakGlass:
     """Open emergency access for one patient. The policy still refuses it to a person the
     patient excluded, and never unlocks sensitive labels."""
-    if RoleName.PRACTITIONER not in actor.roles or actor.is_node_admin:
+    if RoleName.PRACTITIONER not in actor.roles or actor.is_node_admin or not actor.practice_id:
         raise PermissionDenied(_("Only practitioners may use emergency access."))
     if len(reason.strip()) < 10:
         raise ValidationError({"reason": _("State the reason for the emergency access.")})

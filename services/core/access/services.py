@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 from core.access.policy import (
     Action,
     Actor,
@@ -15,7 +17,9 @@ from core.access.policy import (
 from core.audit.services import Outcome, record_event
 
 
-class AccessDenied(Exception):
+class AccessDenied(PermissionDenied):
+    """A refusal by the policy: a 403 page or JSON error, already audited."""
+
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.reason)
         self.decision = decision

@@ -142,7 +142,7 @@ class Prescription(ClinicalEntry):
     encounter = models.ForeignKey(
         Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
     )
-    prescribed_on = models.DateField(_("date"), default=date.today)
+    prescribed_on = models.DateField(_("date"), default=timezone.localdate)
     renewals = models.PositiveSmallIntegerField(_("renewals"), default=0)
     note = models.TextField(_("note"), blank=True)
 

@@ -70,12 +70,12 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
         # Each term must match a word of the names; short terms by prefix.
         if len(term) < 3:
             prefix = re.sub(r"[%_\\]", "", term)  # LIKE wildcards are not wanted here
-            patients = patients.extra(  # noqa: S610 - parameters are bound
+            patients = patients.extra(
                 where=["(' ' || search_name) LIKE ('%% ' || lower(carnet_unaccent(%s)) || '%%')"],
                 params=[prefix],
             )
         else:
-            patients = patients.extra(  # noqa: S610 - parameters are bound
+            patients = patients.extra(
                 where=["lower(carnet_unaccent(%s)) <%% search_name"], params=[term]
             )
         score_sql.append("word_similarity(lower(carnet_unaccent(%s)), search_name)")
@@ -93,3 +93,27 @@ def patient_get(
         raise Http404(_("No such patient in this practice."))
     access.require(actor, Action.READ, category, patient)
     return patient
+
+
+def possible_duplicates(
+    *, birth_name: str, given_names: str, birth_date: date | None, nir: str = ""
+) -> list[Patient]:
+    """Patients that may be the same person: the same NIR, or the same birth date with
+    close names (typos, accents, birth or used name)."""
+    found: dict[int, Patient] = {}
+    if nir:
+        for patient in Patient.objects.filter(nir=nir, merged_into__isnull=True):
+            found[patient.pk] = patient
+    if birth_date is not None:
+        names = f"{birth_name} {given_names}"
+        similar = (
+            Patient.objects.filter(birth_date=birth_date, merged_into__isnull=True)
+            .annotate(
+                closeness=RawSQL("similarity(lower(carnet_unaccent(%s)), search_name)", [names])
+            )
+            .filter(closeness__gte=0.35)
+            .order_by("-closeness")[:10]
+        )
+        for patient in similar:
+            found.setdefault(patient.pk, patient)
+    return list(found.values())

@@ -7,7 +7,7 @@ from records.services.entries import (
     entry_mark_in_error,
     entry_update,
 )
-from records.services.patients import care_team_add, patient_create
+from records.services.patients import care_team_add, patient_create, patient_merge
 from records.services.prescriptions import ItemInput, prescription_create
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "entry_mark_in_error",
     "entry_update",
     "patient_create",
+    "patient_merge",
     "prescription_create",
 ]

@@ -87,7 +87,7 @@ def entry_create(
 def _lock_for_change(
     actor: Actor, access: PatientAccess, entry: Entry, expected_version: int
 ) -> Entry:
-    locked = type(entry).objects.select_for_update().get(pk=entry.pk)
+    locked = type(entry)._default_manager.select_for_update().get(pk=entry.pk)
     policy.require_entry(actor, Action.WRITE, access, locked)
     if locked.version != expected_version:
         raise EditConflict(locked)

@@ -14,6 +14,7 @@ from core.access.services import require
 from core.audit.services import record_event
 from records import nir as nir_rules
 from records.models import CareTeamMember, Patient
+from records.selectors.patients import possible_duplicates
 
 
 @transaction.atomic
@@ -26,6 +27,7 @@ def patient_create(
     birth_date: date,
     nir: str = "",
     gp_id: int | None = None,
+    confirm_not_duplicate: bool = False,
     **identity: Any,
 ) -> Patient:
     """Register a patient in the actor's practice. The NIR must be valid and agree with
@@ -49,6 +51,13 @@ def patient_create(
             raise ValidationError(
                 {"nir": _("A patient with this NIR is already registered.")}, code="duplicate"
             )
+    if not confirm_not_duplicate and possible_duplicates(
+        birth_name=birth_name, given_names=given_names, birth_date=birth_date
+    ):
+        raise ValidationError(
+            _("A patient with a close name and the same birth date exists: check, then confirm."),
+            code="possible_duplicate",
+        )
     patient = Patient(
         practice_id=actor.practice_id,
         birth_name=birth_name.strip(),
@@ -91,3 +100,56 @@ def care_team_add(*, actor: Actor, patient: Patient, person_id: int) -> None:
         patient_id=patient.pk,
         target=f"person:{person_id}",
     )
+
+
+MERGED_MODELS = (
+    "encounter",
+    "problem",
+    "allergy",
+    "prescription",
+    "immunization",
+    "observation",
+    "document",
+    "entryrevision",
+)
+
+
+@transaction.atomic
+def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: str) -> Patient:
+    """Merge a duplicate into the patient kept: its entries move, it stays as a pointer.
+
+    Both records must be readable and writable by the actor; the merge is audited on both.
+    """
+    from django.apps import apps
+
+    from records.access import require as records_require
+
+    if keep.pk == duplicate.pk or duplicate.merged_into_id:
+        raise ValidationError(_("These records cannot be merged."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why these records are the same person.")})
+    for patient in (keep, duplicate):
+        records_require(
+            actor, Action.WRITE, Category.IDENTITY, patient, purpose=Purpose.ADMINISTRATION
+        )
+        records_require(actor, Action.WRITE, Category.CLINICAL, patient)
+    moved = {}
+    for name in MERGED_MODELS:
+        model = apps.get_model("records", name)
+        moved[name] = model.objects.filter(patient=duplicate).update(patient=keep)
+    for member in CareTeamMember.objects.filter(patient=duplicate):
+        CareTeamMember.objects.get_or_create(
+            practice_id=keep.practice_id, patient=keep, person_id=member.person_id
+        )
+    duplicate.merged_into = keep
+    duplicate.save(update_fields=["merged_into", "updated_at"])
+    for patient, role in ((keep, "kept"), (duplicate, "merged")):
+        record_event(
+            "patient.merge",
+            actor=actor,
+            patient_id=patient.pk,
+            target=f"patient:{duplicate.pk}->patient:{keep.pk}",
+            reason=reason,
+            details={"role": role, "moved": moved},
+        )
+    return keep

@@ -1,0 +1,191 @@
+"""Paper: the prescription, the full copy of the record, the "who accessed my record"
+report. Every print is itself written to the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access.policy import Action, Actor, Category, Purpose
+from core.accounts.models import Person
+from core.audit.models import AuditEvent
+from core.audit.selectors import events_for_patient
+from core.audit.services import record_event
+from core.documents.pdf import render_pdf
+from core.practices.models import Practice
+from records import access as policy
+from records.models import (
+    Allergy,
+    Document,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    Problem,
+)
+from records.models.clinical import EntryStatus
+
+
+def _patient(patient_id: int) -> Patient:
+    patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    return patient
+
+
+def prescription_pdf(
+    *, actor: Actor, practice: Practice, patient_id: int, prescription_id: int
+) -> bytes:
+    patient = _patient(patient_id)
+    prescription = (
+        Prescription.objects.filter(pk=prescription_id, patient=patient)
+        .select_related("author")
+        .first()
+    )
+    if prescription is None:
+        raise Http404(_("No such prescription."))
+    access = policy.access_for(patient)
+    policy.require_entry(actor, Action.PRINT, access, prescription)
+    items = list(prescription.items.all())
+    record_event(
+        "prescription.print",
+        actor=actor,
+        patient_id=patient.pk,
+        category=Category.CLINICAL.value,
+        target=f"prescription:{prescription.pk}",
+    )
+    return render_pdf(
+        "records/pdf/prescription.html",
+        {
+            "practice": practice,
+            "patient": patient,
+            "prescription": prescription,
+            "prescriber": prescription.author,
+            "ald_items": [i for i in items if i.long_term_condition],
+            "other_items": [i for i in items if not i.long_term_condition],
+            "bizone": any(i.long_term_condition for i in items),
+        },
+    )
+
+
+@dataclass
+class RecordCopy:
+    patient: Patient
+    sections: list[tuple[str, list[Any]]]
+    hidden: int
+
+
+def record_copy(*, actor: Actor, patient_id: int) -> RecordCopy:
+    """Everything of the record the actor may see, for the patient (right of access)."""
+    patient = _patient(patient_id)
+    access = policy.access_for(patient)
+    policy.require(
+        actor,
+        Action.PRINT,
+        Category.CLINICAL,
+        patient,
+        access=access,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+    hidden = 0
+    sections: list[tuple[str, list[Any]]] = []
+    queries = [
+        (_("Allergies and intolerances"), Allergy.objects.order_by("substance")),
+        (_("Problems and history"), Problem.objects.order_by("-onset", "label")),
+        (_("Consultations"), Encounter.objects.order_by("-occurred_at")),
+        (
+            _("Prescriptions"),
+            Prescription.objects.prefetch_related("items").order_by("-prescribed_on"),
+        ),
+        (_("Vaccinations"), Immunization.objects.order_by("-vaccinated_on")),
+        (_("Observations and results"), Observation.objects.order_by("-effective_at")),
+        (_("Documents and letters"), Document.objects.order_by("-document_date")),
+    ]
+    for title, queryset in queries:
+        entries = list(queryset.filter(patient=patient, status=EntryStatus.ACTIVE))
+        shown = [e for e in entries if policy.may_see_entry(actor, access, e, Action.PRINT)]
+        hidden += len(entries) - len(shown)
+        sections.append((title, shown))
+    return RecordCopy(patient, sections, hidden)
+
+
+def record_copy_pdf(*, actor: Actor, practice: Practice, patient_id: int) -> bytes:
+    copy = record_copy(actor=actor, patient_id=patient_id)
+    record_event(
+        "patient.print",
+        actor=actor,
+        patient_id=copy.patient.pk,
+        category=Category.CLINICAL.value,
+        purpose=Purpose.PATIENT_REQUEST.value,
+        details={"document": "record_copy", "hidden_entries": copy.hidden},
+    )
+    return render_pdf(
+        "records/pdf/record_copy.html",
+        {
+            "practice": practice,
+            "copy": copy,
+            "patient": copy.patient,
+            "printed_at": timezone.now(),
+            "printed_by": actor.label,
+        },
+    )
+
+
+ACTION_LABELS = {
+    "patient.read": _("read the record"),
+    "patient.search": _("searched"),
+    "patient.print": _("printed the record"),
+    "patient.write": _("changed the identity"),
+    "patient.create": _("registered the patient"),
+    "patient.merge": _("merged two records"),
+    "access.denied": _("was refused access"),
+    "break_glass.start": _("used emergency access"),
+    "break_glass.review": _("reviewed an emergency access"),
+    "prescription.print": _("printed a prescription"),
+    "access_report.print": _("printed this report"),
+}
+
+
+@dataclass
+class AccessLine:
+    event: AuditEvent
+    who: str
+    what: str
+
+
+def access_report(*, actor: Actor, patient_id: int) -> tuple[Patient, list[AccessLine]]:
+    """Every access to the patient's record, from the audit trail (identity staff may
+    print it for the patient: it holds no clinical content)."""
+    patient = _patient(patient_id)
+    policy.require(
+        actor, Action.PRINT, Category.ADMINISTRATIVE, patient, purpose=Purpose.PATIENT_REQUEST
+    )
+    events = list(events_for_patient(patient_id=patient.pk))
+    people = Person.objects.in_bulk({e.actor_id for e in events if e.actor_id})
+    lines = []
+    for event in events:
+        person = people.get(event.actor_id) if event.actor_id else None
+        who = person.full_name if person else (event.actor_label or _("Carnet"))
+        what = ACTION_LABELS.get(event.action) or event.action.replace("_", " ").replace(".", " — ")
+        lines.append(AccessLine(event, who, str(what)))
+    return patient, lines
+
+
+def access_report_pdf(*, actor: Actor, practice: Practice, patient_id: int) -> bytes:
+    patient, lines = access_report(actor=actor, patient_id=patient_id)
+    record_event(
+        "access_report.print",
+        actor=actor,
+        patient_id=patient.pk,
+        category=Category.ADMINISTRATIVE.value,
+        purpose=Purpose.PATIENT_REQUEST.value,
+    )
+    return render_pdf(
+        "records/pdf/access_report.html",
+        {"practice": practice, "patient": patient, "lines": lines, "printed_at": timezone.now()},
+    )
