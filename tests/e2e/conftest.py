@@ -77,6 +77,7 @@ def live_carnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCarnet
     }
     env.pop("CARNET_DATABASE_ROLE", None)
     subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    subprocess.run([CARNET, "load_reference"], env=env, check=True, capture_output=True)
     subprocess.run(
         [CARNET, "demo_data", "--patients", "30"], env=env, check=True, capture_output=True
     )
@@ -123,7 +124,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-FR")
+    context = browser.new_context(locale="fr-FR", accept_downloads=True)
     page = context.new_page()
     yield page
     context.close()

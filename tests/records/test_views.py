@@ -15,7 +15,7 @@ from core import tenancy
 from core.audit.models import AuditEvent
 from records import services
 from records.access import access_for
-from records.models import Encounter, Patient, Prescription, Problem
+from records.models import Encounter, Patient, Problem
 from tests.fixtures import World, enroll, totp_code
 
 
