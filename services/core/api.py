@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -12,7 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.access.policy import Actor
 from core.access.services import AccessDenied
+from core.practices.models import Practice
 
 CODES = {
     400: "invalid",
@@ -31,6 +34,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Every API error has the shape {"error": {"code", "message", "status", "fields"?}}."""
     if isinstance(exc, AccessDenied):
         exc = exceptions.PermissionDenied(exc.decision.reason)
+    if isinstance(exc, DjangoValidationError):
+        # A service refused the input: same shape as a serializer's field errors.
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or _("Not found."))
     if isinstance(exc, DjangoPermissionDenied):
@@ -59,8 +68,12 @@ class PracticeAPIMixin:
     """For API views on a practice's data.
 
     With a token, the practice is the token's. With a browser session, the client names
-    it in the ``X-Carnet-Practice`` header (its slug).
+    it in the ``X-Carnet-Practice`` header (its slug). After ``initial``, ``self.actor``
+    and ``self.practice`` are set.
     """
+
+    actor: Actor
+    practice: Practice
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
@@ -72,9 +85,8 @@ class PracticeAPIMixin:
             practice = request.auth.practice if request.auth.practice.is_active else None
         else:
             practice = practice_by_slug(request.META.get("HTTP_X_CARNET_PRACTICE", ""))
-        enter_practice(request._request, request.user, practice)
-        request.practice = request._request.practice
-        request.actor = request._request.actor
+        self.actor = enter_practice(request._request, request.user, practice)
+        self.practice = request._request.practice
 
 
 class CarnetAPIView(APIView):

@@ -1,16 +1,42 @@
-"""REST API for patients (identity)."""
+"""REST API of the records service. Every endpoint goes through the same selectors and
+services as the pages, hence through the access policy and the audit trail."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.access.policy import Action
 from core.api import CarnetAPIView, PracticeAPIMixin
-from records import selectors
+from core.documents.pdf import pdf_response
+from records import access as policy
+from records import printing, reference, selectors, services
+from records.models import (
+    Allergy,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    Problem,
+)
+from records.models.clinical import EntryStatus
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+# --- serializers ------------------------------------------------------------------------
 
 
 class PatientOutput(serializers.Serializer):
@@ -20,23 +46,369 @@ class PatientOutput(serializers.Serializer):
     given_names = serializers.CharField()
     sex = serializers.CharField()
     birth_date = serializers.DateField()
+    birth_place = serializers.CharField()
     nir = serializers.CharField()
+    address = serializers.CharField()
+    postal_code = serializers.CharField()
     city = serializers.CharField()
+    phone = serializers.CharField()
+    gp = serializers.IntegerField(source="gp_id", allow_null=True)
+    deceased_on = serializers.DateField(allow_null=True)
+    version = serializers.IntegerField()
 
 
-class PatientListApi(PracticeAPIMixin, CarnetAPIView):
+class PatientInput(serializers.Serializer):
+    birth_name = serializers.CharField(max_length=100)
+    used_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    given_names = serializers.CharField(max_length=150)
+    sex = serializers.ChoiceField(choices=Patient.Sex.choices)
+    birth_date = serializers.DateField()
+    birth_place = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    nir = serializers.CharField(max_length=21, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    confirm_not_duplicate = serializers.BooleanField(required=False, default=False)
+
+
+ENTRY_COMMON = ["id", "author", "recorded_at", "version", "status", "sensitivity"]
+
+
+def entry_serializer(model: Any, fields: list[str]) -> type[serializers.ModelSerializer]:
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": ENTRY_COMMON + fields,
+            "read_only_fields": ["id", "author", "recorded_at", "version", "status"],
+        },
+    )
+    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+
+
+ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
+    "encounters": (
+        Encounter,
+        entry_serializer(
+            Encounter,
+            [
+                "occurred_at",
+                "kind",
+                "reason",
+                "subjective",
+                "objective",
+                "assessment",
+                "plan",
+                "documentation_seconds",
+            ],
+        ),
+    ),
+    "problems": (
+        Problem,
+        entry_serializer(
+            Problem,
+            [
+                "code",
+                "label",
+                "clinical_status",
+                "is_history",
+                "long_term_condition",
+                "onset",
+                "resolved_on",
+            ],
+        ),
+    ),
+    "allergies": (
+        Allergy,
+        entry_serializer(Allergy, ["substance", "kind", "reaction", "severity"]),
+    ),
+    "immunizations": (
+        Immunization,
+        entry_serializer(Immunization, ["vaccinated_on", "vaccine", "lot_number", "dose"]),
+    ),
+    "observations": (
+        Observation,
+        entry_serializer(
+            Observation,
+            ["effective_at", "code", "label", "value", "value_text", "unit", "reviewed"],
+        ),
+    ),
+}
+
+
+class CorrectionInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500)
+
+
+class PrescriptionItemIO(serializers.Serializer):
+    drug_cis = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    drug_label = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    posology = serializers.CharField(max_length=300)
+    duration_days = serializers.IntegerField(min_value=1, max_value=366)
+    long_term_condition = serializers.BooleanField(default=False)
+    substitutable = serializers.BooleanField(default=True)
+
+
+class PrescriptionInput(serializers.Serializer):
+    items = PrescriptionItemIO(many=True)
+    renewals = serializers.IntegerField(min_value=0, max_value=11, default=0)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    sensitivity = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PrescriptionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    prescribed_on = serializers.DateField()
+    renewals = serializers.IntegerField()
+    author = serializers.IntegerField(source="author_id")
+    items = PrescriptionItemIO(many=True, source="items.all")
+
+
+class ChartOutput(serializers.Serializer):
+    patient = PatientOutput()
+    clinical_allowed = serializers.BooleanField()
+    clinical_refusal = serializers.CharField()
+    allergies = ENTRY_SERIALIZERS["allergies"][1](many=True)
+    problems = ENTRY_SERIALIZERS["problems"][1](many=True)
+    encounters = ENTRY_SERIALIZERS["encounters"][1](many=True)
+    immunizations = ENTRY_SERIALIZERS["immunizations"][1](many=True)
+    hidden = serializers.IntegerField()
+
+
+class DrugOutput(serializers.Serializer):
+    cis = serializers.CharField()
+    name = serializers.CharField()
+    marketed = serializers.BooleanField()
+
+
+class Cim10Output(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class AccessLineOutput(serializers.Serializer):
+    occurred_at = serializers.DateTimeField(source="event.occurred_at")
+    who = serializers.CharField()
+    what = serializers.CharField()
+    outcome = serializers.CharField(source="event.outcome")
+    category = serializers.CharField(source="event.category")
+    reason = serializers.CharField(source="event.reason")
+
+
+# --- views ------------------------------------------------------------------------------
+
+
+class RecordsApi(PracticeAPIMixin, CarnetAPIView):
+    """Base: the practice is entered; ``self.patient_access`` loads one patient."""
+
+    def patient_access(self, patient_id: int) -> policy.PatientAccess:
+        patient = Patient.objects.filter(pk=patient_id).first()
+        if patient is None:
+            raise Http404(_("No such patient in this practice."))
+        return policy.access_for(patient)
+
+
+class PatientListApi(RecordsApi):
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="name fragments, birth date or NIR")],
         responses=PatientOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         query = str(request.query_params.get("q", ""))[:200]
-        patients = selectors.patient_search(actor=request.actor, query=query)  # type: ignore[attr-defined]
+        patients = selectors.patient_search(actor=self.actor, query=query)
         return Response(PatientOutput(patients, many=True).data)
 
+    @extend_schema(request=PatientInput, responses={201: PatientOutput})
+    def post(self, request: Request) -> Response:
+        data = PatientInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            patient = services.patient_create(actor=self.actor, **data.validated_data)
+        return Response(PatientOutput(patient).data, status=status.HTTP_201_CREATED)
 
-class PatientDetailApi(PracticeAPIMixin, CarnetAPIView):
+
+class PatientDetailApi(RecordsApi):
     @extend_schema(responses=PatientOutput)
-    def get(self, request: Request, patient_id: int, **kwargs: Any) -> Response:
-        patient = selectors.patient_get(actor=request.actor, patient_id=patient_id)  # type: ignore[attr-defined]
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = selectors.patient_get(actor=self.actor, patient_id=patient_id)
         return Response(PatientOutput(patient).data)
+
+
+class ChartApi(RecordsApi):
+    @extend_schema(responses=ChartOutput)
+    def get(self, request: Request, patient_id: int) -> Response:
+        chart = selectors.chart_for(actor=self.actor, patient_id=patient_id)
+        return Response(ChartOutput(chart).data)
+
+
+class EntryListApi(RecordsApi):
+    """GET the entries of one kind the actor may see; POST a new one."""
+
+    kind: ClassVar[str] = ""
+
+    def get(self, request: Request, patient_id: int) -> Response:
+        model, serializer = ENTRY_SERIALIZERS[self.kind]
+        access = self.patient_access(patient_id)
+        policy.require(
+            self.actor, Action.READ, policy.Category.CLINICAL, access.patient, access=access
+        )
+        entries = model.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE).order_by(
+            "-pk"
+        )[:500]
+        visible = [e for e in entries if policy.may_see_entry(self.actor, access, e)]
+        return Response(serializer(visible, many=True).data)
+
+    def post(self, request: Request, patient_id: int) -> Response:
+        model, serializer = ENTRY_SERIALIZERS[self.kind]
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        access = self.patient_access(patient_id)
+        with transaction.atomic():
+            entry = services.entry_create(
+                actor=self.actor,
+                access=access,
+                model=model,
+                **data.validated_data,
+            )
+        return Response(serializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class EntryDetailApi(RecordsApi):
+    """GET one entry; PATCH corrects it (version + reason); DELETE marks it entered in
+    error (version + reason in the body) — the row and its history stay."""
+
+    kind: ClassVar[str] = ""
+
+    def _entry(self, request: Request, patient_id: int, entry_id: int, action: Action) -> tuple:
+        model, serializer = ENTRY_SERIALIZERS[self.kind]
+        access = self.patient_access(patient_id)
+        entry = model.objects.filter(pk=entry_id, patient=access.patient).first()
+        if entry is None:
+            raise Http404(_("No such entry."))
+        policy.require_entry(self.actor, action, access, entry)
+        return access, entry, serializer
+
+    def get(self, request: Request, patient_id: int, entry_id: int) -> Response:
+        _access, entry, serializer = self._entry(request, patient_id, entry_id, Action.READ)
+        return Response(serializer(entry).data)
+
+    def patch(self, request: Request, patient_id: int, entry_id: int) -> Response:
+        access, entry, serializer = self._entry(request, patient_id, entry_id, Action.WRITE)
+        correction = CorrectionInput(data=request.data)
+        correction.is_valid(raise_exception=True)
+        changes = serializer(entry, data=request.data, partial=True)
+        changes.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                updated = services.entry_update(
+                    actor=self.actor,
+                    access=access,
+                    entry=entry,
+                    expected_version=correction.validated_data["version"],
+                    reason=correction.validated_data["reason"],
+                    **changes.validated_data,
+                )
+        except services.EditConflict as conflict:
+            raise Conflict(str(conflict)) from conflict
+        return Response(serializer(updated).data)
+
+    def delete(self, request: Request, patient_id: int, entry_id: int) -> Response:
+        access, entry, _serializer = self._entry(request, patient_id, entry_id, Action.WRITE)
+        correction = CorrectionInput(data=request.data)
+        correction.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                services.entry_mark_in_error(
+                    actor=self.actor,
+                    access=access,
+                    entry=entry,
+                    expected_version=correction.validated_data["version"],
+                    reason=correction.validated_data["reason"],
+                )
+        except services.EditConflict as conflict:
+            raise Conflict(str(conflict)) from conflict
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def entry_views(kind: str) -> tuple[Any, Any]:
+    """The list and detail views of one kind of entry, with their OpenAPI description."""
+    list_view: Any = type(f"{kind.title()}ListApi", (EntryListApi,), {"kind": kind})
+    detail_view: Any = type(f"{kind.title()}DetailApi", (EntryDetailApi,), {"kind": kind})
+    serializer = ENTRY_SERIALIZERS[kind][1]
+    extend_schema(responses=serializer(many=True))(list_view.get)
+    extend_schema(request=serializer, responses={201: serializer})(list_view.post)
+    extend_schema(responses=serializer)(detail_view.get)
+    extend_schema(request=serializer, responses=serializer)(detail_view.patch)
+    extend_schema(request=CorrectionInput, responses={204: None})(detail_view.delete)
+    return list_view, detail_view
+
+
+class PrescriptionListApi(RecordsApi):
+    @extend_schema(responses=PrescriptionOutput(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        access = self.patient_access(patient_id)
+        policy.require(
+            self.actor, Action.READ, policy.Category.CLINICAL, access.patient, access=access
+        )
+        prescriptions = (
+            Prescription.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE)
+            .prefetch_related("items")
+            .order_by("-prescribed_on")[:200]
+        )
+        visible = [p for p in prescriptions if policy.may_see_entry(self.actor, access, p)]
+        return Response(PrescriptionOutput(visible, many=True).data)
+
+    @extend_schema(request=PrescriptionInput, responses={201: PrescriptionOutput})
+    def post(self, request: Request, patient_id: int) -> Response:
+        data = PrescriptionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        access = self.patient_access(patient_id)
+        values = dict(data.validated_data)
+        items = [services.ItemInput(**item) for item in values.pop("items")]
+        with transaction.atomic():
+            prescription = services.prescription_create(
+                actor=self.actor,
+                access=access,
+                items=items,
+                **values,
+            )
+        return Response(PrescriptionOutput(prescription).data, status=status.HTTP_201_CREATED)
+
+
+class PrescriptionPdfApi(RecordsApi):
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request: Request, patient_id: int, prescription_id: int) -> HttpResponse:
+        pdf = printing.prescription_pdf(
+            actor=self.actor,
+            practice=self.practice,
+            patient_id=patient_id,
+            prescription_id=prescription_id,
+        )
+        return pdf_response(pdf, f"ordonnance-{prescription_id}.pdf")
+
+
+class AccessReportApi(RecordsApi):
+    @extend_schema(responses=AccessLineOutput(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        _patient, lines = printing.access_report(actor=self.actor, patient_id=patient_id)
+        return Response(AccessLineOutput(lines, many=True).data)
+
+
+class DrugSearchApi(RecordsApi):
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=DrugOutput(many=True))
+    def get(self, request: Request) -> Response:
+        query = str(request.query_params.get("q", ""))[:100]
+        drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
+        return Response(DrugOutput(drugs, many=True).data)
+
+
+class Cim10SearchApi(RecordsApi):
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=Cim10Output(many=True))
+    def get(self, request: Request) -> Response:
+        query = str(request.query_params.get("q", ""))[:100]
+        codes = reference.cim10_search(query) if len(query.strip()) >= 2 else []
+        return Response(Cim10Output(codes, many=True).data)

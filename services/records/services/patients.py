@@ -45,8 +45,11 @@ def patient_create(
     )
     nir = nir_rules.normalise(nir)
     if nir:
-        parsed = nir_rules.parse(nir)
-        nir_rules.check_coherence(parsed, sex=sex, birth_date=birth_date)
+        try:
+            parsed = nir_rules.parse(nir)
+            nir_rules.check_coherence(parsed, sex=sex, birth_date=birth_date)
+        except ValidationError as error:
+            raise ValidationError({"nir": error.messages}) from error
         if Patient.objects.filter(nir=nir).exists():
             raise ValidationError(
                 {"nir": _("A patient with this NIR is already registered.")}, code="duplicate"
