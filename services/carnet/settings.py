@@ -215,6 +215,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Patients' documents: outside the web root, served only through the access policy.
+MEDIA_ROOT = Path(envstr("CARNET_MEDIA_ROOT", str(VAR_DIR / "media")))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o600
 
 # --- OpenPGP: the node's signing key (audit anchors, later sharing) ------------------
 CARNET_GNUPG_HOME = Path(envstr("CARNET_GNUPG_HOME", str(VAR_DIR / "gnupg")))

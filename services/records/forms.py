@@ -12,7 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from core.access.models import SensitivityLabel
 from records import nir as nir_rules
-from records.models import Allergy, Encounter, Immunization, Observation, Patient, Problem
+from records.models import (
+    Allergy,
+    Document,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Problem,
+)
 
 SENSITIVITY_CHOICES = [("", _("Not sensitive")), *SensitivityLabel.choices]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -178,3 +186,25 @@ ENTRY_FORMS: dict[str, type[forms.ModelForm]] = {
     "observation": ObservationForm,
     "encounter": EncounterForm,
 }
+
+
+class DocumentUploadForm(forms.Form):
+    file = forms.FileField(label=_("File (PDF, PNG or JPEG, at most 10 MB)"))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[c for c in Document.Kind.choices if c[0] != Document.Kind.LETTER]
+    )
+    document_date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    sensitivity = forms.ChoiceField(
+        label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
+    )
+
+
+class LetterForm(forms.Form):
+    title = forms.CharField(label=_("Subject"), max_length=200)
+    recipient = forms.CharField(label=_("Recipient"), max_length=300)
+    body = forms.CharField(label=_("Letter"), widget=forms.Textarea(attrs={"rows": 14}))
+    document_date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    sensitivity = forms.ChoiceField(
+        label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
+    )

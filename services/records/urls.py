@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import choices_views, views
+from records import choices_views, documents_views, views
 
 app_name = "records"
 
@@ -40,5 +40,16 @@ urlpatterns = [
     ),
     path("patients/<int:patient_id>/urgence/", choices_views.break_glass, name="break-glass"),
     path("acces-urgence/", choices_views.break_glass_review, name="break-glass-review"),
+    path(
+        "patients/<int:patient_id>/documents/ajouter/",
+        documents_views.document_upload,
+        name="document-upload",
+    ),
+    path("patients/<int:patient_id>/courrier/", documents_views.letter_new, name="letter-new"),
+    path(
+        "patients/<int:patient_id>/documents/<int:document_id>/",
+        documents_views.document,
+        name="document",
+    ),
     path("medicaments/", views.drug_search, name="drug-search"),
 ]

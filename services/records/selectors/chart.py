@@ -49,6 +49,7 @@ class Chart:
     immunizations: list[Immunization] = field(default_factory=list)
     pending_results: list[Observation] = field(default_factory=list)
     pending_documents: list[Document] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
     hidden: int = 0
 
 
@@ -107,6 +108,8 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
     chart.pending_results = _visible(actor, access, list(results), chart)
     documents = Document.objects.filter(**mine, reviewed=False).order_by("-document_date")[:20]
     chart.pending_documents = _visible(actor, access, list(documents), chart)
+    recent = Document.objects.filter(**mine).order_by("-document_date", "-pk")[:10]
+    chart.documents = _visible(actor, access, list(recent), chart)
 
     record_event(
         "patient.read",

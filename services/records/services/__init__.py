@@ -1,6 +1,7 @@
 """Writes of the records service (one module per part of the record)."""
 
 from records.services.consultations import consultation_record
+from records.services.documents import document_upload, letter_write
 from records.services.entries import (
     EditConflict,
     entry_create,
@@ -14,6 +15,8 @@ __all__ = [
     "EditConflict",
     "ItemInput",
     "care_team_add",
+    "document_upload",
+    "letter_write",
     "consultation_record",
     "entry_create",
     "entry_mark_in_error",
