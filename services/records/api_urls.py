@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from records import api
+from records import api, api_more
 
 urlpatterns: list[URLPattern] = [
     path("patients/", api.PatientListApi.as_view(), name="api-patient-list"),
@@ -20,6 +20,37 @@ urlpatterns: list[URLPattern] = [
         "patients/<int:patient_id>/access-report/",
         api.AccessReportApi.as_view(),
         name="api-access-report",
+    ),
+    path(
+        "patients/<int:patient_id>/documents/",
+        api_more.DocumentListApi.as_view(),
+        name="api-documents",
+    ),
+    path(
+        "patients/<int:patient_id>/documents/<int:document_id>/file/",
+        api_more.DocumentFileApi.as_view(),
+        name="api-document-file",
+    ),
+    path("patients/<int:patient_id>/letters/", api_more.LetterApi.as_view(), name="api-letters"),
+    path(
+        "patients/<int:patient_id>/exclusions/",
+        api_more.ExclusionListApi.as_view(),
+        name="api-exclusions",
+    ),
+    path(
+        "patients/<int:patient_id>/exclusions/<int:restriction_id>/",
+        api_more.ExclusionDetailApi.as_view(),
+        name="api-exclusion",
+    ),
+    path(
+        "patients/<int:patient_id>/label-grants/",
+        api_more.LabelGrantApi.as_view(),
+        name="api-label-grants",
+    ),
+    path(
+        "patients/<int:patient_id>/break-glass/",
+        api_more.BreakGlassApi.as_view(),
+        name="api-break-glass",
     ),
     path("drugs/", api.DrugSearchApi.as_view(), name="api-drugs"),
     path("cim10/", api.Cim10SearchApi.as_view(), name="api-cim10"),

@@ -175,3 +175,79 @@ def test_the_openapi_schema_describes_the_records_api(client: Client, db: None) 
     ):
         assert path in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_uploading_a_document_through_the_api(alice: Api, world: World, settings, tmp_path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    pdf = b"%PDF-1.4\n%test\n"
+    response = alice.client.post(
+        f"/api/v1/patients/{world.paul.pk}/documents/",
+        {
+            "file": SimpleUploadedFile("cr.pdf", pdf),
+            "title": "CR",
+            "kind": "report",
+            "document_date": "2026-11-01",
+        },
+        HTTP_AUTHORIZATION=alice.auth,
+    )
+    assert response.status_code == 201, response.content
+    document_id = response.json()["id"]
+    file = alice.get(f"patients/{world.paul.pk}/documents/{document_id}/file/")
+    assert b"".join(file.streaming_content) == pdf
+    bad = alice.client.post(
+        f"/api/v1/patients/{world.paul.pk}/documents/",
+        {
+            "file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00 not a pdf"),
+            "title": "X",
+            "kind": "report",
+            "document_date": "2026-11-01",
+        },
+        HTTP_AUTHORIZATION=alice.auth,
+    )
+    assert bad.status_code == 400 and "file" in bad.json()["error"]["fields"]
+
+
+def test_a_letter_through_the_api(alice: Api, world: World) -> None:
+    response = alice.send(
+        "post",
+        f"patients/{world.paul.pk}/letters/",
+        {
+            "title": "Adressage",
+            "recipient": "Dr X",
+            "body": "Cher confrère",
+            "document_date": "2026-11-01",
+        },
+    )
+    assert response.status_code == 201 and response.json()["kind"] == "letter"
+
+
+def test_recording_an_exclusion_through_the_api_applies_at_once(
+    sam: Api, client: Client, world: World
+) -> None:
+    created = sam.send(
+        "post",
+        f"patients/{world.paul.pk}/exclusions/",
+        {"person": world.alice.pk, "source": "formulaire n° 7"},
+    )
+    assert created.status_code == 201
+    alice = api_for(Client(), world, world.alice)
+    assert alice.get(f"patients/{world.paul.pk}/chart/").status_code == 403
+    lifted = sam.send("delete", f"patients/{world.paul.pk}/exclusions/{created.json()['id']}/", {})
+    assert lifted.status_code == 204
+    assert alice.get(f"patients/{world.paul.pk}/chart/").status_code == 200
+
+
+def test_emergency_access_through_the_api(client: Client, world: World) -> None:
+    bob = api_for(client, world, world.bob)
+    assert bob.get(f"patients/{world.paul.pk}/encounters/").status_code == 403
+    short = bob.send("post", f"patients/{world.paul.pk}/break-glass/", {"reason": "urgence"})
+    assert short.status_code == 400
+    opened = bob.send(
+        "post",
+        f"patients/{world.paul.pk}/break-glass/",
+        {"reason": "Détresse respiratoire, médecin traitant absent", "minutes": 60},
+    )
+    assert opened.status_code == 201
+    assert bob.get(f"patients/{world.paul.pk}/encounters/").status_code == 200

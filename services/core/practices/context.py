@@ -12,7 +12,8 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
 from core import tenancy
@@ -68,13 +69,13 @@ def enter_practice(request: HttpRequest, person: Any, practice: Practice | None)
     return actor
 
 
-def practice_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def practice_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Decorator for views under /p/<practice_slug>/."""
 
     @wraps(view)
     def wrapper(
         request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         enter_practice(request, request.user, practice_by_slug(practice_slug))
         return view(request, *args, **kwargs)
 
