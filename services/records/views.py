@@ -30,7 +30,15 @@ from records.forms import (
     PrescriptionForm,
     PrescriptionLines,
 )
-from records.models import Allergy, Encounter, Immunization, Observation, Patient, Problem
+from records.models import (
+    Allergy,
+    Encounter,
+    EntryRevision,
+    Immunization,
+    Observation,
+    Patient,
+    Problem,
+)
 from records.services.consultations import VITALS
 
 ENTRY_MODELS: dict[str, Any] = {
@@ -240,6 +248,9 @@ def entry_correct(
             "patient": patient_access.patient,
             "entry": entry,
             "title": ENTRY_TITLES[entry_type],
+            "revisions": EntryRevision.objects.filter(entry_type=entry_type, entry_id=entry.pk)
+            .select_related("changed_by")
+            .order_by("-version"),
         },
         status=400 if request.method == "POST" else 200,
     )

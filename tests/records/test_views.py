@@ -236,6 +236,8 @@ def test_correcting_an_entry_keeps_history_and_detects_conflicts(
     )
     problem.refresh_from_db()
     assert problem.label == "HTA essentielle"
+    history = alice.get(path).content.decode()
+    assert "précision" in history and "HTA" in history
 
 
 # --- the secretary never reads clinical content: UI, API, PDF -------------------------
