@@ -20,6 +20,7 @@ OWNER_COMMANDS = {
     "migrate",
     "audit",
     "load_reference",
+    "load_fees",
     "dbshell",
     "showmigrations",
     "sqlmigrate",

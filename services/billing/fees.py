@@ -1,0 +1,100 @@
+"""Loading the fee schedules (data files) and finding the act valid on a day."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from billing.models import Act, CombinationRule
+
+DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_FILES = {
+    "acts": [DATA / "fees_fr.csv", DATA / "fees_be_inami.csv"],
+    "rules": [DATA / "rules_fr.csv"],
+}
+
+
+def _date(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return Decimal(value) if value not in (None, "") else None
+
+
+@transaction.atomic
+def load_acts(path: Path) -> int:
+    """Insert or update every (nomenclature, code, valid_from) row of a fee file."""
+    count = 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            Act.objects.update_or_create(
+                nomenclature=row["nomenclature"],
+                code=row["code"],
+                valid_from=date.fromisoformat(row["valid_from"]),
+                defaults={
+                    "country": row["country"],
+                    "label": row["label"],
+                    "kind": row.get("kind") or Act.Kind.ACT,
+                    "valid_to": _date(row.get("valid_to", "")),
+                    "amount": Decimal(row["amount"]),
+                    "amo_rate": _decimal(row.get("amo_rate")) or Decimal("0"),
+                    "min_age": int(row["min_age"]) if row.get("min_age") else None,
+                    "max_age": int(row["max_age"]) if row.get("max_age") else None,
+                    "key_letter": row.get("key_letter", ""),
+                    "coefficient": _decimal(row.get("coefficient")),
+                    "refund_regular": _decimal(row.get("refund_regular")),
+                    "refund_preferential": _decimal(row.get("refund_preferential")),
+                    "source": row.get("source", ""),
+                },
+            )
+            count += 1
+    return count
+
+
+@transaction.atomic
+def load_rules(path: Path) -> int:
+    count = 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            CombinationRule.objects.update_or_create(
+                nomenclature=row["nomenclature"],
+                code=row["code"],
+                kind=row["kind"],
+                valid_from=date.fromisoformat(row["valid_from"]),
+                defaults={
+                    "others": [code for code in row["others"].split(";") if code],
+                    "valid_to": _date(row.get("valid_to", "")),
+                    "note": row.get("note", ""),
+                },
+            )
+            count += 1
+    return count
+
+
+def act_valid_on(code: str, day: date, country: str = "FR") -> Act | None:
+    return (
+        Act.objects.filter(Act.valid_on_q(day), code=code.strip().upper(), country=country)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def rules_valid_on(day: date) -> list[CombinationRule]:
+    from django.db.models import Q
+
+    return list(
+        CombinationRule.objects.filter(
+            Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        )
+    )
+
+
+def acts_valid_on(day: date, country: str = "FR") -> list[Act]:
+    return list(
+        Act.objects.filter(Act.valid_on_q(day), country=country).order_by("nomenclature", "code")
+    )

@@ -1,0 +1,18 @@
+"""The billing service's tables."""
+
+from billing.models.fees import Act, CombinationRule
+from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer
+from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment
+
+__all__ = [
+    "Act",
+    "Allocation",
+    "CashDay",
+    "ChequeDeposit",
+    "CombinationRule",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "Issuer",
+    "Payment",
+]

@@ -1,0 +1,104 @@
+"""Payments, their allocation to invoices, the cash day and cheque deposit slips.
+
+A payment belongs to a business day (``CashDay``). Once the day is closed, a trigger
+refuses any change to its payments or to the day itself (see migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.practices.models import Practice
+
+
+class CashDay(models.Model):
+    """A practice's business day: open, then closed (immutable) with its totals."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    totals = models.JSONField(default=dict, blank=True)  # by payment method, as text
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "day"], name="cash_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class ChequeDeposit(models.Model):
+    """A bordereau de remise de chèques: the cheques of a day taken to the bank."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    cash_day = models.ForeignKey(CashDay, on_delete=models.PROTECT, related_name="deposits")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Payment(models.Model):
+    """Money received (or refunded when negative is not allowed: refunds are separate)."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CHEQUE = "cheque", _("Cheque")
+        CARD = "card", _("Card")
+        TRANSFER = "transfer", _("Transfer")
+
+    class Payer(models.TextChoices):
+        PATIENT = "patient", _("Patient")
+        AMO = "amo", _("Mandatory insurer")
+        AMC = "amc", _("Complementary insurer")
+        PRACTICE = "practice", _("Member practice")
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    cash_day = models.ForeignKey(CashDay, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    payer = models.CharField(max_length=10, choices=Payer.choices, default=Payer.PATIENT)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    cheque_number = models.CharField(max_length=30, blank=True)
+    cheque_bank = models.CharField(max_length=100, blank=True)
+    cheque_deposit = models.ForeignKey(
+        ChequeDeposit, on_delete=models.PROTECT, null=True, blank=True, related_name="cheques"
+    )
+    # Sent by the form (one per form display): a double click never pays twice.
+    idempotency_key = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "idempotency_key"], name="payment_idempotent"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.amount}"
+
+
+class Allocation(models.Model):
+    """How much of a payment settles which invoice."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="allocations"
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="allocation_positive")
+        ]

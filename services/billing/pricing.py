@@ -1,0 +1,107 @@
+"""The price of an invoice and its split between the mandatory insurer (AMO), the
+complementary insurer (AMC) and the patient. Pure functions: no database.
+
+Rules (France, general practice):
+- base = sum of the tariffs of the acts and majorations; excess fees (dépassements) are
+  on top and never reimbursed by the AMO;
+- AMO = base x rate (70 % usually, 100 % for a long-term condition (ALD)), minus the
+  patient contribution (participation forfaitaire: 2 € since 15 May 2024, 1 € before;
+  not for minors or exempted patients);
+- AMC = the rest of the base (ticket modérateur) when the patient has a complementary
+  insurer, plus the excess fees if the contract covers them;
+- the patient bears the rest;
+- at the desk the patient pays the total minus what third-party payment covers: with
+  AMO third-party payment the insurer pays its share and recovers the contribution
+  later, so neither is paid at the desk.
+Money is Decimal, rounded half-up to the cent once per line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+
+# (valid from, amount): the participation forfaitaire per consultation.
+PATIENT_CONTRIBUTION = [(date(2004, 1, 1), Decimal("1.00")), (date(2024, 5, 15), Decimal("2.00"))]
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def contribution_on(day: date) -> Decimal:
+    amount = ZERO
+    for start, value in PATIENT_CONTRIBUTION:
+        if day >= start:
+            amount = value
+    return amount
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    code: str
+    base: Decimal  # tariff x quantity
+    excess: Decimal
+    amo_rate: Decimal  # percent
+
+    @property
+    def charged(self) -> Decimal:
+        return self.base + self.excess
+
+
+@dataclass(frozen=True)
+class Coverage:
+    long_term_condition: bool = False
+    has_complementary: bool = False
+    complementary_covers_excess: bool = False
+    contribution_exempt: bool = False  # minor, pregnancy, CSS...
+    third_party_amo: bool = False
+    third_party_amc: bool = False
+
+
+@dataclass(frozen=True)
+class Split:
+    total: Decimal
+    amo: Decimal
+    amc: Decimal
+    patient: Decimal
+    contribution: Decimal
+    due_at_desk: Decimal
+
+
+def split(lines: list[PricedLine], coverage: Coverage, service_date: date) -> Split:
+    base = sum((line.base for line in lines), ZERO)
+    excess = sum((line.excess for line in lines), ZERO)
+    total = base + excess
+    amo_gross = ZERO
+    for line in lines:
+        rate = HUNDRED if coverage.long_term_condition and line.amo_rate > 0 else line.amo_rate
+        amo_gross += cents(line.base * rate / HUNDRED)
+    contribution = ZERO
+    if amo_gross > 0 and not coverage.contribution_exempt:
+        contribution = min(contribution_on(service_date), amo_gross)
+    amo = amo_gross - contribution
+    amc = ZERO
+    if coverage.has_complementary:
+        amc = base - amo_gross
+        if coverage.complementary_covers_excess:
+            amc += excess
+    patient = total - amo - amc
+    due = total
+    if coverage.third_party_amo:
+        due -= amo + contribution
+    if coverage.third_party_amc:
+        due -= amc
+    return Split(
+        total=cents(total),
+        amo=cents(amo),
+        amc=cents(amc),
+        patient=cents(patient),
+        contribution=cents(contribution),
+        due_at_desk=cents(max(due, ZERO)),
+    )

@@ -1,0 +1,23 @@
+"""Writes of the billing service."""
+
+from billing.services.days import day_close
+from billing.services.invoices import (
+    BillingError,
+    LineInput,
+    credit_note_issue,
+    invoice_draft,
+    invoice_issue,
+    issuer_for,
+)
+from billing.services.payments import payment_record
+
+__all__ = [
+    "BillingError",
+    "LineInput",
+    "credit_note_issue",
+    "day_close",
+    "invoice_draft",
+    "invoice_issue",
+    "issuer_for",
+    "payment_record",
+]

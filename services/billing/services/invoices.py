@@ -1,0 +1,306 @@
+"""Invoices: drafting from acts, issuing with a gapless number, crediting.
+
+Where is the invoice number assigned? In ``invoice_issue``: the issuer's counter row is
+locked, incremented and the invoice updated in the same transaction, so numbers are
+contiguous and unique even with many people issuing at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import fees, pricing
+from billing.models import Act, Invoice, InvoiceCounter, InvoiceLine, Issuer
+from core.access.policy import Actor
+from core.accounts.models import Person
+from core.audit.services import record_event
+
+BillingError = ValidationError
+
+
+@dataclass(frozen=True)
+class LineInput:
+    code: str
+    quantity: int = 1
+    excess: Decimal = Decimal("0")
+
+
+@dataclass
+class Draft:
+    """A checked set of lines, ready to be stored."""
+
+    acts: list[tuple[Act, LineInput]] = field(default_factory=list)
+    priced: list[pricing.PricedLine] = field(default_factory=list)
+
+
+def issuer_for(person: Person) -> Issuer:
+    """The practitioner's own issuer (numbering series), created on first use."""
+    issuer = Issuer.objects.filter(person=person).first()
+    if issuer is None:
+        issuer = Issuer.objects.create(
+            kind=Issuer.Kind.PRACTITIONER,
+            person=person,
+            name=person.full_name,
+            sector=Issuer.Sector.SECTOR_1,
+            prefix=f"P{person.pk:05d}-",
+        )
+    return issuer
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def check_lines(
+    lines: list[LineInput],
+    *,
+    service_date: date,
+    issuer: Issuer,
+    birth_date: date | None,
+    country: str = "FR",
+) -> Draft:
+    """Every rule that makes a set of acts billable. Raises with all the problems."""
+    errors: dict[str, list[str]] = {}
+
+    def add(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    if not lines:
+        add("lines", _("Add at least one act."))
+    draft = Draft()
+    for index, line in enumerate(lines):
+        key = f"lines.{index}"
+        if line.quantity < 1 or line.quantity > 20:
+            add(key, _("The quantity is 1 to 20."))
+            continue
+        if line.excess < 0:
+            add(key, _("An amount cannot be negative."))
+            continue
+        act = fees.act_valid_on(line.code, service_date, country)
+        if act is None:
+            add(
+                key,
+                _("Unknown act code, or not valid on %(day)s: %(code)s.")
+                % {"day": service_date.strftime("%d/%m/%Y"), "code": line.code},
+            )
+            continue
+        age = _age(birth_date, service_date) if birth_date else None
+        if age is not None and act.max_age is not None and age >= act.max_age:
+            add(
+                key,
+                _("%(code)s is for patients under %(age)s.")
+                % {"code": act.code, "age": act.max_age},
+            )
+        if age is not None and act.min_age is not None and age < act.min_age:
+            add(
+                key,
+                _("%(code)s is for patients aged %(age)s or more.")
+                % {"code": act.code, "age": act.min_age},
+            )
+        if act.kind == Act.Kind.EXCESS and line.excess <= 0:
+            add(key, _("Give the amount of the excess fee."))
+        draft.acts.append((act, line))
+    codes = {act.code for act, _line in draft.acts}
+    for rule in fees.rules_valid_on(service_date):
+        if rule.code not in codes:
+            continue
+        if rule.kind == "requires" and not codes & set(rule.others):
+            add(
+                "lines",
+                _("%(code)s requires one of: %(others)s.")
+                % {"code": rule.code, "others": ", ".join(rule.others)},
+            )
+        if rule.kind == "excludes" and codes & set(rule.others):
+            add(
+                "lines",
+                _("%(code)s cannot be billed with %(others)s.")
+                % {"code": rule.code, "others": ", ".join(sorted(codes & set(rule.others)))},
+            )
+    # Excess fees: sector 2 (with or without OPTAM) may charge them on an act, "with tact
+    # and measure"; in sector 1 only the DE code, for a patient's particular demand.
+    for index, (act, line) in enumerate(draft.acts):
+        if line.excess > 0 and act.kind != Act.Kind.EXCESS and issuer.sector not in ("2", "optam"):
+            add(
+                f"lines.{index}",
+                _(
+                    "Excess fees are not allowed in sector 1 on %(code)s: "
+                    "use DE for a particular demand of the patient."
+                )
+                % {"code": act.code},
+            )
+        if issuer.sector == "2" and act.code == "G" and line.excess > 0:
+            add(
+                f"lines.{index}", _("In sector 2 without OPTAM, bill C with the excess fee, not G.")
+            )
+    if errors:
+        raise ValidationError(errors)
+    for act, line in draft.acts:
+        draft.priced.append(
+            pricing.PricedLine(
+                code=act.code,
+                base=pricing.cents(act.amount * line.quantity),
+                excess=pricing.cents(line.excess),
+                amo_rate=act.amo_rate,
+            )
+        )
+    return draft
+
+
+@transaction.atomic
+def invoice_draft(
+    *,
+    actor: Actor,
+    issuer: Issuer,
+    patient_id: int,
+    birth_date: date,
+    service_date: date,
+    lines: list[LineInput],
+    coverage: pricing.Coverage,
+    encounter_id: int | None = None,
+) -> Invoice:
+    if actor.practice_id is None:
+        raise ValidationError(_("No practice selected."))
+    if service_date > timezone.localdate():
+        raise ValidationError({"service_date": _("The date of service cannot be in the future.")})
+    draft = check_lines(lines, service_date=service_date, issuer=issuer, birth_date=birth_date)
+    exempt = coverage.contribution_exempt or _age(birth_date, service_date) < 18
+    coverage = pricing.Coverage(**{**coverage.__dict__, "contribution_exempt": exempt})
+    split = pricing.split(draft.priced, coverage, service_date)
+    invoice = Invoice.objects.create(
+        practice_id=actor.practice_id,
+        issuer=issuer,
+        patient_id=patient_id,
+        encounter_id=encounter_id,
+        service_date=service_date,
+        total=split.total,
+        amo_amount=split.amo,
+        amc_amount=split.amc,
+        patient_amount=split.patient,
+        patient_contribution=split.contribution,
+        due_at_desk=split.due_at_desk,
+        long_term_condition=coverage.long_term_condition,
+        has_complementary=coverage.has_complementary,
+        third_party_amo=coverage.third_party_amo,
+        third_party_amc=coverage.third_party_amc,
+        created_by_id=actor.person_id,
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                practice_id=actor.practice_id,
+                invoice=invoice,
+                act=act,
+                code=act.code,
+                label=act.label,
+                quantity=line.quantity,
+                base_amount=priced.base,
+                charged_amount=priced.charged,
+                excess_amount=priced.excess,
+                amo_rate=priced.amo_rate,
+                position=index,
+            )
+            for index, ((act, line), priced) in enumerate(
+                zip(draft.acts, draft.priced, strict=True)
+            )
+        ]
+    )
+    record_event(
+        "invoice.draft",
+        actor=actor,
+        patient_id=patient_id,
+        category="administrative",
+        purpose="billing",
+        target=f"invoice:{invoice.pk}",
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_issue(*, actor: Actor, invoice: Invoice) -> Invoice:
+    """Give the draft its number and freeze it (the database refuses later changes)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status != Invoice.Status.DRAFT:
+        raise ValidationError(_("This invoice is already issued."))
+    InvoiceCounter.objects.get_or_create(issuer_id=locked.issuer_id)
+    counter = InvoiceCounter.objects.select_for_update().get(issuer_id=locked.issuer_id)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    locked.number = counter.last_number
+    locked.reference = f"{locked.issuer.prefix}{counter.last_number:06d}"
+    locked.status = Invoice.Status.ISSUED
+    locked.issued_at = timezone.now()
+    locked.save(update_fields=["number", "reference", "status", "issued_at"])
+    record_event(
+        "invoice.issue",
+        actor=actor,
+        patient_id=locked.patient_id,
+        category="administrative",
+        purpose="billing",
+        target=f"invoice:{locked.reference}",
+        details={"total": str(locked.total)},
+    )
+    return locked
+
+
+@transaction.atomic
+def credit_note_issue(*, actor: Actor, invoice: Invoice, reason: str) -> Invoice:
+    """Cancel an issued invoice with a credit note of the same amounts."""
+    if invoice.status != Invoice.Status.ISSUED or invoice.kind != Invoice.Kind.INVOICE:
+        raise ValidationError(_("Only an issued invoice can be credited."))
+    if invoice.credit_notes.exists():
+        raise ValidationError(_("This invoice was already credited."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the invoice is cancelled.")})
+    fields = {
+        name: getattr(invoice, name)
+        for name in (
+            "practice_id",
+            "issuer_id",
+            "patient_id",
+            "encounter_id",
+            "service_date",
+            "total",
+            "amo_amount",
+            "amc_amount",
+            "patient_amount",
+            "patient_contribution",
+            "long_term_condition",
+            "has_complementary",
+            "third_party_amo",
+            "third_party_amc",
+            "due_at_desk",
+        )
+    }
+    note = Invoice.objects.create(
+        kind=Invoice.Kind.CREDIT_NOTE,
+        credited_invoice=invoice,
+        note=reason[:300],
+        created_by_id=actor.person_id,
+        **fields,
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                practice_id=line.practice_id,
+                invoice=note,
+                act_id=line.act_id,
+                code=line.code,
+                label=line.label,
+                quantity=line.quantity,
+                base_amount=line.base_amount,
+                charged_amount=line.charged_amount,
+                excess_amount=line.excess_amount,
+                amo_rate=line.amo_rate,
+                position=line.position,
+            )
+            for line in invoice.lines.all()
+        ]
+    )
+    return invoice_issue(actor=actor, invoice=note)

@@ -1,0 +1,105 @@
+"""Taking payments: partial or full, by cash, cheque, card or transfer.
+
+Idempotent: the form carries a key generated when it was displayed; submitting it twice
+(a double click, a retried request) returns the first payment instead of paying twice.
+A payment can never exceed what is still due on the invoices it settles.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Allocation, CashDay, Invoice, Payment
+from core.access.policy import Actor
+from core.audit.services import record_event
+
+
+def remaining_due(invoice: Invoice) -> Decimal:
+    """What the patient still owes on an invoice (credited invoices owe nothing)."""
+    if invoice.status != Invoice.Status.ISSUED or invoice.kind == Invoice.Kind.CREDIT_NOTE:
+        return Decimal("0.00")
+    if invoice.credit_notes.exists():
+        return Decimal("0.00")
+    paid = invoice.allocations.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return invoice.due_at_desk - paid
+
+
+def open_day(practice_id: int) -> CashDay:
+    today = timezone.localdate()
+    day, _created = CashDay.objects.get_or_create(practice_id=practice_id, day=today)
+    if day.is_closed:
+        raise ValidationError(
+            _("Today's cash day is closed: no more payments can be recorded today.")
+        )
+    return day
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    actor: Actor,
+    invoice: Invoice,
+    method: str,
+    amount: Decimal,
+    idempotency_key: str,
+    cheque_number: str = "",
+    cheque_bank: str = "",
+) -> Payment:
+    if actor.practice_id is None:
+        raise ValidationError(_("No practice selected."))
+    key = idempotency_key.strip()[:64]
+    if not key:
+        raise ValidationError(_("The form is incomplete: reload the page."))
+    previous = Payment.objects.filter(idempotency_key=key).first()
+    if previous is not None:
+        return previous  # the same submission again: nothing more is paid
+    if method not in Payment.Method.values:
+        raise ValidationError({"method": _("Choose a payment method.")})
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be positive.")})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": _("The amount has at most two decimals.")})
+    if method == Payment.Method.CHEQUE and not cheque_number.strip():
+        raise ValidationError({"cheque_number": _("Give the cheque number.")})
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    due = remaining_due(locked)
+    if amount > due:
+        raise ValidationError(
+            {"amount": _("Overpayment: only %(due)s € remain due on this invoice.") % {"due": due}}
+        )
+    day = open_day(actor.practice_id)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                practice_id=actor.practice_id,
+                cash_day=day,
+                method=method,
+                amount=amount,
+                patient_id=locked.patient_id,
+                cheque_number=cheque_number.strip(),
+                cheque_bank=cheque_bank.strip(),
+                idempotency_key=key,
+                received_by_id=actor.person_id,
+            )
+    except IntegrityError:
+        # The same key submitted concurrently: the other request won; return its payment.
+        return Payment.objects.get(idempotency_key=key)
+    Allocation.objects.create(
+        practice_id=actor.practice_id, payment=payment, invoice=locked, amount=amount
+    )
+    record_event(
+        "payment.record",
+        actor=actor,
+        patient_id=locked.patient_id,
+        category="administrative",
+        purpose="billing",
+        target=f"invoice:{locked.reference}",
+        details={"amount": str(amount), "method": method},
+    )
+    return payment

@@ -1,0 +1,81 @@
+"""What billing may know of the record: administrative facts only.
+
+A secretary bills a consultation without seeing its note: these selectors return the
+date, kind and author of consultations and the patient's identity, never clinical text,
+and go through the policy as administrative reads for the purpose of billing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from core.access.policy import Action, Actor, Category, Purpose
+from records import access as policy
+from records.models import Encounter, Patient
+from records.models.clinical import EntryStatus
+
+
+@dataclass(frozen=True)
+class EncounterFacts:
+    id: int
+    occurred_at: datetime
+    kind: str
+    author_id: int
+
+
+def patient_for_billing(*, actor: Actor, patient_id: int) -> Patient:
+    patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    policy.require(actor, Action.READ, Category.ADMINISTRATIVE, patient, purpose=Purpose.BILLING)
+    return patient
+
+
+def encounters_to_bill(*, actor: Actor, patient: Patient, limit: int = 20) -> list[EncounterFacts]:
+    """The patient's recent consultations: when, what kind, by whom (no content)."""
+    rows = (
+        Encounter.objects.filter(patient=patient, status=EntryStatus.ACTIVE)
+        .order_by("-occurred_at")
+        .values_list("pk", "occurred_at", "kind", "author_id")[:limit]
+    )
+    return [EncounterFacts(*row) for row in rows]
+
+
+def encounter_for_billing(*, actor: Actor, patient: Patient, encounter_id: int) -> EncounterFacts:
+    row = (
+        Encounter.objects.filter(pk=encounter_id, patient=patient, status=EntryStatus.ACTIVE)
+        .values_list("pk", "occurred_at", "kind", "author_id")
+        .first()
+    )
+    if row is None:
+        raise Http404(_("No such consultation."))
+    return EncounterFacts(*row)
+
+
+@dataclass(frozen=True)
+class DocumentationTime:
+    author_id: int
+    consultations: int
+    seconds: int
+
+
+def documentation_time(*, start: date, end: date) -> list[DocumentationTime]:
+    """Per practitioner of the current practice: consultations and time spent writing
+    them between two dates (inclusive). Aggregates only: no patient is named."""
+    rows = (
+        Encounter.objects.filter(
+            status=EntryStatus.ACTIVE, occurred_at__date__gte=start, occurred_at__date__lte=end
+        )
+        .values("author_id")
+        .annotate(consultations=Count("id"), seconds=Sum("documentation_seconds"))
+        .order_by("author_id")
+    )
+    return [
+        DocumentationTime(row["author_id"], row["consultations"], row["seconds"] or 0)
+        for row in rows
+    ]
