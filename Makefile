@@ -19,6 +19,8 @@ install: $(STAMP)
 ## make demo: install, start the embedded PostgreSQL, migrate, load the demo practice, serve.
 demo: $(STAMP)
 	$(BIN)/carnet migrate --noinput
+	$(BIN)/carnet load_reference
+	$(BIN)/carnet load_fees
 	$(BIN)/carnet demo_data
 	$(BIN)/carnet serve --workers 2
 

@@ -5,7 +5,7 @@
     carnet serve              serve Carnet with gunicorn (PORT, default 8000)
     carnet audit verify       check the audit trail; exit 1 naming the first bad event
     carnet audit anchor       sign the current chain heads with the node's key
-    carnet node init-key      create the node's OpenPGP key
+    carnet node_key           create (once) and show the node's OpenPGP key
 
 Commands that change the schema or must read every practice's audit events run as the
 owner role; everything else runs as the application role, under row-level security.

@@ -150,7 +150,7 @@ _db["OPTIONS"] = {"application_name": f"carnet-{CARNET_SERVICE}"}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Roles that the post-migrate step grants privileges to (see core/tenancy/security.py).
+# Roles that the post-migrate step grants privileges to (see core/dbsecurity.py).
 CARNET_APP_DB_ROLE = envstr("CARNET_APP_DB_ROLE", "carnet_app")
 CARNET_GATEWAY_DB_ROLE = envstr("CARNET_GATEWAY_DB_ROLE", "carnet_gateway")
 

@@ -26,6 +26,7 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("", include("core.accounts.urls")),
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
         path("p/<slug:practice_slug>/", include("records.urls")),
+        path("p/<slug:practice_slug>/", include("billing.urls")),
         path("api/v1/", include("records.api_urls")),
         path(
             "api/schema/",

@@ -33,7 +33,7 @@ CODES = {
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error has the shape {"error": {"code", "message", "status", "fields"?}}."""
     if isinstance(exc, AccessDenied):
-        exc = exceptions.PermissionDenied(exc.decision.reason)
+        exc = exceptions.PermissionDenied(str(exc.decision.reason))
     if isinstance(exc, DjangoValidationError):
         # A service refused the input: same shape as a serializer's field errors.
         detail = (

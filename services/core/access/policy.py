@@ -8,7 +8,8 @@ tested exhaustively. Default deny: anything no rule allows is refused.
 
 Rules, in order (the first that applies decides):
 
-1. node admins never reach patient data, whatever other role they hold;
+1. node admins never reach patient data, whatever other role they hold (the
+   cooperative-admin flag grants nothing either: only roles in the practice do);
 2. nobody reaches a patient of another practice;
 3. a person the patient excluded from the whole record is refused everything — there
    is no exception, not even for the GP of record, nor break-the-glass;
@@ -28,6 +29,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+StrOrPromise = str | Promise
 
 
 class Action(StrEnum):
@@ -93,18 +99,18 @@ class EntryFacts:
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    reason: str
-    rule: str
+    reason: StrOrPromise  # shown to the person, in their language
+    rule: str  # stable code, kept in the audit trail
 
     def __bool__(self) -> bool:
         return self.allowed
 
 
-def _deny(rule: str, reason: str) -> Decision:
+def _deny(rule: str, reason: StrOrPromise) -> Decision:
     return Decision(False, reason, rule)
 
 
-def _allow(rule: str, reason: str) -> Decision:
+def _allow(rule: str, reason: StrOrPromise) -> Decision:
     return Decision(True, reason, rule)
 
 
@@ -120,45 +126,47 @@ def decide(
     entry: EntryFacts | None = None,
 ) -> Decision:
     if actor.is_node_admin:
-        return _deny("no-clinical-role", "node administrators have no access to patient data")
+        return _deny("no-clinical-role", _("node administrators have no access to patient data"))
     if actor.practice_id is None or actor.practice_id != patient.practice_id:
-        return _deny("other-practice", "the patient belongs to another practice")
+        return _deny("other-practice", _("the patient belongs to another practice"))
     roles = actor.roles
     if not roles:
-        return _deny("no-role", "no role in this practice")
+        return _deny("no-role", _("no role in this practice"))
     person = actor.person_id
     if person in patient.excluded:
-        return _deny("excluded-by-patient", "the patient has excluded this person from the record")
+        return _deny(
+            "excluded-by-patient", _("the patient has excluded this person from the record")
+        )
 
     if category in ADMINISTRATIVE_CATEGORIES:
         if roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
-            return _allow("practice-staff", "staff of the patient's practice")
+            return _allow("practice-staff", _("staff of the patient's practice"))
         if RoleName.PRACTICE_ADMIN in roles and action == Action.READ:
-            return _allow("practice-admin-read", "practice administrator, identity only")
-        return _deny("role", "this role has no access to patient files")
+            return _allow("practice-admin-read", _("practice administrator, identity only"))
+        return _deny("role", _("this role has no access to patient files"))
 
     if category == Category.CLINICAL:
         if RoleName.PRACTITIONER not in roles:
-            return _deny("not-practitioner", "only practitioners see clinical content")
+            return _deny("not-practitioner", _("only practitioners see clinical content"))
         if purpose not in (Purpose.CARE, Purpose.PATIENT_REQUEST):
-            return _deny("purpose", "clinical data is only for care")
+            return _deny("purpose", _("clinical data is only for care"))
         if entry is not None:
             if person in entry.excluded:
                 return _deny(
-                    "excluded-from-entry", "the patient has excluded this person from this entry"
+                    "excluded-from-entry", _("the patient has excluded this person from this entry")
                 )
             if entry.label and person != entry.author_id:
                 if (entry.label, person) in patient.label_grants:
-                    return _allow("label-grant", "allowed by the patient to see this label")
+                    return _allow("label-grant", _("allowed by the patient to see this label"))
                 return _deny(
-                    "sensitive", "sensitive entry: only its author and those the patient allowed"
+                    "sensitive", _("sensitive entry: only its author and those the patient allowed")
                 )
             if person == entry.author_id:
-                return _allow("author", "author of the entry")
+                return _allow("author", _("author of the entry"))
         if person in patient.care_team:
-            return _allow("care-team", "member of the patient's care team")
+            return _allow("care-team", _("member of the patient's care team"))
         if person in patient.break_glass:
-            return _allow("break-the-glass", "emergency access (break-the-glass), under review")
-        return _deny("not-in-care-team", "not in the patient's care team")
+            return _allow("break-the-glass", _("emergency access (break-the-glass), under review"))
+        return _deny("not-in-care-team", _("not in the patient's care team"))
 
-    return _deny("default", "no rule allows this")
+    return _deny("default", _("no rule allows this"))

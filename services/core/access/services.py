@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from core.access.policy import (
     Action,
@@ -48,7 +49,7 @@ def authorize(
             patient_id=patient.patient_id,
             category=category.value,
             purpose=purpose.value,
-            reason=decision.reason,
+            reason=_english(decision.reason),
             target=target,
             details={"rule": decision.rule, "action": action.value},
         )
@@ -64,8 +65,24 @@ def require(
     *,
     entry: EntryFacts | None = None,
     target: str = "",
+    audit_success: bool = True,
 ) -> Decision:
-    decision = authorize(actor, action, category, purpose, patient, entry=entry, target=target)
+    decision = authorize(
+        actor,
+        action,
+        category,
+        purpose,
+        patient,
+        entry=entry,
+        target=target,
+        audit_success=audit_success,
+    )
     if not decision.allowed:
         raise AccessDenied(decision)
     return decision
+
+
+def _english(text: object) -> str:
+    """The audit trail keeps one language, whatever the reader's."""
+    with translation.override("en"):
+        return str(text)

@@ -1,7 +1,7 @@
 """Entering a practice: resolve it, check the person works there, scope the transaction.
 
 Used by every practice page (``practice_view``) and every practice API view
-(``core.api.PracticeAPIView``): after it, ``request.practice`` and ``request.actor`` are
+(``core.api.PracticeAPIMixin``): after it, ``request.practice`` and ``request.actor`` are
 set and row-level security shows only this practice's rows.
 """
 

@@ -68,7 +68,9 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
     clinical = policy.check(
         actor, Action.READ, Category.CLINICAL, patient, access=access, audit_success=False
     )
-    chart = Chart(patient, access, clinical.allowed, "" if clinical.allowed else clinical.reason)
+    chart = Chart(
+        patient, access, clinical.allowed, "" if clinical.allowed else str(clinical.reason)
+    )
     if not clinical.allowed:
         return chart
 

@@ -38,6 +38,10 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
     """Find patients from one search box: name fragments in any order (accents, case and
     one typo ignored), a birth date (JJ/MM/AAAA) or a NIR (or its beginning). Ranked by
     how well the names match. Audited."""
+    # Searching reads identities in the actor's practice: the policy must allow it there.
+    if actor.practice_id is None:
+        return Patient.objects.none()
+    authorize_search(actor)
     patients = Patient.objects.filter(merged_into__isnull=True)
     name_terms: list[str] = []
     for term in query.split()[:8]:
@@ -82,6 +86,22 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
         score_params.append(term)
     score = RawSQL(" + ".join(score_sql), score_params)  # noqa: S611 - parameters are bound
     return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
+
+
+def authorize_search(actor: Actor) -> None:
+    from core.access.policy import PatientFacts, Purpose
+    from core.access.services import require
+
+    assert actor.practice_id is not None
+    require(
+        actor,
+        Action.READ,
+        Category.IDENTITY,
+        Purpose.CARE,
+        PatientFacts(patient_id=0, practice_id=actor.practice_id),
+        target="patient:search",
+        audit_success=False,
+    )
 
 
 def patient_get(

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Payment
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class InvoiceForm(forms.Form):
+    issuer = forms.TypedChoiceField(label=_("Practitioner"), coerce=int)
+    service_date = forms.DateField(label=_("Date of service"), widget=DATE_INPUT)
+    codes = forms.CharField(label=_("Acts (codes separated by spaces, e.g. G MEG)"), max_length=200)
+    excess = forms.DecimalField(
+        label=_("Excess fee (DE or sector 2), €"),
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+    )
+    long_term_condition = forms.BooleanField(
+        label=_("Long-term condition (ALD, 100 %)"), required=False
+    )
+    has_complementary = forms.BooleanField(
+        label=_("Complementary insurer (AMC)"), required=False, initial=True
+    )
+    third_party_amo = forms.BooleanField(
+        label=_("Third-party payment: mandatory insurer"), required=False
+    )
+    third_party_amc = forms.BooleanField(
+        label=_("Third-party payment: complementary insurer"), required=False
+    )
+    encounter = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class PaymentForm(forms.Form):
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    amount = forms.DecimalField(label=_("Amount (€)"), max_digits=10, decimal_places=2)
+    cheque_number = forms.CharField(label=_("Cheque number"), max_length=30, required=False)
+    cheque_bank = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    @staticmethod
+    def new_key() -> str:
+        return uuid.uuid4().hex
+
+
+class CreditNoteForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=300)

@@ -1,0 +1,63 @@
+"""Billing on paper: the care sheet (feuille de soins, cerfa n° 12541 layout), the
+receipt, the cheque deposit slip and the day's closing report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from billing.models import Invoice
+from billing.selectors import Journal
+from core.documents.pdf import render_pdf
+from core.practices.models import Practice
+
+
+def care_sheet(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
+    """The paper claim a patient sends to the insurer (paper claim channel)."""
+    return render_pdf(
+        "billing/pdf/care_sheet.html",
+        {
+            "practice": practice,
+            "invoice": invoice,
+            "patient": patient,
+            "lines": list(invoice.lines.all()),
+            "issuer": invoice.issuer,
+            "prescriber": invoice.issuer.person,
+        },
+    )
+
+
+def receipt(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
+    payments = list(invoice.allocations.select_related("payment").order_by("payment__received_at"))
+    return render_pdf(
+        "billing/pdf/receipt.html",
+        {
+            "practice": practice,
+            "invoice": invoice,
+            "patient": patient,
+            "allocations": payments,
+            "lines": list(invoice.lines.all()),
+            "printed_at": timezone.now(),
+        },
+    )
+
+
+def deposit_slip(*, practice: Practice, journal: Journal) -> bytes:
+    cheques = [p for p in journal.payments if p.method == "cheque"]
+    return render_pdf(
+        "billing/pdf/deposit_slip.html",
+        {
+            "practice": practice,
+            "journal": journal,
+            "cheques": cheques,
+            "total": journal.totals["cheque"],
+        },
+    )
+
+
+def closing_report(*, practice: Practice, journal: Journal) -> bytes:
+    return render_pdf(
+        "billing/pdf/closing_report.html",
+        {"practice": practice, "journal": journal, "printed_at": timezone.now()},
+    )

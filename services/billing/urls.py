@@ -1,0 +1,17 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("patients/<int:patient_id>/facturation/", views.patient_billing, name="patient"),
+    path("patients/<int:patient_id>/facturation/nouvelle/", views.invoice_new, name="invoice-new"),
+    path("factures/<int:invoice_id>/", views.invoice_detail, name="invoice"),
+    path("factures/<int:invoice_id>/avoir/", views.invoice_credit, name="invoice-credit"),
+    path("factures/<int:invoice_id>/feuille-de-soins.pdf", views.care_sheet_pdf, name="care-sheet"),
+    path("factures/<int:invoice_id>/recu.pdf", views.receipt_pdf, name="receipt"),
+    path("caisse/", views.cash_day, name="cash-day"),
+    path("caisse/cloturer/", views.cash_day_close, name="cash-day-close"),
+    path("caisse/<str:document>.pdf", views.cash_day_pdf, name="cash-day-pdf"),
+]

@@ -1,0 +1,286 @@
+"""Billing pages for the secretary and the practitioner. Nothing here shows clinical
+content: consultations appear by date, kind and practitioner only."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import ChoiceField
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing import printing, selectors, services
+from billing.forms import CreditNoteForm, InvoiceForm, PaymentForm
+from billing.models import Invoice
+from billing.pricing import Coverage
+from billing.services.payments import remaining_due
+from billing.suggest import suggested_codes
+from core.accounts.models import Person
+from core.accounts.selectors import staff_of_practice
+from core.audit.services import record_event
+from core.documents.pdf import pdf_response
+from core.practices.context import PracticeRequest, practice_view
+from records.selectors.billing import encounter_for_billing, encounters_to_bill, patient_for_billing
+
+
+def _form_errors(form: object, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
+    else:
+        form.add_error(None, error.messages)  # type: ignore[attr-defined]
+
+
+def _practitioners(request: PracticeRequest) -> list[tuple[int, str]]:
+    seen: dict[int, str] = {}
+    for membership in staff_of_practice(request.practice.pk):
+        if membership.role == "practitioner":
+            seen[membership.person.pk] = membership.person.full_name
+    return list(seen.items())
+
+
+@practice_view
+def patient_billing(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
+    statement = selectors.patient_statement(patient.pk)
+    billed = {invoice.encounter_id for invoice, _due in statement.invoices if invoice.encounter_id}
+    encounters = [
+        e for e in encounters_to_bill(actor=request.actor, patient=patient) if e.id not in billed
+    ]
+    people = dict(_practitioners(request))
+    return render(
+        request,
+        "billing/patient_billing.html",
+        {
+            "patient": patient,
+            "statement": statement,
+            "encounters": encounters,
+            "people": people,
+        },
+    )
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
+    practitioners = _practitioners(request)
+    initial: dict[str, object] = {"service_date": timezone.localdate(), "has_complementary": True}
+    encounter_id = request.GET.get("consultation") or request.POST.get("encounter")
+    if encounter_id and str(encounter_id).isdigit():
+        encounter = encounter_for_billing(
+            actor=request.actor, patient=patient, encounter_id=int(encounter_id)
+        )
+        author = Person.objects.get(pk=encounter.author_id)
+        issuer = services.issuer_for(author)
+        day = timezone.localtime(encounter.occurred_at).date()
+        initial.update(
+            encounter=encounter.id,
+            issuer=author.pk,
+            service_date=day,
+            codes=" ".join(
+                suggested_codes(
+                    kind=encounter.kind,
+                    birth_date=patient.birth_date,
+                    service_date=day,
+                    sector=issuer.sector,
+                )
+            ),
+        )
+    elif "practitioner" in request.actor.roles:
+        initial["issuer"] = request.user.pk
+    form = InvoiceForm(request.POST if request.method == "POST" else None, initial=initial)
+    field = form.fields["issuer"]
+    assert isinstance(field, ChoiceField)
+    field.choices = practitioners
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = Person.objects.filter(pk=data["issuer"]).first()
+        if person is None or person.pk not in dict(practitioners):
+            raise Http404(_("No such practitioner in this practice."))
+        issuer = services.issuer_for(person)
+        lines = [services.LineInput(code=code) for code in data["codes"].upper().split()]
+        excess = data.get("excess") or Decimal("0")
+        if excess:
+            if "DE" in {line.code for line in lines}:
+                lines = [
+                    services.LineInput("DE", excess=excess) if line.code == "DE" else line
+                    for line in lines
+                ]
+            elif lines:
+                lines[0] = services.LineInput(lines[0].code, excess=excess)
+        coverage = Coverage(
+            long_term_condition=data["long_term_condition"],
+            has_complementary=data["has_complementary"],
+            third_party_amo=data["third_party_amo"],
+            third_party_amc=data["third_party_amc"],
+        )
+        try:
+            with transaction.atomic():
+                draft = services.invoice_draft(
+                    actor=request.actor,
+                    issuer=issuer,
+                    patient_id=patient.pk,
+                    birth_date=patient.birth_date,
+                    service_date=data["service_date"],
+                    lines=lines,
+                    coverage=coverage,
+                    encounter_id=data.get("encounter"),
+                )
+                invoice = services.invoice_issue(actor=request.actor, invoice=draft)
+            messages.success(request, _("Invoice %(ref)s issued.") % {"ref": invoice.reference})
+            return redirect("billing:invoice", request.practice.slug, invoice.pk)
+        except ValidationError as error:
+            _form_errors(form, error)
+    return render(
+        request,
+        "billing/invoice_form.html",
+        {"form": form, "patient": patient},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _invoice(request: PracticeRequest, invoice_id: int) -> tuple[Invoice, object]:
+    invoice = Invoice.objects.select_related("issuer").filter(pk=invoice_id).first()
+    if invoice is None or invoice.patient_id is None:
+        raise Http404(_("No such invoice."))
+    patient = patient_for_billing(actor=request.actor, patient_id=invoice.patient_id)
+    return invoice, patient
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def invoice_detail(request: PracticeRequest, invoice_id: int) -> HttpResponse:
+    invoice, patient = _invoice(request, invoice_id)
+    due = remaining_due(invoice)
+    post = request.POST if request.method == "POST" else None
+    payment = PaymentForm(post, initial={"amount": due, "idempotency_key": PaymentForm.new_key()})
+    if post is not None and payment.is_valid():
+        data = payment.cleaned_data
+        try:
+            with transaction.atomic():
+                services.payment_record(actor=request.actor, invoice=invoice, **data)
+            messages.success(request, _("Payment recorded."))
+            return redirect("billing:invoice", request.practice.slug, invoice.pk)
+        except ValidationError as error:
+            _form_errors(payment, error)
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "patient": patient,
+            "due": due,
+            "payment": payment,
+            "credit": CreditNoteForm(),
+            "allocations": invoice.allocations.select_related("payment"),
+        },
+        status=400 if post is not None else 200,
+    )
+
+
+@practice_view
+@require_POST
+def invoice_credit(request: PracticeRequest, invoice_id: int) -> HttpResponse:
+    invoice, _patient = _invoice(request, invoice_id)
+    form = CreditNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the invoice is cancelled."))
+        return redirect("billing:invoice", request.practice.slug, invoice.pk)
+    try:
+        with transaction.atomic():
+            note = services.credit_note_issue(
+                actor=request.actor, invoice=invoice, reason=form.cleaned_data["reason"]
+            )
+        messages.success(request, _("Credit note %(ref)s issued.") % {"ref": note.reference})
+        return redirect("billing:invoice", request.practice.slug, note.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("billing:invoice", request.practice.slug, invoice.pk)
+
+
+@practice_view
+def care_sheet_pdf(request: PracticeRequest, invoice_id: int) -> HttpResponse:
+    invoice, patient = _invoice(request, invoice_id)
+    pdf = printing.care_sheet(practice=request.practice, invoice=invoice, patient=patient)
+    record_event(
+        "care_sheet.print",
+        actor=request.actor,
+        patient_id=invoice.patient_id,
+        category="administrative",
+        purpose="billing",
+        target=f"invoice:{invoice.reference}",
+    )
+    return pdf_response(pdf, f"feuille-de-soins-{invoice.reference}.pdf")
+
+
+@practice_view
+def receipt_pdf(request: PracticeRequest, invoice_id: int) -> HttpResponse:
+    invoice, patient = _invoice(request, invoice_id)
+    pdf = printing.receipt(practice=request.practice, invoice=invoice, patient=patient)
+    record_event(
+        "receipt.print",
+        actor=request.actor,
+        patient_id=invoice.patient_id,
+        category="administrative",
+        purpose="billing",
+        target=f"invoice:{invoice.reference}",
+    )
+    return pdf_response(pdf, f"recu-{invoice.reference}.pdf")
+
+
+def _day(request: PracticeRequest) -> date:
+    raw = request.GET.get("jour", "")
+    try:
+        return date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError as error:
+        raise Http404(_("Not a date.")) from error
+
+
+def _require_staff(request: PracticeRequest) -> None:
+    if not request.actor.roles & {"practitioner", "secretary", "practice_admin"}:
+        raise Http404
+
+
+@practice_view
+def cash_day(request: PracticeRequest) -> HttpResponse:
+    _require_staff(request)
+    day = _day(request)
+    journal = selectors.cash_journal(day)
+    return render(request, "billing/cash_day.html", {"journal": journal, "day": day})
+
+
+@practice_view
+@require_POST
+def cash_day_close(request: PracticeRequest) -> HttpResponse:
+    _require_staff(request)
+    day = _day(request)
+    try:
+        with transaction.atomic():
+            services.day_close(actor=request.actor, day=day)
+        messages.success(request, _("The day is closed."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(f"{request.path.rsplit('/cloturer/', 1)[0]}/?jour={day.isoformat()}")
+
+
+@practice_view
+def cash_day_pdf(request: PracticeRequest, document: str) -> HttpResponse:
+    _require_staff(request)
+    day = _day(request)
+    journal = selectors.cash_journal(day)
+    if document == "bordereau":
+        pdf = printing.deposit_slip(practice=request.practice, journal=journal)
+    else:
+        pdf = printing.closing_report(practice=request.practice, journal=journal)
+    record_event(
+        f"cash_day.print_{document}", actor=request.actor, target=f"cash_day:{day.isoformat()}"
+    )
+    return pdf_response(pdf, f"{document}-{day.isoformat()}.pdf")
