@@ -21,6 +21,7 @@ OWNER_COMMANDS = {
     "audit",
     "load_reference",
     "load_fees",
+    "generate_volume",
     "dbshell",
     "showmigrations",
     "sqlmigrate",

@@ -1,4 +1,5 @@
-"""The demo practice: people of every role, about 200 patients, printed credentials.
+"""The demo practice: people of every role, about 200 patients with their histories,
+printed credentials.
 
 Running it again keeps the data: it only re-prints (and re-writes) the credentials.
 """
@@ -22,7 +23,7 @@ from core.accounts.selectors import actor_for
 from core.practices import services as practices
 from core.practices.models import Practice
 from records import services as records
-from records.demo import demo_identities
+from records.demo import demo_histories_create, demo_identities
 from records.models import Patient
 
 PRACTICE_SLUG = "msp-des-tilleuls"
@@ -113,15 +114,22 @@ def load(patient_count: int = 200) -> dict[str, Any]:
                 "username"
             )
         )
+        identities = demo_identities(patient_count)
         if created or not Patient.objects.exists():
             secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
-            for index, identity in enumerate(demo_identities(patient_count)):
+            for index, identity in enumerate(identities):
                 records.patient_create(
                     actor=secretary,
                     gp_id=gps[index % 2].pk,
                     confirm_not_duplicate=True,
                     **identity,  # type: ignore[arg-type]
                 )
+        # Each demo patient without a consultation gets a history written by their GP;
+        # on a re-run they all have one, so nothing is added twice.
+        demo_histories_create(
+            actors={gp.pk: actor_for(gp, practice.pk) for gp in gps},
+            nirs=[str(identity["nir"]) for identity in identities],
+        )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()
     return {

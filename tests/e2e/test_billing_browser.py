@@ -1,0 +1,74 @@
+"""In a real browser, the secretary: bills a consultation, takes a partial cheque
+payment then the rest, prints the care sheet, closes the day."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from tests.e2e.conftest import LiveCarnet
+from tests.e2e.test_login_browser import SCREENSHOTS, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_the_secretary_bills_takes_two_payments_prints_and_closes_the_day(
+    page, live_carnet: LiveCarnet
+) -> None:
+    slug = live_carnet.credentials["practice"]["slug"]
+    # Lucie (a practitioner) writes a consultation for a demo patient, through the API.
+    token = live_carnet.credentials["api_token"]["token"]
+    api = page.context.request
+    headers = {"Authorization": f"Bearer {token}"}
+    patients = api.get(f"{live_carnet.url}/api/v1/patients/?q=", headers=headers).json()
+    patient = patients[0]
+    created = api.post(
+        f"{live_carnet.url}/api/v1/patients/{patient['id']}/encounters/",
+        headers=headers,
+        data={"reason": "Renouvellement", "kind": "office"},
+    )
+    assert created.status == 201, created.text()
+
+    log_in(page, live_carnet, "sophie.durand")
+    page.wait_for_url(f"**/p/{slug}/")
+    page.goto(f"{live_carnet.url}/p/{slug}/patients/{patient['id']}/facturation/")
+    page.get_by_role("link", name="Facturer").first.click()
+    assert page.locator("#id_codes").input_value() == "G"
+    page.get_by_role("button", name="Émettre la facture").click()
+    page.wait_for_url("**/factures/*/")
+    assert page.get_by_test_id("still-due").inner_text().startswith("30")
+
+    # A partial cheque payment, then the rest in cash.
+    page.get_by_label("Mode").select_option("cheque")
+    page.get_by_label("Montant (€)").fill("20")
+    page.get_by_label("Numéro du chèque").fill("1234567")
+    page.get_by_label("Banque").fill("Banque Populaire")
+    page.get_by_role("button", name="Enregistrer le règlement").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("still-due").inner_text().startswith("10")
+    page.get_by_label("Mode").select_option("cash")
+    page.get_by_label("Montant (€)").fill("10")
+    page.get_by_role("button", name="Enregistrer le règlement").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("still-due").inner_text().startswith("0")
+
+    # The care sheet.
+    href = page.get_by_test_id("care-sheet").get_attribute("href")
+    sheet = api.get(f"{live_carnet.url}{href}")
+    assert sheet.headers["content-type"] == "application/pdf"
+    text = pdf_text(sheet.body())
+    assert "Feuille de soins" in text and "30.00" in text.replace(",", ".")
+
+    # Close the day.
+    page.get_by_role("link", name="Journal de caisse").click()
+    assert "Total 30.00" in page.get_by_test_id("day-totals").inner_text().replace(",", ".")
+    page.get_by_role("button", name="Clôturer la journée").click()
+    page.get_by_test_id("day-closed").wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "cash-day-closed.png"), full_page=True)
