@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from billing.demo import demo_billing_create
 from core import tenancy
 from core.accounts import services as accounts
 from core.accounts.models import Person, Role
@@ -130,6 +131,8 @@ def load(patient_count: int = 200) -> dict[str, Any]:
             actors={gp.pk: actor_for(gp, practice.pk) for gp in gps},
             nirs=[str(identity["nir"]) for identity in identities],
         )
+        secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
+        demo_billing_create(secretary=secretary)
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()
     return {
