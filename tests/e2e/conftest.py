@@ -78,6 +78,7 @@ def live_carnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCarnet
     env.pop("CARNET_DATABASE_ROLE", None)
     subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
     subprocess.run([CARNET, "load_reference"], env=env, check=True, capture_output=True)
+    subprocess.run([CARNET, "load_fees"], env=env, check=True, capture_output=True)
     subprocess.run(
         [CARNET, "demo_data", "--patients", "30"], env=env, check=True, capture_output=True
     )
