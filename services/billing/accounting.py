@@ -91,7 +91,9 @@ def payment_entry(payment: Payment) -> FecEntry:
 
 def entries_between(start: date, end: date) -> list[FecEntry]:
     """Every entry of the current practice between two dates (inclusive)."""
+    # Dues invoices are the cooperative's sales, not the practice's: left out.
     invoices = Invoice.objects.filter(
+        kind__in=[Invoice.Kind.INVOICE, Invoice.Kind.CREDIT_NOTE],
         status=Invoice.Status.ISSUED,
         issued_at__date__gte=start,
         issued_at__date__lte=end,

@@ -76,9 +76,20 @@ def load_rules(path: Path) -> int:
     return count
 
 
-def act_valid_on(code: str, day: date, country: str = "FR") -> Act | None:
+HEALTH_NOMENCLATURES = ("NGAP", "CCAM", "INAMI")
+
+
+def act_valid_on(
+    code: str, day: date, country: str = "FR", nomenclatures: tuple[str, ...] = HEALTH_NOMENCLATURES
+) -> Act | None:
+    """The act with this code valid on that day (patients are billed health acts only)."""
     return (
-        Act.objects.filter(Act.valid_on_q(day), code=code.strip().upper(), country=country)
+        Act.objects.filter(
+            Act.valid_on_q(day),
+            code=code.strip().upper(),
+            country=country,
+            nomenclature__in=nomenclatures,
+        )
         .order_by("-valid_from")
         .first()
     )

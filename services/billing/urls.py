@@ -14,4 +14,7 @@ urlpatterns = [
     path("caisse/", views.cash_day, name="cash-day"),
     path("caisse/cloturer/", views.cash_day_close, name="cash-day-close"),
     path("caisse/<str:document>.pdf", views.cash_day_pdf, name="cash-day-pdf"),
+    path("rapport/saisie/", views.care_work_report, name="care-work"),
+    path("export/fec/", views.fec_export, name="fec"),
+    path("cotisations/", views.dues_list, name="dues"),
 ]

@@ -3,11 +3,12 @@ content: consultations appear by date, kind and practitioner only."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import ChoiceField
 from django.http import Http404, HttpResponse
@@ -16,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing import printing, selectors, services
+from billing import accounting, printing, reports, selectors, services
+from billing.fec import number_entries, validate_fec, write_fec
 from billing.forms import CreditNoteForm, InvoiceForm, PaymentForm
 from billing.models import Invoice
 from billing.pricing import Coverage
@@ -25,9 +27,11 @@ from billing.suggest import suggested_codes
 from core.accounts.models import Person
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
-from core.documents.pdf import pdf_response
+from core.documents.pdf import pdf_response, render_pdf
 from core.practices.context import PracticeRequest, practice_view
 from records.selectors.billing import encounter_for_billing, encounters_to_bill, patient_for_billing
+
+logger = logging.getLogger(__name__)
 
 
 def _form_errors(form: object, error: ValidationError) -> None:
@@ -284,3 +288,66 @@ def cash_day_pdf(request: PracticeRequest, document: str) -> HttpResponse:
         f"cash_day.print_{document}", actor=request.actor, target=f"cash_day:{day.isoformat()}"
     )
     return pdf_response(pdf, f"{document}-{day.isoformat()}.pdf")
+
+
+def _month(request: PracticeRequest) -> date:
+    raw = request.GET.get("mois", "")
+    try:
+        return date.fromisoformat(f"{raw}-01") if raw else timezone.localdate().replace(day=1)
+    except ValueError as error:
+        raise Http404(_("Not a month.")) from error
+
+
+@practice_view
+def care_work_report(request: PracticeRequest) -> HttpResponse:
+    """Per practitioner: consultations, documentation time, fees. No patient is named."""
+    if not request.actor.roles & {"practitioner", "practice_admin"}:
+        raise PermissionDenied(_("Practitioners and practice administrators see this report."))
+    month = _month(request)
+    lines = reports.care_work(month)
+    record_event("report.care_work", actor=request.actor, target=f"month:{month:%Y-%m}")
+    context = {"lines": lines, "month": month, "practice": request.practice}
+    if request.GET.get("format") == "pdf":
+        return pdf_response(
+            render_pdf("billing/pdf/care_work.html", context), f"saisie-{month:%Y-%m}.pdf"
+        )
+    return render(request, "billing/care_work.html", context)
+
+
+@practice_view
+def fec_export(request: PracticeRequest) -> HttpResponse:
+    if not request.actor.roles & {"practitioner", "practice_admin", "secretary"}:
+        raise PermissionDenied
+    month = _month(request)
+    start, end = reports.month_bounds(month)
+    entries = accounting.entries_between(start, end)
+    text = write_fec(number_entries(entries))
+    # A month without entries is a header alone; otherwise the file must pass the checks.
+    problems = validate_fec(text) if entries else []
+    if problems:
+        logger.error("FEC export of %s failed its own checks: %s", month, problems[:5])
+        messages.error(request, _("The accounting export failed its checks; nothing was exported."))
+        return redirect("billing:care-work", request.practice.slug)
+    record_event("accounting.export_fec", actor=request.actor, target=f"month:{month:%Y-%m}")
+    response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+    name = f"FEC{end:%Y%m%d}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@practice_view
+def dues_list(request: PracticeRequest) -> HttpResponse:
+    """The member practice's invoices from the cooperative (practice admins)."""
+    if "practice_admin" not in request.actor.roles:
+        raise PermissionDenied(_("Practice administrators see the cooperative's invoices."))
+    invoices = Invoice.objects.filter(kind=Invoice.Kind.DUES).order_by("-service_date")
+    if request.GET.get("pdf", "").isdigit():
+        invoice = invoices.filter(pk=int(request.GET["pdf"])).first()
+        if invoice is None:
+            raise Http404(_("No such invoice."))
+        pdf = render_pdf(
+            "billing/pdf/dues.html",
+            {"invoice": invoice, "practice": request.practice, "lines": list(invoice.lines.all())},
+        )
+        return pdf_response(pdf, f"cotisation-{invoice.reference}.pdf")
+    return render(request, "billing/dues.html", {"invoices": invoices})

@@ -19,6 +19,7 @@ class Act(models.Model):
         NGAP = "NGAP", "NGAP"
         CCAM = "CCAM", "CCAM"
         INAMI = "INAMI", "INAMI/RIZIV"
+        COOPERATIVE = "COOP", "cooperative dues"
 
     class Kind(models.TextChoices):
         ACT = "act", "act"

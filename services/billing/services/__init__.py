@@ -1,6 +1,7 @@
 """Writes of the billing service."""
 
 from billing.services.days import day_close
+from billing.services.dues import dues_issue
 from billing.services.invoices import (
     BillingError,
     LineInput,
@@ -16,6 +17,7 @@ __all__ = [
     "LineInput",
     "credit_note_issue",
     "day_close",
+    "dues_issue",
     "invoice_draft",
     "invoice_issue",
     "issuer_for",

@@ -1,0 +1,45 @@
+"""carnet invoice_dues --month 2026-11 [--by USERNAME]: the cooperative invoices the
+monthly dues of every active member practice (each once)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from billing.services.dues import dues_issue
+from core import tenancy
+from core.access.policy import Actor
+from core.accounts.models import Person
+from core.practices.models import CooperativeMembership
+
+
+class Command(BaseCommand):
+    help = "Invoice the cooperative dues of every active member practice for a month."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--by", required=True, help="username of a cooperative admin")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            month = date.fromisoformat(f"{options['month']}-01")
+        except ValueError as error:
+            raise CommandError("--month is YYYY-MM") from error
+        admin = Person.objects.filter(username=options["by"], is_cooperative_admin=True).first()
+        if admin is None:
+            raise CommandError("--by must name a cooperative admin")
+        actor = Actor(
+            person_id=admin.pk, practice_id=None, is_cooperative_admin=True, label=admin.username
+        )
+        members = CooperativeMembership.objects.filter(status="active").select_related("practice")
+        for membership in members:
+            practice = membership.practice
+            with tenancy.practice_context(practice.pk, admin.pk):
+                try:
+                    invoice = dues_issue(actor=actor, practice_id=practice.pk, month=month)
+                    self.stdout.write(f"{practice.slug}: {invoice.reference} {invoice.total} €")
+                except ValidationError as error:
+                    self.stdout.write(f"{practice.slug}: {' '.join(error.messages)}")
