@@ -1,0 +1,300 @@
+"""REST API of the billing service (same services and policy as the pages)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from billing import accounting, fees, printing, reports, selectors, services
+from billing.fec import number_entries, write_fec
+from billing.models import Invoice, Payment
+from billing.pricing import Coverage
+from billing.services.payments import remaining_due
+from core.accounts.models import Person
+from core.api import CarnetAPIView, PracticeAPIMixin
+from core.audit.services import record_event
+from core.documents.pdf import pdf_response
+from records.selectors.billing import patient_for_billing
+
+
+class ActOutput(serializers.Serializer):
+    nomenclature = serializers.CharField()
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(allow_null=True)
+
+
+class LineIO(serializers.Serializer):
+    code = serializers.CharField(max_length=16)
+    quantity = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    excess = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+
+
+class InvoiceInput(serializers.Serializer):
+    practitioner = serializers.IntegerField(help_text="person id of the practitioner issuing it")
+    service_date = serializers.DateField()
+    lines = LineIO(many=True)
+    encounter = serializers.IntegerField(required=False, allow_null=True, default=None)
+    long_term_condition = serializers.BooleanField(default=False)
+    has_complementary = serializers.BooleanField(default=False)
+    third_party_amo = serializers.BooleanField(default=False)
+    third_party_amc = serializers.BooleanField(default=False)
+
+
+class InvoiceLineOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    quantity = serializers.IntegerField()
+    base_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    excess_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    charged_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class InvoiceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    patient = serializers.IntegerField(source="patient_id", allow_null=True)
+    service_date = serializers.DateField()
+    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    amo_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    amc_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    patient_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    patient_contribution = serializers.DecimalField(max_digits=10, decimal_places=2)
+    due_at_desk = serializers.DecimalField(max_digits=10, decimal_places=2)
+    still_due = serializers.SerializerMethodField()  # a string with two decimals, like amounts
+    lines = InvoiceLineOutput(many=True, source="lines.all")
+
+    def get_still_due(self, invoice: Invoice) -> str:
+        return f"{remaining_due(invoice):.2f}"
+
+
+class PaymentInput(serializers.Serializer):
+    method = serializers.ChoiceField(choices=Payment.Method.choices)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    cheque_number = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default=""
+    )
+    cheque_bank = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    idempotency_key = serializers.CharField(
+        max_length=64,
+        help_text="the same key never pays twice (or the Idempotency-Key header)",
+        required=False,
+    )
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    received_at = serializers.DateTimeField()
+
+
+class CreditNoteInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class JournalOutput(serializers.Serializer):
+    day = serializers.DateField()
+    closed = serializers.SerializerMethodField()
+    totals = serializers.DictField(child=serializers.DecimalField(max_digits=12, decimal_places=2))
+    payments = PaymentOutput(many=True)
+    invoices_issued = serializers.IntegerField()
+    invoiced_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    def get_closed(self, journal: selectors.Journal) -> bool:
+        return bool(journal.cash_day and journal.cash_day.is_closed)
+
+
+class CareWorkOutput(serializers.Serializer):
+    practitioner = serializers.CharField(source="person.full_name")
+    consultations = serializers.IntegerField()
+    documentation_seconds = serializers.IntegerField()
+    fees = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class BillingApi(PracticeAPIMixin, CarnetAPIView):
+    def invoice(self, invoice_id: int) -> Invoice:
+        invoice = Invoice.objects.select_related("issuer").filter(pk=invoice_id).first()
+        if invoice is None or invoice.patient_id is None:
+            raise Http404(_("No such invoice."))
+        patient_for_billing(actor=self.actor, patient_id=invoice.patient_id)
+        return invoice
+
+    def staff_only(self) -> None:
+        if not self.actor.roles & {"practitioner", "secretary", "practice_admin"}:
+            raise PermissionDenied
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise Http404(_("Not a date.")) from error
+
+
+class FeesApi(BillingApi):
+    @extend_schema(parameters=[OpenApiParameter("date", str)], responses=ActOutput(many=True))
+    def get(self, request: Request) -> Response:
+        day = _day(str(request.query_params.get("date", timezone.localdate().isoformat())))
+        return Response(ActOutput(fees.acts_valid_on(day), many=True).data)
+
+
+class PatientInvoicesApi(BillingApi):
+    @extend_schema(responses=InvoiceOutput(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for_billing(actor=self.actor, patient_id=patient_id)
+        return Response(InvoiceOutput(selectors.invoices_of_patient(patient.pk), many=True).data)
+
+    @extend_schema(request=InvoiceInput, responses={201: InvoiceOutput})
+    def post(self, request: Request, patient_id: int) -> Response:
+        data = InvoiceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        patient = patient_for_billing(actor=self.actor, patient_id=patient_id)
+        person = Person.objects.filter(
+            pk=values["practitioner"],
+            memberships__practice=self.practice,
+            memberships__role="practitioner",
+        ).first()
+        if person is None:
+            raise serializers.ValidationError(
+                {"practitioner": [_("No such practitioner in this practice.")]}
+            )
+        coverage = Coverage(
+            long_term_condition=values["long_term_condition"],
+            has_complementary=values["has_complementary"],
+            third_party_amo=values["third_party_amo"],
+            third_party_amc=values["third_party_amc"],
+        )
+        with transaction.atomic():
+            draft = services.invoice_draft(
+                actor=self.actor,
+                issuer=services.issuer_for(person),
+                patient_id=patient.pk,
+                birth_date=patient.birth_date,
+                service_date=values["service_date"],
+                lines=[services.LineInput(**line) for line in values["lines"]],
+                coverage=coverage,
+                encounter_id=values["encounter"],
+            )
+            invoice = services.invoice_issue(actor=self.actor, invoice=draft)
+        return Response(InvoiceOutput(invoice).data, status=status.HTTP_201_CREATED)
+
+
+class InvoiceApi(BillingApi):
+    @extend_schema(responses=InvoiceOutput)
+    def get(self, request: Request, invoice_id: int) -> Response:
+        return Response(InvoiceOutput(self.invoice(invoice_id)).data)
+
+
+class PaymentApi(BillingApi):
+    @extend_schema(request=PaymentInput, responses={201: PaymentOutput, 200: PaymentOutput})
+    def post(self, request: Request, invoice_id: int) -> Response:
+        data = PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        key = values.pop("idempotency_key", "") or request.headers.get("Idempotency-Key", "")
+        if not key:
+            raise serializers.ValidationError({"idempotency_key": [_("Give an idempotency key.")]})
+        invoice = self.invoice(invoice_id)
+        known = Payment.objects.filter(idempotency_key=key).exists()
+        with transaction.atomic():
+            payment = services.payment_record(
+                actor=self.actor, invoice=invoice, idempotency_key=key, **values
+            )
+        return Response(
+            PaymentOutput(payment).data,
+            status=status.HTTP_200_OK if known else status.HTTP_201_CREATED,
+        )
+
+
+class CreditNoteApi(BillingApi):
+    @extend_schema(request=CreditNoteInput, responses={201: InvoiceOutput})
+    def post(self, request: Request, invoice_id: int) -> Response:
+        data = CreditNoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice = self.invoice(invoice_id)
+        with transaction.atomic():
+            note = services.credit_note_issue(
+                actor=self.actor, invoice=invoice, reason=data.validated_data["reason"]
+            )
+        return Response(InvoiceOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+class CareSheetApi(BillingApi):
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request: Request, invoice_id: int) -> HttpResponse:
+        invoice = self.invoice(invoice_id)
+        patient = patient_for_billing(actor=self.actor, patient_id=invoice.patient_id or 0)
+        pdf = printing.care_sheet(practice=self.practice, invoice=invoice, patient=patient)
+        record_event(
+            "care_sheet.print",
+            actor=self.actor,
+            patient_id=invoice.patient_id,
+            category="administrative",
+            purpose="billing",
+            target=f"invoice:{invoice.reference}",
+        )
+        return pdf_response(pdf, f"feuille-de-soins-{invoice.reference}.pdf")
+
+
+class CashDayApi(BillingApi):
+    @extend_schema(responses=JournalOutput)
+    def get(self, request: Request, day: str) -> Response:
+        self.staff_only()
+        return Response(JournalOutput(selectors.cash_journal(_day(day))).data)
+
+
+class CashDayCloseApi(BillingApi):
+    @extend_schema(request=None, responses=JournalOutput)
+    def post(self, request: Request, day: str) -> Response:
+        self.staff_only()
+        with transaction.atomic():
+            services.day_close(actor=self.actor, day=_day(day))
+        return Response(JournalOutput(selectors.cash_journal(_day(day))).data)
+
+
+class FecApi(BillingApi):
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM")],
+        responses={(200, "text/plain"): str},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        self.staff_only()
+        month = _day(
+            f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
+        )
+        start, end = reports.month_bounds(month)
+        text = write_fec(number_entries(accounting.entries_between(start, end)))
+        record_event("accounting.export_fec", actor=self.actor, target=f"month:{month:%Y-%m}")
+        return HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+
+
+class CareWorkApi(BillingApi):
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM")],
+        responses=CareWorkOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        if not self.actor.roles & {"practitioner", "practice_admin"}:
+            raise PermissionDenied
+        month = _day(
+            f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
+        )
+        return Response(CareWorkOutput(reports.care_work(month), many=True).data)
