@@ -13,12 +13,14 @@ Patients appear by number only (``P<id>``): an accountant needs no name.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.fec import FecEntry, number_entries, write_fec
+from billing.fec import FecEntry, escape_text, number_entries, write_fec
 from billing.models import Invoice, Payment
 
 FEES = ("706000", "Honoraires")
@@ -110,3 +112,42 @@ def entries_between(start: date, end: date) -> list[FecEntry]:
 
 def fec_text(start: date, end: date) -> str:
     return write_fec(number_entries(entries_between(start, end)))
+
+
+CSV_COLUMNS = [
+    "journal",
+    "entry",
+    "date",
+    "account",
+    "account_label",
+    "auxiliary",
+    "piece",
+    "label",
+    "debit",
+    "credit",
+]
+
+
+def csv_text(start: date, end: date) -> str:
+    """The same entries as a plain CSV (semicolon, comma decimals) for a spreadsheet.
+    Text starting with = + - @ is prefixed with an apostrophe: it cannot run as a formula."""
+    lines = number_entries(entries_between(start, end))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for line in lines:
+        writer.writerow(
+            [
+                escape_text(line.journal_code),
+                line.ecriture_num,
+                line.ecriture_date.isoformat(),
+                escape_text(line.compte_num),
+                escape_text(line.compte_lib),
+                escape_text(line.comp_aux_num),
+                escape_text(line.piece_ref),
+                escape_text(line.ecriture_lib),
+                f"{line.debit:.2f}".replace(".", ","),
+                f"{line.credit:.2f}".replace(".", ","),
+            ]
+        )
+    return out.getvalue()

@@ -16,5 +16,6 @@ urlpatterns = [
     path("caisse/<str:document>.pdf", views.cash_day_pdf, name="cash-day-pdf"),
     path("rapport/saisie/", views.care_work_report, name="care-work"),
     path("export/fec/", views.fec_export, name="fec"),
+    path("export/csv/", views.csv_export, name="csv"),
     path("cotisations/", views.dues_list, name="dues"),
 ]

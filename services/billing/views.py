@@ -336,6 +336,20 @@ def fec_export(request: PracticeRequest) -> HttpResponse:
 
 
 @practice_view
+def csv_export(request: PracticeRequest) -> HttpResponse:
+    if not request.actor.roles & {"practitioner", "practice_admin", "secretary"}:
+        raise PermissionDenied
+    month = _month(request)
+    start, end = reports.month_bounds(month)
+    record_event("accounting.export_csv", actor=request.actor, target=f"month:{month:%Y-%m}")
+    response = HttpResponse(
+        accounting.csv_text(start, end).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="ecritures-{month:%Y-%m}.csv"'
+    return response
+
+
+@practice_view
 def dues_list(request: PracticeRequest) -> HttpResponse:
     """The member practice's invoices from the cooperative (practice admins)."""
     if "practice_admin" not in request.actor.roles:

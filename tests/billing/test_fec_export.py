@@ -74,3 +74,21 @@ def test_the_export_command_writes_a_checked_file(
         str(output),
     )
     assert validate_fec(output.read_text(encoding="utf-8")) == []
+
+
+def test_the_csv_export_escapes_formulas(db: None, fee_schedules: None, settings, tmp_path) -> None:
+    from billing.accounting import csv_text
+    from billing.fec import escape_text
+
+    settings.VAR_DIR = tmp_path
+    call_command("demo_data", "--patients", "8")
+    tenancy.activate(Practice.objects.get(slug="msp-des-tilleuls").pk)
+    today = timezone.localdate()
+    text = csv_text(today.replace(day=1), today)
+    assert (
+        text.splitlines()[0]
+        == "journal;entry;date;account;account_label;auxiliary;piece;label;debit;credit"
+    )
+    assert len(text.splitlines()) > 5
+    assert escape_text('=HYPERLINK("http://x")').startswith("'=")
+    assert escape_text("-2+3").startswith("'-")
