@@ -6,14 +6,21 @@ the one who lifts it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.access.models import BreakGlass, LabelGrant, Restriction
+from core.access.models import (
+    BreakGlass,
+    LabelGrant,
+    Restriction,
+    ShareCategory,
+    SharingConsent,
+    SharingRefusal,
+)
 from core.access.policy import Actor, RoleName
 from core.audit.services import record_event
 
@@ -164,3 +171,91 @@ def break_glass_review(*, actor: Actor, grant: BreakGlass, note: str) -> None:
         target=f"break_glass:{grant.pk}",
         reason=note,
     )
+
+
+# --- sharing consents -------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_give(
+    *,
+    actor: Actor,
+    patient_id: int,
+    grantee_node: str,
+    grantee_practice: str,
+    categories: list[str],
+    source: str,
+    valid_from: date,
+    valid_until: date | None = None,
+    grantee_practitioner: str = "",
+    labels: list[str] | None = None,
+    purpose: str = "care",
+) -> SharingConsent:
+    """Record the patient's consent (usually a signed paper form, witnessed by the actor)."""
+    practice_id = _require_staff(actor)
+    unknown = set(categories) - set(ShareCategory.values)
+    if not categories or unknown:
+        raise ValidationError({"categories": _("Choose what the patient agrees to share.")})
+    if not source.strip():
+        raise ValidationError(
+            {"source": _("Say how the patient consented (e.g. signed form no.).")}
+        )
+    if valid_until is not None and valid_until < valid_from:
+        raise ValidationError({"valid_until": _("The end is before the start.")})
+    consent = SharingConsent.objects.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        grantee_node=grantee_node.strip(),
+        grantee_practice=grantee_practice.strip(),
+        grantee_practitioner=grantee_practitioner.strip(),
+        categories=sorted(set(categories)),
+        labels=sorted(set(labels or [])),
+        purpose=purpose,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        source=source.strip(),
+        witness_id=actor.person_id,
+    )
+    record_event(
+        "consent.give",
+        actor=actor,
+        patient_id=patient_id,
+        target=f"consent:{consent.pk}",
+        details={
+            "to": f"{consent.grantee_node}/{consent.grantee_practice}",
+            "categories": consent.categories,
+            "labels": consent.labels,
+            "source": source,
+        },
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, actor: Actor, consent: SharingConsent) -> SharingConsent:
+    """Revocation takes effect on the next request: the decision reads the status."""
+    _require_staff(actor)
+    if consent.status == SharingConsent.Status.ACTIVE:
+        consent.status = SharingConsent.Status.REVOKED
+        consent.revoked_at = timezone.now()
+        consent.revoked_by_id = actor.person_id
+        consent.save(update_fields=["status", "revoked_at", "revoked_by"])
+    record_event(
+        "consent.revoke", actor=actor, patient_id=consent.patient_id, target=f"consent:{consent.pk}"
+    )
+    return consent
+
+
+@transaction.atomic
+def sharing_refuse(*, actor: Actor, patient_id: int, source: str) -> SharingRefusal:
+    practice_id = _require_staff(actor)
+    refusal = SharingRefusal.objects.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        source=source,
+        recorded_by_id=actor.person_id,
+    )
+    record_event(
+        "consent.refuse_all", actor=actor, patient_id=patient_id, details={"source": source}
+    )
+    return refusal

@@ -98,3 +98,67 @@ class BreakGlass(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["patient_id", "expires_at"])]
+
+
+class ShareCategory(models.TextChoices):
+    """What a sharing consent may cover (sections of the patient summary)."""
+
+    IDENTITY = "identity", _("Identity")
+    PROBLEMS = "problems", _("Problems and history")
+    ALLERGIES = "allergies", _("Allergies and intolerances")
+    MEDICATIONS = "medications", _("Current treatment")
+    IMMUNIZATIONS = "immunizations", _("Vaccinations")
+    OBSERVATIONS = "observations", _("Results and measurements")
+    LETTERS = "letters", _("Letters")
+
+
+class SharingConsent(models.Model):
+    """The patient's explicit, revocable permission to share with one recipient
+    (FHIR Consent semantics: scope patient-privacy, a permit provision limited to
+    actors, data categories, purpose and period). Without one, nothing leaves."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "inactive", _("Revoked")
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient_id = models.BigIntegerField()
+    # The recipient, as named in the cooperative's directory.
+    grantee_node = models.CharField(_("recipient node"), max_length=100)
+    grantee_practice = models.CharField(_("recipient practice"), max_length=100)
+    grantee_practitioner = models.CharField(
+        _("recipient practitioner (RPPS), empty for the whole practice"), max_length=20, blank=True
+    )
+    categories = models.JSONField(default=list)  # ShareCategory values
+    labels = models.JSONField(default=list)  # sensitivity labels explicitly included
+    purpose = models.CharField(_("purpose"), max_length=40, default="care")
+    valid_from = models.DateField(_("from"))
+    valid_until = models.DateField(_("until"), null=True, blank=True)
+    source = models.CharField(_("how the patient consented (e.g. signed form no.)"), max_length=200)
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scan_document_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id", "status"])]
+
+
+class SharingRefusal(models.Model):
+    """The patient's global "I say no": no sharing at all, and no emergency access from
+    outside the practice. Revocable like any choice."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient_id = models.BigIntegerField()
+    source = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from core.access.models import BreakGlass, LabelGrant, Restriction
+from core.access.models import BreakGlass, LabelGrant, Restriction, SharingConsent, SharingRefusal
+from core.access.sharing import ConsentFacts
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,27 @@ def break_glass_of(patient_id: int) -> QuerySet[BreakGlass]:
     return BreakGlass.objects.filter(Q(patient_id=patient_id)).select_related(
         "person", "reviewed_by"
     )
+
+
+def sharing_facts(patient_id: int) -> tuple[list[ConsentFacts], bool]:
+    """The patient's consents and global refusal, for ``core.access.sharing.may_share``."""
+    consents = [
+        ConsentFacts(
+            consent_id=c.pk,
+            grantee_node=c.grantee_node,
+            grantee_practice=c.grantee_practice,
+            grantee_practitioner=c.grantee_practitioner,
+            categories=frozenset(c.categories),
+            labels=frozenset(c.labels),
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+            active=c.status == SharingConsent.Status.ACTIVE,
+        )
+        for c in SharingConsent.objects.filter(patient_id=patient_id)
+    ]
+    refused = SharingRefusal.objects.filter(patient_id=patient_id, revoked_at__isnull=True).exists()
+    return consents, refused
+
+
+def consents_of(patient_id: int) -> QuerySet[SharingConsent]:
+    return SharingConsent.objects.filter(patient_id=patient_id).order_by("-recorded_at")
