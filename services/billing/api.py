@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing import accounting, fees, printing, reports, selectors, services
-from billing.fec import number_entries, write_fec
+from billing.fec import number_entries, validate_fec, write_fec
 from billing.models import Invoice, Payment
 from billing.pricing import Coverage
 from billing.services.payments import remaining_due
@@ -281,7 +281,12 @@ class FecApi(BillingApi):
             f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
         )
         start, end = reports.month_bounds(month)
-        text = write_fec(number_entries(accounting.entries_between(start, end)))
+        entries = accounting.entries_between(start, end)
+        text = write_fec(number_entries(entries))
+        if entries and validate_fec(text):
+            raise serializers.ValidationError(
+                {"month": [_("The accounting export failed its checks; nothing was exported.")]}
+            )
         record_event("accounting.export_fec", actor=self.actor, target=f"month:{month:%Y-%m}")
         return HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
 

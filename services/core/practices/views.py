@@ -18,6 +18,7 @@ def practice_home(request: PracticeRequest) -> HttpResponse:
         "practices/home.html",
         {
             "roles": [Role(role).label for role in sorted(actor.roles)],
+            "is_practice_admin": Role.PRACTICE_ADMIN in actor.roles,
             "staff": staff_of_practice(request.practice.pk),
         },
     )
