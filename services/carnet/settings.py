@@ -222,6 +222,10 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 
 # --- OpenPGP: the node's signing key (audit anchors, later sharing) ------------------
 CARNET_GNUPG_HOME = Path(envstr("CARNET_GNUPG_HOME", str(VAR_DIR / "gnupg")))
+# The cooperative's key that signs the directory (its fingerprint, as published).
+CARNET_COOPERATIVE_FINGERPRINT = envstr("CARNET_COOPERATIVE_FINGERPRINT", "")
+# Largest sealed message the gateway accepts.
+CARNET_GATEWAY_MAX_BYTES = envint("CARNET_GATEWAY_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

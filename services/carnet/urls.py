@@ -21,6 +21,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
 
+if settings.CARNET_SERVICE in {"all", "gateway"}:
+    from sharing.gateway import receive
+
+    urlpatterns += [path("federation/v1/messages", receive, name="federation-messages")]
+
 if settings.CARNET_SERVICE in {"all", "practice"}:
     urlpatterns += [
         path("", include("core.accounts.urls")),

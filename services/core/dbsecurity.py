@@ -29,6 +29,8 @@ class Registry:
     append_only: set[str] = field(default_factory=set)
     # tables the application role may only read
     read_only: set[str] = field(default_factory=set)
+    # the gateway role's only privileges: table -> privileges (it reads no clinical table)
+    gateway: dict[str, str] = field(default_factory=dict)
 
 
 registry = Registry()
@@ -48,6 +50,10 @@ def register_append_only(table: str) -> None:
 
 def register_read_only(table: str) -> None:
     registry.read_only.add(table)
+
+
+def register_gateway_access(table: str, privileges: str) -> None:
+    registry.gateway[table] = privileges
 
 
 FUNCTIONS = [

@@ -1,5 +1,34 @@
-"""FHIR R4 REST API routes (read and search), mounted at /fhir/r4/."""
+"""FHIR R4 REST API routes (read and search), mounted at /fhir/r4/.
 
-from django.urls import URLPattern
+FHIR paths have no trailing slash: ``/fhir/r4/Patient/42``, ``/fhir/r4/Condition?...``.
+Any other path under /fhir/r4/ answers a FHIR 404 (an OperationOutcome).
+"""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from sharing import fhir_api
+
+urlpatterns: list[URLPattern] = [
+    path("metadata", fhir_api.MetadataApi.as_view(), name="fhir-metadata"),
+]
+
+for resource_type in fhir_api.RESOURCE_TYPES:
+    urlpatterns += [
+        path(
+            resource_type,
+            fhir_api.SearchApi.as_view(resource_type=resource_type),
+            name=f"fhir-{resource_type.lower()}-search",
+        ),
+        path(
+            f"{resource_type}/<str:resource_id>",
+            fhir_api.ReadApi.as_view(resource_type=resource_type),
+            name=f"fhir-{resource_type.lower()}-read",
+        ),
+    ]
+
+urlpatterns += [
+    path("", fhir_api.UnknownApi.as_view(), name="fhir-root"),
+    path("<path:path>", fhir_api.UnknownApi.as_view(), name="fhir-unknown"),
+]

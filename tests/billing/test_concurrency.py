@@ -21,7 +21,7 @@ WORKER = Path(__file__).with_name("concurrent_issue.py")
 
 def test_fifty_parallel_issuers_get_contiguous_unique_numbers(tmp_path: Path) -> None:
     db = settings.DATABASES["default"]
-    name = "carnet_concurrency"
+    name = f"{db['NAME']}_concurrency"
     embedded.create_database(superuser_conninfo(), name, drop_first=True)
     where = f"{name}?host={db['HOST']}&port={db['PORT']}"
     env = {

@@ -60,7 +60,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) ->
 @pytest.fixture(scope="session")
 def live_carnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCarnet]:
     db = settings.DATABASES["default"]
-    name = "carnet_e2e"
+    name = f"{db['NAME']}_e2e"  # beside the run's own test database: runs never collide
     embedded.create_database(superuser_conninfo(), name, drop_first=True)
     var_dir = tmp_path_factory.mktemp("carnet-var")
     where = f"{name}?host={db['HOST']}&port={db['PORT']}"

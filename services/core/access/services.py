@@ -21,6 +21,10 @@ from core.audit.services import Outcome, record_event
 class AccessDenied(PermissionDenied):
     """A refusal by the policy: a 403 page or JSON error, already audited."""
 
+    @classmethod
+    def from_reason(cls, reason: object, rule: str = "refused") -> AccessDenied:
+        return cls(Decision(False, str(reason), rule))
+
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.reason)
         self.decision = decision

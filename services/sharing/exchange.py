@@ -1,0 +1,664 @@
+"""Sending a share, receiving it at the gateway, accepting it into the record, receipts
+and revocation notices.
+
+Nothing leaves without a consent: each category of the patient summary is checked with
+``core.access.sharing.may_share`` (and each sensitive entry with its label), and only
+what is covered goes into the bundle. The bundle is a FHIR R4 document, sealed for the
+recipient practice (``sharing.envelope``), kept in the outbox and delivered with retries.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import openpgp, tenancy
+from core.access.models import ShareCategory, SharingConsent
+from core.access.policy import Action, Actor, Category
+from core.access.selectors import sharing_facts
+from core.access.services import AccessDenied
+from core.access.sharing import Recipient, may_share
+from core.audit.services import Outcome, record_event
+from core.practices.models import Practice
+from records import access as policy
+from records.models import Allergy, Immunization, Observation, Patient, PrescriptionItem, Problem
+from records.models.clinical import EntryStatus
+from sharing import directory as directory_document
+from sharing import fhir_render, keys
+from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, seal
+from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def node_name() -> str:
+    return str(settings.CARNET_NODE_NAME)
+
+
+# --- directory --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def directory_import(signed: str, *, cooperative_key: str) -> int:
+    """Verify the directory with the cooperative's public key and store it (replaces the
+    previous copy). Imports the practices' public keys into the node's keyring."""
+    gpg = openpgp.node_keyring().gpg
+    imported = gpg.import_keys(cooperative_key)
+    if not imported.fingerprints:
+        raise directory_document.DirectoryError("the cooperative's key could not be read")
+    trusted = settings.CARNET_COOPERATIVE_FINGERPRINT or imported.fingerprints[0]
+    parsed = directory_document.verify(gpg, signed, cooperative_fingerprint=trusted)
+    DirectoryEntry.objects.all().delete()
+    for listing in parsed.practices:
+        gpg.import_keys(listing.public_keys)
+        DirectoryEntry.objects.create(
+            node=listing.node,
+            gateway=listing.gateway,
+            slug=listing.slug,
+            name=listing.name,
+            fingerprints=list(listing.fingerprints),
+            public_keys=listing.public_keys,
+            directory_version=parsed.version,
+        )
+    record_event(
+        "directory.import", details={"version": parsed.version, "practices": len(parsed.practices)}
+    )
+    return len(parsed.practices)
+
+
+def listing_for_practice(
+    practice: Practice, gateway: str, *, rotate: bool = False
+) -> dict[str, Any]:
+    """This node's entry for one of its practices, to send to the cooperative."""
+    fingerprint = keys.ensure_practice_key(node_name(), practice.slug, practice.name, rotate=rotate)
+    previous = [
+        entry.fingerprints
+        for entry in DirectoryEntry.objects.filter(node=node_name(), slug=practice.slug)
+    ]
+    fingerprints = [fingerprint, *[fp for fps in previous for fp in fps if fp != fingerprint][:2]]
+    public = "".join(keys.public_key(fp) for fp in fingerprints)
+    return {
+        "slug": practice.slug,
+        "name": practice.name,
+        "fingerprints": fingerprints,
+        "public_keys": public,
+        "gateway": gateway,
+    }
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareContent:
+    bundle: dict[str, Any]
+    summary: dict[str, Any]
+    consent_ids: set[int]
+
+
+def _entries(patient: Patient, category: str) -> list[Any]:
+    active = {"patient": patient, "status": EntryStatus.ACTIVE}
+    if category == ShareCategory.PROBLEMS:
+        return list(Problem.objects.filter(**active))
+    if category == ShareCategory.ALLERGIES:
+        return list(Allergy.objects.filter(**active))
+    if category == ShareCategory.IMMUNIZATIONS:
+        return list(Immunization.objects.filter(**active))
+    if category == ShareCategory.OBSERVATIONS:
+        return list(Observation.objects.filter(**active).order_by("-effective_at")[:200])
+    if category == ShareCategory.MEDICATIONS:
+        since = timezone.localdate() - timedelta(days=366)
+        return list(
+            PrescriptionItem.objects.filter(
+                prescription__patient=patient,
+                prescription__status=EntryStatus.ACTIVE,
+                prescription__prescribed_on__gte=since,
+            ).select_related("prescription", "drug")
+        )
+    return []
+
+
+def _render(category: str, entry: Any) -> dict[str, Any]:
+    if category == ShareCategory.PROBLEMS:
+        return fhir_render.condition(entry)
+    if category == ShareCategory.ALLERGIES:
+        return fhir_render.allergy_intolerance(entry)
+    if category == ShareCategory.IMMUNIZATIONS:
+        return fhir_render.immunization(entry)
+    if category == ShareCategory.OBSERVATIONS:
+        return fhir_render.observation(entry)
+    return fhir_render.medication_request(entry, today=timezone.localdate())
+
+
+def share_content(
+    *, actor: Actor, patient: Patient, recipient: Recipient, categories: list[str]
+) -> ShareContent:
+    """What may leave for this recipient: covered categories, visible and consented entries."""
+    consents, refused = sharing_facts(patient.pk)
+    access = policy.access_for(patient)
+    today = timezone.localdate()
+    resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
+    summary: dict[str, Any] = {"categories": {}, "refused": []}
+    consent_ids: set[int] = set()
+    for category in categories:
+        decision = may_share(
+            consents=consents,
+            refused_all=refused,
+            recipient=recipient,
+            category=category,
+            today=today,
+        )
+        if not decision.allowed:
+            summary["refused"].append(category)
+            continue
+        assert decision.consent_id is not None
+        consent_ids.add(decision.consent_id)
+        count = 0
+        for entry in _entries(patient, category):
+            owner = entry.prescription if isinstance(entry, PrescriptionItem) else entry
+            if not policy.may_see_entry(actor, access, owner):
+                continue
+            if (
+                owner.sensitivity
+                and not may_share(
+                    consents=consents,
+                    refused_all=refused,
+                    recipient=recipient,
+                    category=category,
+                    label=owner.sensitivity,
+                    today=today,
+                ).allowed
+            ):
+                continue
+            resources.append(_render(category, entry))
+            count += 1
+        summary["categories"][category] = count
+    now = timezone.now()
+    composition = {
+        "resourceType": "Composition",
+        "status": "final",
+        "type": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "60591-5",
+                    "display": "Patient summary Document",
+                }
+            ]
+        },
+        "subject": fhir_render.patient_reference(patient.pk),
+        "date": fhir_render.instant(now),
+        "author": [{"display": actor.label}],
+        "title": "Synthèse médicale partagée",
+    }
+    prefix = f"{node_name()}.{patient.practice_id}."
+    resources = [_namespaced(resource, prefix) for resource in resources]
+    composition["subject"] = {"reference": f"Patient/{prefix}{patient.pk}"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "document",
+        "timestamp": fhir_render.instant(now),
+        "entry": [{"resource": composition}] + [{"resource": resource} for resource in resources],
+    }
+    return ShareContent(bundle, summary, consent_ids)
+
+
+@transaction.atomic
+def share_send(
+    *,
+    actor: Actor,
+    practice: Practice,
+    patient: Patient,
+    recipient: Recipient,
+    categories: list[str],
+) -> OutboxMessage:
+    policy.require(actor, Action.SHARE, Category.CLINICAL, patient)
+    listing = DirectoryEntry.objects.filter(node=recipient.node, slug=recipient.practice).first()
+    if listing is None:
+        raise ValidationError(
+            {"recipient": _("This practice is not in the cooperative's directory.")}
+        )
+    content = share_content(
+        actor=actor, patient=patient, recipient=recipient, categories=categories
+    )
+    if not content.consent_ids:
+        record_event(
+            "share.refused",
+            outcome=Outcome.DENIED,
+            actor=actor,
+            patient_id=patient.pk,
+            category="clinical",
+            purpose="care",
+            reason="no consent covers this share",
+            target=f"practice:{recipient.node}/{recipient.practice}",
+            details={"categories": categories},
+        )
+        raise AccessDenied.from_reason(_("No consent of the patient covers this share."))
+    sender = Address(node_name(), practice.slug)
+    to = Address(recipient.node, recipient.practice, recipient.practitioner)
+    consent_id = min(content.consent_ids)
+    envelope = new_envelope(
+        kind="share",
+        sender=sender,
+        recipient=to,
+        payload={"bundle": content.bundle, "consent_id": consent_id},
+    )
+    signer = keys.ensure_practice_key(node_name(), practice.slug, practice.name)
+    sealed = seal(
+        openpgp.node_keyring().gpg,
+        envelope,
+        signer=signer,
+        recipient_fingerprint=listing.fingerprints[0],
+    )
+    message = OutboxMessage.objects.create(
+        practice=practice,
+        message_id=envelope.message_id,
+        kind=OutboxMessage.Kind.SHARE,
+        recipient_node=to.node,
+        recipient_practice=to.practice,
+        recipient_practitioner=to.practitioner,
+        gateway=listing.gateway,
+        sealed=sealed,
+        patient_id=patient.pk,
+        consent_id=consent_id,
+        summary=content.summary,
+        created_by_id=actor.person_id,
+    )
+    record_event(
+        "share.send",
+        actor=actor,
+        patient_id=patient.pk,
+        category="clinical",
+        purpose="care",
+        target=f"practice:{to.node}/{to.practice}",
+        details={
+            "message": envelope.message_id,
+            "consents": sorted(content.consent_ids),
+            **content.summary,
+        },
+    )
+    return message
+
+
+def _namespaced(resource: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Ids unique across the cooperative: the recipient may hold shares from many
+    practices, whose row numbers overlap."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {key: walk(value) for key, value in node.items()}
+            reference = out.get("reference")
+            if isinstance(reference, str) and "/" in reference and not reference.startswith("urn:"):
+                kind, _sep, ident = reference.partition("/")
+                out["reference"] = f"{kind}/{prefix}{ident}"
+            return out
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    renamed = walk(resource)
+    if "id" in renamed:
+        renamed["id"] = f"{prefix}{renamed['id']}"[:64]
+    return renamed
+
+
+# --- delivery (outbox -> remote gateway) -------------------------------------------------
+
+
+def deliver_pending(*, limit: int = 50, timeout: float = 10.0) -> dict[str, int]:
+    """Send what is due; retry later with exponential backoff on network errors."""
+    counts = {"delivered": 0, "failed": 0, "retry": 0}
+    now = timezone.now()
+    due = list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("created_at")[:limit]
+    )
+    for message in due:
+        outcome = _post(message, timeout)
+        counts[outcome] += 1
+    return counts
+
+
+def _post(message: OutboxMessage, timeout: float) -> str:
+    url = message.gateway.rstrip("/") + "/federation/v1/messages"
+    request = urllib.request.Request(  # noqa: S310 - the gateway URL comes from the signed directory
+        url,
+        data=message.sealed.encode(),
+        method="POST",
+        headers={"Content-Type": "application/pgp-encrypted", "User-Agent": "Carnet"},
+    )
+    message.attempts += 1
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            response.read()
+        message.status = OutboxMessage.Status.DELIVERED
+        message.delivered_at = timezone.now()
+        message.last_error = ""
+        outcome = "delivered"
+    except urllib.error.HTTPError as error:
+        body = error.read()[:500].decode("utf-8", "replace")
+        if 400 <= error.code < 500:
+            message.status = OutboxMessage.Status.FAILED
+            message.last_error = f"{error.code} {body}"[:300]
+            outcome = "failed"
+        else:
+            outcome = _retry(message, f"{error.code} {body}")
+    except OSError as error:
+        outcome = _retry(message, str(error))
+    message.save()
+    record_event(
+        f"message.{outcome}",
+        practice_id=message.practice_id,
+        patient_id=message.patient_id,
+        target=f"message:{message.message_id}",
+        details={"kind": message.kind, "attempts": message.attempts, "error": message.last_error},
+    )
+    return outcome
+
+
+def _retry(message: OutboxMessage, error: str) -> str:
+    delay = min(timedelta(seconds=30 * 2 ** min(message.attempts, 12)), MAX_BACKOFF)
+    message.next_attempt_at = timezone.now() + delay
+    message.last_error = error[:300]
+    return "retry"
+
+
+# --- the gateway (remote sender -> inbox) ---------------------------------------------------
+
+
+def gateway_receive(sealed: str) -> InboxMessage:
+    """Check a message and keep it, still encrypted, in the addressee practice's inbox.
+    Raises EnvelopeError with a distinct code when the message is refused."""
+    local = {(node_name(), slug): pk for pk, slug in Practice.objects.values_list("pk", "slug")}
+    senders: dict[str, tuple[str, str]] = {}
+    for entry in DirectoryEntry.objects.all():
+        for fingerprint in entry.fingerprints:
+            senders[fingerprint] = (entry.node, entry.slug)
+    opened = open_sealed(
+        openpgp.node_keyring().gpg, sealed, known_senders=senders, local_practices=set(local)
+    )
+    envelope = opened.envelope
+    practice_id = local[(envelope.recipient.node, envelope.recipient.practice)]
+    with tenancy.practice_context(practice_id):
+        if InboxMessage.objects.filter(message_id=envelope.message_id).exists():
+            record_event(
+                "message.replayed",
+                outcome=Outcome.DENIED,
+                target=f"message:{envelope.message_id}",
+                details={"from": f"{envelope.sender.node}/{envelope.sender.practice}"},
+            )
+            raise EnvelopeError("replayed", "this message was already received")
+        message = InboxMessage.objects.create(
+            practice_id=practice_id,
+            message_id=envelope.message_id,
+            kind=envelope.kind,
+            sender_node=envelope.sender.node,
+            sender_practice=envelope.sender.practice,
+            signer_fingerprint=opened.signer_fingerprint,
+            sealed=sealed,
+            expires_at=envelope.expires_at,
+        )
+        record_event(
+            "message.received",
+            target=f"message:{envelope.message_id}",
+            details={
+                "kind": envelope.kind,
+                "from": f"{envelope.sender.node}/{envelope.sender.practice}",
+            },
+        )
+    return message
+
+
+def refusal_code(error: EnvelopeError) -> tuple[int, str]:
+    status = {
+        "undecryptable": 400,
+        "tampered": 400,
+        "unknown_sender": 403,
+        "expired": 400,
+        "misaddressed": 404,
+        "replayed": 409,
+    }.get(error.code, 400)
+    return status, error.code
+
+
+# --- receiving side, in the practice ------------------------------------------------------
+
+
+def _open_own(message: InboxMessage) -> dict[str, Any]:
+    """Decrypt a message already checked by the gateway (re-checked: defence in depth)."""
+    senders = dict.fromkeys(
+        [message.signer_fingerprint], (message.sender_node, message.sender_practice)
+    )
+    practice = Practice.objects.get(pk=message.practice_id)
+    opened = open_sealed(
+        openpgp.node_keyring().gpg,
+        message.sealed,
+        known_senders=senders,
+        local_practices={(node_name(), practice.slug)},
+        now=message.received_at,
+    )
+    return {"envelope": opened.envelope}
+
+
+def inbox_pending() -> list[InboxMessage]:
+    return list(
+        InboxMessage.objects.filter(kind="share", status=InboxMessage.Status.RECEIVED).order_by(
+            "received_at"
+        )
+    )
+
+
+def share_preview(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
+    if "practitioner" not in actor.roles:
+        raise AccessDenied.from_reason(_("Only practitioners open shared records."))
+    envelope = _open_own(message)["envelope"]
+    record_event(
+        "share.open",
+        actor=actor,
+        target=f"message:{message.message_id}",
+        details={"from": f"{message.sender_node}/{message.sender_practice}"},
+    )
+    return envelope.payload["bundle"]
+
+
+def processed_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+@transaction.atomic
+def share_accept(
+    *, actor: Actor, practice: Practice, message: InboxMessage, patient: Patient | None = None
+) -> Patient:
+    """Bring a received share into the record (into ``patient``, or a new patient made
+    from the shared identity), keep where each entry came from, and send a receipt."""
+    if message.status != InboxMessage.Status.RECEIVED:
+        raise ValidationError(
+            _("This share cannot be accepted any more (%(status)s).")
+            % {"status": message.get_status_display()}
+        )
+    bundle = share_preview(actor=actor, message=message)
+    source = f"share:{message.sender_node}/{message.sender_practice}:{message.message_id}"
+    target = import_shared_bundle(
+        actor=actor, practice=practice, bundle=bundle, source=source, patient=patient
+    )
+    message.status = InboxMessage.Status.ACCEPTED
+    message.handled_by_id = actor.person_id
+    message.handled_at = timezone.now()
+    message.patient_id = target.pk
+    message.save(update_fields=["status", "handled_by", "handled_at", "patient_id"])
+    record_event(
+        "share.accept",
+        actor=actor,
+        patient_id=target.pk,
+        category="clinical",
+        target=f"message:{message.message_id}",
+        details={"from": f"{message.sender_node}/{message.sender_practice}"},
+    )
+    _send_notice(
+        practice=practice,
+        to=Address(message.sender_node, message.sender_practice),
+        kind=OutboxMessage.Kind.RECEIPT,
+        payload={"receipt_for": message.message_id, "status": "accepted"},
+        actor=actor,
+    )
+    return target
+
+
+def import_shared_bundle(
+    *,
+    actor: Actor,
+    practice: Practice,
+    bundle: dict[str, Any],
+    source: str,
+    patient: Patient | None,
+) -> Patient:
+    """The shared resources enter the record through the FHIR importer (hence through the
+    records services, the policy and the audit trail), remembered with their provenance."""
+    from core.accounts.models import Person
+    from sharing.fhir_import import import_bundle
+    from sharing.models import ImportedResource
+
+    shared_patient = next(
+        (
+            e["resource"]
+            for e in bundle.get("entry", [])
+            if e["resource"].get("resourceType") == "Patient"
+        ),
+        None,
+    )
+    if shared_patient is None:
+        raise ValidationError(_("The share names no patient."))
+    if patient is not None:
+        ImportedResource.objects.get_or_create(
+            practice=practice,
+            resource_type="Patient",
+            resource_id=shared_patient["id"],
+            defaults={"source": source[:200], "target_type": "patient", "target_id": patient.pk},
+        )
+    import_bundle(
+        actor=actor,
+        practice=practice,
+        path_or_dict={**bundle, "meta": {"source": source[:200]}},
+        gp=Person.objects.get(pk=actor.person_id),
+    )
+    mapped = ImportedResource.objects.get(
+        practice=practice, resource_type="Patient", resource_id=shared_patient["id"]
+    )
+    return Patient.objects.get(pk=mapped.target_id)
+
+
+def _send_notice(
+    *, practice: Practice, to: Address, kind: str, payload: dict[str, Any], actor: Actor | None
+) -> OutboxMessage | None:
+    listing = DirectoryEntry.objects.filter(node=to.node, slug=to.practice).first()
+    if listing is None:
+        return None
+    envelope = new_envelope(
+        kind=kind, sender=Address(node_name(), practice.slug), recipient=to, payload=payload
+    )
+    signer = keys.ensure_practice_key(node_name(), practice.slug, practice.name)
+    sealed = seal(
+        openpgp.node_keyring().gpg,
+        envelope,
+        signer=signer,
+        recipient_fingerprint=listing.fingerprints[0],
+    )
+    return OutboxMessage.objects.create(
+        practice=practice,
+        message_id=envelope.message_id,
+        kind=kind,
+        recipient_node=to.node,
+        recipient_practice=to.practice,
+        gateway=listing.gateway,
+        sealed=sealed,
+        summary=payload,
+        created_by_id=actor.person_id if actor else None,
+    )
+
+
+@transaction.atomic
+def consent_revoke_and_notify(*, actor: Actor, practice: Practice, consent: SharingConsent) -> int:
+    """Revoke a consent: pending shares under it are cancelled, and recipients that
+    received some get a revocation notice. Returns the number of shares cancelled."""
+    from core.access.choices import consent_revoke
+
+    consent_revoke(actor=actor, consent=consent)
+    cancelled = OutboxMessage.objects.filter(
+        consent_id=consent.pk, kind=OutboxMessage.Kind.SHARE, status=OutboxMessage.Status.PENDING
+    ).update(status=OutboxMessage.Status.CANCELLED)
+    delivered = OutboxMessage.objects.filter(
+        consent_id=consent.pk,
+        kind=OutboxMessage.Kind.SHARE,
+        status__in=[OutboxMessage.Status.DELIVERED, OutboxMessage.Status.ACKNOWLEDGED],
+    )
+    by_recipient: dict[tuple[str, str], list[str]] = {}
+    for message in delivered:
+        by_recipient.setdefault((message.recipient_node, message.recipient_practice), []).append(
+            message.message_id
+        )
+    for (node, slug), ids in by_recipient.items():
+        _send_notice(
+            practice=practice,
+            to=Address(node, slug),
+            kind=OutboxMessage.Kind.REVOCATION,
+            payload={"revoked_messages": ids, "consent": consent.pk},
+            actor=actor,
+        )
+    record_event(
+        "share.revocation_sent",
+        actor=actor,
+        patient_id=consent.patient_id,
+        target=f"consent:{consent.pk}",
+        details={"cancelled": cancelled, "notified": len(by_recipient)},
+    )
+    return cancelled
+
+
+def process_notices() -> int:
+    """Apply received receipts and revocation notices (run by the worker)."""
+    done = 0
+    for message in InboxMessage.objects.filter(
+        kind__in=["receipt", "revocation"], status=InboxMessage.Status.RECEIVED
+    ):
+        envelope = _open_own(message)["envelope"]
+        payload = envelope.payload
+        if message.kind == "receipt":
+            OutboxMessage.objects.filter(message_id=payload.get("receipt_for", "")).update(
+                status=OutboxMessage.Status.ACKNOWLEDGED, acknowledged_at=timezone.now()
+            )
+            record_event(
+                "share.receipt",
+                target=f"message:{payload.get('receipt_for')}",
+                details={"from": f"{message.sender_node}/{message.sender_practice}"},
+            )
+        else:
+            revoked = InboxMessage.objects.filter(
+                message_id__in=payload.get("revoked_messages", []),
+                sender_node=message.sender_node,
+                sender_practice=message.sender_practice,
+                status=InboxMessage.Status.RECEIVED,
+            ).update(status=InboxMessage.Status.REVOKED)
+            record_event(
+                "share.revoked",
+                target=f"consent:{payload.get('consent')}",
+                details={
+                    "from": f"{message.sender_node}/{message.sender_practice}",
+                    "withdrawn_from_inbox": revoked,
+                },
+            )
+        message.status = InboxMessage.Status.PROCESSED
+        message.handled_at = timezone.now()
+        message.save(update_fields=["status", "handled_at"])
+        done += 1
+    return done
