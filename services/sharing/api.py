@@ -1,0 +1,256 @@
+"""REST API of the sharing service: consents, shares, outbox, inbox."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.access import choices
+from core.access.models import ShareCategory, SharingConsent
+from core.access.policy import Action, Category, Purpose
+from core.access.selectors import consents_of
+from core.access.services import AccessDenied
+from core.access.sharing import Recipient
+from core.api import CarnetAPIView, PracticeAPIMixin
+from core.documents.pdf import pdf_response, render_pdf
+from records import access as policy
+from records.models import Patient
+from sharing import exchange
+from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
+
+
+class ConsentInput(serializers.Serializer):
+    grantee_node = serializers.CharField(max_length=100)
+    grantee_practice = serializers.CharField(max_length=100)
+    grantee_practitioner = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default=""
+    )
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=ShareCategory.choices))
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list
+    )
+    valid_from = serializers.DateField(required=False)
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    source = serializers.CharField(max_length=200)  # type: ignore[assignment]
+
+
+class ConsentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    grantee_node = serializers.CharField()
+    grantee_practice = serializers.CharField()
+    grantee_practitioner = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=serializers.CharField())
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    status = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+
+
+class ShareInput(serializers.Serializer):
+    node = serializers.CharField(max_length=100)
+    practice = serializers.CharField(max_length=100)
+    practitioner = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default=""
+    )
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=ShareCategory.choices))
+
+
+class OutboxOutput(serializers.Serializer):
+    message_id = serializers.CharField()
+    kind = serializers.CharField()
+    recipient_node = serializers.CharField()
+    recipient_practice = serializers.CharField()
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    patient_id = serializers.IntegerField(allow_null=True)
+    summary = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+class InboxOutput(serializers.Serializer):
+    message_id = serializers.CharField()
+    kind = serializers.CharField()
+    sender_node = serializers.CharField()
+    sender_practice = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    patient_id = serializers.IntegerField(allow_null=True)
+
+
+class AcceptInput(serializers.Serializer):
+    patient = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="merge into this patient; empty: a new patient",
+    )
+
+
+class DirectoryOutput(serializers.Serializer):
+    node = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    gateway = serializers.CharField()
+
+
+class SharingApi(PracticeAPIMixin, CarnetAPIView):
+    def patient(self, patient_id: int) -> Patient:
+        patient = Patient.objects.filter(pk=patient_id).first()
+        if patient is None:
+            raise Http404(_("No such patient in this practice."))
+        return patient
+
+
+class ConsentListApi(SharingApi):
+    @extend_schema(responses=ConsentOutput(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = self.patient(patient_id)
+        policy.require(
+            self.actor,
+            Action.READ,
+            Category.ADMINISTRATIVE,
+            patient,
+            purpose=Purpose.ADMINISTRATION,
+        )
+        return Response(ConsentOutput(consents_of(patient.pk), many=True).data)
+
+    @extend_schema(request=ConsentInput, responses={201: ConsentOutput})
+    def post(self, request: Request, patient_id: int) -> Response:
+        data = ConsentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient = self.patient(patient_id)
+        policy.require(
+            self.actor,
+            Action.WRITE,
+            Category.ADMINISTRATIVE,
+            patient,
+            purpose=Purpose.ADMINISTRATION,
+        )
+        values = dict(data.validated_data)
+        values.setdefault("valid_from", timezone.localdate())
+        with transaction.atomic():
+            consent = choices.consent_give(actor=self.actor, patient_id=patient.pk, **values)
+        return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
+
+
+def _consent(api: SharingApi, consent_id: int) -> tuple[SharingConsent, Patient]:
+    consent = SharingConsent.objects.filter(pk=consent_id).first()
+    if consent is None:
+        raise Http404(_("No such consent."))
+    patient = api.patient(consent.patient_id)
+    policy.require(
+        api.actor, Action.WRITE, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION
+    )
+    return consent, patient
+
+
+class ConsentApi(SharingApi):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, consent_id: int) -> Response:
+        consent, _patient = _consent(self, consent_id)
+        with transaction.atomic():
+            exchange.consent_revoke_and_notify(
+                actor=self.actor, practice=self.practice, consent=consent
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConsentReceiptApi(SharingApi):
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request: Request, consent_id: int) -> HttpResponse:
+        consent, patient = _consent(self, consent_id)
+        pdf = render_pdf(
+            "sharing/pdf/consent_receipt.html",
+            {
+                "consent": consent,
+                "patient": patient,
+                "practice": self.practice,
+                "categories": [ShareCategory(c).label for c in consent.categories],
+            },
+        )
+        return pdf_response(pdf, f"consentement-{consent.pk}.pdf")
+
+
+class ShareApi(SharingApi):
+    @extend_schema(request=ShareInput, responses={201: OutboxOutput})
+    def post(self, request: Request, patient_id: int) -> Response:
+        data = ShareInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        patient = self.patient(patient_id)
+        recipient = Recipient(values["node"], values["practice"], values["practitioner"])
+        with transaction.atomic():
+            message = exchange.share_send(
+                actor=self.actor,
+                practice=self.practice,
+                patient=patient,
+                recipient=recipient,
+                categories=values["categories"],
+            )
+        return Response(OutboxOutput(message).data, status=status.HTTP_201_CREATED)
+
+
+class OutboxApi(SharingApi):
+    @extend_schema(responses=OutboxOutput(many=True))
+    def get(self, request: Request) -> Response:
+        if not self.actor.roles & {"practitioner", "secretary"}:
+            raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
+        return Response(
+            OutboxOutput(OutboxMessage.objects.order_by("-created_at")[:200], many=True).data
+        )
+
+
+class InboxApi(SharingApi):
+    @extend_schema(responses=InboxOutput(many=True))
+    def get(self, request: Request) -> Response:
+        if not self.actor.roles & {"practitioner", "secretary"}:
+            raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
+        messages = InboxMessage.objects.filter(kind="share").order_by("-received_at")[:200]
+        return Response(InboxOutput(messages, many=True).data)
+
+
+def _inbox(message_id: str) -> InboxMessage:
+    message = InboxMessage.objects.filter(message_id=message_id, kind="share").first()
+    if message is None:
+        raise Http404(_("No such message."))
+    return message
+
+
+class InboxMessageApi(SharingApi):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, message_id: str) -> Response:
+        bundle = exchange.share_preview(actor=self.actor, message=_inbox(message_id))
+        return Response(bundle)
+
+
+class InboxAcceptApi(SharingApi):
+    @extend_schema(request=AcceptInput, responses={201: InboxOutput})
+    def post(self, request: Request, message_id: str) -> Response:
+        data = AcceptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = _inbox(message_id)
+        target = (
+            self.patient(data.validated_data["patient"]) if data.validated_data["patient"] else None
+        )
+        with transaction.atomic():
+            exchange.share_accept(
+                actor=self.actor, practice=self.practice, message=message, patient=target
+            )
+        message.refresh_from_db()
+        return Response(InboxOutput(message).data, status=status.HTTP_201_CREATED)
+
+
+class DirectoryApi(SharingApi):
+    @extend_schema(responses=DirectoryOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(
+            DirectoryOutput(DirectoryEntry.objects.order_by("node", "slug"), many=True).data
+        )
