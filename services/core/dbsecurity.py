@@ -13,6 +13,7 @@ forgotten; ``tests/core/test_tenancy.py`` checks that every such table has RLS e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -136,3 +137,17 @@ def apply() -> None:
                 cursor.execute(f'GRANT SELECT ON "{table}" TO "{app_role}"')
             else:
                 cursor.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO "{app_role}"')
+        _grant_gateway(cursor, settings.CARNET_GATEWAY_DB_ROLE)
+
+
+def _grant_gateway(cursor: Any, gateway_role: str) -> None:
+    """The gateway role gets exactly the registered privileges and nothing else."""
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [gateway_role])
+    if cursor.fetchone() is None:
+        return
+    cursor.execute(f'GRANT USAGE ON SCHEMA public TO "{gateway_role}"')
+    for table in all_tables():
+        cursor.execute(f'REVOKE ALL ON "{table}" FROM "{gateway_role}"')
+        if table in registry.gateway:
+            cursor.execute(f'GRANT {registry.gateway[table]} ON "{table}" TO "{gateway_role}"')
+    cursor.execute(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{gateway_role}"')

@@ -29,8 +29,11 @@ class Keyring:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(home, 0o700)
         self.home = home
-        self.gpg = gnupg.GPG(gnupghome=str(home))
+        # Names with accents (Coopérative, practices) are UTF-8; a foreign key whose name
+        # is in another charset must not break reading gpg's messages.
+        self.gpg = gnupg.GPG(gnupghome=str(home), options=["--display-charset", "utf-8"])
         self.gpg.encoding = "utf-8"
+        self.gpg.decode_errors = "replace"
 
     def secret_fingerprint(self) -> str | None:
         keys = self.gpg.list_keys(secret=True)

@@ -526,7 +526,7 @@ def import_shared_bundle(
     """The shared resources enter the record through the FHIR importer (hence through the
     records services, the policy and the audit trail), remembered with their provenance."""
     from core.accounts.models import Person
-    from sharing.fhir_import import import_bundle
+    from sharing.fhir_import import FhirImportError, import_bundle
     from sharing.models import ImportedResource
 
     shared_patient = next(
@@ -546,12 +546,16 @@ def import_shared_bundle(
             resource_id=shared_patient["id"],
             defaults={"source": source[:200], "target_type": "patient", "target_id": patient.pk},
         )
-    import_bundle(
-        actor=actor,
-        practice=practice,
-        path_or_dict={**bundle, "meta": {"source": source[:200]}},
-        gp=Person.objects.get(pk=actor.person_id),
-    )
+    try:
+        import_bundle(
+            actor=actor,
+            practice=practice,
+            path_or_dict={**bundle, "meta": {"source": source[:200]}},
+            gp=Person.objects.get(pk=actor.person_id),
+        )
+    except FhirImportError as error:
+        # e.g. the patient may already be here: the practitioner chooses the record.
+        raise ValidationError({"patient": [error.reason]}, code=error.code) from error
     mapped = ImportedResource.objects.get(
         practice=practice, resource_type="Patient", resource_id=shared_patient["id"]
     )

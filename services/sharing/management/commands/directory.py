@@ -70,6 +70,7 @@ class Command(BaseCommand):
                 nodes=list(nodes.values()),
             )
             gpg = gnupg.GPG(gnupghome=str(options["gnupg_home"]))
+            gpg.encoding = "utf-8"  # the directory is UTF-8 text (practice names)
             signed = directory.sign(gpg, document, cooperative_fingerprint=options["fingerprint"])
             options["output"].write_text(signed)
             self.stdout.write(f"Directory version {options['version']} signed: {options['output']}")
