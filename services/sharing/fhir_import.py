@@ -75,7 +75,6 @@ from records.models import (
     Observation,
     Patient,
     Prescription,
-    PrescriptionItem,
     Problem,
 )
 from records.selectors import patient_get
@@ -777,33 +776,25 @@ def _prescription_dated(
     posology: str,
     duration_days: int,
 ) -> Prescription:
-    """A prescription dated from the source, with one free-text line.
+    """A prescription dated from the source, with one free-text line, through the records
+    service (policy, checks and audit)."""
+    from records.services import ItemInput, prescription_create
 
-    ``records.services.prescription_create`` always dates the prescription today, and an
-    imported one must keep its own date. So the prescription goes through ``entry_create``
-    (policy and audit, as ``prescription_create`` does) and its line is written here with
-    the same checks. Replace with ``prescription_create(prescribed_on=...)`` once it
-    accepts a date.
-    """
-    prescription = entry_create(
+    encounter = Encounter.objects.filter(pk=encounter_id).first() if encounter_id else None
+    return prescription_create(
         actor=actor,
         access=access,
-        model=Prescription,
+        items=[
+            ItemInput(
+                posology=posology[:300],
+                duration_days=min(max(duration_days, 1), 366),
+                drug_label=drug_label[:300],
+            )
+        ],
+        renewals=min(renewals, 11),
+        encounter=encounter,
         prescribed_on=prescribed_on,
-        encounter_id=encounter_id,
-        renewals=renewals,
     )
-    item = PrescriptionItem(
-        practice_id=prescription.practice_id,
-        prescription=prescription,
-        drug_label=drug_label,
-        posology=posology,
-        duration_days=duration_days,
-        position=0,
-    )
-    item.full_clean()
-    item.save()
-    return prescription
 
 
 # --- Patients ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,7 +35,10 @@ def prescription_create(
     encounter: Encounter | None = None,
     note: str = "",
     sensitivity: str = "",
+    prescribed_on: date | None = None,
 ) -> Prescription:
+    """``prescribed_on`` defaults to today; an imported or shared prescription keeps its
+    own date."""
     if not items:
         raise ValidationError({"items": _("A prescription needs at least one drug.")})
     drugs = Drug.objects.in_bulk([item.drug_cis for item in items if item.drug_cis])
@@ -58,6 +62,7 @@ def prescription_create(
         encounter=encounter,
         note=note,
         sensitivity=sensitivity,
+        **({"prescribed_on": prescribed_on} if prescribed_on else {}),
     )
     PrescriptionItem.objects.bulk_create(
         [
