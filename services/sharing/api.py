@@ -254,3 +254,14 @@ class DirectoryApi(SharingApi):
         return Response(
             DirectoryOutput(DirectoryEntry.objects.order_by("node", "slug"), many=True).data
         )
+
+
+class PortabilityApi(SharingApi):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, patient_id: int) -> Response:
+        from sharing.portability import portability_bundle
+
+        bundle = portability_bundle(actor=self.actor, patient_id=patient_id)
+        response = Response(bundle)
+        response["Content-Disposition"] = f'attachment; filename="dossier-{patient_id}.fhir.json"'
+        return response

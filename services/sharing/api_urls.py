@@ -16,4 +16,9 @@ urlpatterns: list[URLPattern] = [
     path("inbox/<str:message_id>/", api.InboxMessageApi.as_view(), name="api-inbox-message"),
     path("inbox/<str:message_id>/accept/", api.InboxAcceptApi.as_view(), name="api-inbox-accept"),
     path("directory/", api.DirectoryApi.as_view(), name="api-directory"),
+    path(
+        "patients/<int:patient_id>/portability/",
+        api.PortabilityApi.as_view(),
+        name="api-portability",
+    ),
 ]

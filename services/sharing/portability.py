@@ -1,0 +1,88 @@
+"""The patient's portability copy: everything of their record that the practitioner may
+see, as a FHIR R4 collection Bundle any other software can read (the printed copy is
+the record PDF, ``records.printing``). Producing it is audited as an export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access.policy import Action, Actor, Category, Purpose
+from core.access.selectors import consents_of
+from core.audit.services import record_event
+from records import access as policy
+from records.models import (
+    Allergy,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    PrescriptionItem,
+    Problem,
+)
+from records.models.clinical import EntryStatus
+from sharing import fhir_render
+
+
+def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    access = policy.access_for(patient)
+    policy.require(
+        actor,
+        Action.EXPORT,
+        Category.CLINICAL,
+        patient,
+        access=access,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+    active = {"patient": patient, "status": EntryStatus.ACTIVE}
+    resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
+    hidden = 0
+    today = timezone.localdate()
+    sources: list[tuple[Any, Any]] = [
+        (Encounter.objects.filter(**active).order_by("occurred_at"), fhir_render.encounter),
+        (Problem.objects.filter(**active), fhir_render.condition),
+        (Allergy.objects.filter(**active), fhir_render.allergy_intolerance),
+        (Immunization.objects.filter(**active), fhir_render.immunization),
+        (Observation.objects.filter(**active).order_by("effective_at"), fhir_render.observation),
+    ]
+    for rows, render in sources:
+        for row in rows:
+            if policy.may_see_entry(actor, access, row, Action.EXPORT):
+                resources.append(render(row))
+            else:
+                hidden += 1
+    items = PrescriptionItem.objects.filter(
+        prescription__patient=patient, prescription__status=EntryStatus.ACTIVE
+    ).select_related("prescription", "drug")
+    for item in items:
+        if policy.may_see_entry(actor, access, item.prescription, Action.EXPORT):
+            resources.append(fhir_render.medication_request(item, today=today))
+        else:
+            hidden += 1
+    resources += [fhir_render.consent(consent) for consent in consents_of(patient.pk)]
+    record_event(
+        "patient.export",
+        actor=actor,
+        patient_id=patient.pk,
+        category=Category.CLINICAL.value,
+        purpose=Purpose.PATIENT_REQUEST.value,
+        details={"document": "portability_bundle", "resources": len(resources), "hidden": hidden},
+    )
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": fhir_render.instant(timezone.now()),
+        "entry": [
+            {
+                "fullUrl": f"urn:carnet:{resource['resourceType']}/{resource.get('id', '')}",
+                "resource": resource,
+            }
+            for resource in resources
+        ],
+    }
