@@ -22,6 +22,7 @@ OWNER_COMMANDS = {
     "load_reference",
     "load_fees",
     "generate_volume",
+    "import_practice",
     "dbshell",
     "showmigrations",
     "sqlmigrate",

@@ -12,8 +12,16 @@ from django.db import models
 from django.db.models import Q
 
 
+class ActManager(models.Manager["Act"]):
+    def get_by_natural_key(self, nomenclature: str, code: str, valid_from: str) -> Act:
+        return self.get(nomenclature=nomenclature, code=code, valid_from=valid_from)
+
+
 class Act(models.Model):
-    """One billable act (or modifier) of a nomenclature, valid over a period."""
+    """One billable act (or modifier) of a nomenclature, valid over a period.
+
+    Its natural key (nomenclature, code, start of validity) is the same on every node,
+    so exported invoice lines find their act again on another node."""
 
     class Nomenclature(models.TextChoices):
         NGAP = "NGAP", "NGAP"
@@ -47,6 +55,8 @@ class Act(models.Model):
     max_age = models.PositiveSmallIntegerField(null=True, blank=True)  # exclusive, years
     source = models.CharField(max_length=200, blank=True)
 
+    objects = ActManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -57,6 +67,9 @@ class Act(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.nomenclature, self.code, self.valid_from.isoformat())
 
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

@@ -1,0 +1,161 @@
+"""A member leaves with all its data: a practice exported from one database and imported
+on a fresh one has identical records and invoices, and its audit trail verifies."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from billing.pricing import Coverage
+from billing.services import (
+    LineInput,
+    day_close,
+    invoice_draft,
+    invoice_issue,
+    issuer_for,
+    payment_record,
+)
+from carnet import embedded
+from core.access import choices
+from records import services
+from records.access import access_for
+from records.models import Problem
+from tests.conftest import superuser_conninfo
+from tests.fixtures import World
+
+CARNET = str(Path(sys.executable).with_name("carnet"))
+
+
+def fill(world: World) -> None:
+    alice = world.actor(world.alice)
+    paul = access_for(world.paul)
+    services.consultation_record(
+        actor=alice, access=paul, reason="Suivi HTA", subjective="Va bien", vitals={"systolic": 132}
+    )
+    problem = services.entry_create(
+        actor=alice, access=paul, model=Problem, label="HTA", code="I10"
+    )
+    services.entry_update(
+        actor=alice,
+        access=paul,
+        entry=problem,
+        expected_version=1,
+        reason="précision",
+        label="HTA essentielle",
+    )
+    services.prescription_create(
+        actor=alice,
+        access=paul,
+        items=[services.ItemInput(posology="1 cp/j", duration_days=90, drug_label="Ramipril 5 mg")],
+    )
+    choices.consent_give(
+        actor=world.actor(world.sam),
+        patient_id=world.paul.pk,
+        grantee_node="paris",
+        grantee_practice="cabinet-x",
+        categories=["problems"],
+        source="form 1",
+        valid_from=timezone.localdate(),
+    )
+    draft = invoice_draft(
+        actor=alice,
+        issuer=issuer_for(world.alice),
+        patient_id=world.paul.pk,
+        birth_date=world.paul.birth_date,
+        service_date=timezone.localdate(),
+        lines=[LineInput("G")],
+        coverage=Coverage(has_complementary=True),
+    )
+    invoice = invoice_issue(actor=alice, invoice=draft)
+    sam = world.actor(world.sam)
+    payment_record(
+        actor=sam,
+        invoice=invoice,
+        method="cheque",
+        amount=invoice.due_at_desk,
+        idempotency_key="k1",
+        cheque_number="123",
+    )
+    day_close(actor=sam, day=timezone.localdate())
+
+
+def rows(conninfo: str, sql: str) -> list[tuple]:
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SET ROLE carnet_owner")
+        return conn.execute(sql).fetchall()
+
+
+def test_a_practice_moves_to_a_fresh_database_intact(billing_world: World, tmp_path: Path) -> None:
+    world = billing_world
+    fill(world)
+    export = tmp_path / "export"
+    call_command("export_practice", world.practice_a.slug, "--output", str(export))
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert manifest["rows"]["records"] > 5 and manifest["rows"]["billing"] > 5
+
+    db = settings.DATABASES["default"]
+    name = f"{db['NAME']}_moved"
+    embedded.create_database(superuser_conninfo(), name, drop_first=True)
+    where = f"{name}?host={db['HOST']}&port={db['PORT']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "carnet.settings",
+        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
+        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
+        "CARNET_VAR_DIR": str(tmp_path / "var"),
+        "CARNET_GNUPG_HOME": str(tmp_path / "gnupg"),
+    }
+    env.pop("CARNET_DATABASE_ROLE", None)
+    for command in (
+        ["migrate", "--noinput", "-v0"],
+        ["load_fees"],
+        ["import_practice", str(export)],
+    ):
+        done = subprocess.run([CARNET, *command], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+    verify = subprocess.run([CARNET, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+    assert "intact" in verify.stdout
+
+    moved = f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={name}"
+    queries = {
+        "patients": "SELECT id, birth_name, given_names, nir FROM records_patient ORDER BY id",
+        "encounters": "SELECT id, reason, subjective, documentation_seconds"
+        " FROM records_encounter ORDER BY id",
+        "problems": "SELECT id, label, version FROM records_problem ORDER BY id",
+        "revisions": "SELECT entry_id, version, reason FROM records_entryrevision ORDER BY id",
+        "invoices": "SELECT reference, status, total, due_at_desk FROM billing_invoice ORDER BY id",
+        "payments": "SELECT amount, method, cheque_number FROM billing_payment ORDER BY id",
+        "days": "SELECT day, closed_at IS NOT NULL FROM billing_cashday ORDER BY id",
+        "consents": "SELECT patient_id, categories::text FROM access_sharingconsent ORDER BY id",
+    }
+    from django.db import connection
+
+    for label, sql in queries.items():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.replace("ORDER BY", f"WHERE {_practice_filter(sql)} ORDER BY"),
+                [world.practice_a.pk],
+            )
+            original = [tuple(row) for row in cursor.fetchall()]
+        assert rows(moved, sql) == original, label
+    # The imported invoices are still frozen on the new node.
+    with psycopg.connect(moved) as conn, conn.transaction():
+        conn.execute("SET ROLE carnet_owner")
+        try:
+            conn.execute("UPDATE billing_invoice SET total = 1")
+            raise AssertionError("an issued invoice was changed")
+        except psycopg.errors.IntegrityConstraintViolation:
+            pass
+
+
+def _practice_filter(sql: str) -> str:
+    return "practice_id = %s"
