@@ -43,7 +43,9 @@ class Node:
     env: dict[str, str]
     dbname: str
     token: str
+    gateway: str = ""  # where other nodes post; Paris runs its gateway as its own process
     process: subprocess.Popen[bytes] | None = None
+    gateway_process: subprocess.Popen[bytes] | None = None
 
     def carnet(self, *args: str) -> str:
         done = subprocess.run([CARNET, *args], env=self.env, capture_output=True, text=True)
@@ -52,10 +54,10 @@ class Node:
         return done.stdout
 
     def call(
-        self, method: str, path: str, body: Any = None, raw: bytes | None = None
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None, base: str = ""
     ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 - loopback
+        request = urllib.request.Request((base or self.url) + path, data=data, method=method)  # noqa: S310
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header(
             "Content-Type", "application/json" if raw is None else "application/pgp-encrypted"
@@ -134,12 +136,13 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
         for key in ("CARNET_DATABASE_ROLE", "CARNET_GNUPG_HOME_TEST"):
             env.pop(key, None)
         node = Node(name, f"http://127.0.0.1:{port}", env, dbname, token="")
+        node.gateway = f"http://127.0.0.1:{free_port()}" if name == "paris" else node.url
         node.carnet("migrate", "--noinput", "-v0")
         node.carnet("demo_data", "--patients", "4")
         node.token = json.loads((var / "demo-credentials.json").read_text())["api_token"]["token"]
         listing = base / f"{name}.json"
         listing.write_text(
-            node.carnet("directory", "listing", "--practice", SLUG, "--gateway", node.url + "/")
+            node.carnet("directory", "listing", "--practice", SLUG, "--gateway", node.gateway + "/")
         )
         listings.append(str(listing))
         result[name] = node
@@ -168,16 +171,34 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
             stdout=(Path(node.env["CARNET_VAR_DIR"]) / "server.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
+        if node.gateway != node.url:
+            # The gateway alone, as in production: CARNET_SERVICE=gateway, connected with
+            # the database role that reads no clinical table.
+            where = node.env["DATABASE_URL"].split("@/", 1)[1]
+            gateway_env = {
+                **node.env,
+                "CARNET_SERVICE": "gateway",
+                "DATABASE_URL": f"postgresql://{embedded.GATEWAY_ROLE}@/{where}",
+            }
+            node.gateway_process = subprocess.Popen(
+                [CARNET, "serve", "--bind", node.gateway.removeprefix("http://"), "--workers", "1"],
+                env=gateway_env,
+                stdout=(Path(node.env["CARNET_VAR_DIR"]) / "gateway.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
     try:
         for node in result.values():
             assert node.process is not None
             wait_for(node.url + "/healthz", node.process)
+            if node.gateway_process is not None:
+                wait_for(node.gateway + "/healthz", node.gateway_process)
         yield result
     finally:
         for node in result.values():
-            if node.process:
-                node.process.terminate()
-                node.process.wait(timeout=20)
+            for process in (node.process, node.gateway_process):
+                if process:
+                    process.terminate()
+                    process.wait(timeout=20)
         for home in base.rglob("gnupg"):
             subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
         subprocess.run(["gpgconf", "--homedir", str(base / "coop"), "--kill", "all"], check=False)
@@ -198,6 +219,10 @@ SHARE = {"node": "paris", "practice": SLUG, "categories": ["problems", "allergie
 
 def test_consent_share_receipt_then_revocation(nodes: dict[str, Node]) -> None:
     lyon, paris = nodes["lyon"], nodes["paris"]
+    # Paris's gateway is its own process, with the gateway role: it serves no practice API
+    # (and every message below reaches Paris through it).
+    status, _ = paris.call("GET", "/api/v1/patients/", base=paris.gateway)
+    assert status == 404
     patient = own_patient(lyon)
     status, _ = lyon.call(
         "POST", f"/api/v1/patients/{patient}/allergies/", {"substance": "Pénicilline G"}
@@ -277,7 +302,7 @@ def sealed_share(node: Node) -> str:
 
 
 def post_to_gateway(node: Node, text: str) -> tuple[int, Any]:
-    return node.call("POST", "/federation/v1/messages", raw=text.encode())
+    return node.call("POST", "/federation/v1/messages", raw=text.encode(), base=node.gateway)
 
 
 def test_the_gateway_refuses_tampered_replayed_forged_and_expired_messages(
