@@ -49,15 +49,28 @@ def node_name() -> str:
 
 
 @transaction.atomic
-def directory_import(signed: str, *, cooperative_key: str) -> int:
+def directory_import(
+    signed: str, *, cooperative_key: str, cooperative_fingerprint: str = ""
+) -> int:
     """Verify the directory with the cooperative's public key and store it (replaces the
-    previous copy). Imports the practices' public keys into the node's keyring."""
+    previous copy). Only the cooperative's known fingerprint is trusted, and a directory
+    older than the one installed is refused. Imports the practices' public keys."""
+    trusted = (cooperative_fingerprint or settings.CARNET_COOPERATIVE_FINGERPRINT).replace(" ", "")
+    if not trusted:
+        raise directory_document.DirectoryError(
+            "the cooperative's fingerprint is not configured (CARNET_COOPERATIVE_FINGERPRINT)"
+        )
     gpg = openpgp.node_keyring().gpg
     imported = gpg.import_keys(cooperative_key)
-    if not imported.fingerprints:
-        raise directory_document.DirectoryError("the cooperative's key could not be read")
-    trusted = settings.CARNET_COOPERATIVE_FINGERPRINT or imported.fingerprints[0]
+    if trusted not in (imported.fingerprints or []) and not gpg.list_keys(keys=[trusted]):
+        raise directory_document.DirectoryError("the key given is not the cooperative's key")
     parsed = directory_document.verify(gpg, signed, cooperative_fingerprint=trusted)
+    installed = DirectoryEntry.objects.order_by("-directory_version").first()
+    if installed is not None and parsed.version < installed.directory_version:
+        raise directory_document.DirectoryError(
+            f"this directory (version {parsed.version}) is older than the installed one"
+            f" (version {installed.directory_version})"
+        )
     DirectoryEntry.objects.all().delete()
     for listing in parsed.practices:
         gpg.import_keys(listing.public_keys)

@@ -12,7 +12,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import ForbiddenError, ResourceNotFound
 
-from tests.e2e.conftest import LiveCarnet, live_carnet  # noqa: F401
+from tests.e2e.conftest import LiveCarnet
 
 
 def validated(resource: Any) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def validated(resource: Any) -> dict[str, Any]:
 
 
 def test_a_fhir_client_searches_patients_reads_one_and_fetches_its_conditions(
-    live_carnet: LiveCarnet,  # noqa: F811
+    live_carnet: LiveCarnet,
 ) -> None:
     token = live_carnet.credentials["api_token"]["token"]
     client = SyncFHIRClient(f"{live_carnet.url}/fhir/r4", authorization=f"Bearer {token}")

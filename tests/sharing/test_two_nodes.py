@@ -164,7 +164,15 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
         *listings,
     )
     for node in result.values():
-        node.carnet("directory", "import", str(signed), "--cooperative-key", str(key_file))
+        node.carnet(
+            "directory",
+            "import",
+            str(signed),
+            "--cooperative-key",
+            str(key_file),
+            "--cooperative-fingerprint",
+            coop_fp,
+        )
         node.process = subprocess.Popen(
             [CARNET, "serve", "--bind", node.url.removeprefix("http://"), "--workers", "2"],
             env=node.env,

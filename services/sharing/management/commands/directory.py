@@ -41,6 +41,11 @@ class Command(BaseCommand):
         imp = sub.add_parser("import")
         imp.add_argument("file", type=Path)
         imp.add_argument("--cooperative-key", required=True, type=Path)
+        imp.add_argument(
+            "--cooperative-fingerprint",
+            default="",
+            help="default: the CARNET_COOPERATIVE_FINGERPRINT setting",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -1,0 +1,154 @@
+"""Pages: the patient's sharing consents (recorded from a signed paper form), their
+receipts, and the practice's inbox of received shares."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.access import choices
+from core.access.models import SensitivityLabel, ShareCategory, SharingConsent
+from core.access.policy import Action, Category, Purpose
+from core.access.selectors import consents_of
+from core.documents.pdf import pdf_response, render_pdf
+from core.practices.context import PracticeRequest, practice_view
+from records import access as policy
+from records.models import Patient
+from sharing import exchange
+from sharing.models import DirectoryEntry, InboxMessage
+
+
+class ConsentForm(forms.Form):
+    recipient = forms.ChoiceField(label=gettext_lazy("Recipient practice"))
+    grantee_practitioner = forms.CharField(
+        label=gettext_lazy("Only this practitioner (RPPS), optional"), max_length=20, required=False
+    )
+    categories = forms.MultipleChoiceField(
+        label=gettext_lazy("What may be shared"),
+        choices=ShareCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    labels = forms.MultipleChoiceField(
+        label=gettext_lazy("Sensitive information the patient explicitly includes"),
+        choices=SensitivityLabel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    valid_until = forms.DateField(
+        label=gettext_lazy("Until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    source = forms.CharField(
+        label=gettext_lazy("How the patient consented (e.g. signed form no.)"), max_length=200
+    )
+
+
+def _patient(request: PracticeRequest, patient_id: int) -> Patient:
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    policy.require(
+        request.actor,
+        Action.WRITE,
+        Category.ADMINISTRATIVE,
+        patient,
+        purpose=Purpose.ADMINISTRATION,
+    )
+    return patient
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def consents(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    form = ConsentForm(request.POST if request.method == "POST" else None)
+    recipients = [
+        (f"{e.node}/{e.slug}", f"{e.name} ({e.node})")
+        for e in DirectoryEntry.objects.order_by("name")
+    ]
+    field = form.fields["recipient"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = recipients
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        node, _sep, slug = data["recipient"].partition("/")
+        try:
+            with transaction.atomic():
+                choices.consent_give(
+                    actor=request.actor,
+                    patient_id=patient.pk,
+                    grantee_node=node,
+                    grantee_practice=slug,
+                    grantee_practitioner=data["grantee_practitioner"],
+                    categories=data["categories"],
+                    labels=data["labels"],
+                    valid_from=timezone.localdate(),
+                    valid_until=data["valid_until"],
+                    source=data["source"],
+                )
+            messages.success(
+                request, _("The consent is recorded. Print the receipt for the patient.")
+            )
+            return redirect("sharing:consents", request.practice.slug, patient.pk)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+    return render(
+        request,
+        "sharing/consents.html",
+        {"patient": patient, "form": form, "consents": consents_of(patient.pk)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _consent(
+    request: PracticeRequest, patient_id: int, consent_id: int
+) -> tuple[Patient, SharingConsent]:
+    patient = _patient(request, patient_id)
+    consent = SharingConsent.objects.filter(pk=consent_id, patient_id=patient.pk).first()
+    if consent is None:
+        raise Http404(_("No such consent."))
+    return patient, consent
+
+
+@practice_view
+@require_POST
+def consent_revoke(request: PracticeRequest, patient_id: int, consent_id: int) -> HttpResponse:
+    _patient_row, consent = _consent(request, patient_id, consent_id)
+    with transaction.atomic():
+        exchange.consent_revoke_and_notify(
+            actor=request.actor, practice=request.practice, consent=consent
+        )
+    messages.success(request, _("The consent is revoked: nothing more will be sent."))
+    return redirect("sharing:consents", request.practice.slug, patient_id)
+
+
+@practice_view
+def consent_receipt(request: PracticeRequest, patient_id: int, consent_id: int) -> HttpResponse:
+    patient, consent = _consent(request, patient_id, consent_id)
+    pdf = render_pdf(
+        "sharing/pdf/consent_receipt.html",
+        {
+            "consent": consent,
+            "patient": patient,
+            "practice": request.practice,
+            "categories": [ShareCategory(c).label for c in consent.categories],
+        },
+    )
+    return pdf_response(pdf, f"consentement-{consent.pk}.pdf")
+
+
+@practice_view
+def inbox(request: PracticeRequest) -> HttpResponse:
+    if not request.actor.roles & {"practitioner", "secretary"}:
+        raise Http404
+    received = InboxMessage.objects.filter(kind="share").order_by("-received_at")[:200]
+    return render(request, "sharing/inbox.html", {"messages_received": received})

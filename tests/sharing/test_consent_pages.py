@@ -1,0 +1,60 @@
+"""The consent pages: record from a paper form, print the receipt, withdraw."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from core import tenancy
+from core.access.models import SharingConsent
+from sharing.models import DirectoryEntry
+from tests.fixtures import World
+from tests.records.test_views import login, pdf_text
+
+
+def test_a_secretary_records_prints_and_withdraws_a_consent(client: Client, world: World) -> None:
+    DirectoryEntry.objects.create(
+        node="paris",
+        gateway="http://127.0.0.1:9/",
+        slug="cabinet-p",
+        name="Cabinet de Paris",
+        fingerprints=["X"],
+        public_keys="",
+        directory_version=1,
+    )
+    sam = login(client, world.sam)
+    url = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
+    assert sam.get(url).status_code == 200
+    response = sam.post(
+        url,
+        {
+            "recipient": "paris/cabinet-p",
+            "categories": ["problems", "allergies"],
+            "source": "formulaire signé n° 7",
+        },
+    )
+    assert response.status_code == 302
+    tenancy.activate(world.practice_a.pk)
+    consent = SharingConsent.objects.get()
+    assert consent.categories == ["allergies", "problems"] and consent.witness_id == world.sam.pk
+    receipt = pdf_text(sam.get(f"{url}{consent.pk}/recu.pdf").content)
+    assert "retirer ce consentement" in receipt and "DUPONT Paul" in receipt
+    assert sam.post(f"{url}{consent.pk}/retirer/").status_code == 302
+    consent.refresh_from_db()
+    assert consent.status == "inactive"
+
+
+def test_a_consent_without_categories_is_refused(client: Client, world: World) -> None:
+    DirectoryEntry.objects.create(
+        node="paris",
+        gateway="http://127.0.0.1:9/",
+        slug="cabinet-p",
+        name="Cabinet de Paris",
+        fingerprints=["X"],
+        public_keys="",
+        directory_version=1,
+    )
+    sam = login(client, world.sam)
+    url = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
+    assert sam.post(url, {"recipient": "paris/cabinet-p", "source": "x"}).status_code == 400
+    tenancy.activate(world.practice_a.pk)
+    assert not SharingConsent.objects.exists()
