@@ -84,6 +84,7 @@ class Command(BaseCommand):
                 count = exchange.directory_import(
                     options["file"].read_text(),
                     cooperative_key=options["cooperative_key"].read_text(),
+                    cooperative_fingerprint=options["cooperative_fingerprint"],
                 )
             except directory.DirectoryError as error:
                 raise CommandError(str(error)) from error
