@@ -265,3 +265,43 @@ class PortabilityApi(SharingApi):
         response = Response(bundle)
         response["Content-Disposition"] = f'attachment; filename="dossier-{patient_id}.fhir.json"'
         return response
+
+
+class RefusalInput(serializers.Serializer):
+    source = serializers.CharField(max_length=200)  # type: ignore[assignment]
+
+
+class RefusalApi(SharingApi):
+    """The patient's global "I say no" to sharing (POST), or its withdrawal (DELETE)."""
+
+    @extend_schema(request=RefusalInput, responses={201: None})
+    def post(self, request: Request, patient_id: int) -> Response:
+        data = RefusalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient = self.patient(patient_id)
+        policy.require(
+            self.actor,
+            Action.WRITE,
+            Category.ADMINISTRATIVE,
+            patient,
+            purpose=Purpose.ADMINISTRATION,
+        )
+        with transaction.atomic():
+            choices.sharing_refuse(
+                actor=self.actor, patient_id=patient.pk, source=data.validated_data["source"]
+            )
+        return Response(status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, patient_id: int) -> Response:
+        patient = self.patient(patient_id)
+        policy.require(
+            self.actor,
+            Action.WRITE,
+            Category.ADMINISTRATIVE,
+            patient,
+            purpose=Purpose.ADMINISTRATION,
+        )
+        with transaction.atomic():
+            choices.sharing_refusal_lift(actor=self.actor, patient_id=patient.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern] = [
     path("inbox/<str:message_id>/", api.InboxMessageApi.as_view(), name="api-inbox-message"),
     path("inbox/<str:message_id>/accept/", api.InboxAcceptApi.as_view(), name="api-inbox-accept"),
     path("directory/", api.DirectoryApi.as_view(), name="api-directory"),
+    path("patients/<int:patient_id>/refusal/", api.RefusalApi.as_view(), name="api-refusal"),
     path(
         "patients/<int:patient_id>/portability/",
         api.PortabilityApi.as_view(),

@@ -58,3 +58,56 @@ def test_a_consent_without_categories_is_refused(client: Client, world: World) -
     assert sam.post(url, {"recipient": "paris/cabinet-p", "source": "x"}).status_code == 400
     tenancy.activate(world.practice_a.pk)
     assert not SharingConsent.objects.exists()
+
+
+def test_the_global_refusal_blocks_a_covered_share_until_lifted(
+    client: Client, world: World
+) -> None:
+    from django.utils import timezone
+
+    from core.access import choices
+    from core.access.sharing import Recipient
+    from sharing import exchange
+    from tests.records.test_api import api_for
+
+    DirectoryEntry.objects.create(
+        node="paris",
+        gateway="http://127.0.0.1:9/",
+        slug="cabinet-p",
+        name="Cabinet de Paris",
+        fingerprints=["X"],
+        public_keys="",
+        directory_version=1,
+    )
+    choices.consent_give(
+        actor=world.actor(world.sam),
+        patient_id=world.paul.pk,
+        grantee_node="paris",
+        grantee_practice="cabinet-p",
+        categories=["problems"],
+        source="form",
+        valid_from=timezone.localdate(),
+    )
+    sam = api_for(client, world, world.sam)
+    assert (
+        sam.send("post", f"patients/{world.paul.pk}/refusal/", {"source": "oral, noté"}).status_code
+        == 201
+    )
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    content = exchange.share_content(
+        actor=world.actor(world.alice),
+        patient=world.paul,
+        recipient=Recipient("paris", "cabinet-p"),
+        categories=["problems"],
+    )
+    assert content.consent_ids == set() and content.summary["refused"] == ["problems"]
+    with_refusal_lifted = sam.send("delete", f"patients/{world.paul.pk}/refusal/", {})
+    assert with_refusal_lifted.status_code == 204
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    content = exchange.share_content(
+        actor=world.actor(world.alice),
+        patient=world.paul,
+        recipient=Recipient("paris", "cabinet-p"),
+        categories=["problems"],
+    )
+    assert content.consent_ids

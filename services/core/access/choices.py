@@ -259,3 +259,13 @@ def sharing_refuse(*, actor: Actor, patient_id: int, source: str) -> SharingRefu
         "consent.refuse_all", actor=actor, patient_id=patient_id, details={"source": source}
     )
     return refusal
+
+
+@transaction.atomic
+def sharing_refusal_lift(*, actor: Actor, patient_id: int) -> int:
+    _require_staff(actor)
+    lifted = SharingRefusal.objects.filter(patient_id=patient_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    record_event("consent.refusal_lifted", actor=actor, patient_id=patient_id)
+    return lifted

@@ -11,6 +11,7 @@ carnet directory import FILE --cooperative-key KEY.asc
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ class Command(BaseCommand):
         sign.add_argument("--cooperative", default="Carnet")
         sign.add_argument("--output", required=True, type=Path)
         sign.add_argument("listings", nargs="+", type=Path)
+        check = sub.add_parser("verify")
+        check.add_argument("file", type=Path)
+        check.add_argument("--cooperative-key", required=True, type=Path)
+        check.add_argument("--cooperative-fingerprint", required=True)
         imp = sub.add_parser("import")
         imp.add_argument("file", type=Path)
         imp.add_argument("--cooperative-key", required=True, type=Path)
@@ -79,6 +84,21 @@ class Command(BaseCommand):
             signed = directory.sign(gpg, document, cooperative_fingerprint=options["fingerprint"])
             options["output"].write_text(signed)
             self.stdout.write(f"Directory version {options['version']} signed: {options['output']}")
+        elif action == "verify":
+            gpg = gnupg.GPG(gnupghome=tempfile.mkdtemp(prefix="carnet-verify-"))
+            gpg.encoding = "utf-8"
+            try:
+                gpg.import_keys(options["cooperative_key"].read_text())
+                parsed = directory.verify(
+                    gpg,
+                    options["file"].read_text(),
+                    cooperative_fingerprint=options["cooperative_fingerprint"],
+                )
+            except (directory.DirectoryError, OSError) as error:
+                raise CommandError(f"NOT valid: {error}") from error
+            self.stdout.write(
+                f"Valid directory version {parsed.version}: {len(parsed.practices)} practices"
+            )
         else:
             try:
                 count = exchange.directory_import(
@@ -86,6 +106,6 @@ class Command(BaseCommand):
                     cooperative_key=options["cooperative_key"].read_text(),
                     cooperative_fingerprint=options["cooperative_fingerprint"],
                 )
-            except directory.DirectoryError as error:
+            except (directory.DirectoryError, OSError) as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(f"Directory installed: {count} practices")
