@@ -28,18 +28,11 @@ from core.accounts.models import Person
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
+from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records.selectors.billing import encounter_for_billing, encounters_to_bill, patient_for_billing
 
 logger = logging.getLogger(__name__)
-
-
-def _form_errors(form: object, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, error.messages)  # type: ignore[attr-defined]
 
 
 def _practitioners(request: PracticeRequest) -> list[tuple[int, str]]:
@@ -142,7 +135,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             messages.success(request, _("Invoice %(ref)s issued.") % {"ref": invoice.reference})
             return redirect("billing:invoice", request.practice.slug, invoice.pk)
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     return render(
         request,
         "billing/invoice_form.html",
@@ -174,7 +167,7 @@ def invoice_detail(request: PracticeRequest, invoice_id: int) -> HttpResponse:
             messages.success(request, _("Payment recorded."))
             return redirect("billing:invoice", request.practice.slug, invoice.pk)
         except ValidationError as error:
-            _form_errors(payment, error)
+            attach_service_errors(payment, error)
     return render(
         request,
         "billing/invoice_detail.html",

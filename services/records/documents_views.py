@@ -15,12 +15,13 @@ from django.views.decorators.http import require_http_methods
 from core.access.policy import Action, Category
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
+from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
 from records import services
 from records.forms import DocumentUploadForm, LetterForm
 from records.models import Document, Patient
-from records.views import _form_errors, _patient_for_writing
+from records.views import _patient_for_writing
 
 
 @practice_view
@@ -48,7 +49,7 @@ def document_upload(request: PracticeRequest, patient_id: int) -> HttpResponse:
             messages.success(request, _("Document added."))
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     return render(
         request,
         "records/document_form.html",
@@ -76,7 +77,7 @@ def letter_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 )
             return redirect("records:document", request.practice.slug, patient_id, letter.pk)
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     return render(
         request,
         "records/document_form.html",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.access.policy import Action, Category
 from core.documents.pdf import pdf_response
+from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
 from records import patient_view, printing, reference, selectors, services
@@ -57,15 +58,6 @@ ENTRY_TITLES = {
 }
 
 
-def _form_errors(form: Any, error: ValidationError) -> None:
-    """Attach a service's validation error to the form (field errors where possible)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 @practice_view
 def patient_list(request: PracticeRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
@@ -101,7 +93,7 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
             messages.success(request, _("Patient registered."))
             return redirect("records:chart", request.practice.slug, patient.pk)
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -149,7 +141,7 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             messages.success(request, _("Consultation saved."))
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     return render(
         request,
         "records/entry_form.html",
@@ -182,7 +174,7 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
             messages.success(request, _("Saved."))
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     return render(
         request,
         "records/entry_form.html",
@@ -238,7 +230,7 @@ def entry_correct(
         except services.EditConflict as conflict:
             correction.add_error(None, str(conflict))
         except ValidationError as error:
-            _form_errors(correction, error)
+            attach_service_errors(correction, error)
     return render(
         request,
         "records/entry_correct.html",
@@ -296,7 +288,7 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 "records:prescription-pdf", request.practice.slug, patient_id, prescription.pk
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            attach_service_errors(form, error)
     return render(
         request,
         "records/prescription_form.html",
