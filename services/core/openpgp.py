@@ -35,13 +35,18 @@ class Keyring:
         self.gpg.encoding = "utf-8"
         self.gpg.decode_errors = "replace"
 
-    def secret_fingerprint(self) -> str | None:
-        keys = self.gpg.list_keys(secret=True)
-        return keys[0]["fingerprint"] if keys else None
+    def secret_fingerprint(self, email: str | None = None) -> str | None:
+        """The secret key for this e-mail (the node's key by default). The keyring also
+        holds each practice's keys: the node key is found by its own address."""
+        email = email or node_email()
+        for key in self.gpg.list_keys(secret=True):
+            if any(f"<{email}>" in uid for uid in key.get("uids", [])):
+                return str(key["fingerprint"])
+        return None
 
     def ensure_key(self, name: str, email: str) -> str:
         with _lock:
-            existing = self.secret_fingerprint()
+            existing = self.secret_fingerprint(email)
             if existing:
                 return existing
             params = self.gpg.gen_key_input(
@@ -62,8 +67,7 @@ class Keyring:
             return str(key.fingerprint)
 
     def ensure_node_key(self) -> str:
-        name = settings.CARNET_NODE_NAME
-        return self.ensure_key(f"Carnet node {name}", f"node@{name}")
+        return self.ensure_key(f"Carnet node {settings.CARNET_NODE_NAME}", node_email())
 
     def clearsign(self, text: str) -> Signed:
         fingerprint = self.ensure_node_key()
@@ -78,6 +82,10 @@ class Keyring:
         if not verified.valid or verified.fingerprint != self.secret_fingerprint():
             return None
         return _clearsigned_body(signed_text)
+
+
+def node_email() -> str:
+    return f"node@{settings.CARNET_NODE_NAME}"
 
 
 def _clearsigned_body(signed_text: str) -> str:

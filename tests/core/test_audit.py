@@ -210,3 +210,20 @@ def test_a_forged_anchor_signature_is_detected(trail: list[AuditEvent]) -> None:
             "UPDATE audit_anchor SET signed_text = replace(signed_text, '\"seq\": 6', '\"seq\": 5')"
         )
     assert "signature" in first_problem()
+
+
+def test_anchors_stay_signed_by_the_node_key_when_practices_have_keys(
+    trail: list[AuditEvent],
+) -> None:
+    """The node keyring also holds practice keys (sharing): the node key is found by its
+    own address, not by being the first secret key."""
+    from core import openpgp
+    from sharing import keys
+
+    keys.ensure_practice_key("test-node", "cabinet-a", "Cabinet A")
+    anchor_key = openpgp.node_keyring().ensure_node_key()
+    call_command("audit", "anchor")
+    with as_database_superuser():
+        report = verify_chains()
+    assert report.ok, report.problems
+    assert keys.practice_fingerprint("test-node", "cabinet-a") != anchor_key
