@@ -108,32 +108,26 @@ class SharingApi(PracticeAPIMixin, CarnetAPIView):
             raise Http404(_("No such patient in this practice."))
         return patient
 
+    def patient_choices(self, patient_id: int, action: Action) -> Patient:
+        """The patient's choices are administrative data of the practice (audited)."""
+        patient = self.patient(patient_id)
+        policy.require(
+            self.actor, action, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION
+        )
+        return patient
+
 
 class ConsentListApi(SharingApi):
     @extend_schema(responses=ConsentOutput(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
-        patient = self.patient(patient_id)
-        policy.require(
-            self.actor,
-            Action.READ,
-            Category.ADMINISTRATIVE,
-            patient,
-            purpose=Purpose.ADMINISTRATION,
-        )
+        patient = self.patient_choices(patient_id, Action.READ)
         return Response(ConsentOutput(consents_of(patient.pk), many=True).data)
 
     @extend_schema(request=ConsentInput, responses={201: ConsentOutput})
     def post(self, request: Request, patient_id: int) -> Response:
         data = ConsentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        patient = self.patient(patient_id)
-        policy.require(
-            self.actor,
-            Action.WRITE,
-            Category.ADMINISTRATIVE,
-            patient,
-            purpose=Purpose.ADMINISTRATION,
-        )
+        patient = self.patient_choices(patient_id, Action.WRITE)
         values = dict(data.validated_data)
         values.setdefault("valid_from", timezone.localdate())
         with transaction.atomic():
@@ -145,11 +139,7 @@ def _consent(api: SharingApi, consent_id: int) -> tuple[SharingConsent, Patient]
     consent = SharingConsent.objects.filter(pk=consent_id).first()
     if consent is None:
         raise Http404(_("No such consent."))
-    patient = api.patient(consent.patient_id)
-    policy.require(
-        api.actor, Action.WRITE, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION
-    )
-    return consent, patient
+    return consent, api.patient_choices(consent.patient_id, Action.WRITE)
 
 
 class ConsentApi(SharingApi):
@@ -278,14 +268,7 @@ class RefusalApi(SharingApi):
     def post(self, request: Request, patient_id: int) -> Response:
         data = RefusalInput(data=request.data)
         data.is_valid(raise_exception=True)
-        patient = self.patient(patient_id)
-        policy.require(
-            self.actor,
-            Action.WRITE,
-            Category.ADMINISTRATIVE,
-            patient,
-            purpose=Purpose.ADMINISTRATION,
-        )
+        patient = self.patient_choices(patient_id, Action.WRITE)
         with transaction.atomic():
             choices.sharing_refuse(
                 actor=self.actor, patient_id=patient.pk, source=data.validated_data["source"]
@@ -294,14 +277,7 @@ class RefusalApi(SharingApi):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, patient_id: int) -> Response:
-        patient = self.patient(patient_id)
-        policy.require(
-            self.actor,
-            Action.WRITE,
-            Category.ADMINISTRATIVE,
-            patient,
-            purpose=Purpose.ADMINISTRATION,
-        )
+        patient = self.patient_choices(patient_id, Action.WRITE)
         with transaction.atomic():
             choices.sharing_refusal_lift(actor=self.actor, patient_id=patient.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,7 @@ from tests.fixtures import World
 from tests.records.test_views import login, pdf_text
 
 
-def test_a_secretary_records_prints_and_withdraws_a_consent(client: Client, world: World) -> None:
+def paris_in_directory() -> None:
     DirectoryEntry.objects.create(
         node="paris",
         gateway="http://127.0.0.1:9/",
@@ -21,6 +21,10 @@ def test_a_secretary_records_prints_and_withdraws_a_consent(client: Client, worl
         public_keys="",
         directory_version=1,
     )
+
+
+def test_a_secretary_records_prints_and_withdraws_a_consent(client: Client, world: World) -> None:
+    paris_in_directory()
     sam = login(client, world.sam)
     url = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
     assert sam.get(url).status_code == 200
@@ -44,15 +48,7 @@ def test_a_secretary_records_prints_and_withdraws_a_consent(client: Client, worl
 
 
 def test_a_consent_without_categories_is_refused(client: Client, world: World) -> None:
-    DirectoryEntry.objects.create(
-        node="paris",
-        gateway="http://127.0.0.1:9/",
-        slug="cabinet-p",
-        name="Cabinet de Paris",
-        fingerprints=["X"],
-        public_keys="",
-        directory_version=1,
-    )
+    paris_in_directory()
     sam = login(client, world.sam)
     url = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
     assert sam.post(url, {"recipient": "paris/cabinet-p", "source": "x"}).status_code == 400
@@ -70,15 +66,7 @@ def test_the_global_refusal_blocks_a_covered_share_until_lifted(
     from sharing import exchange
     from tests.records.test_api import api_for
 
-    DirectoryEntry.objects.create(
-        node="paris",
-        gateway="http://127.0.0.1:9/",
-        slug="cabinet-p",
-        name="Cabinet de Paris",
-        fingerprints=["X"],
-        public_keys="",
-        directory_version=1,
-    )
+    paris_in_directory()
     choices.consent_give(
         actor=world.actor(world.sam),
         patient_id=world.paul.pk,
