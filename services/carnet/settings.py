@@ -212,7 +212,12 @@ STATICFILES_DIRS = [SERVICES_DIR / "core" / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Static files are public: readable by nginx, whatever FILE_UPLOAD_PERMISSIONS says
+    # for patients' documents.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 # Patients' documents: outside the web root, served only through the access policy.
