@@ -81,3 +81,29 @@ class TransactionAndAuditMiddleware:
             if failed:
                 audit.append(events)
         return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Only this node's own scripts, styles and images run in a Carnet page: markup
+    typed into the record can never load or execute anything (the templates escape it,
+    and the browser refuses inline scripts anyway)."""
+
+    POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+        " img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self';"
+        " frame-ancestors 'none'"
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    # The API's browsable documentation (Swagger UI) starts with an inline script and
+    # shows no patient data.
+    DOCS_POLICY = POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = self.DOCS_POLICY if request.path.startswith("/api/docs/") else self.POLICY
+        response.setdefault("Content-Security-Policy", policy)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response

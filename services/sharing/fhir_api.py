@@ -821,6 +821,9 @@ class FhirView(CarnetAPIView):
     """FHIR JSON in, OperationOutcome on errors."""
 
     renderer_classes = [FhirJSONRenderer, PlainJSONRenderer]
+    # Described by its own CapabilityStatement (/fhir/r4/metadata), not by the OpenAPI
+    # schema of Carnet's REST API.
+    schema = None
 
     def get_exception_handler(self) -> Any:
         return fhir_exception_handler

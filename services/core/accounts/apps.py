@@ -22,3 +22,4 @@ class AccountsConfig(AppConfig):
         # A token is looked up by its hash before any practice is known; it holds
         # only a hash of the secret and no patient data.
         dbsecurity.register_exempt("accounts_apitoken", "looked up before the practice is known")
+        from core.accounts import schema  # noqa: F401 - registers the OpenAPI auth schemes
