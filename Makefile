@@ -30,6 +30,7 @@ test: $(STAMP) lint types unit
 lint: $(STAMP)
 	$(BIN)/ruff check services tests
 	$(BIN)/ruff format --check services tests
+	$(BIN)/bandit -q -r services -ll -x '*/migrations/*'  # no medium or high finding
 
 format: $(STAMP)
 	$(BIN)/ruff format services tests

@@ -58,7 +58,7 @@ def start(var_dir: Path) -> EmbeddedServer:
         var_dir.mkdir(parents=True, exist_ok=True)
         # The server runs as an unprivileged system user when we are root: it must be
         # able to reach its data directory.
-        os.chmod(var_dir, 0o755)  # noqa: S103 - a directory, no secrets in it
+        os.chmod(var_dir, 0o755)  # noqa: S103 - a directory, no secrets in it  # nosec B103
         _handle = get_server(var_dir / "postgres", cleanup_mode="stop")
     info = _handle.get_postmaster_info()
     socket_dir = str(info.socket_dir)

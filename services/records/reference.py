@@ -284,7 +284,7 @@ def drug_search(query: str, limit: int = 20) -> list[Drug]:
     # Among equally good matches, the name closest to the whole query comes first:
     # "paracetamol 500" puts PARACETAMOL ARROW 500 mg before HUMEXLIB PARACETAMOL ... 500 mg.
     sql = (
-        f"SELECT *, {rank} AS rank FROM records_drug WHERE {where}"  # noqa: S608 (no user text)
+        f"SELECT *, {rank} AS rank FROM records_drug WHERE {where}"  # noqa: S608 (no user text)  # nosec B608
         " ORDER BY marketed DESC, rank DESC,"
         " similarity(lower(carnet_unaccent(%s)), search_name) DESC, name LIMIT %s"
     )
@@ -312,7 +312,7 @@ def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
         return results
     where, rank = similarity_sql(terms, "search_label")
     sql = (
-        f"SELECT *, {rank} AS rank FROM records_cim10code WHERE {where}"  # noqa: S608
+        f"SELECT *, {rank} AS rank FROM records_cim10code WHERE {where}"  # noqa: S608  # nosec B608
         " ORDER BY rank DESC, length(code), code LIMIT %s"
     )
     with transaction.atomic():

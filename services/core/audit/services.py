@@ -139,7 +139,7 @@ def _insert(rows: list[dict[str, Any]]) -> None:
     """A plain INSERT: with RETURNING (as the ORM does) PostgreSQL would apply the
     read policy to the new row, and an event of another chain could not be appended."""
     sql = (
-        f"INSERT INTO audit_event ({', '.join(_COLUMNS)})"  # noqa: S608 - fixed column names
+        f"INSERT INTO audit_event ({', '.join(_COLUMNS)})"  # noqa: S608 - fixed column names  # nosec B608
         f" VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
     )
     params: list[list[Any]] = []

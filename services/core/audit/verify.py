@@ -47,7 +47,7 @@ COLUMNS = ("id", *HASHED_FIELDS, "hash")
 
 
 def _events() -> Iterator[dict[str, Any]]:
-    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event ORDER BY chain, seq, id"  # noqa: S608
+    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event ORDER BY chain, seq, id"  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql)
         while rows := cursor.fetchmany(2000):

@@ -84,7 +84,7 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
             )
         score_sql.append("word_similarity(lower(carnet_unaccent(%s)), search_name)")
         score_params.append(term)
-    score = RawSQL(" + ".join(score_sql), score_params)  # noqa: S611 - parameters are bound
+    score = RawSQL(" + ".join(score_sql), score_params)  # noqa: S611 - parameters are bound  # nosec B611
     return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
 
 
