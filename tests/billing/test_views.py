@@ -118,3 +118,29 @@ def test_billing_another_practice_patient_is_not_found(
         ).status_code
         == 404
     )
+
+
+def test_billing_goes_through_the_policy_an_excluded_secretary_is_refused(
+    client: Client, billing_world: World
+) -> None:
+    from core.access import choices
+    from core.audit.models import AuditEvent
+
+    world = billing_world
+    sam = login(client, world.sam)
+    page = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/facturation/"
+    assert sam.get(page).status_code == 200
+    read = AuditEvent.objects.filter(
+        action="patient.read", actor_id=world.sam.pk, purpose="billing"
+    )
+    assert read.filter(patient_id=world.paul.pk).exists()
+    # Paul asks that Sam no longer sees his file: billing too is closed to her.
+    choices.restriction_add(
+        actor=world.actor(world.alice),
+        patient_id=world.paul.pk,
+        person_id=world.sam.pk,
+        source="formulaire n° 9",
+    )
+    assert sam.get(page).status_code == 403
+    denial = AuditEvent.objects.filter(action="access.denied", actor_id=world.sam.pk).latest("seq")
+    assert denial.details["rule"] == "excluded-by-patient"
