@@ -16,12 +16,24 @@ from django.db import connections
 
 from carnet import db as carnet_db
 from carnet import embedded
+from tests.adversarial import counts as adversarial_counts
 
 pytest_plugins = ["tests.fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     carnet_db.install()
+    adversarial_counts.reset()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Print how much the adversarial suites tried: cases, examples, faults injected."""
+    summed = adversarial_counts.totals()
+    if not summed:
+        return
+    terminalreporter.section("adversarial verification: what was tried")
+    for (suite, what), count in sorted(summed.items()):
+        terminalreporter.write_line(f"{suite}: {count} {what}")
 
 
 def superuser_conninfo(dbname: str = "postgres") -> str:

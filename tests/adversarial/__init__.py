@@ -1,0 +1,1 @@
+"""Adversarial verification: tests that try to break the promises Carnet makes."""
