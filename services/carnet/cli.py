@@ -6,6 +6,11 @@
     carnet audit verify       check the audit trail; exit 1 naming the first bad event
     carnet audit anchor       sign the current chain heads with the node's key
     carnet node_key           create (once) and show the node's OpenPGP key
+    carnet backup             an encrypted backup, readable only with a backup private key
+    carnet restore FILE       restore a backup into an empty database, then verify the audit
+    carnet wal_archive P F    PostgreSQL's archive_command: encrypt one WAL segment
+    carnet wal_restore F P    PostgreSQL's restore_command: decrypt one WAL segment
+    carnet ops ACTION         drive the Ansible playbooks (deploy, upgrade, backup, restore)
 
 Commands that change the schema or must read every practice's audit events run as the
 owner role; everything else runs as the application role, under row-level security.
@@ -26,11 +31,26 @@ OWNER_COMMANDS = {
     "dbshell",
     "showmigrations",
     "sqlmigrate",
+    "backup",
+    "restore",
+}
+
+# Commands that need no database and no Django: the WAL archiver runs as PostgreSQL's
+# archive_command, and `carnet ops` on the admin's own machine.
+STANDALONE_COMMANDS = {
+    "wal_archive": "carnet.wal:archive_main",
+    "wal_restore": "carnet.wal:restore_main",
+    "ops": "carnet.ops:main",
 }
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] in STANDALONE_COMMANDS:
+        import importlib
+
+        module, function = STANDALONE_COMMANDS[argv[1]].split(":")
+        sys.exit(getattr(importlib.import_module(module), function)(argv[2:]))
     if len(argv) > 1 and argv[1] in OWNER_COMMANDS:
         os.environ.setdefault("CARNET_DATABASE_ROLE", "owner")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carnet.settings")
