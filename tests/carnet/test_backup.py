@@ -346,3 +346,74 @@ def test_a_failed_backup_leaves_nothing_behind(setup: Setup, tmp_path: Path) -> 
         assert list(small.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def test_wal_segments_are_archived_encrypted_and_restored_with_the_private_key(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """`carnet wal_archive %p %f` (PostgreSQL's archive_command) on a real segment of the
+    running server; `carnet wal_restore %f %p` (restore_command) brings it back."""
+    wal_dir = Path(settings.VAR_DIR) / "postgres" / "pg_wal"
+    segment = sorted(p for p in wal_dir.iterdir() if p.is_file() and len(p.name) == 24)[0]
+    copy = tmp_path / segment.name
+    shutil.copy2(segment, copy)  # the server may recycle its own file meanwhile
+    archive = tmp_path / "wal"
+    env = {**os.environ, "CARNET_BACKUP_KEYRING": str(setup.keyring)}
+
+    def carnet(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([CARNET, *args], env=env, capture_output=True, text=True)
+
+    done = carnet("wal_archive", "--dest", str(archive), str(copy), segment.name)
+    assert done.returncode == 0, done.stderr
+    stored = archive / f"{segment.name}.gpg"
+    assert [p.name for p in archive.iterdir()] == [stored.name]
+    assert stored.read_bytes()[:64] != copy.read_bytes()[:64]
+    # PostgreSQL retries a segment whose archiving it did not hear about: harmless.
+    assert carnet("wal_archive", "--dest", str(archive), str(copy), segment.name).returncode == 0
+
+    public_only = new_home(tmp_path / "node-gnupg")
+    for key in setup.keyring.iterdir():
+        gpg(public_only, "--import", str(key))
+    back = tmp_path / "RECOVERYXLOG"
+    refused = carnet(
+        "wal_restore",
+        "--source",
+        str(archive),
+        "--gnupg-home",
+        str(public_only),
+        segment.name,
+        str(back),
+    )
+    stop_agent(public_only)
+    assert refused.returncode == 1 and not back.exists()
+    restored = carnet(
+        "wal_restore",
+        "--source",
+        str(archive),
+        "--gnupg-home",
+        str(setup.private_home),
+        segment.name,
+        str(back),
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert back.read_bytes() == copy.read_bytes()
+    # The end of the archive: the segment after the last one is not there (exit 1).
+    assert (
+        carnet(
+            "wal_restore",
+            "--source",
+            str(archive),
+            "--gnupg-home",
+            str(setup.private_home),
+            "0000000100000099000000FF",
+            str(tmp_path / "none"),
+        ).returncode
+        == 1
+    )
+
+    # Without the keys, nothing is written and PostgreSQL keeps the segment (exit 1).
+    env["CARNET_BACKUP_KEYRING"] = str(tmp_path / "nowhere")
+    other = tmp_path / "wal2"
+    failed = carnet("wal_archive", "--dest", str(other), str(copy), segment.name)
+    assert failed.returncode == 1 and "does not exist" in failed.stderr
+    assert not other.exists() or list(other.iterdir()) == []
