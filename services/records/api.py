@@ -302,6 +302,13 @@ class EntryDetailApi(RecordsApi):
         correction.is_valid(raise_exception=True)
         changes = serializer(entry, data=request.data, partial=True)
         changes.is_valid(raise_exception=True)
+        # "version" and "reason" belong to the correction; an encounter's own "reason"
+        # field shares the name and must not be passed twice (it was a 500).
+        fields = {
+            name: value
+            for name, value in changes.validated_data.items()
+            if name not in CorrectionInput().fields
+        }
         try:
             with transaction.atomic():
                 updated = services.entry_update(
@@ -310,7 +317,7 @@ class EntryDetailApi(RecordsApi):
                     entry=entry,
                     expected_version=correction.validated_data["version"],
                     reason=correction.validated_data["reason"],
-                    **changes.validated_data,
+                    **fields,
                 )
         except services.EditConflict as conflict:
             raise Conflict(str(conflict)) from conflict

@@ -1,0 +1,45 @@
+"""Defects the authorization matrix found, each pinned by a focused test."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from core import tenancy
+from core.accounts import services as accounts
+from records.models import Encounter
+from tests.fixtures import World
+
+
+def _token(world: World, person) -> str:  # type: ignore[no-untyped-def]
+    tenancy.activate(world.practice_a.pk, person.pk)
+    _token, plaintext = accounts.api_token_create(
+        person=person, practice=world.practice_a, name="t"
+    )
+    tenancy.activate(None)
+    return plaintext
+
+
+def test_correcting_a_consultation_through_the_api_is_not_a_500(world: World) -> None:
+    """The correction's "reason" and the consultation's own "reason" field share a name:
+    the API passed it twice to the service (TypeError, 500)."""
+    client = Client(raise_request_exception=False)
+    auth = f"Bearer {_token(world, world.alice)}"
+    created = client.post(
+        f"/api/v1/patients/{world.paul.pk}/encounters/",
+        data={"reason": "Fièvre"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert created.status_code == 201, created.content
+    entry = created.json()
+    corrected = client.patch(
+        f"/api/v1/patients/{world.paul.pk}/encounters/{entry['id']}/",
+        data={"version": 1, "reason": "faute de frappe", "plan": "repos"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert corrected.status_code == 200, corrected.content
+    assert (corrected.json()["version"], corrected.json()["plan"]) == (2, "repos")
+    tenancy.activate(world.practice_a.pk)
+    saved = Encounter.objects.get(pk=entry["id"])
+    assert (saved.reason, saved.plan) == ("Fièvre", "repos")
