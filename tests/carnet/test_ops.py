@@ -92,8 +92,8 @@ def test_ops_shows_progress_a_summary_and_keeps_history(tmp_path: Path) -> None:
     out = first.stdout
     assert "PLAY A tiny deployment" in out
     lines = [line.split() for line in out.splitlines() if line.startswith("  ")]
-    assert ["changed", "node1", "Write", "the", "node's", "marker"] == lines[0][:6]
-    assert ["ok", "node1", "Read", "it", "back"] == lines[1][:5]
+    assert lines[0][:6] == ["changed", "node1", "Write", "the", "node's", "marker"]
+    assert lines[1][:5] == ["ok", "node1", "Read", "it", "back"]
     assert "deploy (site.yml) SUCCEEDED" in out
     summary_row = next(row for row in lines if row[:1] == ["node1"] and row[1].isdigit())
     assert summary_row[1:5] == ["3", "1", "0", "0"]  # ok, changed, failed, unreachable
@@ -122,9 +122,7 @@ def test_ops_shows_progress_a_summary_and_keeps_history(tmp_path: Path) -> None:
     assert "Never reached" not in failing.stdout
 
     runs = sorted((tmp_path / "ops").iterdir())
-    assert [run.name.split("-", 1)[1] for run in runs] == ["site", "site", "backup"] or len(
-        runs
-    ) == 3
+    assert [run.name.split("-", 1)[1] for run in runs] == ["site", "site", "backup"]
     summaries = [json.loads((run / "summary.json").read_text()) for run in runs]
     assert [s["rc"] == 0 for s in summaries] == [True, True, False]
     assert summaries[0]["hosts"]["node1"]["changed"] == 1
@@ -135,7 +133,7 @@ def test_ops_shows_progress_a_summary_and_keeps_history(tmp_path: Path) -> None:
         assert events, run
         # Extra variables may be secrets: their values stay out of the history's files.
         for path in run.rglob("*"):
-            if path.is_file() and path.suffix != ".json" or path.name == "extravars":
+            if (path.is_file() and path.suffix != ".json") or path.name == "extravars":
                 assert "lyon-1" not in path.read_text(errors="replace"), path
 
     listed = carnet_ops(tmp_path, "history")
