@@ -10,6 +10,7 @@
     carnet restore FILE       restore a backup into an empty database, then verify the audit
     carnet wal_archive P F    PostgreSQL's archive_command: encrypt one WAL segment
     carnet wal_restore F P    PostgreSQL's restore_command: decrypt one WAL segment
+    carnet backup_loop        the container's nightly backup (sleep, back up, prune)
     carnet ops ACTION         drive the Ansible playbooks (deploy, upgrade, backup, restore)
 
 Commands that change the schema or must read every practice's audit events run as the
@@ -41,6 +42,7 @@ STANDALONE_COMMANDS = {
     "wal_archive": "carnet.wal:archive_main",
     "wal_restore": "carnet.wal:restore_main",
     "ops": "carnet.ops:main",
+    "backup_loop": "carnet.nightly:main",
 }
 
 

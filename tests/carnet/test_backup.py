@@ -417,3 +417,23 @@ def test_wal_segments_are_archived_encrypted_and_restored_with_the_private_key(
     failed = carnet("wal_archive", "--dest", str(other), str(copy), segment.name)
     assert failed.returncode == 1 and "does not exist" in failed.stderr
     assert not other.exists() or list(other.iterdir()) == []
+
+
+def test_the_nightly_loop_backs_up_prunes_and_reports_its_health(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """`carnet backup_loop` (the compose stack's backup service), one pass at a time."""
+    out = tmp_path / "nightly"
+    env = {"CARNET_BACKUP_KEYRING": str(setup.keyring), "CARNET_BACKUP_DIR": str(out)}
+    for _ in range(2):
+        done = setup.source.carnet("backup_loop", "--now", "--keep", "1", **env)
+        assert done.returncode == 0, done.stderr
+    assert len(list(out.glob("*.manifest.json"))) == 1
+    assert len(list(out.glob("*.gpg"))) == 2  # the dump and the files of the newest only
+    assert setup.source.carnet("backup_loop", "--check", **env).returncode == 0
+
+    env["CARNET_BACKUP_KEYRING"] = str(tmp_path / "nowhere")
+    assert setup.source.carnet("backup_loop", "--now", **env).returncode != 0
+    check = setup.source.carnet("backup_loop", "--check", **env)
+    assert check.returncode == 1 and "the last backup failed" in check.stdout
+    assert len(list(out.glob("*.manifest.json"))) == 1  # a failed night prunes nothing
