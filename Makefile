@@ -45,6 +45,14 @@ unit: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/pytest -m browser
 
+## make bench (not part of make test): build or reuse the benchmark node (1M patients by
+## default, cached under /var/cache/carnet/bench by parameters), serve it with gunicorn,
+## load it, write bench/report.json and docs/performance.md. Quick run:
+## BENCH_PATIENTS=20000 BENCH_ENTRIES=400000 BENCH_PRACTICES=5 make bench
+bench: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/run.py
+
 messages: $(STAMP)
 	cd services && ../$(BIN)/carnet makemessages -l fr --ignore '*/migrations/*' && cd carnet && ../../$(BIN)/carnet compilemessages
 

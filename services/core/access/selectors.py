@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -21,26 +22,37 @@ class PatientChoices:
 
 
 def patient_choices(patient_id: int) -> PatientChoices:
+    """The patient's restrictions, label grants and active break-the-glass grants, in one
+    round trip (this runs on every read of a record)."""
+    sql = (
+        "SELECT 'restriction', person_id, entry_type, entry_id FROM access_restriction"
+        " WHERE patient_id = %(patient)s AND revoked_at IS NULL"
+        " UNION ALL SELECT 'label', person_id, label, NULL FROM access_labelgrant"
+        " WHERE patient_id = %(patient)s AND revoked_at IS NULL"
+        " UNION ALL SELECT 'glass', person_id, NULL, NULL FROM access_breakglass"
+        " WHERE patient_id = %(patient)s AND started_at <= %(now)s AND expires_at > %(now)s"
+    )
     excluded: set[int] = set()
     per_entry: dict[tuple[str, int], set[int]] = {}
-    rows = Restriction.objects.filter(patient_id=patient_id, revoked_at__isnull=True).values_list(
-        "person_id", "entry_type", "entry_id"
-    )
-    for person_id, entry_type, entry_id in rows:
-        if entry_type and entry_id is not None:
-            per_entry.setdefault((entry_type, entry_id), set()).add(person_id)
+    grants: set[tuple[str, int]] = set()
+    glass: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"patient": patient_id, "now": timezone.now()})
+        rows = cursor.fetchall()
+    for kind, person_id, text, entry_id in rows:
+        if kind == "label":
+            grants.add((text, person_id))
+        elif kind == "glass":
+            glass.add(person_id)
+        elif text and entry_id is not None:
+            per_entry.setdefault((text, entry_id), set()).add(person_id)
         else:
             excluded.add(person_id)
-    grants = LabelGrant.objects.filter(patient_id=patient_id, revoked_at__isnull=True)
-    now = timezone.now()
-    glass = BreakGlass.objects.filter(
-        patient_id=patient_id, started_at__lte=now, expires_at__gt=now
-    )
     return PatientChoices(
         excluded=frozenset(excluded),
         entry_exclusions={key: frozenset(value) for key, value in per_entry.items()},
-        label_grants=frozenset(grants.values_list("label", "person_id")),
-        break_glass=frozenset(glass.values_list("person_id", flat=True)),
+        label_grants=frozenset(grants),
+        break_glass=frozenset(glass),
     )
 
 

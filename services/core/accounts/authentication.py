@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +12,8 @@ from rest_framework import authentication, exceptions
 from core.accounts.models import ApiToken
 from core.accounts.services import api_token_authenticate
 from core.audit.services import Outcome, record_event
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -34,7 +37,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 reason="unknown, revoked or expired token",
             )
             raise exceptions.AuthenticationFailed(_("Invalid, revoked or expired token."))
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # The last use is shown to the token's owner to the minute: writing it on every
+        # call would make every read a write, and lock the token's row until the end of
+        # the request, serialising the concurrent calls of one client.
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.person, token
 
     def authenticate_header(self, request: Any) -> str:

@@ -107,7 +107,9 @@ def append(events: list[PendingEvent]) -> None:
     by_chain: dict[int, list[PendingEvent]] = {}
     for event in events:
         by_chain.setdefault(event.fields["chain"], []).append(event)
-    with transaction.atomic():
+    # No savepoint inside the request's transaction: if the append fails, the whole
+    # request fails with it (two round trips fewer on every audited request).
+    with transaction.atomic(savepoint=False):
         rows: list[dict[str, Any]] = []
         for chain in sorted(by_chain):
             seq, head_hash = _lock_head(chain)

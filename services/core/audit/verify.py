@@ -9,11 +9,13 @@ whose signature, or whose signed hash, does not match the chain.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from core.audit.anchor import anchored_positions, check_anchors
 from core.audit.chain import GENESIS, HASHED_FIELDS, event_hash
@@ -37,6 +39,7 @@ class Report:
     chains: int = 0
     anchors_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    stop_at_first: bool = True
 
     @property
     def ok(self) -> bool:
@@ -44,54 +47,156 @@ class Report:
 
 
 COLUMNS = ("id", *HASHED_FIELDS, "hash")
+# The timestamp is formatted by PostgreSQL exactly as chain.canonical formats it (UTC,
+# microseconds, "Z"): no datetime objects are built for a million events.
+_SELECTED = ", ".join(
+    "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    if column == "occurred_at"
+    else "details::text"
+    if column == "details"
+    else column
+    for column in COLUMNS
+)
+# Below this many events, one process does it all; above, one process per core, each
+# with its own chains (a chain is always verified by one process, in order).
+PARALLEL_FROM = 50_000
+BATCH = 5_000
 
 
-def _events() -> Iterator[dict[str, Any]]:
-    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event ORDER BY chain, seq, id"  # noqa: S608  # nosec B608
+def _events(where: str = "", params: list[Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Every event, chain by chain in order, streamed from a server-side cursor."""
+    sql = f"SELECT {_SELECTED} FROM audit_event {where} ORDER BY chain, seq, id"  # noqa: S608  # nosec B608
+    loads = json.loads
+    with transaction.atomic():
+        connection.ensure_connection()
+        raw = connection.connection
+        with raw.cursor(name="carnet_audit_verify") as cursor:
+            cursor.execute(sql, params or [])
+            while rows := cursor.fetchmany(BATCH):
+                for row in rows:
+                    event = dict(zip(COLUMNS, row, strict=True))
+                    event["details"] = loads(event["details"])
+                    yield event
+
+
+@dataclass
+class _Part:
+    """What one process found in its chains."""
+
+    events_checked: int = 0
+    chains: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    heads: dict[int, tuple[int, str]] = field(default_factory=dict)
+    seen: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def _walk(
+    wanted: set[tuple[int, int]], stop_at_first: bool, where: str = "", params: list | None = None
+) -> _Part:
+    """Walk chains in order; remember the hashes at anchored positions."""
+    part = _Part()
+    chain = -1
+    expected_seq, prev_hash = 1, GENESIS
+    for event in _events(where, params):
+        if event["chain"] != chain:
+            if chain != -1:
+                part.heads[chain] = (expected_seq - 1, prev_hash)
+            chain, expected_seq, prev_hash = event["chain"], 1, GENESIS
+            part.chains += 1
+        part.events_checked += 1
+        seq = event["seq"]
+        event_id = event["id"]
+        found: list[Problem] = []
+        if seq < expected_seq:
+            part.problems.append(
+                Problem(event_id, chain, seq, "sequence number repeated: an event was inserted")
+            )
+            if stop_at_first:
+                return part
+            continue
+        if seq > expected_seq:
+            found.append(
+                Problem(
+                    event_id, chain, seq, f"events {expected_seq}..{seq - 1} are missing: deleted"
+                )
+            )
+        if event["prev_hash"] != prev_hash:
+            found.append(
+                Problem(
+                    event_id,
+                    chain,
+                    seq,
+                    "link to the previous event is broken: inserted or reordered",
+                )
+            )
+        if event_hash(event) != event["hash"]:
+            found.append(Problem(event_id, chain, seq, "content does not match its hash: edited"))
+        if found:
+            part.problems.extend(found[:1] if stop_at_first else found)
+            if stop_at_first:
+                return part
+        if (chain, seq) in wanted:
+            part.seen[(chain, seq)] = event["hash"]
+        expected_seq, prev_hash = seq + 1, event["hash"]
+    if chain != -1:
+        part.heads[chain] = (expected_seq - 1, prev_hash)
+    return part
+
+
+def _walk_in_child(args: tuple[set[tuple[int, int]], bool, str, list]) -> _Part:
+    return _walk(*args)
+
+
+def _walk_all(wanted: set[tuple[int, int]], stop_at_first: bool) -> _Part:
+    """All chains: in this process, or split over the cores when the trail is large and
+    the caller is not inside a transaction (a child process has its own connection and
+    only sees committed events)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(2000):
-            for row in rows:
-                event = dict(zip(COLUMNS, row, strict=True))
-                # Django's psycopg adapter returns jsonb as text (JSONField parses it).
-                if isinstance(event["details"], str):
-                    event["details"] = json.loads(event["details"])
-                yield event
+        cursor.execute("SELECT chain, seq FROM audit_chain ORDER BY seq DESC")
+        sizes = cursor.fetchall()
+    processes = min(os.cpu_count() or 1, 8, len(sizes))
+    if (
+        connection.in_atomic_block
+        or processes < 2
+        or len(sizes) < 2
+        or sum(seq for _chain, seq in sizes) < PARALLEL_FROM
+    ):
+        return _walk(wanted, stop_at_first)
+    # Balance by chain length; the last process also takes any chain without a head.
+    buckets: list[list[int]] = [[] for _ in range(processes)]
+    loads = [0] * processes
+    for chain, seq in sizes:
+        lightest = loads.index(min(loads))
+        buckets[lightest].append(chain)
+        loads[lightest] += seq
+    others = [chain for bucket in buckets[:-1] for chain in bucket]
+    jobs = [(wanted, stop_at_first, "WHERE chain = ANY(%s)", [bucket]) for bucket in buckets[:-1]]
+    jobs.append((wanted, stop_at_first, "WHERE NOT (chain = ANY(%s))", [others]))
+    connections.close_all()  # the children must not share this process's connection
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.map(_walk_in_child, jobs)
+    merged = _Part()
+    for part in parts:
+        merged.events_checked += part.events_checked
+        merged.chains += part.chains
+        merged.problems.extend(part.problems)
+        merged.heads.update(part.heads)
+        merged.seen.update(part.seen)
+    merged.problems.sort(key=lambda problem: problem.chain)  # stable: in order per chain
+    if stop_at_first:
+        merged.problems = merged.problems[:1]
+    return merged
 
 
 def _chain_problems(report: Report, wanted: set[tuple[int, int]], seen: dict) -> Iterator[Problem]:
-    """Walk every chain in order; remember the hashes at anchored positions."""
-    heads: dict[int, tuple[int, str]] = {}
-    chain = -1
-    expected_seq, prev_hash = 1, GENESIS
-    for event in _events():
-        if event["chain"] != chain:
-            if chain != -1:
-                heads[chain] = (expected_seq - 1, prev_hash)
-            chain, expected_seq, prev_hash = event["chain"], 1, GENESIS
-            report.chains += 1
-        report.events_checked += 1
-        seq = event["seq"]
-        event_id = event["id"]
-        if seq < expected_seq:
-            yield Problem(event_id, chain, seq, "sequence number repeated: an event was inserted")
-            continue
-        if seq > expected_seq:
-            yield Problem(
-                event_id, chain, seq, f"events {expected_seq}..{seq - 1} are missing: deleted"
-            )
-        if event["prev_hash"] != prev_hash:
-            yield Problem(
-                event_id, chain, seq, "link to the previous event is broken: inserted or reordered"
-            )
-        if event_hash(event) != event["hash"]:
-            yield Problem(event_id, chain, seq, "content does not match its hash: edited")
-        if (chain, seq) in wanted:
-            seen[(chain, seq)] = event["hash"]
-        expected_seq, prev_hash = seq + 1, event["hash"]
-    if chain != -1:
-        heads[chain] = (expected_seq - 1, prev_hash)
-
+    """Problems in the chains, then chain heads that do not match the last event."""
+    stop_at_first = report.stop_at_first
+    part = _walk_all(wanted, stop_at_first)
+    report.events_checked += part.events_checked
+    report.chains += part.chains
+    seen.update(part.seen)
+    yield from part.problems
+    heads = part.heads
     with connection.cursor() as cursor:
         cursor.execute("SELECT chain, seq, hash FROM audit_chain ORDER BY chain")
         for chain_id, head_seq, head_hash in cursor.fetchall():
@@ -107,7 +212,7 @@ def _chain_problems(report: Report, wanted: set[tuple[int, int]], seen: dict) ->
 
 
 def verify_chains(stop_at_first: bool = True) -> Report:
-    report = Report()
+    report = Report(stop_at_first=stop_at_first)
     wanted = anchored_positions()
     seen: dict[tuple[int, int], str] = {}
     for problem in _chain_problems(report, wanted, seen):
