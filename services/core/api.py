@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core import idempotency
 from core.access.policy import Actor
 from core.access.services import AccessDenied
 from core.practices.models import Practice
@@ -70,10 +71,15 @@ class PracticeAPIMixin:
     With a token, the practice is the token's. With a browser session, the client names
     it in the ``X-Carnet-Practice`` header (its slug). After ``initial``, ``self.actor``
     and ``self.practice`` are set.
+
+    Writes may carry an ``Idempotency-Key`` header (``core/idempotency.py``): sent
+    again with the same key, a write that was already committed is not executed twice;
+    its stored answer is returned.
     """
 
     actor: Actor
     practice: Practice
+    idempotency_key: str = ""
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
@@ -87,6 +93,39 @@ class PracticeAPIMixin:
             practice = practice_by_slug(request.META.get("HTTP_X_CARNET_PRACTICE", ""))
         self.actor = enter_practice(request._request, request.user, practice)
         self.practice = request._request.practice
+        key = idempotency.key_of(request)
+        if key:
+            idempotency.claim(
+                practice_id=self.practice.pk,
+                person_id=request.user.pk,
+                key=key,
+                request_line=self._request_line(request),
+            )
+            self.idempotency_key = key  # not replayed: remember the answer if it succeeds
+
+    @staticmethod
+    def _request_line(request: Any) -> str:
+        return f"{request.method} {request.path}"[:300]
+
+    def handle_exception(self, exc: Exception) -> Any:
+        if isinstance(exc, idempotency.Replay):
+            return Response(
+                exc.stored.body, status=exc.stored.status, headers={"Idempotent-Replayed": "true"}
+            )
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if self.idempotency_key and isinstance(response, Response) and response.status_code < 300:
+            idempotency.remember(
+                practice_id=self.practice.pk,
+                person_id=request.user.pk,
+                key=self.idempotency_key,
+                request_line=self._request_line(request),
+                status=response.status_code,
+                body=response.data,
+            )
+        return response
 
 
 class CarnetAPIView(APIView):

@@ -127,3 +127,28 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotentRequest(models.Model):
+    """The answer given to an API write sent with an ``Idempotency-Key``.
+
+    Stored in the transaction of the write itself: either both are committed or neither
+    is. A client that did not receive the answer (a cut connection, a restarted server)
+    sends the same request with the same key again and gets the stored answer instead of
+    a second consultation or a second invoice.
+    """
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    request = models.CharField(max_length=300)  # method and path the key was first used for
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True)  # null: an answer without a body (204)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "person", "key"], name="idempotent_request_key"
+            )
+        ]
