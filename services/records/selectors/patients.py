@@ -7,11 +7,12 @@ import re
 from datetime import date
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from core.access.models import Restriction
 from core.access.policy import Action, Actor, Category
 from core.audit.services import record_event
 from records import access
@@ -42,7 +43,11 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
     if actor.practice_id is None:
         return Patient.objects.none()
     authorize_search(actor)
-    patients = Patient.objects.filter(merged_into__isnull=True)
+    # A patient who excluded the searcher from their whole record is refused everything,
+    # their identity included: they are not listed to that person.
+    patients = Patient.objects.filter(merged_into__isnull=True).exclude(
+        pk__in=_excluding(actor.person_id)
+    )
     name_terms: list[str] = []
     for term in query.split()[:8]:
         born = _birth_date(term)
@@ -86,6 +91,14 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
         score_params.append(term)
     score = RawSQL(" + ".join(score_sql), score_params)  # noqa: S611 - parameters are bound  # nosec B611
     return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
+
+
+def _excluding(person_id: int) -> QuerySet[Restriction, dict[str, int]]:
+    """Patients who excluded this person from their whole record (a subquery)."""
+    whole_record = Q(entry_type="") | Q(entry_id__isnull=True)
+    return Restriction.objects.filter(
+        whole_record, person_id=person_id, revoked_at__isnull=True
+    ).values("patient_id")
 
 
 def authorize_search(actor: Actor) -> None:

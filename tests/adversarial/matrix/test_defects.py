@@ -43,3 +43,21 @@ def test_correcting_a_consultation_through_the_api_is_not_a_500(world: World) ->
     tenancy.activate(world.practice_a.pk)
     saved = Encounter.objects.get(pk=entry["id"])
     assert (saved.reason, saved.plan) == ("Fièvre", "repos")
+
+
+def test_a_patient_who_excluded_a_person_is_not_in_their_search(world: World) -> None:
+    """The exclusion covers identity too (docs §7): the search listed the patient."""
+    from core.access import choices
+
+    sam = world.actor(world.sam)
+    choices.restriction_add(
+        actor=sam, patient_id=world.paul.pk, person_id=world.bob.pk, source="formulaire 3"
+    )
+    tenancy.activate(None)
+    client = Client(raise_request_exception=False)
+    for person, listed in ((world.bob, False), (world.alice, True)):
+        found = client.get(
+            "/api/v1/patients/?q=Dupont", HTTP_AUTHORIZATION=f"Bearer {_token(world, person)}"
+        )
+        assert found.status_code == 200, found.content
+        assert (world.paul.pk in [p["id"] for p in found.json()]) is listed, person
