@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -93,7 +94,7 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
     return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
 
 
-def _excluding(person_id: int) -> QuerySet[Restriction, dict[str, int]]:
+def _excluding(person_id: int) -> QuerySet[Restriction, Any]:
     """Patients who excluded this person from their whole record (a subquery)."""
     whole_record = Q(entry_type="") | Q(entry_id__isnull=True)
     return Restriction.objects.filter(
