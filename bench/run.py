@@ -558,7 +558,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="carnet-bench-"))
     try:
         env = carnet_env(cluster, root)
-        carnet(env, "migrate", "--noinput", "-v0")  # a reused node follows the code
+        from carnet import embedded
+
+        embedded.create_extensions(cluster.conninfo())  # a reused node follows the code
+        carnet(env, "migrate", "--noinput", "-v0")
         counts = entry_counts(cluster)
         log(f"{counts['records_patient']:,} patients, {counts['clinical_entries']:,} entries")
         prepared_path = work / "prepared.json"

@@ -93,7 +93,20 @@ def create_database(superuser_conninfo: str, database: str, *, drop_first: bool 
     create_extensions(superuser_conninfo.replace("dbname=postgres", f"dbname={database}"))
 
 
+# pg_trgm's word-similarity operators (used by the patient search) raise no error and
+# have no side effect: whatever their arguments, they only return true or false. Declared
+# LEAKPROOF, PostgreSQL may use the trigram index under row-level security; otherwise a
+# search must compute the similarity of every patient of the practice, one by one.
+LEAKPROOF_FUNCTIONS = (
+    "word_similarity_op(text, text)",
+    "word_similarity_commutator_op(text, text)",
+)
+
+
 def create_extensions(conninfo: str) -> None:
+    """Run as a superuser: extensions, and what only a superuser may declare."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for extension in ("pg_trgm", "unaccent"):
             conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+        for function in LEAKPROOF_FUNCTIONS:
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")

@@ -187,3 +187,18 @@ def test_hot_path_query_count_is_fixed_and_does_not_grow(billing_world: World, n
     assert Patient.objects.filter(birth_name="Dupont").count() >= 51
     large = request_counts(world, caller, name)
     assert (small, large) == (EXPECTED[name], EXPECTED[name])
+
+
+def test_the_trigram_operators_may_use_their_index_under_row_level_security(db: None) -> None:
+    """Under row-level security PostgreSQL evaluates only LEAKPROOF operators before the
+    tenant policy: without the declaration, the patient search cannot use its trigram
+    index and computes the similarity of every patient of the practice."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname FROM pg_proc WHERE proleakproof AND proname IN"
+            " ('word_similarity_op', 'word_similarity_commutator_op') ORDER BY proname"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "word_similarity_commutator_op",
+            "word_similarity_op",
+        ]
