@@ -106,4 +106,8 @@ class ContentSecurityPolicyMiddleware:
         policy = self.DOCS_POLICY if request.path.startswith("/api/docs/") else self.POLICY
         response.setdefault("Content-Security-Policy", policy)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # Pages and API answers carry patient data: none may stay in the browser's cache
+        # of a workstation that is lost, stolen or shared. Static files keep the caching
+        # whitenoise gave them.
+        response.setdefault("Cache-Control", "no-store")
         return response

@@ -76,3 +76,25 @@ def test_the_session_key_changes_at_login(client: Client, world: World) -> None:
     client.post(reverse("accounts:second-factor"), {"code": totp_code(device)})
     after = client.session.session_key
     assert len({before, middle, after}) == 3
+
+
+def test_patient_pages_and_api_answers_are_not_kept_by_the_browser(
+    client: Client, world: World
+) -> None:
+    """A lost or shared workstation: no page of a record in the browser's cache, and no
+    copy kept by htmx for the back button; static files stay cacheable."""
+    device = enroll(world.alice)
+    client.post(
+        reverse("accounts:login"), {"username": "alice", "password": "correct horse battery staple"}
+    )
+    client.post(reverse("accounts:second-factor"), {"code": totp_code(device)})
+    chart = client.get(
+        reverse("records:chart", kwargs={"practice_slug": "cabinet-a", "patient_id": world.paul.pk})
+    )
+    assert chart.status_code == 200
+    assert chart["Cache-Control"] == "no-store"
+    assert '"historyCacheSize": 0' in chart.content.decode()
+    api = client.get("/api/v1/patients/", HTTP_X_CARNET_PRACTICE="cabinet-a")
+    assert api.status_code == 200 and api["Cache-Control"] == "no-store"
+    static = client.get("/static/core/carnet.css")
+    assert "no-store" not in static.get("Cache-Control", "")
