@@ -19,6 +19,7 @@ from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
 from records import access as policy
 from records import printing, reference, selectors, services
+from records.chart_output import chart_document
 from records.models import (
     Allergy,
     Encounter,
@@ -242,7 +243,8 @@ class ChartApi(RecordsApi):
     @extend_schema(responses=ChartOutput)
     def get(self, request: Request, patient_id: int) -> Response:
         chart = selectors.chart_for(actor=self.actor, patient_id=patient_id)
-        return Response(ChartOutput(chart).data)
+        # The same document as ChartOutput (which describes it), written faster.
+        return Response(chart_document(chart))
 
 
 class EntryListApi(RecordsApi):
