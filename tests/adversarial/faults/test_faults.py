@@ -129,9 +129,14 @@ def until_acknowledged(
 ) -> Any:
     """Send the write until it is acknowledged; the same idempotency key every time."""
     deadline = time.monotonic() + GIVE_UP_AFTER
+    attempt = 0
     while True:
+        attempt += 1
+        # An impatient client waits a little longer each time: on a busy machine it
+        # still gets its answer in the end.
+        patience = min(70, ledger.patience * attempt)
         try:
-            status, data = server.request(method, path, token, body, key, ledger.patience)
+            status, data = server.request(method, path, token, body, key, patience)
         except (OSError, http.client.HTTPException):
             status, data = 0, None  # a killed worker or a cut connection: unknown outcome
         if 200 <= status < 300 and isinstance(data, dict) and "id" in data:
