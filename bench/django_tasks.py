@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carnet.settings")
@@ -229,7 +230,7 @@ def capture(prepared_path: Path, out: Path) -> None:
             path = op["path"].format(
                 patient=patient,
                 slug=practice["slug"],
-                search=practice["searches"][0].replace(" ", "+"),
+                search=quote_plus(practice["searches"][0]),
             )
             body = op.get("body", "")
             body = body.replace("{gp}", str(practice["gp_id"])).replace("{today}", today)

@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+# Requests in flight at most (connections): beyond, a request waits, and its wait counts.
+MAX_IN_FLIGHT = 64
+
 
 def load_targets(path: str, host: str) -> list[bytes]:
     requests = []
@@ -62,10 +65,21 @@ async def run(url: str, targets: list[bytes], rate: float, seconds: float) -> di
     idle: list[Connection] = []
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    errors = 0
+    errors = dropped = 0
     total = int(rate * seconds)
 
+    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+    give_up = time.perf_counter() + 3 * seconds + 10
+
     async def one(index: int, due: float) -> None:
+        nonlocal errors, dropped
+        async with slots:
+            if time.perf_counter() > give_up:
+                dropped += 1  # the server fell too far behind: counted, not sent
+                return
+            await send(index, due)
+
+    async def send(index: int, due: float) -> None:
         nonlocal errors
         conn = idle.pop() if idle else None
         try:
@@ -110,7 +124,8 @@ async def run(url: str, targets: list[bytes], rate: float, seconds: float) -> di
         "p99_ms": round(percentile(99), 2),
         "max_ms": round(ordered[-1] * 1000, 2) if ordered else None,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "errors": errors,
+        "errors": errors + dropped,
+        "dropped": dropped,
     }
 
 

@@ -44,9 +44,17 @@ def section(report: dict[str, Any]) -> str:
         f" psycopg {machine['psycopg']}, PostgreSQL {machine['postgresql']}, {machine['wrk']}."
         " The load generator runs on the same 2 cores.",
         "",
+        f"Machine load: `sum(range(1000))` took {machine.get('python_sum_range_1000_us', '?')} µs"
+        f" before the run and {machine.get('after_run', {}).get('python_sum_range_1000_us', '?')}"
+        " µs after it (about 10 µs on an idle modern core); load average"
+        f" {', '.join(f'{x:.1f}' for x in machine.get('load_average', []))} before the run."
+        " Other work shared the machine: the CPU milliseconds per request below do not"
+        " depend on it as much as the rates do.",
+        "",
         "| operation | queries/request | p50 / p95 / p99 ms at fixed rate | saturation req/s"
-        " (wrk p99 ms) | raw psycopg tx/s (reads) | app/db | target | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        " (wrk p99 ms) | CPU ms/request app + db | raw psycopg tx/s (reads) | app/db |"
+        " target | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for result in report["operations"].values():
         fixed, sat, raw, target = (
@@ -70,7 +78,9 @@ def section(report: dict[str, Any]) -> str:
             f"| {result['what']} | {result.get('queries_per_request', '—')} |"
             f" {_ms(fixed['p50_ms'])} / {_ms(fixed['p95_ms'])} / {_ms(fixed['p99_ms'])}"
             f" at {fixed['rate']:.0f}/s{failed_note} |"
-            f" {sat['rps']:,.0f} ({_ms(sat['p99_ms'])}) | {raw_text} |"
+            f" {sat['rps']:,.0f} ({_ms(sat['p99_ms'])}) |"
+            f" {sat.get('app_cpu_ms_per_request', '—')} + {sat.get('db_cpu_ms_per_request', '—')} |"
+            f" {raw_text} |"
         )
         lines[-1] += (
             f" {result.get('app_to_database_ratio', '—')} | {'; '.join(goals) or '—'} |"

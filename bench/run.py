@@ -10,6 +10,7 @@ Parameters (environment):
     BENCH_WORKERS=(gunicorn workers; default as `carnet serve`)
     BENCH_BUILD_ONLY=1           stop after building the node
     BENCH_DOCS=0                 do not rewrite docs/performance.md
+    BENCH_OPERATIONS=chart_json,patient_search   only these (development; no report)
 
 Steps: build the node (PostgreSQL 15 cluster, migrations, reference data, `carnet
 generate_volume`, an audit trail topped up to BENCH_AUDIT_EVENTS), restart PostgreSQL
@@ -37,6 +38,7 @@ from datetime import UTC, datetime
 from multiprocessing import Process, Queue
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import psycopg
 
@@ -281,6 +283,20 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int], with_reaped_children: bool = False) -> float:
+    """CPU time used so far by these processes (and, for a parent, its exited children)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if with_reaped_children:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def memory_kib(pids: list[int]) -> dict[str, int]:
     rss = pss = 0
     for pid in pids:
@@ -328,7 +344,7 @@ def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) 
         for index, patient in enumerate(practice["patients"]):
             search = practice["searches"][index % len(practice["searches"])]
             path = op["path"].format(
-                patient=patient, slug=practice["slug"], search=search.replace(" ", "+")
+                patient=patient, slug=practice["slug"], search=quote_plus(search)
             )
             if op["auth"] == "token":
                 headers = f"Authorization: Bearer {practice['token']}"
@@ -365,7 +381,11 @@ def fixed_rate(url: str, targets: Path, rate: float) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def saturation(url: str, targets: Path) -> dict[str, Any]:
+def saturation(url: str, targets: Path, server: Server, postmaster: int) -> dict[str, Any]:
+    """wrk at full speed; also the CPU time the app and the database spent per request
+    (a figure that does not depend on what else runs on the machine)."""
+    app_before = cpu_seconds(server.pids(), with_reaped_children=True)
+    db_before = cpu_seconds([postmaster], True) + cpu_seconds(children(postmaster))
     out = subprocess.run(
         [
             "wrk",
@@ -384,6 +404,8 @@ def saturation(url: str, targets: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
     ).stdout
+    app_cpu = cpu_seconds(server.pids(), with_reaped_children=True) - app_before
+    db_cpu = cpu_seconds([postmaster], True) + cpu_seconds(children(postmaster)) - db_before
     data = json.loads(out.split("WRKJSON", 1)[1].strip().splitlines()[0])
     seconds = data["duration_us"] / 1e6
     errors = sum(data[k] for k in data if k.endswith("errors")) + data["timeouts"]
@@ -397,6 +419,8 @@ def saturation(url: str, targets: Path) -> dict[str, Any]:
         "p99_ms": round(data["p99_us"] / 1000, 2),
         "errors": errors,
         "non_2xx": data["status_errors"],
+        "app_cpu_ms_per_request": round(app_cpu * 1000 / max(data["requests"], 1), 2),
+        "db_cpu_ms_per_request": round(db_cpu * 1000 / max(data["requests"], 1), 2),
     }
 
 
@@ -522,7 +546,14 @@ def machine(cluster: Cluster) -> dict[str, Any]:
     from importlib.metadata import version
 
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    import timeit
+
+    # How fast one core runs Python right now (about 10 µs on an idle modern core): the
+    # machine is shared, and this tells a reader how loaded it was.
+    loop = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000
     return {
+        "python_sum_range_1000_us": round(loop * 1e6, 1),
+        "load_average": os.getloadavg(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(int(mem) / 1024 / 1024, 1),
@@ -571,6 +602,7 @@ def main() -> int:
             check=True,
         )
         prepared = json.loads(prepared_path.read_text())
+        facts_before = machine(cluster)
         captured = capture(env, prepared_path, work / "captured.json")
 
         workers = int(os.environ["BENCH_WORKERS"]) if os.environ.get("BENCH_WORKERS") else None
@@ -580,12 +612,15 @@ def main() -> int:
         sampler = MemorySampler(server, cluster.postmaster_pid())
         sampler.start()
         results: dict[str, Any] = {}
+        wanted = [n for n in os.environ.get("BENCH_OPERATIONS", "").split(",") if n]
         for op in OPERATIONS:
+            if wanted and op["name"] not in wanted:
+                continue
             targets = targets_file(op, prepared, work)
             log(f"{op['name']}: fixed rate {op['rate']}/s for {FIXED_SECONDS:.0f} s")
             fixed = fixed_rate(server.url, targets, op["rate"])
             log(f"{op['name']}: saturation ({CONNECTIONS} connections, {SATURATION_SECONDS} s)")
-            saturated = saturation(server.url, targets)
+            saturated = saturation(server.url, targets, server, cluster.postmaster_pid())
             statements = captured.get(op["name"], {}).get("reads", [])
             raw = raw_replay(cluster, statements) if statements else None
             result = {
@@ -610,6 +645,9 @@ def main() -> int:
         server.stop()
         server = None
 
+        if wanted:  # a partial run, for development: no report
+            log(json.dumps(results, indent=1))
+            return 0
         log("FHIR import")
         results_import = fhir_import(env)
         log(f"FHIR import: {results_import}")
@@ -622,7 +660,7 @@ def main() -> int:
             "command": bench_command(params),
             "params": params.__dict__,
             "node": {**built, "counts": entry_counts(cluster)},
-            "machine": machine(cluster),
+            "machine": {**facts_before, "after_run": machine(cluster)},
             "server": {
                 "command": "carnet serve (gunicorn, production settings: DEBUG off, audit on)",
                 "workers": workers or (os.cpu_count() or 1) * 2 + 1,
