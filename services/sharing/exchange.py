@@ -474,6 +474,15 @@ def inbox_pending() -> list[InboxMessage]:
 
 def share_preview(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
     if "practitioner" not in actor.roles:
+        # A share carries a patient's clinical data: the refusal is audited like any other.
+        record_event(
+            "access.denied",
+            outcome=Outcome.DENIED,
+            actor=actor,
+            category="clinical",
+            reason="only practitioners open shared records",
+            target=f"message:{message.message_id}",
+        )
         raise AccessDenied.from_reason(_("Only practitioners open shared records."))
     envelope = _open_own(message)["envelope"]
     record_event(

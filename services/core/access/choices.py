@@ -22,7 +22,7 @@ from core.access.models import (
     SharingRefusal,
 )
 from core.access.policy import Actor, RoleName
-from core.audit.services import record_event
+from core.audit.services import Outcome, record_event
 
 BREAK_GLASS_MAX_MINUTES = 240
 
@@ -33,6 +33,17 @@ def _require_staff(actor: Actor) -> int:
     if actor.is_node_admin or actor.practice_id is None or not actor.roles & staff:
         raise PermissionDenied(_("Only the practice's staff record a patient's choices."))
     return actor.practice_id
+
+
+def _refused(actor: Actor, patient_id: int, reason: str) -> None:
+    """A refusal about a patient is audited like the policy's own."""
+    record_event(
+        "access.denied",
+        outcome=Outcome.DENIED,
+        actor=actor,
+        patient_id=patient_id,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -74,6 +85,7 @@ def restriction_add(
 def restriction_revoke(*, actor: Actor, restriction: Restriction) -> None:
     _require_staff(actor)
     if restriction.person_id == actor.person_id:
+        _refused(actor, restriction.patient_id, "a person never lifts an exclusion about them")
         raise PermissionDenied(_("You cannot lift a restriction that concerns you."))
     if restriction.revoked_at is None:
         restriction.revoked_at = timezone.now()
@@ -132,6 +144,7 @@ def break_glass_start(
     """Open emergency access for one patient. The policy still refuses it to a person the
     patient excluded, and never unlocks sensitive labels."""
     if RoleName.PRACTITIONER not in actor.roles or actor.is_node_admin or not actor.practice_id:
+        _refused(actor, patient_id, "only practitioners use emergency access")
         raise PermissionDenied(_("Only practitioners may use emergency access."))
     if len(reason.strip()) < 10:
         raise ValidationError({"reason": _("State the reason for the emergency access.")})

@@ -88,6 +88,9 @@ def _lock_for_change(
     actor: Actor, access: PatientAccess, entry: Entry, expected_version: int
 ) -> Entry:
     locked = type(entry)._default_manager.select_for_update().get(pk=entry.pk)
+    # A correction needs write on the record and on that entry: the author of an entry
+    # who has left the care team no longer changes it, whatever the way in.
+    policy.require(actor, Action.WRITE, Category.CLINICAL, access.patient, access=access)
     policy.require_entry(actor, Action.WRITE, access, locked)
     if locked.version != expected_version:
         raise EditConflict(locked)
