@@ -3,6 +3,7 @@ services as the pages, hence through the access policy and the audit trail."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.db import transaction
@@ -87,7 +88,28 @@ def entry_serializer(model: Any, fields: list[str]) -> type[serializers.ModelSer
             "read_only_fields": ["id", "author", "recorded_at", "version", "status"],
         },
     )
-    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+    return type(
+        f"{model.__name__}Serializer",
+        (serializers.ModelSerializer,),
+        {"Meta": meta, "validate": _validate_moments},
+    )
+
+
+# Before 1911 the practice's time zone had offsets in seconds (Paris mean time), which
+# no ISO 8601 / RFC 3339 reader accepts back; no clinical moment of a living patient is
+# that old.
+EARLIEST_MOMENT = datetime(1920, 1, 1, tzinfo=UTC)
+
+
+def _validate_moments(self: Any, attrs: dict[str, Any]) -> dict[str, Any]:
+    errors = {
+        name: [_("A date and time before 1920 is not accepted.")]
+        for name, value in attrs.items()
+        if isinstance(value, datetime) and value < EARLIEST_MOMENT
+    }
+    if errors:
+        raise serializers.ValidationError(errors)
+    return attrs
 
 
 ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
@@ -348,12 +370,27 @@ def entry_views(kind: str) -> tuple[Any, Any]:
     list_view: Any = type(f"{kind.title()}ListApi", (EntryListApi,), {"kind": kind})
     detail_view: Any = type(f"{kind.title()}DetailApi", (EntryDetailApi,), {"kind": kind})
     serializer = ENTRY_SERIALIZERS[kind][1]
-    extend_schema(responses=serializer(many=True))(list_view.get)
-    extend_schema(request=serializer, responses={201: serializer})(list_view.post)
-    extend_schema(responses=serializer)(detail_view.get)
-    extend_schema(request=serializer, responses=serializer)(detail_view.patch)
-    extend_schema(request=CorrectionInput, responses={204: None})(detail_view.delete)
+    # Each view class gets methods of its own to annotate: annotating the inherited
+    # functions would give every kind the description of the last one.
+    extend_schema(responses=serializer(many=True))(_own_method(list_view, "get"))
+    extend_schema(request=serializer, responses={201: serializer})(_own_method(list_view, "post"))
+    extend_schema(responses=serializer)(_own_method(detail_view, "get"))
+    extend_schema(request=serializer, responses=serializer)(_own_method(detail_view, "patch"))
+    extend_schema(request=CorrectionInput, responses={204: None})(
+        _own_method(detail_view, "delete")
+    )
     return list_view, detail_view
+
+
+def _own_method(view: Any, name: str) -> Any:
+    inherited = getattr(view, name)
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return inherited(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    setattr(view, name, method)
+    return method
 
 
 class PrescriptionListApi(RecordsApi):

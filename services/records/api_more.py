@@ -76,7 +76,13 @@ class DocumentListApi(RecordsApi):
 
 
 class DocumentFileApi(RecordsApi):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): bytes,
+            (200, "image/png"): bytes,
+            (200, "image/jpeg"): bytes,
+        }
+    )
     def get(self, request: Request, patient_id: int, document_id: int) -> HttpResponseBase:
         access = self.patient_access(patient_id)
         document = Document.objects.filter(pk=document_id, patient=access.patient).first()

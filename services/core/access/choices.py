@@ -35,6 +35,15 @@ def _require_staff(actor: Actor) -> int:
     return actor.practice_id
 
 
+def _require_person(person_id: int) -> None:
+    """An unknown person id would be caught only by the foreign key, checked when the
+    request commits: a server error instead of a clear refusal."""
+    from core.accounts.models import Person
+
+    if not Person.objects.filter(pk=person_id).exists():
+        raise ValidationError({"person": _("No such person.")})
+
+
 def _refused(actor: Actor, patient_id: int, reason: str) -> None:
     """A refusal about a patient is audited like the policy's own."""
     record_event(
@@ -60,6 +69,7 @@ def restriction_add(
     practice_id = _require_staff(actor)
     if not source.strip():
         raise ValidationError({"source": _("Say how the patient asked (e.g. signed form no.).")})
+    _require_person(person_id)
     restriction = Restriction.objects.create(
         practice_id=practice_id,
         patient_id=patient_id,
@@ -104,6 +114,7 @@ def label_grant_add(
     *, actor: Actor, patient_id: int, label: str, person_id: int, source: str
 ) -> LabelGrant:
     practice_id = _require_staff(actor)
+    _require_person(person_id)
     grant = LabelGrant.objects.create(
         practice_id=practice_id,
         patient_id=patient_id,
