@@ -140,19 +140,19 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     # The node has the public key only: no secret key in its backup keyring, and gpg on
     # the node cannot decrypt the backup it just wrote.
     keyring_secrets = old.ssh(
-        "h=$(mktemp -d) && gpg --homedir $h --batch --import /etc/carnet/backup-keys/*.asc"
+        "h=$(mktemp -d) && gpg --homedir $h --batch --import /etc/carnet-backup-keys/*.asc"
         " 2>/dev/null; gpg --homedir $h --batch --list-secret-keys --with-colons; rm -rf $h"
     ).stdout
     assert "sec:" not in keyring_secrets
     decrypt = old.ssh(
-        "h=$(mktemp -d) && gpg --homedir $h --batch --import /etc/carnet/backup-keys/*.asc"
+        "h=$(mktemp -d) && gpg --homedir $h --batch --import /etc/carnet-backup-keys/*.asc"
         f" 2>/dev/null; gpg --homedir $h --batch --decrypt /var/backups/carnet/{dump}"
         " > /dev/null; echo rc=$?; rm -rf $h",
     )
     assert "No secret key" in decrypt.stderr and "rc=2" in decrypt.stdout
     refused = old.ssh(
         "h=$(runuser -u carnet -- mktemp -d) && runuser -u carnet -- gpg --homedir $h --batch"
-        " --import /etc/carnet/backup-keys/*.asc 2>/dev/null;"
+        " --import /etc/carnet-backup-keys/*.asc 2>/dev/null;"
         f" /usr/local/sbin/carnet restore /var/backups/carnet/{dump} --gnupg-home $h",
         check=False,
     )

@@ -250,10 +250,10 @@ def test_onboarding_and_key_rotation_on_the_node(deployed: Deployed, tmp_path: P
     assert rotated.ok, rotated.failure_report()
     after = json.loads((listings / node.name / "cabinet-des-lilas.json").read_text())
     assert json.dumps(after) != json.dumps(before)
-    assert node.ssh("ls /etc/carnet/backup-keys").stdout.split() == [new_key.name]
+    assert node.ssh("ls /etc/carnet-backup-keys").stdout.split() == [new_key.name]
     backup = node.ssh(
         "/usr/local/sbin/carnet backup --output-dir /var/backups/carnet"
-        " --keyring /etc/carnet/backup-keys"
+        " --keyring /etc/carnet-backup-keys"
     ).stdout
     manifest_path = re.search(r"Backup written: (\S+)", backup)
     assert manifest_path
