@@ -38,12 +38,10 @@ from zoneinfo import ZoneInfo
 
 import psutil
 import psycopg
-import pytest
 
 from carnet import embedded
 from tests.adversarial import counts
-from tests.adversarial.faults.cluster import Cluster
-from tests.e2e.conftest import free_port
+from tests.adversarial.faults.cluster import Cluster, free_port
 
 CARNET = str(Path(sys.executable).with_name("carnet"))
 SETUP = Path(__file__).with_name("setup_clients.py")
@@ -58,10 +56,6 @@ AFTER_FAULTS = 8
 IMPATIENT = 1.5
 # A write that cannot get through within this time means the service did not recover.
 GIVE_UP_AFTER = 90
-
-pytestmark = pytest.mark.skipif(
-    os.name != "posix" or not hasattr(signal, "SIGKILL"), reason="needs POSIX signals"
-)
 
 
 @dataclass
