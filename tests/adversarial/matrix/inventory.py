@@ -1,0 +1,772 @@
+"""Every endpoint of Carnet, found in the URL configuration and the OpenAPI schema, and
+the one table that says what each touches.
+
+``url_routes()`` walks ``django.urls.get_resolver()``; ``openapi_operations()`` asks
+drf-spectacular for the schema served at /api/schema/. A route or an operation missing
+from ``ENDPOINTS`` and from ``PUBLIC`` fails ``test_every_endpoint_is_classified``, so a
+new endpoint cannot slip past the matrix.
+
+An ``Endpoint`` says which patient data a request reaches (``need``: a rule of
+``rules.py``), which object fills its path (``entry``), and what a valid request sends
+(``body``). ``audit`` names the event a legitimate call must leave (audit completeness).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# --- the inventory ----------------------------------------------------------------------
+
+
+def url_routes(urlconf: Any = None) -> Iterator[tuple[str, URLPattern]]:
+    """Every URL pattern as its full route ("api/v1/patients/<int:patient_id>/")."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, URLPattern]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern), pattern
+
+    yield from walk(get_resolver(urlconf).url_patterns, "")
+
+
+HANDLERS = ("get", "post", "put", "patch", "delete")
+
+
+def view_methods(pattern: URLPattern) -> list[str]:
+    """The HTTP methods a class-based (DRF) view implements; [] for a function view."""
+    cls = getattr(pattern.callback, "cls", None) or getattr(pattern.callback, "view_class", None)
+    if cls is None:
+        return []
+    return [m.upper() for m in HANDLERS if hasattr(cls, m)]
+
+
+def openapi_route(path: str) -> str:
+    """/api/v1/patients/{patient_id}/ -> api/v1/patients/{patient_id}/"""
+    return path.lstrip("/")
+
+
+def route_as_openapi(route: str) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+def openapi_operations() -> list[tuple[str, str]]:
+    """(route in OpenAPI form, METHOD) for every operation of the served schema."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return [
+        (openapi_route(path), method.upper())
+        for path, item in schema["paths"].items()
+        for method in item
+        if method.upper() in {m.upper() for m in HANDLERS}
+    ]
+
+
+# --- the classification -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    route: str
+    method: str
+    need: str  # a rule name in rules.NEEDS
+    channel: str  # page | api | fhir
+    entry: str = ""  # the entry kind that fills entry ids ("problem", "prescription"...)
+    body: Callable[[Any, Any], Any] | None = None  # (ctx) -> JSON body, or FORM
+    multipart: bool = False
+    query: str = ""  # query string, formatted with the path values
+    audit: tuple[str, ...] = ()  # what a legitimate call leaves (actions)
+    audit_patient: bool = True  # the event names the patient
+    pdf: bool = False
+    notes: str = ""
+    touches_patient: bool = field(default=True)
+
+
+FORM = "form"  # a page POST sent empty: the gate runs before the form, which then says 400
+
+
+def _today(ctx: Any) -> str:
+    from django.utils import timezone
+
+    return timezone.localdate().isoformat()
+
+
+P = "p/<slug:practice_slug>/"
+PAT = P + "patients/<int:patient_id>/"
+API = "api/v1/"
+APAT = API + "patients/<int:patient_id>/"
+
+# Entry kinds of the REST API, and the entry kind of the world that serves them.
+API_KINDS = {
+    "encounters": ("encounter", {"reason": "motif"}),
+    "problems": ("problem", {"label": "HTA"}),
+    "allergies": ("allergy", {"substance": "latex"}),
+    "immunizations": ("immunization", {"vaccinated_on": "2024-02-01", "vaccine": "DTP"}),
+    "observations": ("observation", {"code": "8867-4", "label": "FC", "value_text": "60"}),
+}
+API_KIND_ACTION = {
+    "encounters": "encounter",
+    "problems": "problem",
+    "allergies": "allergy",
+    "immunizations": "immunization",
+    "observations": "observation",
+}
+
+# FHIR types: (entry kind of the world, search parameter)
+FHIR_CLINICAL = {
+    "Encounter": "encounter",
+    "Condition": "problem",
+    "AllergyIntolerance": "allergy",
+    "MedicationRequest": "prescription_item",
+    "Immunization": "immunization",
+    "Observation": "observation",
+    "DocumentReference": "document",
+}
+
+FHIR = "fhir/r4/"
+
+
+def _share_body(ctx: Any) -> dict[str, Any]:
+    return {"node": ctx.node, "practice": ctx.share_to, "categories": ["allergies"]}
+
+
+def _invoice_body(ctx: Any) -> dict[str, Any]:
+    return {
+        "practitioner": ctx.gp_of_request_practice,
+        "service_date": _today(ctx),
+        "lines": [{"code": "G"}],
+    }
+
+
+def _payment_body(ctx: Any) -> dict[str, Any]:
+    return {"method": "cash", "amount": "1.00", "idempotency_key": ctx.unique}
+
+
+def _document_body(ctx: Any) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.adversarial.matrix.world import PDF_BYTES
+
+    return {
+        "file": SimpleUploadedFile("r.pdf", PDF_BYTES, content_type="application/pdf"),
+        "title": "compte rendu",
+        "kind": "report",
+        "document_date": "2024-05-06",
+    }
+
+
+def _endpoints() -> list[Endpoint]:
+    e: list[Endpoint] = []
+    add = e.append
+
+    # --- pages: accounts and practice ---------------------------------------------------
+    add(Endpoint("", "GET", "authenticated", "page", touches_patient=False))
+    add(Endpoint(P, "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "jetons/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "jetons/", "POST", "member", "page", body=FORM, touches_patient=False))
+    add(
+        Endpoint(
+            P + "jetons/<str:key_id>/revoquer/", "POST", "member", "page", touches_patient=False
+        )
+    )
+
+    # --- pages: records -----------------------------------------------------------------
+    add(
+        Endpoint(
+            P + "patients/",
+            "GET",
+            "member",
+            "page",
+            audit=("patient.search",),
+            audit_patient=False,
+            notes="lists the practice's patients: one patient.search event",
+        )
+    )
+    add(Endpoint(P + "patients/nouveau/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "patients/nouveau/", "POST", "member", "page", body=FORM, touches_patient=False
+        )
+    )
+    add(Endpoint(PAT, "GET", "identity.read", "page", audit=("patient.read",)))
+    for route in ("consultation/", "ordonnance/", "ajouter/<str:entry_type>/"):
+        add(Endpoint(PAT + route, "GET", "clinical.write", "page", audit=("patient.write",)))
+        add(Endpoint(PAT + route, "POST", "clinical.write", "page", body=FORM))
+    correct = PAT + "<str:entry_type>/<int:entry_id>/corriger/"
+    add(Endpoint(correct, "GET", "entry.write", "page", entry="problem", audit=("patient.write",)))
+    add(Endpoint(correct, "POST", "entry.write", "page", entry="problem", body=FORM))
+    add(
+        Endpoint(
+            PAT + "ordonnance/<int:prescription_id>.pdf",
+            "GET",
+            "entry.print",
+            "page",
+            entry="prescription",
+            audit=("prescription.print",),
+            pdf=True,
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "dossier.pdf",
+            "GET",
+            "clinical.print.request",
+            "page",
+            audit=("patient.print",),
+            pdf=True,
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "acces.pdf",
+            "GET",
+            "admin.print.request",
+            "page",
+            audit=("access_report.print",),
+            pdf=True,
+        )
+    )
+    add(Endpoint(PAT + "vue-patient/", "POST", "clinical.read", "page", audit=("patient.read",)))
+    add(Endpoint(P + "vue-patient/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "vue-patient/sortie/", "POST", "member", "page", touches_patient=False))
+    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "choix/", "POST", "admin.write", "page", body=FORM))
+    add(
+        Endpoint(
+            PAT + "choix/<int:restriction_id>/lever/",
+            "POST",
+            "admin.write.lift",
+            "page",
+            audit=("patient_choice.exclusion_lifted",),
+        )
+    )
+    add(Endpoint(PAT + "urgence/", "GET", "identity.read", "page", audit=("patient.read",)))
+    add(Endpoint(PAT + "urgence/", "POST", "identity.read", "page", body=FORM))
+    add(Endpoint(P + "acces-urgence/", "GET", "admin-role", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "acces-urgence/",
+            "POST",
+            "admin-role",
+            "page",
+            body=lambda ctx: {"grant": ctx.world.expired_grant_id, "note": "vu"},
+            touches_patient=False,
+            notes="reviews Bob's expired emergency access to Bruno",
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "documents/ajouter/", "GET", "clinical.write", "page", audit=("patient.write",)
+        )
+    )
+    add(Endpoint(PAT + "documents/ajouter/", "POST", "clinical.write", "page", body=FORM))
+    add(Endpoint(PAT + "courrier/", "GET", "clinical.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "courrier/", "POST", "clinical.write", "page", body=FORM))
+    add(
+        Endpoint(
+            PAT + "documents/<int:document_id>/",
+            "GET",
+            "entry.read",
+            "page",
+            entry="document",
+            audit=("document.read",),
+        )
+    )
+    add(Endpoint(P + "medicaments/", "GET", "member", "page", touches_patient=False))
+
+    # --- pages: billing -----------------------------------------------------------------
+    add(
+        Endpoint(PAT + "facturation/", "GET", "admin.read.billing", "page", audit=("patient.read",))
+    )
+    add(
+        Endpoint(
+            PAT + "facturation/nouvelle/",
+            "GET",
+            "admin.read.billing",
+            "page",
+            audit=("patient.read",),
+        )
+    )
+    add(Endpoint(PAT + "facturation/nouvelle/", "POST", "admin.read.billing", "page", body=FORM))
+    inv = P + "factures/<int:invoice_id>/"
+    add(Endpoint(inv, "GET", "admin.read.billing", "page", audit=("patient.read",)))
+    add(Endpoint(inv, "POST", "admin.read.billing", "page", body=FORM))
+    add(
+        Endpoint(
+            inv + "avoir/", "POST", "admin.read.billing", "page", body=FORM, audit=("patient.read",)
+        )
+    )
+    add(
+        Endpoint(
+            inv + "feuille-de-soins.pdf",
+            "GET",
+            "admin.read.billing",
+            "page",
+            audit=("care_sheet.print",),
+            pdf=True,
+        )
+    )
+    add(
+        Endpoint(
+            inv + "recu.pdf",
+            "GET",
+            "admin.read.billing",
+            "page",
+            audit=("receipt.print",),
+            pdf=True,
+        )
+    )
+    add(Endpoint(P + "caisse/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "caisse/cloturer/", "POST", "member", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "caisse/<str:document>.pdf",
+            "GET",
+            "member",
+            "page",
+            pdf=True,
+            touches_patient=False,
+        )
+    )
+    add(Endpoint(P + "rapport/saisie/", "GET", "report-role", "page", touches_patient=False))
+    add(Endpoint(P + "export/fec/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "export/csv/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "cotisations/", "GET", "admin-role", "page", touches_patient=False))
+
+    # --- pages: sharing -----------------------------------------------------------------
+    add(Endpoint(PAT + "consentements/", "GET", "admin.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "consentements/", "POST", "admin.write", "page", body=FORM))
+    add(
+        Endpoint(
+            PAT + "consentements/<int:consent_id>/retirer/",
+            "POST",
+            "admin.write",
+            "page",
+            audit=("consent.revoke",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "consentements/<int:consent_id>/recu.pdf",
+            "GET",
+            "admin.write",
+            "page",
+            audit=("patient.write",),
+            pdf=True,
+        )
+    )
+    add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
+
+    # --- REST API: records --------------------------------------------------------------
+    add(
+        Endpoint(
+            API + "patients/",
+            "GET",
+            "member",
+            "api",
+            audit=("patient.search",),
+            audit_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            API + "patients/",
+            "POST",
+            "identity.write.practice",
+            "api",
+            body=lambda ctx: {
+                "birth_name": "Enregistrement",
+                "given_names": "Nouvelle",
+                "sex": "F",
+                "birth_date": "1991-01-01",
+                "confirm_not_duplicate": True,
+            },
+            touches_patient=False,
+            audit=("patient.create",),
+            audit_patient=False,
+        )
+    )
+    add(Endpoint(APAT, "GET", "identity.read", "api", audit=("patient.read",)))
+    add(Endpoint(APAT + "chart/", "GET", "identity.read", "api", audit=("patient.read",)))
+    add(Endpoint(APAT + "prescriptions/", "GET", "clinical.read", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            APAT + "prescriptions/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: {
+                "items": [{"drug_label": "Paracétamol", "posology": "1 g", "duration_days": 5}]
+            },
+            audit=("prescription.create",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "prescriptions/<int:prescription_id>/pdf/",
+            "GET",
+            "entry.print",
+            "api",
+            entry="prescription",
+            audit=("prescription.print",),
+            pdf=True,
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "access-report/", "GET", "admin.print.request", "api", audit=("patient.print",)
+        )
+    )
+    add(Endpoint(APAT + "documents/", "GET", "clinical.read", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            APAT + "documents/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: _document_body(ctx),
+            multipart=True,
+            audit=("document.create",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "documents/<int:document_id>/file/",
+            "GET",
+            "entry.read",
+            "api",
+            entry="document",
+            audit=("document.read",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "letters/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: {
+                "title": "t",
+                "recipient": "r",
+                "body": "b",
+                "document_date": "2024-01-01",
+            },
+            audit=("document.create",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "exclusions/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: {"person": ctx.world.people["pia"].pk, "source": "formulaire"},
+            audit=("patient_choice.exclude",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "exclusions/<int:restriction_id>/",
+            "DELETE",
+            "admin.write.lift",
+            "api",
+            audit=("patient_choice.exclusion_lifted",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "label-grants/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: {
+                "person": ctx.world.people["bob"].pk,
+                "label": "genetics",
+                "source": "f",
+            },
+            audit=("patient_choice.label_allowed",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "break-glass/",
+            "POST",
+            "break-glass",
+            "api",
+            body=lambda ctx: {"reason": "urgence vitale pendant la garde"},
+            audit=("break_glass.start",),
+        )
+    )
+    add(Endpoint(API + "drugs/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "cim10/", "GET", "member", "api", touches_patient=False))
+    for kind, (entry, body) in API_KINDS.items():
+        action = API_KIND_ACTION[kind]
+        add(Endpoint(APAT + f"{kind}/", "GET", "clinical.read", "api", audit=("patient.read",)))
+        add(
+            Endpoint(
+                APAT + f"{kind}/",
+                "POST",
+                "clinical.write",
+                "api",
+                body=lambda ctx, body=body: dict(body),
+                audit=(f"{action}.create",),
+            )
+        )
+        detail = APAT + f"{kind}/<int:entry_id>/"
+        add(Endpoint(detail, "GET", "entry.read", "api", entry=entry, audit=("patient.read",)))
+        add(
+            Endpoint(
+                detail,
+                "PATCH",
+                "entry.write",
+                "api",
+                entry=entry,
+                body=lambda ctx: {"version": 1, "reason": "précision"},
+                audit=(f"{action}.update",),
+            )
+        )
+        add(
+            Endpoint(
+                detail,
+                "DELETE",
+                "entry.write",
+                "api",
+                entry=entry,
+                body=lambda ctx: {"version": 1, "reason": "erreur de dossier"},
+                audit=(f"{action}.entered_in_error",),
+            )
+        )
+
+    # --- REST API: billing --------------------------------------------------------------
+    add(Endpoint(API + "fees/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(APAT + "invoices/", "GET", "admin.read.billing", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            APAT + "invoices/",
+            "POST",
+            "admin.read.billing",
+            "api",
+            body=_invoice_body,
+            audit=("invoice.issue",),
+        )
+    )
+    ainv = API + "invoices/<int:invoice_id>/"
+    add(Endpoint(ainv, "GET", "admin.read.billing", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            ainv + "payments/",
+            "POST",
+            "admin.read.billing",
+            "api",
+            body=_payment_body,
+            audit=("payment.record",),
+        )
+    )
+    add(
+        Endpoint(
+            ainv + "credit-note/",
+            "POST",
+            "admin.read.billing",
+            "api",
+            body=lambda ctx: {"reason": "erreur de cotation"},
+            audit=("invoice.issue", "credit_note.issue"),
+        )
+    )
+    add(
+        Endpoint(
+            ainv + "care-sheet/",
+            "GET",
+            "admin.read.billing",
+            "api",
+            audit=("care_sheet.print",),
+            pdf=True,
+        )
+    )
+    add(Endpoint(API + "cash-days/<str:day>/", "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(API + "cash-days/<str:day>/close/", "POST", "member", "api", touches_patient=False)
+    )
+    add(Endpoint(API + "accounting/fec/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "reports/care-work/", "GET", "report-role", "api", touches_patient=False))
+
+    # --- REST API: sharing --------------------------------------------------------------
+    add(Endpoint(APAT + "consents/", "GET", "admin.read.admin", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            APAT + "consents/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: {
+                "grantee_node": ctx.node,
+                "grantee_practice": ctx.share_to,
+                "categories": ["allergies"],
+                "source": "formulaire",
+            },
+            audit=("consent.give",),
+        )
+    )
+    add(
+        Endpoint(
+            API + "consents/<int:consent_id>/",
+            "DELETE",
+            "admin.write",
+            "api",
+            audit=("consent.revoke",),
+        )
+    )
+    add(
+        Endpoint(
+            API + "consents/<int:consent_id>/receipt/",
+            "GET",
+            "admin.write",
+            "api",
+            audit=("patient.write",),
+            pdf=True,
+        )
+    )
+    add(Endpoint(APAT + "shares/", "POST", "share", "api", body=_share_body, audit=("share.send",)))
+    add(Endpoint(API + "outbox/", "GET", "staff-role", "api", touches_patient=False))
+    add(Endpoint(API + "inbox/", "GET", "staff-role", "api", touches_patient=False))
+    add(
+        Endpoint(
+            API + "inbox/<str:message_id>/",
+            "GET",
+            "practitioner-role",
+            "api",
+            audit=("share.open",),
+            audit_patient=False,
+            notes="a share received, not yet matched to a patient of the practice",
+        )
+    )
+    add(
+        Endpoint(
+            API + "inbox/<str:message_id>/accept/",
+            "POST",
+            "practitioner-role",
+            "api",
+            body=lambda ctx: {"patient": None},
+            audit=("share.accept",),
+            audit_patient=False,
+            notes="creates a new patient from the shared identity",
+        )
+    )
+    add(Endpoint(API + "directory/", "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            APAT + "refusal/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: {"source": "formulaire"},
+            audit=("consent.refuse_all",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "refusal/", "DELETE", "admin.write", "api", audit=("consent.refusal_lifted",)
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "portability/",
+            "GET",
+            "clinical.export.request",
+            "api",
+            audit=("patient.export",),
+        )
+    )
+
+    # --- FHIR R4 --------------------------------------------------------------------------
+    add(
+        Endpoint(
+            FHIR + "Patient",
+            "GET",
+            "member",
+            "fhir",
+            audit=("patient.search",),
+            audit_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            FHIR + "Patient/<str:resource_id>",
+            "GET",
+            "identity.read",
+            "fhir",
+            entry="patient",
+            audit=("patient.read",),
+        )
+    )
+    for resource, entry in FHIR_CLINICAL.items():
+        add(
+            Endpoint(
+                FHIR + resource,
+                "GET",
+                "clinical.read",
+                "fhir",
+                query="patient={patient_id}",
+                audit=("patient.read",),
+            )
+        )
+        add(
+            Endpoint(
+                FHIR + resource + "/<str:resource_id>",
+                "GET",
+                "entry.read",
+                "fhir",
+                entry=entry,
+                audit=("patient.read",),
+            )
+        )
+    for resource, entry in (("Consent", "consent"), ("AuditEvent", "audit_event")):
+        add(
+            Endpoint(
+                FHIR + resource,
+                "GET",
+                "admin.read.admin",
+                "fhir",
+                query="patient={patient_id}",
+                audit=("patient.read",),
+            )
+        )
+        add(
+            Endpoint(
+                FHIR + resource + "/<str:resource_id>",
+                "GET",
+                "admin.read.admin",
+                "fhir",
+                entry=entry,
+                audit=("patient.read",),
+            )
+        )
+    return e
+
+
+ENDPOINTS: list[Endpoint] = _endpoints()
+
+# Routes that hold no practice or patient data, with why they are open.
+PUBLIC: dict[str, str] = {
+    "healthz": "health check: status of the process and its database, no data",
+    "i18n/setlang/": "language switch (a cookie)",
+    "connexion/": "login, first step",
+    "connexion/code/": "login, second factor",
+    "deconnexion/": "ends the caller's own session",
+    "federation/v1/messages": "gateway: the sealed message authenticates itself (tests/sharing)",
+    "api/schema/": "the OpenAPI schema (metadata)",
+    "api/docs/": "the API documentation page (metadata)",
+    "fhir/r4/metadata": "the FHIR CapabilityStatement (metadata)",
+    "fhir/r4/": "FHIR 404 for any other path",
+    "fhir/r4/<path:path>": "FHIR 404 for any other path",
+}
+
+
+def by_key() -> dict[tuple[str, str], Endpoint]:
+    return {(e.route, e.method): e for e in ENDPOINTS}

@@ -1,0 +1,510 @@
+"""The world the authorization matrix runs in, built once per test module.
+
+Two practices on one node. Practice A (``cabinet-a``): Alice (GP), Bob (practitioner),
+Sam (secretary), Pia (practice administrator). Practice B (``cabinet-b``): Charlie (GP).
+
+Each scenario of the matrix is a patient (or entries of a patient) in a known state:
+
+- ``own``: Paul, GP Alice, ordinary entries written by Alice;
+- ``sensitive``: entries of Paul labelled ``mental_health``, written by Bob;
+- ``excluded``: Eve, GP Alice, who excluded Alice (her GP of record) and Sam from her
+  record; Bob is in her care team;
+- ``revoked``: Rita, GP Alice, whose only sharing consent was revoked;
+- ``expired``: Bruno, GP Alice; Bob's emergency access to him has expired;
+- ``other``: Zoé, patient of practice B, GP Charlie.
+
+Every patient and every entry carries a unique marker word in its text, so a response
+body can be searched for data the rules say the reader may not see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+
+from core import tenancy
+from core.access.models import BreakGlass, Restriction, SharingConsent
+from core.accounts import services as accounts
+from core.accounts.models import Membership, Person
+from core.accounts.selectors import actor_for
+from core.audit.services import record_event
+from core.practices.models import Practice
+from records.models import (
+    Allergy,
+    CareTeamMember,
+    Document,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    PrescriptionItem,
+    Problem,
+)
+from tests.factories import MembershipFactory, PatientFactory, PersonFactory, PracticeFactory
+from tests.fixtures import enroll, totp_code
+from tests.fixtures_password import PASSWORD
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ENTRY_KINDS = (
+    "encounter",
+    "problem",
+    "allergy",
+    "immunization",
+    "observation",
+    "prescription",
+    "document",
+    "letter",
+)
+
+
+@dataclass
+class PatientCase:
+    """One patient of the world, with its entries by kind and what the rules need."""
+
+    name: str
+    patient: Patient
+    practice: Practice
+    marker: str  # in the patient's birth name
+    care_team: set[int]
+    excluded: set[int] = field(default_factory=set)
+    entries: dict[str, Any] = field(default_factory=dict)  # kind -> row
+    markers: dict[str, str] = field(default_factory=dict)  # kind -> marker in its text
+    invoice_id: int = 0
+    consent_id: int = 0
+    restriction_id: int = 0
+    audit_event_id: int = 0
+
+
+@dataclass
+class RoleCase:
+    name: str  # alice, bob, ... or alice-token
+    person: Person | None
+    practice: Practice | None  # home practice (token's practice for tokens)
+    roles: frozenset[str]
+    client: Client
+    token: str = ""
+    key_id: str = ""
+
+    @property
+    def is_token(self) -> bool:
+        return bool(self.token)
+
+
+@dataclass
+class MatrixWorld:
+    practice_a: Practice
+    practice_b: Practice
+    people: dict[str, Person]
+    patients: dict[str, PatientCase]  # by patient name: paul, eve, rita, bruno, zoe
+    sensitive: dict[str, Any]  # kind -> sensitive entry of Paul (by Bob)
+    sensitive_markers: dict[str, str]
+    roles: dict[str, RoleCase]
+    inbox: dict[int, str]  # practice id -> message id of a share waiting in its inbox
+    expired_grant_id: int = 0
+    fec_month: str = ""
+    # (entry type, entry id) -> people the patient excluded from that entry
+    entry_excluded: dict[tuple[str, int], set[int]] = field(default_factory=dict)
+    # patient name -> the person the patient's restriction (the one the matrix lifts) is about
+    restriction_person: dict[str, int] = field(default_factory=dict)
+    # patient name -> (recipient practice slug, category) of an active consent
+    active_consent_to: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (label, person) allowed by the patient: none in this world
+    label_grants: frozenset[tuple[str, int]] = frozenset()
+
+    def all_markers(self) -> list[tuple[str, str, str, str]]:
+        """(marker, patient name, kind or 'identity', 'plain'|'sensitive')."""
+        found = []
+        for case in self.patients.values():
+            found.append((case.marker, case.name, "identity", "plain"))
+            for kind, marker in case.markers.items():
+                found.append((marker, case.name, kind, "plain"))
+        for kind, marker in self.sensitive_markers.items():
+            found.append((marker, "paul", kind, "sensitive"))
+        return found
+
+
+def _marker(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def _entries(
+    practice: Practice,
+    patient: Patient,
+    author: Person,
+    *,
+    label: str = "",
+    tag: str,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One entry of every kind, each with its own marker in its text."""
+    markers = {kind: _marker(f"Mk{tag}{kind[:3]}") for kind in ENTRY_KINDS}
+    common = {"practice": practice, "patient": patient, "author": author, "sensitivity": label}
+    rows: dict[str, Any] = {
+        "encounter": Encounter.objects.create(
+            **common, reason=markers["encounter"], subjective="note"
+        ),
+        "problem": Problem.objects.create(**common, label=markers["problem"]),
+        "allergy": Allergy.objects.create(**common, substance=markers["allergy"]),
+        "immunization": Immunization.objects.create(
+            **common, vaccinated_on=date(2024, 1, 2), vaccine=markers["immunization"]
+        ),
+        "observation": Observation.objects.create(
+            **common, code="8867-4", label="Heart rate", value_text=markers["observation"]
+        ),
+    }
+    prescription = Prescription.objects.create(**common, note=markers["prescription"])
+    prescription.item_id = PrescriptionItem.objects.create(
+        practice=practice,
+        prescription=prescription,
+        drug_label=markers["prescription"],
+        posology="1/j",
+        duration_days=300,
+    ).pk
+    rows["prescription"] = prescription
+    document = Document.objects.create(
+        **common,
+        kind="report",
+        title=markers["document"],
+        document_date=date(2024, 3, 4),
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
+    )
+    document.file.save(f"{uuid.uuid4().hex}.pdf", ContentFile(PDF_BYTES), save=True)
+    rows["document"] = document
+    rows["letter"] = Document.objects.create(
+        **common,
+        kind="letter",
+        title=markers["letter"],
+        recipient="Dr Destinataire",
+        body=markers["letter"],
+        document_date=date(2024, 3, 5),
+    )
+    return rows, markers
+
+
+def _patient(
+    practice: Practice, name: str, gp: Person, team: list[Person], tag: str
+) -> PatientCase:
+    marker = _marker(f"Nom{tag}")
+    patient = PatientFactory(
+        practice=practice, gp=gp, birth_name=marker, given_names=name.title(), nir=""
+    )
+    for person in team:
+        CareTeamMember.objects.create(practice=practice, patient=patient, person_id=person.pk)
+    entries, markers = _entries(practice, patient, gp, tag=tag)
+    case = PatientCase(
+        name=name,
+        patient=patient,
+        practice=practice,
+        marker=marker,
+        care_team={gp.pk, *(p.pk for p in team)},
+        entries=entries,
+        markers=markers,
+    )
+    return case
+
+
+def _invoice(case: PatientCase, issuer_person: Person) -> None:
+    from billing import services as billing_services
+    from billing.pricing import Coverage
+
+    actor = actor_for(issuer_person, case.practice.pk)
+    draft = billing_services.invoice_draft(
+        actor=actor,
+        issuer=billing_services.issuer_for(issuer_person),
+        patient_id=case.patient.pk,
+        birth_date=case.patient.birth_date,
+        service_date=timezone.localdate(),
+        lines=[billing_services.LineInput(code="G")],
+        coverage=Coverage(),
+        encounter_id=None,
+    )
+    case.invoice_id = billing_services.invoice_issue(actor=actor, invoice=draft).pk
+
+
+def _consent(case: PatientCase, witness: Person, *, revoked: bool, node: str, to: str) -> None:
+    consent = SharingConsent.objects.create(
+        practice=case.practice,
+        patient_id=case.patient.pk,
+        grantee_node=node,
+        grantee_practice=to,
+        categories=["allergies", "problems"],
+        labels=[],
+        valid_from=timezone.localdate() - timedelta(days=10),
+        source="formulaire 1",
+        witness=witness,
+        status=SharingConsent.Status.REVOKED if revoked else SharingConsent.Status.ACTIVE,
+        revoked_at=timezone.now() if revoked else None,
+    )
+    case.consent_id = consent.pk
+
+
+def _restriction(case: PatientCase, person: Person, recorder: Person, **entry: Any) -> int:
+    row = Restriction.objects.create(
+        practice=case.practice,
+        patient_id=case.patient.pk,
+        person=person,
+        source="formulaire 2",
+        recorded_by=recorder,
+        **entry,
+    )
+    return row.pk
+
+
+def _audit_anchor_event(case: PatientCase) -> None:
+    """An event on the patient, for the FHIR AuditEvent read (appended at once here)."""
+    from core.audit.models import AuditEvent
+
+    record_event("matrix.setup", patient_id=case.patient.pk, practice_id=case.practice.pk)
+    case.audit_event_id = (
+        AuditEvent.objects.filter(patient_id=case.patient.pk, action="matrix.setup")
+        .values_list("pk", flat=True)
+        .get()
+    )
+
+
+def _seal_share(sender: Practice, recipient: Practice) -> tuple[str, str]:
+    """A share from ``sender`` to ``recipient``, sealed for real (OpenPGP)."""
+    from core import openpgp
+    from sharing import keys
+    from sharing.envelope import Address, new_envelope, seal
+    from sharing.exchange import node_name
+
+    node = node_name()
+    signer = keys.ensure_practice_key(node, sender.slug, sender.name)
+    to_key = keys.ensure_practice_key(node, recipient.slug, recipient.name)
+    shared_name = _marker("Partage")  # a person no scenario is about
+    patient_id = f"{node}.{sender.pk}.{uuid.uuid4().hex[:6]}"
+    now = timezone.now().isoformat()
+    loinc = {"system": "http://loinc.org", "code": "60591-5", "display": "Patient summary"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "document",
+        "timestamp": now,
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "Composition",
+                    "status": "final",
+                    "type": {"coding": [loinc]},
+                    "subject": {"reference": f"Patient/{patient_id}"},
+                    "date": now,
+                    "author": [{"display": "Dr Charlie Caron"}],
+                    "title": "Synthèse",
+                }
+            },
+            {
+                "resource": {
+                    "resourceType": "Patient",
+                    "id": patient_id,
+                    "name": [{"family": shared_name, "given": ["Ines"]}],
+                    "gender": "female",
+                    "birthDate": "1981-02-03",
+                }
+            },
+        ],
+    }
+    envelope = new_envelope(
+        kind="share",
+        sender=Address(node, sender.slug),
+        recipient=Address(node, recipient.slug),
+        payload={"bundle": bundle, "consent_id": 1},
+    )
+    sealed = seal(openpgp.node_keyring().gpg, envelope, signer=signer, recipient_fingerprint=to_key)
+    return envelope.message_id, sealed, signer, envelope.expires_at  # type: ignore[return-value]
+
+
+def _inbox_message(sender: Practice, recipient: Practice) -> str:
+    from sharing.models import InboxMessage
+
+    message_id, sealed, signer, expires_at = _seal_share(sender, recipient)  # type: ignore[misc]
+    InboxMessage.objects.create(
+        practice=recipient,
+        message_id=message_id,
+        kind="share",
+        sender_node=_node(),
+        sender_practice=sender.slug,
+        signer_fingerprint=signer,
+        sealed=sealed,
+        expires_at=expires_at,
+    )
+    return message_id
+
+
+def _node() -> str:
+    from sharing.exchange import node_name
+
+    return node_name()
+
+
+def _directory(practice: Practice) -> None:
+    from sharing import keys
+    from sharing.models import DirectoryEntry
+
+    fingerprint = keys.ensure_practice_key(_node(), practice.slug, practice.name)
+    DirectoryEntry.objects.create(
+        node=_node(),
+        gateway="http://127.0.0.1:9/",
+        slug=practice.slug,
+        name=practice.name,
+        fingerprints=[fingerprint],
+        public_keys=keys.public_key(fingerprint),
+        directory_version=1,
+    )
+
+
+def _login(person: Person) -> Client:
+    """The real two steps: password, then a TOTP code."""
+    client = Client(raise_request_exception=False)
+    device = enroll(person)
+    client.post("/connexion/", {"username": person.username, "password": PASSWORD})
+    response = client.post("/connexion/code/", {"code": totp_code(device)})
+    assert response.status_code == 302, response.content[:300]
+    return client
+
+
+def build() -> MatrixWorld:
+    """Build the world (inside the caller's transaction)."""
+    practice_a = PracticeFactory(slug="mx-cabinet-a", name="Cabinet A")
+    practice_b = PracticeFactory(slug="mx-cabinet-b", name="Cabinet B")
+    people = {
+        "alice": PersonFactory(username="mx-alice", full_name="Dr Alice Arnaud"),
+        "bob": PersonFactory(username="mx-bob", full_name="Dr Bob Blanc"),
+        "sam": PersonFactory(username="mx-sam", full_name="Sam Simon"),
+        "pia": PersonFactory(username="mx-pia", full_name="Pia Poirier"),
+        "charlie": PersonFactory(username="mx-charlie", full_name="Dr Charlie Caron"),
+    }
+    tenancy.activate(practice_a.pk)
+    memberships = {
+        "alice": (practice_a, "practitioner"),
+        "bob": (practice_a, "practitioner"),
+        "sam": (practice_a, "secretary"),
+        "pia": (practice_a, "practice_admin"),
+    }
+    for name, (practice, role) in memberships.items():
+        MembershipFactory(practice=practice, person=people[name], role=role)
+    alice, bob, sam = people["alice"], people["bob"], people["sam"]
+
+    paul = _patient(practice_a, "paul", alice, [], "Paul")
+    sensitive, sensitive_markers = _entries(
+        practice_a, paul.patient, bob, label="mental_health", tag="Sens"
+    )
+    eve = _patient(practice_a, "eve", alice, [bob], "Eve")
+    rita = _patient(practice_a, "rita", alice, [], "Rita")
+    bruno = _patient(practice_a, "bruno", alice, [], "Bruno")
+    for case in (paul, rita, bruno):
+        # An entry-level exclusion of the practice admin (a restriction to lift).
+        case.restriction_id = _restriction(
+            case, people["pia"], sam, entry_type="problem", entry_id=case.entries["problem"].pk
+        )
+    eve.restriction_id = _restriction(eve, alice, bob)
+    _restriction(eve, sam, bob)
+    eve.excluded = {alice.pk, sam.pk}
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        practice=practice_a,
+        patient_id=bruno.patient.pk,
+        person=bob,
+        reason="urgence de nuit, patient inconscient",
+        started_at=now - timedelta(hours=6),
+        expires_at=now - timedelta(hours=2),
+    )
+    node = _node()
+    _consent(paul, sam, revoked=False, node=node, to=practice_b.slug)
+    _consent(eve, sam, revoked=False, node=node, to=practice_b.slug)
+    _consent(rita, sam, revoked=True, node=node, to=practice_b.slug)
+    _consent(bruno, sam, revoked=True, node=node, to="ailleurs")
+    for case in (paul, eve, rita, bruno):
+        _invoice(case, alice)
+        _audit_anchor_event(case)
+
+    tenancy.activate(practice_b.pk)
+    MembershipFactory(practice=practice_b, person=people["charlie"], role="practitioner")
+    zoe = _patient(practice_b, "zoe", people["charlie"], [], "Zoe")
+    zoe.restriction_id = _restriction(
+        zoe,
+        people["charlie"],
+        people["charlie"],
+        entry_type="allergy",
+        entry_id=zoe.entries["allergy"].pk,
+    )
+    _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
+    _invoice(zoe, people["charlie"])
+    _audit_anchor_event(zoe)
+
+    tenancy.activate(None)
+    _directory(practice_a)
+    _directory(practice_b)
+    inbox = {}
+    tenancy.activate(practice_a.pk)
+    inbox[practice_a.pk] = _inbox_message(practice_b, practice_a)
+    tenancy.activate(practice_b.pk)
+    inbox[practice_b.pk] = _inbox_message(practice_a, practice_b)
+    tenancy.activate(None)
+
+    roles: dict[str, RoleCase] = {}
+    homes = {"charlie": practice_b}
+    for name, person in people.items():
+        practice = homes.get(name, practice_a)
+        tenancy.activate(practice.pk, person.pk)  # memberships are under RLS
+        role_names = frozenset(
+            Membership.objects.filter(person=person, practice=practice).values_list(
+                "role", flat=True
+            )
+        )
+        tenancy.activate(None)
+        roles[name] = RoleCase(name, person, practice, role_names, _login(person))
+        tenancy.activate(practice.pk, person.pk)
+        token, plaintext = accounts.api_token_create(person=person, practice=practice, name="mx")
+        roles[f"{name}-token"] = RoleCase(
+            f"{name}-token",
+            person,
+            practice,
+            role_names,
+            Client(raise_request_exception=False),
+            plaintext,
+            token.key_id,
+        )
+        roles[name].key_id = token.key_id
+        tenancy.activate(None)
+    roles["anonymous"] = RoleCase(
+        "anonymous", None, None, frozenset(), Client(raise_request_exception=False)
+    )
+    assert all(roles[name].roles for name in people), "every person has a role"
+    entry_excluded = {
+        ("problem", case.entries["problem"].pk): {people["pia"].pk} for case in (paul, rita, bruno)
+    }
+    entry_excluded[("allergy", zoe.entries["allergy"].pk)] = {people["charlie"].pk}
+    return MatrixWorld(
+        entry_excluded=entry_excluded,
+        restriction_person={
+            "paul": people["pia"].pk,
+            "rita": people["pia"].pk,
+            "bruno": people["pia"].pk,
+            "eve": alice.pk,
+            "zoe": people["charlie"].pk,
+        },
+        active_consent_to={
+            "paul": (practice_b.slug, "allergies"),
+            "eve": (practice_b.slug, "allergies"),
+            "zoe": (practice_a.slug, "allergies"),
+        },
+        practice_a=practice_a,
+        practice_b=practice_b,
+        people=people,
+        patients={c.name: c for c in (paul, eve, rita, bruno, zoe)},
+        sensitive=sensitive,
+        sensitive_markers=sensitive_markers,
+        roles=roles,
+        inbox=inbox,
+        expired_grant_id=grant.pk,
+        fec_month=timezone.localdate().strftime("%Y-%m"),
+    )
