@@ -40,8 +40,8 @@ from tests.fixtures import World, enroll, totp_code
 
 # The queries of one request, on the benchmarked paths (see docs/performance.md).
 EXPECTED = {
-    "chart_json": 19,
-    "chart_html": 23,
+    "chart_json": 13,
+    "chart_html": 17,
     "patient_search": 10,
     "consultation_write": 19,
     "invoice_issue": 32,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,6 +62,34 @@ def _visible(actor: Actor, access: PatientAccess, entries: list, chart: Chart) -
     return shown
 
 
+def fetch_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
+    """Run several plain querysets (no select_related, no prefetch) in one round trip:
+    their statements go in one message, their results come back one after the other,
+    and the rows become model instances as the querysets would make them."""
+    statements: list[str] = []
+    compilers = []
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for queryset in querysets:
+            compiler = queryset.query.get_compiler(using=queryset.db)
+            sql, params = compiler.as_sql()
+            statements.append(raw.mogrify(sql, params))
+            compilers.append((queryset.model, compiler))
+        cursor.execute("; ".join(statements))
+        results: list[list[Any]] = []
+        for index, (model, compiler) in enumerate(compilers):
+            if index:
+                raw.nextset()
+            columns = [column for column, _sql, _alias in compiler.select]
+            names = [column.target.attname for column in columns]
+            rows: Any = raw.fetchall()
+            converters = compiler.get_converters(columns)
+            if converters:
+                rows = compiler.apply_converters(rows, converters)
+            results.append([model.from_db(connection.alias, names, row) for row in rows])
+    return results
+
+
 def chart_for(*, actor: Actor, patient_id: int) -> Chart:
     patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
     if patient is None:
@@ -75,8 +106,24 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
         return chart
 
     mine = {"patient": patient, "status": ACTIVE}
-    chart.allergies = _visible(actor, access, list(Allergy.objects.filter(**mine)), chart)
-    problems = list(Problem.objects.filter(**mine).order_by("-onset", "label")[:200])
+    (
+        allergies,
+        problems,
+        encounters,
+        immunizations,
+        results,
+        pending_documents,
+        recent,
+    ) = fetch_together(
+        Allergy.objects.filter(**mine),
+        Problem.objects.filter(**mine).order_by("-onset", "label")[:200],
+        Encounter.objects.filter(**mine).order_by("-occurred_at")[:LAST_ENCOUNTERS],
+        Immunization.objects.filter(**mine).order_by("-vaccinated_on")[:10],
+        Observation.objects.filter(**mine, reviewed=False).order_by("-effective_at")[:20],
+        Document.objects.filter(**mine, reviewed=False).order_by("-document_date")[:20],
+        Document.objects.filter(**mine).order_by("-document_date", "-pk")[:10],
+    )
+    chart.allergies = _visible(actor, access, allergies, chart)
     problems = _visible(actor, access, problems, chart)
     chart.problems = [p for p in problems if not p.is_history and p.clinical_status == "active"]
     chart.history = [p for p in problems if p.is_history or p.clinical_status != "active"]
@@ -102,16 +149,11 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
         if item.prescription.pk in visible_prescriptions and item.ends_on() >= today
     ]
     chart.hidden += len({i.prescription.pk for i in items} - visible_prescriptions)
-    encounters = Encounter.objects.filter(**mine).order_by("-occurred_at")[:LAST_ENCOUNTERS]
-    chart.encounters = _visible(actor, access, list(encounters), chart)
-    immunizations = Immunization.objects.filter(**mine).order_by("-vaccinated_on")[:10]
-    chart.immunizations = _visible(actor, access, list(immunizations), chart)
-    results = Observation.objects.filter(**mine, reviewed=False).order_by("-effective_at")[:20]
-    chart.pending_results = _visible(actor, access, list(results), chart)
-    documents = Document.objects.filter(**mine, reviewed=False).order_by("-document_date")[:20]
-    chart.pending_documents = _visible(actor, access, list(documents), chart)
-    recent = Document.objects.filter(**mine).order_by("-document_date", "-pk")[:10]
-    chart.documents = _visible(actor, access, list(recent), chart)
+    chart.encounters = _visible(actor, access, encounters, chart)
+    chart.immunizations = _visible(actor, access, immunizations, chart)
+    chart.pending_results = _visible(actor, access, results, chart)
+    chart.pending_documents = _visible(actor, access, pending_documents, chart)
+    chart.documents = _visible(actor, access, recent, chart)
 
     record_event(
         "patient.read",
