@@ -43,7 +43,7 @@ EXPECTED = {
     "chart_json": 13,
     "chart_html": 17,
     "patient_search": 10,
-    "consultation_write": 19,
+    "consultation_write": 16,
     "invoice_issue": 32,
     "fhir_patient_read": 11,
     "fhir_observation_search": 14,
