@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint format types unit browser bench clean messages
+.PHONY: demo test install lint format types unit browser bench clean messages audit-deps
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -52,6 +52,12 @@ browser: $(STAMP)
 bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python bench/run.py
+
+## make audit-deps: known vulnerabilities in the installed Python packages (needs the
+## PyPI or OSV vulnerability service; see docs/security.md). --strict: a package that
+## could not be audited is a failure, not a silent pass.
+audit-deps: $(STAMP)
+	$(BIN)/pip-audit --strict --progress-spinner off -l
 
 messages: $(STAMP)
 	cd services && ../$(BIN)/carnet makemessages -l fr --ignore '*/migrations/*' && cd carnet && ../../$(BIN)/carnet compilemessages
