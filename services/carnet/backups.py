@@ -108,7 +108,7 @@ class Recipients:
     home: Path
     fingerprints: list[str] = field(default_factory=list)
 
-    def encrypt_command(self, output: Path) -> list[str]:
+    def encrypt_command(self, output: Path, compress: bool = False) -> list[str]:
         command = [
             gpg_binary(),
             "--homedir",
@@ -118,8 +118,10 @@ class Recipients:
             "--yes",
             "--trust-model",
             "always",
+            # pg_dump's custom format, PDFs and images are compressed already; WAL
+            # segments are not (a switched segment is mostly zeros).
             "--compress-algo",
-            "none",  # pg_dump's custom format is already compressed
+            "zlib" if compress else "none",
             "--encrypt",
             "--output",
             str(output),
@@ -258,6 +260,7 @@ def encrypted_stream(
     producer_env: dict[str, str] | None = None,
     what: str = "",
     say: Say = _quiet,
+    compress: bool = False,
 ) -> WrittenFile:
     """Encrypt a producer's output (a command, or a Python writer) to `output`, through a
     temporary name in the same directory; the final name appears only on success."""
@@ -273,7 +276,9 @@ def encrypted_stream(
         else:
             source = subprocess.PIPE
         gpg = subprocess.Popen(  # nosec B603
-            recipients.encrypt_command(partial), stdin=source, stderr=subprocess.PIPE
+            recipients.encrypt_command(partial, compress=compress),
+            stdin=source,
+            stderr=subprocess.PIPE,
         )
         producer_error = b""
         feed_error: list[BaseException] = []
@@ -589,6 +594,11 @@ def restore_database(
     decrypt_into(key, dump, command, database.env())
 
 
+def _unsafe(name: str) -> bool:
+    path = Path(name)
+    return path.is_absolute() or ".." in path.parts
+
+
 def restore_files(key: PrivateKey, archive: Path, targets: dict[str, Path]) -> dict[str, int]:
     """Decrypt the files archive and extract each top-level directory to its target.
     A target that exists already is moved aside (never merged into a stranger's keyring)."""
@@ -617,7 +627,12 @@ def restore_files(key: PrivateKey, archive: Path, targets: dict[str, Path]) -> d
             if not rest:
                 continue
             member.name = rest
-            stream.extract(member, path=str(target), filter="data")
+            if not (member.isfile() or member.isdir()) or _unsafe(rest):
+                continue  # only plain files and directories, inside the target
+            if hasattr(tarfile, "data_filter"):
+                stream.extract(member, path=str(target), filter="data")
+            else:  # Python before 3.11.4 (Debian 12's 3.11.2)
+                stream.extract(member, path=str(target))
             counts[top] = counts.get(top, 0) + (1 if member.isfile() else 0)
     gpg.stdout.close()
     error = gpg.stderr.read().decode("utf-8", "replace")

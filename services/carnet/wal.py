@@ -38,7 +38,7 @@ def archive_segment(segment: Path, name: str, keyring: Path, dest: Path) -> str:
             shutil.copyfileobj(source, stream, 1 << 20)
 
     with backups.backup_recipients(keyring) as recipients:
-        backups.encrypted_stream(recipients, target, feed=feed, what="WAL")
+        backups.encrypted_stream(recipients, target, feed=feed, what="WAL", compress=True)
     return f"{name}: archived, encrypted to {len(recipients.fingerprints)} key(s)"
 
 
