@@ -44,7 +44,7 @@ EXPECTED = {
     "chart_html": 17,
     "patient_search": 10,
     "consultation_write": 16,
-    "invoice_issue": 32,
+    "invoice_issue": 29,
     "fhir_patient_read": 11,
     "fhir_observation_search": 14,
 }

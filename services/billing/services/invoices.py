@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -222,18 +222,33 @@ def invoice_draft(
     return invoice
 
 
+def _next_number(issuer_id: int) -> int:
+    """The issuer's next number, in one statement: the counter's row stays locked until
+    the transaction ends, so two invoices of one issuer never get the same number and
+    numbers have no gap (a rolled-back issue gives its number back)."""
+    table = InvoiceCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (issuer_id, last_number) VALUES (%s, 1)"  # noqa: S608  # nosec B608
+            f" ON CONFLICT (issuer_id) DO UPDATE SET last_number = {table}.last_number + 1"
+            " RETURNING last_number",
+            [issuer_id],
+        )
+        (number,) = cursor.fetchone()
+    return int(number)
+
+
 @transaction.atomic
 def invoice_issue(*, actor: Actor, invoice: Invoice) -> Invoice:
     """Give the draft its number and freeze it (the database refuses later changes)."""
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    locked = (
+        Invoice.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=invoice.pk)
+    )
     if locked.status != Invoice.Status.DRAFT:
         raise ValidationError(_("This invoice is already issued."))
-    InvoiceCounter.objects.get_or_create(issuer_id=locked.issuer_id)
-    counter = InvoiceCounter.objects.select_for_update().get(issuer_id=locked.issuer_id)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    locked.number = counter.last_number
-    locked.reference = f"{locked.issuer.prefix}{counter.last_number:06d}"
+    number = _next_number(locked.issuer_id)
+    locked.number = number
+    locked.reference = f"{locked.issuer.prefix}{number:06d}"
     locked.status = Invoice.Status.ISSUED
     locked.issued_at = timezone.now()
     locked.save(update_fields=["number", "reference", "status", "issued_at"])
