@@ -44,6 +44,10 @@ def section(report: dict[str, Any]) -> str:
         f" psycopg {machine['psycopg']}, PostgreSQL {machine['postgresql']}, {machine['wrk']}."
         " The load generator runs on the same 2 cores.",
         "",
+        f"Method of this run: fixed rate with {report['method']['fixed_rate']};"
+        f" saturation with `{report['method']['saturation']}`; raw psycopg:"
+        f" {report['method']['raw_psycopg']}.",
+        "",
         f"Machine load: `sum(range(1000))` took {machine.get('python_sum_range_1000_us', '?')} µs"
         f" before the run and {machine.get('after_run', {}).get('python_sum_range_1000_us', '?')}"
         " µs after it (about 10 µs on an idle modern core); load average"
