@@ -13,6 +13,7 @@ on purpose, half of them aimed at rows that exist so that they reach past the 40
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,15 @@ FUZZ_SETTINGS = settings(
     # A failure is reported as found: shrinking it would cost minutes on two cores.
     phases=[Phase.explicit, Phase.generate],
 )
+
+
+def examples(per_role: dict[str, int]) -> dict[str, int]:
+    """Examples per operation for each role. CARNET_FUZZ_EXAMPLES=<n> gives every role n,
+    for a longer run than the one in `make test` (bounded for two cores)."""
+    wanted = os.environ.get("CARNET_FUZZ_EXAMPLES", "")
+    return {role: int(wanted) for role in per_role} if wanted.isdigit() else dict(per_role)
+
+
 ENTRY_KINDS = ("encounters", "problems", "allergies", "immunizations", "observations")
 
 

@@ -30,9 +30,11 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # A request the schema allows can still be refused by the rules of the trade (a NIR with
 # a wrong key, acts that do not combine...): a 400 to valid-looking input is fine.
 NOT_CHECKED = [positive_data_acceptance]
-# Per operation: the practitioner reaches every view; the secretary is refused most
-# clinical ones early, so fewer examples show that her refusals are well-formed.
-EXAMPLES = {"practitioner": 8, "secretary": 4}
+# Per operation, bounded so that the fuzzing and the corpus run in a few minutes on two
+# cores (CARNET_FUZZ_EXAMPLES=50 for a longer run). The practitioner reaches every view;
+# the secretary is refused most clinical ones early, so fewer examples show that her
+# refusals are well-formed.
+EXAMPLES = schemas.examples({"practitioner": 4, "secretary": 2})
 
 schema = schemas.load(schemas.rest_api_schema())
 

@@ -29,7 +29,7 @@ from tests.adversarial.fuzz import schemas
 from tests.adversarial.fuzz.conftest import FuzzWorld
 
 SUITE = "FHIR fuzzing"
-EXAMPLES = {"practitioner": 10, "secretary": 5}
+EXAMPLES = schemas.examples({"practitioner": 6, "secretary": 3})
 raw_schema = schemas.fhir_api_schema()
 schema = schemas.load(raw_schema)
 
