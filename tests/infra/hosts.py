@@ -311,6 +311,8 @@ def ensure_wheelhouse(release: str | None = None) -> Wheelhouse:
 
     carnet_dir = CACHE_DIR / f"wheels-carnet-{source}"
     with file_lock(CACHE_DIR / f"wheels-carnet-{source}.lock"):
+        if carnet_dir.exists():
+            os.utime(carnet_dir)
         if not (carnet_dir / ".complete").exists():
             with timed("pip wheel: Carnet"):
                 shutil.rmtree(carnet_dir, ignore_errors=True)
@@ -340,7 +342,19 @@ def ensure_wheelhouse(release: str | None = None) -> Wheelhouse:
                 for wheel in sorted([*deps_dir.glob("*.whl"), *carnet_dir.glob("*.whl")]):
                     tar.add(wheel, arcname=wheel.name)
             partial.rename(archive)
+        os.utime(archive)  # most recently used: kept by the pruning below
+    _prune_cache()
     return Wheelhouse(archive=archive, release=release)
+
+
+def _prune_cache(keep: int = 6) -> None:
+    """Keep the most recently used release tarballs and Carnet wheels (64 MB each)."""
+    for pattern, is_dir in (("carnet-release-*.tar", False), ("wheels-carnet-*", True)):
+        found = [p for p in CACHE_DIR.glob(pattern) if p.is_dir() == is_dir]
+        found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in found[keep:]:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(old) if is_dir else old.unlink()
 
 
 # --- Booting hosts ----------------------------------------------------------------------
