@@ -702,6 +702,16 @@ def bench_command(params: Params) -> str:
     ):
         if getattr(params, name) != getattr(defaults, name):
             parts.append(f"{env}={getattr(params, name)}")
+    for env, default in (
+        ("BENCH_FIXED_SECONDS", "20"),
+        ("BENCH_SATURATION_SECONDS", "15"),
+        ("BENCH_RAW_SECONDS", "8"),
+        ("BENCH_CONNECTIONS", "16"),
+        ("BENCH_WORKERS", ""),
+    ):
+        value = os.environ.get(env, default)
+        if value != default:
+            parts.append(f"{env}={value}")
     return " ".join([*parts, "make bench"])
 
 
