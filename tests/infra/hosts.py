@@ -26,6 +26,10 @@ The API, for any test that deploys with Ansible::
 - ``run_playbook(playbook, inventory, extravars)`` runs a playbook of ``infra/ansible``
   through ansible-runner over SSH and returns its status and per-host stats.
 
+The machines are started with ``--register=no --keep-unit``: PID 1 on the controller
+is not systemd, so there is no machined to register with (``machinectl`` does not list
+them); each ``Host`` keeps its ``systemd-nspawn`` process instead.
+
 Needs root, ``systemd-nspawn`` (systemd-container), ``ip`` (iproute2), ``ssh`` and
 ``debootstrap``; ``missing_tools()`` names what is missing so a test can skip (and CI,
 which installs them all, fails instead).
@@ -723,15 +727,19 @@ def run_playbook(
     *,
     label: str | None = None,
     timeout: int = 1800,
+    private_data_dir: Path | None = None,
 ) -> PlaybookResult:
     """Run ``infra/ansible/<playbook>`` with ansible-runner over SSH.
 
     ``inventory`` is a directory made by ``write_inventory`` (or any inventory path).
-    Returns a ``PlaybookResult``; it does not raise when the play fails (check ``.ok``).
+    The run's artifacts (events, stdout) stay in ``private_data_dir`` (a new directory
+    under /tmp by default; ``result.artifacts``). Returns a ``PlaybookResult``; it does
+    not raise when the play fails (check ``.ok``, print ``.failure_report()``).
     """
     import ansible_runner
 
-    private = Path(tempfile.mkdtemp(prefix="carnet-runner-"))
+    private = private_data_dir or Path(tempfile.mkdtemp(prefix="carnet-runner-"))
+    private.mkdir(parents=True, exist_ok=True)
     bin_dir = str(Path(sys.executable).parent)
     envvars = {
         "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
