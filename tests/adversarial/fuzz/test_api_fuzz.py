@@ -77,7 +77,9 @@ def test_the_rest_api_keeps_to_its_schema(
     send = Sender(fuzz_world, fuzz_world.tokens[role])
     outcome = schemas.fuzz(schema, send, known=known_rows(fuzz_world), max_examples=EXAMPLES[role])
     counts.record(SUITE, "examples", outcome.examples)
-    counts.record(SUITE, "operations", outcome.operations)
+    # Operations once (the practitioner's run); the secretary's run is counted apart.
+    what = "operations" if role == "practitioner" else "operations fuzzed as a secretary"
+    counts.record(SUITE, what, outcome.operations)
     counts.record(SUITE, "rows written by accepted requests", send.rows_written)
     assert outcome.operations >= 60  # the whole schema, not an empty one
     assert not outcome.failures, "\n\n".join(

@@ -86,7 +86,9 @@ def test_the_fhir_api_keeps_to_its_description(
 
     outcome = schemas.fuzz(schema, send, known=fhir_rows(fuzz_world), max_examples=EXAMPLES[role])
     counts.record(SUITE, "examples", outcome.examples)
-    counts.record(SUITE, "operations", outcome.operations)
+    # Operations once (the practitioner's run); the secretary's run is counted apart.
+    what = "operations" if role == "practitioner" else "operations fuzzed as a secretary"
+    counts.record(SUITE, what, outcome.operations)
     assert outcome.operations == len(raw_schema["paths"])
     assert not outcome.failures, "\n\n".join(
         f"{op}:\n{why}" for op, why in outcome.failures.items()
