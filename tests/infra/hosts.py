@@ -543,6 +543,10 @@ def boot_hosts(names: list[str], *, boot_timeout: float = 120) -> Iterator[list[
                         for n, other in enumerate(names)
                     )
                 )
+                # A machine id of its own: systemd would copy the tree's dbus id, the same
+                # for every host; hidden, it takes the --uuid nspawn passes.
+                no_dbus_id = workdir / "empty"
+                no_dbus_id.write_text("")
                 resolv = workdir / "resolv.conf"
                 resolv.write_text("# no DNS on the test network\noptions timeout:1 attempts:1\n")
                 with host.console.open("wb") as console:
@@ -564,6 +568,7 @@ def boot_hosts(names: list[str], *, boot_timeout: float = 120) -> Iterator[list[
                             f"--uuid={uuid.uuid4()}",
                             f"--bind-ro={key}.pub:/root/.ssh/authorized_keys",
                             f"--bind-ro={hostname}:/etc/hostname",
+                            f"--bind-ro={no_dbus_id}:/var/lib/dbus/machine-id",
                             f"--bind-ro={etc_hosts}:/etc/hosts",
                             f"--bind-ro={resolv}:/etc/resolv.conf",
                             "--resolv-conf=off",
