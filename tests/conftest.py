@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -19,6 +20,13 @@ from carnet import embedded
 from tests.adversarial import counts as adversarial_counts
 
 pytest_plugins = ["tests.fixtures"]
+
+# Property tests judge behaviour, not speed: on a loaded two-core machine generating
+# inputs can be slow, and that must not fail a run (timings belong to `make bench`).
+hypothesis.settings.register_profile(
+    "carnet", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("carnet")
 
 
 def pytest_configure(config: pytest.Config) -> None:
