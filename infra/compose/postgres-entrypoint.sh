@@ -30,6 +30,10 @@ CREATE DATABASE carnet OWNER carnet_owner ENCODING 'UTF8' TEMPLATE template0;
 \c carnet
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
+-- Only a superuser may declare these; with them the patient search uses its trigram
+-- index under row-level security (carnet.embedded.LEAKPROOF_FUNCTIONS).
+ALTER FUNCTION word_similarity_op(text, text) LEAKPROOF;
+ALTER FUNCTION word_similarity_commutator_op(text, text) LEAKPROOF;
 SQL
     pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
     echo "carnet-postgres: cluster initialised with roles carnet_owner, carnet_app, carnet_gateway"
