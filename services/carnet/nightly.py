@@ -6,7 +6,7 @@ timers; on a systemd host the Ansible backups role installs a timer instead).
 
 Each run's outcome is written to ``$CARNET_BACKUP_DIR/.last-run.json``; the healthcheck
 reads it. Only the newest ``--keep`` backups stay here: copy them off the host (see
-docs/operations-backups.md), which is what makes them backups.
+docs/operations.md), which is what makes them backups.
 """
 
 from __future__ import annotations
