@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from core import tenancy
 from core.accounts.models import Membership, Person
 from core.accounts.services import login_check_password
 from core.practices.models import Practice
@@ -15,6 +16,7 @@ from core.practices.models import Practice
 
 @pytest.mark.django_db
 def test_onboarding_creates_the_practice_and_an_admin_who_can_log_in() -> None:
+    people_before = Person.objects.count()
     out = StringIO()
     call_command(
         "onboard_practice",
@@ -34,9 +36,11 @@ def test_onboarding_creates_the_practice_and_an_admin_who_can_log_in() -> None:
     assert details["admin"]["username"] == "marie.admin"
     practice = Practice.objects.get(slug="cabinet-des-lilas")
     admin = Person.objects.get(username="marie.admin")
-    assert Membership.objects.filter(
-        practice=practice, person=admin, role="practice_admin"
-    ).exists()
+    # Memberships are practice rows: read them inside the new practice (row-level security).
+    with tenancy.practice_context(practice.id):
+        assert Membership.objects.filter(
+            practice=practice, person=admin, role="practice_admin"
+        ).exists()
     login = login_check_password(
         username="marie.admin", password=details["admin"]["one_time_password"]
     )
@@ -68,4 +72,4 @@ def test_onboarding_creates_the_practice_and_an_admin_who_can_log_in() -> None:
             "Other",
         )
     assert not Practice.objects.filter(slug="cabinet-neuf").exists()
-    assert Person.objects.count() == 1
+    assert Person.objects.count() == people_before + 1
