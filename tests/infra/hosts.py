@@ -783,3 +783,26 @@ def run_playbook(
     )
     log(f"{playbook}: {result.status}, changed={result.stats.get('changed', {})}")
     return result
+
+
+def _gpg(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["gpg", "--homedir", str(home), "--batch", "--no-tty", *args], capture_output=True
+    )
+
+
+def cooperative_key(tmp: Path) -> tuple[Path, Path, str]:
+    """The cooperative's backup key pair: (public file, secret file, fingerprint)."""
+    home = tmp / "cooperative-gnupg"
+    home.mkdir(mode=0o700)
+    uid = "Carnet backups 2026 <backups@cooperative.example.org>"
+    assert _gpg(home, "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never")
+    listed = _gpg(home, "--with-colons", "--list-keys").stdout.decode()
+    fingerprint = next(line.split(":")[9] for line in listed.splitlines() if line[:3] == "fpr")
+    added = _gpg(home, "--passphrase", "", "--quick-add-key", fingerprint, "cv25519", "encr")
+    assert added.returncode == 0, added.stderr
+    public, secret = tmp / "cooperative-backup.asc", tmp / "cooperative-backup.secret.asc"
+    public.write_bytes(_gpg(home, "--armor", "--export", fingerprint).stdout)
+    secret.write_bytes(_gpg(home, "--armor", "--export-secret-keys", fingerprint).stdout)
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
+    return public, secret, fingerprint

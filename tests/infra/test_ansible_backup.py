@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,29 +24,6 @@ from tests.infra import hosts
 pytestmark = pytest.mark.skipif(
     bool(hosts.missing_tools()), reason=f"missing tools: {hosts.missing_tools()}"
 )
-
-
-def gpg(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        ["gpg", "--homedir", str(home), "--batch", "--no-tty", *args], capture_output=True
-    )
-
-
-def cooperative_key(tmp: Path) -> tuple[Path, Path, str]:
-    """The cooperative's backup key pair: (public file, secret file, fingerprint)."""
-    home = tmp / "cooperative-gnupg"
-    home.mkdir(mode=0o700)
-    uid = "Carnet backups 2026 <backups@cooperative.example.org>"
-    assert gpg(home, "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never")
-    listed = gpg(home, "--with-colons", "--list-keys").stdout.decode()
-    fingerprint = next(line.split(":")[9] for line in listed.splitlines() if line[:3] == "fpr")
-    added = gpg(home, "--passphrase", "", "--quick-add-key", fingerprint, "cv25519", "encr")
-    assert added.returncode == 0, added.stderr
-    public, secret = tmp / "cooperative-backup.asc", tmp / "cooperative-backup.secret.asc"
-    public.write_bytes(gpg(home, "--armor", "--export", fingerprint).stdout)
-    secret.write_bytes(gpg(home, "--armor", "--export-secret-keys", fingerprint).stdout)
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
-    return public, secret, fingerprint
 
 
 @dataclass
@@ -84,7 +60,7 @@ def psql(host: hosts.Host, sql: str) -> str:
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     tmp = tmp_path_factory.mktemp("ansible-backup")
-    public_key, secret_key, fingerprint = cooperative_key(tmp)
+    public_key, secret_key, fingerprint = hosts.cooperative_key(tmp)
     wheelhouse = hosts.ensure_wheelhouse()
     extravars = hosts.node_extravars(wheelhouse, hosts.test_secrets())
     with hosts.boot_hosts(["bk-old", "bk-new"]) as (old, new):

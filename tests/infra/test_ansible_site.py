@@ -9,6 +9,7 @@ from the controller, over the test network, as a user and as an admin would.
 from __future__ import annotations
 
 import http.client
+import shutil
 import socket
 import ssl
 import tempfile
@@ -47,6 +48,11 @@ def node() -> Iterator[Node]:
         inventory = hosts.write_inventory(
             Path(tmp) / "inventory", {"primary": [host]}, example="practice-server"
         )
+        # The cooperative's backup public key, so site.yml sets up the nightly backups.
+        public_key, _secret, _fingerprint = hosts.cooperative_key(Path(tmp))
+        keys = inventory / "files" / "backup-keys"
+        keys.mkdir(parents=True, exist_ok=True)
+        shutil.copy(public_key, keys / public_key.name)
         extravars = hosts.node_extravars(wheelhouse, hosts.test_secrets())
         first = hosts.run_playbook("site.yml", inventory, extravars, label="site.yml, first run")
         assert first.ok, first.failure_report()
@@ -142,11 +148,27 @@ def test_the_database_belongs_to_the_owner_role_and_the_audit_trail_verifies(nod
     assert "carnet" in node.host.ssh("ls -l /var/lib/carnet/gnupg | tail -1").stdout
     verify = node.host.ssh("carnet audit verify", check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    # WAL archiving is on, with the default local archive.
+    # WAL archiving is on, each segment encrypted to the cooperative's backup keys (the
+    # backups role, set up by site.yml because the inventory has a backup key).
     settings = node.host.ssh(
         "runuser -u postgres -- psql -XAt -c 'SHOW archive_mode' -c 'SHOW archive_command'"
     ).stdout.split("\n")
-    assert settings[0] == "on" and "/var/lib/postgresql/wal-archive" in settings[1]
+    assert settings[0] == "on" and "wal_archive --keyring" in settings[1]
+    # The patient search can use its trigram index under row-level security.
+    leakproof = node.host.ssh(
+        'runuser -u postgres -- psql -XAtd carnet -c "SELECT count(*) FROM pg_proc'
+        " WHERE proname LIKE 'word_similarity%op' AND proleakproof\""
+    ).stdout.strip()
+    assert leakproof == "2"
+
+
+def test_site_sets_up_nightly_backups_with_public_keys_only(node: Node) -> None:
+    assert node.host.ssh("systemctl is-active carnet-backup.timer").stdout.strip() == "active"
+    # The keyring directory holds the cooperative's public key, and no secret key: the
+    # node cannot read its own backups.
+    keys = node.host.ssh("cat /etc/carnet-backup-keys/*.asc").stdout
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in keys
+    assert "PRIVATE KEY BLOCK" not in keys
 
 
 def test_the_base_system_is_hardened(node: Node) -> None:
