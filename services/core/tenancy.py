@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from core.prepared import Bound, PreparedSQL, fetch_together
+
 
 @dataclass(frozen=True)
 class Tenant:
@@ -34,17 +36,27 @@ def current_practice_id() -> int | None:
     return tenant.practice_id if tenant else None
 
 
+_SET_TENANT = PreparedSQL(
+    "SELECT set_config('carnet.practice_id', %(practice)s, true),"
+    " set_config('carnet.person_id', %(person)s, true)"
+)
+
+
 def activate(practice_id: int | None, person_id: int | None = None) -> None:
     """Set the tenant for the rest of the current transaction (must be inside one)."""
+    activate_then(practice_id, person_id)
+
+
+def activate_then(practice_id: int | None, person_id: int | None, *then: Bound) -> list[list]:
+    """Set the tenant, then run statements under it, in one round trip (PostgreSQL runs
+    the statements of one message in order); their results."""
     if not connection.in_atomic_block:
         raise RuntimeError("The practice context can only be set inside a transaction.")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('carnet.practice_id', %s, true),"
-            " set_config('carnet.person_id', %s, true)",
-            [str(practice_id or ""), str(person_id or "")],
-        )
+    results = fetch_together(
+        _SET_TENANT.bind(practice=str(practice_id or ""), person=str(person_id or "")), *then
+    )
     _current.set(Tenant(practice_id, person_id))
+    return results[1:]
 
 
 @contextmanager

@@ -21,9 +21,10 @@ from core.access.policy import (
     Purpose,
     decide,
 )
-from core.access.selectors import patient_choices
+from core.access.selectors import choices_from, choices_statement
 from core.access.services import authorize
 from core.access.services import require as core_require
+from core.prepared import Bound, Prepared, fetch_together
 from records.models import CareTeamMember, Patient
 
 
@@ -44,20 +45,37 @@ class PatientAccess:
         )
 
 
-def access_for(patient: Patient) -> PatientAccess:
-    team = set(CareTeamMember.objects.filter(patient=patient).values_list("person_id", flat=True))
+CARE_TEAM = Prepared(
+    lambda patient: CareTeamMember.objects.filter(patient_id=patient).values_list(
+        "person_id", flat=True
+    )
+)
+
+
+def statements_for(patient_id: int) -> list[Bound]:
+    """What ``access_from`` needs, to run in one round trip (possibly with more)."""
+    return [CARE_TEAM.bind(patient=patient_id), choices_statement(patient_id)]
+
+
+def access_from(patient: Patient, team: list[int], choice_rows: list[Any]) -> PatientAccess:
+    care_team = set(team)
     if patient.gp_id:
-        team.add(patient.gp_id)
-    choices = patient_choices(patient.pk)
+        care_team.add(patient.gp_id)
+    choices = choices_from(choice_rows)
     facts = PatientFacts(
         patient_id=patient.pk,
         practice_id=patient.practice_id,
-        care_team=frozenset(team),
+        care_team=frozenset(care_team),
         excluded=choices.excluded,
         label_grants=choices.label_grants,
         break_glass=choices.break_glass,
     )
     return PatientAccess(patient, facts, choices.entry_exclusions)
+
+
+def access_for(patient: Patient) -> PatientAccess:
+    team, choice_rows = fetch_together(*statements_for(patient.pk))
+    return access_from(patient, team, choice_rows)
 
 
 def facts_for(patient: Patient) -> PatientFacts:

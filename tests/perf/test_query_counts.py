@@ -40,13 +40,13 @@ from tests.fixtures import World, enroll, totp_code
 
 # The queries of one request, on the benchmarked paths (see docs/performance.md).
 EXPECTED = {
-    "chart_json": 12,
-    "chart_html": 16,
-    "patient_search": 9,
-    "consultation_write": 15,
-    "invoice_issue": 28,
-    "fhir_patient_read": 10,
-    "fhir_observation_search": 13,
+    "chart_json": 8,
+    "chart_html": 12,
+    "patient_search": 7,
+    "consultation_write": 13,
+    "invoice_issue": 26,
+    "fhir_patient_read": 7,
+    "fhir_observation_search": 11,
 }
 
 

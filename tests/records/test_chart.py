@@ -78,9 +78,9 @@ def test_the_chart_query_count_does_not_grow_with_the_history(world: World) -> N
     assert Encounter.objects.filter(patient=world.paul).count() == 500
     with_500 = chart_queries(world)
     assert with_5 == with_500
-    # patient, care team, the patient's choices (one query), 7 sections in one round
-    # trip, the current treatment; audit at the commit.
-    assert with_5 == 5
+    # The patient with the care team and the patient's choices in one round trip, the
+    # seven sections and the current treatment in a second; audit at the commit.
+    assert with_5 == 2
 
 
 def test_the_chart_shows_current_treatment_problems_and_alerts(world: World) -> None:

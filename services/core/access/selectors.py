@@ -4,13 +4,14 @@ the record)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.access.models import BreakGlass, LabelGrant, Restriction, SharingConsent, SharingRefusal
 from core.access.sharing import ConsentFacts
+from core.prepared import Bound, PreparedSQL
 
 
 @dataclass(frozen=True)
@@ -21,24 +22,29 @@ class PatientChoices:
     break_glass: frozenset[int] = frozenset()
 
 
-def patient_choices(patient_id: int) -> PatientChoices:
-    """The patient's restrictions, label grants and active break-the-glass grants, in one
-    round trip (this runs on every read of a record)."""
-    sql = (
-        "SELECT 'restriction', person_id, entry_type, entry_id FROM access_restriction"
-        " WHERE patient_id = %(patient)s AND revoked_at IS NULL"
-        " UNION ALL SELECT 'label', person_id, label, NULL FROM access_labelgrant"
-        " WHERE patient_id = %(patient)s AND revoked_at IS NULL"
-        " UNION ALL SELECT 'glass', person_id, NULL, NULL FROM access_breakglass"
-        " WHERE patient_id = %(patient)s AND started_at <= %(now)s AND expires_at > %(now)s"
-    )
+# The patient's restrictions, label grants and active break-the-glass grants, in one
+# statement (this runs on every read of a record).
+CHOICES = PreparedSQL(
+    "SELECT 'restriction', person_id, entry_type, entry_id FROM access_restriction"
+    " WHERE patient_id = %(patient)s AND revoked_at IS NULL"
+    " UNION ALL SELECT 'label', person_id, label, NULL FROM access_labelgrant"
+    " WHERE patient_id = %(patient)s AND revoked_at IS NULL"
+    " UNION ALL SELECT 'glass', person_id, NULL, NULL FROM access_breakglass"
+    " WHERE patient_id = %(patient)s AND started_at <= %(now)s AND expires_at > %(now)s"
+)
+
+
+def choices_statement(patient_id: int) -> Bound:
+    """The statement reading the patient's choices, to run with others in one round trip;
+    its rows go to ``choices_from``."""
+    return CHOICES.bind(patient=patient_id, now=timezone.now())
+
+
+def choices_from(rows: list[tuple[Any, ...]]) -> PatientChoices:
     excluded: set[int] = set()
     per_entry: dict[tuple[str, int], set[int]] = {}
     grants: set[tuple[str, int]] = set()
     glass: set[int] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"patient": patient_id, "now": timezone.now()})
-        rows = cursor.fetchall()
     for kind, person_id, text, entry_id in rows:
         if kind == "label":
             grants.add((text, person_id))

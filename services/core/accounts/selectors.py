@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from core.access.policy import Actor
 from core.accounts.models import Membership, Person
+from core.prepared import Bound, Prepared
+
+ROLES = Prepared(
+    lambda person, practice: Membership.objects.filter(
+        person_id=person, practice_id=practice, is_active=True
+    ).values_list("role", flat=True)
+)
+
+
+def roles_statement(person: Person, practice_id: int) -> Bound:
+    return ROLES.bind(person=person.pk, practice=practice_id)
 
 
 def roles_in(person: Person, practice_id: int) -> frozenset[str]:
-    return frozenset(
-        Membership.objects.filter(
-            person=person, practice_id=practice_id, is_active=True
-        ).values_list("role", flat=True)
-    )
+    return frozenset(ROLES.all(person=person.pk, practice=practice_id))
 
 
-def actor_for(person: Person, practice_id: int | None) -> Actor:
-    roles = roles_in(person, practice_id) if practice_id is not None else frozenset()
+def actor_for(
+    person: Person, practice_id: int | None, roles: frozenset[str] | None = None
+) -> Actor:
+    """The acting person in a practice (``roles``, when the caller already read them)."""
+    if roles is None:
+        roles = roles_in(person, practice_id) if practice_id is not None else frozenset()
     return Actor(
         person_id=person.pk,
         practice_id=practice_id,

@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.accounts.models import ApiToken, Membership, Person
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
+from core.prepared import Prepared
 
 
 class LoginError:
@@ -216,12 +217,19 @@ def api_token_revoke(*, token: ApiToken, actor: Person) -> None:
     )
 
 
+# Every API call reads its token: compiled once (core.prepared).
+_TOKEN = Prepared(
+    lambda key_id: ApiToken.objects.select_related("person", "practice").filter(key_id=key_id),
+    key_id=str,
+)
+
+
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """Find the usable token matching a plaintext, or None."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != ApiToken.PREFIX:
         return None
-    token = ApiToken.objects.select_related("person", "practice").filter(key_id=parts[1]).first()
+    token = _TOKEN.first(key_id=parts[1])
     if token is None or not secrets.compare_digest(
         token.secret_hash, ApiToken.hash_secret(parts[2])
     ):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from core import tenancy
 from core.access.policy import Actor
 from core.accounts.models import Person
-from core.accounts.selectors import actor_for
+from core.accounts.selectors import actor_for, roles_statement
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from core.practices.selectors import practice_by_slug
@@ -51,9 +51,10 @@ def enter_practice(request: HttpRequest, person: Any, practice: Practice | None)
     """Scope the current transaction to the practice, or refuse (audited)."""
     if practice is None:
         raise UnknownPractice()
-    # Activate first: the person's memberships are readable once their id is set.
-    tenancy.activate(practice.pk, person.pk)
-    actor = actor_for(person, practice.pk)
+    # Activate first: the person's memberships are readable once their id is set (both
+    # in one round trip).
+    (roles,) = tenancy.activate_then(practice.pk, person.pk, roles_statement(person, practice.pk))
+    actor = actor_for(person, practice.pk, frozenset(roles))
     if not actor.roles:
         record_event(
             "access.denied",

@@ -8,17 +8,13 @@ gathered once (see tests/records/test_chart.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
 
-from django.db import connection
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, Purpose
 from core.audit.services import record_event
+from core.prepared import Prepared, fetch_together
 from records import access as policy
 from records.access import PatientAccess
 from records.models import (
@@ -32,6 +28,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.selectors.patients import patient_with_access
 
 LAST_ENCOUNTERS = 5
 TREATMENT_LOOKBACK_DAYS = 2 * 366
@@ -62,39 +59,55 @@ def _visible(actor: Actor, access: PatientAccess, entries: list, chart: Chart) -
     return shown
 
 
-def fetch_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
-    """Run several plain querysets (no select_related, no prefetch) in one round trip:
-    their statements go in one message, their results come back one after the other,
-    and the rows become model instances as the querysets would make them."""
-    statements: list[str] = []
-    compilers = []
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        for queryset in querysets:
-            compiler = queryset.query.get_compiler(using=queryset.db)
-            sql, params = compiler.as_sql()
-            statements.append(raw.mogrify(sql, params))
-            compilers.append((queryset.model, compiler))
-        cursor.execute("; ".join(statements))
-        results: list[list[Any]] = []
-        for index, (model, compiler) in enumerate(compilers):
-            if index:
-                raw.nextset()
-            columns = [column for column, _sql, _alias in compiler.select]
-            names = [column.target.attname for column in columns]
-            rows: Any = raw.fetchall()
-            converters = compiler.get_converters(columns)
-            if converters:
-                rows = compiler.apply_converters(rows, converters)
-            results.append([model.from_db(connection.alias, names, row) for row in rows])
-    return results
+# The chart's statements, compiled once (core.prepared): after the patient and the facts
+# the policy needs (one round trip), every section in a second one.
+ALLERGIES = Prepared(lambda patient: Allergy.objects.filter(patient_id=patient, status=ACTIVE))
+PROBLEMS = Prepared(
+    lambda patient: Problem.objects.filter(patient_id=patient, status=ACTIVE).order_by(
+        "-onset", "label"
+    )[:200]
+)
+ENCOUNTERS = Prepared(
+    lambda patient: Encounter.objects.filter(patient_id=patient, status=ACTIVE).order_by(
+        "-occurred_at"
+    )[:LAST_ENCOUNTERS]
+)
+IMMUNIZATIONS = Prepared(
+    lambda patient: Immunization.objects.filter(patient_id=patient, status=ACTIVE).order_by(
+        "-vaccinated_on"
+    )[:10]
+)
+RESULTS_TO_REVIEW = Prepared(
+    lambda patient: Observation.objects.filter(
+        patient_id=patient, status=ACTIVE, reviewed=False
+    ).order_by("-effective_at")[:20]
+)
+DOCUMENTS_TO_REVIEW = Prepared(
+    lambda patient: Document.objects.filter(
+        patient_id=patient, status=ACTIVE, reviewed=False
+    ).order_by("-document_date")[:20]
+)
+RECENT_DOCUMENTS = Prepared(
+    lambda patient: Document.objects.filter(patient_id=patient, status=ACTIVE).order_by(
+        "-document_date", "-pk"
+    )[:10]
+)
+TREATMENT = Prepared(
+    lambda patient, since: (
+        PrescriptionItem.objects.filter(
+            prescription__patient_id=patient,
+            prescription__status=ACTIVE,
+            prescription__prescribed_on__gte=since,
+        )
+        .select_related("prescription")
+        .order_by("-prescription__prescribed_on", "position")[:200]
+    ),
+    since=date,
+)
 
 
 def chart_for(*, actor: Actor, patient_id: int) -> Chart:
-    patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
-    if patient is None:
-        raise Http404(_("No such patient in this practice."))
-    access = policy.access_for(patient)
+    patient, access = patient_with_access(patient_id)
     policy.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
     clinical = policy.check(
         actor, Action.READ, Category.CLINICAL, patient, access=access, audit_success=False
@@ -105,7 +118,9 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
     if not clinical.allowed:
         return chart
 
-    mine = {"patient": patient, "status": ACTIVE}
+    today = timezone.localdate()
+    since = today - timedelta(days=TREATMENT_LOOKBACK_DAYS)
+    mine = {"patient": patient.pk}
     (
         allergies,
         problems,
@@ -114,30 +129,21 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
         results,
         pending_documents,
         recent,
+        items,
     ) = fetch_together(
-        Allergy.objects.filter(**mine),
-        Problem.objects.filter(**mine).order_by("-onset", "label")[:200],
-        Encounter.objects.filter(**mine).order_by("-occurred_at")[:LAST_ENCOUNTERS],
-        Immunization.objects.filter(**mine).order_by("-vaccinated_on")[:10],
-        Observation.objects.filter(**mine, reviewed=False).order_by("-effective_at")[:20],
-        Document.objects.filter(**mine, reviewed=False).order_by("-document_date")[:20],
-        Document.objects.filter(**mine).order_by("-document_date", "-pk")[:10],
+        ALLERGIES.bind(**mine),
+        PROBLEMS.bind(**mine),
+        ENCOUNTERS.bind(**mine),
+        IMMUNIZATIONS.bind(**mine),
+        RESULTS_TO_REVIEW.bind(**mine),
+        DOCUMENTS_TO_REVIEW.bind(**mine),
+        RECENT_DOCUMENTS.bind(**mine),
+        TREATMENT.bind(patient=patient.pk, since=since),
     )
     chart.allergies = _visible(actor, access, allergies, chart)
     problems = _visible(actor, access, problems, chart)
     chart.problems = [p for p in problems if not p.is_history and p.clinical_status == "active"]
     chart.history = [p for p in problems if p.is_history or p.clinical_status != "active"]
-    since = timezone.localdate() - timedelta(days=TREATMENT_LOOKBACK_DAYS)
-    items = list(
-        PrescriptionItem.objects.filter(
-            prescription__patient=patient,
-            prescription__status=ACTIVE,
-            prescription__prescribed_on__gte=since,
-        )
-        .select_related("prescription")
-        .order_by("-prescription__prescribed_on", "position")[:200]
-    )
-    today = timezone.localdate()
     visible_prescriptions = {
         item.prescription.pk
         for item in items

@@ -7,7 +7,6 @@ import re
 from datetime import date
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.access.models import Restriction
 from core.access.policy import Action, Actor, Category
 from core.audit.services import record_event
+from core.prepared import Prepared, PreparedSQL, fetch_together
 from records import access
 from records.models import Patient
 
@@ -36,30 +36,35 @@ def _birth_date(term: str) -> date | None:
         return None
 
 
-def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySet[Patient]:
+_TRIGRAM_THRESHOLD = PreparedSQL(
+    "SELECT set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true)"
+)
+# One compiled statement per shape of query (core.prepared): how many name terms, which
+# are short, how many birth dates, the limit. A query with a NIR is built each time.
+_SEARCHES: dict[tuple[Any, ...], Prepared] = {}
+
+
+def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Patient]:
     """Find patients from one search box: name fragments in any order (accents, case and
     one typo ignored), a birth date (JJ/MM/AAAA) or a NIR (or its beginning). Ranked by
     how well the names match. Audited."""
     # Searching reads identities in the actor's practice: the policy must allow it there.
     if actor.practice_id is None:
-        return Patient.objects.none()
+        return []
     authorize_search(actor)
-    # A patient who excluded the searcher from their whole record is refused everything,
-    # their identity included: they are not listed to that person.
-    patients = Patient.objects.filter(merged_into__isnull=True).exclude(
-        pk__in=_excluding(actor.person_id)
-    )
-    name_terms: list[str] = []
+    dates: list[date] = []
+    nirs: list[str] = []
+    names: list[str] = []
     for term in query.split()[:8]:
         born = _birth_date(term)
         if born is not None:
-            patients = patients.filter(birth_date=born)
+            dates.append(born)
         elif DATE_TERM.match(term):
-            return Patient.objects.none()  # a date that does not exist: nobody
+            return []  # a date that does not exist: nobody
         elif term.replace(" ", "").isdigit() and len(term) >= 5:
-            patients = patients.filter(nir__startswith=term)
+            nirs.append(term)
         else:
-            name_terms.append(term[:60])
+            names.append(term[:60])
     record_event(
         "patient.search",
         actor=actor,
@@ -67,22 +72,55 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySe
         category=Category.IDENTITY.value,
         details={"query": query[:100]},
     )
-    if not name_terms:
-        return patients.order_by("birth_name", "given_names", "birth_date")[:limit]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [WORD_SIMILARITY_THRESHOLD],
+    values: dict[str, Any] = {"person": actor.person_id}
+    values.update((f"d{index}", born) for index, born in enumerate(dates))
+    for index, term in enumerate(names):
+        values[f"t{index}"] = term
+        if len(term) < 3:
+            values[f"p{index}"] = re.sub(r"[%_\\]", "", term)  # no LIKE wildcards wanted
+    shape = (len(dates), tuple(len(term) < 3 for term in names), limit)
+    statements = []
+    if names:
+        statements.append(_TRIGRAM_THRESHOLD.bind(threshold=WORD_SIMILARITY_THRESHOLD))
+    if nirs:  # built each time: ``startswith`` rewrites its value, it cannot be prepared
+        if statements:
+            fetch_together(*statements)
+        return list(_search_queryset(shape, nirs=nirs, **values))
+    search = _SEARCHES.get(shape)
+    if search is None:
+        types = {
+            name: date if name[0] == "d" else int if name == "person" else str for name in values
+        }
+        search = _SEARCHES[shape] = Prepared(
+            lambda **v: _search_queryset(shape, nirs=[], **v), **types
         )
+    return fetch_together(*statements, search.bind(**values))[-1]
+
+
+def _search_queryset(
+    shape: tuple[Any, ...], *, nirs: list[str], **values: Any
+) -> QuerySet[Patient]:
+    dates, short, limit = shape
+    # A patient who excluded the searcher from their whole record is refused everything,
+    # their identity included: they are not listed to that person.
+    patients = Patient.objects.filter(merged_into__isnull=True).exclude(
+        pk__in=_excluding(values["person"])
+    )
+    for index in range(dates):
+        patients = patients.filter(birth_date=values[f"d{index}"])
+    for nir in nirs:
+        patients = patients.filter(nir__startswith=nir)
+    if not short:
+        return patients.order_by("birth_name", "given_names", "birth_date")[:limit]
     score_sql = []
     score_params: list[str] = []
-    for term in name_terms:
+    for index, is_short in enumerate(short):
+        term = values[f"t{index}"]
         # Each term must match a word of the names; short terms by prefix.
-        if len(term) < 3:
-            prefix = re.sub(r"[%_\\]", "", term)  # LIKE wildcards are not wanted here
+        if is_short:
             patients = patients.extra(
                 where=["(' ' || search_name) LIKE ('%% ' || lower(carnet_unaccent(%s)) || '%%')"],
-                params=[prefix],
+                params=[values[f"p{index}"]],
             )
         else:
             patients = patients.extra(
@@ -122,11 +160,24 @@ def patient_get(
     *, actor: Actor, patient_id: int, category: Category = Category.IDENTITY
 ) -> Patient:
     """One patient, if the actor may read this category of their data (audited)."""
-    patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
-    if patient is None:
-        raise Http404(_("No such patient in this practice."))
-    access.require(actor, Action.READ, category, patient)
+    patient, patient_access = patient_with_access(patient_id)
+    access.require(actor, Action.READ, category, patient, access=patient_access)
     return patient
+
+
+# The patient (with the GP of record) and what the policy needs about them, in one
+# round trip (core.prepared): the start of every read of a record.
+PATIENT = Prepared(lambda patient: Patient.objects.filter(pk=patient).select_related("gp"))
+
+
+def patient_with_access(patient_id: int) -> tuple[Patient, access.PatientAccess]:
+    """The patient of this practice (404 otherwise) and the facts for the policy."""
+    found, team, choice_rows = fetch_together(
+        PATIENT.bind(patient=patient_id), *access.statements_for(patient_id)
+    )
+    if not found:
+        raise Http404(_("No such patient in this practice."))
+    return found[0], access.access_from(found[0], team, choice_rows)
 
 
 def possible_duplicates(

@@ -1,0 +1,232 @@
+"""Querysets compiled to SQL once per process, then only given new values.
+
+On the hottest reads (the chart, the search, authentication), building a queryset and
+compiling it to SQL cost Django more time than PostgreSQL spends answering. A
+``Prepared`` statement is written as an ordinary queryset whose varying values are the
+builder's parameters::
+
+    ALLERGIES = Prepared(lambda patient: Allergy.objects.filter(patient_id=patient))
+    allergies = ALLERGIES.all(patient=42)
+
+The builder runs once, with a placeholder value for each parameter; the SQL and the
+positions of the placeholders among its parameters are kept, with what is needed to turn
+rows into model instances (select_related included) exactly as the queryset would. Each
+use then binds the values and runs the SQL. The SQL is the queryset's own: row-level
+security, the tenant's settings and the database's checks apply unchanged.
+
+Several statements can go to PostgreSQL in one message (``fetch_together``): one round
+trip for all of them.
+
+A placeholder that Django rewrites (``icontains`` wraps its value in ``%``) cannot be
+found among the parameters: the first use fails loudly rather than run a wrong query.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+
+# One improbable value per parameter and type: found again among the compiled
+# parameters, it gives the parameter's positions.
+_PLACEHOLDER_BASE = -7_340_000_000_000
+
+
+def _placeholder(kind: type, index: int) -> Any:
+    if kind is int:
+        return _PLACEHOLDER_BASE - index
+    if kind is str:
+        return f"\x1eprepared-parameter-{index}\x1e"
+    if kind is datetime:
+        return datetime(1, 1, 1 + index, 1, 2, 3, 456789, tzinfo=UTC)
+    if kind is date:
+        return date(1, 2, 1 + index)
+    raise TypeError(f"unsupported parameter type {kind!r}")
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    params: list[Any]  # constants, or None where a value is bound
+    slots: list[tuple[int, str]]  # (position, parameter name)
+    mode: str  # "model", "tuple" or "flat"
+    model: Any
+    init_list: list[str]
+    model_start: int
+    model_end: int
+    populators: list[Any]
+    converters: list[tuple[int, tuple[list[Any], Any]]]
+
+
+class Prepared:
+    """A queryset shape, compiled on first use in each database connection."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], **types: type) -> None:
+        self.build = build
+        parameters = inspect.signature(build).parameters.values()
+        if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
+            names = list(types)  # build(**values): the parameters are the types given
+        else:
+            names = [parameter.name for parameter in parameters]
+        # Parameters are integers (ids) unless said otherwise.
+        self.types = {name: types.get(name, int) for name in names}
+        unknown = set(types) - set(names)
+        if unknown:
+            raise TypeError(f"no such parameter: {sorted(unknown)}")
+
+    def _compiled(self) -> _Compiled:
+        # Kept on the connection object: one per thread and database, as Django keeps
+        # connections, so converters bound to a connection stay with it.
+        cache: dict[int, _Compiled] = connection.__dict__.setdefault("_carnet_prepared", {})
+        found = cache.get(id(self))
+        if found is None:
+            found = cache[id(self)] = self._compile()
+        return found
+
+    def _compile(self) -> _Compiled:
+        placeholders = {
+            name: _placeholder(kind, index) for index, (name, kind) in enumerate(self.types.items())
+        }
+        queryset = self.build(**placeholders)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, raw_params = compiler.as_sql()
+        params: list[Any] = list(raw_params)
+        slots: list[tuple[int, str]] = []
+        by_value = {repr(value): name for name, value in placeholders.items()}
+        for position, value in enumerate(params):
+            name = by_value.get(repr(value))
+            if name is not None:
+                slots.append((position, name))
+                params[position] = None
+        missing = set(placeholders) - {name for _position, name in slots}
+        if missing:
+            raise ValueError(
+                f"prepared statement: parameter(s) {sorted(missing)} not found in the SQL "
+                "(a lookup that rewrites its value cannot be prepared)"
+            )
+        select = compiler.select
+        iterable = queryset._iterable_class
+        if iterable is ModelIterable:
+            mode = "model"
+            klass_info = compiler.klass_info
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            init_list = [column[0].target.attname for column in select[start:end]]
+            # (django-stubs describe a later Django, with a fourth argument)
+            populators = get_related_populators(klass_info, select, queryset.db)  # type: ignore[call-arg]
+            model = klass_info["model"]
+        elif iterable in (ValuesListIterable, FlatValuesListIterable):
+            mode = "flat" if iterable is FlatValuesListIterable else "tuple"
+            start, end, init_list, populators, model = 0, 0, [], [], None
+        else:
+            raise TypeError("only model instances or values_list() can be prepared")
+        columns = [column[0] for column in select[0 : compiler.col_count]]
+        return _Compiled(
+            sql=sql,
+            params=params,
+            slots=slots,
+            mode=mode,
+            model=model,
+            init_list=init_list,
+            model_start=start,
+            model_end=end,
+            populators=populators,
+            converters=list(compiler.get_converters(columns).items()),
+        )
+
+    def sql_and_params(self, values: dict[str, Any]) -> tuple[_Compiled, str, list[Any]]:
+        compiled = self._compiled()
+        params = list(compiled.params)
+        for position, name in compiled.slots:
+            params[position] = values[name]
+        return compiled, compiled.sql, params
+
+    def bind(self, **values: Any) -> Bound:
+        return Bound(self, values)
+
+    def all(self, **values: Any) -> list[Any]:
+        return fetch_together(self.bind(**values))[0]
+
+    def first(self, **values: Any) -> Any:
+        rows = self.all(**values)
+        return rows[0] if rows else None
+
+
+class PreparedSQL(Prepared):
+    """Hand-written SQL (``%(name)s`` parameters) that can go in the same message as
+    prepared querysets; its rows come back as tuples."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        self.compiled = _Compiled(sql, [], [], "tuple", None, [], 0, 0, [], [])
+
+    def sql_and_params(self, values: dict[str, Any]) -> tuple[_Compiled, str, Any]:
+        return self.compiled, self.sql, values
+
+
+@dataclass(frozen=True)
+class Bound:
+    statement: Prepared
+    values: dict[str, Any]
+
+    def sql_and_params(self) -> tuple[_Compiled, str, Any]:
+        return self.statement.sql_and_params(self.values)
+
+    def rows(self, compiled: _Compiled, rows: Sequence[Any]) -> list[Any]:
+        if compiled.converters:
+            converted = []
+            for row in rows:
+                row = list(row)
+                for position, (functions, expression) in compiled.converters:
+                    value = row[position]
+                    for function in functions:
+                        value = function(value, expression, connection)
+                    row[position] = value
+                converted.append(row)
+            rows = converted
+        if compiled.mode == "flat":
+            return [row[0] for row in rows]
+        if compiled.mode == "tuple":
+            return [tuple(row) for row in rows]
+        alias = connection.alias
+        model = compiled.model
+        start, end, names = compiled.model_start, compiled.model_end, compiled.init_list
+        objects = []
+        for row in rows:
+            obj = model.from_db(alias, names, row[start:end])
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects
+
+
+def fetch_together(*statements: Bound) -> list[list[Any]]:
+    """Run bound statements in one round trip; their results, in order."""
+    prepared = [statement.sql_and_params() for statement in statements]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if len(prepared) == 1:
+            _compiled, sql, params = prepared[0]
+            cursor.execute(sql, params)
+        else:
+            # One message: psycopg binds the values on the client side, as Django does.
+            cursor.execute("; ".join(raw.mogrify(sql, params) for _c, sql, params in prepared))
+        results: list[list[Any]] = []
+        for index, (statement, (compiled, _sql, _params)) in enumerate(
+            zip(statements, prepared, strict=True)
+        ):
+            if index:
+                raw.nextset()
+            results.append(statement.rows(compiled, raw.fetchall()))
+    return results
