@@ -453,6 +453,9 @@ def raw_replay(cluster: Cluster, statements: list[str], processes: int = 2) -> d
         worker.start()
     for worker in workers:
         worker.join()
+    failed = [worker.exitcode for worker in workers if worker.exitcode != 0]
+    if failed:  # its traceback is above; waiting for its count would never end
+        raise RuntimeError(f"the raw psycopg replay failed (exit codes {failed})")
     total = sum(queue.get() for _ in workers)
     return {
         "processes": processes,

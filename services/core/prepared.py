@@ -220,7 +220,9 @@ def fetch_together(*statements: Bound) -> list[list[Any]]:
             _compiled, sql, params = prepared[0]
             cursor.execute(sql, params)
         else:
-            # One message: psycopg binds the values on the client side, as Django does.
+            # One message of plain statements, the values bound by psycopg on the client
+            # side as Django does. (Server-side prepared statements through psycopg's
+            # pipeline were measured too: no less database time per request here.)
             cursor.execute("; ".join(raw.mogrify(sql, params) for _c, sql, params in prepared))
         results: list[list[Any]] = []
         for index, (statement, (compiled, _sql, _params)) in enumerate(
