@@ -24,6 +24,7 @@ from core.accounts.models import Person
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
+from core.prepared import Prepared
 from records.selectors.billing import patient_for_billing
 
 
@@ -155,6 +156,14 @@ class FeesApi(BillingApi):
         return Response(ActOutput(fees.acts_valid_on(day), many=True).data)
 
 
+# The practitioner named on an invoice, among the practice's (compiled once).
+_PRACTITIONER = Prepared(
+    lambda person, practice: Person.objects.filter(
+        pk=person, memberships__practice_id=practice, memberships__role="practitioner"
+    ).order_by("pk")[:1]
+)
+
+
 class PatientInvoicesApi(BillingApi):
     @extend_schema(responses=InvoiceOutput(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
@@ -167,11 +176,7 @@ class PatientInvoicesApi(BillingApi):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         patient = patient_for_billing(actor=self.actor, patient_id=patient_id)
-        person = Person.objects.filter(
-            pk=values["practitioner"],
-            memberships__practice=self.practice,
-            memberships__role="practitioner",
-        ).first()
+        person = _PRACTITIONER.first(person=values["practitioner"], practice=self.practice.pk)
         if person is None:
             raise serializers.ValidationError(
                 {"practitioner": [_("No such practitioner in this practice.")]}

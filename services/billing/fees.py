@@ -10,6 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from billing.models import Act, CombinationRule
+from core.prepared import Prepared
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_FILES = {
@@ -79,16 +80,28 @@ def load_rules(path: Path) -> int:
 HEALTH_NOMENCLATURES = ("NGAP", "CCAM", "INAMI")
 
 
+# Read on every invoice line: compiled once (core.prepared).
+_HEALTH_ACT = Prepared(
+    lambda code, day, country: Act.objects.filter(
+        Act.valid_on_q(day), code=code, country=country, nomenclature__in=HEALTH_NOMENCLATURES
+    ).order_by("-valid_from")[:1],
+    code=str,
+    day=date,
+    country=str,
+)
+_RULES = Prepared(lambda day: CombinationRule.objects.filter(Act.valid_on_q(day)), day=date)
+
+
 def act_valid_on(
     code: str, day: date, country: str = "FR", nomenclatures: tuple[str, ...] = HEALTH_NOMENCLATURES
 ) -> Act | None:
     """The act with this code valid on that day (patients are billed health acts only)."""
+    code = code.strip().upper()
+    if nomenclatures == HEALTH_NOMENCLATURES:
+        return _HEALTH_ACT.first(code=code, day=day, country=country)
     return (
         Act.objects.filter(
-            Act.valid_on_q(day),
-            code=code.strip().upper(),
-            country=country,
-            nomenclature__in=nomenclatures,
+            Act.valid_on_q(day), code=code, country=country, nomenclature__in=nomenclatures
         )
         .order_by("-valid_from")
         .first()
@@ -96,13 +109,7 @@ def act_valid_on(
 
 
 def rules_valid_on(day: date) -> list[CombinationRule]:
-    from django.db.models import Q
-
-    return list(
-        CombinationRule.objects.filter(
-            Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-        )
-    )
+    return _RULES.all(day=day)
 
 
 def acts_valid_on(day: date, country: str = "FR") -> list[Act]:

@@ -44,7 +44,7 @@ EXPECTED = {
     "chart_html": 12,
     "patient_search": 7,
     "consultation_write": 13,
-    "invoice_issue": 26,
+    "invoice_issue": 24,
     "fhir_patient_read": 7,
     "fhir_observation_search": 11,
 }

@@ -21,6 +21,7 @@ from billing.models import Act, Invoice, InvoiceCounter, InvoiceLine, Issuer
 from core.access.policy import Actor
 from core.accounts.models import Person
 from core.audit.services import record_event
+from core.prepared import Prepared
 
 BillingError = ValidationError
 
@@ -40,9 +41,18 @@ class Draft:
     priced: list[pricing.PricedLine] = field(default_factory=list)
 
 
+# Read on every invoice issued: compiled once (core.prepared).
+_ISSUER = Prepared(lambda person: Issuer.objects.filter(person_id=person).order_by("pk")[:1])
+_DRAFT_LOCKED = Prepared(
+    lambda invoice: (
+        Invoice.objects.select_for_update(of=("self",)).select_related("issuer").filter(pk=invoice)
+    )
+)
+
+
 def issuer_for(person: Person) -> Issuer:
     """The practitioner's own issuer (numbering series), created on first use."""
-    issuer = Issuer.objects.filter(person=person).first()
+    issuer = _ISSUER.first(person=person.pk)
     if issuer is None:
         issuer = Issuer.objects.create(
             kind=Issuer.Kind.PRACTITIONER,
@@ -241,9 +251,9 @@ def _next_number(issuer_id: int) -> int:
 @transaction.atomic
 def invoice_issue(*, actor: Actor, invoice: Invoice) -> Invoice:
     """Give the draft its number and freeze it (the database refuses later changes)."""
-    locked = (
-        Invoice.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=invoice.pk)
-    )
+    locked = _DRAFT_LOCKED.first(invoice=invoice.pk)
+    if locked is None:
+        raise Invoice.DoesNotExist(f"invoice {invoice.pk}")
     if locked.status != Invoice.Status.DRAFT:
         raise ValidationError(_("This invoice is already issued."))
     number = _next_number(locked.issuer_id)

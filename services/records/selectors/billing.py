@@ -18,6 +18,7 @@ from core.access.policy import Action, Actor, Category, Purpose
 from records import access as policy
 from records.models import Encounter, Patient
 from records.models.clinical import EntryStatus
+from records.selectors.patients import patient_with_access
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,15 @@ class EncounterFacts:
 
 
 def patient_for_billing(*, actor: Actor, patient_id: int) -> Patient:
-    patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
-    if patient is None:
-        raise Http404(_("No such patient in this practice."))
-    policy.require(actor, Action.READ, Category.ADMINISTRATIVE, patient, purpose=Purpose.BILLING)
+    patient, access = patient_with_access(patient_id)
+    policy.require(
+        actor,
+        Action.READ,
+        Category.ADMINISTRATIVE,
+        patient,
+        purpose=Purpose.BILLING,
+        access=access,
+    )
     return patient
 
 
