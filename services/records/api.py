@@ -229,10 +229,7 @@ class RecordsApi(PracticeAPIMixin, CarnetAPIView):
     """Base: the practice is entered; ``self.patient_access`` loads one patient."""
 
     def patient_access(self, patient_id: int) -> policy.PatientAccess:
-        patient = Patient.objects.filter(pk=patient_id).first()
-        if patient is None:
-            raise Http404(_("No such patient in this practice."))
-        return policy.access_for(patient)
+        return selectors.patient_with_access(patient_id)[1]
 
 
 class PatientListApi(RecordsApi):

@@ -110,10 +110,7 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 
 def _patient_for_writing(request: PracticeRequest, patient_id: int) -> policy.PatientAccess:
-    patient = Patient.objects.filter(pk=patient_id).first()
-    if patient is None:
-        raise Http404(_("No such patient in this practice."))
-    patient_access = policy.access_for(patient)
+    patient, patient_access = selectors.patient_with_access(patient_id)
     policy.require(request.actor, Action.WRITE, Category.CLINICAL, patient, access=patient_access)
     return patient_access
 

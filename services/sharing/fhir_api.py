@@ -61,6 +61,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.selectors.patients import patient_with_access
 from sharing import fhir_render
 
 logger = logging.getLogger(__name__)
@@ -574,11 +575,10 @@ def capability_statement(base: str) -> dict[str, Any]:
 # --- reading through the policy ---------------------------------------------------------
 
 
-def _patient(patient_id: int) -> Patient:
-    patient = Patient.objects.filter(pk=patient_id).select_related("gp").first()
-    if patient is None:
-        raise Http404(_("No such patient in this practice."))
-    return patient
+def _patient(patient_id: int) -> tuple[Patient, policy.PatientAccess]:
+    """The patient of this practice (404 otherwise) and the policy's facts, in one round
+    trip."""
+    return patient_with_access(patient_id)
 
 
 def _record_read(
@@ -653,8 +653,7 @@ class Found:
 
 
 def clinical_search(*, actor: Actor, kind: ClinicalKind, request: Request, page: Paging) -> Found:
-    patient = _patient(patient_id_of(request, accepts_subject="subject" in kind.params))
-    access = policy.access_for(patient)
+    patient, access = _patient(patient_id_of(request, accepts_subject="subject" in kind.params))
     _require_record(actor, access, Category.CLINICAL)
     hidden = hidden_entries(actor, access, kind)
     rows = kind.rows(patient).exclude(**{f"{kind.prefix()}pk__in": hidden})
@@ -729,8 +728,7 @@ def patient_search(*, actor: Actor, request: Request) -> list[Patient]:
 
 
 def _consent_patient(actor: Actor, patient_id: int) -> tuple[Patient, policy.PatientAccess]:
-    patient = _patient(patient_id)
-    access = policy.access_for(patient)
+    patient, access = _patient(patient_id)
     _require_record(actor, access, Category.ADMINISTRATIVE, Purpose.ADMINISTRATION)
     return patient, access
 

@@ -43,10 +43,10 @@ EXPECTED = {
     "chart_json": 8,
     "chart_html": 12,
     "patient_search": 7,
-    "consultation_write": 13,
+    "consultation_write": 12,
     "invoice_issue": 24,
     "fhir_patient_read": 7,
-    "fhir_observation_search": 11,
+    "fhir_observation_search": 10,
 }
 
 
