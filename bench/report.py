@@ -52,8 +52,8 @@ def section(report: dict[str, Any]) -> str:
         f" before the run and {machine.get('after_run', {}).get('python_sum_range_1000_us', '?')}"
         " µs after it (about 10 µs on an idle modern core); load average"
         f" {', '.join(f'{x:.1f}' for x in machine.get('load_average', []))} before the run."
-        " Other work shared the machine: the CPU milliseconds per request below do not"
-        " depend on it as much as the rates do.",
+        " If other work shared the machine, the CPU milliseconds per request below depend"
+        " on it much less than the rates do.",
         "",
         "| operation | queries/request | p50 / p95 / p99 ms at fixed rate | saturation req/s"
         " (wrk p99 ms) | CPU ms/request app + db | raw psycopg tx/s (reads) | app/db |"

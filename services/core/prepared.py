@@ -19,6 +19,8 @@ trip for all of them.
 
 A placeholder that Django rewrites (``icontains`` wraps its value in ``%``) cannot be
 found among the parameters: the first use fails loudly rather than run a wrong query.
+Statements are module-level constants; one whose SQL would depend on the request (the
+active time zone in a ``__date`` lookup, the language) must not be prepared.
 """
 
 from __future__ import annotations
@@ -88,10 +90,11 @@ class Prepared:
     def _compiled(self) -> _Compiled:
         # Kept on the connection object: one per thread and database, as Django keeps
         # connections, so converters bound to a connection stay with it.
-        cache: dict[int, _Compiled] = connection.__dict__.setdefault("_carnet_prepared", {})
-        found = cache.get(id(self))
+        # Keyed by the statement itself (not its id, which a new object could reuse).
+        cache: dict[Prepared, _Compiled] = connection.__dict__.setdefault("_carnet_prepared", {})
+        found = cache.get(self)
         if found is None:
-            found = cache[id(self)] = self._compile()
+            found = cache[self] = self._compile()
         return found
 
     def _compile(self) -> _Compiled:
