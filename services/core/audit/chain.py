@@ -38,9 +38,43 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def canonical(fields: dict[str, Any]) -> bytes:
+def canonical_reference(fields: dict[str, Any]) -> bytes:
+    """The canonical form, by definition: the hashed fields as JSON, keys sorted, no
+    spaces, UTF-8."""
     data = {name: _normalise(fields[name]) for name in HASHED_FIELDS}
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# The same bytes, written field by field: `carnet audit verify` hashes a million events,
+# and the generic encoder (a dict built, its keys sorted, every value's type looked up)
+# was most of the time. Strings go through the very function json.dumps uses for them.
+_KEYS = sorted(HASHED_FIELDS)
+_PREFIXES = [('{"' if index == 0 else ',"') + key + '":' for index, key in enumerate(_KEYS)]
+_string = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) uses
+_details = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    parts = []
+    for prefix, key in zip(_PREFIXES, _KEYS, strict=True):
+        value = fields[key]
+        kind = type(value)
+        if kind is str:
+            text = _string(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        elif value is None:
+            text = "null"
+        elif kind is dict:
+            text = _details(value)
+        elif kind is datetime:
+            text = _string(_normalise(value))
+        else:  # anything else (a float, a list...): the definition itself
+            return canonical_reference(fields)
+        parts.append(prefix)
+        parts.append(text)
+    parts.append("}")
+    return "".join(parts).encode()
 
 
 def event_hash(fields: dict[str, Any]) -> str:

@@ -1,0 +1,56 @@
+"""The fast canonical form of an audit event gives exactly the bytes of its definition
+(JSON, keys sorted, no spaces, UTF-8): a single differing byte would make every existing
+trail fail verification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.audit.chain import HASHED_FIELDS, canonical, canonical_reference
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+# What a field of an event can hold, and a few things it never should (a float, a
+# boolean, a list), which must still give the definition's bytes.
+field_values = (
+    st.text()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.none()
+    | st.datetimes(timezones=st.just(UTC))
+    | st.dictionaries(st.text(max_size=20), json_values, max_size=6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.booleans()
+    | st.lists(st.integers(), max_size=3)
+)
+
+
+@given(st.fixed_dictionaries(dict.fromkeys(HASHED_FIELDS, field_values)))
+def test_the_fast_canonical_form_is_the_definition(fields: dict[str, Any]) -> None:
+    assert canonical(fields) == canonical_reference(fields)
+
+
+def test_a_typical_event_with_markup_quotes_and_non_ascii_text() -> None:
+    fields: dict[str, Any] = dict.fromkeys(HASHED_FIELDS, "")
+    fields.update(
+        chain=3,
+        seq=17,
+        occurred_at=datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC),
+        practice_id=3,
+        actor_id=None,
+        user_agent='Mozilla/5.0 "Chromium" <script>é\u2028\x01',
+        details={"view": "chart", "hidden_entries": 0, "b": [1.5, None, True]},
+    )
+    assert canonical(fields) == canonical_reference(fields)
+    assert b'"occurred_at":"2026-11-22T10:00:00.123456Z"' in canonical(fields)
