@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from billing import accounting, fees, printing, reports, selectors, services
 from billing.fec import number_entries, validate_fec, write_fec
+from billing.invoice_output import invoice_document
 from billing.models import Invoice, Payment
 from billing.pricing import Coverage
 from billing.services.payments import remaining_due
@@ -199,13 +200,14 @@ class PatientInvoicesApi(BillingApi):
                 encounter_id=values["encounter"],
             )
             invoice = services.invoice_issue(actor=self.actor, invoice=draft)
-        return Response(InvoiceOutput(invoice).data, status=status.HTTP_201_CREATED)
+        # The same document as InvoiceOutput (which describes it), written faster.
+        return Response(invoice_document(invoice), status=status.HTTP_201_CREATED)
 
 
 class InvoiceApi(BillingApi):
     @extend_schema(responses=InvoiceOutput)
     def get(self, request: Request, invoice_id: int) -> Response:
-        return Response(InvoiceOutput(self.invoice(invoice_id)).data)
+        return Response(invoice_document(self.invoice(invoice_id)))
 
 
 class PaymentApi(BillingApi):

@@ -1,1 +1,1 @@
-from tests.billing.conftest import billing_world, fee_schedules  # noqa: F401 - fixtures
+from tests.billing.conftest import alice_issuer, billing_world, fee_schedules  # noqa: F401 - fixtures

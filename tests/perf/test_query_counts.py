@@ -44,7 +44,7 @@ EXPECTED = {
     "chart_html": 12,
     "patient_search": 7,
     "consultation_write": 12,
-    "invoice_issue": 24,
+    "invoice_issue": 23,
     "fhir_patient_read": 7,
     "fhir_observation_search": 10,
 }

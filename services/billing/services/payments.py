@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from billing.models import Allocation, CashDay, Invoice, Payment
 from core.access.policy import Actor
 from core.audit.services import record_event
-from core.prepared import PreparedSQL
+from core.prepared import Bound, PreparedSQL
 
 # Whether the invoice was credited, and what was paid on it, in one statement (it is
 # read for every invoice shown).
@@ -28,14 +28,25 @@ _CREDITED_AND_PAID = PreparedSQL(
 )
 
 
+def credited_and_paid(invoice: Invoice) -> Bound:
+    """The statement ``remaining_from`` needs, to run with others in one round trip."""
+    return _CREDITED_AND_PAID.bind(invoice=invoice.pk)
+
+
+def remaining_from(invoice: Invoice, rows: list[tuple[bool, Decimal]]) -> Decimal:
+    if invoice.status != Invoice.Status.ISSUED or invoice.kind == Invoice.Kind.CREDIT_NOTE:
+        return Decimal("0.00")
+    ((credited, paid),) = rows
+    if credited:
+        return Decimal("0.00")
+    return invoice.due_at_desk - paid
+
+
 def remaining_due(invoice: Invoice) -> Decimal:
     """What the patient still owes on an invoice (credited invoices owe nothing)."""
     if invoice.status != Invoice.Status.ISSUED or invoice.kind == Invoice.Kind.CREDIT_NOTE:
         return Decimal("0.00")
-    ((credited, paid),) = _CREDITED_AND_PAID.all(invoice=invoice.pk)
-    if credited:
-        return Decimal("0.00")
-    return invoice.due_at_desk - paid
+    return remaining_from(invoice, _CREDITED_AND_PAID.all(invoice=invoice.pk))
 
 
 def open_day(practice_id: int) -> CashDay:
