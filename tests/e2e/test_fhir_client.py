@@ -12,7 +12,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import ForbiddenError, ResourceNotFound
 
-from tests.e2e.conftest import LiveCarnet
+from tests.live_server import LiveCarnet
 
 
 def validated(resource: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from carnet.management.commands.totp import current_code
-from tests.e2e.conftest import LiveCarnet
+from tests.live_server import LiveCarnet
 
 pytestmark = pytest.mark.browser
 

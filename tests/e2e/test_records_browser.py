@@ -9,8 +9,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.conftest import LiveCarnet
 from tests.e2e.test_login_browser import SCREENSHOTS, log_in
+from tests.live_server import LiveCarnet
 
 pytestmark = pytest.mark.browser
 

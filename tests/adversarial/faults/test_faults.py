@@ -42,8 +42,8 @@ import psycopg
 from carnet import embedded
 from tests.adversarial import counts
 from tests.adversarial.faults.cluster import Cluster, free_port
+from tests.live_server import CARNET, carnet_env
 
-CARNET = str(Path(sys.executable).with_name("carnet"))
 SETUP = Path(__file__).with_name("setup_clients.py")
 PARIS = ZoneInfo("Europe/Paris")  # the node's time zone: invoices are dated in it
 CLIENTS = 50
@@ -265,23 +265,19 @@ def inject_faults(server: Server, cluster: Cluster, start: float) -> dict[str, i
 def migrated_carnet(cluster: Cluster, var_dir: Path) -> dict[str, str]:
     embedded.bootstrap(cluster.conninfo(), embedded.DATABASE)
     where = f"{embedded.DATABASE}?host=127.0.0.1&port={cluster.port}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carnet.settings",
-        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
-        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
-        "CARNET_VAR_DIR": str(var_dir),
-        "CARNET_GNUPG_HOME": str(var_dir / "gnupg"),
-        # Production settings: a node behind its TLS proxy.
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "BEHIND_PROXY": "true",
-        "SECURE_SSL_REDIRECT": "true",
-        "SECURE_HSTS_SECONDS": "31536000",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
-    for name in ("CARNET_DATABASE_ROLE", "DATABASE_CONN_MAX_AGE", "CARNET_TEST_DATABASE"):
+    # Production settings: a node behind its TLS proxy.
+    env = carnet_env(
+        where,
+        var_dir,
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        BEHIND_PROXY="true",
+        SECURE_SSL_REDIRECT="true",
+        SECURE_HSTS_SECONDS="31536000",
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    for name in ("DATABASE_CONN_MAX_AGE", "CARNET_TEST_DATABASE"):
         env.pop(name, None)  # the production default: connections kept for 60 s
     subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
     subprocess.run([CARNET, "load_fees"], env=env, check=True, capture_output=True)

@@ -9,22 +9,17 @@ of the schema and every FHIR read and search, as the demo practitioner.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-from django.conf import settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from carnet import embedded
 from tests.adversarial import counts
 from tests.adversarial.fuzz import schemas
-from tests.conftest import superuser_conninfo
-from tests.e2e.conftest import CARNET, LiveCarnet, free_port, wait_for
+from tests.live_server import LiveCarnet, live_carnet_running
 
 # One example per operation: the in-process runs do the volume; this one shows the
 # real server stack gives the same answers.
@@ -35,45 +30,9 @@ EXAMPLES = schemas.examples({"live": 1})["live"]
 def real_carnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCarnet]:
     """Started as in production, like tests/e2e's, on a database of its own (without the
     drug and CIM-10 lists: their searches answer empty lists, which is enough here)."""
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_fuzzlive"
-    embedded.create_database(superuser_conninfo(), name, drop_first=True)
-    var_dir = tmp_path_factory.mktemp("carnet-fuzz-var")
-    where = f"{name}?host={db['HOST']}&port={db['PORT']}"
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carnet.settings",
-        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
-        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
-        "CARNET_VAR_DIR": str(var_dir),
-        "CARNET_GNUPG_HOME": str(var_dir / "gnupg"),
-        "SESSION_COOKIE_SECURE": "false",
-    }
-    env.pop("CARNET_DATABASE_ROLE", None)
-    for command in (
-        ["migrate", "--noinput", "-v0"],
-        ["load_fees"],
-        ["demo_data", "--patients", "5"],
-    ):
-        subprocess.run([CARNET, *command], env=env, check=True, capture_output=True)
-    log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed at teardown
-    server = subprocess.Popen(
-        [CARNET, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/healthz", server)
-        credentials = json.loads((var_dir / "demo-credentials.json").read_text())
-        yield LiveCarnet(url=url, credentials=credentials, var_dir=var_dir)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
-        assert b"Traceback" not in (var_dir / "server.log").read_bytes()
+    setup = (["load_fees"], ["demo_data", "--patients", "5"])
+    with live_carnet_running(tmp_path_factory, "fuzzlive", setup, no_tracebacks=True) as carnet:
+        yield carnet
 
 
 def get_json(url: str, token: str) -> Any:
