@@ -94,6 +94,22 @@ def test_verify_detects_an_edited_row(trail: list[AuditEvent]) -> None:
     assert "edited" in problem
 
 
+def test_verify_detects_edited_details_that_other_events_share(world: World) -> None:
+    """Verification parses each distinct details text once: an event whose details were
+    changed to another event's details is still caught."""
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    for n in range(6):
+        details = {"view": "chart", "hidden_entries": 0} if n != 3 else {"view": "letter"}
+        record_event("patient.read", actor=world.alice, details=details, target=f"t{n}")
+    with as_database_superuser():
+        execute(
+            'UPDATE audit_event SET details = \'{"view": "chart", "hidden_entries": 0}\''
+            " WHERE target = 't3'"
+        )
+    problem = first_problem()
+    assert "edited" in problem
+
+
 def test_verify_detects_a_deleted_row(trail: list[AuditEvent]) -> None:
     with as_database_superuser():
         execute("DELETE FROM audit_event WHERE id = %s", [trail[2].pk])

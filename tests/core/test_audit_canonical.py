@@ -10,7 +10,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.audit.chain import HASHED_FIELDS, canonical, canonical_reference
+from core.audit.chain import (
+    HASHED_FIELDS,
+    SORTED_FIELDS,
+    canonical,
+    canonical_reference,
+    canonical_values,
+    encoded,
+)
 
 json_values = st.recursive(
     st.none()
@@ -40,6 +47,11 @@ field_values = (
 @given(st.fixed_dictionaries(dict.fromkeys(HASHED_FIELDS, field_values)))
 def test_the_fast_canonical_form_is_the_definition(fields: dict[str, Any]) -> None:
     assert canonical(fields) == canonical_reference(fields)
+    # As verification computes it: values in the form's order, the details pre-encoded.
+    values = [fields[name] for name in SORTED_FIELDS]
+    if isinstance(fields["details"], dict):
+        values[SORTED_FIELDS.index("details")] = encoded(fields["details"])
+    assert canonical_values(values) == canonical_reference(fields)
 
 
 def test_a_typical_event_with_markup_quotes_and_non_ascii_text() -> None:

@@ -13,12 +13,13 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 from django.db import connection, connections, transaction
 
 from core.audit.anchor import anchored_positions, check_anchors
-from core.audit.chain import GENESIS, HASHED_FIELDS, event_hash
+from core.audit.chain import GENESIS, SORTED_FIELDS, EncodedJSON, canonical_values, encoded
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,11 @@ class Report:
         return not self.problems
 
 
-COLUMNS = ("id", *HASHED_FIELDS, "hash")
+# The event's id and stored hash, then the hashed fields in the canonical form's order.
+COLUMNS = ("id", "hash", *SORTED_FIELDS)
+_CHAIN, _SEQ, _PREV, _DETAILS = (
+    SORTED_FIELDS.index(name) for name in ("chain", "seq", "prev_hash", "details")
+)
 # The timestamp is formatted by PostgreSQL exactly as chain.canonical formats it (UTC,
 # microseconds, "Z"): no datetime objects are built for a million events.
 _SELECTED = ", ".join(
@@ -60,13 +65,20 @@ _SELECTED = ", ".join(
 # Below this many events, one process does it all; above, one process per core, each
 # with its own chains (a chain is always verified by one process, in order).
 PARALLEL_FROM = 50_000
+MEMO_SIZE = 10_000
 BATCH = 5_000
 
 
-def _events(where: str = "", params: list[Any] | None = None) -> Iterator[dict[str, Any]]:
-    """Every event, chain by chain in order, streamed from a server-side cursor."""
+def _events(
+    where: str = "", params: list[Any] | None = None
+) -> Iterator[tuple[int, str, list[Any]]]:
+    """Every event (id, stored hash, hashed values), chain by chain in order, streamed
+    from a server-side cursor."""
     sql = f"SELECT {_SELECTED} FROM audit_event {where} ORDER BY chain, seq, id"  # noqa: S608  # nosec B608
     loads = json.loads
+    # The same details come back event after event (a chart read without hidden entries,
+    # a rule and an action): each distinct text is parsed and re-encoded once.
+    memo: dict[str, EncodedJSON] = {}
     with transaction.atomic():
         connection.ensure_connection()
         raw = connection.connection
@@ -74,9 +86,15 @@ def _events(where: str = "", params: list[Any] | None = None) -> Iterator[dict[s
             cursor.execute(sql, params or [])
             while rows := cursor.fetchmany(BATCH):
                 for row in rows:
-                    event = dict(zip(COLUMNS, row, strict=True))
-                    event["details"] = loads(event["details"])
-                    yield event
+                    values = list(row[2:])
+                    text = values[_DETAILS]
+                    details = memo.get(text)
+                    if details is None:
+                        details = encoded(loads(text))
+                        if len(memo) < MEMO_SIZE:
+                            memo[text] = details
+                    values[_DETAILS] = details
+                    yield row[0], row[1], values
 
 
 @dataclass
@@ -97,15 +115,14 @@ def _walk(
     part = _Part()
     chain = -1
     expected_seq, prev_hash = 1, GENESIS
-    for event in _events(where, params):
-        if event["chain"] != chain:
+    for event_id, stored_hash, values in _events(where, params):
+        if values[_CHAIN] != chain:
             if chain != -1:
                 part.heads[chain] = (expected_seq - 1, prev_hash)
-            chain, expected_seq, prev_hash = event["chain"], 1, GENESIS
+            chain, expected_seq, prev_hash = values[_CHAIN], 1, GENESIS
             part.chains += 1
         part.events_checked += 1
-        seq = event["seq"]
-        event_id = event["id"]
+        seq = values[_SEQ]
         found: list[Problem] = []
         if seq < expected_seq:
             part.problems.append(
@@ -120,7 +137,7 @@ def _walk(
                     event_id, chain, seq, f"events {expected_seq}..{seq - 1} are missing: deleted"
                 )
             )
-        if event["prev_hash"] != prev_hash:
+        if values[_PREV] != prev_hash:
             found.append(
                 Problem(
                     event_id,
@@ -129,15 +146,15 @@ def _walk(
                     "link to the previous event is broken: inserted or reordered",
                 )
             )
-        if event_hash(event) != event["hash"]:
+        if sha256(canonical_values(values)).hexdigest() != stored_hash:
             found.append(Problem(event_id, chain, seq, "content does not match its hash: edited"))
         if found:
             part.problems.extend(found[:1] if stop_at_first else found)
             if stop_at_first:
                 return part
         if (chain, seq) in wanted:
-            part.seen[(chain, seq)] = event["hash"]
-        expected_seq, prev_hash = seq + 1, event["hash"]
+            part.seen[(chain, seq)] = stored_hash
+        expected_seq, prev_hash = seq + 1, stored_hash
     if chain != -1:
         part.heads[chain] = (expected_seq - 1, prev_hash)
     return part
