@@ -80,15 +80,8 @@ def load_rules(path: Path) -> int:
 HEALTH_NOMENCLATURES = ("NGAP", "CCAM", "INAMI")
 
 
-# Read on every invoice line: compiled once (core.prepared).
-_HEALTH_ACT = Prepared(
-    lambda code, day, country: Act.objects.filter(
-        Act.valid_on_q(day), code=code, country=country, nomenclature__in=HEALTH_NOMENCLATURES
-    ).order_by("-valid_from")[:1],
-    code=str,
-    day=date,
-    country=str,
-)
+# Read on every invoice line: compiled once per set of nomenclatures (core.prepared).
+_ACTS: dict[tuple[str, ...], Prepared] = {}
 _RULES = Prepared(lambda day: CombinationRule.objects.filter(Act.valid_on_q(day)), day=date)
 
 
@@ -96,16 +89,17 @@ def act_valid_on(
     code: str, day: date, country: str = "FR", nomenclatures: tuple[str, ...] = HEALTH_NOMENCLATURES
 ) -> Act | None:
     """The act with this code valid on that day (patients are billed health acts only)."""
-    code = code.strip().upper()
-    if nomenclatures == HEALTH_NOMENCLATURES:
-        return _HEALTH_ACT.first(code=code, day=day, country=country)
-    return (
-        Act.objects.filter(
-            Act.valid_on_q(day), code=code, country=country, nomenclature__in=nomenclatures
+    statement = _ACTS.get(nomenclatures)
+    if statement is None:
+        statement = _ACTS[nomenclatures] = Prepared(
+            lambda code, day, country: Act.objects.filter(
+                Act.valid_on_q(day), code=code, country=country, nomenclature__in=nomenclatures
+            ).order_by("-valid_from")[:1],
+            code=str,
+            day=date,
+            country=str,
         )
-        .order_by("-valid_from")
-        .first()
-    )
+    return statement.first(code=code.strip().upper(), day=day, country=country)
 
 
 def rules_valid_on(day: date) -> list[CombinationRule]:
