@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -79,6 +80,29 @@ def test_a_wrong_code_does_not_log_in(client: Client, world: World) -> None:
     assert response.status_code == 400
     assert client.get(f"/p/{world.practice_a.slug}/").status_code == 302
     assert ("login.failed", "failure", "alice") in all_events()
+
+
+def test_the_right_code_just_after_a_wrong_one_says_to_wait_not_that_it_is_wrong(
+    client: Client, world: World
+) -> None:
+    device = enroll(world.alice)
+    password_step(client, "alice")
+    right = totp_code(device)
+    wrong = f"{(int(right) + 1) % 1000000:06d}"
+    client.post(reverse("accounts:second-factor"), {"code": wrong})
+    # The device holds verification back for a second after a wrong code.
+    response = client.post(reverse("accounts:second-factor"), {"code": right})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "attendez 1 seconde" in page and "Code incorrect" not in page
+    events = [e for e in all_events() if e[0] == "login.failed" and e[2] == "alice"]
+    assert len(events) == 2  # it still counts towards the lock
+    # Once the moment has passed, the right code logs in.
+    device.refresh_from_db()
+    device.throttling_failure_timestamp -= timedelta(seconds=2)
+    device.save(update_fields=["throttling_failure_timestamp"])
+    response = client.post(reverse("accounts:second-factor"), {"code": totp_code(device)})
+    assert response.status_code == 302
 
 
 def test_a_person_without_a_device_enrolls_with_a_qr_code(client: Client, world: World) -> None:

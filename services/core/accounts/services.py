@@ -30,6 +30,9 @@ class LoginError:
     LOCKED = "locked"
     INACTIVE = "inactive"
     BAD_CODE = "bad_code"
+    # A code entered within the moment that follows a wrong one: the TOTP device holds
+    # verification back (1, 2, 4… seconds), so even the right code is refused then.
+    TOO_SOON = "too_soon"
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def person_create(
     return person
 
 
-def _register_failure(person: Person, reason: str) -> LoginResult:
+def _register_failure(
+    person: Person, reason: str, error: str | None = None, retry_at: datetime | None = None
+) -> LoginResult:
     """Count one failed attempt; lock the account when the limit is reached."""
     Person.objects.filter(pk=person.pk).update(failed_logins=F("failed_logins") + 1)
     person.refresh_from_db(fields=["failed_logins", "locked_until"])
@@ -104,8 +109,9 @@ def _register_failure(person: Person, reason: str) -> LoginResult:
             details={"locked_until": locked_until.isoformat()},
         )
         return LoginResult(None, LoginError.LOCKED, locked_until)
-    error = LoginError.BAD_CODE if reason == "second factor" else LoginError.BAD_CREDENTIALS
-    return LoginResult(None, error)
+    if error is None:
+        error = LoginError.BAD_CODE if reason == "second factor" else LoginError.BAD_CREDENTIALS
+    return LoginResult(None, error, retry_at)
 
 
 def login_check_password(*, username: str, password: str) -> LoginResult:
@@ -161,6 +167,16 @@ def login_check_code(*, person: Person, code: str, device: TOTPDevice) -> LoginR
         )
         return LoginResult(None, LoginError.LOCKED, person.locked_until)
     code = "".join(code.split())
+    allowed, held_back = device.verify_is_allowed()
+    if not allowed:
+        # Still a failed attempt towards the lock (a guesser gains nothing by hurrying),
+        # but say why: the code itself may well be right.
+        return _register_failure(
+            person,
+            "second factor entered too soon after a wrong one",
+            LoginError.TOO_SOON,
+            (held_back or {}).get("locked_until"),
+        )
     if not (code.isdigit() and len(code) == 6 and device.verify_token(code)):
         return _register_failure(person, "second factor")
     if not device.confirmed:

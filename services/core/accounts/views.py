@@ -3,6 +3,7 @@ personal API tokens."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import segno
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -35,11 +37,25 @@ def _locked_message(until: object) -> str:
     ) % {"time": when}
 
 
+def _too_soon_message(until: object) -> str:
+    wait = 1
+    if until is not None:
+        wait = max(1, math.ceil((until - timezone.now()).total_seconds()))  # type: ignore[operator]
+    return ngettext(
+        "A wrong code was entered a moment ago: wait %(seconds)d second, "
+        "then enter the code your app shows now.",
+        "A wrong code was entered a moment ago: wait %(seconds)d seconds, "
+        "then enter the code your app shows now.",
+        wait,
+    ) % {"seconds": wait}
+
+
 LOGIN_ERRORS = {
     services.LoginError.BAD_CREDENTIALS: lambda r: _("Wrong username or password."),
     services.LoginError.INACTIVE: lambda r: _("This account is disabled."),
     services.LoginError.BAD_CODE: lambda r: _("Wrong code. Check your authenticator app's clock."),
     services.LoginError.LOCKED: lambda r: _locked_message(r.locked_until),
+    services.LoginError.TOO_SOON: lambda r: _too_soon_message(r.locked_until),
 }
 
 
