@@ -175,6 +175,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed attempts (password or second factor) before the account is locked, and for how long.
 CARNET_LOGIN_MAX_FAILURES = envint("CARNET_LOGIN_MAX_FAILURES", 5)
 CARNET_LOGIN_LOCK_MINUTES = envint("CARNET_LOGIN_LOCK_MINUTES", 15)
+# How long the answer to a write sent with an Idempotency-Key is kept for a retry: long
+# enough for a laptop that lost its connection to come back online (core/idempotency.py).
+CARNET_IDEMPOTENCY_DAYS = envint("CARNET_IDEMPOTENCY_DAYS", 7)
 # Idle session timeout: a screen left open in a consultation room must not stay logged in.
 CARNET_IDLE_TIMEOUT_MINUTES = envint("CARNET_IDLE_TIMEOUT_MINUTES", 30)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -244,7 +247,7 @@ REST_FRAMEWORK = {
         "core.accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.CarnetAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # DRF's JSON parser, with a body nested too deeply refused rather than a crash.
     "DEFAULT_PARSER_CLASSES": [

@@ -109,6 +109,10 @@ class PracticeAPIMixin:
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, idempotency.Replay):
+            try:
+                idempotency.authorize_replay(self.actor, exc.stored)
+            except Exception as refusal:  # a refusal or a 404, answered as any error
+                return super().handle_exception(refusal)  # type: ignore[misc]
             return Response(
                 exc.stored.body, status=exc.stored.status, headers={"Idempotent-Replayed": "true"}
             )

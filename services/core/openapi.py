@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from core import idempotency
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -46,3 +51,28 @@ def error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             for status, description in ERRORS.items():
                 responses.setdefault(status, {"description": description, "content": reference})
     return result
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "maxLength": idempotency.MAX_LENGTH},
+    OpenApiParameter.HEADER,
+    description=(
+        "A new value (a UUID) per intended write. Sent again with the same key, a write "
+        "already stored is not executed twice: its first answer is returned, with the "
+        "header `Idempotent-Replayed: true`. Reusing a key for another request is refused."
+    ),
+)
+
+
+class CarnetAutoSchema(AutoSchema):
+    """Declares the ``Idempotency-Key`` header on every write to a practice's data (the
+    writes ``core.api.PracticeAPIMixin`` serves)."""
+
+    def get_override_parameters(self) -> list[Any]:
+        from core.api import PracticeAPIMixin
+
+        parameters = list(super().get_override_parameters())
+        if self.method in idempotency.UNSAFE_METHODS and isinstance(self.view, PracticeAPIMixin):
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters

@@ -6,7 +6,10 @@ class RecordsConfig(AppConfig):
     verbose_name = "Records"
 
     def ready(self) -> None:
-        from core import dbsecurity
+        from core import dbsecurity, idempotency
+        from records.access import require_read
+
+        idempotency.register_patient_check(require_read)
 
         # Reference data is loaded by the owner role (`carnet load_reference`).
         dbsecurity.register_read_only("records_drug")

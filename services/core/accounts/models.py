@@ -144,6 +144,10 @@ class IdempotentRequest(models.Model):
     request = models.CharField(max_length=300)  # method and path the key was first used for
     status = models.PositiveSmallIntegerField()
     body = models.JSONField(null=True)  # null: an answer without a body (204)
+    # [[patient_id, category], ...]: the patients whose data the write touched (from its
+    # audit events). A replay hands this answer out again, so it is checked against the
+    # access policy as it stands then, and audited, for each of them.
+    patients = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -89,6 +89,17 @@ def record_event(
         append([event])
 
 
+def patients_in_request() -> list[tuple[int, str]]:
+    """The (patient, category) pairs of the successful events this request has recorded
+    so far, in order, once each ([] outside a request's buffer)."""
+    seen: dict[tuple[int, str], None] = {}
+    for event in _buffer.get() or []:
+        fields = event.fields
+        if fields["patient_id"] is not None and fields["outcome"] == Outcome.SUCCESS:
+            seen[(int(fields["patient_id"]), str(fields["category"]))] = None
+    return list(seen)
+
+
 @contextmanager
 def buffered() -> Iterator[list[PendingEvent]]:
     """Collect events recorded in the block; the caller appends them with ``append``."""

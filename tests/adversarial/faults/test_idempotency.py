@@ -7,16 +7,21 @@ a payment is stored once, and the retry gets the first answer back.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceCounter
 from core import tenancy
+from core.access import choices
 from core.accounts import services as accounts
+from core.accounts.models import IdempotentRequest
 from core.audit.models import AuditEvent
+from core.audit.verify import verify_chains
 from records.models import Encounter
 from tests.billing.conftest import fee_schedules  # noqa: F401 - a fixture
 from tests.fixtures import World
@@ -121,3 +126,85 @@ def test_one_person_key_does_not_replay_another_person_answer(world: World) -> N
     # stored answer is never handed to him.
     assert bob.status_code == 403
     assert "Alice" not in bob.content.decode()
+
+
+def test_a_replay_is_a_read_audited_on_the_patient_trail(world: World) -> None:
+    api = Api(world)
+    path = f"patients/{world.paul.pk}/encounters/"
+    first = api.post(path, {"reason": "Angine", "kind": "office"}, key="replayed")
+    again = api.post(path, {"reason": "Angine", "kind": "office"}, key="replayed")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    replay = AuditEvent.objects.get(action="api.replay")
+    assert (replay.actor_id, replay.patient_id, replay.outcome) == (
+        world.alice.pk,
+        world.paul.pk,
+        "success",
+    )
+    assert replay.target == f"POST /api/v1/{path}"
+    assert replay.category == "clinical"
+    stored = IdempotentRequest.objects.get(key="replayed")
+    assert stored.patients == [[world.paul.pk, "clinical"]]
+
+
+def test_a_replay_is_refused_once_the_patient_has_excluded_the_writer(world: World) -> None:
+    """The right to say no holds for an answer already given: after Paul excludes Alice
+    (even as his GP), her retry does not hand his consultation back to her."""
+    api = Api(world)
+    path = f"patients/{world.paul.pk}/encounters/"
+    body = {"reason": "Confidentiel", "kind": "office"}
+    assert api.post(path, body, key="before-no").status_code == 201
+    choices.restriction_add(
+        actor=world.actor(world.sam),
+        patient_id=world.paul.pk,
+        person_id=world.alice.pk,
+        source="formulaire signé n° 7",
+    )
+    again = api.post(path, body, key="before-no")
+    assert again.status_code == 403
+    assert "Confidentiel" not in again.content.decode()
+    assert "Idempotent-Replayed" not in again
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    assert not AuditEvent.objects.filter(action="api.replay").exists()
+    denial = AuditEvent.objects.filter(action="access.denied", actor_id=world.alice.pk).get()
+    assert denial.patient_id == world.paul.pk
+
+
+def test_answers_past_their_retention_are_purged_by_the_worker(world: World, settings) -> None:
+    api = Api(world)
+    path = f"patients/{world.paul.pk}/encounters/"
+    assert api.post(path, {"reason": "Ancienne", "kind": "office"}, key="old").status_code == 201
+    assert api.post(path, {"reason": "Récente", "kind": "office"}, key="new").status_code == 201
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    days = settings.CARNET_IDEMPOTENCY_DAYS
+    IdempotentRequest.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=days, minutes=1)
+    )
+    tenancy.activate(None)
+    call_command("exchange")
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
+    # The forgotten key is a new request again; the kept one still replays.
+    assert api.post(path, {"reason": "Ancienne", "kind": "office"}, key="old").status_code == 201
+    kept = api.post(path, {"reason": "Récente", "kind": "office"}, key="new")
+    assert kept["Idempotent-Replayed"] == "true"
+    assert verify_chains().ok
+
+
+def test_the_openapi_schema_declares_the_key_on_every_practice_write(world: World) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    writes = {
+        (path, method): operation
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in {"post", "put", "patch", "delete"} and path.startswith("/api/v1/patients/")
+    }
+    assert len(writes) > 10
+    for (path, method), operation in writes.items():
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert [h["name"] for h in headers] == ["Idempotency-Key"], (path, method)
+        assert headers[0]["schema"]["maxLength"] == 64
+    reads = [ops["get"] for ops in schema["paths"].values() if "get" in ops]
+    assert not any(p["name"] == "Idempotency-Key" for op in reads for p in op.get("parameters", []))

@@ -1,5 +1,8 @@
 """carnet exchange [--loop SECONDS]: deliver the outbox (with retries and backoff) and
-apply received receipts and revocation notices, for every practice of the node."""
+apply received receipts and revocation notices, for every practice of the node.
+
+It is the node's one periodic worker, so it also forgets, once an hour, the answers
+kept for retried API writes past their retention (core/idempotency.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from core import tenancy
+from core import idempotency, tenancy
 from core.practices.models import Practice
 from sharing import exchange
+
+PURGE_EVERY_SECONDS = 3600
 
 
 class Command(BaseCommand):
@@ -20,13 +25,20 @@ class Command(BaseCommand):
         parser.add_argument("--loop", type=float, default=0, help="repeat every N seconds")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        purged_at = float("-inf")
         while True:
+            purge = time.monotonic() - purged_at >= PURGE_EVERY_SECONDS
             for practice in Practice.objects.filter(is_active=True):
                 with tenancy.practice_context(practice.pk):
                     counts = exchange.deliver_pending()
                     notices = exchange.process_notices()
+                    forgotten = idempotency.purge() if purge else 0
                 if any(counts.values()) or notices:
                     self.stdout.write(f"{practice.slug}: {counts}, {notices} notices")
+                if forgotten:
+                    self.stdout.write(f"{practice.slug}: {forgotten} expired retry answers removed")
+            if purge:
+                purged_at = time.monotonic()
             if not options["loop"]:
                 return
             time.sleep(options["loop"])
