@@ -148,6 +148,7 @@ ACTION_LABELS = {
     "break_glass.review": _("reviewed an emergency access"),
     "prescription.print": _("printed a prescription"),
     "access_report.print": _("printed this report"),
+    "api.replay": _("received again the answer to a change it sent (a retry)"),
 }
 
 

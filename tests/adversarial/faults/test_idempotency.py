@@ -23,6 +23,7 @@ from core.accounts.models import IdempotentRequest
 from core.audit.models import AuditEvent
 from core.audit.verify import verify_chains
 from records.models import Encounter
+from records.printing import access_report
 from tests.billing.conftest import fee_schedules  # noqa: F401 - a fixture
 from tests.fixtures import World
 
@@ -145,6 +146,11 @@ def test_a_replay_is_a_read_audited_on_the_patient_trail(world: World) -> None:
     assert replay.category == "clinical"
     stored = IdempotentRequest.objects.get(key="replayed")
     assert stored.patients == [[world.paul.pk, "clinical"]]
+    # ...and it is on what the patient can print of who looked at the record.
+    _patient, lines = access_report(actor=world.actor(world.sam), patient_id=world.paul.pk)
+    replays = [line for line in lines if line.event.action == "api.replay"]
+    assert [line.who for line in replays] == ["Dr Alice Arnaud"]
+    assert "a retry" in replays[0].what or "nouvel essai" in replays[0].what
 
 
 def test_a_replay_is_refused_once_the_patient_has_excluded_the_writer(world: World) -> None:
