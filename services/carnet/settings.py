@@ -178,6 +178,8 @@ CARNET_LOGIN_LOCK_MINUTES = envint("CARNET_LOGIN_LOCK_MINUTES", 15)
 # How long the answer to a write sent with an Idempotency-Key is kept for a retry: long
 # enough for a laptop that lost its connection to come back online (core/idempotency.py).
 CARNET_IDEMPOTENCY_DAYS = envint("CARNET_IDEMPOTENCY_DAYS", 7)
+# `carnet audit verify` splits the chains over the cores from this many events on.
+CARNET_AUDIT_PARALLEL_FROM = envint("CARNET_AUDIT_PARALLEL_FROM", 50_000)
 # Idle session timeout: a screen left open in a consultation room must not stay logged in.
 CARNET_IDLE_TIMEOUT_MINUTES = envint("CARNET_IDLE_TIMEOUT_MINUTES", 30)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 
 from core.audit.anchor import anchored_positions, check_anchors
@@ -38,6 +39,7 @@ class Problem:
 class Report:
     events_checked: int = 0
     chains: int = 0
+    processes: int = 1  # how many processes walked the chains
     anchors_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
     stop_at_first: bool = True
@@ -62,9 +64,6 @@ _SELECTED = ", ".join(
     else column
     for column in COLUMNS
 )
-# Below this many events, one process does it all; above, one process per core, each
-# with its own chains (a chain is always verified by one process, in order).
-PARALLEL_FROM = 50_000
 MEMO_SIZE = 10_000
 BATCH = 5_000
 
@@ -106,6 +105,7 @@ class _Part:
     problems: list[Problem] = field(default_factory=list)
     heads: dict[int, tuple[int, str]] = field(default_factory=dict)
     seen: dict[tuple[int, int], str] = field(default_factory=dict)
+    processes: int = 1
 
 
 def _walk(
@@ -165,9 +165,10 @@ def _walk_in_child(args: tuple[set[tuple[int, int]], bool, str, list]) -> _Part:
 
 
 def _walk_all(wanted: set[tuple[int, int]], stop_at_first: bool) -> _Part:
-    """All chains: in this process, or split over the cores when the trail is large and
-    the caller is not inside a transaction (a child process has its own connection and
-    only sees committed events)."""
+    """All chains: in this process, or split over the cores (one process per core, each
+    with whole chains: a chain is always walked by one process, in order) when the trail
+    has at least CARNET_AUDIT_PARALLEL_FROM events and the caller is not inside a
+    transaction (a child process has its own connection and only sees committed events)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT chain, seq FROM audit_chain ORDER BY seq DESC")
         sizes = cursor.fetchall()
@@ -176,7 +177,7 @@ def _walk_all(wanted: set[tuple[int, int]], stop_at_first: bool) -> _Part:
         connection.in_atomic_block
         or processes < 2
         or len(sizes) < 2
-        or sum(seq for _chain, seq in sizes) < PARALLEL_FROM
+        or sum(seq for _chain, seq in sizes) < settings.CARNET_AUDIT_PARALLEL_FROM
     ):
         return _walk(wanted, stop_at_first)
     # Balance by chain length; the last process also takes any chain without a head.
@@ -192,7 +193,7 @@ def _walk_all(wanted: set[tuple[int, int]], stop_at_first: bool) -> _Part:
     connections.close_all()  # the children must not share this process's connection
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         parts = pool.map(_walk_in_child, jobs)
-    merged = _Part()
+    merged = _Part(processes=processes)
     for part in parts:
         merged.events_checked += part.events_checked
         merged.chains += part.chains
@@ -211,6 +212,7 @@ def _chain_problems(report: Report, wanted: set[tuple[int, int]], seen: dict) ->
     part = _walk_all(wanted, stop_at_first)
     report.events_checked += part.events_checked
     report.chains += part.chains
+    report.processes = part.processes
     seen.update(part.seen)
     yield from part.problems
     heads = part.heads

@@ -33,6 +33,7 @@ class Command(BaseCommand):
         summary = (
             f"{report.events_checked} events in {report.chains} chains,"
             f" {report.anchors_checked} anchors checked"
+            + (f", by {report.processes} processes" if report.processes > 1 else "")
         )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {summary}."))
