@@ -87,4 +87,75 @@ def test_the_names_are_indexed_for_trigram_search(db: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'patient_search_trgm'")
         (definition,) = cursor.fetchone()
-    assert "gin (search_name gin_trgm_ops)" in definition
+        assert "gin (search_name gin_trgm_ops)" in definition
+        # The practice's dictionary of name words, matched by trigrams within the practice
+        # (on a large node the planner picks it; on the tests' few words a B-tree is cheaper).
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'name_word_trgm'")
+        (definition,) = cursor.fetchone()
+    assert "gin (practice_id, word gin_trgm_ops)" in definition
+
+
+# --- by words: the dictionary of name words and the words of each patient ---------------
+
+
+def test_every_term_must_match_a_word_of_the_same_patient(people: World) -> None:
+    assert names(people, "dupont marc") == []
+    assert names(people, "dupuis marc") == ["Marc Dupuis"]
+
+
+def test_the_beginning_of_a_name_finds_it(people: World) -> None:
+    assert "Hélène Dupont" in names(people, "dupon")
+
+
+def test_a_renamed_patient_is_found_by_the_new_name_only(people: World) -> None:
+    from records.models import Patient
+
+    tenancy.activate(people.practice_a.pk)
+    marc = Patient.objects.get(birth_name="Dupuis")
+    marc.used_name = "Mercier"
+    marc.save()
+    assert names(people, "mercier marc") == ["Marc Dupuis"]
+    marc.birth_name = "Durand"
+    marc.used_name = ""
+    marc.save()
+    assert names(people, "dupuis marc") == []
+    assert names(people, "durand marc") == ["Marc Durand"]
+
+
+def test_the_words_are_each_practice_own(people: World) -> None:
+    from records.models import NameWord, PatientWord
+
+    tenancy.activate(people.practice_a.pk)
+    words = set(NameWord.objects.values_list("word", flat=True))
+    assert {"dupont", "helene", "dupuis", "marc"} <= words
+    assert "zola" not in words  # Zoé Zola is a patient of practice B
+    assert set(PatientWord.objects.filter(patient=people.paul).values_list("word", flat=True)) == {
+        "dupont",
+        "paul",
+    }
+    tenancy.activate(people.practice_b.pk)
+    assert set(NameWord.objects.values_list("word", flat=True)) == {"zola", "zoe"}
+
+
+def test_the_search_reaches_patients_through_indexes_under_row_level_security(
+    people: World,
+) -> None:
+    """Only LEAKPROOF operators may be evaluated before the tenant policy, and only they
+    can drive an index: the dictionary's trigram match and the exact word lookup must
+    both be index scans (sequential scans off, so the plan shows what is possible)."""
+    from django.db import connection, transaction
+
+    from records.selectors.patients import _search_queryset
+
+    actor = people.actor(people.sam)
+    queryset = _search_queryset(
+        (0, (False, False), 50), nirs=[], person=actor.person_id, t0="helene", t1="dupond"
+    )
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using patient_word on records_patientword" in plan, plan
+    assert "Seq Scan on records_patientword" not in plan, plan
+    assert "Seq Scan on records_nameword" not in plan, plan

@@ -11,7 +11,7 @@ from records.models.clinical import (
     Problem,
 )
 from records.models.documents import Document
-from records.models.patients import CareTeamMember, Patient
+from records.models.patients import CareTeamMember, NameWord, Patient, PatientWord
 from records.models.reference import Cim10Code, Drug
 
 __all__ = [
@@ -23,8 +23,10 @@ __all__ = [
     "Encounter",
     "EntryRevision",
     "Immunization",
+    "NameWord",
     "Observation",
     "Patient",
+    "PatientWord",
     "Prescription",
     "PrescriptionItem",
     "Problem",

@@ -98,3 +98,39 @@ class CareTeamMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "person"], name="care_team_unique_member")
         ]
+
+
+# The search's word tables. Both are written only by triggers on records_patient
+# (migration 0006) and are derived from ``search_name``: they are not exported with a
+# practice, an import rebuilds them. See records/selectors/patients.py.
+
+
+class PatientWord(models.Model):
+    """One word of a patient's search name: the search reaches patients by exact words
+    through a B-tree index, which row-level security lets PostgreSQL use."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
+    word = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "word"], name="patient_word_once")
+        ]
+        # patient_id last: the search reads it from the index alone.
+        indexes = [models.Index(fields=["practice", "word", "patient"], name="patient_word")]
+
+
+class NameWord(models.Model):
+    """Every word of the practice's patients' names, once: what a typed term (with its
+    typo) is matched against by trigrams, a few thousand words instead of every name."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    word = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "word"], name="name_word_once")]

@@ -114,6 +114,7 @@ def _search_queryset(
         return patients.order_by("birth_name", "given_names", "birth_date")[:limit]
     score_sql = []
     score_params: list[str] = []
+    fuzzy: list[str] = []
     for index, is_short in enumerate(short):
         term = values[f"t{index}"]
         # Each term must match a word of the names; short terms by prefix.
@@ -123,13 +124,28 @@ def _search_queryset(
                 params=[values[f"p{index}"]],
             )
         else:
+            fuzzy.append(term)
             patients = patients.extra(
-                where=["lower(carnet_unaccent(%s)) <%% search_name"], params=[term]
+                where=["word_similarity(lower(carnet_unaccent(%s)), search_name) >= %s"],
+                params=[term, WORD_SIMILARITY_THRESHOLD],
             )
         score_sql.append("word_similarity(lower(carnet_unaccent(%s)), search_name)")
         score_params.append(term)
+    if fuzzy:
+        # Candidates first, by words: each term against the practice's dictionary of
+        # name words (trigrams), then the patients having one of the words found, for
+        # every term (B-tree, index only). Row-level security applies to both tables.
+        candidates = " INTERSECT ".join([_PATIENTS_WITH_A_WORD_LIKE] * len(fuzzy))
+        where = f"records_patient.id IN ({candidates})"  # fixed SQL, the terms are bound
+        patients = patients.extra(where=[where], params=fuzzy)  # noqa: S610  # nosec B610
     score = RawSQL(" + ".join(score_sql), score_params)  # noqa: S611 - parameters are bound  # nosec B611
     return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
+
+
+_PATIENTS_WITH_A_WORD_LIKE = (
+    "SELECT patient_id FROM records_patientword WHERE word = ANY(ARRAY("
+    "SELECT word FROM records_nameword WHERE lower(carnet_unaccent(%s)) <%% word))"
+)
 
 
 def _excluding(person_id: int) -> QuerySet[Restriction, Any]:
