@@ -105,10 +105,14 @@ def section(report: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"| FHIR import | {imported.get('skipped')} | ≥ 3,000 resources/s | — |")
-    verified = verify["events"] >= 1_000_000 and verify["seconds"] <= 10 and verify["intact"]
+    # Every run adds its requests' events to the node's trail, so the trail outgrows
+    # 1,000,000: the target is judged at the measured rate (1,000,000 in 10 s or less).
+    per_million = round(1_000_000 * verify["seconds"] / max(verify["events"], 1), 2)
+    verified = verify["events"] >= 1_000_000 and per_million <= 10 and verify["intact"]
     lines.append(
         f"| `carnet audit verify` | {verify['events']:,} events, {verify['chains']} chains in"
-        f" {verify['seconds']} s ({'intact' if verify['intact'] else 'NOT intact'}) |"
+        f" {verify['seconds']} s ({'intact' if verify['intact'] else 'NOT intact'});"
+        f" {per_million} s per 1,000,000 |"
         f" ≥ 1,000,000 events in ≤ 10 s |"
         f" {_verdict(verified)} |"
     )
