@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -156,6 +157,9 @@ def test_the_search_reaches_patients_through_indexes_under_row_level_security(
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using patient_word on records_patientword" in plan, plan
+    # Which index and which kind of scan depend on the tables' statistics (on the tests'
+    # few rows any index will do); what matters is that the word lookup is an index
+    # condition, and that no word table has to be read in full.
+    assert re.search(r"Index Cond: .*\bword = ANY", plan), plan
     assert "Seq Scan on records_patientword" not in plan, plan
     assert "Seq Scan on records_nameword" not in plan, plan
