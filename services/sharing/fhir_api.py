@@ -62,7 +62,7 @@ from records.models import (
 )
 from records.models.clinical import EntryStatus
 from records.selectors.patients import patient_with_access
-from sharing import fhir_render
+from sharing import fhir_paging, fhir_render
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 # Parameters every search accepts, besides the type's own.
-RESULT_PARAMETERS = {"_count", "_offset", "_format", "_pretty"}
+RESULT_PARAMETERS = {"_count", "_offset", "_cursor", "_format", "_pretty"}
 JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
 # Ids are row ids: at most 18 digits fit PostgreSQL's bigint.
 ROW_ID = re.compile(r"[0-9]{1,18}")
@@ -152,10 +152,12 @@ DATE_VALUE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(T.+)?)?)?", re.
 class Paging:
     count: int
     offset: int
+    cursor: str = ""  # from a next link: the page starts after this row (fhir_paging)
 
 
 def paging(request: Request) -> Paging:
-    """``_count`` (default 50, at most 200; 0 gives the total only) and ``_offset``."""
+    """``_count`` (default 50, at most 200; 0 gives the total only), ``_offset``, and
+    ``_cursor`` (set by the server in next links; ``_offset`` then only numbers the page)."""
 
     def integer(name: str, default: int) -> int:
         raw = request.query_params.get(name)
@@ -166,8 +168,35 @@ def paging(request: Request) -> Paging:
         return int(raw)
 
     return Paging(
-        count=min(integer("_count", DEFAULT_COUNT), MAX_COUNT), offset=integer("_offset", 0)
+        count=min(integer("_count", DEFAULT_COUNT), MAX_COUNT),
+        offset=integer("_offset", 0),
+        cursor=request.query_params.get("_cursor", ""),
     )
+
+
+def page_of(rows: QuerySet[Any], page: Paging, resource_type: str) -> tuple[list[Any], str]:
+    """The page's rows, and the cursor for the next page ("" when this search pages by
+    offset only): after the cursor's row if one was given, else at the offset."""
+    if not page.count:
+        return [], ""
+    keys = fhir_paging.keys_of(rows.query.order_by)
+    if page.cursor:
+        try:
+            if keys is None:
+                raise fhir_paging.BadCursor("this search pages by offset")
+            rows = rows.filter(fhir_paging.rows_after(page.cursor, keys, resource_type))
+        except fhir_paging.BadCursor as error:
+            raise InvalidSearch(bad_cursor_message()) from error
+        found = list(rows[: page.count])
+    else:
+        found = list(rows[page.offset : page.offset + page.count])
+    if keys is None or not found:
+        return found, ""
+    return found, fhir_paging.cursor_after(found[-1], keys, resource_type)
+
+
+def bad_cursor_message() -> str:  # translated when raised, in the reader's language
+    return _("This page link is not valid for this search: start again from the first page.")
 
 
 def check_parameters(request: Request, resource_type: str, supported: dict[str, Any]) -> None:
@@ -318,8 +347,13 @@ def base_url(request: Request) -> str:
     return request.build_absolute_uri(reverse("fhir-metadata")).removesuffix("metadata")
 
 
-def page_link(request: Request, relation: str, offset: int, count: int) -> dict[str, str]:
+def page_link(
+    request: Request, relation: str, offset: int, count: int, cursor: str = ""
+) -> dict[str, str]:
     params = request.query_params.copy()
+    params.pop("_cursor", None)
+    if cursor:
+        params["_cursor"] = cursor
     params["_offset"] = str(offset)
     params["_count"] = str(count)
     url = f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
@@ -327,11 +361,15 @@ def page_link(request: Request, relation: str, offset: int, count: int) -> dict[
 
 
 def searchset(
-    request: Request, resources: list[dict[str, Any]], total: int, page: Paging
+    request: Request,
+    resources: list[dict[str, Any]],
+    total: int,
+    page: Paging,
+    next_cursor: str = "",
 ) -> dict[str, Any]:
-    links = [page_link(request, "self", page.offset, page.count)]
+    links = [page_link(request, "self", page.offset, page.count, page.cursor)]
     if page.count and page.offset + page.count < total:
-        links.append(page_link(request, "next", page.offset + page.count, page.count))
+        links.append(page_link(request, "next", page.offset + page.count, page.count, next_cursor))
     if page.count and page.offset > 0:
         links.append(page_link(request, "previous", max(page.offset - page.count, 0), page.count))
     base = base_url(request)
@@ -528,7 +566,8 @@ def capability_statement(base: str) -> dict[str, Any]:
             "type": resource_type,
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "documentation": (
-                "Search pages with _count (default 50, at most 200) and _offset. "
+                "Search pages with _count (default 50, at most 200) and _offset; next links"
+                " carry a _cursor instead where the order allows (keyset paging). "
                 + (
                     f"At most {PATIENT_SEARCH_LIMIT} matches, best first."
                     if resource_type == "Patient"
@@ -650,6 +689,7 @@ class Found:
 
     rows: list[Any]
     total: int
+    next_cursor: str = ""
 
 
 def clinical_search(*, actor: Actor, kind: ClinicalKind, request: Request, page: Paging) -> Found:
@@ -667,7 +707,7 @@ def clinical_search(*, actor: Actor, kind: ClinicalKind, request: Request, page:
                 codes = [code.replace(".", "").upper() for code in codes]
             rows = rows.filter(**{f"{kind.code_field}__in": codes})
     total = rows.count()
-    found = list(rows[page.offset : page.offset + page.count]) if page.count else []
+    found, cursor = page_of(rows, page, kind.resource_type)
     shown = [row for row in found if policy.may_see_entry(actor, access, kind.entry_of(row))]
     _record_read(
         actor,
@@ -680,7 +720,7 @@ def clinical_search(*, actor: Actor, kind: ClinicalKind, request: Request, page:
             "hidden_entries": len(hidden),
         },
     )
-    return Found(shown, total)
+    return Found(shown, total, cursor)
 
 
 def clinical_read(*, actor: Actor, kind: ClinicalKind, row_id: int) -> Any:
@@ -753,7 +793,7 @@ def consent_search(*, actor: Actor, request: Request, page: Paging) -> Found:
     patient, _access = _consent_patient(actor, patient_id_of(request, accepts_subject=False))
     consents = consents_of(patient.pk).filter(date_filters(request, ("date",), "recorded_at", True))
     total = consents.count()
-    rows = list(consents[page.offset : page.offset + page.count]) if page.count else []
+    rows, cursor = page_of(consents, page, "Consent")
     _record_read(
         actor,
         patient,
@@ -762,7 +802,7 @@ def consent_search(*, actor: Actor, request: Request, page: Paging) -> Found:
         target=f"patient:{patient.pk}",
         details={"resource": "Consent", "returned": len(rows)},
     )
-    return Found(rows, total)
+    return Found(rows, total, cursor)
 
 
 def audit_read(*, actor: Actor, event_id: int) -> AuditEvent:
@@ -788,7 +828,7 @@ def audit_search(*, actor: Actor, request: Request, page: Paging) -> Found:
         date_filters(request, ("date",), "occurred_at", True)
     )
     total = events.count()
-    rows = list(events[page.offset : page.offset + page.count]) if page.count else []
+    rows, cursor = page_of(events, page, "AuditEvent")
     _record_read(
         actor,
         patient,
@@ -797,7 +837,7 @@ def audit_search(*, actor: Actor, request: Request, page: Paging) -> Found:
         target=f"patient:{patient.pk}",
         details={"resource": "AuditEvent", "returned": len(rows)},
     )
-    return Found(rows, total)
+    return Found(rows, total, cursor)
 
 
 def audit_resources(events: list[AuditEvent]) -> list[dict[str, Any]]:
@@ -906,6 +946,8 @@ class SearchApi(FhirPracticeApi):
         check_parameters(request, self.resource_type, SEARCH_PARAMS[self.resource_type])
         page = paging(request)
         if self.resource_type == "Patient":
+            if page.cursor:  # at most 50 best matches: paged by offset only
+                raise InvalidSearch(bad_cursor_message())
             patients = patient_search(actor=self.actor, request=request)
             found = Found(patients[page.offset : page.offset + page.count], len(patients))
         elif self.resource_type == "Consent":
@@ -919,4 +961,4 @@ class SearchApi(FhirPracticeApi):
             resources = audit_resources(found.rows)
         else:
             resources = [self.render_row(row) for row in found.rows]
-        return Response(searchset(request, resources, found.total, page))
+        return Response(searchset(request, resources, found.total, page, found.next_cursor))

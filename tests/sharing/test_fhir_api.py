@@ -393,6 +393,29 @@ def test_the_access_log_says_who_did_what(
     assert denial["outcomeDesc"] == "only practitioners see clinical content"
 
 
+def test_the_access_log_pages_by_cursor_through_every_event_once(
+    alice: Fhir, world: World, paul_record: PaulRecord
+) -> None:
+    """A patient's access log only grows: its next links page by cursor, and walking
+    them gives every event once, in the order of an offset walk."""
+    sam = fhir_for(world, world.sam)
+    search = f"AuditEvent?patient={world.paul.pk}&_count=3"
+    everything = [e["id"] for e in sam.search(f"AuditEvent?patient={world.paul.pk}&_count=200")]
+    page, walked = sam.ok(search), []
+    while True:
+        walked += [entry["resource"]["id"] for entry in page.get("entry", [])]
+        link = {li["relation"]: li["url"] for li in page["link"]}.get("next")
+        if link is None:
+            break
+        assert "_cursor=" in link
+        page = sam.ok(link)
+    # The walk's own searches are logged as it goes: the events of the first search are
+    # all there, once, in order, and nothing else came before them.
+    assert len(everything) >= 4
+    assert walked[: len(everything)] == everything
+    assert len(walked) == len(set(walked))
+
+
 def test_a_prescription_line_of_the_drug_database_carries_its_cis_code() -> None:
     prescription = Prescription(
         pk=5,
@@ -511,6 +534,59 @@ def test_count_and_offset_page_through_a_searchset(alice: Fhir, world: World) ->
     assert (beyond["total"], beyond.get("entry")) == (5, None)
     refused(alice.get(f"Immunization?patient={world.paul.pk}&_count=-1"), 400)
     refused(alice.get(f"Immunization?patient={world.paul.pk}&_offset=x"), 400)
+
+
+def test_next_links_page_by_cursor_without_offset_and_tell_the_same_rows(
+    alice: Fhir, world: World
+) -> None:
+    """Keyset paging: a next link carries the signed sort values of the page's last row;
+    the database is asked for the rows after it (no OFFSET), and the pages are those an
+    offset walk gives. A changed or foreign cursor is a clear 400."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actor = world.actor(world.alice)
+    access = access_for(world.paul)
+    same_day = date(2025, 3, 1)
+    for n in range(7):  # several on one day: the primary key breaks the ties
+        services.entry_create(
+            actor=actor,
+            access=access,
+            model=Immunization,
+            vaccinated_on=same_day if n % 2 else same_day + timedelta(days=n),
+            vaccine=f"Vaccin {n}",
+        )
+    search = f"Immunization?patient={world.paul.pk}&_count=2"
+
+    def names(page: dict[str, Any]) -> list[str]:
+        return [entry["resource"]["vaccineCode"]["text"] for entry in page.get("entry", [])]
+
+    by_offset = [
+        name for offset in range(0, 8, 2) for name in names(alice.ok(f"{search}&_offset={offset}"))
+    ]
+    page = alice.ok(search)
+    by_cursor = names(page)
+    while (link := {li["relation"]: li["url"] for li in page["link"]}.get("next")) is not None:
+        assert "_cursor=" in link
+        with CaptureQueriesContext(connection) as queries:
+            page = alice.ok(link)
+        reads = [q["sql"] for q in queries.captured_queries if "records_immunization" in q["sql"]]
+        assert reads and not any("OFFSET" in sql for sql in reads)
+        by_cursor += names(page)
+        previous = {li["relation"]: li["url"] for li in page["link"]}["previous"]
+        assert "_cursor" not in previous  # going back pages by offset
+    assert by_cursor == by_offset and len(by_cursor) == 7 == len(set(by_cursor))
+
+    first = alice.ok(search)
+    link = {li["relation"]: li["url"] for li in first["link"]}["next"]
+    cursor = link.split("_cursor=")[1].split("&")[0]
+    forged = link.replace(cursor, cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB"))
+    diagnostics = refused(alice.get(forged), 400)["issue"][0]["diagnostics"]
+    assert "first page" in diagnostics or "première page" in diagnostics
+    elsewhere = f"Encounter?patient={world.paul.pk}&_cursor={cursor}"
+    refused(alice.get(elsewhere), 400)  # a cursor of another search
+    refused(alice.get(f"Condition?patient={world.paul.pk}&_cursor={cursor}"), 400)  # by offset
+    refused(alice.get(f"Patient?name=dupont&_cursor={cursor}"), 400)
 
 
 def test_bad_search_parameters_are_a_400_operation_outcome(alice: Fhir, world: World) -> None:
