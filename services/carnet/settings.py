@@ -172,9 +172,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed attempts (password or second factor) before the account is locked, and for how long.
+# Failed attempts on one username from one client address before that username is refused
+# from that address, and for how long; a wrong second-factor code (the password was
+# right) counts towards a lock of the account itself (core/accounts/throttle.py).
 CARNET_LOGIN_MAX_FAILURES = envint("CARNET_LOGIN_MAX_FAILURES", 5)
 CARNET_LOGIN_LOCK_MINUTES = envint("CARNET_LOGIN_LOCK_MINUTES", 15)
+# Failed attempts from one client address, whatever the username, before the address is
+# refused (HTTP 429) until the window ends. Raise it for a practice whose workstations
+# all reach the node through one address.
+CARNET_LOGIN_ADDRESS_MAX_FAILURES = envint("CARNET_LOGIN_ADDRESS_MAX_FAILURES", 10)
+CARNET_LOGIN_ADDRESS_WINDOW_MINUTES = envint("CARNET_LOGIN_ADDRESS_WINDOW_MINUTES", 15)
 # How long the answer to a write sent with an Idempotency-Key is kept for a retry: long
 # enough for a laptop that lost its connection to come back online (core/idempotency.py).
 CARNET_IDEMPOTENCY_DAYS = envint("CARNET_IDEMPOTENCY_DAYS", 7)

@@ -2,7 +2,8 @@
 
 While it is on, the session can show only this patient's record, in large type, with no
 navigation: any other page of Carnet sends back to it. Leaving it needs the
-practitioner's password (a wrong password counts towards the account lock).
+practitioner's own code (set on their profile) or their authenticator's code, never the
+password; wrong codes never lock the account, but after a few the session ends.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ def start(request: HttpRequest, practice_slug: str, patient_id: int) -> None:
 def current(request: HttpRequest) -> dict | None:
     value = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
     return value if isinstance(value, dict) else None
+
+
+def wrong_code(request: HttpRequest) -> int:
+    """Count one wrong code typed on the patient view; return the count so far."""
+    value = dict(current(request) or {})
+    value["wrong_codes"] = int(value.get("wrong_codes", 0)) + 1
+    request.session[SESSION_KEY] = value
+    return int(value["wrong_codes"])
 
 
 def stop(request: HttpRequest) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.access.policy import Action, Category
+from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
@@ -355,14 +356,31 @@ def patient_view_page(request: PracticeRequest) -> HttpResponse:
 @practice_view
 @require_http_methods(["POST"])
 def patient_view_exit(request: PracticeRequest) -> HttpResponse:
-    from core.accounts.services import login_check_password
+    """Leave with the practitioner's own code or their authenticator's code. Wrong codes
+    never lock the account: after a few, the session itself ends (the screen is with the
+    patient), and the practitioner logs in again."""
+    from django.contrib.auth import logout
+
+    from core.accounts.services import PATIENT_VIEW_TRIES, patient_view_unlock_ok
 
     locked = patient_view.current(request)
-    result = login_check_password(
-        username=request.user.username, password=request.POST.get("password", "")[:1024]
-    )
-    if result.person is None or result.person.pk != request.user.pk:
-        messages.error(request, _("Wrong password: the patient view stays on."))
+    code = request.POST.get("code", "")[:64]
+    if not patient_view_unlock_ok(person=request.user, secret=code):
+        tries = patient_view.wrong_code(request)
+        record_event(
+            "patient_view.wrong_code",
+            outcome="failure",
+            actor=request.actor,
+            details={"tries": tries},
+        )
+        if tries >= PATIENT_VIEW_TRIES:
+            record_event("logout.patient_view", actor=request.actor, details={"tries": tries})
+            logout(request)
+            messages.info(
+                request, _("Too many wrong codes in the patient view: please log in again.")
+            )
+            return redirect("accounts:login")
+        messages.error(request, _("Wrong code: the patient view stays on."))
         return redirect("records:patient-view", request.practice.slug)
     patient_view.stop(request)
     if locked is None:

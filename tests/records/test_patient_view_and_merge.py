@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.exceptions import ValidationError
 from django.test import Client
 
@@ -12,11 +13,11 @@ from records import services
 from records.access import access_for
 from records.models import Encounter, Patient, Problem
 from tests.factories import PatientFactory
-from tests.fixtures import World
+from tests.fixtures import World, totp_code
 from tests.records.test_views import login, url
 
 
-def test_the_patient_view_shows_only_this_patient_and_needs_the_password_to_leave(
+def test_the_patient_view_shows_only_this_patient_and_needs_a_code_to_leave(
     client: Client, world: World
 ) -> None:
     services.entry_create(
@@ -31,14 +32,16 @@ def test_the_patient_view_shows_only_this_patient_and_needs_the_password_to_leav
     # Any other page sends back to the patient view.
     other = alice.get(f"/p/{world.practice_a.slug}/patients/")
     assert other.status_code == 302 and other["Location"].endswith("/vue-patient/")
-    # A wrong password keeps it on.
-    alice.post(f"/p/{world.practice_a.slug}/vue-patient/sortie/", {"password": "nope"})
-    assert alice.get(f"/p/{world.practice_a.slug}/patients/").status_code == 302
-    # The practitioner's password ends it.
+    # A wrong code, or the password, keeps it on.
+    alice.post(f"/p/{world.practice_a.slug}/vue-patient/sortie/", {"code": "nope"})
     alice.post(
         f"/p/{world.practice_a.slug}/vue-patient/sortie/",
-        {"password": "correct horse battery staple"},
+        {"code": "correct horse battery staple"},
     )
+    assert alice.get(f"/p/{world.practice_a.slug}/patients/").status_code == 302
+    # The code of the practitioner's authenticator ends it.
+    device = TOTPDevice.objects.get(user=world.alice, confirmed=True)
+    alice.post(f"/p/{world.practice_a.slug}/vue-patient/sortie/", {"code": totp_code(device)})
     assert alice.get(f"/p/{world.practice_a.slug}/patients/").status_code == 200
 
 

@@ -170,3 +170,36 @@ def decide(
         return _deny("not-in-care-team", _("not in the patient's care team"))
 
     return _deny("default", _("no rule allows this"))
+
+
+class PracticeTask(StrEnum):
+    """Running the practice itself, not a patient's data."""
+
+    MANAGE_STAFF = "manage_staff"  # invite, change roles, deactivate, reset, unlock
+
+
+class NodeTask(StrEnum):
+    """Node-level work that belongs to no practice."""
+
+    VIEW_MEMBERS = "view_members"  # the cooperative's member practices, plans, shares
+
+
+def decide_practice_task(actor: Actor, task: PracticeTask) -> Decision:
+    """May this person do this task for their practice? Only its administrators may.
+
+    Node admins deploy the node and run nothing in a practice, whatever role they also
+    hold; nobody runs another practice."""
+    if actor.is_node_admin:
+        return _deny("no-practice-role", _("node administrators do not run practices"))
+    if actor.practice_id is None:
+        return _deny("no-practice", _("no practice selected"))
+    if RoleName.PRACTICE_ADMIN in actor.roles:
+        return _allow("practice-admin", _("administrator of the practice"))
+    return _deny("not-practice-admin", _("only the practice's administrators may do this"))
+
+
+def decide_node_task(actor: Actor, task: NodeTask) -> Decision:
+    """Cooperative work: only cooperative admins, who see no patient data."""
+    if actor.is_cooperative_admin:
+        return _allow("cooperative-admin", _("administrator of the cooperative"))
+    return _deny("not-cooperative-admin", _("only the cooperative's administrators may do this"))

@@ -11,9 +11,13 @@ from core.access.policy import (
     Category,
     Decision,
     EntryFacts,
+    NodeTask,
     PatientFacts,
+    PracticeTask,
     Purpose,
     decide,
+    decide_node_task,
+    decide_practice_task,
 )
 from core.audit.services import Outcome, record_event
 
@@ -82,6 +86,27 @@ def require(
         audit_success=audit_success,
     )
     if not decision.allowed:
+        raise AccessDenied(decision)
+    return decision
+
+
+def require_task(actor: Actor, task: PracticeTask | NodeTask, *, target: str = "") -> Decision:
+    """Require a practice or node task of the policy; a refusal is audited and raised.
+    Successes are audited by the service that does the work (it knows what it did)."""
+    if isinstance(task, PracticeTask):
+        decision = decide_practice_task(actor, task)
+    else:
+        decision = decide_node_task(actor, task)
+    if not decision.allowed:
+        record_event(
+            "access.denied",
+            outcome=Outcome.DENIED,
+            actor=actor,
+            practice_id=actor.practice_id,
+            reason=_english(decision.reason),
+            target=target,
+            details={"rule": decision.rule, "task": task.value},
+        )
         raise AccessDenied(decision)
     return decision
 

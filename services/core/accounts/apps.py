@@ -22,4 +22,7 @@ class AccountsConfig(AppConfig):
         # A token is looked up by its hash before any practice is known; it holds
         # only a hash of the secret and no patient data.
         dbsecurity.register_exempt("accounts_apitoken", "looked up before the practice is known")
+        # An invitation is opened by a person who is not logged in yet, by its secret;
+        # it holds a hash of that secret and no patient data.
+        dbsecurity.register_exempt("accounts_invitation", "opened before its person is logged in")
         from core.accounts import schema  # noqa: F401 - registers the OpenAPI auth schemes

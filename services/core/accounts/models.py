@@ -54,6 +54,10 @@ class Person(AbstractBaseUser):
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     preferred_language = models.CharField(max_length=5, blank=True)
+    # The code that leaves the patient view (records.patient_view), hashed like a
+    # password. Separate from the password so that the practitioner never types their
+    # password in front of the patient.
+    patient_view_pin = models.CharField(max_length=128, blank=True)
 
     objects = PersonManager()
 
@@ -129,6 +133,38 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class Invitation(models.Model):
+    """A single-use link by which a person a practice admin added sets their password and
+    enrolls their second factor. Valid ``VALID_HOURS``; it can be handed over on paper
+    (printed with a QR code). Only a SHA-256 of the secret is stored, so the link is
+    shown once, when it is made.
+    """
+
+    VALID_HOURS = 72
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="invitations")
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.practice_id}"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
 class IdempotentRequest(models.Model):
     """The answer given to an API write sent with an ``Idempotency-Key``.
 
@@ -156,3 +192,20 @@ class IdempotentRequest(models.Model):
                 fields=["practice", "person", "key"], name="idempotent_request_key"
             )
         ]
+
+
+class LoginThrottle(models.Model):
+    """Failed logins counted in fixed windows, per client address and per username typed
+    from one address (``core.accounts.throttle``).
+
+    Keyed by the username as typed, not by the person: an unknown username is counted and
+    refused exactly like a known one, so the answers never tell which usernames exist.
+    Kept in PostgreSQL (no other server); no patient data, no practice.
+    """
+
+    key = models.CharField(max_length=400, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"

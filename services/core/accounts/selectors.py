@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from core.access.policy import Actor
-from core.accounts.models import Membership, Person
+from core.accounts import throttle
+from core.accounts.models import Invitation, Membership, Person, Role
 from core.prepared import Bound, Prepared
 
 ROLES = Prepared(
@@ -43,3 +48,70 @@ def staff_of_practice(practice_id: int) -> list[Membership]:
         .select_related("person")
         .order_by("person__full_name", "role")
     )
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One person of the practice as its administrator sees them."""
+
+    person: Person
+    roles: list[str]  # active roles in this practice
+    former_roles: list[str]  # roles they held here and no longer hold
+    has_second_factor: bool
+    invitation: Invitation | None  # the link not used yet, if any
+
+    @property
+    def is_active(self) -> bool:
+        return self.person.is_active and bool(self.roles)
+
+    @property
+    def is_enrolled(self) -> bool:
+        return self.person.has_usable_password() and self.has_second_factor
+
+    def is_locked(self, locked_accounts: frozenset[str]) -> bool:
+        return self.person.is_locked() or self.person.username in locked_accounts
+
+    def role_labels(self) -> list[str]:
+        return [str(Role(role).label) for role in self.roles]
+
+
+def staff_list(practice_id: int) -> list[StaffMember]:
+    """Everyone who holds or held a role in the practice (three queries)."""
+    memberships = list(
+        Membership.objects.filter(practice_id=practice_id)
+        .select_related("person")
+        .order_by("person__full_name", "role")
+    )
+    people: dict[int, Person] = {m.person_id: m.person for m in memberships}
+    enrolled = set(
+        TOTPDevice.objects.filter(user_id__in=people, confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    pending: dict[int, Invitation] = {}
+    for invitation in Invitation.objects.filter(
+        person_id__in=people, practice_id=practice_id, used_at=None, revoked_at=None
+    ).order_by("created_at"):
+        pending[invitation.person_id] = invitation
+    members = []
+    for person_id, person in people.items():
+        own = [m for m in memberships if m.person_id == person_id]
+        members.append(
+            StaffMember(
+                person=person,
+                roles=[m.role for m in own if m.is_active],
+                former_roles=[m.role for m in own if not m.is_active],
+                has_second_factor=person_id in enrolled,
+                invitation=pending.get(person_id),
+            )
+        )
+    return members
+
+
+def staff_member(practice_id: int, person_id: int) -> StaffMember | None:
+    return next((m for m in staff_list(practice_id) if m.person.pk == person_id), None)
+
+
+def locked_usernames(usernames: list[str]) -> frozenset[str]:
+    """Usernames refused from at least one address right now (core.accounts.throttle)."""
+    return throttle.locked_usernames(usernames)

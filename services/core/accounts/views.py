@@ -10,6 +10,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
@@ -19,22 +20,40 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from core.accounts import services
-from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm
+from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm, PinForm
 from core.accounts.middleware import LAST_SEEN
 from core.accounts.models import ApiToken, Person
 from core.audit.services import record_event
+from core.forms import attach_service_errors
 from core.practices.context import AuthenticatedRequest, PracticeRequest, practice_view
 
 PREAUTH = "carnet_preauth"
 PREAUTH_SECONDS = 300
 
 
+def _time(until: object) -> str:
+    return formats.time_format(timezone.localtime(until), "H:i") if until else ""  # type: ignore[arg-type]
+
+
 def _locked_message(until: object) -> str:
-    when = formats.time_format(timezone.localtime(until), "H:i") if until else ""  # type: ignore[arg-type]
+    # Said the same way whether or not the username exists (core.accounts.throttle).
     return _(
-        "Too many failed attempts: this account is locked until %(time)s. "
+        "Too many failed attempts with this username from this workstation: try again "
+        "after %(time)s, or ask your practice administrator to unlock it."
+    ) % {"time": _time(until)}
+
+
+def _account_locked_message(until: object) -> str:
+    return _(
+        "Too many wrong codes: this account is locked until %(time)s. "
         "Ask your practice administrator if you need access sooner."
-    ) % {"time": when}
+    ) % {"time": _time(until)}
+
+
+def _throttled_message(until: object) -> str:
+    return _(
+        "Too many failed attempts from this workstation: wait until %(time)s before trying again."
+    ) % {"time": _time(until)}
 
 
 def _too_soon_message(until: object) -> str:
@@ -55,6 +74,8 @@ LOGIN_ERRORS = {
     services.LoginError.INACTIVE: lambda r: _("This account is disabled."),
     services.LoginError.BAD_CODE: lambda r: _("Wrong code. Check your authenticator app's clock."),
     services.LoginError.LOCKED: lambda r: _locked_message(r.locked_until),
+    services.LoginError.ACCOUNT_LOCKED: lambda r: _account_locked_message(r.locked_until),
+    services.LoginError.THROTTLED: lambda r: _throttled_message(r.locked_until),
     services.LoginError.TOO_SOON: lambda r: _too_soon_message(r.locked_until),
 }
 
@@ -76,8 +97,22 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request.session[PREAUTH] = {"person": result.person.pk, "at": time.time()}
                 return redirect("accounts:second-factor")
             form.add_error(None, LOGIN_ERRORS[result.error](result))  # type: ignore[index]
+            if result.error == services.LoginError.THROTTLED:
+                return _too_many(request, "accounts/login.html", {"form": form}, result)
         status = 400
     return render(request, "accounts/login.html", {"form": form}, status=status)
+
+
+def _too_many(
+    request: HttpRequest, template: str, context: dict[str, object], result: object
+) -> HttpResponse:
+    """429 with the wait in seconds, as HTTP clients expect (Retry-After)."""
+    until = getattr(result, "locked_until", None)
+    response = render(request, template, context, status=429)
+    if until is not None:
+        wait = max(1, math.ceil((until - timezone.now()).total_seconds()))
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def _preauth_person(request: HttpRequest) -> Person | None:
@@ -102,6 +137,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             result = services.login_check_code(
                 person=person, code=form.cleaned_data["code"], device=device
@@ -112,10 +148,11 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 request.session[LAST_SEEN] = time.time()
                 return redirect("accounts:home")
-            if result.error == services.LoginError.LOCKED:
+            if result.error == services.LoginError.ACCOUNT_LOCKED:
                 request.session.pop(PREAUTH, None)
             form.add_error(None, LOGIN_ERRORS[result.error](result))  # type: ignore[index]
-        status = 400
+            if result.error == services.LoginError.THROTTLED:
+                status = 429
     context: dict[str, object] = {"form": form, "enrolling": enrolling, "person": person}
     if enrolling:
         uri = device.config_url
@@ -184,3 +221,25 @@ def api_token_revoke_view(request: PracticeRequest, key_id: str) -> HttpResponse
     services.api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("The token was revoked."))
     return redirect("practices:api-tokens", practice_slug=practice.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def profile_view(request: AuthenticatedRequest) -> HttpResponse:
+    """The person's own settings: the code that leaves the patient view."""
+    person = request.user
+    form = PinForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_view_pin_set(person=person, **form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, _("Your code for the patient view is saved."))
+            return redirect("accounts:profile")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "has_pin": bool(person.patient_view_pin), "person": person},
+        status=status,
+    )

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from core.accounts import staff_views
 from core.accounts import views as account_views
 from core.practices import views
 
@@ -12,5 +13,35 @@ urlpatterns = [
         "jetons/<str:key_id>/revoquer/",
         account_views.api_token_revoke_view,
         name="api-token-revoke",
+    ),
+    path("equipe/", staff_views.staff_list, name="staff-list"),
+    path("equipe/inviter/", staff_views.staff_invite, name="staff-invite"),
+    path(
+        "equipe/invitations/<int:invitation_id>/",
+        staff_views.invitation_sheet,
+        name="invitation-sheet",
+    ),
+    path(
+        "equipe/invitations/<int:invitation_id>.pdf",
+        staff_views.invitation_sheet_pdf,
+        name="invitation-sheet-pdf",
+    ),
+    path("equipe/<int:person_id>/", staff_views.staff_member, name="staff-member"),
+    path("equipe/<int:person_id>/roles/", staff_views.staff_roles, name="staff-roles"),
+    path(
+        "equipe/<int:person_id>/desactiver/",
+        staff_views.staff_deactivate,
+        name="staff-deactivate",
+    ),
+    path(
+        "equipe/<int:person_id>/second-facteur/",
+        staff_views.staff_reset_second_factor,
+        name="staff-reset-second-factor",
+    ),
+    path("equipe/<int:person_id>/deverrouiller/", staff_views.staff_unlock, name="staff-unlock"),
+    path(
+        "equipe/<int:person_id>/nouvelle-invitation/",
+        staff_views.staff_reinvite,
+        name="staff-reinvite",
     ),
 ]

@@ -1,14 +1,16 @@
 """Accounts: creating people, logging in (password, then second factor), API tokens.
 
-Every outcome of a login attempt is written to the audit trail. After
-``CARNET_LOGIN_MAX_FAILURES`` consecutive failures (password or code) the account is
-locked for ``CARNET_LOGIN_LOCK_MINUTES``; while locked, even the right password is
-refused, so guessing cannot continue.
+Every outcome of a login attempt is written to the audit trail. Wrong passwords are
+limited per client address and per username from one address (``throttle``), so nobody
+can lock a colleague out by knowing their username. Wrong second-factor codes (the
+password was right) lock the account itself after ``CARNET_LOGIN_MAX_FAILURES``, for
+``CARNET_LOGIN_LOCK_MINUTES``; while locked, even the right password is refused.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import requestinfo
+from core.accounts import throttle
 from core.accounts.models import ApiToken, Membership, Person
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
@@ -27,7 +31,13 @@ from core.prepared import Prepared
 
 class LoginError:
     BAD_CREDENTIALS = "bad_credentials"
+    # Too many failures on this username from this address (the same answer whether or
+    # not the username exists).
     LOCKED = "locked"
+    # Too many wrong second-factor codes: the account itself is locked.
+    ACCOUNT_LOCKED = "account_locked"
+    # Too many failures from this address, whatever the username: HTTP 429.
+    THROTTLED = "throttled"
     INACTIVE = "inactive"
     BAD_CODE = "bad_code"
     # A code entered within the moment that follows a wrong one: the TOTP device holds
@@ -85,12 +95,15 @@ def person_create(
     return person
 
 
-def _register_failure(
+def _register_code_failure(
     person: Person, reason: str, error: str | None = None, retry_at: datetime | None = None
 ) -> LoginResult:
-    """Count one failed attempt; lock the account when the limit is reached."""
+    """Count one wrong second-factor code. The password was right, so this is no
+    stranger knowing a username: the account itself is locked at the limit, from every
+    address (the password must be presumed known), and an administrator can unlock it."""
     Person.objects.filter(pk=person.pk).update(failed_logins=F("failed_logins") + 1)
     person.refresh_from_db(fields=["failed_logins", "locked_until"])
+    throttle.count_failure(username=person.username, address=_address())
     record_event(
         "login.failed",
         outcome=Outcome.FAILURE,
@@ -105,38 +118,87 @@ def _register_failure(
             "account.locked",
             outcome=Outcome.DENIED,
             actor=person,
-            reason=f"{settings.CARNET_LOGIN_MAX_FAILURES} failed attempts",
-            details={"locked_until": locked_until.isoformat()},
+            reason=f"{settings.CARNET_LOGIN_MAX_FAILURES} wrong second-factor codes",
+            details={"locked_until": locked_until.isoformat(), "scope": "account"},
         )
-        return LoginResult(None, LoginError.LOCKED, locked_until)
-    if error is None:
-        error = LoginError.BAD_CODE if reason == "second factor" else LoginError.BAD_CREDENTIALS
-    return LoginResult(None, error, retry_at)
+        return LoginResult(None, LoginError.ACCOUNT_LOCKED, locked_until)
+    return LoginResult(None, error or LoginError.BAD_CODE, retry_at)
+
+
+def _address() -> str:
+    return requestinfo.current().ip
+
+
+def _refused(refusal: throttle.Refusal, person: Person | None, username: str) -> LoginResult:
+    record_event(
+        "login.refused",
+        outcome=Outcome.DENIED,
+        actor=person,
+        actor_label=person.username if person else username[:150],
+        reason=(
+            "too many failed attempts from this address"
+            if refusal.scope == "address"
+            else "too many failed attempts on this username from this address"
+        ),
+        details={"scope": refusal.scope, "until": refusal.until.isoformat()},
+    )
+    error = LoginError.THROTTLED if refusal.scope == "address" else LoginError.LOCKED
+    return LoginResult(None, error, refusal.until)
 
 
 def login_check_password(*, username: str, password: str) -> LoginResult:
-    """First step of a login. Success means 'go on to the second factor', not logged in."""
-    person = Person.objects.filter(username=username.strip().lower()).first()
+    """First step of a login. Success means 'go on to the second factor', not logged in.
+
+    Whether the username exists changes nothing in the answer: the same counters, the
+    same password hashing, the same messages (``core.accounts.throttle``).
+    """
+    address = _address()
+    folded = throttle.fold(username)
+    person = Person.objects.filter(username=folded).first()
+    refusal = throttle.refusal(username=folded, address=address)
+    if refusal is not None:
+        return _refused(refusal, person, username)
     if person is None:
         # Hash anyway so that timing does not reveal which usernames exist.
         Person().set_password(password)
+        right = False
+    else:
+        right = person.check_password(password)
+    if not right:
+        throttle.count_failure(username=folded, address=address)
         record_event(
             "login.failed",
             outcome=Outcome.FAILURE,
-            actor_label=username[:150],
-            reason="unknown username",
+            actor=person,
+            actor_label=person.username if person else username[:150],
+            reason="wrong password" if person is not None else "unknown username",
         )
+        refusal = throttle.refusal(username=folded, address=address)
+        if refusal is not None:
+            if refusal.scope == "account":
+                record_event(
+                    "account.locked",
+                    outcome=Outcome.DENIED,
+                    actor=person,
+                    actor_label=person.username if person else username[:150],
+                    reason=f"{settings.CARNET_LOGIN_MAX_FAILURES} failed attempts",
+                    details={"locked_until": refusal.until.isoformat(), "scope": "address"},
+                )
+            return LoginResult(
+                None,
+                LoginError.THROTTLED if refusal.scope == "address" else LoginError.LOCKED,
+                refusal.until,
+            )
         return LoginResult(None, LoginError.BAD_CREDENTIALS)
+    assert person is not None
     if person.is_locked():
         record_event(
             "login.refused",
             outcome=Outcome.DENIED,
             actor=person,
-            reason="account locked after repeated failures",
+            reason="account locked after repeated wrong codes",
         )
-        return LoginResult(None, LoginError.LOCKED, person.locked_until)
-    if not person.check_password(password):
-        return _register_failure(person, "wrong password")
+        return LoginResult(None, LoginError.ACCOUNT_LOCKED, person.locked_until)
     if not person.is_active:
         record_event("login.refused", outcome=Outcome.DENIED, actor=person, reason="inactive")
         return LoginResult(None, LoginError.INACTIVE)
@@ -158,32 +220,36 @@ def enrollment_device(person: Person) -> TOTPDevice:
 def login_check_code(*, person: Person, code: str, device: TOTPDevice) -> LoginResult:
     """Second step: the TOTP code. Success completes the login (see views)."""
     person.refresh_from_db(fields=["locked_until", "failed_logins", "is_active"])
+    refusal = throttle.refusal(username=person.username, address=_address())
+    if refusal is not None and refusal.scope == "address":
+        return _refused(refusal, person, person.username)
     if person.is_locked():
         record_event(
             "login.refused",
             outcome=Outcome.DENIED,
             actor=person,
-            reason="account locked after repeated failures",
+            reason="account locked after repeated wrong codes",
         )
-        return LoginResult(None, LoginError.LOCKED, person.locked_until)
+        return LoginResult(None, LoginError.ACCOUNT_LOCKED, person.locked_until)
     code = "".join(code.split())
     allowed, held_back = device.verify_is_allowed()
     if not allowed:
         # Still a failed attempt towards the lock (a guesser gains nothing by hurrying),
         # but say why: the code itself may well be right.
-        return _register_failure(
+        return _register_code_failure(
             person,
             "second factor entered too soon after a wrong one",
             LoginError.TOO_SOON,
             (held_back or {}).get("locked_until"),
         )
     if not (code.isdigit() and len(code) == 6 and device.verify_token(code)):
-        return _register_failure(person, "second factor")
+        return _register_code_failure(person, "second factor")
     if not device.confirmed:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         record_event("second_factor.enrolled", actor=person, target=f"totp:{device.pk}")
     Person.objects.filter(pk=person.pk).update(failed_logins=0, locked_until=None)
+    throttle.forget_account(username=person.username, address=_address())
     record_event("login", actor=person, details={"second_factor": "totp"})
     return LoginResult(person)
 
@@ -253,3 +319,48 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     if not token.is_usable() or not token.person.is_active:
         return None
     return token
+
+
+# --- The code that leaves the patient view ----------------------------------------------
+
+PATIENT_VIEW_TRIES = 5
+
+
+@transaction.atomic
+def patient_view_pin_set(*, person: Person, current_password: str, pin: str) -> None:
+    """Set the practitioner's own code for leaving the patient view (hashed)."""
+    from django.contrib.auth.hashers import make_password
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not person.check_password(current_password):
+        raise ValidationError({"current_password": _("Wrong password.")})
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValidationError({"pin": _("The code has 4 to 8 digits.")})
+    person.patient_view_pin = make_password(pin)
+    person.save(update_fields=["patient_view_pin"])
+    record_event("patient_view.pin_set", actor=person, target=f"person:{person.pk}")
+
+
+def patient_view_unlock_ok(*, person: Person, secret: str) -> bool:
+    """Is this the practitioner's own code for leaving the patient view, or the code
+    their authenticator shows now?
+
+    Checked without touching the login counters or the authenticator's own throttle: a
+    patient trying codes on the turned screen must never lock the practitioner out of
+    their account (the patient view counts its own tries and ends the session instead).
+    """
+    from django.contrib.auth.hashers import check_password
+    from django_otp.oath import TOTP
+
+    secret = "".join(secret.split())[:16]
+    if not secret.isdigit():
+        return False
+    if person.patient_view_pin and check_password(secret, person.patient_view_pin):
+        return True
+    device = confirmed_device(person)
+    if device is None or len(secret) != device.digits:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return totp.verify(int(secret), device.tolerance)

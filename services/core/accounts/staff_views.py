@@ -1,0 +1,288 @@
+"""The practice's team, run by its administrators; the invitation a new person opens.
+
+Thin views: the access policy and the audit live in ``services.staff``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.access.policy import PracticeTask
+from core.access.services import require_task
+from core.accounts import selectors
+from core.accounts.forms import (
+    AdminCodeForm,
+    DeactivateForm,
+    InvitationAcceptForm,
+    InviteForm,
+    RolesForm,
+)
+from core.accounts.models import Invitation, Person
+from core.accounts.services import staff
+from core.accounts.views import _base32_secret
+from core.documents.pdf import pdf_response, render_pdf
+from core.forms import attach_service_errors
+from core.practices.context import PracticeRequest, practice_view
+
+# Links made in this session, by invitation id: the secret is stored nowhere else, so the
+# printable sheet can be shown (and printed again) only from the session that made it.
+SHEETS = "carnet_invitation_sheets"
+
+
+def _keep_sheet(request: HttpRequest, issued: staff.IssuedInvitation) -> None:
+    sheets = dict(request.session.get(SHEETS, {}))
+    sheets[str(issued.invitation.pk)] = issued.secret
+    request.session[SHEETS] = sheets
+
+
+@practice_view
+def staff_list(request: PracticeRequest) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target="staff")
+    members = selectors.staff_list(request.practice.pk)
+    locked = selectors.locked_usernames([m.person.username for m in members])
+    rows = [(member, member.is_locked(locked)) for member in members]
+    return render(request, "accounts/staff_list.html", {"rows": rows})
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def staff_invite(request: PracticeRequest) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target="staff")
+    form = InviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = staff.staff_invite(
+                actor=request.actor, practice=request.practice, **form.cleaned_data
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            _keep_sheet(request, issued)
+            return redirect(
+                "practices:invitation-sheet", request.practice.slug, issued.invitation.pk
+            )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/staff_invite.html", {"form": form}, status=status)
+
+
+def _sheet_context(request: PracticeRequest, invitation_id: int) -> dict[str, object]:
+    secret = request.session.get(SHEETS, {}).get(str(invitation_id))
+    invitation = (
+        Invitation.objects.select_related("person")
+        .filter(pk=invitation_id, practice=request.practice)
+        .first()
+    )
+    if invitation is None or secret is None:
+        raise Http404(
+            _("This invitation sheet is no longer available: make a new invitation link.")
+        )
+    link = request.build_absolute_uri(reverse("accounts:invitation", args=[secret]))
+    return {
+        "invitation": invitation,
+        "person": invitation.person,
+        "link": link,
+        "qr_svg": segno.make(link, error="m").svg_inline(scale=4, dark="#000"),
+        "practice": request.practice,
+        "roles": selectors.staff_member(request.practice.pk, invitation.person_id),
+        "printed_at": timezone.now(),
+    }
+
+
+@practice_view
+def invitation_sheet(request: PracticeRequest, invitation_id: int) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"invitation:{invitation_id}")
+    context = _sheet_context(request, invitation_id)
+    return render(request, "accounts/invitation_sheet.html", context)
+
+
+@practice_view
+def invitation_sheet_pdf(request: PracticeRequest, invitation_id: int) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"invitation:{invitation_id}")
+    context = _sheet_context(request, invitation_id)
+    pdf = render_pdf("accounts/pdf/invitation.html", context)
+    return pdf_response(pdf, f"invitation-{invitation_id}.pdf")
+
+
+def _member_or_404(request: PracticeRequest, person_id: int) -> selectors.StaffMember:
+    member = selectors.staff_member(request.practice.pk, person_id)
+    if member is None:
+        raise Http404(_("No such member of the practice."))
+    return member
+
+
+@practice_view
+def staff_member(request: PracticeRequest, person_id: int) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    member = _member_or_404(request, person_id)
+    return _member_page(request, member)
+
+
+def _member_page(
+    request: PracticeRequest,
+    member: selectors.StaffMember,
+    status: int = 200,
+    **forms: object,
+) -> HttpResponse:
+    locked = selectors.locked_usernames([member.person.username])
+    context = {
+        "member": member,
+        "locked": member.is_locked(locked),
+        "is_self": member.person.pk == request.actor.person_id,
+        "roles_form": forms.get("roles_form")
+        or RolesForm(initial={"roles": member.roles or member.former_roles}),
+        "deactivate_form": forms.get("deactivate_form") or DeactivateForm(),
+        "reset_form": forms.get("reset_form") or AdminCodeForm(),
+    }
+    return render(request, "accounts/staff_member.html", context, status=status)
+
+
+def _act(
+    request: PracticeRequest,
+    person_id: int,
+    form_name: str,
+    form: forms.Form,
+    do: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Run one administrator action from its form: done → back to the member's page with
+    a message; refused → the page again with the error on the form, nothing stored."""
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    member = _member_or_404(request, person_id)
+    if form.is_valid():
+        try:
+            message = do(form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, message)
+            return redirect("practices:staff-member", request.practice.slug, person_id)
+    return _member_page(request, member, 400, **{form_name: form})
+
+
+@practice_view
+@require_POST
+def staff_roles(request: PracticeRequest, person_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        member = _member_or_404(request, person_id)
+        if not member.is_active:
+            staff.staff_reactivate(
+                actor=request.actor,
+                practice=request.practice,
+                person_id=person_id,
+                roles=data["roles"],
+            )
+            return _("The person is active again.")
+        staff.staff_set_roles(
+            actor=request.actor, practice=request.practice, person_id=person_id, roles=data["roles"]
+        )
+        return _("The roles were saved.")
+
+    return _act(request, person_id, "roles_form", RolesForm(request.POST), do)
+
+
+@practice_view
+@require_POST
+def staff_deactivate(request: PracticeRequest, person_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        staff.staff_deactivate(
+            actor=request.actor,
+            practice=request.practice,
+            person_id=person_id,
+            reason=data["reason"],
+        )
+        return _("The person was deactivated: their sessions and API tokens no longer work.")
+
+    return _act(request, person_id, "deactivate_form", DeactivateForm(request.POST), do)
+
+
+@practice_view
+@require_POST
+def staff_reset_second_factor(request: PracticeRequest, person_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        staff.staff_reset_second_factor(
+            actor=request.actor,
+            practice=request.practice,
+            person_id=person_id,
+            admin_code=data["admin_code"],
+        )
+        return _("The second factor was removed: the person sets up a new one at their next login.")
+
+    return _act(request, person_id, "reset_form", AdminCodeForm(request.POST), do)
+
+
+@practice_view
+@require_POST
+def staff_unlock(request: PracticeRequest, person_id: int) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    _member_or_404(request, person_id)
+    staff.staff_unlock(actor=request.actor, practice=request.practice, person_id=person_id)
+    messages.success(request, _("The account is unlocked."))
+    return redirect("practices:staff-member", request.practice.slug, person_id)
+
+
+@practice_view
+@require_POST
+def staff_reinvite(request: PracticeRequest, person_id: int) -> HttpResponse:
+    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    member = _member_or_404(request, person_id)
+    try:
+        issued = staff.staff_reinvite(
+            actor=request.actor, practice=request.practice, person_id=person_id
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _member_page(request, member, 400)
+    _keep_sheet(request, issued)
+    return redirect("practices:invitation-sheet", request.practice.slug, issued.invitation.pk)
+
+
+# --- The invited person ----------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
+    """Set a password and enroll the second factor, from the link on the invitation."""
+    try:
+        invitation = staff.invitation_open(secret)
+    except ValidationError as error:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"message": " ".join(error.messages)},
+            status=410 if error.code in {"used", "expired"} else 404,
+        )
+    person: Person = invitation.person
+    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff.invitation_accept(secret=secret, **form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Your account is ready: log in with your username and password.")
+            )
+            return redirect("accounts:login")
+    device = staff.invitation_device(invitation)
+    context = {
+        "form": form,
+        "person": person,
+        "practice": invitation.practice,
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111"),
+        "secret": _base32_secret(device),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/invitation_accept.html", context, status=status)
