@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import tenancy
 from core.audit.models import AuditEvent

@@ -26,6 +26,18 @@ class PersonManager(BaseUserManager["Person"]):
         person.save(using=self._db)
         return person
 
+    def create_superuser(
+        self, username: str, password: str | None = None, **fields: object
+    ) -> Person:
+        """``carnet createsuperuser``: the node's first administrator. Carnet has no
+        all-powerful account: this person is node admin (deployment) and cooperative admin
+        (member practices), with no role in any practice and so no patient data."""
+        fields.pop("is_staff", None)
+        fields.pop("is_superuser", None)
+        fields.setdefault("is_node_admin", True)
+        fields.setdefault("is_cooperative_admin", True)
+        return self.create_user(username, password, **fields)
+
     def get_by_natural_key(self, username: str | None) -> Person:
         return self.get(username=(username or "").strip().lower())
 

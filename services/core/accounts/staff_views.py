@@ -79,26 +79,26 @@ def staff_invite(request: PracticeRequest) -> HttpResponse:
 
 
 def _sheet_context(request: PracticeRequest, invitation_id: int) -> dict[str, object]:
-    secret = request.session.get(SHEETS, {}).get(str(invitation_id))
     invitation = (
         Invitation.objects.select_related("person")
         .filter(pk=invitation_id, practice=request.practice)
         .first()
     )
-    if invitation is None or secret is None:
-        raise Http404(
-            _("This invitation sheet is no longer available: make a new invitation link.")
-        )
-    link = request.build_absolute_uri(reverse("accounts:invitation", args=[secret]))
-    return {
+    if invitation is None:
+        raise Http404(_("No such invitation."))
+    context: dict[str, object] = {
         "invitation": invitation,
         "person": invitation.person,
-        "link": link,
-        "qr_svg": segno.make(link, error="m").svg_inline(scale=4, dark="#000"),
         "practice": request.practice,
-        "roles": selectors.staff_member(request.practice.pk, invitation.person_id),
         "printed_at": timezone.now(),
+        "link": None,
     }
+    secret = request.session.get(SHEETS, {}).get(str(invitation_id))
+    if secret is not None and invitation.is_usable():
+        link = request.build_absolute_uri(reverse("accounts:invitation", args=[secret]))
+        context["link"] = link
+        context["qr_svg"] = segno.make(link, error="m").svg_inline(scale=4, dark="#000")
+    return context
 
 
 @practice_view
@@ -112,6 +112,9 @@ def invitation_sheet(request: PracticeRequest, invitation_id: int) -> HttpRespon
 def invitation_sheet_pdf(request: PracticeRequest, invitation_id: int) -> HttpResponse:
     require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"invitation:{invitation_id}")
     context = _sheet_context(request, invitation_id)
+    if context["link"] is None:
+        # The secret is kept only by the session that made the link (and only until used).
+        return redirect("practices:invitation-sheet", request.practice.slug, invitation_id)
     pdf = render_pdf("accounts/pdf/invitation.html", context)
     return pdf_response(pdf, f"invitation-{invitation_id}.pdf")
 

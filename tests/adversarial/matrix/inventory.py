@@ -177,6 +177,27 @@ def _endpoints() -> list[Endpoint]:
         )
     )
 
+    add(Endpoint("profil/", "GET", "authenticated", "page", touches_patient=False))
+    add(Endpoint("profil/", "POST", "authenticated", "page", body=FORM, touches_patient=False))
+
+    # --- pages: the practice's team (its administrators only) --------------------------
+    team = P + "equipe/"
+    for route, method, body in (
+        ("", "GET", None),
+        ("inviter/", "GET", None),
+        ("inviter/", "POST", FORM),
+        ("invitations/<int:invitation_id>/", "GET", None),
+        ("invitations/<int:invitation_id>.pdf", "GET", None),
+        ("<int:person_id>/", "GET", None),
+        ("<int:person_id>/roles/", "POST", FORM),
+        ("<int:person_id>/desactiver/", "POST", FORM),
+        ("<int:person_id>/second-facteur/", "POST", FORM),
+        ("<int:person_id>/deverrouiller/", "POST", None),
+        # an enrolled person gets no new link: 400 once past the gate
+        ("<int:person_id>/nouvelle-invitation/", "POST", FORM),
+    ):
+        add(Endpoint(team + route, method, "admin-role", "page", body=body, touches_patient=False))
+
     # --- pages: records -----------------------------------------------------------------
     add(
         Endpoint(
@@ -759,6 +780,7 @@ PUBLIC: dict[str, str] = {
     "connexion/": "login, first step",
     "connexion/code/": "login, second factor",
     "deconnexion/": "ends the caller's own session",
+    "invitation/<str:secret>/": "an invited person sets up their account; the secret is the key",
     "federation/v1/messages": "gateway: the sealed message authenticates itself (tests/sharing)",
     "api/schema/": "the OpenAPI schema (metadata)",
     "api/docs/": "the API documentation page (metadata)",

@@ -93,6 +93,8 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "day": timezone.localdate().isoformat(),
         "document": "bordereau",
         "resource_id": resource,
+        "person_id": ctx.gp_of_request_practice,
+        "invitation_id": world.invitation[ctx.request_practice.pk],
     }
 
 

@@ -118,6 +118,8 @@ class MatrixWorld:
     active_consent_to: dict[str, tuple[str, str]] = field(default_factory=dict)
     # (label, person) allowed by the patient: none in this world
     label_grants: frozenset[tuple[str, int]] = frozenset()
+    # practice id -> an invitation of that practice (the team pages)
+    invitation: dict[int, int] = field(default_factory=dict)
 
     def all_markers(self) -> list[tuple[str, str, str, str]]:
         """(marker, patient name, kind or 'identity', 'plain'|'sensitive')."""
@@ -322,6 +324,24 @@ def _seal_share(sender: Practice, recipient: Practice) -> tuple[str, str]:
     return envelope.message_id, sealed, signer, envelope.expires_at  # type: ignore[return-value]
 
 
+def _invitation(practice: Practice, inviter: Person) -> int:
+    """A newcomer invited to the practice, who has not opened their link yet."""
+    from core.accounts.models import Invitation
+
+    newcomer = PersonFactory(username=f"newcomer.{practice.slug}", full_name="Nouvelle Recrue")
+    tenancy.activate(practice.pk)
+    MembershipFactory(practice=practice, person=newcomer, role="secretary")
+    invitation = Invitation.objects.create(
+        practice=practice,
+        person=newcomer,
+        created_by=inviter,
+        secret_hash=Invitation.hash_secret(uuid.uuid4().hex),
+        expires_at=timezone.now() + timedelta(hours=72),
+    )
+    tenancy.activate(None)
+    return invitation.pk
+
+
 def _inbox_message(sender: Practice, recipient: Practice) -> str:
     from sharing.models import InboxMessage
 
@@ -475,6 +495,10 @@ def build() -> MatrixWorld:
         )
         roles[name].key_id = token.key_id
         tenancy.activate(None)
+    invitation = {
+        practice.pk: _invitation(practice, inviter)
+        for practice, inviter in ((practice_a, alice), (practice_b, people["charlie"]))
+    }
     roles["anonymous"] = RoleCase(
         "anonymous", None, None, frozenset(), Client(raise_request_exception=False)
     )
@@ -484,6 +508,7 @@ def build() -> MatrixWorld:
     }
     entry_excluded[("allergy", zoe.entries["allergy"].pk)] = {people["charlie"].pk}
     return MatrixWorld(
+        invitation=invitation,
         entry_excluded=entry_excluded,
         restriction_person={
             "paul": people["pia"].pk,
