@@ -114,6 +114,7 @@ def test_an_expired_invitation_is_refused_and_a_new_link_replaces_it(
     ("fields", "field", "french", "english"),
     [
         ({"username": "bob"}, "username", "déjà pris", "already taken"),
+        ({"username": "hugo henré"}, "username", "sans accents", "without accents"),
         (
             {"roles": ["practitioner"], "profession": "gp", "rpps": "10003456781"},
             "rpps",

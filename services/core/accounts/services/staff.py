@@ -10,6 +10,7 @@ their authorship, and cannot log in or use an API token any more.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from core.audit.services import record_event
 from core.practices.models import Practice
 
 STAFF_ROLES = {role.value for role in Role}
+# Typed on every login, on any keyboard: plain letters, digits and a few separators.
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,149}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ def staff_invite(
         errors["full_name"] = _("Give the person's full name.")
     if not username:
         errors["username"] = _("Choose a username.")
+    elif not USERNAME.fullmatch(username):
+        errors["username"] = _(
+            "A username has only lowercase letters without accents, digits, dots, hyphens "
+            "and underscores (e.g. marie.dupont)."
+        )
     elif Person.objects.filter(username=username).exists():
         errors["username"] = _("This username is already taken: choose another one.")
     rpps = "".join(rpps.split())
