@@ -21,8 +21,15 @@ Rules, in order (the first that applies decides):
       for its label (not even the care team otherwise, nor break-the-glass);
    c. the author of an entry may read it;
    d. members of the care team (the GP of record is one) may read;
-   e. a practitioner with an active break-the-glass grant for this patient may read;
+   e. when the practice has chosen a practice-wide care team, every practitioner of the
+      patient's practice may read (after a and b: the patient's exclusions and the
+      sensitivity labels still win);
+   f. a practitioner with an active break-the-glass grant for this patient may read;
 6. anything else is refused.
+
+A second pure function, ``decide_practice``, answers for the practice's own settings
+(not patient data): any member may see them, only practice administrators may change
+them.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ class PatientFacts:
     excluded: frozenset[int] = field(default_factory=frozenset)  # from the whole record
     label_grants: frozenset[tuple[str, int]] = field(default_factory=frozenset)
     break_glass: frozenset[int] = field(default_factory=frozenset)  # active grants
+    # The practice's setting: every practitioner of the practice is in the care team.
+    practice_team: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,8 +174,36 @@ def decide(
                 return _allow("author", _("author of the entry"))
         if person in patient.care_team:
             return _allow("care-team", _("member of the patient's care team"))
+        if patient.practice_team:
+            # The practitioner role was checked above, in the patient's practice.
+            return _allow(
+                "practice-care-team",
+                _("practitioner of the practice, whose care team is every clinician"),
+            )
         if person in patient.break_glass:
             return _allow("break-the-glass", _("emergency access (break-the-glass), under review"))
         return _deny("not-in-care-team", _("not in the patient's care team"))
 
     return _deny("default", _("no rule allows this"))
+
+
+class PracticeAction(StrEnum):
+    VIEW_SETTINGS = "view_settings"
+    CHANGE_SETTINGS = "change_settings"
+
+
+def decide_practice(actor: Actor, action: PracticeAction, practice_id: int) -> Decision:
+    """May this person see or change the settings of this practice (the care-team
+    setting, for instance)? Not patient data: the cooperative-admin and node-admin flags
+    grant nothing, only roles in the practice do."""
+    if actor.practice_id is None or actor.practice_id != practice_id:
+        return _deny("other-practice", _("another practice's settings"))
+    if not actor.roles:
+        return _deny("no-role", _("no role in this practice"))
+    if action == PracticeAction.VIEW_SETTINGS:
+        return _allow("practice-member", _("member of the practice"))
+    if action == PracticeAction.CHANGE_SETTINGS and RoleName.PRACTICE_ADMIN in actor.roles:
+        return _allow("practice-admin", _("practice administrator"))
+    return _deny(
+        "not-practice-admin", _("only a practice administrator may change the practice's settings")
+    )

@@ -12,8 +12,10 @@ from core.access.policy import (
     Decision,
     EntryFacts,
     PatientFacts,
+    PracticeAction,
     Purpose,
     decide,
+    decide_practice,
 )
 from core.audit.services import Outcome, record_event
 
@@ -82,6 +84,24 @@ def require(
         audit_success=audit_success,
     )
     if not decision.allowed:
+        raise AccessDenied(decision)
+    return decision
+
+
+def require_practice(actor: Actor, action: PracticeAction, practice_id: int) -> Decision:
+    """The practice's settings: decide; a denial is audited and raised (403). The caller
+    records the success with what it did."""
+    decision = decide_practice(actor, action, practice_id)
+    if not decision.allowed:
+        record_event(
+            "access.denied",
+            outcome=Outcome.DENIED,
+            actor=actor,
+            practice_id=actor.practice_id,
+            reason=_english(decision.reason),
+            target=f"practice:{practice_id}",
+            details={"rule": decision.rule, "action": action.value},
+        )
         raise AccessDenied(decision)
     return decision
 
