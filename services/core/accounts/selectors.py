@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.access.policy import Actor
-from core.accounts.models import Membership, Person
+from core.accounts.models import Membership, Person, Role
 from core.prepared import Bound, Prepared
 
 ROLES = Prepared(
@@ -42,4 +42,19 @@ def staff_of_practice(practice_id: int) -> list[Membership]:
         Membership.objects.filter(practice_id=practice_id)
         .select_related("person")
         .order_by("person__full_name", "role")
+    )
+
+
+def clinicians_of_practice(practice_id: int) -> list[Person]:
+    """The people who hold an active practitioner role in the practice, with an active
+    account: the practice's care team when it is every clinician of the practice."""
+    return list(
+        Person.objects.filter(
+            is_active=True,
+            memberships__practice_id=practice_id,
+            memberships__role=Role.PRACTITIONER,
+            memberships__is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "pk")
     )

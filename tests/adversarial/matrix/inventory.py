@@ -176,6 +176,35 @@ def _endpoints() -> list[Endpoint]:
             P + "jetons/<str:key_id>/revoquer/", "POST", "member", "page", touches_patient=False
         )
     )
+    # the practice's care-team setting: every member sees it and prints the notice, only a
+    # practice administrator changes it (policy: decide_practice)
+    add(Endpoint(P + "equipe-de-soins/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "equipe-de-soins/",
+            "POST",
+            "admin-role",
+            "page",
+            body=lambda ctx: {"mode": ctx.other_care_team_mode, "confirmed": "on"},
+            multipart=True,  # a form, as the browser sends it
+            audit=("practice.care_team_mode_changed",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="switches the practice to the other mode (rolled back after the request)",
+        )
+    )
+    add(
+        Endpoint(
+            P + "equipe-de-soins/affiche.pdf",
+            "GET",
+            "member",
+            "page",
+            audit=("practice.care_team_notice.print",),
+            audit_patient=False,
+            pdf=True,
+            touches_patient=False,
+        )
+    )
 
     # --- pages: records -----------------------------------------------------------------
     add(

@@ -37,10 +37,15 @@ class Ctx:
     share_to: str  # the other practice's slug (a share's recipient)
     gp_of_request_practice: int
     unique: str
+    care_team_mode: str = "named"  # the setting of both practices of the world (§5)
 
     @property
     def person_id(self) -> int | None:
         return self.role.person.pk if self.role.person else None
+
+    @property
+    def other_care_team_mode(self) -> str:
+        return "named" if self.care_team_mode == "practice" else "practice"
 
 
 # --- the documented policy, restated ------------------------------------------------------

@@ -118,6 +118,16 @@ class MatrixWorld:
     active_consent_to: dict[str, tuple[str, str]] = field(default_factory=dict)
     # (label, person) allowed by the patient: none in this world
     label_grants: frozenset[tuple[str, int]] = frozenset()
+    # the care-team setting both practices have now ("named" or "practice"; §5)
+    care_team_mode: str = "named"
+
+    def set_care_team_mode(self, mode: str) -> None:
+        """Both practices switch (inside the world's transaction): every request reads
+        the practice again, so the next one sees it."""
+        Practice.objects.filter(pk__in=[self.practice_a.pk, self.practice_b.pk]).update(
+            care_team_mode=mode
+        )
+        self.care_team_mode = mode
 
     def all_markers(self) -> list[tuple[str, str, str, str]]:
         """(marker, patient name, kind or 'identity', 'plain'|'sensitive')."""
