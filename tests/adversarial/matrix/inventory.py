@@ -276,6 +276,14 @@ def _endpoints() -> list[Endpoint]:
             audit=("patient_choice.exclusion_lifted",),
         )
     )
+    # the patient's care team: administrative data, read and changed by the staff
+    add(Endpoint(PAT + "equipe/", "GET", "admin.read.admin", "page", audit=("patient.read",)))
+    for route in ("equipe/ajouter/", "equipe/retirer/"):
+        add(
+            Endpoint(
+                PAT + route, "POST", "admin.write", "page", body=FORM, audit=("patient.write",)
+            )
+        )
     add(Endpoint(PAT + "urgence/", "GET", "identity.read", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "urgence/", "POST", "identity.read", "page", body=FORM))
     add(Endpoint(P + "acces-urgence/", "GET", "admin-role", "page", touches_patient=False))
