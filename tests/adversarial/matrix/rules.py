@@ -84,7 +84,11 @@ def may(
             return (entry.sensitivity, person) in ctx.world.label_grants
         if person == entry.author_id:
             return True
-    return person in case.care_team  # (no active emergency access in this world)
+    if person in case.care_team:
+        return True
+    # The practice's setting (§5): in "practice" mode every practitioner of the patient's
+    # practice is in the care team (roles and practice were checked above).
+    return ctx.care_team_mode == "practice"  # (no active emergency access in this world)
 
 
 def consent_covers(ctx: Ctx) -> bool:
