@@ -162,3 +162,13 @@ def test_the_notice_names_the_clinicians_and_the_right_to_say_no(
     wide = "forment ensemble votre équipe de soins" in text
     assert wide == (mode == CareTeamMode.PRACTICE)
     assert AuditEvent.objects.filter(action="practice.care_team_notice.print").exists()
+
+
+def test_a_practice_created_without_saying_keeps_a_named_team(db: None) -> None:
+    from core.practices.services import practice_create
+
+    practice = practice_create(slug="nouveau-cabinet", name="Nouveau cabinet")
+    assert practice.care_team_mode == CareTeamMode.NAMED
+    tenancy.activate(practice.pk)
+    event = AuditEvent.objects.get(action="practice.create", practice_id=practice.pk)
+    assert event.details == {"care_team_mode": "named"}

@@ -23,10 +23,20 @@ def practice_create(
     postal_code: str = "",
     address: str = "",
     plan: str = CooperativeMembership.Plan.GROUP,
+    care_team_mode: str = CareTeamMode.NAMED,
     actor: object = None,
 ) -> Practice:
+    """A new practice; its care team is named patient by patient unless said otherwise
+    (nothing is widened without the practice choosing it)."""
+    if care_team_mode not in CareTeamMode.values:
+        raise ValidationError({"care_team_mode": _("Choose one of the two care-team settings.")})
     practice = Practice.objects.create(
-        slug=slug, name=name, city=city, postal_code=postal_code, address=address
+        slug=slug,
+        name=name,
+        city=city,
+        postal_code=postal_code,
+        address=address,
+        care_team_mode=care_team_mode,
     )
     CooperativeMembership.objects.create(
         practice=practice,
@@ -34,7 +44,13 @@ def practice_create(
         status=CooperativeMembership.Status.ACTIVE,
         joined_on=timezone.localdate(),
     )
-    record_event("practice.create", actor=actor, practice_id=practice.pk, target=f"practice:{slug}")
+    record_event(
+        "practice.create",
+        actor=actor,
+        practice_id=practice.pk,
+        target=f"practice:{slug}",
+        details={"care_team_mode": care_team_mode},
+    )
     return practice
 
 

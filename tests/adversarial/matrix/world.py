@@ -15,6 +15,11 @@ Each scenario of the matrix is a patient (or entries of a patient) in a known st
 
 Every patient and every entry carries a unique marker word in its text, so a response
 body can be searched for data the rules say the reader may not see.
+
+The matrix runs with both practices in each care-team setting (``set_care_team_mode``).
+In ``practice`` mode Bob is in every patient's team of practice A, so the ``expired``
+scenario shows him Bruno's record through the practice's team, not through his expired
+emergency access; the refusal of an expired access is checked in ``named`` mode.
 """
 
 from __future__ import annotations
