@@ -52,6 +52,7 @@ PEOPLE = [
     ),
     DemoPerson("karim.benali", "Dr Karim Benali", (Role.PRACTITIONER,), "gp", "10004567896"),
     DemoPerson("lucie.garnier", "Lucie Garnier", (Role.PRACTITIONER,), "nurse", "10005678908"),
+    DemoPerson("hugo.lambert", "Hugo Lambert", (Role.PRACTITIONER,), "physio"),
     DemoPerson("sophie.durand", "Sophie Durand", (Role.SECRETARY,)),
     DemoPerson("marc.lefort", "Marc Lefort", cooperative_admin=True),
     DemoPerson("nadia.roux", "Nadia Roux", node_admin=True),

@@ -1,5 +1,5 @@
 """In a real browser, in the demo practice (a maison de santé whose care team is every
-clinician): a nurse who is nobody's GP of record opens a patient's chart without
+clinician): a physiotherapist who is nobody's GP of record opens a patient's chart without
 emergency access, sees the care team on it, and finds the practice's setting with the
 notice for the waiting room."""
 
@@ -20,7 +20,9 @@ def test_in_the_demo_practice_every_clinician_is_in_the_care_team(
     page, live_carnet: LiveCarnet
 ) -> None:
     slug = live_carnet.credentials["practice"]["slug"]
-    log_in(page, live_carnet, "lucie.garnier")  # a nurse, GP of record of nobody
+    # Hugo, a physiotherapist, GP of record of nobody (and who logs in nowhere else here:
+    # a TOTP code is accepted once).
+    log_in(page, live_carnet, "hugo.lambert")
     page.wait_for_url(f"**/p/{slug}/")
 
     page.get_by_role("link", name="Équipe de soins").click()
@@ -28,7 +30,7 @@ def test_in_the_demo_practice_every_clinician_is_in_the_care_team(
     setting = page.get_by_test_id("care-team-mode").inner_text()
     assert "Tous les soignants du cabinet sont dans l'équipe de soins" in setting
     clinicians = page.get_by_test_id("clinicians").inner_text()
-    for name in ("Dr Claire Martin", "Dr Karim Benali", "Lucie Garnier"):
+    for name in ("Dr Claire Martin", "Dr Karim Benali", "Lucie Garnier", "Hugo Lambert"):
         assert name in clinicians
     assert "Sophie Durand" not in clinicians  # the secretary is not a clinician
     assert page.get_by_text("Seul un administrateur du cabinet peut modifier ce réglage.")
@@ -49,5 +51,5 @@ def test_in_the_demo_practice_every_clinician_is_in_the_care_team(
     assert page.get_by_test_id("clinical-refused").count() == 0
     team = page.get_by_test_id("care-team").inner_text()
     assert "tous les soignants sont dans l'équipe de soins" in team
-    assert "Lucie Garnier" in team
+    assert "Hugo Lambert" in team
     page.get_by_test_id("care-team").screenshot(path=str(SCREENSHOTS / "care-team-chart.png"))
