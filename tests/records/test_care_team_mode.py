@@ -84,10 +84,21 @@ def test_a_patient_registered_at_the_desk_is_read_by_a_practice_gp_only_in_pract
 @pytest.mark.parametrize("mode", [CareTeamMode.NAMED, CareTeamMode.PRACTICE])
 def test_the_gp_of_record_always_reads_the_record(world: World, mode: str) -> None:
     set_mode(world, mode)
-    alice = world.actor(world.alice)
-    selectors.patient_get(actor=alice, patient_id=world.paul.pk, category=Category.CLINICAL)
-    event = AuditEvent.objects.filter(action="patient.read").latest("seq")
-    assert event.details["rule"] == "care-team"
+    sam = world.actor(world.sam)
+    patient = services.patient_create(
+        actor=sam,
+        birth_name="Traitant",
+        given_names="Tom",
+        sex="M",
+        birth_date=date(1985, 6, 7),
+        gp_id=world.alice.pk,  # registered at the desk, with Alice as GP of record
+        confirm_not_duplicate=True,
+    )
+    for patient_id in (patient.pk, world.paul.pk):
+        alice = world.actor(world.alice)
+        selectors.patient_get(actor=alice, patient_id=patient_id, category=Category.CLINICAL)
+        event = AuditEvent.objects.filter(action="patient.read").latest("seq")
+        assert (event.patient_id, event.details["rule"]) == (patient_id, "care-team")
 
 
 @pytest.mark.parametrize("mode", [CareTeamMode.NAMED, CareTeamMode.PRACTICE])
