@@ -37,8 +37,10 @@ class World:
     zoe: Patient  # patient of practice B
 
     def actor(self, person: Person, practice: Practice | None = None) -> Actor:
+        """The person's ``Actor`` in the practice, the transaction scoped to it as entering
+        the practice does (with the practice's care-team setting)."""
         practice = practice or self.practice_a
-        tenancy.activate(practice.pk, person.pk)
+        tenancy.activate_then(practice.pk, person.pk, care_team_mode=practice.care_team_mode)
         return actor_for(person, practice.pk)
 
 

@@ -22,7 +22,7 @@ from core.accounts import services as accounts
 from core.accounts.models import Person, Role
 from core.accounts.selectors import actor_for
 from core.practices import services as practices
-from core.practices.models import Practice
+from core.practices.models import CareTeamMode, Practice
 from records import services as records
 from records.demo import demo_histories_create, demo_identities
 from records.models import Patient
@@ -52,6 +52,7 @@ PEOPLE = [
     ),
     DemoPerson("karim.benali", "Dr Karim Benali", (Role.PRACTITIONER,), "gp", "10004567896"),
     DemoPerson("lucie.garnier", "Lucie Garnier", (Role.PRACTITIONER,), "nurse", "10005678908"),
+    DemoPerson("hugo.lambert", "Hugo Lambert", (Role.PRACTITIONER,), "physio"),
     DemoPerson("sophie.durand", "Sophie Durand", (Role.SECRETARY,)),
     DemoPerson("marc.lefort", "Marc Lefort", cooperative_admin=True),
     DemoPerson("nadia.roux", "Nadia Roux", node_admin=True),
@@ -81,6 +82,9 @@ def load(patient_count: int = 200) -> dict[str, Any]:
             address="12 rue des Tilleuls",
             postal_code="69100",
             city="Villeurbanne",
+            # A maison de santé: every clinician is in every patient's care team, the usual
+            # case (the notice for the waiting room is on the care-team page).
+            care_team_mode=CareTeamMode.PRACTICE,
         )
     with tenancy.practice_context(practice.pk):
         accounts_out = []

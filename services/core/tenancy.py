@@ -22,6 +22,9 @@ from core.prepared import Bound, PreparedSQL, fetch_together
 class Tenant:
     practice_id: int | None
     person_id: int | None = None
+    # The practice's settings the access policy reads, when the caller read the practice
+    # already (entering a practice does): "" when not known yet.
+    care_team_mode: str = ""
 
 
 _current: ContextVar[Tenant | None] = ContextVar("carnet_tenant", default=None)
@@ -47,16 +50,29 @@ def activate(practice_id: int | None, person_id: int | None = None) -> None:
     activate_then(practice_id, person_id)
 
 
-def activate_then(practice_id: int | None, person_id: int | None, *then: Bound) -> list[list]:
+def activate_then(
+    practice_id: int | None, person_id: int | None, *then: Bound, care_team_mode: str = ""
+) -> list[list]:
     """Set the tenant, then run statements under it, in one round trip (PostgreSQL runs
-    the statements of one message in order); their results."""
+    the statements of one message in order); their results.
+
+    ``care_team_mode`` is the practice's setting when the caller has the practice row at
+    hand (entering a practice): the policy's facts then need no query to know it."""
     if not connection.in_atomic_block:
         raise RuntimeError("The practice context can only be set inside a transaction.")
     results = fetch_together(
         _SET_TENANT.bind(practice=str(practice_id or ""), person=str(person_id or "")), *then
     )
-    _current.set(Tenant(practice_id, person_id))
+    _current.set(Tenant(practice_id, person_id, care_team_mode))
     return results[1:]
+
+
+def remember_care_team_mode(practice_id: int, mode: str) -> None:
+    """Keep the practice's care-team setting with the current tenant (read or changed
+    during the transaction), so that the next facts of the request use it."""
+    tenant = _current.get()
+    if tenant is not None and tenant.practice_id == practice_id:
+        _current.set(Tenant(tenant.practice_id, tenant.person_id, mode))
 
 
 @contextmanager
@@ -69,6 +85,10 @@ def practice_context(practice_id: int | None, person_id: int | None = None) -> I
             yield
         finally:
             if previous is not None:
-                activate(previous.practice_id, previous.person_id)
+                activate_then(
+                    previous.practice_id,
+                    previous.person_id,
+                    care_team_mode=previous.care_team_mode,
+                )
             else:
                 _current.set(None)

@@ -24,6 +24,7 @@ from core.access.policy import (
 from core.access.selectors import choices_from, choices_statement
 from core.access.services import authorize
 from core.access.services import require as core_require
+from core.practices.selectors import practice_team_of
 from core.prepared import Bound, Prepared, fetch_together
 from records.models import CareTeamMember, Patient
 
@@ -69,6 +70,8 @@ def access_from(patient: Patient, team: list[int], choice_rows: list[Any]) -> Pa
         excluded=choices.excluded,
         label_grants=choices.label_grants,
         break_glass=choices.break_glass,
+        # Known from entering the practice: no query on pages and in the API.
+        practice_team=practice_team_of(patient.practice_id),
     )
     return PatientAccess(patient, facts, choices.entry_exclusions)
 

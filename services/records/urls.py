@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import choices_views, documents_views, views
+from records import care_team_views, choices_views, documents_views, views
 
 app_name = "records"
 
@@ -37,6 +37,17 @@ urlpatterns = [
         "patients/<int:patient_id>/choix/<int:restriction_id>/lever/",
         choices_views.restriction_lift,
         name="restriction-lift",
+    ),
+    path("patients/<int:patient_id>/equipe/", care_team_views.care_team, name="care-team"),
+    path(
+        "patients/<int:patient_id>/equipe/ajouter/",
+        care_team_views.care_team_add,
+        name="care-team-add",
+    ),
+    path(
+        "patients/<int:patient_id>/equipe/retirer/",
+        care_team_views.care_team_remove,
+        name="care-team-remove",
     ),
     path("patients/<int:patient_id>/urgence/", choices_views.break_glass, name="break-glass"),
     path("acces-urgence/", choices_views.break_glass_review, name="break-glass-review"),

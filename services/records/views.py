@@ -106,7 +106,7 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
-    data = selectors.chart_for(actor=request.actor, patient_id=patient_id)
+    data = selectors.chart_for(actor=request.actor, patient_id=patient_id, with_team=True)
     return render(request, "records/chart.html", {"chart": data, "patient": data.patient})
 
 

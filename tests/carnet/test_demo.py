@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from core import tenancy
 from core.accounts import services as accounts
-from core.practices.models import Practice
+from core.practices.models import CareTeamMode, Practice
 from records import nir
 from records.models import Patient
 
@@ -32,6 +32,8 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     assert accounts.api_token_authenticate(credentials["api_token"]["token"]) is not None
 
     practice = Practice.objects.get(slug="msp-des-tilleuls")
+    # A maison de santé: every clinician is in every patient's care team (the usual case).
+    assert practice.care_team_mode == CareTeamMode.PRACTICE
     tenancy.activate(practice.pk)
     patients = list(Patient.objects.all())
     assert len(patients) == 12

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,8 +13,10 @@ from core.access.policy import (
     Category,
     EntryFacts,
     PatientFacts,
+    PracticeAction,
     Purpose,
     decide,
+    decide_practice,
 )
 
 ALICE, BOB, SAM = 1, 2, 3
@@ -136,6 +140,7 @@ patients = st.builds(
     excluded=st.frozensets(people, max_size=2),
     label_grants=st.frozensets(st.tuples(labels, people), max_size=3),
     break_glass=st.frozensets(people, max_size=2),
+    practice_team=st.booleans(),
 )
 entries = st.none() | st.builds(
     EntryFacts, author_id=people, label=labels, excluded=st.frozensets(people, max_size=2)
@@ -163,6 +168,7 @@ def test_properties_of_every_decision(actor_, action, category, purpose, patient
         assert "practitioner" in actor_.roles
         assert (
             person in patient.care_team
+            or patient.practice_team
             or person in patient.break_glass
             or (entry is not None and person == entry.author_id)
             or (entry is not None and (entry.label, person) in patient.label_grants)
@@ -171,3 +177,104 @@ def test_properties_of_every_decision(actor_, action, category, purpose, patient
             assert person not in entry.excluded
             if entry.label:
                 assert person == entry.author_id or (entry.label, person) in patient.label_grants
+
+
+# --- the practice's care team ("équipe de soins") -------------------------------------
+
+
+def test_in_a_practice_wide_team_a_colleague_reads_clinical_data() -> None:
+    paul = facts(practice_team=True)
+    decision = read_clinical(BOB, paul)
+    assert decision.allowed and decision.rule == "practice-care-team"
+    assert read_clinical(BOB, facts()).rule == "not-in-care-team"  # a named team: no
+
+
+def test_in_a_practice_wide_team_a_named_member_is_still_allowed_as_a_member() -> None:
+    assert read_clinical(ALICE, facts(practice_team=True)).rule == "care-team"
+
+
+def test_a_practice_wide_team_holds_practitioners_only() -> None:
+    paul = facts(practice_team=True)
+    for roles in ({"secretary"}, {"practice_admin"}, {"secretary", "practice_admin"}):
+        decision = decide(actor(SAM, roles), Action.READ, Category.CLINICAL, Purpose.CARE, paul)
+        assert decision.rule == "not-practitioner"
+
+
+def test_a_practice_wide_team_does_not_reach_another_practice() -> None:
+    charlie = actor(BOB, {"practitioner"}, practice=PRACTICE_B)
+    paul = facts(practice_team=True)
+    decision = decide(charlie, Action.READ, Category.CLINICAL, Purpose.CARE, paul)
+    assert decision.rule == "other-practice"
+
+
+def test_in_a_practice_wide_team_the_patients_exclusions_and_labels_still_win() -> None:
+    paul = facts(practice_team=True, excluded=frozenset({BOB}))
+    assert read_clinical(BOB, paul).rule == "excluded-by-patient"
+    paul = facts(practice_team=True)
+    hidden = EntryFacts(author_id=ALICE, excluded=frozenset({BOB}))
+    assert read_clinical(BOB, paul, hidden).rule == "excluded-from-entry"
+    note = EntryFacts(author_id=ALICE, label="mental_health")
+    assert read_clinical(BOB, paul, note).rule == "sensitive"
+
+
+@given(
+    actors,
+    st.sampled_from(Action),
+    st.sampled_from(Category),
+    st.sampled_from(Purpose),
+    patients,
+    entries,
+)
+def test_the_practice_wide_team_never_overrides_an_exclusion_or_a_label(
+    actor_, action, category, purpose, patient, entry
+) -> None:
+    """Whatever the practice's setting, the patient's exclusions (from the record or
+    from one entry) and the sensitivity labels decide the same way."""
+    person = actor_.person_id
+    named = replace(patient, practice_team=False)
+    wide = replace(patient, practice_team=True)
+    in_named = decide(actor_, action, category, purpose, named, entry)
+    in_wide = decide(actor_, action, category, purpose, wide, entry)
+    if person in patient.excluded:
+        assert not in_wide.allowed
+    if category == Category.CLINICAL and entry is not None:
+        if person in entry.excluded:
+            assert not in_wide.allowed
+        ungranted = (entry.label, person) not in patient.label_grants
+        if entry.label and person != entry.author_id and ungranted:
+            assert not in_wide.allowed
+    # The setting only ever adds the practice's practitioners, by its own rule.
+    if in_wide.allowed != in_named.allowed:
+        assert in_wide.allowed and in_wide.rule == "practice-care-team"
+        assert category == Category.CLINICAL and "practitioner" in actor_.roles
+        assert actor_.practice_id == patient.practice_id and not actor_.is_node_admin
+    if not patient.practice_team:
+        assert decide(actor_, action, category, purpose, patient, entry) == in_named
+
+
+# --- the practice's settings -----------------------------------------------------------
+
+
+def test_only_a_practice_admin_changes_the_practice_settings() -> None:
+    admin = actor(SAM, {"practice_admin"})
+    assert decide_practice(admin, PracticeAction.CHANGE_SETTINGS, PRACTICE_A).allowed
+    for roles in ({"practitioner"}, {"secretary"}, {"practitioner", "secretary"}):
+        decision = decide_practice(actor(ALICE, roles), PracticeAction.CHANGE_SETTINGS, PRACTICE_A)
+        assert not decision.allowed and decision.rule == "not-practice-admin"
+        assert decide_practice(actor(ALICE, roles), PracticeAction.VIEW_SETTINGS, PRACTICE_A)
+
+
+def test_a_practice_admin_of_another_practice_changes_nothing_here() -> None:
+    admin = actor(SAM, {"practice_admin"}, practice=PRACTICE_B)
+    decision = decide_practice(admin, PracticeAction.CHANGE_SETTINGS, PRACTICE_A)
+    assert decision.rule == "other-practice"
+
+
+@given(actors, st.sampled_from(PracticeAction), st.sampled_from([PRACTICE_A, PRACTICE_B]))
+def test_properties_of_every_practice_decision(actor_, action, practice_id) -> None:
+    decision = decide_practice(actor_, action, practice_id)
+    assert decision.reason
+    if decision.allowed:
+        assert actor_.practice_id == practice_id and actor_.roles
+    if decision.allowed and action == PracticeAction.CHANGE_SETTINGS:
+        assert "practice_admin" in actor_.roles

@@ -21,8 +21,15 @@ Rules, in order (the first that applies decides):
       for its label (not even the care team otherwise, nor break-the-glass);
    c. the author of an entry may read it;
    d. members of the care team (the GP of record is one) may read;
-   e. a practitioner with an active break-the-glass grant for this patient may read;
+   e. when the practice has chosen a practice-wide care team, every practitioner of the
+      patient's practice may read (after a and b: the patient's exclusions and the
+      sensitivity labels still win);
+   f. a practitioner with an active break-the-glass grant for this patient may read;
 6. anything else is refused.
+
+A second pure function, ``decide_practice``, answers for the practice's own settings
+(not patient data): any member may see them, only practice administrators may change
+them.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ class PatientFacts:
     excluded: frozenset[int] = field(default_factory=frozenset)  # from the whole record
     label_grants: frozenset[tuple[str, int]] = field(default_factory=frozenset)
     break_glass: frozenset[int] = field(default_factory=frozenset)  # active grants
+    # The practice's setting: every practitioner of the practice is in the care team.
+    practice_team: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,12 @@ def decide(
                 return _allow("author", _("author of the entry"))
         if person in patient.care_team:
             return _allow("care-team", _("member of the patient's care team"))
+        if patient.practice_team:
+            # The practitioner role was checked above, in the patient's practice.
+            return _allow(
+                "practice-care-team",
+                _("practitioner of the practice, whose care team is every clinician"),
+            )
         if person in patient.break_glass:
             return _allow("break-the-glass", _("emergency access (break-the-glass), under review"))
         return _deny("not-in-care-team", _("not in the patient's care team"))
@@ -172,34 +187,35 @@ def decide(
     return _deny("default", _("no rule allows this"))
 
 
-class PracticeTask(StrEnum):
+class PracticeAction(StrEnum):
     """Running the practice itself, not a patient's data."""
 
+    VIEW_SETTINGS = "view_settings"
+    CHANGE_SETTINGS = "change_settings"
     MANAGE_STAFF = "manage_staff"  # invite, change roles, deactivate, reset, unlock
 
 
-class NodeTask(StrEnum):
-    """Node-level work that belongs to no practice."""
-
-    VIEW_MEMBERS = "view_members"  # the cooperative's member practices, plans, shares
+# Only the practice's administrators may do these.
+ADMIN_ACTIONS = {PracticeAction.CHANGE_SETTINGS, PracticeAction.MANAGE_STAFF}
 
 
-def decide_practice_task(actor: Actor, task: PracticeTask) -> Decision:
-    """May this person do this task for their practice? Only its administrators may.
-
-    Node admins deploy the node and run nothing in a practice, whatever role they also
-    hold; nobody runs another practice."""
+def decide_practice(actor: Actor, action: PracticeAction, practice_id: int) -> Decision:
+    """May this person see or change the settings of this practice (the care-team
+    setting, for instance), or run its staff? Not patient data: the cooperative-admin and
+    node-admin flags grant nothing, only roles in the practice do; a node admin deploys
+    the node and runs nothing in a practice, whatever role they also hold."""
     if actor.is_node_admin:
         return _deny("no-practice-role", _("node administrators do not run practices"))
-    if actor.practice_id is None:
-        return _deny("no-practice", _("no practice selected"))
-    if RoleName.PRACTICE_ADMIN in actor.roles:
-        return _allow("practice-admin", _("administrator of the practice"))
-    return _deny("not-practice-admin", _("only the practice's administrators may do this"))
-
-
-def decide_node_task(actor: Actor, task: NodeTask) -> Decision:
-    """Cooperative work: only cooperative admins, who see no patient data."""
-    if actor.is_cooperative_admin:
-        return _allow("cooperative-admin", _("administrator of the cooperative"))
-    return _deny("not-cooperative-admin", _("only the cooperative's administrators may do this"))
+    if actor.practice_id is None or actor.practice_id != practice_id:
+        return _deny("other-practice", _("another practice's settings"))
+    if not actor.roles:
+        return _deny("no-role", _("no role in this practice"))
+    if action == PracticeAction.VIEW_SETTINGS:
+        return _allow("practice-member", _("member of the practice"))
+    if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
+        return _allow("practice-admin", _("practice administrator"))
+    if action == PracticeAction.MANAGE_STAFF:
+        return _deny("not-practice-admin", _("only the practice's administrators may do this"))
+    return _deny(
+        "not-practice-admin", _("only a practice administrator may change the practice's settings")
+    )

@@ -11,13 +11,11 @@ from core.access.policy import (
     Category,
     Decision,
     EntryFacts,
-    NodeTask,
     PatientFacts,
-    PracticeTask,
+    PracticeAction,
     Purpose,
     decide,
-    decide_node_task,
-    decide_practice_task,
+    decide_practice,
 )
 from core.audit.services import Outcome, record_event
 
@@ -90,13 +88,12 @@ def require(
     return decision
 
 
-def require_task(actor: Actor, task: PracticeTask | NodeTask, *, target: str = "") -> Decision:
-    """Require a practice or node task of the policy; a refusal is audited and raised.
-    Successes are audited by the service that does the work (it knows what it did)."""
-    if isinstance(task, PracticeTask):
-        decision = decide_practice_task(actor, task)
-    else:
-        decision = decide_node_task(actor, task)
+def require_practice(
+    actor: Actor, action: PracticeAction, practice_id: int, *, target: str = ""
+) -> Decision:
+    """The practice's settings and staff: decide; a denial is audited and raised (403).
+    The caller records the success with what it did."""
+    decision = decide_practice(actor, action, practice_id)
     if not decision.allowed:
         record_event(
             "access.denied",
@@ -104,8 +101,8 @@ def require_task(actor: Actor, task: PracticeTask | NodeTask, *, target: str = "
             actor=actor,
             practice_id=actor.practice_id,
             reason=_english(decision.reason),
-            target=target,
-            details={"rule": decision.rule, "task": task.value},
+            target=target or f"practice:{practice_id}",
+            details={"rule": decision.rule, "action": action.value},
         )
         raise AccessDenied(decision)
     return decision

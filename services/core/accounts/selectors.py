@@ -115,3 +115,39 @@ def staff_member(practice_id: int, person_id: int) -> StaffMember | None:
 def locked_usernames(usernames: list[str]) -> frozenset[str]:
     """Usernames refused from at least one address right now (core.accounts.throttle)."""
     return throttle.locked_usernames(usernames)
+
+
+# The practice's clinicians: the people with an active practitioner role there and an
+# active account (the care team, when it is every clinician of the practice).
+CLINICIANS = Prepared(
+    lambda practice: (
+        Person.objects.filter(
+            is_active=True,
+            memberships__practice_id=practice,
+            memberships__role=Role.PRACTITIONER,
+            memberships__is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+)
+
+
+def clinicians_statement(practice_id: int) -> Bound:
+    """To run with others in one round trip; its rows are ``Person`` instances."""
+    return CLINICIANS.bind(practice=practice_id)
+
+
+def clinicians_of_practice(practice_id: int) -> list[Person]:
+    return CLINICIANS.all(practice=practice_id)
+
+
+def is_practitioner_of(person_id: int, practice_id: int) -> bool:
+    """An active practitioner of the practice, with an active account."""
+    return Membership.objects.filter(
+        person_id=person_id,
+        practice_id=practice_id,
+        role=Role.PRACTITIONER,
+        is_active=True,
+        person__is_active=True,
+    ).exists()

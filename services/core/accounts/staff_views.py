@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.access.policy import PracticeTask
-from core.access.services import require_task
+from core.access.policy import PracticeAction
+from core.access.services import require_practice
 from core.accounts import selectors
 from core.accounts.forms import (
     AdminCodeForm,
@@ -50,7 +50,9 @@ def _keep_sheet(request: HttpRequest, issued: staff.IssuedInvitation) -> None:
 
 @practice_view
 def staff_list(request: PracticeRequest) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target="staff")
+    require_practice(
+        request.actor, PracticeAction.MANAGE_STAFF, request.practice.pk, target="staff"
+    )
     members = selectors.staff_list(request.practice.pk)
     locked = selectors.locked_usernames([m.person.username for m in members])
     rows = [(member, member.is_locked(locked)) for member in members]
@@ -60,7 +62,9 @@ def staff_list(request: PracticeRequest) -> HttpResponse:
 @practice_view
 @require_http_methods(["GET", "POST"])
 def staff_invite(request: PracticeRequest) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target="staff")
+    require_practice(
+        request.actor, PracticeAction.MANAGE_STAFF, request.practice.pk, target="staff"
+    )
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,14 +107,24 @@ def _sheet_context(request: PracticeRequest, invitation_id: int) -> dict[str, ob
 
 @practice_view
 def invitation_sheet(request: PracticeRequest, invitation_id: int) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"invitation:{invitation_id}")
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"invitation:{invitation_id}",
+    )
     context = _sheet_context(request, invitation_id)
     return render(request, "accounts/invitation_sheet.html", context)
 
 
 @practice_view
 def invitation_sheet_pdf(request: PracticeRequest, invitation_id: int) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"invitation:{invitation_id}")
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"invitation:{invitation_id}",
+    )
     context = _sheet_context(request, invitation_id)
     if context["link"] is None:
         # The secret is kept only by the session that made the link (and only until used).
@@ -128,7 +142,12 @@ def _member_or_404(request: PracticeRequest, person_id: int) -> selectors.StaffM
 
 @practice_view
 def staff_member(request: PracticeRequest, person_id: int) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"person:{person_id}",
+    )
     member = _member_or_404(request, person_id)
     return _member_page(request, member)
 
@@ -161,7 +180,12 @@ def _act(
 ) -> HttpResponse:
     """Run one administrator action from its form: done → back to the member's page with
     a message; refused → the page again with the error on the form, nothing stored."""
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"person:{person_id}",
+    )
     member = _member_or_404(request, person_id)
     if form.is_valid():
         try:
@@ -228,7 +252,12 @@ def staff_reset_second_factor(request: PracticeRequest, person_id: int) -> HttpR
 @practice_view
 @require_POST
 def staff_unlock(request: PracticeRequest, person_id: int) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"person:{person_id}",
+    )
     _member_or_404(request, person_id)
     staff.staff_unlock(actor=request.actor, practice=request.practice, person_id=person_id)
     messages.success(request, _("The account is unlocked."))
@@ -238,7 +267,12 @@ def staff_unlock(request: PracticeRequest, person_id: int) -> HttpResponse:
 @practice_view
 @require_POST
 def staff_reinvite(request: PracticeRequest, person_id: int) -> HttpResponse:
-    require_task(request.actor, PracticeTask.MANAGE_STAFF, target=f"person:{person_id}")
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"person:{person_id}",
+    )
     member = _member_or_404(request, person_id)
     try:
         issued = staff.staff_reinvite(

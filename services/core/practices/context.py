@@ -53,7 +53,14 @@ def enter_practice(request: HttpRequest, person: Any, practice: Practice | None)
         raise UnknownPractice()
     # Activate first: the person's memberships are readable once their id is set (both
     # in one round trip).
-    (roles,) = tenancy.activate_then(practice.pk, person.pk, roles_statement(person, practice.pk))
+    # The practice's care-team setting goes with the tenant: the policy's facts need it
+    # on every read of a record, and the row is at hand.
+    (roles,) = tenancy.activate_then(
+        practice.pk,
+        person.pk,
+        roles_statement(person, practice.pk),
+        care_team_mode=practice.care_team_mode,
+    )
     actor = actor_for(person, practice.pk, frozenset(roles))
     if not actor.roles:
         record_event(

@@ -6,6 +6,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class CareTeamMode(models.TextChoices):
+    """Who is in a patient's care team ("équipe de soins"), for the whole practice.
+
+    ``named``: the team is named patient by patient; the GP of record is always in it.
+    ``practice``: every practitioner of the practice is in every patient's team (the
+    usual case in a maison de santé, the patient being informed by a notice); the patient
+    can still exclude anyone.
+    """
+
+    NAMED = "named", _("A named team for each patient")
+    PRACTICE = "practice", _("Every clinician of the practice")
+
+
 class Practice(models.Model):
     """A primary-care practice: the tenant every patient-data row belongs to."""
 
@@ -19,6 +32,15 @@ class Practice(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=True)
+    # Nothing is widened unless the practice chooses it: ``named`` by default, in the
+    # database too (a row written by SQL, an import, gets it).
+    care_team_mode = models.CharField(
+        _("care team"),
+        max_length=10,
+        choices=CareTeamMode.choices,
+        default=CareTeamMode.NAMED,
+        db_default=CareTeamMode.NAMED,
+    )
 
     class Meta:
         ordering = ["name"]

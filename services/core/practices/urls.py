@@ -8,6 +8,8 @@ app_name = "practices"
 
 urlpatterns = [
     path("", views.practice_home, name="home"),
+    path("equipe-de-soins/", views.care_team_setting, name="care-team"),
+    path("equipe-de-soins/affiche.pdf", views.care_team_notice_pdf, name="care-team-notice"),
     path("jetons/", account_views.api_tokens_view, name="api-tokens"),
     path(
         "jetons/<str:key_id>/revoquer/",

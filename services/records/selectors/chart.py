@@ -28,6 +28,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.selectors.care_team import CareTeam, team_from, team_statements
 from records.selectors.patients import patient_with_access
 
 LAST_ENCOUNTERS = 5
@@ -51,6 +52,7 @@ class Chart:
     pending_documents: list[Document] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     hidden: int = 0
+    team: CareTeam | None = None  # asked by the page (``with_team``)
 
 
 def _visible(actor: Actor, access: PatientAccess, entries: list, chart: Chart) -> list:
@@ -106,7 +108,9 @@ TREATMENT = Prepared(
 )
 
 
-def chart_for(*, actor: Actor, patient_id: int) -> Chart:
+def chart_for(*, actor: Actor, patient_id: int, with_team: bool = False) -> Chart:
+    """The chart; ``with_team`` adds the care team, read in the same round trip as the
+    sections (or alone, for a reader who gets no clinical content)."""
     patient, access = patient_with_access(patient_id)
     policy.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
     clinical = policy.check(
@@ -115,7 +119,10 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
     chart = Chart(
         patient, access, clinical.allowed, "" if clinical.allowed else str(clinical.reason)
     )
+    team = team_statements(patient) if with_team else []
     if not clinical.allowed:
+        if team:
+            chart.team = team_from(actor, access, *fetch_together(*team))
         return chart
 
     today = timezone.localdate()
@@ -130,6 +137,7 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
         pending_documents,
         recent,
         items,
+        *team_rows,
     ) = fetch_together(
         ALLERGIES.bind(**mine),
         PROBLEMS.bind(**mine),
@@ -139,7 +147,10 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
         DOCUMENTS_TO_REVIEW.bind(**mine),
         RECENT_DOCUMENTS.bind(**mine),
         TREATMENT.bind(patient=patient.pk, since=since),
+        *team,
     )
+    if team:
+        chart.team = team_from(actor, access, *team_rows)
     chart.allergies = _visible(actor, access, allergies, chart)
     problems = _visible(actor, access, problems, chart)
     chart.problems = [p for p in problems if not p.is_history and p.clinical_status == "active"]

@@ -8,13 +8,19 @@ from records.services.entries import (
     entry_mark_in_error,
     entry_update,
 )
-from records.services.patients import care_team_add, patient_create, patient_merge
+from records.services.patients import (
+    care_team_add,
+    care_team_remove,
+    patient_create,
+    patient_merge,
+)
 from records.services.prescriptions import ItemInput, prescription_create
 
 __all__ = [
     "EditConflict",
     "ItemInput",
     "care_team_add",
+    "care_team_remove",
     "consultation_record",
     "document_upload",
     "entry_create",

@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
-from core.access.services import require
+from core.access.services import AccessDenied, require
+from core.accounts.selectors import is_practitioner_of
 from core.audit.services import record_event
+from core.practices.selectors import practice_team_of
 from records import nir as nir_rules
 from records.models import CareTeamMember, Patient
 from records.selectors.patients import possible_duplicates
@@ -87,20 +89,97 @@ def patient_create(
     return patient
 
 
+def _require_team_write(actor: Actor, patient: Patient) -> None:
+    """The care team is administrative data of the patient: staff of the practice may
+    change it (a refusal is audited; the success is the care_team.* event itself)."""
+    from records.access import check
+
+    decision = check(
+        actor,
+        Action.WRITE,
+        Category.ADMINISTRATIVE,
+        patient,
+        purpose=Purpose.ADMINISTRATION,
+        audit_success=False,
+    )
+    if not decision.allowed:
+        raise AccessDenied(decision)
+
+
+def _named_team_editable(patient: Patient) -> None:
+    if practice_team_of(patient.practice_id):
+        raise ValidationError(
+            _(
+                "In this practice every clinician is in every patient's care team: there is "
+                "no named team to change. The patient can still exclude someone."
+            ),
+            code="practice_team",
+        )
+
+
 @transaction.atomic
 def care_team_add(*, actor: Actor, patient: Patient, person_id: int) -> None:
-    from records.access import require as records_require
-
-    records_require(
-        actor, Action.WRITE, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION
-    )
-    CareTeamMember.objects.get_or_create(
+    """Name a practitioner of the practice in the patient's care team (audited
+    ``care_team.add``). A secretary, a deactivated person or a person of another practice
+    is refused, and nothing is stored."""
+    _require_team_write(actor, patient)
+    _named_team_editable(patient)
+    if not is_practitioner_of(person_id, patient.practice_id):
+        raise ValidationError(
+            {
+                "person": _(
+                    "Only an active practitioner of this practice can join a patient's care team."
+                )
+            },
+            code="not_practitioner",
+        )
+    if person_id == patient.gp_id:
+        raise ValidationError(
+            {"person": _("The GP of record is always in the care team.")}, code="member"
+        )
+    _member, created = CareTeamMember.objects.get_or_create(
         practice_id=patient.practice_id, patient=patient, person_id=person_id
     )
+    if not created:
+        raise ValidationError(
+            {"person": _("This person is already in the patient's care team.")}, code="member"
+        )
     record_event(
         "care_team.add",
         actor=actor,
         patient_id=patient.pk,
+        category=Category.ADMINISTRATIVE.value,
+        target=f"person:{person_id}",
+    )
+
+
+@transaction.atomic
+def care_team_remove(*, actor: Actor, patient: Patient, person_id: int) -> None:
+    """Take a person out of the patient's named care team (audited ``care_team.remove``).
+    The GP of record stays in it: change the GP of record instead."""
+    _require_team_write(actor, patient)
+    _named_team_editable(patient)
+    if person_id == patient.gp_id:
+        raise ValidationError(
+            {
+                "person": _(
+                    "The GP of record is always in the care team. To take them out, change "
+                    "the GP of record; to keep them out of the record, record the patient's "
+                    "exclusion."
+                )
+            },
+            code="gp_of_record",
+        )
+    deleted, _kinds = CareTeamMember.objects.filter(patient=patient, person_id=person_id).delete()
+    if not deleted:
+        raise ValidationError(
+            {"person": _("This person is not in the patient's care team.")}, code="not_member"
+        )
+    record_event(
+        "care_team.remove",
+        actor=actor,
+        patient_id=patient.pk,
+        category=Category.ADMINISTRATIVE.value,
         target=f"person:{person_id}",
     )
 

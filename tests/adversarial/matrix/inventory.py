@@ -176,6 +176,35 @@ def _endpoints() -> list[Endpoint]:
             P + "jetons/<str:key_id>/revoquer/", "POST", "member", "page", touches_patient=False
         )
     )
+    # the practice's care-team setting: every member sees it and prints the notice, only a
+    # practice administrator changes it (policy: decide_practice)
+    add(Endpoint(P + "equipe-de-soins/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "equipe-de-soins/",
+            "POST",
+            "admin-role",
+            "page",
+            body=lambda ctx: {"mode": ctx.other_care_team_mode, "confirmed": "on"},
+            multipart=True,  # a form, as the browser sends it
+            audit=("practice.care_team_mode_changed",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="switches the practice to the other mode (rolled back after the request)",
+        )
+    )
+    add(
+        Endpoint(
+            P + "equipe-de-soins/affiche.pdf",
+            "GET",
+            "member",
+            "page",
+            audit=("practice.care_team_notice.print",),
+            audit_patient=False,
+            pdf=True,
+            touches_patient=False,
+        )
+    )
 
     add(Endpoint("profil/", "GET", "authenticated", "page", touches_patient=False))
     add(Endpoint("profil/", "POST", "authenticated", "page", body=FORM, touches_patient=False))
@@ -268,6 +297,14 @@ def _endpoints() -> list[Endpoint]:
             audit=("patient_choice.exclusion_lifted",),
         )
     )
+    # the patient's care team: administrative data, read and changed by the staff
+    add(Endpoint(PAT + "equipe/", "GET", "admin.read.admin", "page", audit=("patient.read",)))
+    for route in ("equipe/ajouter/", "equipe/retirer/"):
+        add(
+            Endpoint(
+                PAT + route, "POST", "admin.write", "page", body=FORM, audit=("patient.write",)
+            )
+        )
     add(Endpoint(PAT + "urgence/", "GET", "identity.read", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "urgence/", "POST", "identity.read", "page", body=FORM))
     add(Endpoint(P + "acces-urgence/", "GET", "admin-role", "page", touches_patient=False))

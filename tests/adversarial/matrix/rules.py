@@ -37,10 +37,15 @@ class Ctx:
     share_to: str  # the other practice's slug (a share's recipient)
     gp_of_request_practice: int
     unique: str
+    care_team_mode: str = "named"  # the setting of both practices of the world (§5)
 
     @property
     def person_id(self) -> int | None:
         return self.role.person.pk if self.role.person else None
+
+    @property
+    def other_care_team_mode(self) -> str:
+        return "named" if self.care_team_mode == "practice" else "practice"
 
 
 # --- the documented policy, restated ------------------------------------------------------
@@ -79,7 +84,11 @@ def may(
             return (entry.sensitivity, person) in ctx.world.label_grants
         if person == entry.author_id:
             return True
-    return person in case.care_team  # (no active emergency access in this world)
+    if person in case.care_team:
+        return True
+    # The practice's setting (§5): in "practice" mode every practitioner of the patient's
+    # practice is in the care team (roles and practice were checked above).
+    return ctx.care_team_mode == "practice"  # (no active emergency access in this world)
 
 
 def consent_covers(ctx: Ctx) -> bool:

@@ -61,6 +61,7 @@ def make_ctx(world: Any, role: Any, scenario: str) -> Ctx:
         share_to=other.slug,
         gp_of_request_practice=gp.pk,
         unique=uuid.uuid4().hex,
+        care_team_mode=world.care_team_mode,
     )
 
 

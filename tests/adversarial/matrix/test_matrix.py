@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from typing import Any
 
+import pytest
 from django.test import override_settings
 
 from tests.adversarial import counts
@@ -165,9 +166,18 @@ def run_matrix(world: MatrixWorld, endpoints: list[Endpoint]) -> tuple[int, list
     return cases, failures
 
 
-def test_authorization_matrix(mx: MatrixWorld) -> None:
-    cases, failures = run_matrix(mx, ENDPOINTS)
+@pytest.mark.parametrize("care_team_mode", ["named", "practice"])
+def test_authorization_matrix(mx: MatrixWorld, care_team_mode: str) -> None:
+    """Every endpoint, role and scenario, with both practices in each care-team setting
+    (§5): in "practice" mode Bob reads Paul's clinical data without being named in his
+    team, while exclusions, sensitive entries and revoked consents still refuse."""
+    mx.set_care_team_mode(care_team_mode)
+    try:
+        cases, failures = run_matrix(mx, ENDPOINTS)
+    finally:
+        mx.set_care_team_mode("named")
     counts.record("authorization matrix", "cases", cases)
+    counts.record("authorization matrix", f"cases with care team {care_team_mode!r}", cases)
     counts.record("authorization matrix", "endpoints", len(ENDPOINTS))
     summary = Counter(f.split(": ", 1)[1].split(" (")[0][:40] for f in failures)
     assert not failures, f"{len(failures)} of {cases} cases failed {dict(summary)}:\n" + "\n".join(

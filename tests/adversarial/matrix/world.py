@@ -15,6 +15,11 @@ Each scenario of the matrix is a patient (or entries of a patient) in a known st
 
 Every patient and every entry carries a unique marker word in its text, so a response
 body can be searched for data the rules say the reader may not see.
+
+The matrix runs with both practices in each care-team setting (``set_care_team_mode``).
+In ``practice`` mode Bob is in every patient's team of practice A, so the ``expired``
+scenario shows him Bruno's record through the practice's team, not through his expired
+emergency access; the refusal of an expired access is checked in ``named`` mode.
 """
 
 from __future__ import annotations
@@ -120,6 +125,16 @@ class MatrixWorld:
     label_grants: frozenset[tuple[str, int]] = frozenset()
     # practice id -> an invitation of that practice (the team pages)
     invitation: dict[int, int] = field(default_factory=dict)
+    # the care-team setting both practices have now ("named" or "practice"; §5)
+    care_team_mode: str = "named"
+
+    def set_care_team_mode(self, mode: str) -> None:
+        """Both practices switch (inside the world's transaction): every request reads
+        the practice again, so the next one sees it."""
+        Practice.objects.filter(pk__in=[self.practice_a.pk, self.practice_b.pk]).update(
+            care_team_mode=mode
+        )
+        self.care_team_mode = mode
 
     def all_markers(self) -> list[tuple[str, str, str, str]]:
         """(marker, patient name, kind or 'identity', 'plain'|'sensitive')."""

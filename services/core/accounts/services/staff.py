@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.access.policy import Actor, PracticeTask
-from core.access.services import require_task
+from core.access.policy import Actor, PracticeAction
+from core.access.services import require_practice
 from core.accounts import throttle
 from core.accounts.models import ApiToken, Invitation, Membership, Person, Role
 from core.accounts.services.login import confirmed_device, enrollment_device
@@ -46,8 +46,11 @@ class IssuedInvitation:
 
 
 def _require(actor: Actor, person: Person | None = None) -> None:
-    require_task(
-        actor, PracticeTask.MANAGE_STAFF, target=f"person:{person.pk}" if person else "staff"
+    require_practice(
+        actor,
+        PracticeAction.MANAGE_STAFF,
+        actor.practice_id or 0,
+        target=f"person:{person.pk}" if person else "staff",
     )
 
 
