@@ -21,6 +21,7 @@ from records.models import (
     Allergy,
     Document,
     Encounter,
+    IdentityChange,
     Immunization,
     Observation,
     Patient,
@@ -28,7 +29,8 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
-from records.selectors.patients import patient_with_access
+from records.selectors.identity import IDENTITY_HISTORY
+from records.selectors.patients import patient_with_access_and
 
 LAST_ENCOUNTERS = 5
 TREATMENT_LOOKBACK_DAYS = 2 * 366
@@ -51,6 +53,8 @@ class Chart:
     pending_documents: list[Document] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     hidden: int = 0
+    # Corrections, death, GP changes, merges: identity, so shown to whoever reads it.
+    identity_history: list[IdentityChange] = field(default_factory=list)
 
 
 def _visible(actor: Actor, access: PatientAccess, entries: list, chart: Chart) -> list:
@@ -106,8 +110,11 @@ TREATMENT = Prepared(
 )
 
 
-def chart_for(*, actor: Actor, patient_id: int) -> Chart:
-    patient, access = patient_with_access(patient_id)
+def chart_for(*, actor: Actor, patient_id: int, identity_history: bool = False) -> Chart:
+    """The chart; with ``identity_history``, the identity's changes too, read in the
+    same round trip as the patient (the page shows them, the JSON does not)."""
+    more = [IDENTITY_HISTORY.bind(patient=patient_id)] if identity_history else []
+    patient, access, extra = patient_with_access_and(patient_id, *more)
     policy.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
     clinical = policy.check(
         actor, Action.READ, Category.CLINICAL, patient, access=access, audit_success=False
@@ -115,6 +122,8 @@ def chart_for(*, actor: Actor, patient_id: int) -> Chart:
     chart = Chart(
         patient, access, clinical.allowed, "" if clinical.allowed else str(clinical.reason)
     )
+    if identity_history:
+        chart.identity_history = extra[0]
     if not clinical.allowed:
         return chart
 

@@ -8,11 +8,18 @@ from records.services.entries import (
     entry_mark_in_error,
     entry_update,
 )
+from records.services.identity import (
+    IdentityConflict,
+    patient_death_record,
+    patient_gp_change,
+    patient_identity_correct,
+)
 from records.services.patients import care_team_add, patient_create, patient_merge
 from records.services.prescriptions import ItemInput, prescription_create
 
 __all__ = [
     "EditConflict",
+    "IdentityConflict",
     "ItemInput",
     "care_team_add",
     "consultation_record",
@@ -22,6 +29,9 @@ __all__ = [
     "entry_update",
     "letter_write",
     "patient_create",
+    "patient_death_record",
+    "patient_gp_change",
+    "patient_identity_correct",
     "patient_merge",
     "prescription_create",
 ]
