@@ -145,7 +145,11 @@ def _lock(
     policy.require(
         actor, Action.WRITE, category, access.patient, purpose=Purpose.ADMINISTRATION, access=access
     )
-    patient = Patient.objects.select_for_update().select_related("gp").get(pk=access.patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("gp")
+        .get(pk=access.patient.pk)
+    )
     if patient.merged_into_id:
         raise ValidationError(
             _("This record was merged into another one: change the record that was kept."),
@@ -289,10 +293,10 @@ def patient_death_record(
         effective_on=deceased_on,
     )
     details: dict[str, Any] = {}
-    if before is not None:
-        details["corrected"] = True
     if deceased_on is None:
         details["withdrawn"] = True
+    elif before is not None:
+        details["corrected"] = True
     record_event(
         "patient.death_recorded",
         actor=actor,
