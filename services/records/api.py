@@ -302,7 +302,7 @@ class PatientDetailApi(RecordsApi):
 
     @extend_schema(
         request=PatientCorrectionInput,
-        responses={200: PatientDetailOutput, 409: None},
+        responses=PatientDetailOutput,
         description="Correct the patient's identity: the version it starts from (409 if "
         "someone changed it since), a reason, and the fields that change. The values "
         "before the change are kept in the identity history.",

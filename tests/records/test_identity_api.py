@@ -140,6 +140,7 @@ def test_a_practice_admin_cannot_patch_the_identity(client: Client, world: World
 def test_the_openapi_schema_declares_the_patch(client: Client, db: None) -> None:
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     patch = schema["paths"]["/api/v1/patients/{patient_id}/"]["patch"]
-    assert "409" in patch["responses"]
+    conflict = patch["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    assert conflict.endswith("/Error")  # the one error shape, with a body
     body = patch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert body.endswith("PatientCorrectionInput")

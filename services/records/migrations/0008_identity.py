@@ -1,7 +1,8 @@
 """Patient identity over time: how to reach the patient (paper only is a choice of its
-own), since when the GP of record is, and ``IdentityChange``, the history of every
-correction, death, change of GP and merge (old and new values, who, when, why).
-The new table carries ``practice_id``: row-level security applies after migrate."""
+own; a database default so bulk loads need not name it), since when the GP of record
+is, and ``IdentityChange``, the history of every correction, death, change of GP and
+merge (old and new values, who, when, why). The new table carries ``practice_id``:
+row-level security applies after migrate."""
 
 
 import django.db.models.deletion
@@ -22,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='patient',
             name='contact_preference',
-            field=models.CharField(blank=True, choices=[('phone', 'By phone or e-mail'), ('paper', 'Paper only: no phone, no e-mail (by post or at the desk)')], max_length=10, verbose_name='how to reach the patient'),
+            field=models.CharField(blank=True, choices=[('phone', 'By phone or e-mail'), ('paper', 'Paper only: no phone, no e-mail (by post or at the desk)')], db_default='', default='', max_length=10, verbose_name='how to reach the patient'),
         ),
         migrations.AddField(
             model_name='patient',

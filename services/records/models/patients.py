@@ -42,9 +42,15 @@ class Patient(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    # Empty for patients registered before the choice was asked.
+    # Empty for patients registered before the choice was asked. A database default
+    # too: bulk loads (records/volume.py) and raw inserts need not name it.
     contact_preference = models.CharField(
-        _("how to reach the patient"), max_length=10, choices=Contact.choices, blank=True
+        _("how to reach the patient"),
+        max_length=10,
+        choices=Contact.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     gp = models.ForeignKey(
         settings.AUTH_USER_MODEL,
