@@ -59,6 +59,49 @@ class PatientOutput(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class PatientDetailOutput(PatientOutput):
+    email = serializers.CharField()
+    contact_preference = serializers.CharField()
+    gp_since = serializers.DateField(allow_null=True)
+    trusted_person_name = serializers.CharField()
+    trusted_person_relation = serializers.CharField()
+    trusted_person_phone = serializers.CharField()
+    advance_directives = serializers.BooleanField()
+    advance_directives_location = serializers.CharField()
+
+
+class PatientCorrectionInput(serializers.Serializer):
+    """A correction of the identity: the version it starts from, why, and only the
+    fields that change (the GP of record and the death have their own pages)."""
+
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500)
+    birth_name = serializers.CharField(max_length=100, required=False)
+    used_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    given_names = serializers.CharField(max_length=150, required=False)
+    sex = serializers.ChoiceField(choices=Patient.Sex.choices, required=False)
+    birth_date = serializers.DateField(required=False)
+    birth_place = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    nir = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    contact_preference = serializers.ChoiceField(
+        choices=Patient.Contact.choices, required=False, allow_blank=True
+    )
+    trusted_person_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    trusted_person_relation = serializers.CharField(
+        max_length=100, required=False, allow_blank=True
+    )
+    trusted_person_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    advance_directives = serializers.BooleanField(required=False)
+    advance_directives_location = serializers.CharField(
+        max_length=200, required=False, allow_blank=True
+    )
+
+
 class PatientInput(serializers.Serializer):
     birth_name = serializers.CharField(max_length=100)
     used_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -66,7 +109,7 @@ class PatientInput(serializers.Serializer):
     sex = serializers.ChoiceField(choices=Patient.Sex.choices)
     birth_date = serializers.DateField()
     birth_place = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    nir = serializers.CharField(max_length=21, required=False, allow_blank=True)
+    nir = serializers.CharField(max_length=30, required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -252,10 +295,36 @@ class PatientListApi(RecordsApi):
 
 
 class PatientDetailApi(RecordsApi):
-    @extend_schema(responses=PatientOutput)
+    @extend_schema(responses=PatientDetailOutput)
     def get(self, request: Request, patient_id: int) -> Response:
         patient = selectors.patient_get(actor=self.actor, patient_id=patient_id)
-        return Response(PatientOutput(patient).data)
+        return Response(PatientDetailOutput(patient).data)
+
+    @extend_schema(
+        request=PatientCorrectionInput,
+        responses=PatientDetailOutput,
+        description="Correct the patient's identity: the version it starts from (409 if "
+        "someone changed it since), a reason, and the fields that change. The values "
+        "before the change are kept in the identity history.",
+    )
+    def patch(self, request: Request, patient_id: int) -> Response:
+        access = self.patient_access(patient_id)  # 404 first: another practice's patient
+        data = PatientCorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        version, reason = changes.pop("version"), changes.pop("reason")
+        try:
+            with transaction.atomic():
+                patient = services.patient_identity_correct(
+                    actor=self.actor,
+                    access=access,
+                    expected_version=version,
+                    reason=reason,
+                    **changes,
+                )
+        except services.IdentityConflict as conflict:
+            raise Conflict(str(conflict)) from conflict
+        return Response(PatientDetailOutput(patient).data)
 
 
 class ChartApi(RecordsApi):

@@ -14,6 +14,7 @@ from records.models import (
     Document,
     Encounter,
     EntryRevision,
+    IdentityChange,
     Immunization,
     Observation,
     Patient,
@@ -25,6 +26,7 @@ from records.models import (
 MODELS = [
     Patient,
     CareTeamMember,
+    IdentityChange,
     Encounter,
     Problem,
     Allergy,

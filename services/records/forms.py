@@ -4,10 +4,12 @@ markup typed into any field is shown as text, never run."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.access.models import SensitivityLabel
@@ -26,32 +28,50 @@ SENSITIVITY_CHOICES = [("", _("Not sensitive")), *SensitivityLabel.choices]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class PatientForm(forms.ModelForm):
-    confirm_not_duplicate = forms.BooleanField(
-        label=_("I checked: this is not one of the similar patients above"), required=False
+# Every identity field a person may type, in the order of the forms.
+IDENTITY_FIELDS = [
+    "birth_name",
+    "used_name",
+    "given_names",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "nir",
+    "address",
+    "postal_code",
+    "city",
+    "contact_preference",
+    "phone",
+    "email",
+    "trusted_person_name",
+    "trusted_person_relation",
+    "trusted_person_phone",
+    "advance_directives",
+    "advance_directives_location",
+]
+NO_GP_YET = "none"
+
+
+class IdentityFields(forms.ModelForm):
+    """The identity fields and their checks, shared by registration and correction."""
+
+    # Longer than the 15 characters stored: a NIR is typed as printed on the carte
+    # Vitale, with spaces ("1 85 05 78 006 084 36") or dots, and stored without them.
+    nir = forms.CharField(
+        label=_("NIR"),
+        max_length=30,
+        required=False,
+        help_text=_("15 digits; spaces and dots are accepted."),
+    )
+    contact_preference = forms.ChoiceField(
+        label=_("How to reach the patient"),
+        choices=Patient.Contact.choices,
+        widget=forms.RadioSelect,
     )
 
     class Meta:
         model = Patient
-        fields = [
-            "birth_name",
-            "used_name",
-            "given_names",
-            "sex",
-            "birth_date",
-            "birth_place",
-            "nir",
-            "address",
-            "postal_code",
-            "city",
-            "phone",
-            "email",
-            "trusted_person_name",
-            "trusted_person_relation",
-            "trusted_person_phone",
-            "advance_directives",
-            "advance_directives_location",
-        ]
+        fields = IDENTITY_FIELDS
         widgets = {"birth_date": DATE_INPUT}
 
     def clean_birth_date(self) -> date:
@@ -75,6 +95,107 @@ class PatientForm(forms.ModelForm):
             except ValidationError as error:
                 self.add_error("nir", error)
         return data
+
+    def _post_clean(self) -> None:
+        # The model's own checks (unique NIR...) are the service's, with clearer words.
+        pass
+
+
+class PatientForm(IdentityFields):
+    """Registration: the identity, how to reach the patient, and the GP of record."""
+
+    gp = forms.ChoiceField(label=_("GP of record (médecin traitant)"))
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("I checked: this is not one of the similar patients above"), required=False
+    )
+
+    def __init__(self, *args: Any, doctors: list[Any], me: int | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        gp = self.fields["gp"]
+        assert isinstance(gp, forms.ChoiceField)
+        gp.choices = [
+            ("", _("Choose…")),
+            (NO_GP_YET, _("None yet")),
+            *((str(person.pk), person.full_name) for person in doctors),
+        ]
+        if me is not None and any(person.pk == me for person in doctors):
+            gp.initial = str(me)
+
+    def clean_gp(self) -> int | None:
+        value = self.cleaned_data["gp"]
+        return None if value == NO_GP_YET else int(value)
+
+
+class IdentityCorrectionForm(IdentityFields):
+    """Correcting the identity: every field as it is now, the version it started from,
+    and why."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why this correction"),
+        max_length=500,
+        help_text=_("For example: typing error, marriage, patient moved, carte Vitale seen."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Older records may have no answer yet: then it may stay unanswered.
+        if self.instance.pk and not self.instance.contact_preference:
+            self.fields["contact_preference"].required = False
+
+
+class DeathForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Not required here: withdrawing a death recorded by mistake needs no date; the
+    # service asks for one when a death is recorded.
+    deceased_on = forms.DateField(label=_("Date of death"), widget=DATE_INPUT, required=False)
+    reason = forms.CharField(
+        label=_("How it was known, or why the date is corrected"),
+        max_length=500,
+        required=False,
+    )
+    confirmed = forms.BooleanField(
+        label=_("I confirm the death of this patient"),
+        required=False,
+    )
+
+
+class GpForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    gp = forms.ChoiceField(label=_("GP of record (médecin traitant)"))
+    since = forms.DateField(label=capfirst(_("GP of record since")), widget=DATE_INPUT)
+    reason = forms.CharField(
+        label=_("Note (optional)"),
+        max_length=500,
+        required=False,
+        help_text=_("For example: declaration signed on…"),
+    )
+
+    def __init__(self, *args: Any, doctors: list[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        gp = self.fields["gp"]
+        assert isinstance(gp, forms.ChoiceField)
+        gp.choices = [
+            (NO_GP_YET, _("None")),
+            *((str(person.pk), person.full_name) for person in doctors),
+        ]
+
+    def clean_gp(self) -> int | None:
+        value = self.cleaned_data["gp"]
+        return None if value == NO_GP_YET else int(value)
+
+
+class MergeForm(forms.Form):
+    duplicate = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why these two records are the same person"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirmed = forms.BooleanField(
+        label=_("I understand that a merge cannot be undone"),
+        required=True,
+    )
 
 
 class EncounterForm(forms.ModelForm):

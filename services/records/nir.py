@@ -33,8 +33,14 @@ class Nir:
         return int(self.value[3:5])
 
 
+# What people type between the groups of digits, as printed on the carte Vitale
+# ("1 85 05 78 006 084 36") or copied from a letter ("1.85.05.78.006.084.36").
+SEPARATORS = str.maketrans("", "", ".-")
+
+
 def normalise(raw: str) -> str:
-    return "".join(raw.split()).upper()
+    """The NIR without its separators (spaces, dots, hyphens), in capitals (2A, 2B)."""
+    return "".join(raw.split()).translate(SEPARATORS).upper()
 
 
 def key_for(first13: str) -> int:

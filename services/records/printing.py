@@ -9,6 +9,7 @@ from typing import Any
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.access.policy import Action, Actor, Category, Purpose
 from core.accounts.models import Person
@@ -29,6 +30,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.models.patients import field_label
 
 
 def _patient(patient_id: int) -> Patient:
@@ -136,19 +138,28 @@ def record_copy_pdf(*, actor: Actor, practice: Practice, patient_id: int) -> byt
     )
 
 
+# What each kind of event says on the report, in words (evaluated in the language of
+# the page: the report is printed in French).
 ACTION_LABELS = {
-    "patient.read": _("read the record"),
-    "patient.search": _("searched"),
-    "patient.print": _("printed the record"),
-    "patient.write": _("changed the identity"),
-    "patient.create": _("registered the patient"),
-    "patient.merge": _("merged two records"),
-    "access.denied": _("was refused access"),
-    "break_glass.start": _("used emergency access"),
-    "break_glass.review": _("reviewed an emergency access"),
-    "prescription.print": _("printed a prescription"),
-    "access_report.print": _("printed this report"),
-    "api.replay": _("received again the answer to a change it sent (a retry)"),
+    "patient.read": gettext_lazy("read the record"),
+    "patient.search": gettext_lazy("searched"),
+    "patient.print": gettext_lazy("printed the record"),
+    "patient.write": gettext_lazy("wrote to the record"),
+    "patient.create": gettext_lazy("registered the patient"),
+    "patient.merge": gettext_lazy("merged the record with a duplicate"),
+    "patient.death_recorded": gettext_lazy("recorded the death"),
+    "patient.gp_changed": gettext_lazy("changed the GP of record"),
+    "access.denied": gettext_lazy("was refused access"),
+    "break_glass.start": gettext_lazy("used emergency access"),
+    "break_glass.review": gettext_lazy("reviewed an emergency access"),
+    "prescription.print": gettext_lazy("printed a prescription"),
+    "access_report.print": gettext_lazy("printed this report"),
+    "api.replay": gettext_lazy("received again the answer to a change it sent (a retry)"),
+}
+CATEGORY_LABELS = {
+    "identity": gettext_lazy("identity"),
+    "administrative": gettext_lazy("administrative"),
+    "clinical": gettext_lazy("clinical"),
 }
 
 
@@ -157,6 +168,34 @@ class AccessLine:
     event: AuditEvent
     who: str
     what: str
+    category: str = ""
+
+
+def _person_id(target: str) -> int | None:
+    kind, _sep, value = target.partition(":")
+    return int(value) if kind == "person" and value.isdigit() else None
+
+
+def _what(event: AuditEvent, people: dict[int, Person]) -> str:
+    """The event in words: which fields were corrected (never their values), who joined
+    or left the care team."""
+    details = event.details if isinstance(event.details, dict) else {}
+    if event.action == "patient.identity_corrected":
+        fields = ", ".join(field_label(name) for name in details.get("fields", []))
+        return _("corrected the identity: %(fields)s") % {"fields": fields}
+    if event.action == "patient.death_recorded" and details.get("withdrawn"):
+        return _("withdrew a death recorded by mistake")
+    if event.action == "patient.death_recorded" and details.get("corrected"):
+        return _("corrected the date of death")
+    if event.action in ("care_team.add", "care_team.remove"):
+        person_id = _person_id(event.target)
+        person = people.get(person_id) if person_id else None
+        name = person.full_name if person else _("someone")
+        if event.action == "care_team.add":
+            return _("added %(person)s to the care team") % {"person": name}
+        return _("removed %(person)s from the care team") % {"person": name}
+    label = ACTION_LABELS.get(event.action)
+    return str(label) if label else event.action.replace("_", " ").replace(".", " — ")
 
 
 def access_report(*, actor: Actor, patient_id: int) -> tuple[Patient, list[AccessLine]]:
@@ -167,13 +206,17 @@ def access_report(*, actor: Actor, patient_id: int) -> tuple[Patient, list[Acces
         actor, Action.PRINT, Category.ADMINISTRATIVE, patient, purpose=Purpose.PATIENT_REQUEST
     )
     events = list(events_for_patient(patient_id=patient.pk))
-    people = Person.objects.in_bulk({e.actor_id for e in events if e.actor_id})
+    ids = {e.actor_id for e in events if e.actor_id}
+    for event in events:
+        if event.action.startswith("care_team.") and (member := _person_id(event.target)):
+            ids.add(member)
+    people = Person.objects.in_bulk(ids)
     lines = []
     for event in events:
         person = people.get(event.actor_id) if event.actor_id else None
         who = person.full_name if person else (event.actor_label or _("Carnet"))
-        what = ACTION_LABELS.get(event.action) or event.action.replace("_", " ").replace(".", " — ")
-        lines.append(AccessLine(event, who, str(what)))
+        category = CATEGORY_LABELS.get(event.category, event.category)
+        lines.append(AccessLine(event, who, _what(event, people), str(category)))
     return patient, lines
 
 

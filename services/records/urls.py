@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import care_team_views, choices_views, documents_views, views
+from records import care_team_views, choices_views, documents_views, identity_views, views
 
 app_name = "records"
 
@@ -8,6 +8,20 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patient-list"),
     path("patients/nouveau/", views.patient_new, name="patient-new"),
     path("patients/<int:patient_id>/", views.chart, name="chart"),
+    path(
+        "patients/<int:patient_id>/identite/",
+        identity_views.identity_correct,
+        name="identity-correct",
+    ),
+    path("patients/<int:patient_id>/deces/", identity_views.death_record, name="death-record"),
+    path(
+        "patients/<int:patient_id>/medecin-traitant/",
+        identity_views.gp_change,
+        name="gp-change",
+    ),
+    path(
+        "patients/<int:patient_id>/fusionner/", identity_views.patient_merge, name="patient-merge"
+    ),
     path(
         "patients/<int:patient_id>/consultation/", views.consultation_new, name="consultation-new"
     ),

@@ -74,11 +74,16 @@ def patient_list(request: PracticeRequest) -> HttpResponse:
 @practice_view
 @require_http_methods(["GET", "POST"])
 def patient_new(request: PracticeRequest) -> HttpResponse:
-    form = PatientForm(request.POST if request.method == "POST" else None)
+    form = PatientForm(
+        request.POST if request.method == "POST" else None,
+        doctors=selectors.gp_candidates(request.practice.pk),
+        me=request.user.pk,
+    )
     duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         confirmed = data.pop("confirm_not_duplicate", False)
+        gp_id = data.pop("gp")
         duplicates = selectors.possible_duplicates(
             birth_name=data["birth_name"],
             given_names=data["given_names"],
@@ -87,7 +92,6 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
         )
         try:
             with transaction.atomic():
-                gp_id = request.user.pk if "practitioner" in request.actor.roles else None
                 patient = services.patient_create(
                     actor=request.actor, gp_id=gp_id, confirm_not_duplicate=confirmed, **data
                 )
@@ -106,7 +110,9 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
-    data = selectors.chart_for(actor=request.actor, patient_id=patient_id, with_team=True)
+    data = selectors.chart_for(
+        actor=request.actor, patient_id=patient_id, with_team=True, identity_history=True
+    )
     return render(request, "records/chart.html", {"chart": data, "patient": data.patient})
 
 

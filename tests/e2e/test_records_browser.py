@@ -29,6 +29,7 @@ def test_a_gp_finds_a_patient_writes_a_consultation_and_prints_a_prescription(
     page.get_by_label("Prénoms").fill("Hélène")
     page.get_by_label("Sexe").select_option("F")
     page.get_by_label("Date de naissance").fill("1962-03-14")
+    page.get_by_label("Papier uniquement", exact=False).check()  # no phone given
     page.get_by_role("button", name="Enregistrer le patient").click()
     if page.get_by_test_id("duplicates").count():
         page.get_by_label("J'ai vérifié", exact=False).check()

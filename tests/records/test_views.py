@@ -176,6 +176,8 @@ def test_registering_with_bad_identity_gets_a_field_error(
         "given_names": "Léa",
         "sex": "F",
         "birth_date": "1985-05-02",
+        "contact_preference": "paper",
+        "gp": "none",
         **data,
     }
     tenancy.activate(world.practice_a.pk)
@@ -194,6 +196,8 @@ def test_a_possible_duplicate_must_be_confirmed(alice: Client, world: World) -> 
         "given_names": "Paul",
         "sex": world.paul.sex,
         "birth_date": world.paul.birth_date.isoformat(),
+        "contact_preference": "paper",
+        "gp": str(world.alice.pk),
     }
     response = alice.post(f"/p/{world.practice_a.slug}/patients/nouveau/", form)
     assert response.status_code == 400
@@ -210,6 +214,8 @@ def test_unicode_names_round_trip_through_the_form(alice: Client, world: World) 
         "given_names": "Zoë 王 Дарья",
         "sex": "F",
         "birth_date": "1990-01-02",
+        "contact_preference": "paper",
+        "gp": "none",
     }
     assert alice.post(f"/p/{world.practice_a.slug}/patients/nouveau/", form).status_code == 302
     patient = Patient.objects.get(birth_name="N'Guessan-Ørsted")

@@ -69,7 +69,7 @@ class Person(AbstractBaseUser):
     # The code that leaves the patient view (records.patient_view), hashed like a
     # password. Separate from the password so that the practitioner never types their
     # password in front of the patient.
-    patient_view_pin = models.CharField(max_length=128, blank=True)
+    patient_view_pin = models.CharField(max_length=128, blank=True, db_default="")
 
     objects = PersonManager()
 

@@ -11,7 +11,13 @@ from records.models.clinical import (
     Problem,
 )
 from records.models.documents import Document
-from records.models.patients import CareTeamMember, NameWord, Patient, PatientWord
+from records.models.patients import (
+    CareTeamMember,
+    IdentityChange,
+    NameWord,
+    Patient,
+    PatientWord,
+)
 from records.models.reference import Cim10Code, Drug
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "Drug",
     "Encounter",
     "EntryRevision",
+    "IdentityChange",
     "Immunization",
     "NameWord",
     "Observation",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.practices.models import Practice
@@ -17,6 +21,13 @@ class Patient(models.Model):
         FEMALE = "F", _("Female")
         MALE = "M", _("Male")
         OTHER = "X", _("Other / unknown")
+
+    class Contact(models.TextChoices):
+        """How the practice reaches the patient. ``paper`` is a first-class case: no
+        phone, no e-mail; letters by post and news at the desk."""
+
+        PHONE_OR_EMAIL = "phone", _("By phone or e-mail")
+        PAPER = "paper", _("Paper only: no phone, no e-mail (by post or at the desk)")
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     birth_name = models.CharField(_("birth name"), max_length=100)
@@ -31,6 +42,16 @@ class Patient(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    # Empty for patients registered before the choice was asked. A database default
+    # too: bulk loads (records/volume.py) and raw inserts need not name it.
+    contact_preference = models.CharField(
+        _("how to reach the patient"),
+        max_length=10,
+        choices=Contact.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     gp = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("GP of record"),
@@ -39,6 +60,7 @@ class Patient(models.Model):
         blank=True,
         related_name="+",
     )
+    gp_since = models.DateField(_("GP of record since"), null=True, blank=True)
     deceased_on = models.DateField(_("date of death"), null=True, blank=True)
     trusted_person_name = models.CharField(_("trusted person"), max_length=200, blank=True)
     trusted_person_relation = models.CharField(_("relationship"), max_length=100, blank=True)
@@ -84,6 +106,88 @@ class Patient(models.Model):
             else ""
         )
         return f"{family.upper()} {self.given_names}{born}"
+
+
+class IdentityChange(models.Model):
+    """One change to a patient's identity, contact details, GP of record or death: who,
+    when, why, and each changed field's value before and after. The patient row holds
+    only the current values; this is how the old ones stay readable.
+
+    ``changes`` maps a field name to ``[before, after]``, as text (dates in ISO form,
+    the GP of record by name, so the history reads the same if the person leaves).
+    """
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Identity corrected")
+        DEATH = "death", _("Death recorded")
+        GP = "gp", _("GP of record changed")
+        MERGE = "merge", _("Duplicate record merged")
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    changes = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    # The GP of record's "since", or the date of death: the date the change is about.
+    effective_on = models.DateField(null=True, blank=True)
+    # The patient's version once the change was made.
+    version = models.PositiveIntegerField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient", "-changed_at"], name="identity_change_by_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.changed_at:%Y-%m-%d})"
+
+    def lines(self) -> list[tuple[str, str, str]]:
+        """Each changed field as (its label, before, after), in words."""
+        return [
+            (field_label(name), shown(name, before), shown(name, after))
+            for name, (before, after) in self.changes.items()
+        ]
+
+
+def _patient_field(name: str) -> models.Field[Any, Any] | None:
+    try:
+        field = Patient._meta.get_field(name)
+    except FieldDoesNotExist:  # a field that no longer exists
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def field_label(name: str) -> str:
+    """A patient field's name in words, in the active language (a field that no longer
+    exists: its name, as stored)."""
+    field = _patient_field(name)
+    return str(field.verbose_name) if field is not None else name
+
+
+def shown(name: str, value: str | None) -> str:
+    """A stored value as the pages show it (dates as dd/mm/yyyy, choices by label)."""
+    from datetime import date
+
+    if value in (None, ""):
+        return "—"
+    assert value is not None
+    field = _patient_field(name)
+    if field is None:
+        return value
+    if isinstance(field, models.DateField):
+        try:
+            return formats.date_format(date.fromisoformat(value), "d/m/Y")
+        except ValueError:
+            return value
+    if isinstance(field, models.BooleanField):
+        return str(_("yes") if value in ("True", "true", "1") else _("no"))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return value
 
 
 class CareTeamMember(models.Model):

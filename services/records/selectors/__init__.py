@@ -1,6 +1,15 @@
 """Reads of the records service."""
 
 from records.selectors.chart import Chart, chart_for
+from records.selectors.identity import (
+    MergePreview,
+    gp_candidates,
+    identity_for_change,
+    identity_history,
+    merge_candidates,
+    merge_preview,
+    merge_start,
+)
 from records.selectors.patients import (
     patient_get,
     patient_search,
@@ -10,7 +19,14 @@ from records.selectors.patients import (
 
 __all__ = [
     "Chart",
+    "MergePreview",
     "chart_for",
+    "gp_candidates",
+    "identity_for_change",
+    "identity_history",
+    "merge_candidates",
+    "merge_preview",
+    "merge_start",
     "patient_get",
     "patient_search",
     "patient_with_access",

@@ -21,6 +21,7 @@ from records.models import (
     Allergy,
     Document,
     Encounter,
+    IdentityChange,
     Immunization,
     Observation,
     Patient,
@@ -29,7 +30,8 @@ from records.models import (
 )
 from records.models.clinical import EntryStatus
 from records.selectors.care_team import CareTeam, team_from, team_statements
-from records.selectors.patients import patient_with_access
+from records.selectors.identity import IDENTITY_HISTORY
+from records.selectors.patients import patient_with_access_and
 
 LAST_ENCOUNTERS = 5
 TREATMENT_LOOKBACK_DAYS = 2 * 366
@@ -53,6 +55,8 @@ class Chart:
     documents: list[Document] = field(default_factory=list)
     hidden: int = 0
     team: CareTeam | None = None  # asked by the page (``with_team``)
+    # Corrections, death, GP changes, merges: identity, so shown to whoever reads it.
+    identity_history: list[IdentityChange] = field(default_factory=list)
 
 
 def _visible(actor: Actor, access: PatientAccess, entries: list, chart: Chart) -> list:
@@ -108,10 +112,15 @@ TREATMENT = Prepared(
 )
 
 
-def chart_for(*, actor: Actor, patient_id: int, with_team: bool = False) -> Chart:
+def chart_for(
+    *, actor: Actor, patient_id: int, with_team: bool = False, identity_history: bool = False
+) -> Chart:
     """The chart; ``with_team`` adds the care team, read in the same round trip as the
-    sections (or alone, for a reader who gets no clinical content)."""
-    patient, access = patient_with_access(patient_id)
+    sections (or alone, for a reader who gets no clinical content); with
+    ``identity_history``, the identity's changes too, read in the same round trip as the
+    patient (the page shows them, the JSON does not)."""
+    more = [IDENTITY_HISTORY.bind(patient=patient_id)] if identity_history else []
+    patient, access, extra = patient_with_access_and(patient_id, *more)
     policy.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
     clinical = policy.check(
         actor, Action.READ, Category.CLINICAL, patient, access=access, audit_success=False
@@ -119,6 +128,8 @@ def chart_for(*, actor: Actor, patient_id: int, with_team: bool = False) -> Char
     chart = Chart(
         patient, access, clinical.allowed, "" if clinical.allowed else str(clinical.reason)
     )
+    if identity_history:
+        chart.identity_history = extra[0]
     team = team_statements(patient) if with_team else []
     if not clinical.allowed:
         if team:

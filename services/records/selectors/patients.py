@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from core.access.models import Restriction
 from core.access.policy import Action, Actor, Category
 from core.audit.services import record_event
-from core.prepared import Prepared, PreparedSQL, fetch_together
+from core.prepared import Bound, Prepared, PreparedSQL, fetch_together
 from records import access
 from records.models import Patient
 
@@ -188,12 +188,21 @@ PATIENT = Prepared(lambda patient: Patient.objects.filter(pk=patient).select_rel
 
 def patient_with_access(patient_id: int) -> tuple[Patient, access.PatientAccess]:
     """The patient of this practice (404 otherwise) and the facts for the policy."""
-    found, team, choice_rows = fetch_together(
-        PATIENT.bind(patient=patient_id), *access.statements_for(patient_id)
+    patient, patient_access, _more = patient_with_access_and(patient_id)
+    return patient, patient_access
+
+
+def patient_with_access_and(
+    patient_id: int, *more: Bound
+) -> tuple[Patient, access.PatientAccess, list[list[Any]]]:
+    """``patient_with_access``, with more statements in the same round trip (their
+    results, in order). Use them only once the policy allowed the read."""
+    found, team, choice_rows, *results = fetch_together(
+        PATIENT.bind(patient=patient_id), *access.statements_for(patient_id), *more
     )
     if not found:
         raise Http404(_("No such patient in this practice."))
-    return found[0], access.access_from(found[0], team, choice_rows)
+    return found[0], access.access_from(found[0], team, choice_rows), results
 
 
 def possible_duplicates(

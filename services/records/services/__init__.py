@@ -8,6 +8,12 @@ from records.services.entries import (
     entry_mark_in_error,
     entry_update,
 )
+from records.services.identity import (
+    IdentityConflict,
+    patient_death_record,
+    patient_gp_change,
+    patient_identity_correct,
+)
 from records.services.patients import (
     care_team_add,
     care_team_remove,
@@ -18,6 +24,7 @@ from records.services.prescriptions import ItemInput, prescription_create
 
 __all__ = [
     "EditConflict",
+    "IdentityConflict",
     "ItemInput",
     "care_team_add",
     "care_team_remove",
@@ -28,6 +35,9 @@ __all__ = [
     "entry_update",
     "letter_write",
     "patient_create",
+    "patient_death_record",
+    "patient_gp_change",
+    "patient_identity_correct",
     "patient_merge",
     "prescription_create",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
@@ -15,8 +16,9 @@ from core.accounts.selectors import is_practitioner_of
 from core.audit.services import record_event
 from core.practices.selectors import practice_team_of
 from records import nir as nir_rules
-from records.models import CareTeamMember, Patient
+from records.models import CareTeamMember, IdentityChange, Patient
 from records.selectors.patients import possible_duplicates
+from records.services.identity import check_birth_date, check_contact, check_gp, check_nir
 
 
 @transaction.atomic
@@ -30,10 +32,11 @@ def patient_create(
     nir: str = "",
     gp_id: int | None = None,
     confirm_not_duplicate: bool = False,
-    **identity: Any,
+    **identity_fields: Any,
 ) -> Patient:
     """Register a patient in the actor's practice. The NIR must be valid and agree with
-    sex and birth date; a NIR already registered in the practice is refused."""
+    sex and birth date; a NIR already registered in the practice is refused. The GP of
+    record, if any, is a doctor of the practice, GP from today, and joins the care team."""
     if actor.practice_id is None:
         raise ValidationError(_("No practice selected."))
     # Registering a patient is an identity write in the actor's own practice.
@@ -46,16 +49,14 @@ def patient_create(
         target="patient:new",
     )
     nir = nir_rules.normalise(nir)
-    if nir:
-        try:
-            parsed = nir_rules.parse(nir)
-            nir_rules.check_coherence(parsed, sex=sex, birth_date=birth_date)
-        except ValidationError as error:
-            raise ValidationError({"nir": error.messages}) from error
-        if Patient.objects.filter(nir=nir).exists():
-            raise ValidationError(
-                {"nir": _("A patient with this NIR is already registered.")}, code="duplicate"
-            )
+    check_birth_date(birth_date)
+    check_nir(nir, sex=sex, birth_date=birth_date, patient_id=None)
+    check_gp(actor.practice_id, gp_id)
+    check_contact(
+        identity_fields.get("contact_preference", ""),
+        phone=identity_fields.get("phone", ""),
+        email=identity_fields.get("email", ""),
+    )
     if not confirm_not_duplicate and possible_duplicates(
         birth_name=birth_name, given_names=given_names, birth_date=birth_date
     ):
@@ -71,7 +72,8 @@ def patient_create(
         birth_date=birth_date,
         nir=nir,
         gp_id=gp_id,
-        **identity,
+        gp_since=timezone.localdate() if gp_id else None,
+        **identity_fields,
     )
     patient.full_clean()
     patient.save()
@@ -206,8 +208,21 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
 
     from records.access import require as records_require
 
-    if keep.pk == duplicate.pk or duplicate.merged_into_id:
-        raise ValidationError(_("These records cannot be merged."))
+    if keep.pk == duplicate.pk:
+        raise ValidationError(
+            {"duplicate": _("A record cannot be merged into itself: choose the duplicate.")},
+            code="same",
+        )
+    if duplicate.merged_into_id:
+        raise ValidationError(
+            {"duplicate": _("This record was already merged into another one.")},
+            code="already_merged",
+        )
+    if keep.merged_into_id:
+        raise ValidationError(
+            _("This record was merged into another one: merge into the record that was kept."),
+            code="kept_merged",
+        )
     if not reason.strip():
         raise ValidationError({"reason": _("Say why these records are the same person.")})
     for patient in (keep, duplicate):
@@ -225,6 +240,18 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
         )
     duplicate.merged_into = keep
     duplicate.save(update_fields=["merged_into", "updated_at"])
+    # In both identity histories: the duplicate's identity stays readable on its own
+    # record (which now points to the one kept).
+    for patient in (keep, duplicate):
+        IdentityChange.objects.create(
+            practice_id=patient.practice_id,
+            patient=patient,
+            kind=IdentityChange.Kind.MERGE,
+            changes={},
+            reason=reason,
+            version=patient.version,
+            changed_by_id=actor.person_id,
+        )
     for patient, role in ((keep, "kept"), (duplicate, "merged")):
         record_event(
             "patient.merge",

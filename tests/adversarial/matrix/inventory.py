@@ -246,6 +246,16 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(PAT, "GET", "identity.read", "page", audit=("patient.read",)))
+    # Identity after registration: correcting it and the death are identity writes, the
+    # GP of record an administrative one; a merge moves entries, so it also needs the
+    # right to write the clinical record (the service asks both, on both records).
+    for route in ("identite/", "deces/"):
+        add(Endpoint(PAT + route, "GET", "identity.write", "page", audit=("patient.write",)))
+        add(Endpoint(PAT + route, "POST", "identity.write", "page", body=FORM))
+    add(Endpoint(PAT + "medecin-traitant/", "GET", "admin.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "medecin-traitant/", "POST", "admin.write", "page", body=FORM))
+    add(Endpoint(PAT + "fusionner/", "GET", "clinical.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "fusionner/", "POST", "clinical.write", "page", body=FORM))
     for route in ("consultation/", "ordonnance/", "ajouter/<str:entry_type>/"):
         add(Endpoint(PAT + route, "GET", "clinical.write", "page", audit=("patient.write",)))
         add(Endpoint(PAT + route, "POST", "clinical.write", "page", body=FORM))
@@ -452,6 +462,16 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(APAT, "GET", "identity.read", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            APAT,
+            "PATCH",
+            "identity.write",
+            "api",
+            body=lambda ctx: {"version": 1, "reason": "erreur de saisie", "phone": "0478000000"},
+            audit=("patient.identity_corrected",),
+        )
+    )
     add(Endpoint(APAT + "chart/", "GET", "identity.read", "api", audit=("patient.read",)))
     add(Endpoint(APAT + "prescriptions/", "GET", "clinical.read", "api", audit=("patient.read",)))
     add(

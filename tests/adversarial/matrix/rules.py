@@ -107,6 +107,7 @@ def _entry(ctx: Ctx, kind: str) -> Any:
 NEEDS: dict[str, Callable[[Ctx, Any], bool]] = {
     "identity.read": lambda c, e: may(c, "read", "identity"),
     "identity.write.practice": lambda c, e: bool(c.role.roles & STAFF),
+    "identity.write": lambda c, e: may(c, "write", "identity", "administration"),
     "clinical.read": lambda c, e: may(c, "read", "clinical"),
     "clinical.write": lambda c, e: may(c, "write", "clinical"),
     "clinical.print.request": lambda c, e: may(c, "print", "clinical", "patient_request"),
