@@ -6,7 +6,6 @@ address with a reason; the GP sees the change and the old address in the history
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 
 import pytest
@@ -23,13 +22,8 @@ SPACED = f"{NIR[0]} {NIR[1:3]} {NIR[3:5]} {NIR[5:7]} {NIR[7:10]} {NIR[10:13]} {N
 
 
 def log_in_once(page, live: LiveCarnet, username: str) -> None:
-    """Log in; if another test used this account's code in the same 30-second window
-    (a TOTP code is accepted once), wait for the next code."""
-    try:
-        log_in(page, live, username)
-    except AssertionError:
-        time.sleep(31 - time.time() % 30)
-        log_in(page, live, username)
+    """Log in (each login takes a code not used yet: tests.e2e.totp)."""
+    log_in(page, live, username)
 
 
 def type_into(page, label: str, text: str, *, exact: bool = False) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from carnet.management.commands.totp import current_code
+from tests.e2e.totp import fresh_code
 from tests.live_server import LiveCarnet
 
 pytestmark = pytest.mark.browser
@@ -22,7 +23,7 @@ def log_in(page, live: LiveCarnet, username: str) -> None:
     page.get_by_label("Mot de passe").fill(account["password"])
     page.get_by_role("button", name="Continuer").click()
     page.wait_for_url("**/connexion/code/")
-    page.locator("#id_code").fill(current_code(account["totp_secret"]))
+    page.locator("#id_code").fill(fresh_code(account["totp_secret"]))
     page.get_by_role("button", name="Se connecter").click()
     # Wait until the code page is left, and say why if it is not: a refused code
     # shows its reason in an alert.

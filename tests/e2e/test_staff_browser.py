@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,28 +16,14 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from carnet.management.commands.totp import current_code
 from tests.conftest import superuser_conninfo
+from tests.e2e.totp import fresh_code
 from tests.live_server import LiveCarnet
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test" / "screenshots"
 NEW_PASSWORD = "une phrase de passe solide"
-USED_STEPS: dict[str, set[int]] = {}
-
-
-def fresh_code(secret: str) -> str:
-    """A code whose time step was never used for this secret (a used code is refused)."""
-    used = USED_STEPS.setdefault(secret.replace(" ", ""), set())
-    while True:
-        now = time.time()
-        for at in (now, now + 30):  # the next step is accepted too (tolerance)
-            step = int(at // 30)
-            if step not in used:
-                used.add(step)
-                return current_code(secret, at)
-        time.sleep(30 - now % 30 + 0.5)
 
 
 def type_into(page, selector: str, text: str) -> None:
