@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "records",
     "billing",
     "sharing",
+    "agenda",
     "carnet",
 ]
 

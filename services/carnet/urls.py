@@ -33,9 +33,11 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("p/<slug:practice_slug>/", include("records.urls")),
         path("p/<slug:practice_slug>/", include("billing.urls")),
         path("p/<slug:practice_slug>/", include("sharing.urls")),
+        path("p/<slug:practice_slug>/", include("agenda.urls")),
         path("api/v1/", include("records.api_urls")),
         path("api/v1/", include("billing.api_urls")),
         path("api/v1/", include("sharing.api_urls")),
+        path("api/v1/", include("agenda.api_urls")),
         path("fhir/r4/", include("sharing.fhir_urls")),
         path(
             "api/schema/",

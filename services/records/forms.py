@@ -218,6 +218,11 @@ class EncounterForm(forms.ModelForm):
         label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
     )
     started_at = forms.FloatField(widget=forms.HiddenInput, required=False)
+    # What the consultation was started from (an appointment of the day): passed on to
+    # the services that listen (records.signals), never interpreted here.
+    origin = forms.RegexField(
+        regex=r"^(appointment:\d{1,12})?$", widget=forms.HiddenInput, required=False
+    )
 
     VITALS = ["weight", "height", "systolic", "diastolic", "heart_rate", "temperature", "spo2"]
 

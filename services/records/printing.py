@@ -155,6 +155,16 @@ ACTION_LABELS = {
     "prescription.print": gettext_lazy("printed a prescription"),
     "access_report.print": gettext_lazy("printed this report"),
     "api.replay": gettext_lazy("received again the answer to a change it sent (a retry)"),
+    "appointment.read": gettext_lazy("saw the appointments"),
+    "appointment.book": gettext_lazy("booked an appointment"),
+    "appointment.move": gettext_lazy("moved an appointment"),
+    "appointment.cancel": gettext_lazy("cancelled an appointment"),
+    "appointment.no_show": gettext_lazy("noted a missed appointment"),
+    "appointment.arrived": gettext_lazy("checked the patient in"),
+    "appointment.walk_in": gettext_lazy("added the patient to the waiting room"),
+    "appointment.start": gettext_lazy("called the patient in"),
+    "appointment.done": gettext_lazy("closed the appointment"),
+    "appointment.print": gettext_lazy("printed the appointment card"),
 }
 CATEGORY_LABELS = {
     "identity": gettext_lazy("identity"),

@@ -42,6 +42,7 @@ from records.models import (
     Problem,
 )
 from records.services.consultations import VITALS
+from records.signals import consultation_recorded
 
 ENTRY_MODELS: dict[str, Any] = {
     "problem": Problem,
@@ -127,20 +128,25 @@ def _patient_for_writing(request: PracticeRequest, patient_id: int) -> policy.Pa
 def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient_access = _patient_for_writing(request, patient_id)
     form = EncounterForm(
-        request.POST if request.method == "POST" else None, initial={"started_at": time.time()}
+        request.POST if request.method == "POST" else None,
+        initial={"started_at": time.time(), "origin": request.GET.get("origin", "")},
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         vitals = {name: data.pop(name) for name in VITALS}
         started = data.pop("started_at") or time.time()
+        origin = data.pop("origin") or ""
         try:
             with transaction.atomic():
-                services.consultation_record(
+                encounter = services.consultation_record(
                     actor=request.actor,
                     access=patient_access,
                     vitals=vitals,
                     documentation_seconds=time.time() - started,
                     **data,
+                )
+                consultation_recorded.send(
+                    sender=Encounter, encounter=encounter, actor=request.actor, origin=origin
                 )
             messages.success(request, _("Consultation saved."))
             return redirect("records:chart", request.practice.slug, patient_id)

@@ -29,7 +29,9 @@ Rules, in order (the first that applies decides):
 
 A second pure function, ``decide_practice``, answers for the practice's own settings
 (not patient data): any member may see them, only practice administrators may change
-them.
+them and run the staff; the desk (secretaries) and administrators run the agenda's
+frame and everyone's hours and absences, a practitioner their own hours, absences and
+calendar feed.
 """
 
 from __future__ import annotations
@@ -193,17 +195,29 @@ class PracticeAction(StrEnum):
     VIEW_SETTINGS = "view_settings"
     CHANGE_SETTINGS = "change_settings"
     MANAGE_STAFF = "manage_staff"  # invite, change roles, deactivate, reset, unlock
+    # The agenda's frame: sites, appointment types, the practice's holidays.
+    MANAGE_AGENDA = "manage_agenda"
+    # One practitioner's opening hours and absences (``subject_id``: that practitioner).
+    MANAGE_SCHEDULE = "manage_schedule"
+    # A practitioner's own calendar feed (``subject_id``: that practitioner).
+    MANAGE_OWN_FEED = "manage_own_feed"
 
 
 # Only the practice's administrators may do these.
 ADMIN_ACTIONS = {PracticeAction.CHANGE_SETTINGS, PracticeAction.MANAGE_STAFF}
+# The desk runs the agenda with the administrators: in a French practice the secretary
+# enters the doctors' leave and the holidays.
+AGENDA_ROLES = {RoleName.PRACTICE_ADMIN, RoleName.SECRETARY}
 
 
-def decide_practice(actor: Actor, action: PracticeAction, practice_id: int) -> Decision:
+def decide_practice(
+    actor: Actor, action: PracticeAction, practice_id: int, subject_id: int | None = None
+) -> Decision:
     """May this person see or change the settings of this practice (the care-team
-    setting, for instance), or run its staff? Not patient data: the cooperative-admin and
-    node-admin flags grant nothing, only roles in the practice do; a node admin deploys
-    the node and runs nothing in a practice, whatever role they also hold."""
+    setting, for instance), run its staff or its agenda? Not patient data: the
+    cooperative-admin and node-admin flags grant nothing, only roles in the practice do;
+    a node admin deploys the node and runs nothing in a practice, whatever role they
+    also hold. ``subject_id`` is the practitioner whose schedule or feed is concerned."""
     if actor.is_node_admin:
         return _deny("no-practice-role", _("node administrators do not run practices"))
     if actor.practice_id is None or actor.practice_id != practice_id:
@@ -212,6 +226,22 @@ def decide_practice(actor: Actor, action: PracticeAction, practice_id: int) -> D
         return _deny("no-role", _("no role in this practice"))
     if action == PracticeAction.VIEW_SETTINGS:
         return _allow("practice-member", _("member of the practice"))
+    if action == PracticeAction.MANAGE_OWN_FEED:
+        if RoleName.PRACTITIONER in actor.roles and subject_id == actor.person_id:
+            return _allow("own-feed", _("the practitioner's own calendar"))
+        return _deny("not-own-feed", _("only the practitioner may manage their calendar feed"))
+    if action in (PracticeAction.MANAGE_AGENDA, PracticeAction.MANAGE_SCHEDULE):
+        if actor.roles & AGENDA_ROLES:
+            return _allow("agenda-desk", _("the desk or an administrator runs the agenda"))
+        if (
+            action == PracticeAction.MANAGE_SCHEDULE
+            and RoleName.PRACTITIONER in actor.roles
+            and subject_id == actor.person_id
+        ):
+            return _allow("own-schedule", _("the practitioner's own hours and absences"))
+        return _deny(
+            "not-agenda-desk", _("only the desk, an administrator or the practitioner may do this")
+        )
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
     if action == PracticeAction.MANAGE_STAFF:

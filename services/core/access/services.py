@@ -89,11 +89,16 @@ def require(
 
 
 def require_practice(
-    actor: Actor, action: PracticeAction, practice_id: int, *, target: str = ""
+    actor: Actor,
+    action: PracticeAction,
+    practice_id: int,
+    *,
+    target: str = "",
+    subject_id: int | None = None,
 ) -> Decision:
-    """The practice's settings and staff: decide; a denial is audited and raised (403).
-    The caller records the success with what it did."""
-    decision = decide_practice(actor, action, practice_id)
+    """The practice's settings, staff and agenda: decide; a denial is audited and raised
+    (403). The caller records the success with what it did."""
+    decision = decide_practice(actor, action, practice_id, subject_id)
     if not decision.allowed:
         record_event(
             "access.denied",

@@ -1,0 +1,5 @@
+"""desk pages of the agenda."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
