@@ -49,18 +49,31 @@ def setup() -> dict[str, int]:
         kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=20)
         for weekday in range(7):
             OpeningHours.objects.create(
-                practice=practice, practitioner=gp, site=site, weekday=weekday,
-                starts=time(8), ends=time(19),
+                practice=practice,
+                practitioner=gp,
+                site=site,
+                weekday=weekday,
+                starts=time(8),
+                ends=time(19),
             )
         patients = [
             Patient.objects.create(
-                practice=practice, birth_name=f"Patient{index}", given_names="Jean", sex="M",
-                birth_date=date(1970, 1, 1) + timedelta(days=index), gp=gp,
+                practice=practice,
+                birth_name=f"Patient{index}",
+                given_names="Jean",
+                sex="M",
+                birth_date=date(1970, 1, 1) + timedelta(days=index),
+                gp=gp,
             ).pk
             for index in range(CALLERS)
         ]
-    return {"practice": practice.pk, "gp": gp.pk, "desk": desk.pk, "type": kind.pk,
-            "patients": patients}  # type: ignore[dict-item]
+    return {
+        "practice": practice.pk,
+        "gp": gp.pk,
+        "desk": desk.pk,
+        "type": kind.pk,
+        "patients": patients,
+    }  # type: ignore[dict-item]
 
 
 def book(ids: dict, index: int, starts: datetime, barrier, answers) -> None:  # type: ignore[no-untyped-def]
@@ -75,8 +88,11 @@ def book(ids: dict, index: int, starts: datetime, barrier, answers) -> None:  # 
             appointment_book(
                 actor=actor,
                 booking=Booking(
-                    practitioner_id=ids["gp"], type_id=ids["type"], starts_at=starts,
-                    patient_id=ids["patients"][index], channel="phone",
+                    practitioner_id=ids["gp"],
+                    type_id=ids["type"],
+                    starts_at=starts,
+                    patient_id=ids["patients"][index],
+                    channel="phone",
                 ),
             )
         answers.put(("booked", ""))

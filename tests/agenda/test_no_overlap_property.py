@@ -65,8 +65,7 @@ def test_no_two_stored_appointments_of_a_practitioner_overlap(world, agenda, ops
                     booking=Booking(
                         practitioner_id=getattr(world, who).pk,
                         type_id=agenda.consultation.pk,
-                        starts_at=at(monday + timedelta(days=day), 9)
-                        + timedelta(minutes=5 * step),
+                        starts_at=at(monday + timedelta(days=day), 9) + timedelta(minutes=5 * step),
                         patient_id=world.paul.pk,
                         minutes=minutes,
                         override_hours=override,
