@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -93,18 +93,25 @@ def _event(
     return event
 
 
+def _not_found() -> HttpResponse:
+    """One answer for every wrong case: it tells nothing about which part was wrong."""
+    return HttpResponseNotFound(
+        _("No calendar at this address."), content_type="text/plain; charset=utf-8"
+    )
+
+
 @login_not_required
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = selectors.feed_for_token(token)
     if feed is None:
-        raise Http404
+        return _not_found()
     # The feed was found without a practice (its table is outside row-level security);
     # from here on the request works in the feed's practice, as its practitioner.
     tenancy.activate(feed.practice_id, feed.practitioner_id)
     practice = Practice.objects.filter(pk=feed.practice_id, is_active=True).first()
     if practice is None or not is_practitioner_of(feed.practitioner_id, practice.pk):
-        raise Http404
+        return _not_found()
     tenancy.activate_then(practice.pk, feed.practitioner_id, care_team_mode=practice.care_team_mode)
     today = timezone.localdate()
     start, _end = day_bounds(today - timedelta(days=DAYS_BACK))
