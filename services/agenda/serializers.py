@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agenda.models import Channel
@@ -53,6 +54,17 @@ class MomentField(serializers.DateTimeField):
                 code="range",
             )
         return moment
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:30"}
+)
+class ClockField(serializers.TimeField):
+    """A time of day on the practice's clock ("08:30"): no offset, so not an RFC 3339
+    time, which the OpenAPI "time" format would promise."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(format="%H:%M", **options)
 
 
 class DayField(serializers.DateField):
@@ -137,8 +149,8 @@ class SeriesOutput(serializers.Serializer):
 class HoursSpanIO(serializers.Serializer):
     weekday = a_number(help_text="0 = Monday ... 6 = Sunday")
     site = an_id(source="site_id")
-    starts = serializers.TimeField()
-    ends = serializers.TimeField()
+    starts = ClockField()
+    ends = ClockField()
 
 
 class HoursInput(serializers.Serializer):

@@ -124,9 +124,7 @@ def test_the_feed_of_a_deactivated_practitioner_stops_answering(
     _id, token = _feed(world, world.alice)
     assert _fetch(token).status_code == 200
     tenancy.activate(world.practice_a.pk)
-    Membership.objects.filter(person=world.alice, practice=world.practice_a).update(
-        is_active=False
-    )
+    Membership.objects.filter(person=world.alice, practice=world.practice_a).update(is_active=False)
     tenancy.activate(None)
     assert _fetch(token).status_code == 404
 
