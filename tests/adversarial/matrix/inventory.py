@@ -162,6 +162,251 @@ def _document_body(ctx: Any) -> dict[str, Any]:
     }
 
 
+AG = API + "agenda/"
+APPOINTMENT = AG + "appointments/<int:appointment_id>/"
+
+
+def _monday_at(hour: int) -> str:
+    from tests.adversarial.matrix.world import next_monday_at
+
+    return next_monday_at(hour).isoformat()
+
+
+def _tuesday_at(hour: int) -> str:
+    from datetime import timedelta
+
+    from tests.adversarial.matrix.world import next_monday_at
+
+    return (next_monday_at(hour) + timedelta(days=1)).isoformat()
+
+
+def _booking_body(ctx: Any, **more: Any) -> dict[str, Any]:
+    """With the practitioner whose agenda the matrix names (Bob at A, Charlie at B): a
+    free time of his, next Tuesday."""
+    agenda = ctx.world.agenda[ctx.request_practice.pk]
+    return {
+        "practitioner": agenda.practitioner_id,
+        "type": agenda.type_id,
+        "starts_at": _tuesday_at(9),
+        "channel": "phone",
+        **more,
+    }
+
+
+def _agenda_endpoints(add: Callable[[Endpoint], None]) -> None:
+    """The agenda (§8): an appointment is administrative data of its patient, read by
+    whoever may read the patient's identity (practice administrators included, reason
+    hidden unless they may read the consultation), booked and changed by the staff;
+    calling a patient in starts the consultation (a clinical write). The frame (types,
+    sites, free slots, hours) is the practice's; schedules are the desk's or the
+    practitioner's own; a calendar feed is the practitioner's own."""
+    for route in ("types/", "sites/", "practitioners/", "absences/"):
+        add(Endpoint(AG + route, "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            AG + "slots/",
+            "GET",
+            "member",
+            "api",
+            query="practitioner={practitioner_id}&type={type_id}",
+            touches_patient=False,
+        )
+    )
+    lists = "reads every patient of the list it may (a hidden busy time for the others)"
+    add(
+        Endpoint(
+            AG + "practitioners/<int:practitioner_id>/appointments/",
+            "GET",
+            "member",
+            "api",
+            query="start={monday}&end={monday}",
+            audit=("appointment.read",),
+            touches_patient=False,
+            notes="Bob's Monday (A): Paul, and Eve who excluded Alice and Sam; " + lists,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "waiting-room/",
+            "GET",
+            "member",
+            "api",
+            audit=("appointment.read",),
+            touches_patient=False,
+            notes="every patient's walk-in of the world waits; " + lists,
+        )
+    )
+    hours = AG + "practitioners/<int:practitioner_id>/hours/"
+    add(Endpoint(hours, "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            hours,
+            "PUT",
+            "schedule",
+            "api",
+            body=lambda ctx: {
+                "spans": [
+                    {
+                        "weekday": 0,
+                        "site": ctx.world.agenda[ctx.request_practice.pk].site_id,
+                        "starts": "08:00",
+                        "ends": "12:00",
+                    }
+                ]
+            },
+            audit=("agenda.hours_set",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "absences/",
+            "POST",
+            "schedule",
+            "api",
+            body=lambda ctx: {
+                "practitioner": ctx.world.agenda[ctx.request_practice.pk].practitioner_id,
+                "starts_at": _monday_at(14),
+                "ends_at": _monday_at(18),
+                "label": "formation",
+            },
+            audit=("agenda.absence_added",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "absences/<int:absence_id>/",
+            "DELETE",
+            "schedule",
+            "api",
+            audit=("agenda.absence_removed",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "holidays/",
+            "POST",
+            "desk-role",
+            "api",
+            body=lambda ctx: {"year": 2099},
+            audit=("agenda.holidays_added",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(Endpoint(AG + "feeds/", "GET", "practitioner-role", "api", touches_patient=False))
+    add(
+        Endpoint(
+            AG + "feeds/",
+            "POST",
+            "practitioner-role",
+            "api",
+            body=lambda ctx: {"with_names": True},
+            audit=("agenda.feed_created",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "feeds/<int:feed_id>/",
+            "DELETE",
+            "own-feed",
+            "api",
+            audit=("agenda.feed_revoked",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="the feed of the practice's GP (Alice at A, Charlie at B)",
+        )
+    )
+    add(
+        Endpoint(
+            AG + "appointments/",
+            "POST",
+            "identity.write.practice",
+            "api",
+            body=lambda ctx: _booking_body(ctx, caller_name="Appelant Inconnu"),
+            audit=("appointment.book",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="a caller booked by name: no patient yet",
+        )
+    )
+    apat = AG + "patients/<int:patient_id>/"
+    add(
+        Endpoint(
+            apat + "appointments/", "GET", "admin.read.admin", "api", audit=("appointment.read",)
+        )
+    )
+    add(
+        Endpoint(
+            apat + "appointments/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: _booking_body(ctx),
+            audit=("appointment.book",),
+        )
+    )
+    add(
+        Endpoint(
+            apat + "series/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: _booking_body(ctx, every_weeks=1, count=2),
+            audit=("appointment.book",),
+        )
+    )
+    add(
+        Endpoint(
+            apat + "walk-in/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: {"type": ctx.world.agenda[ctx.request_practice.pk].type_id},
+            audit=("appointment.walk_in",),
+        )
+    )
+    add(
+        Endpoint(
+            APPOINTMENT,
+            "GET",
+            "admin.read.admin",
+            "api",
+            entry="appointment",
+            audit=("appointment.read",),
+            notes="Paul's appointment with Alice has a clinical reason (a marker)",
+        )
+    )
+    for action, need, entry, body, event in (
+        ("move/", "admin.write", "appointment", {"starts_at": "16"}, "appointment.move"),
+        ("cancel/", "admin.write", "appointment", {"reason": "empêché"}, "appointment.cancel"),
+        ("no-show/", "admin.write", "past_appointment", None, "appointment.no_show"),
+        ("check-in/", "admin.write", "appointment", {}, "appointment.arrived"),
+        ("start/", "clinical.write", "walk_in", None, "appointment.start"),
+        ("finish/", "admin.write", "appointment", None, "appointment.done"),
+    ):
+        add(
+            Endpoint(
+                APPOINTMENT + action,
+                "POST",
+                need,
+                "api",
+                entry=entry,
+                body=(lambda ctx: {"starts_at": _monday_at(16)})
+                if body and "starts_at" in body
+                else (lambda ctx, body=body: dict(body) if body is not None else {}),
+                audit=(event,),
+            )
+        )
+
+
 def _endpoints() -> list[Endpoint]:
     e: list[Endpoint] = []
     add = e.append
@@ -762,6 +1007,9 @@ def _endpoints() -> list[Endpoint]:
         )
     )
 
+    # --- REST API: agenda ------------------------------------------------------------------
+    _agenda_endpoints(add)
+
     # --- FHIR R4 --------------------------------------------------------------------------
     add(
         Endpoint(
@@ -844,6 +1092,10 @@ PUBLIC: dict[str, str] = {
     "fhir/r4/metadata": "the FHIR CapabilityStatement (metadata)",
     "fhir/r4/": "FHIR 404 for any other path",
     "fhir/r4/<path:path>": "FHIR 404 for any other path",
+    "agenda/ical/<str:token>.ics": (
+        "a practitioner's calendar feed for a calendar program: the secret in the address"
+        " is the key (tests/agenda/test_feed.py; test_matrix: the calendar feed)"
+    ),
 }
 
 
