@@ -26,6 +26,7 @@ from core.access.policy import (
     Purpose,
     decide,
 )
+from core.access.services import require
 from core.audit.services import record_event
 from records.selectors.agenda import AgendaPatient, patients_for_agenda
 
@@ -278,3 +279,33 @@ def patient_appointments(
         found = found.order_by("-starts_at")
     rows = rows_for(actor, found[:limit], target=f"patient:{patient_id}:appointments")
     return [row for row in rows if not row.hidden]
+
+
+def appointment_open(actor: Actor, appointment_id: int) -> AppointmentRow | None:
+    """``appointment_get`` for a page naming the appointment: a reader the policy refuses
+    (the patient excluded them) gets an audited refusal (``AccessDenied``, 403) rather
+    than a silent nothing. None when there is no such appointment in this practice."""
+    found = list(_base().filter(pk=appointment_id))
+    if not found:
+        return None
+    row = rows_for(actor, found, target=f"appointment:{appointment_id}")
+    if row and not row[0].hidden:
+        return row[0]
+    appointment = found[0]
+    patient = (
+        patients_for_agenda([appointment.patient_id]).get(appointment.patient_id)
+        if appointment.patient_id
+        else None
+    )
+    if appointment.patient_id and patient is None:
+        return None  # not a patient of this practice
+    require(
+        actor,
+        Action.READ,
+        Category.ADMINISTRATIVE,
+        Purpose.CARE,
+        patient.facts if patient else _practice_facts(actor),
+        target=f"appointment:{appointment_id}",
+        audit_success=False,
+    )
+    return None  # not reached: the policy refused the hidden row's reader
