@@ -28,6 +28,14 @@ def when(day: date | None, moment: time | None) -> datetime | None:
     return datetime.combine(day, moment, tzinfo=local_zone())
 
 
+def number(value: Any) -> int | None:
+    """A chosen id, or None ("any", nothing, or not a number: the service says so)."""
+    try:
+        return int(value) if value not in (None, "", ANY) else None
+    except (TypeError, ValueError):
+        return None
+
+
 def parse_slot(value: str) -> tuple[int, datetime] | None:
     """A slot button's value, "<practitioner id>|<ISO start>"."""
     practitioner, _sep, starts = value.partition("|")
@@ -44,6 +52,14 @@ def set_choices(form: forms.Form, name: str, choices: list[tuple[Any, Any]]) -> 
     field.choices = choices
 
 
+class AnyChoiceField(forms.ChoiceField):
+    """A choice the service judges (an unknown practitioner or type gets its words, the
+    same as through the API), not the form."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 class BookingForm(forms.Form):
     """Who (a patient found, or a caller's name), with whom, what for, and when (a free
     slot's button, or a precise time)."""
@@ -51,15 +67,15 @@ class BookingForm(forms.Form):
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
     caller_name = forms.CharField(label=_("Caller's name"), max_length=200, required=False)
     caller_phone = forms.CharField(label=_("Caller's phone"), max_length=30, required=False)
-    practitioner = forms.ChoiceField(label=_("Practitioner"))
-    type = forms.ChoiceField(label=_("Type of appointment"))
+    practitioner = AnyChoiceField(label=_("Practitioner"))
+    type = AnyChoiceField(label=_("Type of appointment"))
     minutes = forms.IntegerField(
         label=_("Length (minutes)"),
         required=False,
         help_text=_("Leave empty for the type's usual length."),
     )
     channel = forms.ChoiceField(
-        label=_("Booked"),
+        label=_("Booking made"),
         choices=[(Channel.PHONE, _("By phone")), (Channel.DESK, _("At the desk"))],
         initial=Channel.PHONE,
         widget=forms.RadioSelect,
@@ -97,12 +113,10 @@ class BookingForm(forms.Form):
         set_choices(self, "type", [(str(pk), name) for pk, name in types])
 
     def practitioner_id(self) -> int | None:
-        value = self.cleaned_data.get("practitioner")
-        return None if value in (None, "", ANY) else int(value)
+        return number(self.cleaned_data.get("practitioner"))
 
     def type_id(self) -> int | None:
-        value = self.cleaned_data.get("type")
-        return int(value) if value else None
+        return number(self.cleaned_data.get("type"))
 
 
 class MoveForm(forms.Form):
@@ -124,8 +138,8 @@ class CancelForm(forms.Form):
 
 class WalkInForm(forms.Form):
     patient = forms.IntegerField(label=_("Patient"))
-    type = forms.ChoiceField(label=_("Type of appointment"))
-    practitioner = forms.ChoiceField(label=_("Practitioner"))
+    type = AnyChoiceField(label=_("Type of appointment"))
+    practitioner = AnyChoiceField(label=_("Practitioner"))
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     def __init__(
@@ -144,5 +158,4 @@ class WalkInForm(forms.Form):
         set_choices(self, "type", [(str(pk), name) for pk, name in types])
 
     def practitioner_id(self) -> int | None:
-        value = self.cleaned_data.get("practitioner")
-        return None if value in (None, "", ANY) else int(value)
+        return number(self.cleaned_data.get("practitioner"))

@@ -84,10 +84,6 @@ def start(*, actor: Actor, appointment_id: int) -> Appointment:
         raise ValidationError(_("This appointment cannot be started."), code="status")
     if appointment.patient_id is None:
         raise field_error("patient", _("Register the patient, then check them in."), "register")
-    if appointment.practitioner_id not in (None, actor.person_id):
-        raise ValidationError(
-            _("This appointment is with another practitioner."), code="other_practitioner"
-        )
     patient = patient_for_writing(actor, appointment.patient_id, practitioner_id=actor.person_id)
     assert patient is not None
     # Calling a patient in is starting their consultation: the policy must let the
@@ -102,6 +98,10 @@ def start(*, actor: Actor, appointment_id: int) -> Appointment:
         target=f"appointment:{appointment.pk}",
         audit_success=False,
     )
+    if appointment.practitioner_id not in (None, actor.person_id):
+        raise ValidationError(
+            _("This appointment is with another practitioner."), code="other_practitioner"
+        )
     now = timezone.now()
     appointment.practitioner_id = actor.person_id
     appointment.status = Status.IN_CONSULTATION
