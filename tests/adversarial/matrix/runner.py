@@ -75,6 +75,8 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         resource = case.consent_id
     elif kind == "audit_event":
         resource = case.audit_event_id
+    elif kind == "walk_in":
+        resource = case.walk_in_id
     elif kind == "prescription_item":
         resource = entries["prescription"].item_id
     elif kind:
@@ -96,6 +98,9 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "resource_id": resource,
         "person_id": ctx.gp_of_request_practice,
         "invitation_id": world.invitation[ctx.request_practice.pk],
+        # the agenda: a walk-in waiting today to call in, else the appointment booked
+        "appointment_id": case.walk_in_id if kind == "walk_in" else case.appointment_id,
+        "practitioner_id": ctx.gp_of_request_practice,
     }
 
 

@@ -86,6 +86,8 @@ class PatientCase:
     consent_id: int = 0
     restriction_id: int = 0
     audit_event_id: int = 0
+    appointment_id: int = 0  # booked tomorrow with the GP, its reason the encounter's marker
+    walk_in_id: int = 0  # in the waiting room today, for whoever is free
 
 
 @dataclass
@@ -396,6 +398,38 @@ def _directory(practice: Practice) -> None:
     )
 
 
+def _appointments(practice: Practice, cases: list[PatientCase], gp: Person) -> None:
+    """Each patient's appointment tomorrow with their GP (its clinical reason is the
+    marker of their consultation: only those who may read it see it) and a walk-in
+    waiting today for whoever is free."""
+    from datetime import datetime, time
+
+    from agenda.models import Appointment, AppointmentType, Channel, Site, Status
+    from agenda.selectors.slots import local_zone
+
+    tenancy.activate(practice.pk)
+    site = Site.objects.create(practice=practice, name="Cabinet", city="Lyon", phone="0400")
+    kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=20)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    for index, case in enumerate(cases):
+        starts = datetime.combine(tomorrow, time(10), tzinfo=local_zone()) + timedelta(
+            minutes=30 * index
+        )
+        common = {"practice": practice, "patient": case.patient, "type": kind, "created_by": gp}
+        case.appointment_id = Appointment.objects.create(
+            **common,
+            practitioner=gp,
+            site=site,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=20),
+            reason=case.markers["encounter"],
+        ).pk
+        case.walk_in_id = Appointment.objects.create(
+            **common, channel=Channel.WALK_IN, status=Status.ARRIVED, arrived_at=timezone.now()
+        ).pk
+    tenancy.activate(None)
+
+
 def _login(person: Person) -> Client:
     """The real two steps: password, then a TOTP code."""
     client = Client(raise_request_exception=False)
@@ -475,7 +509,8 @@ def build() -> MatrixWorld:
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
 
-    tenancy.activate(None)
+    _appointments(practice_a, [paul, eve, rita, bruno], alice)
+    _appointments(practice_b, [zoe], people["charlie"])
     _directory(practice_a)
     _directory(practice_b)
     inbox = {}
