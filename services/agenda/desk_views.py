@@ -65,10 +65,13 @@ def _int(value: str | None) -> int | None:
 
 
 def _day(value: str | None) -> date | None:
+    """A date typed in the address, within the years an agenda can hold (a week after
+    31/12/9999 does not exist)."""
     try:
-        return date.fromisoformat(value) if value else None
+        found = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return found if found is not None and 2000 <= found.year <= 2100 else None
 
 
 def _codes(error: ValidationError) -> set[str]:

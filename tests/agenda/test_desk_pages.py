@@ -544,6 +544,10 @@ def test_an_unknown_sheet_is_not_found(sam, world, agenda):
         sam.get(url(world, f"agenda/{world.charlie.pk}/2030-01-07/journee.pdf")).status_code == 404
     )
     assert sam.get(url(world, f"agenda/{world.alice.pk}/demain/semaine.pdf")).status_code == 404
+    assert sam.get(url(world, f"agenda/{world.alice.pk}/9999-12-31/semaine.pdf")).status_code == 404
+    # A date no agenda holds in the address is ignored: this week is shown.
+    assert sam.get(url(world, "agenda/?jour=9999-12-31")).status_code == 200
+    assert sam.get(url(world, "agenda/?semaine=0001-01-01")).status_code == 200
 
 
 # --- a fixed number of queries ---------------------------------------------------------------
