@@ -320,3 +320,33 @@ def series_appointments(actor: Actor, series_id: int) -> list[AppointmentRow]:
     """The occurrences of a series, in time order (3 queries)."""
     found = _base().filter(series_id=series_id).order_by("starts_at", "pk")
     return rows_for(actor, found, target=f"series:{series_id}")
+
+
+def appointment_open(actor: Actor, appointment_id: int) -> AppointmentRow | None:
+    """``appointment_get`` for a page naming the appointment: a reader the policy refuses
+    (the patient excluded them) gets an audited refusal (``AccessDenied``, 403) rather
+    than a silent nothing. None when there is no such appointment in this practice."""
+    found = list(_base().filter(pk=appointment_id))
+    if not found:
+        return None
+    row = rows_for(actor, found, target=f"appointment:{appointment_id}")
+    if row and not row[0].hidden:
+        return row[0]
+    appointment = found[0]
+    patient = (
+        patients_for_agenda([appointment.patient_id]).get(appointment.patient_id)
+        if appointment.patient_id
+        else None
+    )
+    if appointment.patient_id and patient is None:
+        return None  # not a patient of this practice
+    require(
+        actor,
+        Action.READ,
+        Category.ADMINISTRATIVE,
+        Purpose.CARE,
+        patient.facts if patient else _practice_facts(actor),
+        target=f"appointment:{appointment_id}",
+        audit_success=False,
+    )
+    return None  # not reached: the policy refused the hidden row's reader

@@ -84,8 +84,9 @@ def start(*, actor: Actor, appointment_id: int) -> Appointment:
         raise field_error("patient", _("Register the patient, then check them in."), "register")
     patient = patient_for_writing(actor, appointment.patient_id, practitioner_id=actor.person_id)
     assert patient is not None
-    # Calling the patient in opens their consultation: the policy decides as for writing
-    # the record (a secretary or an administrator never may; the refusal is audited).
+    # Calling a patient in is starting their consultation: the policy must let the
+    # actor write their clinical record (a secretary never does; a practitioner outside
+    # the patient's care team needs emergency access). The refusal is audited.
     require(
         actor,
         Action.WRITE,

@@ -653,6 +653,75 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(P + "export/csv/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "cotisations/", "GET", "admin-role", "page", touches_patient=False))
 
+    # --- pages: the agenda's desk -------------------------------------------------------
+    # The agenda, booking, the waiting room and the paper of a practitioner's day or week
+    # are the practice's (each row inside is judged and audited by the selectors: a
+    # patient the reader may not see is a busy time, a clinical reason is left out).
+    for route, method, body in (
+        ("agenda/", "GET", None),
+        ("agenda/prendre-rdv/", "GET", None),
+        ("agenda/prendre-rdv/", "POST", FORM),
+        ("salle-d-attente/", "GET", None),
+        ("salle-d-attente/sans-rdv/", "POST", FORM),
+    ):
+        add(Endpoint(P + route, method, "member", "page", body=body, touches_patient=False))
+    for sheet in ("journee", "semaine"):
+        add(
+            Endpoint(
+                P + f"agenda/<int:practitioner_id>/<str:day>/{sheet}.pdf",
+                "GET",
+                "member",
+                "page",
+                pdf=True,
+                touches_patient=False,
+            )
+        )
+    # One appointment: administrative data of its patient (§5). Reading it is audited
+    # appointment.read; each change is judged by the policy before its form is read.
+    rdv = P + "rdv/<int:appointment_id>/"
+    add(Endpoint(rdv, "GET", "admin.read.admin", "page", audit=("appointment.read",)))
+    add(Endpoint(rdv + "annuler/", "GET", "admin.read.admin", "page", audit=("appointment.read",)))
+    add(
+        Endpoint(
+            rdv + "carton.pdf",
+            "GET",
+            "admin.read.admin",
+            "page",
+            audit=("appointment.print",),
+            pdf=True,
+        )
+    )
+    for route in ("deplacer/", "annuler/"):
+        add(
+            Endpoint(
+                rdv + route, "POST", "admin.write", "page", body=FORM, audit=("appointment.read",)
+            )
+        )
+    add(
+        Endpoint(
+            rdv + "absent/",
+            "POST",
+            "admin.write",
+            "page",
+            body=FORM,
+            audit=("appointment.read",),
+            notes="booked for tomorrow: 'not started yet', 400 once past the gate",
+        )
+    )
+    add(Endpoint(rdv + "arrivee/", "POST", "admin.write", "page", audit=("appointment.arrived",)))
+    # Calling a patient in starts their consultation: the clinical write (a walk-in
+    # waiting for whoever is free, so any practitioner may take it).
+    add(
+        Endpoint(
+            rdv + "recevoir/",
+            "POST",
+            "clinical.write",
+            "page",
+            entry="walk_in",
+            audit=("appointment.start",),
+        )
+    )
+
     # --- pages: sharing -----------------------------------------------------------------
     add(Endpoint(PAT + "consentements/", "GET", "admin.write", "page", audit=("patient.write",)))
     add(Endpoint(PAT + "consentements/", "POST", "admin.write", "page", body=FORM))
