@@ -1404,6 +1404,10 @@ class EverythingApi(FhirPracticeApi):
             includes=set(),
             revincludes=set(),
         )
+        for name in EVERYTHING_PARAMS:
+            if name != "_type":
+                for raw in query.values(name):
+                    parse_date(raw)  # refused before anything is read
         patient = selectors.patient_get(actor=self.actor, patient_id=row_id_of(resource_id))
         _patient_row, access = _patient(patient.pk)
         types = {
