@@ -432,6 +432,30 @@ def _endpoints() -> list[Endpoint]:
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
 
+    # --- REST API: the practice's team (its administrators only; decide_practice) --------
+    staff = API + "staff/"
+    member = staff + "<int:person_id>/"
+    for route, method, body in (
+        (staff, "GET", None),
+        (
+            staff,
+            "POST",
+            lambda ctx: {
+                "full_name": "Nina Neuve",
+                "username": "nina.neuve",
+                "roles": ["secretary"],
+            },
+        ),
+        (member, "GET", None),
+        (member + "roles/", "PUT", lambda ctx: {"roles": ["practitioner"]}),
+        (member + "deactivate/", "POST", lambda ctx: {"reason": "départ"}),
+        (member + "reactivate/", "POST", lambda ctx: {"roles": ["practitioner"]}),
+        (member + "second-factor-reset/", "POST", lambda ctx: {"admin_code": "000000"}),
+        (member + "unlock/", "POST", None),
+        (member + "invitation/", "POST", None),
+    ):
+        add(Endpoint(route, method, "admin-role", "api", body=body, touches_patient=False))
+
     # --- REST API: records --------------------------------------------------------------
     add(
         Endpoint(
