@@ -209,6 +209,25 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint("profil/", "GET", "authenticated", "page", touches_patient=False))
     add(Endpoint("profil/", "POST", "authenticated", "page", body=FORM, touches_patient=False))
 
+    # --- the cooperative's administration: no practice, no patient (decide_cooperative) -
+    for route, channel, action, pdf in (
+        ("cooperative/", "page", "cooperative.members.read", False),
+        ("cooperative/adherents.pdf", "page", "cooperative.members.print", True),
+        (API + "cooperative/members/", "api", "cooperative.members.read", False),
+    ):
+        add(
+            Endpoint(
+                route,
+                "GET",
+                "cooperative-admin",
+                channel,
+                audit=(action,),
+                audit_patient=False,
+                pdf=pdf,
+                touches_patient=False,
+            )
+        )
+
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
     for route, method, body in (
