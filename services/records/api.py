@@ -33,6 +33,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.reference import CIS_PATTERN
 
 
 class Conflict(APIException):
@@ -162,12 +163,22 @@ _ImmunizationBase: Any = entry_serializer(
 )
 
 
+class VaccineField(serializers.SlugRelatedField):
+    """A BDPM vaccine by its CIS code. Anything that is not eight digits is refused
+    before the database is asked (a NUL character would make it fail)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not CIS_PATTERN.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:20])
+        return super().to_internal_value(data)
+
+
 class ImmunizationSerializer(_ImmunizationBase):
     """A vaccination. ``drug`` is the CIS code of a BDPM vaccine (a product that is not
     in the list of vaccines is refused); ``vaccine`` is then its name unless given. A
     vaccine written as text alone stays accepted for histories brought from elsewhere."""
 
-    drug = serializers.SlugRelatedField(
+    drug = VaccineField(
         slug_field="cis",
         queryset=Drug.objects.filter(vaccine=True),
         required=False,

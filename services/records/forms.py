@@ -331,12 +331,24 @@ class AllergyForm(forms.ModelForm):
         fields = ["substance", "kind", "reaction", "severity"]
 
 
+class VaccineChoiceField(forms.ModelChoiceField):
+    """A vaccine by its CIS code; anything but eight digits is refused before the
+    database is asked."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if not reference.CIS_PATTERN.fullmatch(str(value)):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class ImmunizationForm(forms.ModelForm):
     """A vaccination: the vaccine picked from the BDPM vaccines (the name field searches
     them, records:vaccine-search; the chosen CIS goes in ``drug``), and its lot number,
     which traceability needs."""
 
-    drug = forms.ModelChoiceField(
+    drug = VaccineChoiceField(
         queryset=Drug.objects.filter(vaccine=True),
         widget=forms.HiddenInput,
         required=False,

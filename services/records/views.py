@@ -336,7 +336,7 @@ def drug_search(request: PracticeRequest) -> HttpResponse:
 def cim10_search(request: PracticeRequest) -> HttpResponse:
     """CIM-10 codes matching a code or words (for the problem form). Reference data, no
     patient data: nothing to audit."""
-    query = request.GET.get("code", request.GET.get("q", ""))[:100]
+    query = request.GET.get("code", request.GET.get("q", ""))[:100].replace("\x00", "")
     codes = reference.cim10_search(query, limit=12) if len(query.strip()) >= 2 else []
     return render(request, "records/_cim10_options.html", {"codes": codes, "query": query})
 
@@ -344,7 +344,7 @@ def cim10_search(request: PracticeRequest) -> HttpResponse:
 @practice_view
 def vaccine_search(request: PracticeRequest) -> HttpResponse:
     """BDPM vaccines matching a name (for the vaccination form)."""
-    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100]
+    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100].replace("\x00", "")
     vaccines = (
         reference.drug_search(query, limit=12, vaccines=True) if len(query.strip()) >= 3 else []
     )

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from records.models import Observation
 from records.services.consultations import VITALS
@@ -162,7 +163,11 @@ def plot(
         x_labels.append((x_of(last), _day(last)))
     rows = _table_rows(lines, unit_)
     count = len(rows)
-    description = _("%(count)s measures from %(first)s to %(last)s; the last: %(last_value)s.") % {
+    description = ngettext(
+        "%(count)s measure, on %(first)s: %(last_value)s.",
+        "%(count)s measures from %(first)s to %(last)s; the last: %(last_value)s.",
+        count,
+    ) % {
         "count": count,
         "first": _day(first),
         "last": _day(last),

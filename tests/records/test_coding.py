@@ -166,3 +166,9 @@ def test_a_correction_to_an_unknown_code_is_refused(alice_api: Api, world: World
 
     assert response.status_code == 400
     assert Problem.objects.get(pk=created["id"]).code == "I10"
+
+
+def test_a_nul_character_in_the_search_is_harmless(alice_web: Client, world: World) -> None:
+    response = alice_web.get(f"/p/{world.practice_a.slug}/cim10/", {"code": "diab\x00ete"})
+
+    assert response.status_code == 200

@@ -147,3 +147,30 @@ def test_the_api_refuses_a_product_that_is_not_a_vaccine(vaccines: int, world: W
     assert refused.status_code == 400
     assert "drug" in refused.json()["error"]["fields"]
     assert not Immunization.objects.exists()
+
+
+@pytest.mark.parametrize("hostile", ["\x00", "6189647\x00", "'; --", "61896473" * 40, 12])
+def test_a_hostile_vaccine_code_is_a_clear_400(vaccines: int, world: World, hostile) -> None:
+    api: Api = api_for(Client(), world, world.alice)
+
+    refused = api.send(
+        "post",
+        f"patients/{world.paul.pk}/immunizations/",
+        {"drug": hostile, "vaccinated_on": "2026-03-02", "lot_number": "X"},
+    )
+
+    assert refused.status_code == 400
+
+
+def test_a_hostile_vaccine_code_in_the_form_is_refused(
+    vaccines: int, client: Client, world: World
+) -> None:
+    login(client, world.alice)
+
+    response = client.post(
+        url(world, "ajouter/immunization/"),
+        {"vaccine": "x", "drug": "\x00", "vaccinated_on": "2026-03-02", "lot_number": "A"},
+    )
+
+    assert response.status_code == 400
+    assert not Immunization.objects.exists()

@@ -199,8 +199,8 @@ def chart_for(
     chart.pending_results = _visible(actor, access, results, chart)
     chart.pending_documents = _visible(actor, access, pending_documents, chart)
     chart.documents = _visible(actor, access, recent, chart)
-    # Vital signs are counted with the hidden entries only through their consultation's
-    # label, which they share: counting them again would count one choice twice.
+    # A vital sign takes its consultation's label: the hidden ones are already counted
+    # through their consultation, so they are not counted again.
     chart.vitals = vitals_from(
         sign for sign in vital_signs if policy.may_see_entry(actor, access, sign)
     )
