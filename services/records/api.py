@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -23,6 +24,7 @@ from records import printing, reference, selectors, services
 from records.chart_output import chart_document
 from records.models import (
     Allergy,
+    Drug,
     Encounter,
     Immunization,
     Observation,
@@ -31,6 +33,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.reference import CIS_PATTERN
 
 
 class Conflict(APIException):
@@ -155,6 +158,47 @@ def _validate_moments(self: Any, attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+_ImmunizationBase: Any = entry_serializer(
+    Immunization, ["vaccinated_on", "vaccine", "drug", "lot_number", "dose"]
+)
+
+
+class VaccineField(serializers.SlugRelatedField):
+    """A BDPM vaccine by its CIS code. Anything that is not eight digits is refused
+    before the database is asked (a NUL character would make it fail)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not CIS_PATTERN.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:20])
+        return super().to_internal_value(data)
+
+
+class ImmunizationSerializer(_ImmunizationBase):
+    """A vaccination. ``drug`` is the CIS code of a BDPM vaccine (a product that is not
+    in the list of vaccines is refused); ``vaccine`` is then its name unless given. A
+    vaccine written as text alone stays accepted for histories brought from elsewhere."""
+
+    drug = VaccineField(
+        slug_field="cis",
+        queryset=Drug.objects.filter(vaccine=True),
+        required=False,
+        allow_null=True,
+        error_messages={
+            "does_not_exist": gettext_lazy("{value} is not a vaccine of the BDPM list.")
+        },
+    )
+    vaccine = serializers.CharField(max_length=300, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = _validate_moments(self, attrs)
+        drug = attrs.get("drug")
+        if drug is not None and not attrs.get("vaccine"):
+            attrs["vaccine"] = drug.name
+        if not attrs.get("vaccine") and not (self.instance and self.partial):
+            raise serializers.ValidationError({"vaccine": [_("Give the vaccine.")]})
+        return attrs
+
+
 ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
     "encounters": (
         Encounter,
@@ -191,10 +235,7 @@ ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
         Allergy,
         entry_serializer(Allergy, ["substance", "kind", "reaction", "severity"]),
     ),
-    "immunizations": (
-        Immunization,
-        entry_serializer(Immunization, ["vaccinated_on", "vaccine", "lot_number", "dose"]),
-    ),
+    "immunizations": (Immunization, ImmunizationSerializer),
     "observations": (
         Observation,
         entry_serializer(

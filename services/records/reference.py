@@ -23,15 +23,19 @@ from pathlib import Path
 from django.db import connection, models, transaction
 
 from records.models import Cim10Code, Drug
+from records.models.reference import CIM10_CODE_PATTERN
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_DRUGS_FILE = DATA_DIR / "CIS_bdpm.txt.gz"
 DEFAULT_CIM10_FILE = DATA_DIR / "cim10_fr_atih.csv.gz"
+# The BDPM products that are vaccines: a list derived from CIS_bdpm.txt (denomination
+# containing "vaccin", homeopathy excluded), and the vaccines whose denomination lacks the
+# word (see data/SOURCES.md).
+DEFAULT_VACCINE_FILES = (DATA_DIR / "vaccins_bdpm.tsv", DATA_DIR / "vaccins_bdpm_ajouts.tsv")
 
 BDPM_COLUMNS = 12
 MARKETED = "Commercialisée"
 CIS_PATTERN = re.compile(r"\d{8}")
-CIM10_CODE_PATTERN = re.compile(r"[A-Z]\d{2}[0-9+]*")
 
 # pg_trgm's default (0.6) misses common typos such as "amoxiciline"; 0.4 still keeps
 # unrelated words out.
@@ -246,6 +250,37 @@ def load_cim10(path: Path | str) -> int:
     return len(codes)
 
 
+def read_vaccine_cis(paths: Sequence[Path]) -> set[str]:
+    """The CIS codes of the vaccine lists: tab-separated, a header, the CIS first."""
+    codes: set[str] = set()
+    for path in paths:
+        lines = read_text(path).split("\n")
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            cis = line.split("\t")[0].strip()
+            if not CIS_PATTERN.fullmatch(cis):
+                raise ValueError(f"{path}, line {number}: not a CIS code: {cis!r}")
+            codes.add(cis)
+    return codes
+
+
+@transaction.atomic
+def load_vaccines(paths: Sequence[Path | str] = DEFAULT_VACCINE_FILES) -> int:
+    """Mark the drugs that are vaccines (after the drugs are loaded); return how many of
+    the listed vaccines are among the drugs."""
+    codes = sorted(read_vaccine_cis([Path(path) for path in paths]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_drug SET vaccine = (cis = ANY(%s))"
+            " WHERE vaccine IS DISTINCT FROM (cis = ANY(%s))",
+            [codes, codes],
+        )
+        cursor.execute("SELECT count(*) FROM records_drug WHERE vaccine")
+        (count,) = cursor.fetchone() or (0,)
+    return int(count)
+
+
 # Searching ------------------------------------------------------------------------------
 
 
@@ -274,13 +309,16 @@ def set_similarity_threshold() -> None:
         )
 
 
-def drug_search(query: str, limit: int = 20) -> list[Drug]:
+def drug_search(query: str, limit: int = 20, *, vaccines: bool = False) -> list[Drug]:
     """Drugs whose name matches every term of the query; marketed ones first, then the
-    closest. Each result carries its ``rank`` (summed word similarity)."""
+    closest. Each result carries its ``rank`` (summed word similarity). With
+    ``vaccines``, only the vaccines."""
     terms = search_terms(query)
     if not terms:
         return []
     where, rank = similarity_sql(terms, "search_name")
+    if vaccines:
+        where += " AND vaccine"
     # Among equally good matches, the name closest to the whole query comes first:
     # "paracetamol 500" puts PARACETAMOL ARROW 500 mg before HUMEXLIB PARACETAMOL ... 500 mg.
     sql = (
@@ -295,8 +333,7 @@ def drug_search(query: str, limit: int = 20) -> list[Drug]:
 
 def as_cim10_code(query: str) -> str | None:
     """ "E11.9", "e119" or " E11 " -> the code as stored ("E119", "E11"); else None."""
-    code = query.strip().upper().replace(".", "")
-    return code if CIM10_CODE_PATTERN.fullmatch(code) else None
+    return Cim10Code.normalise(query)
 
 
 def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:

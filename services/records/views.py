@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -152,6 +153,9 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
             attach_service_errors(form, error)
+    # Beside the note: allergies, treatment, problems, the last note and vital signs,
+    # read through the chart (the same policy, one audited read).
+    beside = selectors.chart_for(actor=request.actor, patient_id=patient_id)
     return render(
         request,
         "records/entry_form.html",
@@ -160,6 +164,7 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "patient": patient_access.patient,
             "title": ENTRY_TITLES["encounter"],
             "vitals": list(VITALS),
+            "chart": beside,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -172,6 +177,7 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
         raise Http404(_("Unknown kind of entry."))
     patient_access = _patient_for_writing(request, patient_id)
     form = ENTRY_FORMS[entry_type](request.POST if request.method == "POST" else None)
+    _enable_search(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -210,6 +216,7 @@ def entry_correct(
     policy.require_entry(request.actor, Action.WRITE, patient_access, entry)
     post = request.POST if request.method == "POST" else None
     form = ENTRY_FORMS[entry_type](post, instance=None, initial=_initial(entry))
+    _enable_search(request, form)
     correction = CorrectionForm(post, initial={"version": entry.version})
     if request.method == "POST" and correction.is_valid():
         version, reason = correction.cleaned_data["version"], correction.cleaned_data["reason"]
@@ -256,6 +263,12 @@ def entry_correct(
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _enable_search(request: PracticeRequest, form: Any) -> None:
+    """Forms that pick from reference lists (CIM-10, vaccines) search them while typing."""
+    if hasattr(form, "enable_search"):
+        form.enable_search(reverse(form.search_view, args=[request.practice.slug]))
 
 
 def _fields(form: Any) -> set[str]:
@@ -317,6 +330,25 @@ def drug_search(request: PracticeRequest) -> HttpResponse:
         "records/_drug_options.html",
         {"drugs": drugs, "target": request.GET.get("target", "")[:40]},
     )
+
+
+@practice_view
+def cim10_search(request: PracticeRequest) -> HttpResponse:
+    """CIM-10 codes matching a code or words (for the problem form). Reference data, no
+    patient data: nothing to audit."""
+    query = request.GET.get("code", request.GET.get("q", ""))[:100].replace("\x00", "")
+    codes = reference.cim10_search(query, limit=12) if len(query.strip()) >= 2 else []
+    return render(request, "records/_cim10_options.html", {"codes": codes, "query": query})
+
+
+@practice_view
+def vaccine_search(request: PracticeRequest) -> HttpResponse:
+    """BDPM vaccines matching a name (for the vaccination form)."""
+    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100].replace("\x00", "")
+    vaccines = (
+        reference.drug_search(query, limit=12, vaccines=True) if len(query.strip()) >= 3 else []
+    )
+    return render(request, "records/_vaccine_options.html", {"vaccines": vaccines, "query": query})
 
 
 @practice_view

@@ -612,6 +612,26 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "medicaments/", "GET", "member", "page", touches_patient=False))
+    # the coded lists searched while typing: reference data, no patient
+    add(Endpoint(P + "cim10/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "vaccins/", "GET", "member", "page", touches_patient=False))
+    # certificates and letters from models: written like any clinical entry
+    add(Endpoint(PAT + "certificats/", "GET", "clinical.write", "page", audit=("patient.write",)))
+    add(
+        Endpoint(
+            PAT + "certificat/",
+            "GET",
+            "clinical.write",
+            "page",
+            query="modele=medical",
+            audit=("patient.write",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "certificat/", "POST", "clinical.write", "page", query="modele=medical", body=FORM
+        )
+    )
 
     # --- pages: billing -----------------------------------------------------------------
     add(

@@ -1,4 +1,5 @@
-"""carnet load_reference: load (or refresh) the BDPM drugs and the CIM-10 codes.
+"""carnet load_reference: load (or refresh) the BDPM drugs, the vaccines among them and the
+CIM-10 codes.
 
 Runs as the database owner role (see ``carnet.cli``): the application role may only read
 these tables. Without options it loads the copies shipped in ``records/data/``; give a
@@ -37,6 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.load("drugs", reference.load_drugs, options["drugs"])
         self.load("CIM-10 codes", reference.load_cim10, options["cim10"])
+        self.load("vaccines", lambda _path: reference.load_vaccines(), reference.DATA_DIR)
 
     def load(self, what: str, loader: Callable[[Path], int], path: Path) -> None:
         started = time.monotonic()
