@@ -100,11 +100,11 @@ class Patient(models.Model):
     @property
     def display_name(self) -> str:
         family = self.used_name or self.birth_name
-        born = (
-            f" ({_('born')} {self.birth_name})"
-            if self.used_name and self.used_name != self.birth_name
-            else ""
-        )
+        born = ""
+        if self.used_name and self.used_name != self.birth_name:
+            # Outside the f-string, so that the words are found for translation.
+            words = _("née %(name)s") if self.sex == "F" else _("born %(name)s")
+            born = " (" + str(words) % {"name": self.birth_name} + ")"
         return f"{family.upper()} {self.given_names}{born}"
 
 
