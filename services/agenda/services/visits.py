@@ -78,9 +78,11 @@ def walk_in(
 def start(*, actor: Actor, appointment_id: int) -> Appointment:
     """The practitioner calls the patient in (audited ``appointment.start``). A walk-in
     for whoever is free becomes theirs; its visit time starts now."""
+    # The appointment and the patient first: a person the patient excluded, or another
+    # practice, is refused (403 audited, or unknown) before learning anything else.
+    appointment = appointment_for_change(actor, appointment_id)
     if RoleName.PRACTITIONER not in actor.roles:
         raise ValidationError(_("Only a practitioner sees patients."), code="role")
-    appointment = appointment_for_change(actor, appointment_id)
     if appointment.status not in (Status.BOOKED, Status.ARRIVED):
         raise ValidationError(_("This appointment cannot be started."), code="status")
     if appointment.patient_id is None:

@@ -432,6 +432,86 @@ def _endpoints() -> list[Endpoint]:
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
 
+    # --- pages: the agenda's day and its settings ----------------------------------------
+    # The practice home (P, above) is the agenda's today page; it and the practitioner's
+    # own day list the practice's appointments (one appointment.read per patient shown).
+    add(Endpoint(P + "aujourdhui/", "GET", "member", "page", touches_patient=False))
+    # "Recevoir": an administrative write on the patient (agenda.services.start); a
+    # secretary or another practitioner is told why on the day page (a redirect).
+    add(
+        Endpoint(
+            P + "aujourdhui/<int:appointment_id>/recevoir/",
+            "POST",
+            "admin.write",
+            "page",
+            audit=("appointment.start",),
+        )
+    )
+    settings = P + "agenda/reglages/"
+    add(Endpoint(settings, "GET", "member", "page", touches_patient=False))
+    add(Endpoint(settings + "absences/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(settings + "absences/", "POST", "member", "page", body=FORM, touches_patient=False)
+    )
+    for route in ("sites/", "sites/<int:site_id>/", "types/", "types/<int:type_id>/"):
+        add(Endpoint(settings + route, "GET", "agenda-role", "page", touches_patient=False))
+        add(
+            Endpoint(
+                settings + route, "POST", "agenda-role", "page", body=FORM, touches_patient=False
+            )
+        )
+    add(
+        Endpoint(
+            settings + "absences/<int:absence_id>/supprimer/",
+            "POST",
+            "agenda-role",
+            "page",
+            touches_patient=False,
+            notes="a practice closure: asks for a confirmation (the empty post removes nothing)",
+        )
+    )
+    add(
+        Endpoint(
+            settings + "jours-feries/",
+            "POST",
+            "agenda-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
+    for route in ("horaires/<int:person_id>/", "horaires/<int:person_id>/jour/"):
+        add(Endpoint(settings + route, "GET", "schedule", "page", touches_patient=False))
+        add(
+            Endpoint(settings + route, "POST", "schedule", "page", body=FORM, touches_patient=False)
+        )
+    add(
+        Endpoint(
+            settings + "calendrier/", "GET", "practitioner-role", "page", touches_patient=False
+        )
+    )
+    add(
+        Endpoint(
+            settings + "calendrier/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+            notes="creates a feed without names (rolled back)",
+        )
+    )
+    add(
+        Endpoint(
+            settings + "calendrier/revoquer/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
+
     # --- REST API: records --------------------------------------------------------------
     add(
         Endpoint(

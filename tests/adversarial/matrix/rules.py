@@ -139,10 +139,22 @@ ROLE_GATES: dict[str, set[str]] = {
     "report-role": {PRACTITIONER, ADMIN},
     "staff-role": {PRACTITIONER, SECRETARY},
     "practitioner-role": {PRACTITIONER},
+    # the agenda's frame (sites, types, closures, holidays): the desk and administrators
+    "agenda-role": {SECRETARY, ADMIN},
 }
 
-# A refused role gate on patient data is audited (a share holds a patient's record).
-AUDIT_FOR_ROLE_GATE = {"practitioner-role": "actor"}  # opening a share is patient data
+# A refused role gate on patient data is audited (a share holds a patient's record);
+# the agenda's settings are refused by the policy's practice decision, which audits.
+AUDIT_FOR_ROLE_GATE = {"practitioner-role": "actor", "agenda-role": "actor"}
+
+
+def schedule_gate(ctx: Ctx) -> bool:
+    """A practitioner's hours and absences (the address names them: ``person_id``, the
+    GP of the practice addressed): the desk, an administrator, or that practitioner."""
+    roles = ctx.role.roles
+    if roles & {SECRETARY, ADMIN}:
+        return True
+    return PRACTITIONER in roles and ctx.person_id == ctx.gp_of_request_practice
 
 
 def expect(endpoint: Any, ctx: Ctx) -> Expectation:
@@ -155,6 +167,10 @@ def expect(endpoint: Any, ctx: Ctx) -> Expectation:
         return Expectation(True)
     if role.practice.pk != ctx.request_practice.pk:
         return Expectation(False, "actor", "no role in the practice named")
+    if endpoint.need == "schedule":
+        if schedule_gate(ctx):
+            return Expectation(True)
+        return Expectation(False, "actor", "not the desk nor that practitioner")
     if endpoint.need in ROLE_GATES:
         # an object named in the address (a message) belongs to the scenario's practice;
         # a list (the patient search) is of the practice the request names

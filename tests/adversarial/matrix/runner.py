@@ -96,6 +96,10 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "resource_id": resource,
         "person_id": ctx.gp_of_request_practice,
         "invitation_id": world.invitation[ctx.request_practice.pk],
+        "appointment_id": case.appointment_id,
+        "site_id": world.agenda[ctx.request_practice.pk].site_id,
+        "type_id": world.agenda[ctx.request_practice.pk].type_id,
+        "absence_id": world.agenda[ctx.request_practice.pk].absence_id,
     }
 
 

@@ -86,6 +86,7 @@ class PatientCase:
     consent_id: int = 0
     restriction_id: int = 0
     audit_event_id: int = 0
+    appointment_id: int = 0  # today, checked in, with the patient's practitioner
 
 
 @dataclass
@@ -101,6 +102,13 @@ class RoleCase:
     @property
     def is_token(self) -> bool:
         return bool(self.token)
+
+
+@dataclass(frozen=True)
+class AgendaFrame:
+    site_id: int
+    type_id: int
+    absence_id: int
 
 
 @dataclass
@@ -127,6 +135,8 @@ class MatrixWorld:
     invitation: dict[int, int] = field(default_factory=dict)
     # the care-team setting both practices have now ("named" or "practice"; §5)
     care_team_mode: str = "named"
+    # practice id -> its agenda's frame: a site, a type of appointment, a closure
+    agenda: dict[int, AgendaFrame] = field(default_factory=dict)
 
     def set_care_team_mode(self, mode: str) -> None:
         """Both practices switch (inside the world's transaction): every request reads
@@ -339,6 +349,45 @@ def _seal_share(sender: Practice, recipient: Practice) -> tuple[str, str]:
     return envelope.message_id, sealed, signer, envelope.expires_at  # type: ignore[return-value]
 
 
+def _agenda(practice: Practice, creator: Person) -> AgendaFrame:
+    """A site, a type and a closure (inside the practice's tenancy)."""
+    from agenda.models import Absence, AppointmentType, Site
+
+    site = Site.objects.create(practice=practice, name="Cabinet", city="Lyon")
+    kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=20)
+    starts = timezone.now() + timedelta(days=30)
+    closure = Absence.objects.create(
+        practice=practice,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=1),
+        label="Fermeture",
+        created_by=creator,
+    )
+    return AgendaFrame(site.pk, kind.pk, closure.pk)
+
+
+def _appointment(
+    case: PatientCase, practitioner: Person, frame: AgendaFrame, minutes_from_now: int
+) -> None:
+    """Today, the patient checked in, with this practitioner (who may call them in)."""
+    from agenda.models import Appointment
+
+    starts = timezone.now() + timedelta(minutes=minutes_from_now)
+    case.appointment_id = Appointment.objects.create(
+        practice=case.practice,
+        practitioner=practitioner,
+        patient=case.patient,
+        type_id=frame.type_id,
+        site_id=frame.site_id,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=20),
+        status="arrived",
+        arrived_at=timezone.now(),
+        channel="phone",
+        created_by=practitioner,
+    ).pk
+
+
 def _invitation(practice: Practice, inviter: Person) -> int:
     """A newcomer invited to the practice, who has not opened their link yet."""
     from core.accounts.models import Invitation
@@ -460,6 +509,12 @@ def build() -> MatrixWorld:
     for case in (paul, eve, rita, bruno):
         _invoice(case, alice)
         _audit_anchor_event(case)
+    agenda = {practice_a.pk: _agenda(practice_a, sam)}
+    # Alice receives her patients today; Eve, who excluded Alice, sees Bob.
+    for offset, (case, practitioner) in enumerate(
+        ((paul, alice), (eve, bob), (rita, alice), (bruno, alice))
+    ):
+        _appointment(case, practitioner, agenda[practice_a.pk], offset * 20)
 
     tenancy.activate(practice_b.pk)
     MembershipFactory(practice=practice_b, person=people["charlie"], role="practitioner")
@@ -474,6 +529,8 @@ def build() -> MatrixWorld:
     _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
+    agenda[practice_b.pk] = _agenda(practice_b, people["charlie"])
+    _appointment(zoe, people["charlie"], agenda[practice_b.pk], 0)
 
     tenancy.activate(None)
     _directory(practice_a)
@@ -546,5 +603,6 @@ def build() -> MatrixWorld:
         roles=roles,
         inbox=inbox,
         expired_grant_id=grant.pk,
+        agenda=agenda,
         fec_month=timezone.localdate().strftime("%Y-%m"),
     )
