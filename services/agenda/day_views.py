@@ -84,9 +84,12 @@ def _receivable(row: AppointmentRow) -> bool:
 
 def _today_context(actor: Actor) -> dict[str, Any]:
     day = selectors.today_for(actor, actor.person_id)
+    next_id = _next_patient(day.waiting, day.appointments)
     return {
         "day": day,
-        "next_id": _next_patient(day.waiting, day.appointments),
+        "next_id": next_id,
+        # A patient checked in is in both lists: the key and the focus go to one button.
+        "next_place": "waiting" if any(row.id == next_id for row in day.waiting) else "day",
         "receivable": {row.id for row in (*day.waiting, *day.appointments) if _receivable(row)},
         "in_consultation": Status.IN_CONSULTATION,
         "done": Status.DONE,

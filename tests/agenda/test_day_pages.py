@@ -150,6 +150,9 @@ def test_the_gp_sees_the_day_list_and_the_waiting_room(
     assert receive in page
     form = page.split(receive, 1)[1].split("</form>", 1)[0]
     assert "autofocus" in form and 'accesskey="r"' in form
+    # checked in, Paul is in both lists: one key, one focus
+    assert page.count('accesskey="r"') == page.count("autofocus") == 1
+    assert page.count('accesskey="d"') == 1
     assert f"/aujourdhui/{later.pk}/recevoir/" in page
     assert "Alt+R" in page  # the keys are documented on the page
 

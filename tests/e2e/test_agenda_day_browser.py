@@ -1,0 +1,211 @@
+"""In a real browser, with the keyboard only: the GP logs in and lands on today's page,
+whose first focus is "Recevoir" for the patient waiting longest; Enter calls the patient
+in and opens the consultation, which once written closes the appointment and is linked
+to it. axe-core finds no critical or serious violation on the today page nor on a
+settings page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.conftest import superuser_conninfo
+from tests.e2e.totp import fresh_code
+from tests.live_server import LiveCarnet
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test" / "screenshots"
+GP = "karim.benali"
+
+
+@pytest.fixture(scope="module")
+def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """axe-core, installed with npm into a temporary directory."""
+    if not shutil.which("npm"):
+        pytest.skip("npm is not installed (needed to fetch axe-core)")
+    where = tmp_path_factory.mktemp("axe")
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(where),
+            "axe-core@4",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return (where / "node_modules" / "axe-core" / "axe.min.js").read_text()
+
+
+def serious_violations(page: Any, axe: str) -> list[str]:
+    page.evaluate(axe)  # through the DevTools protocol: the page's CSP allows no inline script
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
+
+
+def database(live: LiveCarnet) -> str:
+    return superuser_conninfo(f"{settings.DATABASES['default']['NAME']}_e2e")
+
+
+def waiting_patient(live: LiveCarnet) -> dict[str, Any]:
+    """Today, a patient of the demo practice checked in for the GP (as the desk does),
+    and another booked later; written as the database owner."""
+    slug = live.credentials["practice"]["slug"]
+    with psycopg.connect(database(live)) as connection:
+        practice_id, gp_id = connection.execute(
+            "SELECT p.id, m.person_id FROM practices_practice p"
+            " JOIN accounts_membership m ON m.practice_id = p.id"
+            " JOIN accounts_person u ON u.id = m.person_id"
+            " WHERE p.slug = %s AND u.username = %s AND m.role = 'practitioner'",
+            [slug, GP],
+        ).fetchone()
+        patients = connection.execute(
+            "SELECT id, birth_name FROM records_patient WHERE practice_id = %s"
+            " AND deceased_on IS NULL ORDER BY id LIMIT 2",
+            [practice_id],
+        ).fetchall()
+        site_id = connection.execute(
+            "INSERT INTO agenda_site (practice_id, name, address, postal_code, city, phone,"
+            " is_active) VALUES (%s, 'Cabinet des Tilleuls', '', '', '', '', true)"
+            " RETURNING id",
+            [practice_id],
+        ).fetchone()[0]
+        type_id = connection.execute(
+            "INSERT INTO agenda_appointmenttype (practice_id, name, minutes, is_home_visit,"
+            " is_active) VALUES (%s, 'Consultation', 20, false, true) RETURNING id",
+            [practice_id],
+        ).fetchone()[0]
+        ids = []
+        for (patient_id, _name), (status, offset) in zip(
+            patients, (("arrived", "-10 minutes"), ("booked", "2 hours")), strict=True
+        ):
+            ids.append(
+                connection.execute(
+                    "INSERT INTO agenda_appointment (practice_id, practitioner_id, patient_id,"
+                    " caller_name, caller_phone, type_id, site_id, starts_at, ends_at, status,"
+                    " channel, reason, reason_is_administrative, outside_hours, arrived_at,"
+                    " cancel_reason, created_by_id, created_at, updated_at, version)"
+                    " VALUES (%s, %s, %s, '', '', %s, %s, now() + %s::interval,"
+                    " now() + %s::interval + interval '20 minutes', %s, 'phone', 'toux', false,"
+                    " false, CASE WHEN %s = 'arrived' THEN now() - interval '5 minutes' END,"
+                    " '', %s, now(), now(), 1) RETURNING id",
+                    [
+                        practice_id,
+                        gp_id,
+                        patient_id,
+                        type_id,
+                        site_id,
+                        offset,
+                        offset,
+                        status,
+                        status,
+                        gp_id,
+                    ],
+                ).fetchone()[0]
+            )
+    return {"gp_id": gp_id, "patient_id": patients[0][0], "appointment_id": ids[0]}
+
+
+def appointment_state(live: LiveCarnet, appointment_id: int) -> tuple[str, int | None]:
+    with psycopg.connect(database(live)) as connection:
+        row = connection.execute(
+            "SELECT status, encounter_id FROM agenda_appointment WHERE id = %s",
+            [appointment_id],
+        ).fetchone()
+    return row[0], row[1]
+
+
+def log_in_with_the_keyboard(page: Any, live: LiveCarnet, username: str) -> None:
+    account = live.account(username)
+    page.goto(f"{live.url}/connexion/")
+    page.get_by_label("Identifiant").focus()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(account["password"])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.locator("#id_code").focus()
+    page.keyboard.type(fresh_code(account["totp_secret"]))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/connexion/" not in url, timeout=30_000)
+
+
+def test_the_gp_receives_the_next_patient_with_the_keyboard(
+    page: Any, live_carnet: LiveCarnet, axe_source: str
+) -> None:
+    live = live_carnet
+    slug = live.credentials["practice"]["slug"]
+    made = waiting_patient(live)
+
+    log_in_with_the_keyboard(page, live, GP)
+    page.wait_for_url(f"**/p/{slug}/")
+    # The home is the GP's day: the focus waits on "Recevoir" for the patient waiting.
+    assert page.get_by_test_id("waiting-room").is_visible()
+    focused = page.evaluate("document.activeElement.dataset.testid || ''")
+    assert focused == "receive-next"
+    assert "Alt+R" in page.get_by_test_id("keys").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "agenda-today.png"), full_page=True)
+    violations = serious_violations(page, axe_source)
+    assert violations == [], json.dumps(violations, ensure_ascii=False)
+
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"/patients/{made['patient_id']}/consultation/" in page.url
+    assert f"origin=appointment:{made['appointment_id']}" in page.url
+    assert appointment_state(live, made["appointment_id"]) == ("in_consultation", None)
+
+    page.get_by_label("Motif de la consultation").focus()
+    page.keyboard.type("Toux depuis une semaine")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Toux sèche, sans fièvre")
+    page.screenshot(path=str(SCREENSHOTS / "agenda-consultation-from-appointment.png"))
+    page.get_by_role("button", name="Enregistrer", exact=True).focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(f"**/patients/{made['patient_id']}/")
+    status, encounter = appointment_state(live, made["appointment_id"])
+    assert status == "done" and encounter is not None
+
+    # Back on today's page, the patient is seen and nobody waits any more.
+    page.goto(f"{live.url}/p/{slug}/aujourdhui/")
+    assert "Personne n'attend." in page.get_by_test_id("waiting-room").inner_text()
+    assert "Vu" in page.get_by_test_id("day-list").inner_text()
+
+
+def test_a_settings_page_has_no_serious_accessibility_violation(
+    page: Any, live_carnet: LiveCarnet, axe_source: str
+) -> None:
+    live = live_carnet
+    slug = live.credentials["practice"]["slug"]
+    log_in_with_the_keyboard(page, live, "sophie.durand")
+    with psycopg.connect(database(live)) as connection:
+        (gp_id,) = connection.execute(
+            "SELECT id FROM accounts_person WHERE username = %s", [GP]
+        ).fetchone()
+    page.goto(f"{live.url}/p/{slug}/agenda/reglages/horaires/{gp_id}/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Heures d'ouverture")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "agenda-settings-week.png"), full_page=True)
+    violations = serious_violations(page, axe_source)
+    assert violations == [], json.dumps(violations, ensure_ascii=False)
+    page.goto(f"{live.url}/p/{slug}/agenda/reglages/absences/")
+    assert serious_violations(page, axe_source) == []
