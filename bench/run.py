@@ -355,6 +355,8 @@ def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) 
             if body:
                 headers += "|Content-Type: application/json"
                 body = body.replace("{gp}", str(practice["gp_id"])).replace("{today}", today)
+                body = body.replace("{type}", str(practice.get("type_id", "")))
+                body = body.replace("{slot}", _slot(index))
             lines.append(f"{op['method']}\t{path}\t{headers}\t{body}")
     # Interleave practices, so that consecutive requests are for different practices.
     width = len(prepared["practices"][0]["patients"])
@@ -362,6 +364,18 @@ def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) 
     path = directory / f"{op['name']}.targets"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _slot(index: int) -> str:
+    """A distinct booking time per target line (10-minute steps from tomorrow 00:00):
+    the fixed-rate run books each once; the saturation run, sending the same lines
+    again, meets them taken and is answered 409 with the next free times."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(os.environ.get("TIME_ZONE", "Europe/Paris"))
+    start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (start + timedelta(days=1, minutes=10 * index)).isoformat()
 
 
 def fixed_rate(url: str, targets: Path, rate: float) -> dict[str, Any]:

@@ -12,8 +12,8 @@ urlpatterns: list[URLPattern] = [
     path(S + "sites/<int:site_id>/", views.site_edit, name="settings-site"),
     path(S + "types/", views.type_edit, name="settings-types"),
     path(S + "types/<int:type_id>/", views.type_edit, name="settings-type"),
-    path(S + "horaires/<int:person_id>/", views.week_hours, name="settings-hours"),
-    path(S + "horaires/<int:person_id>/jour/", views.day_hours, name="settings-day"),
+    path(S + "horaires/<int:practitioner_id>/", views.week_hours, name="settings-hours"),
+    path(S + "horaires/<int:practitioner_id>/jour/", views.day_hours, name="settings-day"),
     path(S + "absences/", views.absences, name="settings-absences"),
     path(
         S + "absences/<int:absence_id>/supprimer/",

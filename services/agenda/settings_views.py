@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -179,8 +179,8 @@ def type_edit(request: PracticeRequest, type_id: int | None = None) -> HttpRespo
 
 @practice_view
 @require_http_methods(GET_POST)
-def week_hours(request: PracticeRequest, person_id: int) -> HttpResponse:
-    person = _practitioner(request, person_id)
+def week_hours(request: PracticeRequest, practitioner_id: int) -> HttpResponse:
+    person = _practitioner(request, practitioner_id)
     initial, rows = WeekForm.initial_from(selectors.hours_of(person.pk))
     post = request.POST if request.method == "POST" else None
     form = WeekForm(post, initial=initial, sites=_sites(), rows=rows)
@@ -208,8 +208,8 @@ def week_hours(request: PracticeRequest, person_id: int) -> HttpResponse:
 
 @practice_view
 @require_http_methods(GET_POST)
-def day_hours(request: PracticeRequest, person_id: int) -> HttpResponse:
-    person = _practitioner(request, person_id)
+def day_hours(request: PracticeRequest, practitioner_id: int) -> HttpResponse:
+    person = _practitioner(request, practitioner_id)
     post = request.POST if request.method == "POST" else None
     form = DayForm(post, initial={"day": request.GET.get("jour")}, sites=_sites(), rows=3)
     if post is not None and form.is_valid():
@@ -356,11 +356,7 @@ def holidays(request: PracticeRequest) -> HttpResponse:
 def feed_address(request: PracticeRequest, token: str) -> str:
     """The secret address a calendar program subscribes to (served by the feed view,
     named ``agenda-feed`` in the root URL configuration)."""
-    try:
-        path = reverse("agenda-feed", args=[token])
-    except NoReverseMatch:  # a process that does not serve feeds: the documented address
-        path = f"/agenda/ical/{token}.ics"
-    return request.build_absolute_uri(path)
+    return request.build_absolute_uri(reverse("agenda-feed", args=[token]))
 
 
 def _feeds(request: PracticeRequest) -> list[CalendarFeed]:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from agenda.demo import demo_agenda_create
 from billing.demo import demo_billing_create
 from core import tenancy
 from core.accounts import services as accounts
@@ -137,6 +138,20 @@ def load(patient_count: int = 200) -> dict[str, Any]:
         )
         secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
         demo_billing_create(secretary=secretary)
+        demo_agenda_create(
+            desk=secretary,
+            people={
+                p.username: p
+                for p in Person.objects.filter(username__in=[s.username for s in PEOPLE])
+            },
+            patient_ids=list(Patient.objects.order_by("pk").values_list("pk", flat=True)[:200]),
+            address={
+                "address": practice.address,
+                "postal_code": practice.postal_code,
+                "city": practice.city,
+                "phone": practice.phone,
+            },
+        )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()
     return {

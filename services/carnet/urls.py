@@ -28,6 +28,7 @@ if settings.CARNET_SERVICE in {"all", "gateway"}:
 
 if settings.CARNET_SERVICE in {"all", "practice"}:
     from agenda.day_views import home as practice_home
+    from agenda.feed_views import calendar_feed
 
     urlpatterns += [
         path("", include("core.accounts.urls")),
@@ -46,6 +47,9 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("api/v1/", include("billing.api_urls")),
         path("api/v1/", include("sharing.api_urls")),
         path("api/v1/", include("agenda.api_urls")),
+        # A calendar program fetches it with the secret in the address, without a login
+        # or a practice session (agenda/feed_views.py).
+        path("agenda/ical/<str:token>.ics", calendar_feed, name="agenda-feed"),
         path("fhir/r4/", include("sharing.fhir_urls")),
         path(
             "api/schema/",

@@ -40,7 +40,24 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     for patient in patients:
         nir.check_coherence(nir.parse(patient.nir), sex=patient.sex, birth_date=patient.birth_date)
 
+    # A week of appointments for every clinician, someone waiting, a nurse round series.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agenda.models import Appointment, Status
+
+    appointments = Appointment.objects.all()
+    week = timezone.now() + timedelta(days=7)
+    assert appointments.filter(starts_at__lte=week).values("practitioner").distinct().count() == 4
+    assert appointments.filter(starts_at__lte=week).count() > 100
+    assert appointments.filter(status=Status.ARRIVED).count() == 3
+    assert appointments.filter(series__isnull=False).count() == 8
+    count = appointments.count()
+
     call_command("demo_data", "--patients", "12")
+    tenancy.activate(practice.pk)
+    assert Appointment.objects.count() == count
     again = json.loads((tmp_path / "demo-credentials.json").read_text())
     tenancy.activate(practice.pk)
     assert Patient.objects.count() == 12

@@ -65,8 +65,9 @@ def database(live: LiveCarnet) -> str:
 
 
 def waiting_patient(live: LiveCarnet) -> dict[str, Any]:
-    """Today, a patient of the demo practice checked in for the GP (as the desk does),
-    and another booked later; written as the database owner."""
+    """A patient of the demo practice in the GP's waiting room since this morning (the
+    longest waiting, so the next one), as the desk checks in a walk-in for him; written
+    as the database owner with the demo's site and type of appointment."""
     slug = live.credentials["practice"]["slug"]
     with psycopg.connect(database(live)) as connection:
         practice_id, gp_id = connection.execute(
@@ -76,51 +77,27 @@ def waiting_patient(live: LiveCarnet) -> dict[str, Any]:
             " WHERE p.slug = %s AND u.username = %s AND m.role = 'practitioner'",
             [slug, GP],
         ).fetchone()
-        patients = connection.execute(
-            "SELECT id, birth_name FROM records_patient WHERE practice_id = %s"
-            " AND deceased_on IS NULL ORDER BY id LIMIT 2",
+        (patient_id,) = connection.execute(
+            "SELECT id FROM records_patient WHERE practice_id = %s AND deceased_on IS NULL"
+            " ORDER BY id DESC LIMIT 1",
             [practice_id],
-        ).fetchall()
-        site_id = connection.execute(
-            "INSERT INTO agenda_site (practice_id, name, address, postal_code, city, phone,"
-            " is_active) VALUES (%s, 'Cabinet des Tilleuls', '', '', '', '', true)"
+        ).fetchone()
+        (type_id,) = connection.execute(
+            "SELECT id FROM agenda_appointmenttype WHERE practice_id = %s AND is_active"
+            " ORDER BY id LIMIT 1",
+            [practice_id],
+        ).fetchone()
+        (appointment_id,) = connection.execute(
+            "INSERT INTO agenda_appointment (practice_id, practitioner_id, patient_id,"
+            " caller_name, caller_phone, type_id, status, channel, reason,"
+            " reason_is_administrative, outside_hours, arrived_at, cancel_reason,"
+            " created_by_id, created_at, updated_at, version)"
+            " VALUES (%s, %s, %s, '', '', %s, 'arrived', 'walk_in', 'toux', false, false,"
+            " date_trunc('day', now()) + interval '1 minute', '', %s, now(), now(), 1)"
             " RETURNING id",
-            [practice_id],
-        ).fetchone()[0]
-        type_id = connection.execute(
-            "INSERT INTO agenda_appointmenttype (practice_id, name, minutes, is_home_visit,"
-            " is_active) VALUES (%s, 'Consultation', 20, false, true) RETURNING id",
-            [practice_id],
-        ).fetchone()[0]
-        ids = []
-        for (patient_id, _name), (status, offset) in zip(
-            patients, (("arrived", "-10 minutes"), ("booked", "2 hours")), strict=True
-        ):
-            ids.append(
-                connection.execute(
-                    "INSERT INTO agenda_appointment (practice_id, practitioner_id, patient_id,"
-                    " caller_name, caller_phone, type_id, site_id, starts_at, ends_at, status,"
-                    " channel, reason, reason_is_administrative, outside_hours, arrived_at,"
-                    " cancel_reason, created_by_id, created_at, updated_at, version)"
-                    " VALUES (%s, %s, %s, '', '', %s, %s, now() + %s::interval,"
-                    " now() + %s::interval + interval '20 minutes', %s, 'phone', 'toux', false,"
-                    " false, CASE WHEN %s = 'arrived' THEN now() - interval '5 minutes' END,"
-                    " '', %s, now(), now(), 1) RETURNING id",
-                    [
-                        practice_id,
-                        gp_id,
-                        patient_id,
-                        type_id,
-                        site_id,
-                        offset,
-                        offset,
-                        status,
-                        status,
-                        gp_id,
-                    ],
-                ).fetchone()[0]
-            )
-    return {"gp_id": gp_id, "patient_id": patients[0][0], "appointment_id": ids[0]}
+            [practice_id, gp_id, patient_id, type_id, gp_id],
+        ).fetchone()
+    return {"gp_id": gp_id, "patient_id": patient_id, "appointment_id": appointment_id}
 
 
 def appointment_state(live: LiveCarnet, appointment_id: int) -> tuple[str, int | None]:
@@ -161,6 +138,7 @@ def test_the_gp_receives_the_next_patient_with_the_keyboard(
     assert page.get_by_test_id("waiting-room").is_visible()
     focused = page.evaluate("document.activeElement.dataset.testid || ''")
     assert focused == "receive-next"
+    name = page.get_by_test_id("receive-next").inner_text().removeprefix("Recevoir").strip()
     assert "Alt+R" in page.get_by_test_id("keys").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "agenda-today.png"), full_page=True)
@@ -185,10 +163,9 @@ def test_the_gp_receives_the_next_patient_with_the_keyboard(
     status, encounter = appointment_state(live, made["appointment_id"])
     assert status == "done" and encounter is not None
 
-    # Back on today's page, the patient is seen and nobody waits any more.
+    # Back on today's page, the patient no longer waits.
     page.goto(f"{live.url}/p/{slug}/aujourdhui/")
-    assert "Personne n'attend." in page.get_by_test_id("waiting-room").inner_text()
-    assert "Vu" in page.get_by_test_id("day-list").inner_text()
+    assert name and name not in page.get_by_test_id("waiting-room").inner_text()
 
 
 def test_a_settings_page_has_no_serious_accessibility_violation(

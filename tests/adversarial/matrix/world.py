@@ -86,7 +86,21 @@ class PatientCase:
     consent_id: int = 0
     restriction_id: int = 0
     audit_event_id: int = 0
-    appointment_id: int = 0  # today, checked in, with the patient's practitioner
+    # "appointment" (booked, ahead), "past_appointment" (booked, begun), "walk_in" -> id
+    appointments: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class AgendaCase:
+    """A practice's agenda in the world: its type and site, the practitioner whose
+    agenda, hours and absence the requests name, that absence, and a feed (of the
+    practice's GP)."""
+
+    type_id: int
+    site_id: int
+    practitioner_id: int
+    absence_id: int
+    feed_id: int
 
 
 @dataclass
@@ -102,13 +116,6 @@ class RoleCase:
     @property
     def is_token(self) -> bool:
         return bool(self.token)
-
-
-@dataclass(frozen=True)
-class AgendaFrame:
-    site_id: int
-    type_id: int
-    absence_id: int
 
 
 @dataclass
@@ -135,8 +142,8 @@ class MatrixWorld:
     invitation: dict[int, int] = field(default_factory=dict)
     # the care-team setting both practices have now ("named" or "practice"; §5)
     care_team_mode: str = "named"
-    # practice id -> its agenda's frame: a site, a type of appointment, a closure
-    agenda: dict[int, AgendaFrame] = field(default_factory=dict)
+    # practice id -> its agenda
+    agenda: dict[int, AgendaCase] = field(default_factory=dict)
 
     def set_care_team_mode(self, mode: str) -> None:
         """Both practices switch (inside the world's transaction): every request reads
@@ -349,45 +356,6 @@ def _seal_share(sender: Practice, recipient: Practice) -> tuple[str, str]:
     return envelope.message_id, sealed, signer, envelope.expires_at  # type: ignore[return-value]
 
 
-def _agenda(practice: Practice, creator: Person) -> AgendaFrame:
-    """A site, a type and a closure (inside the practice's tenancy)."""
-    from agenda.models import Absence, AppointmentType, Site
-
-    site = Site.objects.create(practice=practice, name="Cabinet", city="Lyon")
-    kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=20)
-    starts = timezone.now() + timedelta(days=30)
-    closure = Absence.objects.create(
-        practice=practice,
-        starts_at=starts,
-        ends_at=starts + timedelta(days=1),
-        label="Fermeture",
-        created_by=creator,
-    )
-    return AgendaFrame(site.pk, kind.pk, closure.pk)
-
-
-def _appointment(
-    case: PatientCase, practitioner: Person, frame: AgendaFrame, minutes_from_now: int
-) -> None:
-    """Today, the patient checked in, with this practitioner (who may call them in)."""
-    from agenda.models import Appointment
-
-    starts = timezone.now() + timedelta(minutes=minutes_from_now)
-    case.appointment_id = Appointment.objects.create(
-        practice=case.practice,
-        practitioner=practitioner,
-        patient=case.patient,
-        type_id=frame.type_id,
-        site_id=frame.site_id,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=20),
-        status="arrived",
-        arrived_at=timezone.now(),
-        channel="phone",
-        created_by=practitioner,
-    ).pk
-
-
 def _invitation(practice: Practice, inviter: Person) -> int:
     """A newcomer invited to the practice, who has not opened their link yet."""
     from core.accounts.models import Invitation
@@ -443,6 +411,106 @@ def _directory(practice: Practice) -> None:
         public_keys=keys.public_key(fingerprint),
         directory_version=1,
     )
+
+
+def next_monday() -> date:
+    """A Monday to come (never today)."""
+    today = timezone.localdate()
+    return today + timedelta(days=(7 - today.weekday()) or 7)
+
+
+def _agenda_frame(practice: Practice, practitioners: list[Person]) -> tuple[int, int]:
+    """A site, a type, and the practitioners open Monday to Saturday, 8:00-19:00."""
+    from datetime import time
+
+    from agenda.models import AppointmentType, OpeningHours, Site
+
+    site = Site.objects.create(practice=practice, name="Cabinet", address="1 rue du Marché")
+    kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=20)
+    for person in practitioners:
+        for weekday in range(6):
+            OpeningHours.objects.create(
+                practice=practice,
+                practitioner=person,
+                site=site,
+                weekday=weekday,
+                starts=time(8),
+                ends=time(19),
+            )
+    return kind.pk, site.pk
+
+
+def _appointments(
+    case: PatientCase, practitioner: Person, kind: int, site: int, hour: int, reason: str = ""
+) -> None:
+    """The patient's booked appointment ahead (at ``hour`` next Monday), one that began
+    ``hour`` hours ago (to mark missed), and a walk-in waiting for whoever is free."""
+    from datetime import datetime, time
+
+    from agenda.models import Appointment, Channel, Status
+    from agenda.selectors.slots import local_zone
+
+    common = {
+        "practice": case.practice,
+        "patient": case.patient,
+        "type_id": kind,
+        "site_id": site,
+        "created_by": practitioner,
+    }
+    ahead = datetime.combine(next_monday(), time(hour), tzinfo=local_zone())
+    begun = timezone.now() - timedelta(hours=hour)
+    case.appointments = {
+        "appointment": Appointment.objects.create(
+            **common,
+            practitioner=practitioner,
+            starts_at=ahead,
+            ends_at=ahead + timedelta(minutes=20),
+            reason=reason,
+        ).pk,
+        "past_appointment": Appointment.objects.create(
+            **common,
+            practitioner=practitioner,
+            starts_at=begun,
+            ends_at=begun + timedelta(minutes=20),
+        ).pk,
+        "walk_in": Appointment.objects.create(
+            **common,
+            channel=Channel.WALK_IN,
+            status=Status.ARRIVED,
+            arrived_at=timezone.now() - timedelta(seconds=hour),  # today, in order
+        ).pk,
+    }
+
+
+def _agenda(
+    practice: Practice, gp: Person, practitioner: Person, kind: int, site: int
+) -> AgendaCase:
+    from agenda.models import Absence, CalendarFeed
+
+    starts = timezone.now() + timedelta(days=60)
+    absence = Absence.objects.create(
+        practice=practice,
+        practitioner=practitioner,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=5),
+        label="congés",
+        created_by=practitioner,
+    )
+    feed = CalendarFeed.objects.create(
+        practice=practice,
+        practitioner=gp,
+        key_id=uuid.uuid4().hex[:16],
+        secret_hash=hashlib.sha256(uuid.uuid4().hex.encode()).hexdigest(),
+    )
+    return AgendaCase(kind, site, practitioner.pk, absence.pk, feed.pk)
+
+
+def next_monday_at(hour: int) -> Any:
+    from datetime import datetime, time
+
+    from agenda.selectors.slots import local_zone
+
+    return datetime.combine(next_monday(), time(hour), tzinfo=local_zone())
 
 
 def _login(person: Person) -> Client:
@@ -509,12 +577,28 @@ def build() -> MatrixWorld:
     for case in (paul, eve, rita, bruno):
         _invoice(case, alice)
         _audit_anchor_event(case)
-    agenda = {practice_a.pk: _agenda(practice_a, sam)}
-    # Alice receives her patients today; Eve, who excluded Alice, sees Bob.
-    for offset, (case, practitioner) in enumerate(
-        ((paul, alice), (eve, bob), (rita, alice), (bruno, alice))
-    ):
-        _appointment(case, practitioner, agenda[practice_a.pk], offset * 20)
+    # The agenda: Paul's appointment with Alice carries his consultation's marker as its
+    # reason (clinical text: only who may read that consultation may read it); his
+    # appointment with Bob has no reason. Eve, who excluded Alice, is booked with Bob.
+    kind_a, site_a = _agenda_frame(practice_a, [alice, bob])
+    _appointments(paul, alice, kind_a, site_a, 9, reason=paul.markers["encounter"])
+    _appointments(eve, bob, kind_a, site_a, 10)
+    _appointments(rita, alice, kind_a, site_a, 11)
+    _appointments(bruno, alice, kind_a, site_a, 12)
+    from agenda.models import Appointment
+
+    paul_with_bob = next_monday_at(8)
+    Appointment.objects.create(
+        practice=practice_a,
+        practitioner=bob,
+        patient=paul.patient,
+        type_id=kind_a,
+        site_id=site_a,
+        starts_at=paul_with_bob,
+        ends_at=paul_with_bob + timedelta(minutes=20),
+        created_by=sam,
+    )
+    agenda = {practice_a.pk: _agenda(practice_a, alice, bob, kind_a, site_a)}
 
     tenancy.activate(practice_b.pk)
     MembershipFactory(practice=practice_b, person=people["charlie"], role="practitioner")
@@ -529,8 +613,11 @@ def build() -> MatrixWorld:
     _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
-    agenda[practice_b.pk] = _agenda(practice_b, people["charlie"])
-    _appointment(zoe, people["charlie"], agenda[practice_b.pk], 0)
+    kind_b, site_b = _agenda_frame(practice_b, [people["charlie"]])
+    _appointments(zoe, people["charlie"], kind_b, site_b, 9)
+    agenda[practice_b.pk] = _agenda(
+        practice_b, people["charlie"], people["charlie"], kind_b, site_b
+    )
 
     tenancy.activate(None)
     _directory(practice_a)
@@ -603,6 +690,6 @@ def build() -> MatrixWorld:
         roles=roles,
         inbox=inbox,
         expired_grant_id=grant.pk,
-        agenda=agenda,
         fec_month=timezone.localdate().strftime("%Y-%m"),
+        agenda=agenda,
     )

@@ -1,0 +1,81 @@
+"""The hot reads of the agenda cost the same whatever the day holds: today's list and
+the booking search run a fixed number of queries for 2 or 30 appointments."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agenda import selectors
+from agenda.models import Appointment, DayHours, Status
+from core import tenancy
+from core.audit import services as audit
+from tests.agenda.conftest import at, next_weekday
+from tests.factories import PatientFactory
+
+
+def fill(world, agenda, day, count: int) -> None:  # type: ignore[no-untyped-def]
+    tenancy.activate(world.practice_a.pk)
+    DayHours.objects.create(
+        practice=world.practice_a,
+        practitioner=world.alice,
+        site=agenda.site,
+        day=day,
+        starts=time(0),
+        ends=time(23, 59),
+    )
+    for index in range(count):
+        patient = PatientFactory(practice=world.practice_a, gp=world.alice)
+        starts = at(day, 7) + timedelta(minutes=20 * index)
+        Appointment.objects.create(
+            practice=world.practice_a,
+            practitioner=world.alice,
+            patient=patient,
+            type=agenda.consultation,
+            site=agenda.site,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=20),
+            created_by=world.sam,
+            status=Status.ARRIVED if index % 3 == 0 else Status.BOOKED,
+            arrived_at=timezone.now() if index % 3 == 0 else None,
+            reason="Toux" if index % 2 else "",
+        )
+
+
+def count_queries(read) -> int:  # type: ignore[no-untyped-def]
+    """As in a request: the audit events are buffered, then appended in one go."""
+    with CaptureQueriesContext(connection) as captured:
+        with audit.buffered() as events:
+            read()
+        audit.append(events)
+    return len(captured.captured_queries)
+
+
+def test_today_costs_the_same_for_2_and_30_appointments(world, agenda):
+    small_day, big_day = next_weekday(0), next_weekday(1)
+    fill(world, agenda, small_day, 2)
+    fill(world, agenda, big_day, 30)
+    alice = world.actor(world.alice)
+    small = count_queries(lambda: selectors.today_for(alice, world.alice.pk, small_day))
+    big = count_queries(lambda: selectors.today_for(alice, world.alice.pk, big_day))
+    # The appointments, their patients, the policy's facts; the audit's head and insert.
+    assert small == big == 5
+    today = selectors.today_for(alice, world.alice.pk, big_day)
+    assert len(today.appointments) == 30
+
+
+def test_free_slots_cost_the_same_for_2_and_30_appointments(world, agenda):
+    small_day, big_day = next_weekday(0), next_weekday(1)
+    fill(world, agenda, small_day, 2)
+    fill(world, agenda, big_day, 30)
+    tenancy.activate_then(world.practice_a.pk, world.sam.pk)
+    small = count_queries(
+        lambda: selectors.free_slots([world.alice.pk], 20, after=at(small_day, 6), days=0)
+    )
+    big = count_queries(
+        lambda: selectors.free_slots([world.alice.pk], 20, after=at(big_day, 6), days=0)
+    )
+    assert small == big == 4
