@@ -193,9 +193,26 @@ def test_receiving_opens_the_consultation_whose_saving_closes_the_appointment(
 def test_another_practitioners_appointment_is_not_received(
     client: Client, world: World, agenda: Agenda
 ) -> None:
+    """Bob is not in Paul's care team: calling Paul in (his clinical record) is refused
+    and audited, and the appointment stays in the waiting room."""
     appointment = booked_today(world, agenda, world.paul, status=Status.ARRIVED)
     response = login(client, world.bob).post(f"{today_url(world)}{appointment.pk}/recevoir/")
-    assert response.status_code == 302 and response["Location"].endswith("/aujourdhui/")
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(
+        action="access.denied", actor_id=world.bob.pk, patient_id=world.paul.pk
+    ).exists()
+    tenancy.activate(world.practice_a.pk)
+    appointment.refresh_from_db()
+    assert appointment.status == Status.ARRIVED
+    tenancy.activate(None)
+
+
+def test_a_secretary_does_not_call_patients_in(
+    client: Client, world: World, agenda: Agenda
+) -> None:
+    appointment = booked_today(world, agenda, world.paul, status=Status.ARRIVED)
+    response = login(client, world.sam).post(f"{today_url(world)}{appointment.pk}/recevoir/")
+    assert response.status_code == 403
     tenancy.activate(world.practice_a.pk)
     appointment.refresh_from_db()
     assert appointment.status == Status.ARRIVED

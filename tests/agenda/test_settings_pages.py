@@ -97,7 +97,7 @@ def test_the_secretary_adds_and_changes_a_site(
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [("fr", "Un lieu porte déjà ce nom."), ("en", "A site already has this name.")],
+    [("fr", "Un lieu de consultation porte déjà ce nom."), ("en", "A site already has this name.")],
 )
 def test_a_duplicate_site_is_refused_in_both_languages(
     client: Client, world: World, agenda: Agenda, language: str, message: str
