@@ -98,7 +98,7 @@ def test_the_week_shows_each_appointment_with_its_status_and_navigation(desk, wo
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "DUPONT Paul" in page and "Consultation" in page and "Réservé" in page
+    assert "DUPONT Paul" in page and "Consultation" in page and "Prévu" in page
     assert f"semaine={monday - timedelta(days=7)}" in page  # previous week
     assert f"semaine={monday + timedelta(days=7)}" in page  # next week
     assert "prendre-rdv" in page

@@ -49,8 +49,13 @@ def seed_agenda(slug: str) -> tuple[int, int]:
     ((practice_id,),) = sql("SELECT id FROM practices_practice WHERE slug = %s", (slug,))
     ((karim,),) = sql("SELECT id FROM accounts_person WHERE username = 'karim.benali'")
     existing = sql("SELECT id FROM agenda_site WHERE practice_id = %s", (practice_id,))
-    if existing:
+    if existing:  # the demo's site: given the address the card is checked against
         site = existing[0][0]
+        sql(
+            "UPDATE agenda_site SET address = %s, postal_code = '69007', city = 'Lyon',"
+            " phone = %s WHERE id = %s",
+            (SITE_ADDRESS, SITE_PHONE, site),
+        )
     else:
         ((site,),) = sql(
             "INSERT INTO agenda_site (practice_id, name, address, postal_code, city, phone,"
@@ -63,6 +68,12 @@ def seed_agenda(slug: str) -> tuple[int, int]:
             " is_active) VALUES (%s, 'Consultation', 20, false, true)",
             (practice_id,),
         )
+    # The demo's waiting room is emptied: the test follows its own two patients in it.
+    sql(
+        "UPDATE agenda_appointment SET status = 'cancelled', cancel_reason = 'test'"
+        " WHERE practice_id = %s AND status IN ('arrived', 'in_consultation')",
+        (practice_id,),
+    )
     today = datetime.now(tz=local_zone()).date()
     sql(
         "INSERT INTO agenda_dayhours (practice_id, practitioner_id, site_id, day, starts, ends)"

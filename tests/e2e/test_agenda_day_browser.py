@@ -7,8 +7,6 @@ settings page."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import superuser_conninfo
+from tests.e2e.axe import serious_violations
 from tests.e2e.totp import fresh_code
 from tests.live_server import LiveCarnet
 
@@ -24,40 +23,6 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test" / "screenshots"
 GP = "karim.benali"
-
-
-@pytest.fixture(scope="module")
-def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """axe-core, installed with npm into a temporary directory."""
-    if not shutil.which("npm"):
-        pytest.skip("npm is not installed (needed to fetch axe-core)")
-    where = tmp_path_factory.mktemp("axe")
-    subprocess.run(
-        [
-            "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(where),
-            "axe-core@4",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return (where / "node_modules" / "axe-core" / "axe.min.js").read_text()
-
-
-def serious_violations(page: Any, axe: str) -> list[str]:
-    page.evaluate(axe)  # through the DevTools protocol: the page's CSP allows no inline script
-    result = page.evaluate("async () => await axe.run(document)")
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in result["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 def database(live: LiveCarnet) -> str:
@@ -126,7 +91,7 @@ def log_in_with_the_keyboard(page: Any, live: LiveCarnet, username: str) -> None
 
 
 def test_the_gp_receives_the_next_patient_with_the_keyboard(
-    page: Any, live_carnet: LiveCarnet, axe_source: str
+    page: Any, live_carnet: LiveCarnet
 ) -> None:
     live = live_carnet
     slug = live.credentials["practice"]["slug"]
@@ -142,7 +107,7 @@ def test_the_gp_receives_the_next_patient_with_the_keyboard(
     assert "Alt+R" in page.get_by_test_id("keys").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "agenda-today.png"), full_page=True)
-    violations = serious_violations(page, axe_source)
+    violations = serious_violations(page)
     assert violations == [], json.dumps(violations, ensure_ascii=False)
 
     with page.expect_navigation():
@@ -169,7 +134,7 @@ def test_the_gp_receives_the_next_patient_with_the_keyboard(
 
 
 def test_a_settings_page_has_no_serious_accessibility_violation(
-    page: Any, live_carnet: LiveCarnet, axe_source: str
+    page: Any, live_carnet: LiveCarnet
 ) -> None:
     live = live_carnet
     slug = live.credentials["practice"]["slug"]
@@ -182,7 +147,7 @@ def test_a_settings_page_has_no_serious_accessibility_violation(
     assert page.get_by_role("heading", level=1).inner_text().startswith("Heures d'ouverture")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "agenda-settings-week.png"), full_page=True)
-    violations = serious_violations(page, axe_source)
+    violations = serious_violations(page)
     assert violations == [], json.dumps(violations, ensure_ascii=False)
     page.goto(f"{live.url}/p/{slug}/agenda/reglages/absences/")
-    assert serious_violations(page, axe_source) == []
+    assert serious_violations(page) == []

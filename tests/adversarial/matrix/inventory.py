@@ -1202,6 +1202,31 @@ def _endpoints() -> list[Endpoint]:
                 audit=("patient.read",),
             )
         )
+    add(
+        Endpoint(
+            FHIR + "Patient/<str:resource_id>/$everything",
+            "GET",
+            "identity.read",
+            "fhir",
+            entry="patient",
+            audit=("patient.read",),
+            notes="the clinical part only when the clinical read is allowed too",
+        )
+    )
+    for resource, entry in FHIR_CLINICAL.items():
+        if resource == "MedicationRequest":
+            continue  # a prescription keeps no history: no _history routes
+        for route in ("/_history", "/_history/<str:version_id>"):
+            add(
+                Endpoint(
+                    FHIR + resource + "/<str:resource_id>" + route,
+                    "GET",
+                    "entry.read",
+                    "fhir",
+                    entry=entry,
+                    audit=("patient.read",),
+                )
+            )
     for resource, entry in (("Consent", "consent"), ("AuditEvent", "audit_event")):
         add(
             Endpoint(

@@ -98,6 +98,7 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "day": timezone.localdate().isoformat(),
         "document": "bordereau",
         "resource_id": resource,
+        "version_id": 1,  # the world's entries are never corrected: their first version
         "person_id": ctx.gp_of_request_practice,
         "invitation_id": world.invitation[ctx.request_practice.pk],
         "appointment_id": case.appointments[kind if kind in APPOINTMENT_KINDS else "appointment"],
