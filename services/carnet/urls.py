@@ -39,10 +39,13 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         # without the agenda. See docs/architecture.md, "The practice home".
         path("p/<slug:practice_slug>/", practice_home, name="practice-home"),
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
+        path("cooperative/", include("core.practices.cooperative_urls")),
         path("p/<slug:practice_slug>/", include("records.urls")),
         path("p/<slug:practice_slug>/", include("billing.urls")),
         path("p/<slug:practice_slug>/", include("sharing.urls")),
         path("p/<slug:practice_slug>/", include("agenda.urls")),
+        path("api/v1/", include("core.accounts.api_urls")),
+        path("api/v1/", include("core.practices.api_urls")),
         path("api/v1/", include("records.api_urls")),
         path("api/v1/", include("billing.api_urls")),
         path("api/v1/", include("sharing.api_urls")),

@@ -454,6 +454,25 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint("profil/", "GET", "authenticated", "page", touches_patient=False))
     add(Endpoint("profil/", "POST", "authenticated", "page", body=FORM, touches_patient=False))
 
+    # --- the cooperative's administration: no practice, no patient (decide_cooperative) -
+    for route, channel, action, pdf in (
+        ("cooperative/", "page", "cooperative.members.read", False),
+        ("cooperative/adherents.pdf", "page", "cooperative.members.print", True),
+        (API + "cooperative/members/", "api", "cooperative.members.read", False),
+    ):
+        add(
+            Endpoint(
+                route,
+                "GET",
+                "cooperative-admin",
+                channel,
+                audit=(action,),
+                audit_patient=False,
+                pdf=pdf,
+                touches_patient=False,
+            )
+        )
+
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
     for route, method, body in (
@@ -826,6 +845,29 @@ def _endpoints() -> list[Endpoint]:
             touches_patient=False,
         )
     )
+    # --- REST API: the practice's team (its administrators only; decide_practice) --------
+    staff = API + "staff/"
+    member = staff + "<int:person_id>/"
+    for route, method, body in (
+        (staff, "GET", None),
+        (
+            staff,
+            "POST",
+            lambda ctx: {
+                "full_name": "Nina Neuve",
+                "username": "nina.neuve",
+                "roles": ["secretary"],
+            },
+        ),
+        (member, "GET", None),
+        (member + "roles/", "PUT", lambda ctx: {"roles": ["practitioner"]}),
+        (member + "deactivate/", "POST", lambda ctx: {"reason": "départ"}),
+        (member + "reactivate/", "POST", lambda ctx: {"roles": ["practitioner"]}),
+        (member + "second-factor-reset/", "POST", lambda ctx: {"admin_code": "000000"}),
+        (member + "unlock/", "POST", None),
+        (member + "invitation/", "POST", None),
+    ):
+        add(Endpoint(route, method, "admin-role", "api", body=body, touches_patient=False))
 
     # --- REST API: records --------------------------------------------------------------
     add(

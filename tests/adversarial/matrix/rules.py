@@ -166,8 +166,18 @@ def expect(endpoint: Any, ctx: Ctx) -> Expectation:
         return Expectation(False, "", "anonymous")
     if endpoint.channel == "page" and role.is_token:
         return Expectation(False, "", "a token does not open pages")
+    if endpoint.need == "cooperative-admin":
+        # §5 (decide_cooperative): the cooperative-admin flag only, never a role in a
+        # practice; a practice's API token never opens it. Refusals are audited.
+        if role.is_token:
+            return Expectation(False, "actor", "a practice's token")
+        if role.person.is_cooperative_admin:
+            return Expectation(True)
+        return Expectation(False, "actor", "not a cooperative administrator")
     if endpoint.need == "authenticated":
         return Expectation(True)
+    if not role.roles:  # a cooperative administrator: no role in any practice
+        return Expectation(False, "actor", "no role in the practice named")
     if role.practice.pk != ctx.request_practice.pk:
         return Expectation(False, "actor", "no role in the practice named")
     if endpoint.need in ROLE_GATES:

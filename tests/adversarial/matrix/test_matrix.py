@@ -37,7 +37,8 @@ from tests.adversarial.matrix.world import MatrixWorld
 
 SESSIONS = ["alice", "bob", "sam", "charlie"]
 TOKENS = [f"{name}-token" for name in SESSIONS]
-ROLES = [*SESSIONS, *TOKENS, "anonymous"]
+# The cooperative's administrator has no practice, so no personal API token.
+ROLES = [*SESSIONS, *TOKENS, "coop", "anonymous"]
 
 
 def test_every_endpoint_is_classified() -> None:

@@ -2,6 +2,7 @@
 
 Two practices on one node. Practice A (``cabinet-a``): Alice (GP), Bob (practitioner),
 Sam (secretary), Pia (practice administrator). Practice B (``cabinet-b``): Charlie (GP).
+Colette (``coop``) is the cooperative's administrator, with no role in either practice.
 
 Each scenario of the matrix is a patient (or entries of a patient) in a known state:
 
@@ -658,6 +659,10 @@ def build() -> MatrixWorld:
         practice.pk: _invitation(practice, inviter)
         for practice, inviter in ((practice_a, alice), (practice_b, people["charlie"]))
     }
+    # The cooperative's administrator: no role in any practice (§5). Requests name
+    # practice A, where she has none.
+    coop = PersonFactory(username="mx-coop", full_name="Colette Coop", is_cooperative_admin=True)
+    roles["coop"] = RoleCase("coop", coop, practice_a, frozenset(), _login(coop))
     roles["anonymous"] = RoleCase(
         "anonymous", None, None, frozenset(), Client(raise_request_exception=False)
     )
