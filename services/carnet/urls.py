@@ -27,10 +27,17 @@ if settings.CARNET_SERVICE in {"all", "gateway"}:
     urlpatterns += [path("federation/v1/messages", receive, name="federation-messages")]
 
 if settings.CARNET_SERVICE in {"all", "practice"}:
+    from agenda.day_views import home as practice_home
     from agenda.feed_views import calendar_feed
 
     urlpatterns += [
         path("", include("core.accounts.urls")),
+        # The practice home shows today (the agenda's day, issue 14). Core owns the
+        # address and its name (``practices:home`` still reverses to it) but cannot import
+        # the agenda (tests/test_layers.py), so the composition root routes it first;
+        # core's own page under the same address is only reached by a URL configuration
+        # without the agenda. See docs/architecture.md, "The practice home".
+        path("p/<slug:practice_slug>/", practice_home, name="practice-home"),
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
         path("cooperative/", include("core.practices.cooperative_urls")),
         path("p/<slug:practice_slug>/", include("records.urls")),

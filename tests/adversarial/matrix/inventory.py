@@ -785,6 +785,86 @@ def _endpoints() -> list[Endpoint]:
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
 
+    # --- pages: the agenda's day and its settings ----------------------------------------
+    # The practice home (P, above) is the agenda's today page; it and the practitioner's
+    # own day list the practice's appointments (one appointment.read per patient shown).
+    add(Endpoint(P + "aujourdhui/", "GET", "member", "page", touches_patient=False))
+    # "Recevoir" from the day: calling a patient in starts their consultation, the
+    # clinical write (as rdv/<id>/recevoir/; a walk-in waiting for whoever is free).
+    add(
+        Endpoint(
+            P + "aujourdhui/<int:appointment_id>/recevoir/",
+            "POST",
+            "clinical.write",
+            "page",
+            entry="walk_in",
+            audit=("appointment.start",),
+        )
+    )
+    settings = P + "agenda/reglages/"
+    add(Endpoint(settings, "GET", "member", "page", touches_patient=False))
+    add(Endpoint(settings + "absences/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(settings + "absences/", "POST", "member", "page", body=FORM, touches_patient=False)
+    )
+    for route in ("sites/", "sites/<int:site_id>/", "types/", "types/<int:type_id>/"):
+        add(Endpoint(settings + route, "GET", "desk-role", "page", touches_patient=False))
+        add(
+            Endpoint(
+                settings + route, "POST", "desk-role", "page", body=FORM, touches_patient=False
+            )
+        )
+    add(
+        Endpoint(
+            settings + "absences/<int:absence_id>/supprimer/",
+            "POST",
+            "schedule",
+            "page",
+            touches_patient=False,
+            notes="the world's practitioner's absence: the empty post asks for a confirmation",
+        )
+    )
+    add(
+        Endpoint(
+            settings + "jours-feries/",
+            "POST",
+            "desk-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
+    for route in ("horaires/<int:practitioner_id>/", "horaires/<int:practitioner_id>/jour/"):
+        add(Endpoint(settings + route, "GET", "schedule", "page", touches_patient=False))
+        add(
+            Endpoint(settings + route, "POST", "schedule", "page", body=FORM, touches_patient=False)
+        )
+    add(
+        Endpoint(
+            settings + "calendrier/", "GET", "practitioner-role", "page", touches_patient=False
+        )
+    )
+    add(
+        Endpoint(
+            settings + "calendrier/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+            notes="creates a feed without names (rolled back)",
+        )
+    )
+    add(
+        Endpoint(
+            settings + "calendrier/revoquer/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
     # --- REST API: the practice's team (its administrators only; decide_practice) --------
     staff = API + "staff/"
     member = staff + "<int:person_id>/"

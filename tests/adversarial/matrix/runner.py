@@ -104,6 +104,7 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "appointment_id": case.appointments[kind if kind in APPOINTMENT_KINDS else "appointment"],
         "practitioner_id": agenda.practitioner_id,
         "type_id": agenda.type_id,
+        "site_id": agenda.site_id,
         "absence_id": agenda.absence_id,
         "feed_id": agenda.feed_id,
         "monday": next_monday().isoformat(),
