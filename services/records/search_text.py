@@ -19,7 +19,7 @@ MAX_LENGTH = 200
 
 # Hyphens, apostrophes and punctuation separate the words of a name, as spaces do (the
 # same characters as carnet_name_words, migration records/0009).
-WORD_SEPARATORS = re.compile(r"[\s'’‘.,;:/()_\-]+")
+WORD_SEPARATORS = re.compile("[\\s'\u2019\u2018.,;:/()_\\-]+")
 
 # Terms shorter than this only match the beginning of a word.
 SHORT = 3

@@ -151,12 +151,13 @@ def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
     else:
         exact, edits, coverage = "true", "0", "0::float"
     with_clause = ("WITH " + ",".join(ctes)) if ctes else ""
+    # Fixed SQL fragments only: every value of the query is a bound parameter.
     sql = f"""{with_clause}
 SELECT {{columns}}, {exact} AS exact, {edits} AS edits, {coverage} AS coverage
 FROM records_patient p {" ".join(joins)}
 WHERE {" AND ".join(where)}
 ORDER BY exact DESC, edits, coverage DESC, p.birth_name, p.given_names, p.birth_date, p.id
-LIMIT %(limit)s"""
+LIMIT %(limit)s"""  # noqa: S608  # nosec B608
     for name, value in excluding_values.items():
         sql = sql.replace(f"%({name})s", value)
     return sql
