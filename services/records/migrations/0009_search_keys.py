@@ -7,10 +7,10 @@ or with the same French spelling (``carnet_name_key``: "berjer" is "berger", "fi
 
 The edits are counted only on a few candidates, found by B-tree equality, which row-level
 security lets PostgreSQL use (text equality is LEAKPROOF): every dictionary word has its
-lookup keys in ``records_namekey`` (``carnet_word_keys``): its spelling and its phonetic
-key with each letter deleted in turn (two forms within one edit share one of them), and for
-words of 8 letters or more the same for each half (within two edits, one half is within
-one edit of the start or of the end of the typed term). The typed term's keys
+lookup keys in ``records_namekey`` (``carnet_word_keys``): its phonetic key, and its
+spelling with each letter deleted in turn (two words within one edit share one of them),
+or for words of 8 letters or more the same for each half (within two edits, one half is
+within one edit of the start or of the end of the typed term). The typed term's keys
 (``carnet_term_keys``) are computed once per statement, from the constant term.
 
 Words are now split at hyphens and apostrophes too ("n'diaye-lefevre" is three words),
@@ -59,103 +59,125 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     SELECT CASE WHEN letters >= 8 THEN 2 WHEN letters >= 4 THEN 1 ELSE 0 END
 $$;
 
+-- The key functions are PL/pgSQL, not SQL: the search's constant term is turned into
+-- its keys while the statement is planned, and PL/pgSQL keeps its plans for the session
+-- where a nested SQL function would be planned again at each call (10 ms a search).
+
 -- A string and every string one deletion away from it.
 CREATE OR REPLACE FUNCTION carnet_deletions(s text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT array_agg(DISTINCT d) FROM (
-        SELECT s AS d
-        UNION ALL
-        SELECT overlay(s PLACING '' FROM i FOR 1) FROM generate_series(1, length(s)) AS i
-    ) AS deletions WHERE d <> ''
-$$;
-
--- The lookup keys of one form of a dictionary word (its spelling or its phonetic key).
-CREATE OR REPLACE FUNCTION carnet_form_keys(form text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT CASE carnet_edit_budget(length(form))
-        WHEN 0 THEN ARRAY[form]
-        WHEN 1 THEN carnet_deletions(form)
-        ELSE ARRAY(
-            SELECT '<' || d FROM unnest(carnet_deletions(left(form, length(form) / 2))) AS d
-            UNION
-            SELECT '>' || d FROM unnest(carnet_deletions(substr(form, length(form) / 2 + 1))) AS d)
-    END
-$$;
-
-CREATE OR REPLACE FUNCTION carnet_word_keys(word text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT ARRAY(SELECT unnest(carnet_form_keys(word))
-                 UNION SELECT unnest(carnet_form_keys(carnet_name_key(word))))
-$$;
-
--- What a typed form (spelling or phonetic key) looks up: itself and its deletions (words
--- of 4 to 7 letters within one edit), and the halves of words of 8 letters or more of
--- any length it could be within two edits of.
-CREATE OR REPLACE FUNCTION carnet_typed_keys(form text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT ARRAY(
-        SELECT unnest(CASE WHEN length(form) >= 3 THEN carnet_deletions(form) ELSE ARRAY[form] END)
-        UNION
-        SELECT '<' || d
-        FROM generate_series(greatest(8, length(form) - 2), length(form) + 2) AS n,
-             generate_series(n / 2 - 1, n / 2 + 1) AS m,
-             unnest(carnet_deletions(left(form, m))) AS d
-        WHERE length(form) >= 6 AND m BETWEEN 1 AND length(form)
-        UNION
-        SELECT '>' || d
-        FROM generate_series(greatest(8, length(form) - 2), length(form) + 2) AS n,
-             generate_series(n - n / 2 - 1, n - n / 2 + 1) AS m,
-             unnest(carnet_deletions(right(form, m))) AS d
-        WHERE length(form) >= 6 AND m BETWEEN 1 AND length(form))
-$$;
-
-CREATE OR REPLACE FUNCTION carnet_term_keys(term text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT ARRAY(SELECT unnest(carnet_typed_keys(term))
-                 UNION SELECT unnest(carnet_typed_keys(carnet_name_key(term))))
-$$;
-
--- Optimal string alignment distance (Damerau-Levenshtein without repeated edits of a
--- substring): a transposition of two neighbours is one edit.
-CREATE OR REPLACE FUNCTION carnet_osa(a text, b text) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
-    la integer := length(a);
-    lb integer := length(b);
-    d integer[];
-    i integer; j integer; cost integer; w integer := lb + 1;
+    found text[] := ARRAY[s];
+    i integer;
 BEGIN
-    IF la = 0 THEN RETURN lb; END IF;
-    IF lb = 0 THEN RETURN la; END IF;
-    d := array_fill(0, ARRAY[(la + 1) * (lb + 1)]);
-    FOR i IN 0..la LOOP d[i * w + 1] := i; END LOOP;
-    FOR j IN 0..lb LOOP d[j + 1] := j; END LOOP;
-    FOR i IN 1..la LOOP
-        FOR j IN 1..lb LOOP
-            cost := CASE WHEN substr(a, i, 1) = substr(b, j, 1) THEN 0 ELSE 1 END;
-            d[i * w + j + 1] := least(d[(i - 1) * w + j + 1] + 1, d[i * w + j] + 1,
-                                      d[(i - 1) * w + j] + cost);
-            IF i > 1 AND j > 1 AND substr(a, i, 1) = substr(b, j - 1, 1)
-               AND substr(a, i - 1, 1) = substr(b, j, 1) THEN
-                d[i * w + j + 1] := least(d[i * w + j + 1], d[(i - 2) * w + j - 1] + 1);
-            END IF;
-        END LOOP;
+    FOR i IN 1 .. length(s) LOOP
+        found := found || overlay(s PLACING '' FROM i FOR 1);
     END LOOP;
-    RETURN d[la * w + lb + 1];
+    RETURN ARRAY(SELECT DISTINCT d FROM unnest(found) AS d WHERE d <> '');
+END;
+$$;
+
+-- With a marker: '<' for the start of a word, '>' for its end.
+CREATE OR REPLACE FUNCTION carnet_marked(marker text, keys text[]) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+BEGIN
+    RETURN ARRAY(SELECT marker || k FROM unnest(keys) AS k);
+END;
+$$;
+
+-- A dictionary word's lookup keys: its phonetic key (a French spelling of the same sound
+-- is found by that key alone), and its spelling with the deletions its budget of edits
+-- needs: none under 4 letters, each letter from 4 to 7, each letter of each half from 8.
+CREATE OR REPLACE FUNCTION carnet_word_keys(word text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+DECLARE
+    keys text[];
+    half integer := length(word) / 2;
+BEGIN
+    keys := CASE carnet_edit_budget(length(word))
+        WHEN 0 THEN ARRAY[word]
+        WHEN 1 THEN carnet_deletions(word)
+        ELSE carnet_marked('<', carnet_deletions(left(word, half)))
+             || carnet_marked('>', carnet_deletions(substr(word, half + 1)))
+    END;
+    RETURN ARRAY(SELECT DISTINCT k FROM unnest(keys || carnet_name_key(word)) AS k);
+END;
+$$;
+
+-- What a typed term looks up: its phonetic key, itself and its deletions (words of 4 to 7
+-- letters within one edit), and for each length of a word of 8 letters or more it could
+-- be within two edits of, the starts and ends of the term around that word's halves.
+CREATE OR REPLACE FUNCTION carnet_term_keys(term text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+DECLARE
+    keys text[] := CASE WHEN length(term) >= 3 THEN carnet_deletions(term) ELSE ARRAY[term] END;
+    letters integer;
+    part integer;
+BEGIN
+    IF length(term) >= 6 THEN
+        FOR letters IN greatest(8, length(term) - 2) .. length(term) + 2 LOOP
+            FOR part IN letters / 2 - 1 .. letters / 2 + 1 LOOP
+                IF part BETWEEN 1 AND length(term) THEN
+                    keys := keys || carnet_marked('<', carnet_deletions(left(term, part)));
+                END IF;
+            END LOOP;
+            FOR part IN letters - letters / 2 - 1 .. letters - letters / 2 + 1 LOOP
+                IF part BETWEEN 1 AND length(term) THEN
+                    keys := keys || carnet_marked('>', carnet_deletions(right(term, part)));
+                END IF;
+            END LOOP;
+        END LOOP;
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT k FROM unnest(keys || carnet_name_key(term)) AS k);
+END;
+$$;
+
+-- Edits from a typed form to a dictionary form when a transposition of two neighbours
+-- (one edit) is among them, within the budget, or NULL: one transposition then
+-- levenshtein (C) for the rest, or two transpositions. Called only for the few pairs
+-- that levenshtein alone puts just over the budget.
+CREATE OR REPLACE FUNCTION carnet_transposed_edits(typed text, form text, budget integer)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+DECLARE
+    best integer := budget + 1;
+    swapped text;
+    i integer;
+    j integer;
+BEGIN
+    FOR i IN 1 .. length(typed) - 1 LOOP
+        CONTINUE WHEN substr(typed, i, 1) = substr(typed, i + 1, 1);
+        swapped := overlay(typed PLACING substr(typed, i + 1, 1) || substr(typed, i, 1) FROM i FOR 2);
+        best := least(best, 1 + levenshtein_less_equal(swapped, form, budget - 1));
+        IF budget >= 2 AND best > 2 AND length(typed) = length(form) THEN
+            FOR j IN i + 2 .. length(typed) - 1 LOOP
+                IF overlay(swapped PLACING substr(swapped, j + 1, 1) || substr(swapped, j, 1)
+                           FROM j FOR 2) = form THEN
+                    best := 2;
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+    RETURN CASE WHEN best <= budget THEN best END;
 END;
 $$;
 
 -- Edits from a typed form to a dictionary form within the dictionary form's budget, or
 -- NULL. levenshtein (C) decides most pairs; the OSA distance is computed only where a
--- transposition could bring the pair within the budget.
+-- transposition could bring the pair within the budget. Not STRICT, so that PostgreSQL
+-- inlines it into the search.
 CREATE OR REPLACE FUNCTION carnet_edits(typed text, form text) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
-        WHEN lev <= budget THEN lev
-        WHEN lev <= 2 * budget AND carnet_osa(typed, form) <= budget THEN carnet_osa(typed, form)
+        WHEN levenshtein_less_equal(typed, form, 2) <= least(1, carnet_edit_budget(length(form)))
+            THEN levenshtein_less_equal(typed, form, 2)
+        WHEN length(form) >= 4
+             AND levenshtein_less_equal(typed, form, 4) <= 2 * carnet_edit_budget(length(form))
+            THEN least(
+                CASE WHEN levenshtein_less_equal(typed, form, 2) <= carnet_edit_budget(length(form))
+                     THEN levenshtein_less_equal(typed, form, 2) END,
+                carnet_transposed_edits(typed, form, carnet_edit_budget(length(form))))
     END
-    FROM (SELECT carnet_edit_budget(length(form)) AS budget) AS b,
-         LATERAL (SELECT levenshtein_less_equal(typed, form, 2 * b.budget) AS lev) AS l
 $$;
 """
 
@@ -238,11 +260,10 @@ DROP FUNCTION IF EXISTS carnet_name_words(text);
 
 REVERSE_FUNCTIONS = """
 DROP FUNCTION IF EXISTS carnet_edits(text, text);
-DROP FUNCTION IF EXISTS carnet_osa(text, text);
+DROP FUNCTION IF EXISTS carnet_transposed_edits(text, text, integer);
 DROP FUNCTION IF EXISTS carnet_term_keys(text);
-DROP FUNCTION IF EXISTS carnet_typed_keys(text);
 DROP FUNCTION IF EXISTS carnet_word_keys(text);
-DROP FUNCTION IF EXISTS carnet_form_keys(text);
+DROP FUNCTION IF EXISTS carnet_marked(text, text[]);
 DROP FUNCTION IF EXISTS carnet_deletions(text);
 DROP FUNCTION IF EXISTS carnet_edit_budget(integer);
 DROP FUNCTION IF EXISTS carnet_name_key(text);

@@ -96,19 +96,22 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
 _TERM = "lower(carnet_unaccent(%(t{index})s))"
 
 # The dictionary words a term finds, with their edits: the word itself, the words that
-# begin with it, and the words sharing one of its lookup keys (records_namekey, see
-# migration 0009) within their budget of edits, on the spelling or on the French
-# phonetic key. Every lookup is a B-tree equality or range, under row-level security.
+# begin with it, the words that sound the same in French (same phonetic key), and the
+# words within their budget of edits (sharing one of its lookup keys: records_namekey,
+# see migration 0009). Every lookup is a B-tree equality or range, under row-level security.
+# The candidates are gathered first (ARRAY: an init plan, then an index lookup of each
+# word) and MATERIALIZED: the edits are counted on those few words only, never pushed
+# down to a scan of the practice's whole dictionary.
 _WORDS = """
-w{index} AS (
+w{index} AS MATERIALIZED (
     SELECT w.word, w.word = {term} AS exact,
            CASE WHEN starts_with(w.word, {term}) THEN 0
-                ELSE least(carnet_edits({term}, w.word),
-                           carnet_edits(carnet_name_key({term}), w.key)) END AS edits,
+                WHEN w.key = carnet_name_key({term}) THEN 0
+                ELSE carnet_edits({term}, w.word) END AS edits,
            CASE WHEN starts_with(w.word, {term}) THEN length({term})
                 ELSE length(w.word) END AS covered
     FROM records_nameword w
-    WHERE w.word IN ({candidates})
+    WHERE w.word = ANY (ARRAY({candidates}))
 )"""
 _BEGINNING = (
     'SELECT b.word FROM records_nameword b WHERE b.word COLLATE "C" >= {term}'
@@ -147,7 +150,12 @@ def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
         exact = " AND ".join(f"m{index}.exact" for index in range(len(short)))
         edits = " + ".join(f"m{index}.edits" for index in range(len(short)))
         covered = " + ".join(f"m{index}.covered" for index in range(len(short)))
-        coverage = f"({covered})::float / greatest(1, length(replace(p.search_name, ' ', '')))"
+        # The share of the name's letters the terms cover; terms covering more than the
+        # name ("bernard bernard" on Bernard Marie) count as covering less.
+        letters = "greatest(1, length(replace(p.search_name, ' ', '')))"
+        coverage = (
+            f"least(({covered})::float / {letters}, {letters}::float / greatest(1, {covered}))"
+        )
     else:
         exact, edits, coverage = "true", "0", "0::float"
     with_clause = ("WITH " + ",".join(ctes)) if ctes else ""
