@@ -21,6 +21,9 @@ MAX_LENGTH = 200
 # same characters as carnet_name_words, migration records/0009).
 WORD_SEPARATORS = re.compile("[\\s'\u2019\u2018.,;:/()_\\-]+")
 
+# No word of a name is longer; a longer term is cut (it bounds the lookup keys).
+LONGEST_WORD = 40
+
 # Terms shorter than this only match the beginning of a word.
 SHORT = 3
 

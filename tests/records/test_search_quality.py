@@ -209,7 +209,9 @@ def quality_cases(patients: list[Patient]) -> list[Case]:
                 cases.append(Case(typed(variant), patient.pk, f"French: {rule}", ""))
             # The beginning of the name, while typing (at least three letters).
             if len(word) >= 5 and number % 3 == 0:
-                cases.append(Case(typed(word[: max(3, len(word) - 2)]), patient.pk, "beginning", ""))
+                cases.append(
+                    Case(typed(word[: max(3, len(word) - 2)]), patient.pk, "beginning", "")
+                )
     return cases
 
 
@@ -246,7 +248,9 @@ def test_the_search_finds_the_patient_despite_errors(
         where_ = ", ".join(sorted(positions[family]))
         print(f"  {family:<20} {sum(hits):>4}/{len(hits):<4} {where_}")
     exact = [case for case in cases if case.exact]
-    print(f"  exact queries with the patient first: {len(exact) - len(exact_not_first)}/{len(exact)}")
+    print(
+        f"  exact queries with the patient first: {len(exact) - len(exact_not_first)}/{len(exact)}"
+    )
     for case, results in missed:
         print(f"  missed: {case.query!r} ({case.kind}, {case.position})")
     assert rate >= 0.99

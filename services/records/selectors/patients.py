@@ -65,7 +65,7 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
         elif term.isdigit() and len(term) >= 5:
             nirs.append(term[:15])
         else:
-            names.extend(search_text.words(term))
+            names.extend(word[: search_text.LONGEST_WORD] for word in search_text.words(term))
     names, dates, nirs = names[:MAX_TERMS], dates[:MAX_TERMS], nirs[:MAX_TERMS]
     record_event(
         "patient.search",
