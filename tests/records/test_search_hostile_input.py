@@ -59,9 +59,10 @@ def page_url(world: World, path: str) -> str:
     return f"/p/{world.practice_a.slug}/{path}"
 
 
+@pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("path", PAGES)
 def test_a_page_refuses_a_query_no_person_types(
-    alice_page: Client, world: World, path: str, reference_data: dict[str, int]
+    alice_page: Client, world: World, path: str
 ) -> None:
     for query in REFUSED:
         response = alice_page.get(page_url(world, path), {"q": query})
@@ -69,29 +70,28 @@ def test_a_page_refuses_a_query_no_person_types(
         assert "contient un caractère" in response.content.decode()
 
 
+@pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("path", API)
-def test_the_api_refuses_a_query_no_person_types(
-    alice_api: Api, path: str, reference_data: dict[str, int]
-) -> None:
+def test_the_api_refuses_a_query_no_person_types(alice_api: Api, path: str) -> None:
     for query in REFUSED:
         response = alice_api.get(f"{path}?q={quote(query)}")
         assert response.status_code == 400, (query, response.status_code)
         assert "q" in response.content.decode()
 
 
+@pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("path", PAGES)
 def test_a_page_survives_bytes_that_are_not_text(
-    alice_page: Client, world: World, path: str, reference_data: dict[str, int]
+    alice_page: Client, world: World, path: str
 ) -> None:
     for raw in RAW_QUERY_STRINGS:
         response = alice_page.get(page_url(world, path), QUERY_STRING=raw)
         assert response.status_code in (200, 400), (raw, response.status_code)
 
 
+@pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("path", API)
-def test_the_api_survives_bytes_that_are_not_text(
-    alice_api: Api, path: str, reference_data: dict[str, int]
-) -> None:
+def test_the_api_survives_bytes_that_are_not_text(alice_api: Api, path: str) -> None:
     for raw in RAW_QUERY_STRINGS:
         response = alice_api.get(f"{path}?{raw}")
         assert response.status_code in (200, 400), (raw, response.status_code)
@@ -99,9 +99,10 @@ def test_the_api_survives_bytes_that_are_not_text(
             assert response.json() == [], raw
 
 
+@pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("path", API)
 def test_the_api_finds_nothing_with_metacharacters_or_very_long_queries(
-    alice_api: Api, path: str, reference_data: dict[str, int]
+    alice_api: Api, path: str
 ) -> None:
     for query in METACHARACTERS + LONG:
         response = alice_api.get(f"{path}?q={quote(query)}")
@@ -118,18 +119,18 @@ def test_the_api_finds_nothing_with_metacharacters_or_very_long_queries(
             assert len(found) <= 50, query[:20]
 
 
+@pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("path", PAGES)
 def test_a_page_answers_metacharacters_and_very_long_queries(
-    alice_page: Client, world: World, path: str, reference_data: dict[str, int]
+    alice_page: Client, world: World, path: str
 ) -> None:
     for query in METACHARACTERS + LONG:
         response = alice_page.get(page_url(world, path), {"q": query})
         assert response.status_code == 200, (query[:20], response.status_code)
 
 
-def test_the_search_functions_find_nothing_for_input_no_person_types(
-    world: World, reference_data: dict[str, int]
-) -> None:
+@pytest.mark.usefixtures("reference_data")
+def test_the_search_functions_find_nothing_for_input_no_person_types(world: World) -> None:
     actor = world.actor(world.alice)
     for query in [*REFUSED, "\ud800", "abc\udfff", "%", "_", "%_%", "\\", "%" * 10_000]:
         assert patient_search(actor=actor, query=query) == [], query[:20]

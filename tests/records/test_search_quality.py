@@ -10,7 +10,8 @@ another name of the patient, in either order. Each query runs through the real s
 PostgreSQL, under row-level security, as the practice's secretary.
 
 A second set of queries matches nobody on purpose (two edits from every name, three
-from the names of 8 letters or more, where two are forgiven) and shows what comes back. Run with ``-s`` to see the figures; they are asserted too.
+from the names of 8 letters or more, where two are forgiven) and shows what comes back.
+Run with ``-s`` to see the figures; they are asserted too.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def test_the_search_finds_the_patient_despite_errors(
     print(
         f"  exact queries with the patient first: {len(exact) - len(exact_not_first)}/{len(exact)}"
     )
-    for case, results in missed:
+    for case, _results in missed:
         print(f"  missed: {case.query!r} ({case.kind}, {case.position})")
     assert rate >= 0.99
     assert not exact_not_first, exact_not_first[:5]
