@@ -141,15 +141,28 @@ def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
             candidates += " UNION ALL " + _BY_KEY.format(term=term)
         ctes.append(_WORDS.format(index=index, term=term, candidates=candidates))
         ctes.append(_PATIENTS.format(index=index))
-        joins.append(f"JOIN m{index} ON m{index}.patient_id = p.id")
+    if short:
+        # The patients every term found, before any patient row is read (MATERIALIZED:
+        # otherwise PostgreSQL may read the patients of a common first name first).
+        sums = {
+            "exact": " AND ".join(f"m{index}.exact" for index in range(len(short))),
+            "edits": " + ".join(f"m{index}.edits" for index in range(len(short))),
+            "covered": " + ".join(f"m{index}.covered" for index in range(len(short))),
+        }
+        together = " ".join(f"JOIN m{index} USING (patient_id)" for index in range(1, len(short)))
+        selected = ", ".join(f"{value} AS {name}" for name, value in sums.items())
+        ctes.append(f"hits AS MATERIALIZED (SELECT patient_id, {selected} FROM m0 {together})")
+        joins.append("JOIN hits ON hits.patient_id = p.id")
+        # and read by primary key (an array: its size is not misjudged as a join's).
+        id_lookup = ["p.id = ANY (ARRAY(SELECT patient_id FROM hits))"]
+    else:
+        id_lookup = []
     excluding, excluding_values = _excluding_sql()
-    where = ["p.merged_into_id IS NULL", f"p.id NOT IN ({excluding})"]
+    where = [*id_lookup, "p.merged_into_id IS NULL", f"p.id NOT IN ({excluding})"]
     where += [f"p.birth_date = %(d{index})s" for index in range(dates)]
     where += [f"p.nir LIKE %(n{index})s" for index in range(nirs)]
     if short:
-        exact = " AND ".join(f"m{index}.exact" for index in range(len(short)))
-        edits = " + ".join(f"m{index}.edits" for index in range(len(short)))
-        covered = " + ".join(f"m{index}.covered" for index in range(len(short)))
+        exact, edits, covered = "hits.exact", "hits.edits", "hits.covered"
         # The share of the name's letters the terms cover; terms covering more than the
         # name ("bernard bernard" on Bernard Marie) count as covering less.
         letters = "greatest(1, length(replace(p.search_name, ' ', '')))"
