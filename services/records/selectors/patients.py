@@ -151,7 +151,8 @@ def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
         }
         together = " ".join(f"JOIN m{index} USING (patient_id)" for index in range(1, len(short)))
         selected = ", ".join(f"{value} AS {name}" for name, value in sums.items())
-        ctes.append(f"hits AS MATERIALIZED (SELECT patient_id, {selected} FROM m0 {together})")
+        hits = f"hits AS MATERIALIZED (SELECT patient_id, {selected} FROM m0 {together})"  # noqa: S608  # nosec B608
+        ctes.append(hits)
         joins.append("JOIN hits ON hits.patient_id = p.id")
         # and read by primary key (an array: its size is not misjudged as a join's).
         id_lookup = ["p.id = ANY (ARRAY(SELECT patient_id FROM hits))"]
