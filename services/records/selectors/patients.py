@@ -74,8 +74,8 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
         category=Category.IDENTITY.value,
         details={"query": query[:100]},
     )
-    if not (names or dates or nirs):
-        return []
+    if query.strip() and not (names or dates or nirs):
+        return []  # only separators ("_", "-"): nothing to look for (an empty box lists all)
     values: dict[str, Any] = {"person": actor.person_id, "limit": limit}
     values.update((f"d{index}", born) for index, born in enumerate(dates))
     values.update((f"n{index}", nir + "%") for index, nir in enumerate(nirs))
