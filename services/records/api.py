@@ -20,7 +20,7 @@ from core.access.policy import Action
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
 from records import access as policy
-from records import printing, reference, selectors, services
+from records import printing, reference, search_text, selectors, services
 from records.chart_output import chart_document
 from records.models import (
     Allergy,
@@ -309,6 +309,16 @@ class AccessLineOutput(serializers.Serializer):
 # --- views ------------------------------------------------------------------------------
 
 
+def search_query(request: Request, max_length: int) -> str:
+    """A search box's text, cut to ``max_length``; 400 if no person could have typed it
+    (a NUL byte, a control character: records.search_text)."""
+    query = str(request.query_params.get("q", ""))[:max_length]
+    problem = search_text.problem(query)
+    if problem is not None:
+        raise serializers.ValidationError({"q": [problem]})
+    return query
+
+
 class RecordsApi(PracticeAPIMixin, CarnetAPIView):
     """Base: the practice is entered; ``self.patient_access`` loads one patient."""
 
@@ -322,7 +332,7 @@ class PatientListApi(RecordsApi):
         responses=PatientOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:200]
+        query = search_query(request, search_text.MAX_LENGTH)
         patients = selectors.patient_search(actor=self.actor, query=query)
         return Response(PatientOutput(patients, many=True).data)
 
@@ -554,7 +564,7 @@ class AccessReportApi(RecordsApi):
 class DrugSearchApi(RecordsApi):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=DrugOutput(many=True))
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:100]
+        query = search_query(request, 100)
         drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
         return Response(DrugOutput(drugs, many=True).data)
 
@@ -562,6 +572,6 @@ class DrugSearchApi(RecordsApi):
 class Cim10SearchApi(RecordsApi):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=Cim10Output(many=True))
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:100]
+        query = search_query(request, 100)
         codes = reference.cim10_search(query) if len(query.strip()) >= 2 else []
         return Response(Cim10Output(codes, many=True).data)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.db import connection, models, transaction
 
+from records import search_text
 from records.models import Cim10Code, Drug
 from records.models.reference import CIM10_CODE_PATTERN
 
@@ -285,6 +286,10 @@ def load_vaccines(paths: Sequence[Path | str] = DEFAULT_VACCINE_FILES) -> int:
 
 
 def search_terms(query: str) -> list[str]:
+    """The query's terms; none if no person could have typed it (a NUL byte, a control
+    character, a lone surrogate: records.search_text)."""
+    if search_text.problem(query) is not None:
+        return []
     return query.split()[:10]  # enough for any real query; bounds the generated SQL
 
 
@@ -340,6 +345,8 @@ def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
     """CIM-10 codes for a query that is a code (exact code first, then its subdivisions)
     or words of the label (every term must match; closest first, broader codes first)."""
     results: list[Cim10Code] = []
+    if search_text.problem(query) is not None:
+        return results
     code = as_cim10_code(query)
     if code:
         # A code sorts before its subdivisions ("E11" < "E119" < "E1190").

@@ -24,7 +24,7 @@ from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
-from records import patient_view, printing, reference, selectors, services
+from records import patient_view, printing, reference, search_text, selectors, services
 from records.forms import (
     ENTRY_FORMS,
     CorrectionForm,
@@ -63,14 +63,16 @@ ENTRY_TITLES = {
 
 @practice_view
 def patient_list(request: PracticeRequest) -> HttpResponse:
-    query = request.GET.get("q", "")[:200]
-    patients = selectors.patient_search(actor=request.actor, query=query)
+    query = request.GET.get("q", "")[: search_text.MAX_LENGTH]
+    problem = search_text.problem(query)
+    patients = [] if problem else selectors.patient_search(actor=request.actor, query=query)
     template = (
         "records/_patient_rows.html"
         if request.headers.get("HX-Request")
         else "records/patient_list.html"
     )
-    return render(request, template, {"patients": patients, "query": query})
+    context = {"patients": patients, "query": "" if problem else query, "problem": problem}
+    return render(request, template, context, status=400 if problem else 200)
 
 
 @practice_view
@@ -324,11 +326,13 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
 def drug_search(request: PracticeRequest) -> HttpResponse:
     """Drugs of the public database matching a name (for the prescription form)."""
     query = request.GET.get("q", "")[:100]
-    drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
+    problem = search_text.problem(query)
+    drugs = reference.drug_search(query) if len(query.strip()) >= 3 and not problem else []
     return render(
         request,
         "records/_drug_options.html",
-        {"drugs": drugs, "target": request.GET.get("target", "")[:40]},
+        {"drugs": drugs, "target": request.GET.get("target", "")[:40], "problem": problem},
+        status=400 if problem else 200,
     )
 
 

@@ -14,6 +14,7 @@ from records.models.documents import Document
 from records.models.patients import (
     CareTeamMember,
     IdentityChange,
+    NameKey,
     NameWord,
     Patient,
     PatientWord,
@@ -30,6 +31,7 @@ __all__ = [
     "EntryRevision",
     "IdentityChange",
     "Immunization",
+    "NameKey",
     "NameWord",
     "Observation",
     "Patient",
