@@ -748,19 +748,6 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(rdv + "arrivee/", "POST", "admin.write", "page", audit=("appointment.arrived",)))
-    # Calling a patient in starts their consultation: the clinical write (a walk-in
-    # waiting for whoever is free, so any practitioner may take it).
-    add(
-        Endpoint(
-            rdv + "recevoir/",
-            "POST",
-            "clinical.write",
-            "page",
-            entry="walk_in",
-            audit=("appointment.start",),
-        )
-    )
-
     # --- pages: sharing -----------------------------------------------------------------
     add(Endpoint(PAT + "consentements/", "GET", "admin.write", "page", audit=("patient.write",)))
     add(Endpoint(PAT + "consentements/", "POST", "admin.write", "page", body=FORM))
@@ -790,7 +777,8 @@ def _endpoints() -> list[Endpoint]:
     # own day list the practice's appointments (one appointment.read per patient shown).
     add(Endpoint(P + "aujourdhui/", "GET", "member", "page", touches_patient=False))
     # "Recevoir" from the day: calling a patient in starts their consultation, the
-    # clinical write (as rdv/<id>/recevoir/; a walk-in waiting for whoever is free).
+    # clinical write (a walk-in waiting for whoever is free, so any practitioner may
+    # take it). The desk's appointment page and waiting room post here too.
     add(
         Endpoint(
             P + "aujourdhui/<int:appointment_id>/recevoir/",
