@@ -11,7 +11,15 @@ from pathlib import Path
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
 
-FLOOR = {"core": 0, "records": 1, "billing": 2, "sharing": 2, "agenda": 2, "carnet": 3}
+FLOOR = {
+    "core": 0,
+    "records": 1,
+    "billing": 2,
+    "sharing": 2,
+    "agenda": 2,
+    "lab": 2,
+    "carnet": 3,
+}
 
 
 def imported_services(path: Path) -> list[tuple[int, str]]:
