@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "billing",
     "sharing",
     "agenda",
+    "lab",
     "carnet",
 ]
 

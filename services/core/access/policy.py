@@ -207,6 +207,10 @@ class PracticeAction(StrEnum):
     MANAGE_SCHEDULE = "manage_schedule"
     # A practitioner's own calendar feed (``subject_id``: that practitioner).
     MANAGE_OWN_FEED = "manage_own_feed"
+    # Receiving laboratory files and matching each to its patient by identity (never
+    # seeing a value): the desk and the practitioners. Filing writes the results in the
+    # chart as the practitioner's (``subject_id``), which the clinical rules decide.
+    RECEIVE_LAB_RESULTS = "receive_lab_results"
 
 
 # Only the practice's administrators may do these.
@@ -248,6 +252,10 @@ def decide_practice(
         return _deny(
             "not-agenda-desk", _("only the desk, an administrator or the practitioner may do this")
         )
+    if action == PracticeAction.RECEIVE_LAB_RESULTS:
+        if actor.roles & (AGENDA_ROLES | {RoleName.PRACTITIONER}):
+            return _allow("lab-intake", _("the desk or a practitioner receives lab results"))
+        return _deny("not-lab-intake", _("only the desk or a practitioner receives lab results"))
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
     if action == PracticeAction.MANAGE_STAFF:

@@ -237,6 +237,18 @@ class Observation(ClinicalEntry):
     value_text = models.CharField(_("result"), max_length=300, blank=True)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     reviewed = models.BooleanField(_("reviewed"), default=True)
+    # A laboratory's result: its reference range as numbers and as written, the flag
+    # (the laboratory's, else what the range says), LOINC ("LN") or the laboratory's own
+    # code ("lab"), its status (F final, P partial, C corrected), and the report it came in.
+    reference_low = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    reference_high = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    reference_text = models.CharField(_("reference range"), max_length=60, blank=True)
+    flag = models.CharField(_("flag"), max_length=24, blank=True)
+    code_system = models.CharField(max_length=8, blank=True)
+    result_status = models.CharField(max_length=1, blank=True)
+    report = models.ForeignKey(
+        "records.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["patient", "code", "-effective_at"])]
