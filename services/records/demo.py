@@ -1670,6 +1670,7 @@ def _write_consultation(
         renewals=consultation.renewals,
         encounter=encounter,
         sensitivity=consultation.sensitivity,
+        historical=True,
     )
     # prescription_create dates a prescription today, as a GP writes it; a demo history
     # is written after the fact, so the prescription takes its consultation's date

@@ -18,18 +18,30 @@ from records.models.patients import (
     Patient,
     PatientWord,
 )
-from records.models.reference import Cim10Code, Drug
+from records.models.reference import (
+    AtcClass,
+    Cim10Code,
+    Drug,
+    DrugComponent,
+    Interaction,
+    InteractionClassMember,
+    Substance,
+)
 
 __all__ = [
     "Allergy",
+    "AtcClass",
     "CareTeamMember",
     "Cim10Code",
     "Document",
     "Drug",
+    "DrugComponent",
     "Encounter",
     "EntryRevision",
     "IdentityChange",
     "Immunization",
+    "Interaction",
+    "InteractionClassMember",
     "NameWord",
     "Observation",
     "Patient",
@@ -37,4 +49,5 @@ __all__ = [
     "Prescription",
     "PrescriptionItem",
     "Problem",
+    "Substance",
 ]

@@ -20,14 +20,21 @@ from records.services.patients import (
     patient_create,
     patient_merge,
 )
-from records.services.prescriptions import ItemInput, prescription_create
+from records.services.prescriptions import (
+    ItemInput,
+    PrescriptionBlocked,
+    prescription_check,
+    prescription_create,
+)
 
 __all__ = [
     "EditConflict",
     "IdentityConflict",
     "ItemInput",
+    "PrescriptionBlocked",
     "care_team_add",
     "care_team_remove",
+    "prescription_check",
     "consultation_record",
     "document_upload",
     "entry_create",
