@@ -64,6 +64,7 @@ class Person(AbstractBaseUser):
         _("Assurance Maladie number"),
         max_length=9,
         blank=True,
+        default="",
         db_default="",
         validators=[validate_am_number],
     )

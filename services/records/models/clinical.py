@@ -127,9 +127,11 @@ class Allergy(ClinicalEntry):
     # text alone cannot be checked, and the prescription form says so.
     substance = models.CharField(_("substance"), max_length=200)
     substance_code = models.CharField(
-        _("substance (BDPM code)"), max_length=8, blank=True, db_default=""
+        _("substance (BDPM code)"), max_length=8, blank=True, default="", db_default=""
     )
-    atc_class = models.CharField(_("drug class (ATC)"), max_length=8, blank=True, db_default="")
+    atc_class = models.CharField(
+        _("drug class (ATC)"), max_length=8, blank=True, default="", db_default=""
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ALLERGY)
     reaction = models.CharField(_("reaction"), max_length=300, blank=True)
     severity = models.CharField(
@@ -178,7 +180,7 @@ class Prescription(ClinicalEntry):
     # records.safety), and why the prescriber went on despite a blocking one.
     alerts = models.JSONField(default=list, blank=True, db_default=[])
     override_reason = models.TextField(
-        _("reason for overriding the alert"), blank=True, db_default=""
+        _("reason for overriding the alert"), blank=True, default="", db_default=""
     )
 
     class Meta:
@@ -199,7 +201,7 @@ class PrescriptionItem(models.Model):
     drug_label = models.CharField(_("drug"), max_length=300)  # as printed, kept if BDPM changes
     # The drug in DCI (substances, dosage, form), as printed; the brand (drug_label) is
     # printed in brackets after it only when the prescriber asked for it.
-    dci = models.CharField(_("DCI"), max_length=300, blank=True, db_default="")
+    dci = models.CharField(_("DCI"), max_length=300, blank=True, default="", db_default="")
     show_brand = models.BooleanField(_("print the brand name"), default=False, db_default=False)
     # The whole posology as printed: the structured part (dose, unit, frequency) and the
     # free text beside it.
@@ -207,12 +209,14 @@ class PrescriptionItem(models.Model):
     dose_quantity = models.DecimalField(
         _("quantity per dose"), max_digits=7, decimal_places=2, null=True, blank=True
     )
-    dose_unit = models.CharField(_("unit"), max_length=40, blank=True, db_default="")
+    dose_unit = models.CharField(_("unit"), max_length=40, blank=True, default="", db_default="")
     frequency = models.PositiveSmallIntegerField(_("times"), null=True, blank=True)
     frequency_period = models.CharField(
-        _("per"), max_length=5, blank=True, db_default=""
+        _("per"), max_length=5, blank=True, default="", db_default=""
     )  # "day", "week"
-    posology_note = models.CharField(_("instructions"), max_length=300, blank=True, db_default="")
+    posology_note = models.CharField(
+        _("instructions"), max_length=300, blank=True, default="", db_default=""
+    )
     # Printed on the ordonnance sécurisée, quantities in letters (records.secure).
     secure = models.BooleanField(default=False, db_default=False)
     duration_days = models.PositiveIntegerField(_("duration (days)"), default=30)
