@@ -348,3 +348,108 @@ def test_bad_lines_are_refused_and_nothing_is_stored(
         )
     assert field in refused.value.message_dict
     assert not Prescription.objects.exists()
+
+
+# The ordonnance ---------------------------------------------------------------------------
+
+
+def pdf_text(content: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(BytesIO(content)).pages)
+
+
+def print_it(world: World, prescription: Prescription) -> str:
+    from records import printing
+
+    world.practice_a.address = "12 rue des Lilas"
+    world.practice_a.postal_code = "69003"
+    world.practice_a.city = "Lyon"
+    world.practice_a.phone = "04 78 00 00 00"
+    world.practice_a.save()
+    world.alice.rpps = "10003456786"
+    world.alice.am_number = "691234564"
+    world.alice.save()
+    prescription.refresh_from_db()
+    return pdf_text(
+        printing.prescription_pdf(
+            actor=world.actor(world.alice),
+            practice=world.practice_a,
+            patient_id=world.paul.pk,
+            prescription_id=prescription.pk,
+        )
+    )
+
+
+def test_the_ordonnance_holds_prescriber_patient_and_dci(ref: None, world: World) -> None:
+    from records.printing import age_in_words
+
+    prescription = prescribe(world, AMOXICILLIN)
+    text = print_it(world, prescription)
+    for expected in (
+        "RPPS 10003456786",
+        "N° Assurance Maladie 691234564",
+        "12 rue des Lilas",
+        "69003 Lyon",
+        "Tél. 04 78 00 00 00",
+        "AMOXICILLINE 500 mg, gélule",
+        "1 comprimé 2 fois par jour — pendant 7 jours",
+        "Signature",
+        age_in_words(world.paul.birth_date, prescription.prescribed_on),
+        {"F": "Femme", "M": "Homme"}.get(world.paul.sex, "Sexe"),
+    ):
+        assert expected in text, expected
+    assert "ARROW" not in text  # the brand only when asked for
+    assert "Ordonnance sécurisée" not in text
+    assert AuditEvent.objects.filter(
+        action="prescription.print", target=f"prescription:{prescription.pk}"
+    ).exists()
+
+
+def test_an_ordonnance_securisee_writes_quantities_in_letters(ref: None, world: World) -> None:
+    actor = world.actor(world.alice)
+    prescription = services.prescription_create(
+        actor=actor,
+        access=access_for(world.paul),
+        items=[line(TRAMADOL, dose_quantity=Decimal(2), dose_unit="gélule", frequency=3)],
+    )
+    text = print_it(world, prescription)
+    assert "Ordonnance sécurisée" in text
+    assert "50 mg (cinquante milligrammes)" in text
+    assert "deux gélules trois fois par jour" in text
+    assert "pendant sept jours" in text
+    assert "Nombre de médicaments prescrits : un (1)" in text
+
+
+def test_a_child_s_ordonnance_gives_the_weight(ref: None, world: World) -> None:
+    from datetime import date
+
+    from records.models import Observation, Patient
+
+    world.actor(world.alice)
+    Patient.objects.filter(pk=world.paul.pk).update(birth_date=date(2019, 5, 1))
+    world.paul.refresh_from_db()
+    services.entry_create(
+        actor=world.actor(world.alice),
+        access=access_for(world.paul),
+        model=Observation,
+        code="29463-7",
+        label="Poids",
+        value=Decimal("21.4"),
+        unit="kg",
+    )
+    text = print_it(world, prescribe(world, AMOXICILLIN))
+    assert "Poids : 21,4 kg" in text
+    assert " ans" in text
+
+
+def test_age_in_words() -> None:
+    from datetime import date
+
+    from records.printing import age_in_words
+
+    assert age_in_words(date(1980, 6, 15), date(2026, 6, 14)) == "45 ans"
+    assert age_in_words(date(2025, 1, 10), date(2026, 7, 10)) == "18 mois"
+    assert age_in_words(date(2026, 7, 1), date(2026, 7, 11)) == "10 jours"
