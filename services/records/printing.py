@@ -228,6 +228,9 @@ ACTION_LABELS = {
     "break_glass.start": gettext_lazy("used emergency access"),
     "break_glass.review": gettext_lazy("reviewed an emergency access"),
     "prescription.print": gettext_lazy("printed a prescription"),
+    "prescription.override": gettext_lazy(
+        "went on with a prescription despite a safety alert, giving the reason"
+    ),
     "access_report.print": gettext_lazy("printed this report"),
     "api.replay": gettext_lazy("received again the answer to a change it sent (a retry)"),
     "appointment.read": gettext_lazy("saw the appointments"),

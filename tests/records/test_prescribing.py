@@ -259,7 +259,7 @@ def test_an_allergy_in_free_text_is_said_not_checked(ref: None, world: World) ->
     allergy(world, substance="Pénicillines (amoxicilline)")
     alerts = alerts_for(world, AMOXICILLIN)
     assert not safety.blocking(alerts)
-    assert any(a.kind == "not_checked" and "free text" in a.what for a in alerts)
+    assert any(a.code.startswith("not_checked:allergy:") for a in alerts)
 
 
 def test_an_allergy_with_an_unknown_code_is_refused(ref: None, world: World) -> None:
@@ -453,3 +453,142 @@ def test_age_in_words() -> None:
     assert age_in_words(date(1980, 6, 15), date(2026, 6, 14)) == "45 ans"
     assert age_in_words(date(2025, 1, 10), date(2026, 7, 10)) == "18 mois"
     assert age_in_words(date(2026, 7, 1), date(2026, 7, 11)) == "10 jours"
+
+
+# The API and the pages -------------------------------------------------------------------
+
+
+from django.test import Client  # noqa: E402
+
+from tests.records.test_api import api_for  # noqa: E402
+from tests.records.test_care_team import login, text  # noqa: E402
+
+
+def api_line(cis: str, **kwargs) -> dict:
+    values = {
+        "drug_cis": cis,
+        "dose_quantity": "1",
+        "dose_unit": "comprimé",
+        "frequency": 2,
+        "duration_days": 7,
+    }
+    values.update(kwargs)
+    return values
+
+
+def test_the_api_checks_then_refuses_a_block_without_a_reason(
+    ref: None, client: Client, world: World
+) -> None:
+    api = api_for(client, world, world.alice)
+    base = f"patients/{world.paul.pk}/prescriptions/"
+    assert api.send("post", base, {"items": [api_line(WARFARIN)]}).status_code == 201
+    checked = api.send("post", base + "check/", {"items": [api_line(MICONAZOLE_GEL)]})
+    assert checked.status_code == 200, checked.content
+    (line,) = checked.json()
+    assert any(a["blocks"] and a["level"] == "CI" for a in line["alerts"])
+    refused = api.send("post", base, {"items": [api_line(MICONAZOLE_GEL)]})
+    assert refused.status_code == 400
+    assert "override_reason" in refused.content.decode()
+    assert Prescription.objects.count() == 1
+    done = api.send(
+        "post",
+        base,
+        {"items": [api_line(MICONAZOLE_GEL)], "override_reason": "Avis du cardiologue"},
+    )
+    assert done.status_code == 201, done.content
+    body = done.json()
+    assert body["override_reason"] == "Avis du cardiologue"
+    assert body["items"][0]["dci"].startswith("MICONAZOLE")
+    assert AuditEvent.objects.filter(action="prescription.override").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("item", "language", "message"),
+    [
+        ({"drug_cis": "00000000"}, "fr", "Code de médicament (CIS) inconnu"),
+        ({"drug_cis": "00000000"}, "en", "Unknown drug code (CIS)"),
+        ({"dose_quantity": "0"}, "fr", "La quantité par prise"),
+        ({"dose_quantity": "-2"}, "en", "The quantity per dose is more than 0"),
+    ],
+)
+def test_the_api_refuses_bad_lines_in_french_and_english(
+    ref: None, client: Client, world: World, item: dict, language: str, message: str
+) -> None:
+    api = api_for(client, world, world.alice)
+    response = client.post(
+        f"/api/v1/patients/{world.paul.pk}/prescriptions/",
+        data={"items": [api_line(PARACETAMOL, **item)]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=api.auth,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Prescription.objects.exists()
+
+
+def test_the_api_records_an_allergy_by_substance_and_searches_the_reference(
+    ref: None, client: Client, world: World
+) -> None:
+    api = api_for(client, world, world.alice)
+    found = api.get("substances/?q=amoxicilline").json()
+    assert found and found[0]["name"].startswith("AMOXICILLINE")
+    assert api.get("atc-classes/?q=J01C").json()[0]["code"] == "J01C"
+    created = api.send(
+        "post",
+        f"patients/{world.paul.pk}/allergies/",
+        {"substance": "Amoxicilline", "substance_code": found[0]["code"]},
+    )
+    assert created.status_code == 201, created.content
+    unknown = api.send(
+        "post", f"patients/{world.paul.pk}/allergies/", {"substance": "X", "atc_class": "Q99"}
+    )
+    assert unknown.status_code == 400
+    checked = api.send(
+        "post",
+        f"patients/{world.paul.pk}/prescriptions/check/",
+        {"items": [api_line(AMOXICILLIN)]},
+    ).json()
+    assert checked[0]["alerts"][0]["kind"] == "allergy"
+
+
+def test_a_secretary_cannot_check_a_prescription(ref: None, client: Client, world: World) -> None:
+    api = api_for(client, world, world.sam)
+    refused = api.send(
+        "post", f"patients/{world.paul.pk}/prescriptions/check/", {"items": [api_line(WARFARIN)]}
+    )
+    assert refused.status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied", actor_id=world.sam.pk).exists()
+
+
+def test_the_form_shows_the_alerts_when_a_drug_is_picked(
+    ref: None, client: Client, world: World
+) -> None:
+    allergy(world, substance="Pénicillines", atc_class="J01C")
+    login(client, world.alice)
+    url = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/ordonnance/"
+    page = text(client.get(url))
+    assert "Pénicillines (ATC J01C)" in page
+    checked = text(client.get(url + "verifier/", {"items-0-drug_cis": AMOXICILLIN}))
+    assert "Bloquant" in checked and "J01CA04" in checked
+    assert 'name="override_reason"' in checked
+    form = {
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-0-drug_cis": AMOXICILLIN,
+        "items-0-drug_label": "AMOXICILLINE ARROW 500 mg, gélule",
+        "items-0-dose_quantity": "1",
+        "items-0-dose_unit": "gélule",
+        "items-0-frequency": "3",
+        "items-0-frequency_period": "day",
+        "items-0-duration_days": "7",
+        "items-0-substitutable": "on",
+        "renewals": "0",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    assert "donnez la raison" in text(refused)
+    assert not Prescription.objects.exists()
+    saved = client.post(url, {**form, "override_reason": "Allergie ancienne douteuse"})
+    assert saved.status_code == 302
+    assert Prescription.objects.get().override_reason == "Allergie ancienne douteuse"

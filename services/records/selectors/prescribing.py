@@ -202,6 +202,23 @@ def check_lines(
     patient's record and the other lines."""
     facts = prescribing_facts(actor=actor, access=access, drugs=lines)
     return [
-        safety.check(line, facts, others=[other for other in lines[:index]])
-        for index, line in enumerate(lines)
+        safety.check(line, facts, others=list(lines[:index])) for index, line in enumerate(lines)
     ]
+
+
+def prescribing_context(
+    *, actor: Actor, access: policy.PatientAccess
+) -> tuple[list[Allergy], list[PrescriptionItem]]:
+    """What the prescription form shows beside the lines: the allergies (with whether
+    each is checked) and the current treatment, those this prescriber may see. The read
+    is judged by the policy and audited."""
+    policy.require(actor, Action.READ, Category.CLINICAL, access.patient, access=access)
+    allergies = [
+        allergy
+        for allergy in Allergy.objects.filter(
+            patient=access.patient, status=EntryStatus.ACTIVE
+        ).order_by("substance")
+        if policy.may_see_entry(actor, access, allergy)
+    ]
+    treatment, _hidden = current_treatment(actor, access)
+    return allergies, treatment

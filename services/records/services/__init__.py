@@ -34,7 +34,6 @@ __all__ = [
     "PrescriptionBlocked",
     "care_team_add",
     "care_team_remove",
-    "prescription_check",
     "consultation_record",
     "document_upload",
     "entry_create",
@@ -46,5 +45,6 @@ __all__ = [
     "patient_gp_change",
     "patient_identity_correct",
     "patient_merge",
+    "prescription_check",
     "prescription_create",
 ]
