@@ -72,7 +72,7 @@ def loaded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterato
             "records_atcclass",
             "records_drug",
         ):
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {table}")
 
 
 @pytest.fixture
@@ -302,9 +302,7 @@ def test_overriding_a_block_needs_a_reason_and_is_audited(ref: None, world: Worl
     assert any(code.startswith("interaction:CI:") for code in event.details["alerts"])
 
 
-def test_a_line_keeps_its_dci_structured_posology_and_secure_flag(
-    ref: None, world: World
-) -> None:
+def test_a_line_keeps_its_dci_structured_posology_and_secure_flag(ref: None, world: World) -> None:
     actor = world.actor(world.alice)
     prescription = services.prescription_create(
         actor=actor,
