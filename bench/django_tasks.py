@@ -98,11 +98,13 @@ def prepare(out: Path, sample: int) -> None:
         searches = [
             f"{_typo(rng.choice(FAMILY_NAMES), rng)} {rng.choice(given)}" for _ in range(sample)
         ]
+        type_id = _agenda_for(practice, gp, patients[:30])
         practices.append(
             {
                 "slug": practice.slug,
                 "id": practice.pk,
                 "gp_id": gp.pk,
+                "type_id": type_id,
                 "token": plaintext,
                 "session": _session_for(gp),
                 "patients": patients,
@@ -111,6 +113,66 @@ def prepare(out: Path, sample: int) -> None:
         )
     out.write_text(json.dumps({"practices": practices}, ensure_ascii=False))
     print(f"{len(practices)} practices prepared")
+
+
+def _agenda_for(practice: Practice, gp: Person, today_patients: list[int]) -> int:
+    """The GP's agenda: open every day around the clock (the booking benchmark books
+    times over the coming days), and a full day today (30 appointments, a third of the
+    patients waiting) for today's list. Returns the appointment type to book."""
+    from datetime import datetime, timedelta
+    from datetime import time as day_time
+
+    from agenda.models import Appointment, AppointmentType, OpeningHours, Site, Status
+    from agenda.selectors.slots import local_zone
+
+    with tenancy.practice_context(practice.pk, gp.pk):
+        kind = AppointmentType.objects.filter(name="Consultation").first()
+        if kind is not None:
+            return kind.pk
+        site = Site.objects.create(practice=practice, name="Cabinet")
+        kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=10)
+        OpeningHours.objects.bulk_create(
+            OpeningHours(
+                practice=practice,
+                practitioner=gp,
+                site=site,
+                weekday=weekday,
+                starts=day_time(0),
+                ends=day_time(23, 59),
+            )
+            for weekday in range(7)
+        )
+        start = datetime.combine(timezone.localdate(), day_time(8), tzinfo=local_zone())
+        Appointment.objects.bulk_create(
+            Appointment(
+                practice=practice,
+                practitioner=gp,
+                patient_id=patient,
+                type=kind,
+                site=site,
+                starts_at=start + timedelta(minutes=15 * index),
+                ends_at=start + timedelta(minutes=15 * index + 10),
+                status=Status.ARRIVED if index % 3 == 0 else Status.BOOKED,
+                arrived_at=timezone.now() if index % 3 == 0 else None,
+                created_by=gp,
+            )
+            for index, patient in enumerate(today_patients)
+        )
+    return kind.pk
+
+
+def booking_slot(index: int, days_ahead: int = 1) -> str:
+    """A distinct time for each booking request of the benchmark (10-minute steps from
+    midnight, ``days_ahead`` days from today)."""
+    from datetime import datetime, timedelta
+    from datetime import time as day_time
+
+    from agenda.selectors.slots import local_zone
+
+    start = datetime.combine(
+        timezone.localdate() + timedelta(days=days_ahead), day_time(0), tzinfo=local_zone()
+    )
+    return (start + timedelta(minutes=10 * index)).isoformat()
 
 
 def import_practice() -> None:
@@ -234,6 +296,9 @@ def capture(prepared_path: Path, out: Path) -> None:
             )
             body = op.get("body", "")
             body = body.replace("{gp}", str(practice["gp_id"])).replace("{today}", today)
+            body = body.replace("{type}", str(practice["type_id"]))
+            # Far from the times the load books, so the capture never meets them.
+            body = body.replace("{slot}", booking_slot(practice["patients"].index(patient), 400))
             with CaptureQueriesContext(connection) as captured:  # noqa: F811
                 if op["method"] == "GET":
                     response = client.get(path, **headers)

@@ -108,6 +108,25 @@ OPERATIONS: list[dict[str, Any]] = [
         "target": {"p95_ms": 40},
     },
     {
+        "name": "appointment_book",
+        "what": "book an appointment (API, the database refuses overlaps)",
+        "method": "POST",
+        "path": "/api/v1/agenda/patients/{patient}/appointments/",
+        "auth": "token",
+        "body": '{"practitioner": {gp}, "type": {type}, "starts_at": "{slot}", "channel": "phone"}',
+        "rate": 50,
+        "target": {"p95_ms": 40},
+    },
+    {
+        "name": "today_list",
+        "what": "open today's list (the practitioner's day page, audited per patient)",
+        "method": "GET",
+        "path": "/p/{slug}/aujourdhui/",
+        "auth": "session",
+        "rate": 100,
+        "target": {"p95_ms": 25},
+    },
+    {
         "name": "fhir_patient_read",
         "what": "FHIR Patient/{id} read",
         "method": "GET",
@@ -355,6 +374,8 @@ def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) 
             if body:
                 headers += "|Content-Type: application/json"
                 body = body.replace("{gp}", str(practice["gp_id"])).replace("{today}", today)
+                body = body.replace("{type}", str(practice.get("type_id", "")))
+                body = body.replace("{slot}", _slot(index))
             lines.append(f"{op['method']}\t{path}\t{headers}\t{body}")
     # Interleave practices, so that consecutive requests are for different practices.
     width = len(prepared["practices"][0]["patients"])
@@ -362,6 +383,18 @@ def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) 
     path = directory / f"{op['name']}.targets"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _slot(index: int) -> str:
+    """A distinct booking time per target line (10-minute steps from tomorrow 00:00):
+    the fixed-rate run books each once; the saturation run, sending the same lines
+    again, meets them taken and is answered 409 with the next free times."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(os.environ.get("TIME_ZONE", "Europe/Paris"))
+    start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (start + timedelta(days=1, minutes=10 * index)).isoformat()
 
 
 def fixed_rate(url: str, targets: Path, rate: float) -> dict[str, Any]:

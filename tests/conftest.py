@@ -59,6 +59,11 @@ def django_db_setup(django_db_blocker: pytest.FixtureRequest) -> None:
         connection.close()
         connection.settings_dict["CARNET_ROLE"] = embedded.OWNER_ROLE
         call_command("migrate", verbosity=0)
+        # The CIM-10 list, as every node has it (`carnet load_reference`): a problem's
+        # code must be one of its codes. A few seconds, once per run.
+        from records.reference import DEFAULT_CIM10_FILE, load_cim10
+
+        load_cim10(DEFAULT_CIM10_FILE)
         connection.close()
         connection.settings_dict["CARNET_ROLE"] = embedded.APP_ROLE
 

@@ -47,7 +47,14 @@ def demo_agenda_create(
     if Appointment.objects.exists():
         return
     rng = random.Random(14)  # noqa: S311 - demo data, not security
-    site = Site.objects.first() or services.site_save(actor=desk, name="Maison de santé", **address)
+    site = Site.objects.first() or services.site_save(
+        actor=desk,
+        name="Maison de santé",
+        address=address.get("address", ""),
+        postal_code=address.get("postal_code", ""),
+        city=address.get("city", ""),
+        phone=address.get("phone", ""),
+    )
     kinds: dict[str, AppointmentType] = {}
     for name, minutes, home in TYPES:
         kinds[name] = services.type_save(actor=desk, name=name, minutes=minutes, is_home_visit=home)
@@ -142,12 +149,14 @@ def _today_in_progress(
     walk-in. Earlier hours cannot be booked now (the past): they are written as the day
     would have left them."""
     gp = people["claire.martin"]
+    practice_id = desk.practice_id
+    assert practice_id is not None
     now = timezone.now().astimezone(local_zone())
     consultation = kinds["Consultation"]
     for hours_ago in (3, 2, 1):
         starts = now - timedelta(hours=hours_ago)
         Appointment.objects.create(
-            practice_id=desk.practice_id,
+            practice_id=practice_id,
             practitioner=gp,
             patient_id=rng.choice(patient_ids),
             type=consultation,
@@ -163,7 +172,7 @@ def _today_in_progress(
     for minutes_ago in (25, 10):
         starts = now - timedelta(minutes=minutes_ago)
         Appointment.objects.create(
-            practice_id=desk.practice_id,
+            practice_id=practice_id,
             practitioner=gp,
             patient_id=rng.choice(patient_ids),
             type=consultation,

@@ -277,6 +277,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets used by several fields get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "StaffRoleEnum": "core.accounts.api.ROLES",
+        "StaffStatusEnum": "core.accounts.selectors.STAFF_STATUSES",
+        "CooperativePlanEnum": "core.practices.models.CooperativeMembership.Plan",
+        "CooperativeStatusEnum": "core.practices.models.CooperativeMembership.Status",
+        "StatusEnum": "records.models.clinical.EntryStatus",  # the entries' (as before)
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.error_responses",

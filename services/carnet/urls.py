@@ -27,17 +27,32 @@ if settings.CARNET_SERVICE in {"all", "gateway"}:
     urlpatterns += [path("federation/v1/messages", receive, name="federation-messages")]
 
 if settings.CARNET_SERVICE in {"all", "practice"}:
+    from agenda.day_views import home as practice_home
+    from agenda.feed_views import calendar_feed
+
     urlpatterns += [
         path("", include("core.accounts.urls")),
+        # The practice home shows today (the agenda's day, issue 14). Core owns the
+        # address and its name (``practices:home`` still reverses to it) but cannot import
+        # the agenda (tests/test_layers.py), so the composition root routes it first;
+        # core's own page under the same address is only reached by a URL configuration
+        # without the agenda. See docs/architecture.md, "The practice home".
+        path("p/<slug:practice_slug>/", practice_home, name="practice-home"),
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
+        path("cooperative/", include("core.practices.cooperative_urls")),
         path("p/<slug:practice_slug>/", include("records.urls")),
         path("p/<slug:practice_slug>/", include("billing.urls")),
         path("p/<slug:practice_slug>/", include("sharing.urls")),
         path("p/<slug:practice_slug>/", include("agenda.urls")),
+        path("api/v1/", include("core.accounts.api_urls")),
+        path("api/v1/", include("core.practices.api_urls")),
         path("api/v1/", include("records.api_urls")),
         path("api/v1/", include("billing.api_urls")),
         path("api/v1/", include("sharing.api_urls")),
         path("api/v1/", include("agenda.api_urls")),
+        # A calendar program fetches it with the secret in the address, without a login
+        # or a practice session (agenda/feed_views.py).
+        path("agenda/ical/<str:token>.ics", calendar_feed, name="agenda-feed"),
         path("fhir/r4/", include("sharing.fhir_urls")),
         path(
             "api/schema/",

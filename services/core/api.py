@@ -93,6 +93,8 @@ class PracticeAPIMixin:
             practice = practice_by_slug(request.META.get("HTTP_X_CARNET_PRACTICE", ""))
         self.actor = enter_practice(request._request, request.user, practice)
         self.practice = request._request.practice
+        # Before the idempotency key: a replayed answer is handed out only past the gate.
+        self.practice_gate()
         key = idempotency.key_of(request)
         if key:
             idempotency.claim(
@@ -102,6 +104,16 @@ class PracticeAPIMixin:
                 request_line=self._request_line(request),
             )
             self.idempotency_key = key  # not replayed: remember the answer if it succeeds
+
+    def practice_gate(self) -> None:
+        """A check of the practice-level policy that every method of the view needs
+        (the team's API: ``PracticeAction.MANAGE_STAFF``). Patient data is checked by the
+        selectors and services themselves, so by default there is none."""
+
+    def idempotent_answer(self, data: Any) -> Any:
+        """What is kept of a successful answer for a replay. A view whose answer holds a
+        secret shown once (an invitation's link) leaves it out."""
+        return data
 
     @staticmethod
     def _request_line(request: Any) -> str:
@@ -127,7 +139,7 @@ class PracticeAPIMixin:
                 key=self.idempotency_key,
                 request_line=self._request_line(request),
                 status=response.status_code,
-                body=response.data,
+                body=self.idempotent_answer(response.data),
             )
         return response
 

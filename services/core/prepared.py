@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -69,6 +69,7 @@ class _Compiled:
     model_end: int
     populators: list[Any]
     converters: list[tuple[int, tuple[list[Any], Any]]]
+    annotations: list[tuple[int, str]] = field(default_factory=list)  # (position, attribute)
 
 
 class Prepared:
@@ -178,6 +179,39 @@ class PreparedSQL(Prepared):
         return self.compiled, self.sql, values
 
 
+class PreparedModelSQL(Prepared):
+    """Hand-written SQL (``%(name)s`` parameters) whose rows are a model's instances, for
+    a statement the ORM cannot express (common table expressions). ``sql`` contains
+    ``{columns}``, replaced by the model's columns qualified by ``alias``, in the order
+    the ORM selects them (so its field converters apply); the values selected after them
+    are set on each instance under the names of ``annotations``."""
+
+    def __init__(self, sql: str, model: Any, *, alias: str, annotations: Sequence[str]) -> None:
+        self.sql_template = sql
+        self.model = model
+        self.alias = alias
+        self.annotations = list(annotations)
+
+    def _compile(self) -> _Compiled:
+        plain = Prepared(lambda: self.model._base_manager.all())._compile()
+        columns = ", ".join(
+            f'{self.alias}."{model_field.column}"'
+            for model_field in self.model._meta.concrete_fields
+        )
+        if len(self.model._meta.concrete_fields) != plain.model_end:
+            raise TypeError("the model's columns are not those its queryset selects")
+        plain.sql = self.sql_template.replace("{columns}", columns)
+        plain.params, plain.slots = [], []
+        plain.annotations = [
+            (plain.model_end + index, name) for index, name in enumerate(self.annotations)
+        ]
+        return plain
+
+    def sql_and_params(self, values: dict[str, Any]) -> tuple[_Compiled, str, Any]:
+        compiled = self._compiled()
+        return compiled, compiled.sql, values
+
+
 @dataclass(frozen=True)
 class Bound:
     statement: Prepared
@@ -210,6 +244,8 @@ class Bound:
             obj = model.from_db(alias, names, row[start:end])
             for populator in compiled.populators:
                 populator.populate(row, obj)
+            for position, name in compiled.annotations:
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects
 

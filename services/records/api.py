@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -19,10 +20,11 @@ from core.access.policy import Action
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
 from records import access as policy
-from records import printing, reference, selectors, services
+from records import printing, reference, search_text, selectors, services
 from records.chart_output import chart_document
 from records.models import (
     Allergy,
+    Drug,
     Encounter,
     Immunization,
     Observation,
@@ -31,6 +33,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.reference import CIS_PATTERN
 
 
 class Conflict(APIException):
@@ -155,6 +158,47 @@ def _validate_moments(self: Any, attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+_ImmunizationBase: Any = entry_serializer(
+    Immunization, ["vaccinated_on", "vaccine", "drug", "lot_number", "dose"]
+)
+
+
+class VaccineField(serializers.SlugRelatedField):
+    """A BDPM vaccine by its CIS code. Anything that is not eight digits is refused
+    before the database is asked (a NUL character would make it fail)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not CIS_PATTERN.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:20])
+        return super().to_internal_value(data)
+
+
+class ImmunizationSerializer(_ImmunizationBase):
+    """A vaccination. ``drug`` is the CIS code of a BDPM vaccine (a product that is not
+    in the list of vaccines is refused); ``vaccine`` is then its name unless given. A
+    vaccine written as text alone stays accepted for histories brought from elsewhere."""
+
+    drug = VaccineField(
+        slug_field="cis",
+        queryset=Drug.objects.filter(vaccine=True),
+        required=False,
+        allow_null=True,
+        error_messages={
+            "does_not_exist": gettext_lazy("{value} is not a vaccine of the BDPM list.")
+        },
+    )
+    vaccine = serializers.CharField(max_length=300, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = _validate_moments(self, attrs)
+        drug = attrs.get("drug")
+        if drug is not None and not attrs.get("vaccine"):
+            attrs["vaccine"] = drug.name
+        if not attrs.get("vaccine") and not (self.instance and self.partial):
+            raise serializers.ValidationError({"vaccine": [_("Give the vaccine.")]})
+        return attrs
+
+
 ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
     "encounters": (
         Encounter,
@@ -193,10 +237,7 @@ ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
             Allergy, ["substance", "substance_code", "atc_class", "kind", "reaction", "severity"]
         ),
     ),
-    "immunizations": (
-        Immunization,
-        entry_serializer(Immunization, ["vaccinated_on", "vaccine", "lot_number", "dose"]),
-    ),
+    "immunizations": (Immunization, ImmunizationSerializer),
     "observations": (
         Observation,
         entry_serializer(
@@ -329,6 +370,16 @@ class AccessLineOutput(serializers.Serializer):
 # --- views ------------------------------------------------------------------------------
 
 
+def search_query(request: Request, max_length: int) -> str:
+    """A search box's text, cut to ``max_length``; 400 if no person could have typed it
+    (a NUL byte, a control character: records.search_text)."""
+    query = str(request.query_params.get("q", ""))[:max_length]
+    problem = search_text.problem(query)
+    if problem is not None:
+        raise serializers.ValidationError({"q": [problem]})
+    return query
+
+
 class RecordsApi(PracticeAPIMixin, CarnetAPIView):
     """Base: the practice is entered; ``self.patient_access`` loads one patient."""
 
@@ -342,7 +393,7 @@ class PatientListApi(RecordsApi):
         responses=PatientOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:200]
+        query = search_query(request, search_text.MAX_LENGTH)
         patients = selectors.patient_search(actor=self.actor, query=query)
         return Response(PatientOutput(patients, many=True).data)
 
@@ -597,7 +648,7 @@ class AccessReportApi(RecordsApi):
 class DrugSearchApi(RecordsApi):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=DrugOutput(many=True))
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:100]
+        query = search_query(request, 100)
         drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
         return Response(DrugOutput(drugs, many=True).data)
 
@@ -626,6 +677,6 @@ class AtcClassSearchApi(RecordsApi):
 class Cim10SearchApi(RecordsApi):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=Cim10Output(many=True))
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:100]
+        query = search_query(request, 100)
         codes = reference.cim10_search(query) if len(query.strip()) >= 2 else []
         return Response(Cim10Output(codes, many=True).data)

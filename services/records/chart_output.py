@@ -39,7 +39,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "plan",
         "documentation_seconds",
     ),
-    "immunizations": ("vaccinated_on", "vaccine", "lot_number", "dose"),
+    "immunizations": ("vaccinated_on", "vaccine", "drug_id", "lot_number", "dose"),
 }
 PATIENT_FIELDS = (
     "id",
@@ -59,7 +59,7 @@ PATIENT_FIELDS = (
     "version",
 )
 # Attribute name -> name in the document (foreign keys are given by their id).
-RENAMED = {"author_id": "author", "gp_id": "gp"}
+RENAMED = {"author_id": "author", "gp_id": "gp", "drug_id": "drug"}
 
 
 def _moment(value: datetime) -> str:

@@ -35,6 +35,7 @@ from records.models import (
     Prescription,
     Problem,
 )
+from records.selectors.coding import cim10_code
 
 FAMILY_NAMES = [
     "Martin",
@@ -1591,7 +1592,8 @@ def demo_history_write(
             actor=actor,
             access=access,
             model=Problem,
-            code=problem.code,
+            # A node whose CIM-10 list is not loaded yet stores the problem without code.
+            code=cim10_code(problem.code) or "",
             label=problem.label,
             onset=problem.onset,
             is_history=problem.is_history,

@@ -18,8 +18,8 @@ from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
-from records import services
-from records.forms import DocumentUploadForm, LetterForm
+from records import certificates, selectors, services
+from records.forms import CertificateForm, DocumentUploadForm, LetterForm
 from records.models import Document, Patient
 from records.views import _patient_for_writing
 
@@ -87,6 +87,79 @@ def letter_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 
 @practice_view
+def certificate_choose(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    """The models of certificates and letters to start from."""
+    patient_access = _patient_for_writing(request, patient_id)
+    return render(
+        request,
+        "records/certificate_choose.html",
+        {"patient": patient_access.patient, "models": list(certificates.MODELS.values())},
+    )
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    """A certificate or letter from a model (``?modele=``): the text filled from the
+    record, edited, then stored and printed."""
+    model = certificates.MODELS.get(request.GET.get("modele", "")[:20])
+    if model is None:
+        raise Http404(_("Unknown model of certificate."))
+    patient_access = _patient_for_writing(request, patient_id)
+    post = request.POST if request.method == "POST" else None
+    initial: dict[str, object] = {"document_date": timezone.localdate(), "title": model.title}
+    if post is None:
+        initial["body"] = _filled(request, model, patient_access)
+    form = CertificateForm(post, initial=initial, needs_recipient=model.needs_recipient)
+    if post is not None and form.is_valid():
+        try:
+            with transaction.atomic():
+                written = services.certificate_write(
+                    actor=request.actor,
+                    access=patient_access,
+                    model=model.key,
+                    **form.cleaned_data,
+                )
+            messages.success(request, _("Saved in the record; print it from the PDF."))
+            return redirect("records:document", request.practice.slug, patient_id, written.pk)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+    return render(
+        request,
+        "records/document_form.html",
+        {
+            "form": form,
+            "patient": patient_access.patient,
+            "title": model.name,
+            "submit": _("Save and print"),
+        },
+        status=400 if post is not None else 200,
+    )
+
+
+def _filled(
+    request: PracticeRequest, model: certificates.Model, access: policy.PatientAccess
+) -> str:
+    """The model filled from the record. A referral letter names the problems, the
+    treatment and the allergies: they are read through the chart (policy, audit)."""
+    lists: dict[str, list[str]] = {}
+    if "{problems}" in model.body or "{treatment}" in model.body:
+        chart = selectors.chart_for(actor=request.actor, patient_id=access.patient.pk)
+        lists = {
+            "problems": [p.label for p in chart.problems],
+            "treatment": [f"{i.drug_label} ({i.posology})" for i in chart.treatment],
+            "allergies": [a.substance for a in chart.allergies],
+        }
+    return certificates.fill(
+        model,
+        patient=access.patient,
+        author=request.user,
+        today=timezone.localdate(),
+        **lists,
+    )
+
+
+@practice_view
 def document(request: PracticeRequest, patient_id: int, document_id: int) -> HttpResponseBase:
     """The file as uploaded, or the letter as a PDF. Audited as a read or a print."""
     patient = Patient.objects.filter(pk=patient_id).first()
@@ -94,6 +167,26 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
     if patient is None or found is None:
         raise Http404(_("No such document."))
     patient_access = policy.access_for(patient)
+    if found.kind == Document.Kind.CERTIFICATE:
+        policy.require_entry(request.actor, Action.PRINT, patient_access, found)
+        record_event(
+            "certificate.print",
+            actor=request.actor,
+            patient_id=patient.pk,
+            category=Category.CLINICAL.value,
+            target=f"document:{found.pk}",
+            details={"model": found.template} if found.template else None,
+        )
+        pdf = render_pdf(
+            "records/pdf/certificate.html",
+            {
+                "practice": request.practice,
+                "patient": patient,
+                "certificate": found,
+                "author": found.author,
+            },
+        )
+        return pdf_response(pdf, f"certificat-{found.pk}.pdf")
     if found.kind == Document.Kind.LETTER:
         policy.require_entry(request.actor, Action.PRINT, patient_access, found)
         record_event(

@@ -8,15 +8,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.access.models import SensitivityLabel
 from records import nir as nir_rules
+from records import reference
 from records.models import (
     Allergy,
+    Cim10Code,
     Document,
+    Drug,
     Encounter,
     Immunization,
     Observation,
@@ -238,14 +242,87 @@ class EncounterForm(forms.ModelForm):
 
 
 class ProblemForm(forms.ModelForm):
+    """A problem coded from the CIM-10 list: the code field searches the list by code or
+    by words (records:cim10-search); the model refuses a code that is not in it. The
+    label may stay empty: it is then the code's label."""
+
+    cim10_picker = True  # the template shows the suggestions under the code
+    search_view = "records:cim10-search"
+
     sensitivity = forms.ChoiceField(
         label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
     )
 
     class Meta:
         model = Problem
-        fields = ["label", "code", "is_history", "long_term_condition", "onset", "sensitivity"]
+        fields = ["code", "label", "is_history", "long_term_condition", "onset", "sensitivity"]
         widgets = {"onset": DATE_INPUT}
+        labels = {"code": _("CIM-10 code (type a code or words)")}
+        help_texts = {"label": _("Leave empty to use the label of the CIM-10 code.")}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].required = False
+        code = self.fields["code"]
+        # The model's max_length (8) would refuse the words typed to search.
+        code.validators = [v for v in code.validators if not isinstance(v, MaxLengthValidator)]
+        code.widget.attrs.update(
+            {"autocomplete": "off", "data-cim10-input": "", "maxlength": "100"}
+        )
+
+        # Codes proposed when words were typed and the form comes back (works without
+        # JavaScript): the closest CIM-10 codes for those words.
+        self.suggestions: list[Cim10Code] = []
+
+    def enable_search(self, url: str) -> None:
+        """Search the list while typing (htmx), from the practice's search page."""
+        self.fields["code"].widget.attrs.update(
+            {
+                "hx-get": url,
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#cim10-options",
+                "aria-describedby": "cim10-options",
+            }
+        )
+
+    def clean_code(self) -> str:
+        typed = (self.cleaned_data.get("code") or "").strip()
+        if not typed:
+            return ""
+        code = Cim10Code.normalise(typed)
+        if code is not None and Cim10Code.objects.filter(code=code).exists():
+            return code
+        if code is None:  # words: not a code, but what to search for
+            self.suggestions = reference.cim10_search(typed, limit=8)
+            if self.suggestions:
+                raise ValidationError(
+                    _("“%(typed)s” is not a CIM-10 code: choose one of the codes below.")
+                    % {"typed": typed}
+                )
+        raise ValidationError(
+            _(
+                "Unknown CIM-10 code: %(code)s. Choose a code from the CIM-10 list "
+                "(search by code or by words), or leave the code empty."
+            )
+            % {"code": typed[:20]}
+        )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        code = data.get("code") or ""
+        if code and not data.get("label"):
+            found = Cim10Code.objects.filter(code=code).first()
+            if found is not None:
+                data["label"] = found.label
+        if not data.get("label") and not code and "code" not in self.errors:
+            self.add_error("label", _("Give the problem: a CIM-10 code or words."))
+        return data
+
+    def _post_clean(self) -> None:
+        # A refused code has said why; the model would only repeat it (or complain
+        # that words are longer than a code).
+        if "code" not in self.errors:
+            super()._post_clean()  # type: ignore[misc]
 
 
 class AllergyForm(forms.ModelForm):
@@ -254,6 +331,7 @@ class AllergyForm(forms.ModelForm):
     cannot be checked against it, and the prescription form says so."""
 
     suggest_field = "substance"
+    search_view = "records:allergen-search"
 
     class Meta:
         model = Allergy
@@ -270,12 +348,81 @@ class AllergyForm(forms.ModelForm):
             )
         }
 
+    def enable_search(self, url: str) -> None:
+        """Suggestions from the reference as the substance is typed (htmx)."""
+        self.fields["substance"].widget.attrs.update(
+            {
+                "hx-get": url,
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#suggest-substance",
+            }
+        )
+
+
+class VaccineChoiceField(forms.ModelChoiceField):
+    """A vaccine by its CIS code; anything but eight digits is refused before the
+    database is asked."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if not reference.CIS_PATTERN.fullmatch(str(value)):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
 
 class ImmunizationForm(forms.ModelForm):
+    """A vaccination: the vaccine picked from the BDPM vaccines (the name field searches
+    them, records:vaccine-search; the chosen CIS goes in ``drug``), and its lot number,
+    which traceability needs."""
+
+    drug = VaccineChoiceField(
+        queryset=Drug.objects.filter(vaccine=True),
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid_choice": _("This product is not a vaccine of the list.")},
+    )
+    search_view = "records:vaccine-search"
+    vaccine_picker = True
+
     class Meta:
         model = Immunization
-        fields = ["vaccine", "vaccinated_on", "lot_number", "dose"]
+        fields = ["vaccine", "drug", "vaccinated_on", "lot_number", "dose"]
         widgets = {"vaccinated_on": DATE_INPUT}
+        labels = {"vaccine": _("Vaccine (type its name)")}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lot_number"].required = True
+        self.fields["vaccine"].widget.attrs.update({"autocomplete": "off"})
+        self.suggestions: list[Drug] = []
+
+    def enable_search(self, url: str) -> None:
+        self.fields["vaccine"].widget.attrs.update(
+            {
+                "hx-get": url,
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#vaccine-options",
+                "aria-describedby": "vaccine-options",
+            }
+        )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        drug = data.get("drug")
+        if "drug" in self.errors or drug is None:
+            self.errors.pop("drug", None)
+            typed = (data.get("vaccine") or "").strip()
+            if typed and len(typed) >= 3:
+                self.suggestions = reference.drug_search(typed, limit=8, vaccines=True)
+            self.add_error("vaccine", _("Choose the vaccine from the list of BDPM vaccines."))
+        else:
+            data["vaccine"] = drug.name
+        return data
+
+    def _post_clean(self) -> None:
+        if "vaccine" not in self.errors:
+            super()._post_clean()  # type: ignore[misc]
 
 
 class ObservationForm(forms.ModelForm):
@@ -401,3 +548,27 @@ class LetterForm(forms.Form):
     sensitivity = forms.ChoiceField(
         label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
     )
+
+
+class CertificateForm(forms.Form):
+    """A certificate or letter from a model: the filled text, edited before printing."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    recipient = forms.CharField(
+        label=_("Recipient"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 16}))
+    document_date = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    sensitivity = forms.ChoiceField(
+        label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
+    )
+
+    def __init__(self, *args: Any, needs_recipient: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if needs_recipient:
+            self.fields["recipient"].required = True
+        else:
+            del self.fields["recipient"]

@@ -22,16 +22,21 @@ from pathlib import Path
 
 from django.db import connection, models, transaction
 
+from records import search_text
 from records.models import AtcClass, Cim10Code, Drug, Substance
+from records.models.reference import CIM10_CODE_PATTERN
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_DRUGS_FILE = DATA_DIR / "CIS_bdpm.txt.gz"
 DEFAULT_CIM10_FILE = DATA_DIR / "cim10_fr_atih.csv.gz"
+# The BDPM products that are vaccines: a list derived from CIS_bdpm.txt (denomination
+# containing "vaccin", homeopathy excluded), and the vaccines whose denomination lacks the
+# word (see data/SOURCES.md).
+DEFAULT_VACCINE_FILES = (DATA_DIR / "vaccins_bdpm.tsv", DATA_DIR / "vaccins_bdpm_ajouts.tsv")
 
 BDPM_COLUMNS = 12
 MARKETED = "Commercialisée"
 CIS_PATTERN = re.compile(r"\d{8}")
-CIM10_CODE_PATTERN = re.compile(r"[A-Z]\d{2}[0-9+]*")
 
 # pg_trgm's default (0.6) misses common typos such as "amoxiciline"; 0.4 still keeps
 # unrelated words out.
@@ -246,10 +251,45 @@ def load_cim10(path: Path | str) -> int:
     return len(codes)
 
 
+def read_vaccine_cis(paths: Sequence[Path]) -> set[str]:
+    """The CIS codes of the vaccine lists: tab-separated, a header, the CIS first."""
+    codes: set[str] = set()
+    for path in paths:
+        lines = read_text(path).split("\n")
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            cis = line.split("\t")[0].strip()
+            if not CIS_PATTERN.fullmatch(cis):
+                raise ValueError(f"{path}, line {number}: not a CIS code: {cis!r}")
+            codes.add(cis)
+    return codes
+
+
+@transaction.atomic
+def load_vaccines(paths: Sequence[Path | str] = DEFAULT_VACCINE_FILES) -> int:
+    """Mark the drugs that are vaccines (after the drugs are loaded); return how many of
+    the listed vaccines are among the drugs."""
+    codes = sorted(read_vaccine_cis([Path(path) for path in paths]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_drug SET vaccine = (cis = ANY(%s))"
+            " WHERE vaccine IS DISTINCT FROM (cis = ANY(%s))",
+            [codes, codes],
+        )
+        cursor.execute("SELECT count(*) FROM records_drug WHERE vaccine")
+        (count,) = cursor.fetchone() or (0,)
+    return int(count)
+
+
 # Searching ------------------------------------------------------------------------------
 
 
 def search_terms(query: str) -> list[str]:
+    """The query's terms; none if no person could have typed it (a NUL byte, a control
+    character, a lone surrogate: records.search_text)."""
+    if search_text.problem(query) is not None:
+        return []
     return query.split()[:10]  # enough for any real query; bounds the generated SQL
 
 
@@ -274,13 +314,16 @@ def set_similarity_threshold() -> None:
         )
 
 
-def drug_search(query: str, limit: int = 20) -> list[Drug]:
+def drug_search(query: str, limit: int = 20, *, vaccines: bool = False) -> list[Drug]:
     """Drugs whose name matches every term of the query; marketed ones first, then the
-    closest. Each result carries its ``rank`` (summed word similarity)."""
+    closest. Each result carries its ``rank`` (summed word similarity). With
+    ``vaccines``, only the vaccines."""
     terms = search_terms(query)
     if not terms:
         return []
     where, rank = similarity_sql(terms, "search_name")
+    if vaccines:
+        where += " AND vaccine"
     # Among equally good matches, the name closest to the whole query comes first:
     # "paracetamol 500" puts PARACETAMOL ARROW 500 mg before HUMEXLIB PARACETAMOL ... 500 mg.
     sql = (
@@ -295,14 +338,15 @@ def drug_search(query: str, limit: int = 20) -> list[Drug]:
 
 def as_cim10_code(query: str) -> str | None:
     """ "E11.9", "e119" or " E11 " -> the code as stored ("E119", "E11"); else None."""
-    code = query.strip().upper().replace(".", "")
-    return code if CIM10_CODE_PATTERN.fullmatch(code) else None
+    return Cim10Code.normalise(query)
 
 
 def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
     """CIM-10 codes for a query that is a code (exact code first, then its subdivisions)
     or words of the label (every term must match; closest first, broader codes first)."""
     results: list[Cim10Code] = []
+    if search_text.problem(query) is not None:
+        return results
     code = as_cim10_code(query)
     if code:
         # A code sorts before its subdivisions ("E11" < "E119" < "E1190").

@@ -77,10 +77,22 @@ urlpatterns = [
     ),
     path("patients/<int:patient_id>/courrier/", documents_views.letter_new, name="letter-new"),
     path(
+        "patients/<int:patient_id>/certificats/",
+        documents_views.certificate_choose,
+        name="certificate-choose",
+    ),
+    path(
+        "patients/<int:patient_id>/certificat/",
+        documents_views.certificate_new,
+        name="certificate-new",
+    ),
+    path(
         "patients/<int:patient_id>/documents/<int:document_id>/",
         documents_views.document,
         name="document",
     ),
     path("medicaments/", views.drug_search, name="drug-search"),
     path("allergenes/", views.allergen_search, name="allergen-search"),
+    path("cim10/", views.cim10_search, name="cim10-search"),
+    path("vaccins/", views.vaccine_search, name="vaccine-search"),
 ]

@@ -24,7 +24,7 @@ from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
-from records import patient_view, printing, reference, selectors, services
+from records import patient_view, printing, reference, search_text, selectors, services
 from records.forms import (
     DOSE_UNITS,
     ENTRY_FORMS,
@@ -64,14 +64,16 @@ ENTRY_TITLES = {
 
 @practice_view
 def patient_list(request: PracticeRequest) -> HttpResponse:
-    query = request.GET.get("q", "")[:200]
-    patients = selectors.patient_search(actor=request.actor, query=query)
+    query = request.GET.get("q", "")[: search_text.MAX_LENGTH]
+    problem = search_text.problem(query)
+    patients = [] if problem else selectors.patient_search(actor=request.actor, query=query)
     template = (
         "records/_patient_rows.html"
         if request.headers.get("HX-Request")
         else "records/patient_list.html"
     )
-    return render(request, template, {"patients": patients, "query": query})
+    context = {"patients": patients, "query": "" if problem else query, "problem": problem}
+    return render(request, template, context, status=400 if problem else 200)
 
 
 @practice_view
@@ -154,6 +156,9 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
             attach_service_errors(form, error)
+    # Beside the note: allergies, treatment, problems, the last note and vital signs,
+    # read through the chart (the same policy, one audited read).
+    beside = selectors.chart_for(actor=request.actor, patient_id=patient_id)
     return render(
         request,
         "records/entry_form.html",
@@ -162,6 +167,7 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "patient": patient_access.patient,
             "title": ENTRY_TITLES["encounter"],
             "vitals": list(VITALS),
+            "chart": beside,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -174,15 +180,7 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
         raise Http404(_("Unknown kind of entry."))
     patient_access = _patient_for_writing(request, patient_id)
     form = ENTRY_FORMS[entry_type](request.POST if request.method == "POST" else None)
-    if entry_type == "allergy":
-        # Suggestions from the reference as the substance is typed (htmx).
-        form.fields["substance"].widget.attrs.update(
-            {
-                "hx-get": reverse("records:allergen-search", args=[request.practice.slug]),
-                "hx-trigger": "input changed delay:300ms",
-                "hx-target": "#suggest-substance",
-            }
-        )
+    _enable_search(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -221,6 +219,7 @@ def entry_correct(
     policy.require_entry(request.actor, Action.WRITE, patient_access, entry)
     post = request.POST if request.method == "POST" else None
     form = ENTRY_FORMS[entry_type](post, instance=None, initial=_initial(entry))
+    _enable_search(request, form)
     correction = CorrectionForm(post, initial={"version": entry.version})
     if request.method == "POST" and correction.is_valid():
         version, reason = correction.cleaned_data["version"], correction.cleaned_data["reason"]
@@ -267,6 +266,12 @@ def entry_correct(
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _enable_search(request: PracticeRequest, form: Any) -> None:
+    """Forms that pick from reference lists (CIM-10, vaccines) search them while typing."""
+    if hasattr(form, "enable_search"):
+        form.enable_search(reverse(form.search_view, args=[request.practice.slug]))
 
 
 def _fields(form: Any) -> set[str]:
@@ -394,11 +399,18 @@ def prescription_check(request: PracticeRequest, patient_id: int) -> HttpRespons
 def drug_search(request: PracticeRequest) -> HttpResponse:
     """Drugs of the public database matching a name (for the prescription form)."""
     query = request.GET.get("q", "")[:100]
-    drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
+    problem = search_text.problem(query)
+    drugs = reference.drug_search(query) if len(query.strip()) >= 3 and not problem else []
     return render(
         request,
         "records/_drug_options.html",
-        {"drugs": drugs, "target": request.GET.get("target", "")[:40], "query": query},
+        {
+            "drugs": drugs,
+            "target": request.GET.get("target", "")[:40],
+            "query": query,
+            "problem": problem,
+        },
+        status=400 if problem else 200,
     )
 
 
@@ -406,16 +418,38 @@ def drug_search(request: PracticeRequest) -> HttpResponse:
 def allergen_search(request: PracticeRequest) -> HttpResponse:
     """Substances and drug classes (ATC) for recording an allergy (reference data only)."""
     query = request.GET.get("q", "")[:100]
-    long_enough = len(query.strip()) >= 3
+    problem = search_text.problem(query)
+    searched = len(query.strip()) >= 3 and not problem
     return render(
         request,
         "records/_allergen_options.html",
         {
-            "substances": reference.substance_search(query) if long_enough else [],
-            "classes": reference.atc_search(query) if long_enough else [],
+            "substances": reference.substance_search(query) if searched else [],
+            "classes": reference.atc_search(query) if searched else [],
             "query": query,
+            "problem": problem,
         },
+        status=400 if problem else 200,
     )
+
+
+@practice_view
+def cim10_search(request: PracticeRequest) -> HttpResponse:
+    """CIM-10 codes matching a code or words (for the problem form). Reference data, no
+    patient data: nothing to audit."""
+    query = request.GET.get("code", request.GET.get("q", ""))[:100].replace("\x00", "")
+    codes = reference.cim10_search(query, limit=12) if len(query.strip()) >= 2 else []
+    return render(request, "records/_cim10_options.html", {"codes": codes, "query": query})
+
+
+@practice_view
+def vaccine_search(request: PracticeRequest) -> HttpResponse:
+    """BDPM vaccines matching a name (for the vaccination form)."""
+    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100].replace("\x00", "")
+    vaccines = (
+        reference.drug_search(query, limit=12, vaccines=True) if len(query.strip()) >= 3 else []
+    )
+    return render(request, "records/_vaccine_options.html", {"vaccines": vaccines, "query": query})
 
 
 @practice_view

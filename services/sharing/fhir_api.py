@@ -1,37 +1,47 @@
-"""FHIR R4 REST API: read and search, mounted at /fhir/r4/.
+"""FHIR R4 REST API: read, search, history and $everything, mounted at /fhir/r4/.
 
 The same rules as the records REST API (``records.api``): a bearer token (or a verified
 session) binds the call to one person in one practice, every read goes through the
-records access policy (``records.access``) and leaves one audit event (channel ``fhir``,
+records access policy (``records.access``) and leaves an audit event (channel ``fhir``,
 set by the middleware from the path):
 
-- ``Patient``: identity read (``records.selectors.patient_get`` / ``patient_search``);
+- ``Patient``: identity read (``records.selectors.patient_get``; searches through
+  ``records.selectors.patient_lookup``);
 - clinical types: clinical read of the record, then entry by entry (``may_see_entry``):
   a sensitive entry or one the patient hid from the reader is left out of searches and
-  refused (403, audited) when asked for by id;
+  refused (403, audited) when asked for by id; an older version of an entry is judged
+  as an entry of its own;
+- ``_include``d and ``_revinclude``d resources go through the same decisions: a refused
+  one is left out of the Bundle, and the refusal is audited;
 - ``Consent`` and ``AuditEvent``: administrative read (no clinical content);
 - a patient of another practice is invisible (row-level security): 404.
 
-Errors are OperationOutcome resources with the HTTP status (400 bad search parameter,
-401, 403, 404, 405, 406). ``GET /fhir/r4/metadata`` is public: it holds no data.
+What each type can be searched by is one table (``SEARCH_PARAMS``, ``SORTS``,
+``INCLUDES``, ``REVINCLUDES``); the CapabilityStatement is generated from it. Requests
+are read by ``sharing.fhir_search``. Errors are OperationOutcome resources with the HTTP
+status. ``GET /fhir/r4/metadata`` is public: it holds no data.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
+from functools import cache
 from importlib import metadata as package_metadata
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models import F, Model, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from fhir.resources.R4B import get_fhir_model_class
+from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -61,16 +71,47 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
+from records.selectors.history import EntryVersion, entry_version, entry_versions
+from records.selectors.patient_lookup import NameTerm, patients_found
 from records.selectors.patients import patient_with_access
 from sharing import fhir_paging, fhir_render
+from sharing.fhir_search import (
+    COMMON_PARAMS,
+    PATIENT_PARAM,
+    PATIENT_REFERENCE,
+    ROW_ID,
+    SUBJECT_PARAM,
+    DateRange,
+    Include,
+    InvalidSearch,
+    Query,
+    SearchParam,
+    codes_in,
+    date_filter,
+    date_filters,
+    date_param,
+    ids_of,
+    ignore_or_refuse,
+    parse_date,
+    read_query,
+    string_param,
+    token_param,
+    token_values,
+)
+
+__all__ = ["DateRange", "InvalidSearch", "date_filter", "parse_date"]
 
 logger = logging.getLogger(__name__)
 
 FHIR_VERSION = "4.0.1"
-DEFAULT_COUNT = 50
-MAX_COUNT = 200
-# patient_search ranks its matches; the FHIR search pages through at most this many.
-PATIENT_SEARCH_LIMIT = 500
+# What one request gathers at most besides the page: _revinclude'd resources (per type
+# and patient) and each type of a $everything. Beyond, a warning says the rest is left.
+INCLUDE_LIMIT = 500
+EVERYTHING_LIMIT = 1000
+SUBSETTED = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "SUBSETTED",
+}
 
 
 # --- rendering and errors ---------------------------------------------------------------
@@ -82,11 +123,6 @@ class FhirJSONRenderer(JSONRenderer):
 
 class PlainJSONRenderer(JSONRenderer):
     """For clients that ask for application/json: the same body."""
-
-
-class InvalidSearch(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid_search"
 
 
 ISSUE_CODES = {
@@ -116,6 +152,16 @@ def operation_outcome(status_code: int, message: str) -> dict[str, Any]:
     }
 
 
+def warnings_outcome(messages: list[str], code: str = "not-supported") -> dict[str, Any]:
+    """What the server left aside, for a Bundle entry of search mode ``outcome``."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "warning", "code": code, "diagnostics": message} for message in messages
+        ],
+    }
+
+
 def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Carnet's error handling (status, headers, message in the reader's language), with
     the body a FHIR client expects: an OperationOutcome."""
@@ -133,265 +179,10 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
-# --- search parameters ------------------------------------------------------------------
-
-
-# Parameters every search accepts, besides the type's own.
-RESULT_PARAMETERS = {"_count", "_offset", "_cursor", "_format", "_pretty"}
-JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
-# Ids are row ids: at most 18 digits fit PostgreSQL's bigint.
-ROW_ID = re.compile(r"[0-9]{1,18}")
-PATIENT_REFERENCE = re.compile(r"(?:(?:https?://\S+/)?Patient/)?([0-9]{1,18})")
-WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
-DATE_PREFIXES = {"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"}
-SUPPORTED_PREFIXES = {"eq", "gt", "lt", "ge", "le"}
-DATE_VALUE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(T.+)?)?)?", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Paging:
-    count: int
-    offset: int
-    cursor: str = ""  # from a next link: the page starts after this row (fhir_paging)
-
-
-def paging(request: Request) -> Paging:
-    """``_count`` (default 50, at most 200; 0 gives the total only), ``_offset``, and
-    ``_cursor`` (set by the server in next links; ``_offset`` then only numbers the page)."""
-
-    def integer(name: str, default: int) -> int:
-        raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            return default
-        if not WHOLE_NUMBER.fullmatch(raw):
-            raise InvalidSearch(_("%(name)s must be a whole number.") % {"name": name})
-        return int(raw)
-
-    return Paging(
-        count=min(integer("_count", DEFAULT_COUNT), MAX_COUNT),
-        offset=integer("_offset", 0),
-        cursor=request.query_params.get("_cursor", ""),
-    )
-
-
-def page_of(rows: QuerySet[Any], page: Paging, resource_type: str) -> tuple[list[Any], str]:
-    """The page's rows, and the cursor for the next page ("" when this search pages by
-    offset only): after the cursor's row if one was given, else at the offset."""
-    if not page.count:
-        return [], ""
-    keys = fhir_paging.keys_of(rows.query.order_by)
-    if page.cursor:
-        try:
-            if keys is None:
-                raise fhir_paging.BadCursor("this search pages by offset")
-            rows = rows.filter(fhir_paging.rows_after(page.cursor, keys, resource_type))
-        except fhir_paging.BadCursor as error:
-            raise InvalidSearch(bad_cursor_message()) from error
-        found = list(rows[: page.count])
-    else:
-        found = list(rows[page.offset : page.offset + page.count])
-    if keys is None or not found:
-        return found, ""
-    return found, fhir_paging.cursor_after(found[-1], keys, resource_type)
-
-
-def bad_cursor_message() -> str:  # translated when raised, in the reader's language
-    return _("This page link is not valid for this search: start again from the first page.")
-
-
-def check_parameters(request: Request, resource_type: str, supported: dict[str, Any]) -> None:
-    """Refuse a parameter this server does not support (unless the client asked for
-    lenient handling), so that a typo does not silently widen a search."""
-    lenient = "handling=lenient" in request.META.get("HTTP_PREFER", "").replace(" ", "")
-    for name in request.query_params:
-        if name not in supported and name not in RESULT_PARAMETERS and not lenient:
-            raise InvalidSearch(
-                _("Unknown search parameter '%(name)s' for %(type)s. Supported: %(list)s.")
-                % {
-                    "name": name,
-                    "type": resource_type,
-                    "list": ", ".join(sorted(set(supported) | RESULT_PARAMETERS)),
-                }
-            )
-    requested_format = request.query_params.get("_format")
-    if requested_format and requested_format not in JSON_FORMATS:
-        raise exceptions.NotAcceptable(_("Only JSON is served."))
-
-
-def single(request: Request, name: str) -> str | None:
-    values = request.query_params.getlist(name)
-    if len(values) > 1:
-        raise InvalidSearch(_("Give '%(name)s' only once.") % {"name": name})
-    return values[0] if values else None
-
-
-def patient_id_of(request: Request, *, accepts_subject: bool) -> int:
-    """The patient a clinical search is about: ``patient=42``, ``patient=Patient/42``
-    or ``subject=Patient/42``. Required: there is no search across patients."""
-    values = {
-        value
-        for name in (("patient", "subject") if accepts_subject else ("patient",))
-        for value in request.query_params.getlist(name)
-    }
-    if not values:
-        raise InvalidSearch(_("Say which patient: patient=<id>."))
-    if len(values) > 1:
-        raise InvalidSearch(_("Search one patient at a time."))
-    match = PATIENT_REFERENCE.fullmatch(values.pop().strip())
-    if match is None:
-        raise InvalidSearch(_("The patient must be given as <id> or Patient/<id>."))
-    return int(match.group(1))
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """What a FHIR date parameter value covers: [start, end)."""
-
-    prefix: str
-    start: date | datetime
-    end: date | datetime
-
-
-def parse_date(raw: str) -> DateRange:
-    raw = raw.strip()
-    prefix = raw[:2] if raw[:2] in DATE_PREFIXES else ""
-    value = raw[len(prefix) :]
-    prefix = prefix or "eq"
-    if prefix not in SUPPORTED_PREFIXES:
-        raise InvalidSearch(_("Date prefixes supported: eq, gt, ge, lt, le."))
-    match = DATE_VALUE.fullmatch(value)
-    if match is None:
-        raise InvalidSearch(_("A date is YYYY, YYYY-MM, YYYY-MM-DD or a full date and time."))
-    year, month, day, clock = match.groups()
-    if not 1000 <= int(year) <= 9000:  # far from the ends of what dates can hold
-        raise InvalidSearch(_("A date is between the years 1000 and 9000."))
-    try:
-        if clock:
-            # An unencoded "+01:00" in a query string arrives as " 01:00".
-            moment = datetime.fromisoformat(value.replace(" ", "+"))
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment)
-            precision = timedelta(seconds=1) if clock.count(":") >= 2 else timedelta(minutes=1)
-            moment = moment.replace(microsecond=0)
-            return DateRange(prefix, moment, moment + precision)
-        if day:
-            start = date(int(year), int(month), int(day))
-            return DateRange(prefix, start, start + timedelta(days=1))
-        if month:
-            start = date(int(year), int(month), 1)
-            following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-            return DateRange(prefix, start, following)
-        return DateRange(prefix, date(int(year), 1, 1), date(int(year) + 1, 1, 1))
-    except (ValueError, OverflowError) as error:
-        raise InvalidSearch(_("This date does not exist: %(value)s.") % {"value": value}) from error
-
-
-def _as_moment(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return timezone.make_aware(datetime.combine(value, time.min))
-
-
-def _as_day(value: date | datetime, *, end: bool) -> date:
-    if not isinstance(value, datetime):
-        return value
-    if end:  # the day of the last instant covered, then the next day
-        return timezone.localdate(value - timedelta(microseconds=1)) + timedelta(days=1)
-    return timezone.localdate(value)
-
-
-def date_filter(field_name: str, is_datetime: bool, raw: str) -> Q:
-    """``date=ge2026-01-01``: the resource's date against the range the value covers."""
-    covered = parse_date(raw)
-    if is_datetime:
-        start: date | datetime = _as_moment(covered.start)
-        end: date | datetime = _as_moment(covered.end)
-    else:
-        start, end = _as_day(covered.start, end=False), _as_day(covered.end, end=True)
-    if covered.prefix == "ge":
-        return Q(**{f"{field_name}__gte": start})
-    if covered.prefix == "gt":
-        return Q(**{f"{field_name}__gte": end})
-    if covered.prefix == "le":
-        return Q(**{f"{field_name}__lt": end})
-    if covered.prefix == "lt":
-        return Q(**{f"{field_name}__lt": start})
-    return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-
-
-def date_filters(request: Request, names: tuple[str, ...], field_name: str, is_dt: bool) -> Q:
-    condition = Q()
-    for name in names:
-        for raw in request.query_params.getlist(name):
-            condition &= date_filter(field_name, is_dt, raw)
-    return condition
-
-
-def token_codes(raw: str, system: str) -> list[str]:
-    """``code=E11.9,I10`` or ``code=http://hl7.org/fhir/sid/icd-10|E11.9``: the codes
-    asked for in our code system (a code of another system matches nothing here)."""
-    codes = []
-    for part in raw.split(","):
-        asked_system, _bar, code = part.rpartition("|")
-        if asked_system and asked_system != system:
-            continue
-        if code.strip():
-            codes.append(code.strip())
-    return codes
-
-
-# --- bundles ----------------------------------------------------------------------------
-
-
-def base_url(request: Request) -> str:
-    return request.build_absolute_uri(reverse("fhir-metadata")).removesuffix("metadata")
-
-
-def page_link(
-    request: Request, relation: str, offset: int, count: int, cursor: str = ""
-) -> dict[str, str]:
-    params = request.query_params.copy()
-    params.pop("_cursor", None)
-    if cursor:
-        params["_cursor"] = cursor
-    params["_offset"] = str(offset)
-    params["_count"] = str(count)
-    url = f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
-    return {"relation": relation, "url": url}
-
-
-def searchset(
-    request: Request,
-    resources: list[dict[str, Any]],
-    total: int,
-    page: Paging,
-    next_cursor: str = "",
-) -> dict[str, Any]:
-    links = [page_link(request, "self", page.offset, page.count, page.cursor)]
-    if page.count and page.offset + page.count < total:
-        links.append(page_link(request, "next", page.offset + page.count, page.count, next_cursor))
-    if page.count and page.offset > 0:
-        links.append(page_link(request, "previous", max(page.offset - page.count, 0), page.count))
-    base = base_url(request)
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-    }
-    if resources:  # FHIR JSON has no empty arrays
-        bundle["entry"] = [
-            {
-                "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
-                "resource": resource,
-                "search": {"mode": "match"},
-            }
-            for resource in resources
-        ]
-    return bundle
-
-
 # --- what is served ---------------------------------------------------------------------
+
+Filter = Callable[[str], Q]  # one value of a token parameter (a comma list) -> condition
+NOTHING = Q(pk__in=[])
 
 
 @dataclass(frozen=True)
@@ -400,6 +191,8 @@ class ClinicalKind:
 
     ``via`` names the field from a served row to the entry the policy decides on: a
     MedicationRequest is one line of a prescription, and the prescription is the entry.
+    ``filters`` are the token parameters of the type, each a function of one value.
+    ``history``: the entry keeps its earlier versions (``EntryRevision``).
     """
 
     resource_type: str
@@ -407,13 +200,14 @@ class ClinicalKind:
     date_field: str
     date_is_datetime: bool
     order: tuple[Any, ...]
-    params: dict[str, tuple[str, str]]
+    params: dict[str, SearchParam]
     date_params: tuple[str, ...] = ("date",)
-    code_field: str = ""
-    code_system: str = ""
+    filters: dict[str, Filter] = field(default_factory=dict)
     via: str = ""
     related: tuple[str, ...] = ("author",)
-    entry_model: type[Model] | None = field(default=None)
+    entry_model: type[Model] | None = None
+    date_nullable: bool = False
+    history: bool = True
 
     @property
     def policy_model(self) -> type[Model]:
@@ -436,13 +230,59 @@ class ClinicalKind:
             .order_by(*self.order)
         )
 
+    def sort_fields(self) -> dict[str, str]:
+        fields = dict.fromkeys(self.date_params, self.date_field)
+        return {**fields, "_lastUpdated": f"{self.prefix()}updated_at", "_id": "pk"}
 
-PATIENT_PARAM = ("reference", "The patient: <id> or Patient/<id> (required).")
-SUBJECT_PARAM = ("reference", "Same as patient: Patient/<id>.")
+
+def _code_filter(field_name: str, system: str, *, dotless: bool = False) -> Filter:
+    def condition(raw: str) -> Q:
+        codes = codes_in(raw, system)
+        if dotless:
+            codes = [code.replace(".", "").upper() for code in codes]
+        return Q(**{f"{field_name}__in": codes}) if codes else NOTHING
+
+    return condition
 
 
-def _date_param(what: str) -> tuple[str, str]:
-    return ("date", f"{what}, with the prefixes eq (default), gt, ge, lt, le.")
+def _fixed_code_filter(system: str, code: str) -> Filter:
+    """A token every resource of the type carries (e.g. a condition's category)."""
+
+    def condition(raw: str) -> Q:
+        return Q() if code in codes_in(raw, system) else NOTHING
+
+    return condition
+
+
+def _condition_clinical_status(raw: str) -> Q:
+    # resolved is a kind of inactive in FHIR's hierarchy of clinical statuses.
+    wanted = set(codes_in(raw, fhir_render.CONDITION_CLINICAL))
+    condition = NOTHING
+    if "active" in wanted:
+        condition |= ~Q(clinical_status="resolved")
+    if wanted & {"resolved", "inactive"}:
+        condition |= Q(clinical_status="resolved")
+    return condition
+
+
+LOINC_REGEX = r"^[0-9]{1,8}-[0-9]$"
+
+
+def _observation_category(raw: str) -> Q:
+    wanted = set(codes_in(raw, fhir_render.OBSERVATION_CATEGORY))
+    vital = Q(code__in=fhir_render.VITAL_SIGN_CODES)
+    condition = NOTHING
+    if "vital-signs" in wanted:
+        condition |= vital
+    if "laboratory" in wanted:
+        condition |= Q(code__regex=LOINC_REGEX) & ~vital
+    if "exam" in wanted:
+        condition |= ~Q(code__regex=LOINC_REGEX)
+    return condition
+
+
+def _code_param(documentation: str) -> SearchParam:
+    return token_param(documentation)
 
 
 CLINICAL_KINDS = {
@@ -454,7 +294,7 @@ CLINICAL_KINDS = {
             "occurred_at",
             True,
             ("-occurred_at", "-pk"),
-            {"patient": PATIENT_PARAM, "subject": SUBJECT_PARAM, "date": _date_param("When")},
+            {"patient": PATIENT_PARAM, "subject": SUBJECT_PARAM, "date": date_param("When")},
         ),
         ClinicalKind(
             "Condition",
@@ -465,16 +305,21 @@ CLINICAL_KINDS = {
             {
                 "patient": PATIENT_PARAM,
                 "subject": SUBJECT_PARAM,
-                "code": (
-                    "token",
-                    "CIM-10 code (E11.9 or E119), system http://hl7.org/fhir/sid/icd-10",
+                "code": _code_param(
+                    "CIM-10 code (E11.9 or E119), system http://hl7.org/fhir/sid/icd-10."
                 ),
-                "onset-date": _date_param("Onset"),
-                "date": _date_param("Onset (same as onset-date)"),
+                "category": token_param("problem-list-item (every problem of the list)."),
+                "clinical-status": token_param("active, resolved (inactive: resolved)."),
+                "onset-date": date_param("Onset"),
+                "date": date_param("Onset (same as onset-date)"),
             },
             date_params=("date", "onset-date"),
-            code_field="code",
-            code_system=fhir_render.ICD10_SYSTEM,
+            filters={
+                "code": _code_filter("code", fhir_render.ICD10_SYSTEM, dotless=True),
+                "category": _fixed_code_filter(fhir_render.CONDITION_CATEGORY, "problem-list-item"),
+                "clinical-status": _condition_clinical_status,
+            },
+            date_nullable=True,
         ),
         ClinicalKind(
             "AllergyIntolerance",
@@ -482,7 +327,12 @@ CLINICAL_KINDS = {
             "recorded_at",
             True,
             ("-recorded_at", "-pk"),
-            {"patient": PATIENT_PARAM, "date": _date_param("When recorded")},
+            {
+                "patient": PATIENT_PARAM,
+                "clinical-status": token_param("active (every allergy recorded)."),
+                "date": date_param("When recorded"),
+            },
+            filters={"clinical-status": _fixed_code_filter(fhir_render.ALLERGY_CLINICAL, "active")},
         ),
         ClinicalKind(
             "MedicationRequest",
@@ -493,13 +343,16 @@ CLINICAL_KINDS = {
             {
                 "patient": PATIENT_PARAM,
                 "subject": SUBJECT_PARAM,
-                "authoredon": _date_param("Date of the prescription"),
-                "date": _date_param("Date of the prescription (same as authoredon)"),
+                "code": _code_param(f"CIS drug code, system {fhir_render.CIS_SYSTEM}."),
+                "authoredon": date_param("Date of the prescription"),
+                "date": date_param("Date of the prescription (same as authoredon)"),
             },
             date_params=("date", "authoredon"),
+            filters={"code": _code_filter("drug_id", fhir_render.CIS_SYSTEM)},
             via="prescription",
             related=("prescription", "prescription__author"),
             entry_model=Prescription,
+            history=False,  # a prescription is not corrected, only removed
         ),
         ClinicalKind(
             "Immunization",
@@ -507,7 +360,12 @@ CLINICAL_KINDS = {
             "vaccinated_on",
             False,
             ("-vaccinated_on", "-pk"),
-            {"patient": PATIENT_PARAM, "date": _date_param("Date of the vaccination")},
+            {
+                "patient": PATIENT_PARAM,
+                "vaccine-code": _code_param(f"CIS code of the vaccine ({fhir_render.CIS_SYSTEM})."),
+                "date": date_param("Date of the vaccination"),
+            },
+            filters={"vaccine-code": _code_filter("drug_id", fhir_render.CIS_SYSTEM)},
         ),
         ClinicalKind(
             "Observation",
@@ -518,11 +376,14 @@ CLINICAL_KINDS = {
             {
                 "patient": PATIENT_PARAM,
                 "subject": SUBJECT_PARAM,
-                "code": ("token", "LOINC code (system http://loinc.org) or Carnet's own code"),
-                "date": _date_param("Effective date"),
+                "code": _code_param("LOINC code (system http://loinc.org) or Carnet's own code."),
+                "category": token_param("vital-signs, laboratory (other LOINC codes), exam."),
+                "date": date_param("Effective date"),
             },
-            code_field="code",
-            code_system=fhir_render.LOINC_SYSTEM,
+            filters={
+                "code": _code_filter("code", fhir_render.LOINC_SYSTEM),
+                "category": _observation_category,
+            },
         ),
         ClinicalKind(
             "DocumentReference",
@@ -533,27 +394,61 @@ CLINICAL_KINDS = {
             {
                 "patient": PATIENT_PARAM,
                 "subject": SUBJECT_PARAM,
-                "date": _date_param("When the document was added (DocumentReference.date)"),
+                "date": date_param("When the document was added (DocumentReference.date)"),
             },
         ),
     )
 }
 
-OTHER_PARAMS: dict[str, dict[str, tuple[str, str]]] = {
-    "Patient": {
-        "name": ("string", "Any part of the birth or used name, or the first names."),
-        "birthdate": ("date", "Exact birth date, YYYY-MM-DD."),
-        "identifier": ("token", f"NIR, optionally as {fhir_render.NIR_SYSTEM}|<NIR>."),
-    },
-    "Consent": {"patient": PATIENT_PARAM, "date": _date_param("When the consent was recorded")},
-    "AuditEvent": {"patient": PATIENT_PARAM, "date": _date_param("When it happened")},
+PATIENT_PARAMS: dict[str, SearchParam] = {
+    "family": string_param("Birth name or used name."),
+    "given": string_param("One of the first names."),
+    "name": string_param("Any part of the name: birth name, used name or first names."),
+    "birthdate": date_param("Birth date"),
+    "gender": token_param("female, male, unknown."),
+    "identifier": token_param(f"The NIR, optionally as {fhir_render.NIR_SYSTEM}|<NIR>."),
+}
+OTHER_PARAMS: dict[str, dict[str, SearchParam]] = {
+    "Patient": PATIENT_PARAMS,
+    "Consent": {"patient": PATIENT_PARAM, "date": date_param("When the consent was recorded")},
+    "AuditEvent": {"patient": PATIENT_PARAM, "date": date_param("When it happened")},
 }
 
-SEARCH_PARAMS: dict[str, dict[str, tuple[str, str]]] = {
-    **{name: kind.params for name, kind in CLINICAL_KINDS.items()},
-    **OTHER_PARAMS,
+SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
+    name: {**COMMON_PARAMS, **params}
+    for name, params in {
+        "Patient": OTHER_PARAMS["Patient"],
+        **{name: kind.params for name, kind in CLINICAL_KINDS.items()},
+        "Consent": OTHER_PARAMS["Consent"],
+        "AuditEvent": OTHER_PARAMS["AuditEvent"],
+    }.items()
 }
-RESOURCE_TYPES = ["Patient", *CLINICAL_KINDS, "Consent", "AuditEvent"]
+RESOURCE_TYPES = list(SEARCH_PARAMS)
+
+# _sort keys: the field each one sorts on.
+SORTS: dict[str, dict[str, str]] = {
+    "Patient": {
+        "family": "birth_name",
+        "given": "given_names",
+        "birthdate": "birth_date",
+        "_lastUpdated": "updated_at",
+        "_id": "pk",
+    },
+    **{name: kind.sort_fields() for name, kind in CLINICAL_KINDS.items()},
+    "Consent": {"date": "recorded_at", "_lastUpdated": "last_updated", "_id": "pk"},
+    "AuditEvent": {"date": "occurred_at", "_lastUpdated": "occurred_at", "_id": "pk"},
+}
+
+# _include (on the clinical type) and _revinclude (on Patient): between Patient and
+# the clinical types, by their reference to the patient.
+INCLUDES: dict[str, set[str]] = {
+    name: {f"{name}:{param}" for param in ("patient", "subject") if param in kind.params}
+    for name, kind in CLINICAL_KINDS.items()
+}
+REVINCLUDES: dict[str, set[str]] = {
+    "Patient": {include for includes in INCLUDES.values() for include in includes}
+}
+HISTORY_TYPES = [name for name, kind in CLINICAL_KINDS.items() if kind.history]
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -561,26 +456,50 @@ def capability_statement(base: str) -> dict[str, Any]:
         version = package_metadata.version("carnet")
     except package_metadata.PackageNotFoundError:  # running from a source tree
         version = "0"
-    resources = [
-        {
+    resources = []
+    for resource_type in RESOURCE_TYPES:
+        interactions = ["read", "search-type"]
+        if resource_type in HISTORY_TYPES:
+            interactions += ["vread", "history-instance"]
+        resource: dict[str, Any] = {
             "type": resource_type,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [{"code": code} for code in interactions],
+            "versioning": "versioned" if resource_type in HISTORY_TYPES else "no-version",
+            "readHistory": resource_type in HISTORY_TYPES,
+            "conditionalRead": "not-supported",
             "documentation": (
                 "Search pages with _count (default 50, at most 200) and _offset; next links"
-                " carry a _cursor instead where the order allows (keyset paging). "
+                " carry a _cursor instead where the order allows (keyset paging). _sort by "
+                + ", ".join(sorted(SORTS[resource_type]))
+                + "; _summary=true|false|count|data; _elements. "
                 + (
-                    f"At most {PATIENT_SEARCH_LIMIT} matches, best first."
-                    if resource_type == "Patient"
-                    else "patient is required."
+                    "Reads answer an ETag; If-None-Match gives 304."
+                    if resource_type != "Consent"
+                    else ""
                 )
+                + ("" if resource_type == "Patient" else " patient is required.")
             ),
             "searchParam": [
-                {"name": name, "type": kind, "documentation": documentation}
-                for name, (kind, documentation) in SEARCH_PARAMS[resource_type].items()
+                {"name": name, "type": param.type, "documentation": param.documentation}
+                for name, param in SEARCH_PARAMS[resource_type].items()
             ],
         }
-        for resource_type in RESOURCE_TYPES
-    ]
+        if INCLUDES.get(resource_type):
+            resource["searchInclude"] = sorted(INCLUDES[resource_type])
+        if REVINCLUDES.get(resource_type):
+            resource["searchRevInclude"] = sorted(REVINCLUDES[resource_type])
+        if resource_type == "Patient":
+            resource["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                    "documentation": (
+                        "GET Patient/<id>/$everything: the patient and what the reader may"
+                        " see of the record; start, end, _since, _type."
+                    ),
+                }
+            ]
+        resources.append(resource)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -595,8 +514,10 @@ def capability_statement(base: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": (
-                    "Read and search, for one practice. Every read goes through the "
-                    "practice's access policy and is recorded in its audit trail."
+                    "Read, search, history and Patient/$everything, for one practice. Every"
+                    " read goes through the practice's access policy and is recorded in its"
+                    " audit trail. Unknown search parameters are ignored and reported"
+                    " (Prefer: handling=strict refuses them)."
                 ),
                 "security": {
                     "cors": False,
@@ -609,6 +530,209 @@ def capability_statement(base: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# --- the shape of what is served --------------------------------------------------------
+
+
+def base_url(request: Request) -> str:
+    return request.build_absolute_uri(reverse("fhir-metadata")).removesuffix("metadata")
+
+
+@cache
+def summary_elements(resource_type: str) -> frozenset[str]:
+    """The elements FHIR marks as part of the summary (Σ), and the required ones."""
+    model = get_fhir_model_class(resource_type)
+    names = {"resourceType", "id", "meta"}
+    for info in model.model_fields.values():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("summary_element_property") or extra.get("element_required"):
+            names.add(info.alias or "")
+    return frozenset(names)
+
+
+@cache
+def required_elements(resource_type: str) -> frozenset[str]:
+    model = get_fhir_model_class(resource_type)
+    names = {"resourceType", "id", "meta"}
+    for info in model.model_fields.values():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("element_required"):
+            names.add(info.alias or "")
+    return frozenset(names)
+
+
+def _choice_base(name: str) -> str:
+    """``onsetDateTime`` -> ``onset``: an element of choice answers to its base name."""
+    for index in range(1, len(name)):
+        if name[index].isupper():
+            return name[:index]
+    return name
+
+
+def shaped(resource: dict[str, Any], query: Query | None) -> dict[str, Any]:
+    """``_summary=true`` or ``_elements``: only those elements, marked SUBSETTED."""
+    if query is None or not (query.summary == "true" or query.elements):
+        return resource
+    kind = resource["resourceType"]
+    if query.summary == "true":
+        keep = summary_elements(kind)
+    else:
+        keep = required_elements(kind) | set(query.elements)
+    kept = {
+        name: value
+        for name, value in resource.items()
+        if name in keep or _choice_base(name) in keep
+    }
+    meta = dict(kept.get("meta", {}))
+    meta["tag"] = [*meta.get("tag", []), SUBSETTED]
+    kept["meta"] = meta
+    return kept
+
+
+def with_meta(resource: dict[str, Any], version: int | None, updated: datetime | None) -> Any:
+    """The resource with ``meta.versionId`` and ``meta.lastUpdated``, after its id."""
+    meta: dict[str, Any] = {}
+    if version is not None:
+        meta["versionId"] = str(version)
+    if updated is not None:
+        meta["lastUpdated"] = fhir_render.instant(updated)
+    head = {"resourceType": resource["resourceType"], "id": resource["id"]}
+    if meta:
+        head["meta"] = meta
+    return {**head, **resource}
+
+
+def page_link(
+    request: Request, relation: str, offset: int, count: int, cursor: str = ""
+) -> dict[str, str]:
+    params = request.query_params.copy()
+    params.pop("_cursor", None)
+    if cursor:
+        params["_cursor"] = cursor
+    params["_offset"] = str(offset)
+    params["_count"] = str(count)
+    url = f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
+    return {"relation": relation, "url": url}
+
+
+def bundle_entry(base: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
+    return {
+        "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": mode},
+    }
+
+
+def searchset(
+    request: Request,
+    query: Query,
+    resources: list[dict[str, Any]],
+    total: int,
+    next_cursor: str = "",
+    included: list[dict[str, Any]] | None = None,
+    warnings: list[str] | None = None,
+) -> dict[str, Any]:
+    count, offset = query.count, query.offset
+    links = [page_link(request, "self", offset, count, query.cursor)]
+    if count and not query.count_only and offset + count < total:
+        links.append(page_link(request, "next", offset + count, count, next_cursor))
+    if count and offset > 0:
+        links.append(page_link(request, "previous", max(offset - count, 0), count))
+    base = base_url(request)
+    entries = [bundle_entry(base, shaped(resource, query), "match") for resource in resources]
+    entries += [
+        bundle_entry(base, shaped(resource, query), "include") for resource in included or []
+    ]
+    messages = [*query.ignored, *(warnings or [])]
+    if messages:
+        entries.append({"resource": warnings_outcome(messages), "search": {"mode": "outcome"}})
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+    }
+    if entries:  # FHIR JSON has no empty arrays
+        bundle["entry"] = entries
+    return bundle
+
+
+# --- paging and sorting -----------------------------------------------------------------
+
+
+def order_of(query: Query, default: tuple[Any, ...], nullable: set[str] | None = None) -> list[Any]:
+    """The ``_sort`` asked for (then the id, so that the order is total), or the
+    default order of the type."""
+    if not query.sort:
+        return list(default)
+    fields = SORTS[query.resource_type]
+    order: list[Any] = []
+    for key, descending in query.sort:
+        name = fields[key]
+        if nullable and name in nullable:
+            expression = F(name)
+            order.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+            )
+        else:
+            order.append(f"-{name}" if descending else name)
+    if "pk" not in {fields[key] for key, _descending in query.sort}:
+        order.append("pk")
+    return order
+
+
+def page_of(rows: QuerySet[Any], query: Query) -> tuple[list[Any], str]:
+    """The page's rows, and the cursor for the next page ("" when this search pages by
+    offset only): after the cursor's row if one was given, else at the offset."""
+    if query.count_only:
+        return [], ""
+    keys = fhir_paging.keys_of(rows.query.order_by)
+    if query.cursor:
+        try:
+            if keys is None:
+                raise fhir_paging.BadCursor("this search pages by offset")
+            rows = rows.filter(fhir_paging.rows_after(query.cursor, keys, query.resource_type))
+        except fhir_paging.BadCursor as error:
+            raise InvalidSearch(bad_cursor_message()) from error
+        found = list(rows[: query.count])
+    else:
+        found = list(rows[query.offset : query.offset + query.count])
+    if keys is None or not found:
+        return found, ""
+    return found, fhir_paging.cursor_after(found[-1], keys, query.resource_type)
+
+
+def bad_cursor_message() -> str:  # translated when raised, in the reader's language
+    return _("This page link is not valid for this search: start again from the first page.")
+
+
+def patient_id_of(query: Query, *, accepts_subject: bool) -> int:
+    """The patient a clinical search is about: ``patient=42``, ``patient=Patient/42``
+    or ``subject=Patient/42``. Required: there is no search across patients."""
+    values = {
+        value.strip()
+        for name in (("patient", "subject") if accepts_subject else ("patient",))
+        for value in query.values(name)
+    }
+    if not values:
+        raise InvalidSearch(_("Say which patient: patient=<id>."))
+    if len(values) > 1 or any("," in value for value in values):
+        raise InvalidSearch(_("Search one patient at a time."))
+    match = PATIENT_REFERENCE.fullmatch(values.pop())
+    if match is None:
+        raise InvalidSearch(_("The patient must be given as <id> or Patient/<id>."))
+    return int(match.group(1))
+
+
+def common_filters(query: Query, updated_field: str, *, updated_is_datetime: bool = True) -> Q:
+    """``_id`` and ``_lastUpdated``."""
+    condition = Q()
+    for raw in query.values("_id"):
+        condition &= Q(pk__in=ids_of(raw))
+    for raw in query.values("_lastUpdated"):
+        condition &= date_filter(updated_field, updated_is_datetime, raw)
+    return condition
 
 
 # --- reading through the policy ---------------------------------------------------------
@@ -640,14 +764,32 @@ def _record_read(
     )
 
 
+def _may_read_record(
+    actor: Actor,
+    access: policy.PatientAccess,
+    category: Category,
+    purpose: Purpose = Purpose.CARE,
+) -> bool:
+    """The record-level decision; a denial is audited, a success is recorded by the
+    caller with what was read."""
+    decision = policy.check(
+        actor,
+        Action.READ,
+        category,
+        access.patient,
+        access=access,
+        purpose=purpose,
+        audit_success=False,
+    )
+    return decision.allowed
+
+
 def _require_record(
     actor: Actor,
     access: policy.PatientAccess,
     category: Category,
     purpose: Purpose = Purpose.CARE,
 ) -> None:
-    """The record-level decision; a denial is audited, a success is recorded by the
-    caller with what was read."""
     decision = policy.check(
         actor,
         Action.READ,
@@ -692,33 +834,50 @@ class Found:
     next_cursor: str = ""
 
 
-def clinical_search(*, actor: Actor, kind: ClinicalKind, request: Request, page: Paging) -> Found:
-    patient, access = _patient(patient_id_of(request, accepts_subject="subject" in kind.params))
-    _require_record(actor, access, Category.CLINICAL)
+def clinical_rows(
+    actor: Actor,
+    access: policy.PatientAccess,
+    kind: ClinicalKind,
+    query: Query,
+    *,
+    extra: Q | None = None,
+) -> tuple[QuerySet[Any], int]:
+    """The rows of a clinical search the actor may see (the record-level decision is
+    the caller's), and how many were hidden."""
     hidden = hidden_entries(actor, access, kind)
-    rows = kind.rows(patient).exclude(**{f"{kind.prefix()}pk__in": hidden})
+    rows = kind.rows(access.patient).exclude(**{f"{kind.prefix()}pk__in": hidden})
     rows = rows.filter(
-        date_filters(request, kind.date_params, kind.date_field, kind.date_is_datetime)
+        date_filters(query, kind.date_params, kind.date_field, kind.date_is_datetime)
     )
-    if kind.code_field:
-        for raw in request.query_params.getlist("code"):
-            codes = token_codes(raw, kind.code_system)
-            if kind.code_system == fhir_render.ICD10_SYSTEM:
-                codes = [code.replace(".", "").upper() for code in codes]
-            rows = rows.filter(**{f"{kind.code_field}__in": codes})
+    rows = rows.filter(common_filters(query, f"{kind.prefix()}updated_at"))
+    for name, condition in kind.filters.items():
+        for raw in query.values(name):
+            rows = rows.filter(condition(raw))
+    if extra is not None:
+        rows = rows.filter(extra)
+    nullable = {kind.date_field} if kind.date_nullable else set()
+    return rows.order_by(*order_of(query, kind.order, nullable)), len(hidden)
+
+
+def visible(
+    actor: Actor, access: policy.PatientAccess, kind: ClinicalKind, rows: list[Any]
+) -> list[Any]:
+    return [row for row in rows if policy.may_see_entry(actor, access, kind.entry_of(row))]
+
+
+def clinical_search(*, actor: Actor, kind: ClinicalKind, query: Query) -> Found:
+    patient, access = _patient(patient_id_of(query, accepts_subject="subject" in kind.params))
+    _require_record(actor, access, Category.CLINICAL)
+    rows, hidden = clinical_rows(actor, access, kind, query)
     total = rows.count()
-    found, cursor = page_of(rows, page, kind.resource_type)
-    shown = [row for row in found if policy.may_see_entry(actor, access, kind.entry_of(row))]
+    found, cursor = page_of(rows, query)
+    shown = visible(actor, access, kind, found)
     _record_read(
         actor,
         patient,
         Category.CLINICAL,
         target=f"patient:{patient.pk}",
-        details={
-            "resource": kind.resource_type,
-            "returned": len(shown),
-            "hidden_entries": len(hidden),
-        },
+        details={"resource": kind.resource_type, "returned": len(shown), "hidden_entries": hidden},
     )
     return Found(shown, total, cursor)
 
@@ -735,36 +894,60 @@ def clinical_read(*, actor: Actor, kind: ClinicalKind, row_id: int) -> Any:
     return row
 
 
-def patient_search(*, actor: Actor, request: Request) -> list[Patient]:
-    """``name``, ``birthdate`` and ``identifier`` as one query of
-    ``records.selectors.patient_search`` (audited there as ``patient.search``)."""
-    terms: list[str] = []
-    for name in request.query_params.getlist("name"):
-        # Only letters: digits and slashes would be read as a NIR or a birth date.
-        terms += re.sub(r"[^\w'\-]+|[\d_]+", " ", name).split()
-    birthdate = single(request, "birthdate")
-    if birthdate is not None:
-        covered = parse_date(birthdate)
-        if covered.prefix != "eq" or covered.end != covered.start + timedelta(days=1):
-            raise InvalidSearch(_("birthdate: give one exact date, YYYY-MM-DD."))
-        terms.append(covered.start.strftime("%d/%m/%Y"))
-    nir = ""
-    identifier = single(request, "identifier")
-    if identifier is not None:
-        system, _bar, value = identifier.rpartition("|")
-        if system and system != fhir_render.NIR_SYSTEM:
-            return []  # no other identifier is held
-        nir = value.replace(" ", "").upper()
-        digits = re.match(r"[0-9]*", nir).group(0)  # type: ignore[union-attr]
-        if len(digits) < 5:
-            return []
-        terms.append(digits)
-    patients = list(
-        selectors.patient_search(actor=actor, query=" ".join(terms), limit=PATIENT_SEARCH_LIMIT)
+def _name_terms(query: Query, name: str) -> list[list[NameTerm]]:
+    how = {"": "starts", "exact": "exact", "contains": "contains"}
+    terms = []
+    for modifier, raw in query.criteria.get(name, []):
+        alternatives = [
+            NameTerm(part.strip(), how[modifier]) for part in raw.split(",") if part.strip()
+        ]
+        terms.append(alternatives)
+    return terms
+
+
+GENDER_CODES = {"female": "F", "male": "M", "unknown": "X"}
+
+
+def patient_conditions(query: Query) -> Q:
+    """The patient's own columns: birth date, gender, NIR, id, last change."""
+    condition = common_filters(query, "updated_at")
+    condition &= date_filters(query, ("birthdate",), "birth_date", False)
+    for raw in query.values("gender"):
+        sexes = [
+            GENDER_CODES[code]
+            for system, code in token_values(raw)
+            if code in GENDER_CODES and system in (None, fhir_render.GENDER_SYSTEM)
+        ]
+        condition &= Q(sex__in=sexes)
+    for raw in query.values("identifier"):
+        nirs = [
+            code.replace(" ", "").upper()
+            for system, code in token_values(raw)
+            if system in (None, fhir_render.NIR_SYSTEM)
+        ]
+        condition &= Q(nir__in=[nir for nir in nirs if nir])
+    return condition
+
+
+def patient_search(*, actor: Actor, query: Query) -> Found:
+    """Family, given and any name as FHIR strings, the other parameters on the
+    patient's columns (``records.selectors.patient_lookup``; audited there)."""
+    described = "&".join(
+        f"{name}{':' + modifier if modifier else ''}={value}"
+        for name, values in query.criteria.items()
+        for modifier, value in values
     )
-    if nir:
-        patients = [patient for patient in patients if patient.nir == nir]
-    return patients
+    patients = patients_found(
+        actor=actor,
+        family=_name_terms(query, "family"),
+        given=_name_terms(query, "given"),
+        name=_name_terms(query, "name"),
+        where=patient_conditions(query),
+        described_as=described,
+    ).order_by(*order_of(query, ("birth_name", "given_names", "birth_date", "pk")))
+    total = patients.count()
+    rows, cursor = page_of(patients, query)
+    return Found(rows, total, cursor)
 
 
 def _consent_patient(actor: Actor, patient_id: int) -> tuple[Patient, policy.PatientAccess]:
@@ -789,11 +972,22 @@ def consent_read(*, actor: Actor, consent_id: int) -> SharingConsent:
     return consent
 
 
-def consent_search(*, actor: Actor, request: Request, page: Paging) -> Found:
-    patient, _access = _consent_patient(actor, patient_id_of(request, accepts_subject=False))
-    consents = consents_of(patient.pk).filter(date_filters(request, ("date",), "recorded_at", True))
+def consent_rows(patient_id: int, query: Query | None) -> QuerySet[SharingConsent]:
+    consents = consents_of(patient_id).annotate(
+        last_updated=Coalesce(F("revoked_at"), F("recorded_at"))
+    )
+    if query is None:
+        return consents
+    consents = consents.filter(date_filters(query, ("date",), "recorded_at", True))
+    consents = consents.filter(common_filters(query, "last_updated"))
+    return consents.order_by(*order_of(query, ("-recorded_at", "-pk")))
+
+
+def consent_search(*, actor: Actor, query: Query) -> Found:
+    patient, _access = _consent_patient(actor, patient_id_of(query, accepts_subject=False))
+    consents = consent_rows(patient.pk, query)
     total = consents.count()
-    rows, cursor = page_of(consents, page, "Consent")
+    rows, cursor = page_of(consents, query)
     _record_read(
         actor,
         patient,
@@ -821,14 +1015,16 @@ def audit_read(*, actor: Actor, event_id: int) -> AuditEvent:
     return event
 
 
-def audit_search(*, actor: Actor, request: Request, page: Paging) -> Found:
+def audit_search(*, actor: Actor, query: Query) -> Found:
     """The patient's access log (what ``records.printing.access_report`` prints)."""
-    patient, _access = _consent_patient(actor, patient_id_of(request, accepts_subject=False))
+    patient, _access = _consent_patient(actor, patient_id_of(query, accepts_subject=False))
     events = events_for_patient(patient_id=patient.pk).filter(
-        date_filters(request, ("date",), "occurred_at", True)
+        date_filters(query, ("date",), "occurred_at", True)
     )
+    events = events.filter(common_filters(query, "occurred_at"))
+    events = events.order_by(*order_of(query, ("occurred_at", "seq")))
     total = events.count()
-    rows, cursor = page_of(events, page, "AuditEvent")
+    rows, cursor = page_of(events, query)
     _record_read(
         actor,
         patient,
@@ -846,10 +1042,100 @@ def audit_resources(events: list[AuditEvent]) -> list[dict[str, Any]]:
     for event in events:
         person = people.get(event.actor_id) if event.actor_id else None
         who = person.full_name if person else (event.actor_label or "Carnet")
-        resources.append(
-            fhir_render.audit_event(event, who=who, observer=settings.CARNET_NODE_NAME)
-        )
+        resource = fhir_render.audit_event(event, who=who, observer=settings.CARNET_NODE_NAME)
+        resources.append(with_meta(resource, 1, event.occurred_at))
     return resources
+
+
+# --- _include and _revinclude -----------------------------------------------------------
+
+
+def included_patient(actor: Actor, patient_id: int, *, reason: str) -> Patient | None:
+    """The patient a clinical resource points to, if the actor may read their identity
+    (a refusal is audited, and the patient left out)."""
+    patient, access = _patient(patient_id)
+    if not _may_read_record(actor, access, Category.IDENTITY):
+        return None
+    _record_read(
+        actor,
+        patient,
+        Category.IDENTITY,
+        target=f"patient:{patient.pk}",
+        details={"resource": "Patient", "included_by": reason},
+    )
+    return patient
+
+
+def revincluded(
+    actor: Actor, patients: list[Patient], includes: list[Include], query: Query
+) -> tuple[list[tuple[ClinicalKind, Any]], list[str]]:
+    """The clinical rows pointing to each patient of the page, as the policy lets the
+    actor see them: a patient whose record the actor may not read gives nothing (the
+    refusal is audited), an entry the actor may not see is left out."""
+    kinds = []
+    for include in includes:
+        kind = CLINICAL_KINDS[include.source]
+        if kind not in kinds:
+            kinds.append(kind)
+    found: list[tuple[ClinicalKind, Any]] = []
+    warnings: list[str] = []
+    plain = Query(resource_type="", criteria={})  # every entry, in the kind's own order
+    for patient in patients:
+        _patient_row, access = _patient(patient.pk)
+        if not _may_read_record(actor, access, Category.CLINICAL):
+            continue
+        returned: dict[str, int] = {}
+        for kind in kinds:
+            plain.resource_type = kind.resource_type
+            rows, _hidden = clinical_rows(actor, access, kind, plain)
+            page = list(rows[: INCLUDE_LIMIT + 1])
+            if len(page) > INCLUDE_LIMIT:
+                page = page[:INCLUDE_LIMIT]
+                warnings.append(
+                    _("Only the first %(limit)s %(type)s of patient %(id)s are included.")
+                    % {"limit": INCLUDE_LIMIT, "type": kind.resource_type, "id": patient.pk}
+                )
+            shown = visible(actor, access, kind, page)
+            returned[kind.resource_type] = len(shown)
+            found += [(kind, row) for row in shown]
+        _record_read(
+            actor,
+            patient,
+            Category.CLINICAL,
+            target=f"patient:{patient.pk}",
+            details={"resource": "revinclude", "returned": returned},
+        )
+    return found, warnings
+
+
+# --- history ----------------------------------------------------------------------------
+
+
+def versions_visible(
+    actor: Actor, kind: ClinicalKind, row_id: int
+) -> tuple[Any, list[EntryVersion], policy.PatientAccess]:
+    """The entry (its current row, read through the policy: 403 or 404 as a read) and
+    its versions the actor may see: an older version is judged as an entry of its own,
+    since its sensitivity may have been another."""
+    row = clinical_read(actor=actor, kind=kind, row_id=row_id)
+    access = policy.access_for(row.patient)
+    versions = [
+        version
+        for version in entry_versions(row)
+        if version.current or policy.may_see_entry(actor, access, version.entry)
+    ]
+    return row, versions, access
+
+
+def version_read(*, actor: Actor, kind: ClinicalKind, row_id: int, version: int) -> EntryVersion:
+    row = clinical_read(actor=actor, kind=kind, row_id=row_id)
+    found = entry_version(row, version)
+    if found is None:
+        raise Http404(_("This entry has no such version."))
+    if not found.current:
+        access = policy.access_for(row.patient)
+        policy.require_entry(actor, Action.READ, access, found.entry)
+    return found
 
 
 # --- views ------------------------------------------------------------------------------
@@ -891,23 +1177,57 @@ class UnknownApi(FhirView):
     post = put = patch = delete = get
 
 
+def etag_of(resource: dict[str, Any]) -> str:
+    version = resource.get("meta", {}).get("versionId")
+    return f'W/"{version}"' if version else ""
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """``If-None-Match`` names the version the client has (or ``*``)."""
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
+    if not etag or not header:
+        return False
+    wanted = {tag.strip() for tag in header.split(",")}
+    return "*" in wanted or etag in wanted or etag.removeprefix("W/") in wanted
+
+
+def resource_response(request: Request, resource: dict[str, Any]) -> Response:
+    """A read's answer: the resource with its ETag and Last-Modified, or 304 when the
+    client already has this version."""
+    etag = etag_of(resource)
+    response = Response(None, status=304) if not_modified(request, etag) else Response(resource)
+    if etag:
+        response["ETag"] = etag
+    updated = resource.get("meta", {}).get("lastUpdated")
+    if updated:
+        response["Last-Modified"] = http_date(datetime.fromisoformat(updated).timestamp())
+    return response
+
+
 class FhirPracticeApi(PracticeAPIMixin, FhirView):
     resource_type: ClassVar[str] = ""
 
-    def render_row(self, row: Any) -> dict[str, Any]:
-        resource_type = self.resource_type
+    def render_row(self, row: Any, resource_type: str = "") -> dict[str, Any]:
+        resource_type = resource_type or self.resource_type
         if resource_type == "Patient":
-            return fhir_render.patient(row)
+            return with_meta(fhir_render.patient(row), row.version, row.updated_at)
         if resource_type == "Consent":
-            return fhir_render.consent(row)
+            updated = row.revoked_at or row.recorded_at
+            return with_meta(fhir_render.consent(row), None, updated)
         if resource_type == "AuditEvent":
             return audit_resources([row])[0]
+        kind = CLINICAL_KINDS[resource_type]
+        entry = kind.entry_of(row)
         if resource_type == "MedicationRequest":
-            return fhir_render.medication_request(row, today=timezone.localdate())
-        if resource_type == "DocumentReference":
+            resource = fhir_render.medication_request(row, today=timezone.localdate())
+        elif resource_type == "DocumentReference":
             page = reverse("records:document", args=[self.practice.slug, row.patient_id, row.pk])
-            return fhir_render.document_reference(row, url=self.request.build_absolute_uri(page))
-        return CLINICAL_RENDERERS[resource_type](row)
+            resource = fhir_render.document_reference(
+                row, url=self.request.build_absolute_uri(page)
+            )
+        else:
+            resource = CLINICAL_RENDERERS[resource_type](row)
+        return with_meta(resource, entry.version, entry.updated_at)
 
 
 CLINICAL_RENDERERS = {
@@ -919,13 +1239,17 @@ CLINICAL_RENDERERS = {
 }
 
 
+def row_id_of(resource_id: str) -> int:
+    if not ROW_ID.fullmatch(resource_id):
+        raise Http404(_("No such resource."))
+    return int(resource_id)
+
+
 class ReadApi(FhirPracticeApi):
     """GET /fhir/r4/<type>/<id>."""
 
     def get(self, request: Request, resource_id: str) -> Response:
-        if not ROW_ID.fullmatch(resource_id):
-            raise Http404(_("No such resource."))
-        row_id = int(resource_id)
+        row_id = row_id_of(resource_id)
         row: Any
         if self.resource_type == "Patient":
             row = selectors.patient_get(actor=self.actor, patient_id=row_id)
@@ -936,29 +1260,220 @@ class ReadApi(FhirPracticeApi):
         else:
             kind = CLINICAL_KINDS[self.resource_type]
             row = clinical_read(actor=self.actor, kind=kind, row_id=row_id)
-        return Response(self.render_row(row))
+        return resource_response(request, self.render_row(row))
 
 
 class SearchApi(FhirPracticeApi):
     """GET /fhir/r4/<type>?...: a searchset Bundle."""
 
     def get(self, request: Request) -> Response:
-        check_parameters(request, self.resource_type, SEARCH_PARAMS[self.resource_type])
-        page = paging(request)
-        if self.resource_type == "Patient":
-            if page.cursor:  # at most 50 best matches: paged by offset only
-                raise InvalidSearch(bad_cursor_message())
-            patients = patient_search(actor=self.actor, request=request)
-            found = Found(patients[page.offset : page.offset + page.count], len(patients))
-        elif self.resource_type == "Consent":
-            found = consent_search(actor=self.actor, request=request, page=page)
-        elif self.resource_type == "AuditEvent":
-            found = audit_search(actor=self.actor, request=request, page=page)
+        resource_type = self.resource_type
+        query = read_query(
+            request.query_params,
+            request.META.get("HTTP_PREFER", ""),
+            resource_type,
+            SEARCH_PARAMS[resource_type],
+            sorts=set(SORTS[resource_type]),
+            includes=INCLUDES.get(resource_type, set()),
+            revincludes=REVINCLUDES.get(resource_type, set()),
+        )
+        if resource_type == "Patient":
+            found = patient_search(actor=self.actor, query=query)
+        elif resource_type == "Consent":
+            found = consent_search(actor=self.actor, query=query)
+        elif resource_type == "AuditEvent":
+            found = audit_search(actor=self.actor, query=query)
         else:
-            kind = CLINICAL_KINDS[self.resource_type]
-            found = clinical_search(actor=self.actor, kind=kind, request=request, page=page)
-        if self.resource_type == "AuditEvent":
+            kind = CLINICAL_KINDS[resource_type]
+            found = clinical_search(actor=self.actor, kind=kind, query=query)
+        if resource_type == "AuditEvent":
             resources = audit_resources(found.rows)
         else:
             resources = [self.render_row(row) for row in found.rows]
-        return Response(searchset(request, resources, found.total, page, found.next_cursor))
+        included, warnings = self.included(query, found.rows)
+        bundle = searchset(
+            request, query, resources, found.total, found.next_cursor, included, warnings
+        )
+        return Response(bundle)
+
+    def included(self, query: Query, rows: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
+        """The resources ``_include`` and ``_revinclude`` ask for, each through the
+        policy (never with ``_summary=count``)."""
+        if query.count_only or not (query.include or query.revinclude):
+            return [], []
+        resources: list[dict[str, Any]] = []
+        warnings: list[str] = []
+        if query.include and rows:
+            kind = CLINICAL_KINDS[self.resource_type]
+            patient_ids = {kind.entry_of(row).patient_id for row in rows}
+            for patient_id in sorted(patient_ids):
+                patient = included_patient(
+                    self.actor, patient_id, reason=", ".join(map(str, query.include))
+                )
+                if patient is not None:
+                    resources.append(self.render_row(patient, "Patient"))
+        if query.revinclude and rows:
+            found, warnings = revincluded(self.actor, rows, query.revinclude, query)
+            resources += [self.render_row(row, kind.resource_type) for kind, row in found]
+        return resources, warnings
+
+
+class HistoryApi(FhirPracticeApi):
+    """GET /fhir/r4/<type>/<id>/_history: every version of an entry the reader may see,
+    newest first, as a history Bundle."""
+
+    def get(self, request: Request, resource_id: str) -> Response:
+        kind = CLINICAL_KINDS[self.resource_type]
+        query = read_query(
+            request.query_params,
+            request.META.get("HTTP_PREFER", ""),
+            self.resource_type,
+            {},
+            sorts=set(),
+            includes=set(),
+            revincludes=set(),
+        )
+        row, versions, _access = versions_visible(self.actor, kind, row_id_of(resource_id))
+        base = base_url(request)
+        entries = []
+        for version in versions:
+            resource = self.render_row(version.entry)
+            url = f"{self.resource_type}/{row.pk}"
+            entries.append(
+                {
+                    "fullUrl": f"{base}{url}",
+                    "resource": resource,
+                    "request": {"method": "POST" if version.version == 1 else "PUT", "url": url},
+                    "response": {
+                        "status": "201" if version.version == 1 else "200",
+                        "etag": etag_of(resource),
+                        "lastModified": fhir_render.instant(version.written_at),
+                    },
+                }
+            )
+        if query.ignored:
+            entries.append(
+                {
+                    "resource": warnings_outcome(query.ignored),
+                    "request": {"method": "GET", "url": request.get_full_path()[:500]},
+                    "response": {"status": "200"},
+                }
+            )
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "history",
+            "total": len(versions),
+            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "entry": entries,
+        }
+        return Response(bundle)
+
+
+class VersionReadApi(FhirPracticeApi):
+    """GET /fhir/r4/<type>/<id>/_history/<vid>: one version of an entry (vread)."""
+
+    def get(self, request: Request, resource_id: str, version_id: str) -> Response:
+        kind = CLINICAL_KINDS[self.resource_type]
+        if not ROW_ID.fullmatch(version_id) or len(version_id) > 9:
+            raise Http404(_("This entry has no such version."))
+        found = version_read(
+            actor=self.actor, kind=kind, row_id=row_id_of(resource_id), version=int(version_id)
+        )
+        return resource_response(request, self.render_row(found.entry))
+
+
+EVERYTHING_PARAMS: dict[str, SearchParam] = {
+    "start": date_param("Clinical entries on or after this date"),
+    "end": date_param("Clinical entries on or before this date"),
+    "_since": date_param("Resources changed since this instant"),
+    "_type": token_param("Resource types to include."),
+}
+
+
+class EverythingApi(FhirPracticeApi):
+    """GET /fhir/r4/Patient/<id>/$everything: the patient, and every resource of their
+    record the reader may see (clinical entries, consents), as one searchset."""
+
+    def get(self, request: Request, resource_id: str) -> Response:
+        query = read_query(
+            request.query_params,
+            request.META.get("HTTP_PREFER", ""),
+            "Patient",
+            EVERYTHING_PARAMS,
+            sorts=set(),
+            includes=set(),
+            revincludes=set(),
+        )
+        for name in EVERYTHING_PARAMS:
+            if name != "_type":
+                for raw in query.values(name):
+                    parse_date(raw)  # refused before anything is read
+        patient = selectors.patient_get(actor=self.actor, patient_id=row_id_of(resource_id))
+        _patient_row, access = _patient(patient.pk)
+        types = {
+            part.strip() for raw in query.values("_type") for part in raw.split(",") if part.strip()
+        }
+        for unknown in sorted(types - set(RESOURCE_TYPES)):
+            ignore_or_refuse(query, _("_type=%(type)s is not served: ignored.") % {"type": unknown})
+        wanted = [name for name in RESOURCE_TYPES if not types or name in types]
+        resources: list[dict[str, Any]] = []
+        warnings: list[str] = []
+        if "Patient" in wanted:
+            resources.append(self.render_row(patient, "Patient"))
+        kinds = [CLINICAL_KINDS[name] for name in wanted if name in CLINICAL_KINDS]
+        returned: dict[str, int] = {}
+        if kinds and _may_read_record(self.actor, access, Category.CLINICAL):
+            for kind in kinds:
+                window = Query(kind.resource_type, {})
+                for name, prefix in (("start", "ge"), ("end", "le")):
+                    for raw in query.values(name):
+                        window.criteria.setdefault("date", []).append(("", prefix + raw))
+                for raw in query.values("_since"):
+                    window.criteria.setdefault("_lastUpdated", []).append(("", "ge" + raw))
+                rows, _hidden = clinical_rows(self.actor, access, kind, window)
+                page = list(rows[: EVERYTHING_LIMIT + 1])
+                if len(page) > EVERYTHING_LIMIT:
+                    page = page[:EVERYTHING_LIMIT]
+                    warnings.append(
+                        _("Only the first %(limit)s %(type)s are included.")
+                        % {"limit": EVERYTHING_LIMIT, "type": kind.resource_type}
+                    )
+                shown = visible(self.actor, access, kind, page)
+                returned[kind.resource_type] = len(shown)
+                resources += [self.render_row(row, kind.resource_type) for row in shown]
+            _record_read(
+                self.actor,
+                patient,
+                Category.CLINICAL,
+                target=f"patient:{patient.pk}",
+                details={"resource": "$everything", "returned": returned},
+            )
+        if "Consent" in wanted and _may_read_record(
+            self.actor, access, Category.ADMINISTRATIVE, Purpose.ADMINISTRATION
+        ):
+            window = Query("Consent", {})
+            for raw in query.values("_since"):
+                window.criteria.setdefault("_lastUpdated", []).append(("", "ge" + raw))
+            consents = list(consent_rows(patient.pk, window)[:EVERYTHING_LIMIT])
+            resources += [self.render_row(consent, "Consent") for consent in consents]
+            _record_read(
+                self.actor,
+                patient,
+                Category.ADMINISTRATIVE,
+                purpose=Purpose.ADMINISTRATION,
+                target=f"patient:{patient.pk}",
+                details={"resource": "Consent", "returned": len(consents)},
+            )
+        base = base_url(request)
+        entries = [bundle_entry(base, resource, "match") for resource in resources]
+        messages = [*query.ignored, *warnings]
+        if messages:
+            entries.append({"resource": warnings_outcome(messages), "search": {"mode": "outcome"}})
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(resources),
+            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "entry": entries,
+        }
+        return Response(bundle)

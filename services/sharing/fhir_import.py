@@ -77,7 +77,7 @@ from records.models import (
     Prescription,
     Problem,
 )
-from records.selectors import patient_get
+from records.selectors import cim10_code, patient_get
 from records.services import entry_create, patient_create
 from sharing.models import ImportedResource
 
@@ -587,12 +587,17 @@ class _BundleImport:
         onset = resource.onsetDateTime or (
             resource.onsetPeriod.start if resource.onsetPeriod else None
         )
+        code = _coding_code(resource.code, ICD10_SYSTEMS, max_length=8)
+        if code and cim10_code(code) is None:
+            # The record only takes codes of the French list; the text stays.
+            self.report.notes[f"CIM-10 code {code} not in the French list: kept as text"] += 1
+            code = ""
         problem = entry_create(
             actor=self.actor,
             access=access,
             model=Problem,
             label=label,
-            code=_coding_code(resource.code, ICD10_SYSTEMS, max_length=8),
+            code=code,
             clinical_status=(
                 Problem.ClinicalStatus.RESOLVED if resolved else Problem.ClinicalStatus.ACTIVE
             ),

@@ -45,8 +45,37 @@ ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+GENDER_SYSTEM = "http://hl7.org/fhir/administrative-gender"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+# Identity in French FHIR terms (FR Core, Interop'Santé): the identifier's type, and the
+# reliability of the identity (the RNIV's statuses: provisoire, récupérée, validée,
+# qualifiée).
+IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+FR_IDENTITY_RELIABILITY = (
+    "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
+)
+FR_IDENTITY_STATUS = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445"
 
-LOINC_CODE = re.compile(r"^\d{1,8}-\d$")
+# LOINC codes of vital signs (FHIR's vital-signs profile and Carnet's consultation form).
+VITAL_SIGN_CODES = frozenset(
+    {
+        "85353-1",  # vital signs panel
+        "9279-1",  # respiratory rate
+        "8867-4",  # heart rate
+        "2708-6",  # oxygen saturation
+        "59408-5",  # oxygen saturation by pulse oximetry
+        "8310-5",  # body temperature
+        "8302-2",  # body height
+        "9843-4",  # head circumference
+        "29463-7",  # body weight
+        "39156-5",  # BMI
+        "85354-9",  # blood pressure panel
+        "8480-6",  # systolic blood pressure
+        "8462-4",  # diastolic blood pressure
+    }
+)
+
+LOINC_CODE = re.compile(r"^[0-9]{1,8}-[0-9]\Z")
 
 # Units written by Carnet (vital signs, the demo's lab results) that are UCUM codes as
 # they stand. Any other unit is served as text only: a wrong UCUM code is worse than none.
@@ -138,6 +167,41 @@ def _drop_empty(resource: dict[str, Any]) -> dict[str, Any]:
 # --- identity ---------------------------------------------------------------------------
 
 
+def nir_identifier(nir: str) -> dict[str, Any]:
+    """The NIR as FR Core's NSS slice: type NH (the social-security number), system the
+    INS-NIR OID. Not the INS-NIR slice (FRCorePatientINS): that one may only carry an
+    identity qualified through the INSi teleservice, which Carnet does not call."""
+    return {
+        "use": "official",
+        "type": {
+            "coding": [
+                {"system": IDENTIFIER_TYPE, "code": "NH", "display": "Numéro de sécurité sociale"}
+            ]
+        },
+        "system": NIR_SYSTEM,
+        "value": nir,
+    }
+
+
+def identity_reliability() -> dict[str, Any]:
+    """FR Core's identity-reliability extension: provisional (PROV). Carnet records no
+    check of an identity document and never queries the INSi teleservice, so no identity
+    it holds is validated or qualified."""
+    return {
+        "url": FR_IDENTITY_RELIABILITY,
+        "extension": [
+            {
+                "url": "identityStatus",
+                "valueCoding": {
+                    "system": FR_IDENTITY_STATUS,
+                    "code": "PROV",
+                    "display": "Identité provisoire",
+                },
+            }
+        ],
+    }
+
+
 def patient(row: Any) -> dict[str, Any]:
     """records.Patient -> Patient. The birth name is the official name, the used name
     (nom d'usage) the usual one."""
@@ -156,7 +220,7 @@ def patient(row: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "id": str(row.pk),
-        "identifier": [{"system": NIR_SYSTEM, "value": row.nir}] if row.nir else [],
+        "identifier": [nir_identifier(row.nir)] if row.nir else [],
         "active": row.merged_into_id is None,
         "name": names,
         "telecom": telecom,
@@ -165,11 +229,14 @@ def patient(row: Any) -> dict[str, Any]:
         "deceasedDateTime": day(row.deceased_on) if row.deceased_on else None,
         "address": [{**address, "country": "FR"}] if set(address) - {"use"} else [],
         "generalPractitioner": [person_display(row.gp)] if row.gp_id else [],
-        "extension": (
-            [{"url": BIRTH_PLACE, "valueAddress": {"city": row.birth_place}}]
-            if row.birth_place
-            else []
-        ),
+        "extension": [
+            identity_reliability(),
+            *(
+                [{"url": BIRTH_PLACE, "valueAddress": {"city": row.birth_place}}]
+                if row.birth_place
+                else []
+            ),
+        ],
         # A merged duplicate points to the record that was kept.
         "link": (
             [{"other": patient_reference(row.merged_into_id), "type": "replaced-by"}]
@@ -337,12 +404,23 @@ def observation_code(row: Any) -> dict[str, Any]:
     return {"text": row.label or row.code}
 
 
+def observation_category(code: str) -> str:
+    """vital-signs (the LOINC codes of vital signs), laboratory (other LOINC codes: the
+    results Carnet receives), exam (Carnet's own codes: what the practitioner noted)."""
+    if code in VITAL_SIGN_CODES:
+        return "vital-signs"
+    return "laboratory" if LOINC_CODE.match(code) else "exam"
+
+
 def observation(row: Any) -> dict[str, Any]:
     """records.Observation -> Observation: a number with its unit, or a text result."""
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": str(row.pk),
         "status": "entered-in-error" if _in_error(row) else "final",
+        "category": [
+            {"coding": [{"system": OBSERVATION_CATEGORY, "code": observation_category(row.code)}]}
+        ],
         "code": observation_code(row),
         "subject": patient_reference(row.patient_id),
         "encounter": {"reference": f"Encounter/{row.encounter_id}"} if row.encounter_id else None,

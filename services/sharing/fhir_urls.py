@@ -1,4 +1,4 @@
-"""FHIR R4 REST API routes (read and search), mounted at /fhir/r4/.
+"""FHIR R4 REST API routes (read, search, history, $everything), mounted at /fhir/r4/.
 
 FHIR paths have no trailing slash: ``/fhir/r4/Patient/42``, ``/fhir/r4/Condition?...``.
 Any other path under /fhir/r4/ answers a FHIR 404 (an OperationOutcome).
@@ -13,6 +13,28 @@ from sharing import fhir_api
 urlpatterns: list[URLPattern] = [
     path("metadata", fhir_api.MetadataApi.as_view(), name="fhir-metadata"),
 ]
+
+urlpatterns += [
+    path(
+        "Patient/<str:resource_id>/$everything",
+        fhir_api.EverythingApi.as_view(resource_type="Patient"),
+        name="fhir-patient-everything",
+    ),
+]
+
+for resource_type in fhir_api.HISTORY_TYPES:
+    urlpatterns += [
+        path(
+            f"{resource_type}/<str:resource_id>/_history",
+            fhir_api.HistoryApi.as_view(resource_type=resource_type),
+            name=f"fhir-{resource_type.lower()}-history",
+        ),
+        path(
+            f"{resource_type}/<str:resource_id>/_history/<str:version_id>",
+            fhir_api.VersionReadApi.as_view(resource_type=resource_type),
+            name=f"fhir-{resource_type.lower()}-vread",
+        ),
+    ]
 
 for resource_type in fhir_api.RESOURCE_TYPES:
     urlpatterns += [

@@ -4,48 +4,25 @@ class J01C), then picks a drug containing amoxicillin on a new prescription. The
 appears on the form before saving; saving needs a reason; the override is in the
 patient's access report (the audit trail); the printed ordonnance shows the DCI.
 
-axe-core (installed with npm into a temporary directory) finds no critical or serious
-violation on the prescription form with the drug suggestions open."""
+axe-core (from the axe-playwright-python package, tests/e2e/axe.py) finds no critical or
+serious violation on the prescription form with the drug suggestions open."""
 
 from __future__ import annotations
 
 import io
 import re
-import subprocess  # nosec B404 (npm, to fetch axe-core for the test)
 import uuid
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from tests.e2e.axe import serious_violations
 from tests.e2e.test_login_browser import SCREENSHOTS, log_in
 from tests.live_server import LiveCarnet
 
 pytestmark = pytest.mark.browser
 
 GP = "claire.martin"
-
-
-@pytest.fixture(scope="session")
-def axe_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("axe")
-    subprocess.run(  # nosec B603 B607
-        [
-            "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(folder),
-            "axe-core@4",
-        ],
-        check=True,
-        timeout=300,
-    )
-    script = folder / "node_modules" / "axe-core" / "axe.min.js"
-    assert script.exists()
-    return script
 
 
 def pdf_text(data: bytes) -> str:
@@ -147,11 +124,9 @@ def access_report(page, chart_url: str) -> str:
     return pdf_text(page.context.request.get(chart_url + "acces.pdf").body())
 
 
-def test_an_allergy_blocks_a_drug_until_a_reason_is_given(
-    browser, live_carnet: LiveCarnet, axe_script: Path
-) -> None:
+def test_an_allergy_blocks_a_drug_until_a_reason_is_given(browser, live_carnet: LiveCarnet) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)
+    context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     try:
         log_in(page, live_carnet, GP)
@@ -163,18 +138,10 @@ def test_an_allergy_blocks_a_drug_until_a_reason_is_given(
 
         # axe-core on the form with the drug suggestions open.
         open_suggestions(page, chart)
-        page.add_script_tag(path=str(axe_script))
         assert page.locator("#drugs-0 [data-pick-drug]").count() > 1  # the suggestions are open
-        result = page.evaluate(
-            """async () => {
-                const r = await axe.run(document);
-                return {passes: r.passes.length, violations: r.violations.map(v => (
-                    {id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))};
-            }"""
-        )
-        assert result["passes"] > 10  # axe did run over the page
-        grave = [v for v in result["violations"] if v["impact"] in ("critical", "serious")]
-        assert grave == [], grave
+        problems = serious_violations(page)
+        assert page.evaluate("() => typeof window.axe.run") == "function"  # axe did run
+        assert not problems, "axe-core on the prescription form:\n" + "\n".join(problems)
 
         text = prescribe_over_the_alert(page, live_carnet, chart, "prescription-alert.png")
         assert "AMOXICILLINE 500 mg" in text  # the DCI

@@ -245,3 +245,24 @@ def test_drugs_found_by_cis_are_linked(world: World, doliprane_in_the_drug_table
     assert not PrescriptionItem.objects.filter(
         drug_id=None, drug_label__startswith="DOLIPRANE 1000"
     )
+
+
+def test_a_demo_adult_shows_weight_and_blood_pressure_over_time(world: World) -> None:
+    """The demo shows the vital-sign plots: an adult with three weighed consultations
+    or more, blood pressure taken each time."""
+
+    def weighed_three_times(history: demo.History) -> bool:
+        signs = [dict(c.vitals) for c in history.consultations]
+        return sum(1 for s in signs if "weight" in s and "systolic" in s) >= 3
+
+    identity = first_identity(weighed_three_times)
+    register(world, [identity])
+    write_histories(world, [identity])
+    patient = Patient.objects.get(nir=identity["nir"])
+
+    chart = chart_for(actor=world.actor(world.alice), patient_id=patient.pk)
+
+    plots = {p.key: p for p in chart.vitals.plots}
+    assert len(plots["weight"].series[0].points) >= 3
+    assert len(plots["bp"].series[0].points) >= 3
+    assert any(r.text.endswith("mmHg") for r in chart.vitals.readings)

@@ -36,7 +36,13 @@ from records.models import (
     Problem,
 )
 from sharing import fhir_render
-from sharing.fhir_api import CLINICAL_KINDS, RESOURCE_TYPES, InvalidSearch, date_filter
+from sharing.fhir_api import (
+    CLINICAL_KINDS,
+    RESOURCE_TYPES,
+    SEARCH_PARAMS,
+    InvalidSearch,
+    date_filter,
+)
 from tests.fixtures import World
 
 FHIR_JSON = "application/fhir+json"
@@ -84,7 +90,11 @@ class Fhir:
     def search(self, path: str) -> list[dict[str, Any]]:
         bundle = self.ok(path)
         assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "searchset")
-        return [entry["resource"] for entry in bundle.get("entry", [])]
+        return [
+            entry["resource"]
+            for entry in bundle.get("entry", [])
+            if entry["search"]["mode"] == "match"
+        ]
 
 
 def fhir_for(world: World, person: Any, practice: Any = None) -> Fhir:
@@ -248,11 +258,22 @@ def test_metadata_is_a_public_valid_capability_statement(client: Client, db: Non
     condition_params = {p["name"] for p in resources["Condition"]["searchParam"]}
     assert {"patient", "subject", "code", "date"} <= condition_params
     assert {p["name"] for p in resources["Patient"]["searchParam"]} == {
+        "_id",
+        "_lastUpdated",
+        "family",
+        "given",
         "name",
         "birthdate",
+        "gender",
         "identifier",
     }
     assert all({"code": "read"} in r["interaction"] for r in resources.values())
+    # Generated from the table the search reads: what is declared is what is understood.
+    for kind, resource in resources.items():
+        assert [p["name"] for p in resource["searchParam"]] == list(SEARCH_PARAMS[kind])
+    assert {"code": "vread"} in resources["Condition"]["interaction"]
+    assert "Condition:patient" in resources["Patient"]["searchRevInclude"]
+    assert resources["Patient"]["operation"][0]["name"] == "everything"
 
 
 def test_metadata_also_answers_plain_json(client: Client, db: None) -> None:
@@ -269,7 +290,8 @@ def test_every_resource_type_served_validates_with_fhir_resources(
 ) -> None:
     paul = world.paul.pk
     patient = alice.ok(f"Patient/{paul}")
-    assert patient["identifier"] == [{"system": fhir_render.NIR_SYSTEM, "value": world.paul.nir}]
+    [nir] = patient["identifier"]
+    assert (nir["system"], nir["value"]) == (fhir_render.NIR_SYSTEM, world.paul.nir)
     assert patient["name"][0]["use"] == "official"
     assert patient["name"][0]["family"] == "Dupont"
     searched = set()
@@ -458,7 +480,9 @@ def test_a_patient_is_found_by_name_birthdate_and_identifier(alice: Fhir, world:
     assert ids(alice.search(f"Patient?identifier={nir}")) == {paul}
     assert alice.search("Patient?identifier=http://other.example|123456789") == []
     assert alice.search("Patient?name=zola") == []  # practice B's patient is not found
-    refused(alice.get("Patient?birthdate=ge1980-01-01"), 400)
+    after = (world.paul.birth_date - timedelta(days=1)).isoformat()
+    assert paul in ids(alice.search(f"Patient?birthdate=ge{after}"))
+    assert paul not in ids(alice.search(f"Patient?birthdate=lt{born}"))
 
 
 def test_searches_filter_on_the_main_date_with_prefixes(
@@ -594,21 +618,24 @@ def test_bad_search_parameters_are_a_400_operation_outcome(alice: Fhir, world: W
     outcome = refused(alice.get("Condition"), 400)
     assert outcome["issue"][0]["code"] == "invalid"
     assert "patient" in outcome["issue"][0]["diagnostics"]
-    assert (
-        "colour"
-        in refused(alice.get(f"Condition?patient={paul}&colour=red"), 400)["issue"][0][
-            "diagnostics"
-        ]
-    )
+    strict = alice.get(f"Condition?patient={paul}&colour=red", HTTP_PREFER="handling=strict")
+    assert "colour" in refused(strict, 400)["issue"][0]["diagnostics"]
     refused(alice.get(f"Condition?patient={paul}&date=2020-13-01"), 400)
-    refused(alice.get(f"Condition?patient={paul}&date=sa2020"), 400)
+    refused(alice.get(f"Condition?patient={paul}&date=xx2020"), 400)
     refused(alice.get(f"Condition?patient={paul}&date=yesterday"), 400)
     refused(alice.get("Condition?patient=Encounter/12"), 400)
     refused(alice.get(f"Condition?patient={paul}&subject=Patient/{paul + 1}"), 400)
     refused(alice.get(f"Immunization?subject=Patient/{paul}"), 400)  # no subject there
-    # The client may ask for unknown parameters to be ignored.
-    lenient = alice.get(f"Condition?patient={paul}&colour=red", HTTP_PREFER="handling=lenient")
-    assert lenient.status_code == 200
+    # By default (lenient), unknown parameters are ignored and said so in the Bundle.
+    lenient = alice.ok(f"Condition?patient={paul}&colour=red")
+    [outcome_entry] = [e for e in lenient["entry"] if e["search"]["mode"] == "outcome"]
+    assert "colour" in outcome_entry["resource"]["issue"][0]["diagnostics"]
+    assert (
+        alice.get(
+            f"Condition?patient={paul}&colour=red", HTTP_PREFER="handling=lenient"
+        ).status_code
+        == 200
+    )
 
 
 @given(

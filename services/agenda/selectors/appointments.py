@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from core.access.policy import (
     Purpose,
     decide,
 )
+from core.access.services import require
 from core.audit.services import record_event
 from records.selectors.agenda import AgendaPatient, patients_for_agenda
 
@@ -278,3 +280,73 @@ def patient_appointments(
         found = found.order_by("-starts_at")
     rows = rows_for(actor, found[:limit], target=f"patient:{patient_id}:appointments")
     return [row for row in rows if not row.hidden]
+
+
+def patient_for_reading(actor: Actor, patient_id: int) -> AgendaPatient:
+    """The patient whose appointments are asked for: 404 when not a patient of this
+    practice, the policy's refusal (audited on the patient) when the reader may not see
+    them — an empty list would hide that the reader was refused."""
+    patient = patients_for_agenda([patient_id]).get(patient_id)
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    require(
+        actor,
+        Action.READ,
+        Category.ADMINISTRATIVE,
+        Purpose.CARE,
+        patient.facts,
+        target=f"patient:{patient_id}:appointments",
+        audit_success=False,  # each row shown is audited as ``appointment.read``
+    )
+    return patient
+
+
+def appointment_read(actor: Actor, appointment_id: int) -> AppointmentRow:
+    """One appointment, as ``appointment_get``, for a caller that names it by id (the
+    API): 404 when it is not of this practice, and when its patient may not be read by
+    the actor, the policy's refusal, audited on the patient."""
+    row = appointment_get(actor, appointment_id)
+    if row is not None:
+        return row
+    patient_id = (
+        Appointment.objects.filter(pk=appointment_id).values_list("patient_id", flat=True).first()
+    )
+    if patient_id is not None:
+        patient_for_reading(actor, patient_id)  # raises the refusal
+    raise Http404(_("No such appointment in this practice."))
+
+
+def series_appointments(actor: Actor, series_id: int) -> list[AppointmentRow]:
+    """The occurrences of a series, in time order (3 queries)."""
+    found = _base().filter(series_id=series_id).order_by("starts_at", "pk")
+    return rows_for(actor, found, target=f"series:{series_id}")
+
+
+def appointment_open(actor: Actor, appointment_id: int) -> AppointmentRow | None:
+    """``appointment_get`` for a page naming the appointment: a reader the policy refuses
+    (the patient excluded them) gets an audited refusal (``AccessDenied``, 403) rather
+    than a silent nothing. None when there is no such appointment in this practice."""
+    found = list(_base().filter(pk=appointment_id))
+    if not found:
+        return None
+    row = rows_for(actor, found, target=f"appointment:{appointment_id}")
+    if row and not row[0].hidden:
+        return row[0]
+    appointment = found[0]
+    patient = (
+        patients_for_agenda([appointment.patient_id]).get(appointment.patient_id)
+        if appointment.patient_id
+        else None
+    )
+    if appointment.patient_id and patient is None:
+        return None  # not a patient of this practice
+    require(
+        actor,
+        Action.READ,
+        Category.ADMINISTRATIVE,
+        Purpose.CARE,
+        patient.facts if patient else _practice_facts(actor),
+        target=f"appointment:{appointment_id}",
+        audit_success=False,
+    )
+    return None  # not reached: the policy refused the hidden row's reader

@@ -9,7 +9,7 @@ from agenda.services.booking import (
     appointment_no_show,
     series_book,
 )
-from agenda.services.feeds import feed_create, feed_revoke
+from agenda.services.feeds import feed_create, feed_fetched, feed_revoke
 from agenda.services.schedule import (
     HoursSpan,
     absence_add,
@@ -35,6 +35,7 @@ __all__ = [
     "check_in",
     "day_hours_set",
     "feed_create",
+    "feed_fetched",
     "feed_revoke",
     "finish",
     "holidays_add",

@@ -55,15 +55,29 @@ def feed_revoke(*, actor: Actor, feed_id: int) -> None:
     feed = CalendarFeed.objects.filter(
         pk=feed_id, practice_id=practice_id, revoked_at__isnull=True
     ).first()
+    if feed is None:
+        raise ValidationError(_("No such calendar feed."), code="unknown")
     require_practice(
         actor,
         PracticeAction.MANAGE_OWN_FEED,
         practice_id,
         target=f"feed:{feed_id}",
-        subject_id=feed.practitioner_id if feed else None,
+        subject_id=feed.practitioner_id,
     )
-    if feed is None:
-        raise ValidationError(_("No such calendar feed."), code="unknown")
     feed.revoked_at = timezone.now()
     feed.save(update_fields=["revoked_at"])
     record_event("agenda.feed_revoked", actor=actor, target=f"feed:{feed.pk}")
+
+
+def feed_fetched(*, feed: CalendarFeed, with_names: bool) -> None:
+    """A calendar program read the feed: when, and an event on the practice's trail
+    (each patient named in it is audited by the selectors as ``appointment.read``)."""
+    now = timezone.now()
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
+    record_event(
+        "agenda.feed_read",
+        actor=feed.practitioner,
+        practice_id=feed.practice_id,
+        target=f"feed:{feed.pk}",
+        details={"with_names": with_names},
+    )

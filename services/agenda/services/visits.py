@@ -19,7 +19,8 @@ from agenda.services.common import (
     patient_for_writing,
     practice_of,
 )
-from core.access.policy import Actor, RoleName
+from core.access.policy import Action, Actor, Category, Purpose
+from core.access.services import require
 
 
 def check_in(*, actor: Actor, appointment_id: int, patient_id: int | None = None) -> Appointment:
@@ -78,18 +79,29 @@ def walk_in(
 def start(*, actor: Actor, appointment_id: int) -> Appointment:
     """The practitioner calls the patient in (audited ``appointment.start``). A walk-in
     for whoever is free becomes theirs; its visit time starts now."""
-    if RoleName.PRACTITIONER not in actor.roles:
-        raise ValidationError(_("Only a practitioner sees patients."), code="role")
     appointment = appointment_for_change(actor, appointment_id)
-    if appointment.status not in (Status.BOOKED, Status.ARRIVED):
-        raise ValidationError(_("This appointment cannot be started."), code="status")
     if appointment.patient_id is None:
         raise field_error("patient", _("Register the patient, then check them in."), "register")
+    patient = patient_for_writing(actor, appointment.patient_id, practitioner_id=actor.person_id)
+    assert patient is not None
+    # Calling a patient in is starting their consultation: the policy must let the
+    # actor write their clinical record (a secretary never does; a practitioner outside
+    # the patient's care team needs emergency access). The refusal is audited.
+    require(
+        actor,
+        Action.WRITE,
+        Category.CLINICAL,
+        Purpose.CARE,
+        patient.facts,
+        target=f"appointment:{appointment.pk}",
+        audit_success=False,
+    )
+    if appointment.status not in (Status.BOOKED, Status.ARRIVED):
+        raise ValidationError(_("This appointment cannot be started."), code="status")
     if appointment.practitioner_id not in (None, actor.person_id):
         raise ValidationError(
             _("This appointment is with another practitioner."), code="other_practitioner"
         )
-    patient_for_writing(actor, appointment.patient_id, practitioner_id=actor.person_id)
     now = timezone.now()
     appointment.practitioner_id = actor.person_id
     appointment.status = Status.IN_CONSULTATION

@@ -32,6 +32,12 @@ A second pure function, ``decide_practice``, answers for the practice's own sett
 them and run the staff; the desk (secretaries) and administrators run the agenda's
 frame and everyone's hours and absences, a practitioner their own hours, absences and
 calendar feed.
+
+A third, ``decide_cooperative``, answers for the cooperative's administration (its member
+practices: plan, status, shares; never patient data): only cooperative administrators,
+through their own session. Roles in a practice grant nothing there, and neither does the
+node-admin flag: a person holding both flags (the node's first account, made by
+``carnet createsuperuser``) is let in as cooperative administrator.
 """
 
 from __future__ import annotations
@@ -249,3 +255,35 @@ def decide_practice(
     return _deny(
         "not-practice-admin", _("only a practice administrator may change the practice's settings")
     )
+
+
+class CooperativeAction(StrEnum):
+    """Running the cooperative: its member practices, not any practice's data."""
+
+    VIEW_MEMBERS = "view_members"  # the member practices: plan, status, shares, since when
+
+
+def decide_cooperative(
+    actor: Actor, action: CooperativeAction, *, by_token: bool = False
+) -> Decision:
+    """May this person see the cooperative's member practices? Only the cooperative-admin
+    flag lets anyone in. A role in a practice (practice administrator included) grants
+    nothing here, nor does the node-admin flag on its own. A personal API token is bound
+    to one practice and opens that practice's data only, so it never opens the
+    cooperative's: the cooperative administrator uses their own verified session."""
+    if by_token:
+        return _deny(
+            "practice-token", _("an API token opens only the data of the practice it belongs to")
+        )
+    if not actor.is_cooperative_admin:
+        if actor.is_node_admin:
+            return _deny(
+                "not-cooperative-admin",
+                _("node administrators deploy the node; they do not run the cooperative"),
+            )
+        return _deny(
+            "not-cooperative-admin", _("only the cooperative's administrators may see this")
+        )
+    if action == CooperativeAction.VIEW_MEMBERS:
+        return _allow("cooperative-admin", _("cooperative administrator"))
+    return _deny("default", _("no rule allows this"))

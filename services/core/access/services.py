@@ -9,12 +9,14 @@ from core.access.policy import (
     Action,
     Actor,
     Category,
+    CooperativeAction,
     Decision,
     EntryFacts,
     PatientFacts,
     PracticeAction,
     Purpose,
     decide,
+    decide_cooperative,
     decide_practice,
 )
 from core.audit.services import Outcome, record_event
@@ -107,6 +109,27 @@ def require_practice(
             practice_id=actor.practice_id,
             reason=_english(decision.reason),
             target=target or f"practice:{practice_id}",
+            details={"rule": decision.rule, "action": action.value},
+        )
+        raise AccessDenied(decision)
+    return decision
+
+
+def require_cooperative(
+    actor: Actor, action: CooperativeAction, *, by_token: bool = False, target: str = ""
+) -> Decision:
+    """The cooperative's administration: decide; a denial is audited and raised (403).
+    The caller records the success with what it did. ``actor.practice_id`` is usually
+    None (the cooperative is no practice): the event then goes to the node's chain."""
+    decision = decide_cooperative(actor, action, by_token=by_token)
+    if not decision.allowed:
+        record_event(
+            "access.denied",
+            outcome=Outcome.DENIED,
+            actor=actor,
+            practice_id=actor.practice_id,
+            reason=_english(decision.reason),
+            target=target or "cooperative",
             details={"rule": decision.rule, "action": action.value},
         )
         raise AccessDenied(decision)

@@ -50,6 +50,9 @@ def staff_of_practice(practice_id: int) -> list[Membership]:
     )
 
 
+STAFF_STATUSES = ("active", "deactivated", "invited", "locked")
+
+
 @dataclass(frozen=True)
 class StaffMember:
     """One person of the practice as its administrator sees them."""
@@ -70,6 +73,17 @@ class StaffMember:
 
     def is_locked(self, locked_accounts: frozenset[str]) -> bool:
         return self.person.is_locked() or self.person.username in locked_accounts
+
+    def status(self, locked_accounts: frozenset[str]) -> str:
+        """One word for the team's list (``STAFF_STATUSES``): a deactivated person first,
+        then one who has not set up their account from the invitation, then a lock."""
+        if not self.is_active:
+            return "deactivated"
+        if not self.person.has_usable_password():
+            return "invited"
+        if self.is_locked(locked_accounts):
+            return "locked"
+        return "active"
 
     def role_labels(self) -> list[str]:
         return [str(Role(role).label) for role in self.roles]

@@ -14,6 +14,7 @@ from records.models.documents import Document
 from records.models.patients import (
     CareTeamMember,
     IdentityChange,
+    NameKey,
     NameWord,
     Patient,
     PatientWord,
@@ -42,6 +43,7 @@ __all__ = [
     "Immunization",
     "Interaction",
     "InteractionClassMember",
+    "NameKey",
     "NameWord",
     "Observation",
     "Patient",

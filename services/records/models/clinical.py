@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.practices.models import Practice
 from records.models.patients import Patient
-from records.models.reference import Drug
+from records.models.reference import Cim10Code, Drug
 
 
 class EntryStatus(models.TextChoices):
@@ -106,6 +106,28 @@ class Problem(ClinicalEntry):
     def __str__(self) -> str:
         return self.label
 
+    def clean(self) -> None:
+        """A code, when there is one, is a code of the shipped CIM-10 list, stored as the
+        list writes it ("E11.9" becomes "E119"). Every way in (page, API, import) calls
+        ``full_clean`` through ``entry_create`` / ``entry_update``, so an unknown code
+        is refused everywhere and nothing is stored."""
+        super().clean()
+        if not self.code:
+            return
+        typed = self.code
+        code = Cim10Code.normalise(typed)
+        if code is None or not Cim10Code.objects.filter(code=code).exists():
+            raise ValidationError(
+                {
+                    "code": _(
+                        "Unknown CIM-10 code: %(code)s. Choose a code from the CIM-10 list "
+                        "(search by code or by words), or leave the code empty."
+                    )
+                    % {"code": typed.strip()[:20]}
+                }
+            )
+        self.code = code
+
 
 class Allergy(ClinicalEntry):
     """An allergy or intolerance: shown as an alert on the chart."""
@@ -163,6 +185,11 @@ class Allergy(ClinicalEntry):
     def checked(self) -> bool:
         """Whether prescriptions are checked against it (picked from the reference)."""
         return bool(self.substance_code or self.atc_class)
+
+
+# The current treatment: the lines prescribed in the last two years (the chart shows
+# them; the safety checks compare a new prescription with them).
+TREATMENT_LOOKBACK_DAYS = 2 * 366
 
 
 class Prescription(ClinicalEntry):

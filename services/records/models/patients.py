@@ -100,11 +100,11 @@ class Patient(models.Model):
     @property
     def display_name(self) -> str:
         family = self.used_name or self.birth_name
-        born = (
-            f" ({_('born')} {self.birth_name})"
-            if self.used_name and self.used_name != self.birth_name
-            else ""
-        )
+        born = ""
+        if self.used_name and self.used_name != self.birth_name:
+            # Outside the f-string, so that the words are found for translation.
+            words = _("née %(name)s") if self.sex == "F" else _("born %(name)s")
+            born = " (" + str(words) % {"name": self.birth_name} + ")"
         return f"{family.upper()} {self.given_names}{born}"
 
 
@@ -229,12 +229,37 @@ class PatientWord(models.Model):
 
 class NameWord(models.Model):
     """Every word of the practice's patients' names, once: what a typed term (with its
-    typo) is matched against by trigrams, a few thousand words instead of every name."""
+    typos) is matched against, a few thousand words instead of every name."""
 
     practice = models.ForeignKey(
         Practice, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     word = models.TextField()
+    # How the word sounds in French (``carnet_name_key``, migration 0009): "berger" and
+    # "berjer", "philippe" and "filipe" have the same key.
+    key = models.GeneratedField(
+        expression=models.Func("word", function="carnet_name_key"),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["practice", "word"], name="name_word_once")]
+
+
+class NameKey(models.Model):
+    """A lookup key of a dictionary word (``carnet_word_keys``, migration 0009): the word
+    and its phonetic key with one letter deleted, or halves of long words. A typed term
+    with up to its budget of typos shares a key with the word, so the search finds the
+    candidates by B-tree equality (allowed under row-level security), then counts the
+    edits on those few."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.TextField()
+    word = models.TextField()
+
+    class Meta:
+        # word last: the search reads it from the index alone.
+        indexes = [models.Index(fields=["practice", "key", "word"], name="name_key")]

@@ -7,8 +7,12 @@ role) loads them from the files in ``records/data/``."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+
+CIM10_CODE_PATTERN = re.compile(r"[A-Z]\d{2}[0-9+]*")
 
 
 class Drug(models.Model):
@@ -20,6 +24,9 @@ class Drug(models.Model):
     routes = models.CharField(max_length=200, blank=True)
     marketed = models.BooleanField(default=True)
     holder = models.CharField(max_length=300, blank=True)
+    # A vaccine (the shipped list of BDPM vaccines, records/data/vaccins_bdpm*.tsv): the
+    # vaccination form and API pick from these only.
+    vaccine = models.BooleanField(default=False, db_default=False)
     # Maintained by the loader: unaccented, lower-case name for trigram search.
     search_name = models.TextField(default="")
     # Built by the loader from the compositions (CIS_COMPO): the active substances in
@@ -57,6 +64,12 @@ class Cim10Code(models.Model):
     @property
     def dotted(self) -> str:
         return f"{self.code[:3]}.{self.code[3:]}" if len(self.code) > 3 else self.code
+
+    @staticmethod
+    def normalise(text: str) -> str | None:
+        """ "E11.9", "e119" or " E11 " -> the code as stored ("E119", "E11"); else None."""
+        code = text.strip().upper().replace(".", "")
+        return code if CIM10_CODE_PATTERN.fullmatch(code) else None
 
 
 class Substance(models.Model):

@@ -1,6 +1,7 @@
 """Reads of the records service."""
 
 from records.selectors.chart import Chart, chart_for
+from records.selectors.coding import cim10_code
 from records.selectors.identity import (
     MergePreview,
     gp_candidates,
@@ -22,6 +23,7 @@ __all__ = [
     "Chart",
     "MergePreview",
     "chart_for",
+    "cim10_code",
     "gp_candidates",
     "identity_for_change",
     "identity_history",

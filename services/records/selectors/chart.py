@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.access.policy import Action, Actor, Category, Purpose
@@ -28,13 +30,13 @@ from records.models import (
     PrescriptionItem,
     Problem,
 )
-from records.models.clinical import EntryStatus
+from records.models.clinical import TREATMENT_LOOKBACK_DAYS, EntryStatus
 from records.selectors.care_team import CareTeam, team_from, team_statements
 from records.selectors.identity import IDENTITY_HISTORY
 from records.selectors.patients import patient_with_access_and
+from records.vitals import PLOTTED, VITAL_CODES, Vitals, vitals_from
 
 LAST_ENCOUNTERS = 5
-TREATMENT_LOOKBACK_DAYS = 2 * 366
 ACTIVE = EntryStatus.ACTIVE
 
 
@@ -53,6 +55,7 @@ class Chart:
     pending_results: list[Observation] = field(default_factory=list)
     pending_documents: list[Document] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    vitals: Vitals = field(default_factory=Vitals)
     hidden: int = 0
     team: CareTeam | None = None  # asked by the page (``with_team``)
     # Corrections, death, GP changes, merges: identity, so shown to whoever reads it.
@@ -97,6 +100,17 @@ RECENT_DOCUMENTS = Prepared(
     lambda patient: Document.objects.filter(patient_id=patient, status=ACTIVE).order_by(
         "-document_date", "-pk"
     )[:10]
+)
+# The last values of each vital sign (for the block and its plots): at most PLOTTED per
+# sign, read in the same round trip as the other sections.
+VITAL_SIGNS = Prepared(
+    lambda patient: (
+        Observation.objects.filter(patient_id=patient, status=ACTIVE, code__in=VITAL_CODES)
+        .annotate(
+            nth=Window(RowNumber(), partition_by=[F("code")], order_by=F("effective_at").desc())
+        )
+        .filter(nth__lte=PLOTTED)
+    )
 )
 TREATMENT = Prepared(
     lambda patient, since: (
@@ -148,6 +162,7 @@ def chart_for(
         pending_documents,
         recent,
         items,
+        vital_signs,
         *team_rows,
     ) = fetch_together(
         ALLERGIES.bind(**mine),
@@ -158,6 +173,7 @@ def chart_for(
         DOCUMENTS_TO_REVIEW.bind(**mine),
         RECENT_DOCUMENTS.bind(**mine),
         TREATMENT.bind(patient=patient.pk, since=since),
+        VITAL_SIGNS.bind(**mine),
         *team,
     )
     if team:
@@ -182,6 +198,11 @@ def chart_for(
     chart.pending_results = _visible(actor, access, results, chart)
     chart.pending_documents = _visible(actor, access, pending_documents, chart)
     chart.documents = _visible(actor, access, recent, chart)
+    # A vital sign takes its consultation's label: the hidden ones are already counted
+    # through their consultation, so they are not counted again.
+    chart.vitals = vitals_from(
+        sign for sign in vital_signs if policy.may_see_entry(actor, access, sign)
+    )
 
     record_event(
         "patient.read",

@@ -15,14 +15,12 @@ from django.utils.translation import gettext as _
 from core.access.models import Restriction
 from core.access.policy import Action, Actor, Category
 from core.audit.services import record_event
-from core.prepared import Bound, Prepared, PreparedSQL, fetch_together
-from records import access
+from core.prepared import Bound, Prepared, PreparedModelSQL, fetch_together
+from records import access, search_text
 from records.models import Patient
 
-# Below this word similarity, a term does not match a name (one typo in a 6-letter word
-# keeps about 0.55; unrelated names stay under 0.3).
-WORD_SIMILARITY_THRESHOLD = "0.45"
 DATE_TERM = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+MAX_TERMS = 8
 
 
 def _birth_date(term: str) -> date | None:
@@ -36,35 +34,39 @@ def _birth_date(term: str) -> date | None:
         return None
 
 
-_TRIGRAM_THRESHOLD = PreparedSQL(
-    "SELECT set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true)"
-)
-# One compiled statement per shape of query (core.prepared): how many name terms, which
-# are short, how many birth dates, the limit. A query with a NIR is built each time.
-_SEARCHES: dict[tuple[Any, ...], Prepared] = {}
+# One statement per shape of query (core.prepared): which name terms are short (prefix
+# only), how many birth dates and NIRs, the limit.
+_SEARCHES: dict[tuple[Any, ...], PreparedModelSQL] = {}
 
 
 def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Patient]:
-    """Find patients from one search box: name fragments in any order (accents, case and
-    one typo ignored), a birth date (JJ/MM/AAAA) or a NIR (or its beginning). Ranked by
-    how well the names match. Audited."""
+    """Find patients from one search box: name fragments in any order (accents and case
+    ignored, typos and French spellings forgiven, the beginning of a word while typing),
+    a birth date (JJ/MM/AAAA) or a NIR (or its beginning). The exact names first, then by
+    number of edits, then by how much of the name the terms cover. Audited.
+
+    A query that is not text a person could type (a NUL byte, a control character, a
+    lone surrogate) finds nobody; ``search_text.problem`` tells the pages why."""
     # Searching reads identities in the actor's practice: the policy must allow it there.
     if actor.practice_id is None:
         return []
     authorize_search(actor)
+    if search_text.problem(query) is not None:
+        return []
     dates: list[date] = []
     nirs: list[str] = []
     names: list[str] = []
-    for term in query.split()[:8]:
+    for term in query.split()[: MAX_TERMS * 2]:
         born = _birth_date(term)
         if born is not None:
             dates.append(born)
         elif DATE_TERM.match(term):
             return []  # a date that does not exist: nobody
-        elif term.replace(" ", "").isdigit() and len(term) >= 5:
-            nirs.append(term)
+        elif term.isdigit() and len(term) >= 5:
+            nirs.append(term[:15])
         else:
-            names.append(term[:60])
+            names.extend(word[: search_text.LONGEST_WORD] for word in search_text.words(term))
+    names, dates, nirs = names[:MAX_TERMS], dates[:MAX_TERMS], nirs[:MAX_TERMS]
     record_event(
         "patient.search",
         actor=actor,
@@ -72,80 +74,141 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
         category=Category.IDENTITY.value,
         details={"query": query[:100]},
     )
-    values: dict[str, Any] = {"person": actor.person_id}
+    if query.strip() and not (names or dates or nirs):
+        return []  # only separators ("_", "-"): nothing to look for (an empty box lists all)
+    values: dict[str, Any] = {"person": actor.person_id, "limit": limit}
     values.update((f"d{index}", born) for index, born in enumerate(dates))
-    for index, term in enumerate(names):
-        values[f"t{index}"] = term
-        if len(term) < 3:
-            values[f"p{index}"] = re.sub(r"[%_\\]", "", term)  # no LIKE wildcards wanted
-    shape = (len(dates), tuple(len(term) < 3 for term in names), limit)
-    statements = []
-    if names:
-        statements.append(_TRIGRAM_THRESHOLD.bind(threshold=WORD_SIMILARITY_THRESHOLD))
-    if nirs:  # built each time: ``startswith`` rewrites its value, it cannot be prepared
-        if statements:
-            fetch_together(*statements)
-        return list(_search_queryset(shape, nirs=nirs, **values))
+    values.update((f"n{index}", nir + "%") for index, nir in enumerate(nirs))
+    values.update((f"t{index}", term) for index, term in enumerate(names))
+    shape = (tuple(search_text.is_short(term) for term in names), len(dates), len(nirs))
     search = _SEARCHES.get(shape)
     if search is None:
-        types = {
-            name: date if name[0] == "d" else int if name == "person" else str for name in values
-        }
-        search = _SEARCHES[shape] = Prepared(
-            lambda **v: _search_queryset(shape, nirs=[], **v), **types
+        search = _SEARCHES[shape] = PreparedModelSQL(
+            _search_sql(*shape),
+            Patient,
+            alias="p",
+            annotations=["exact", "edits", "coverage"],
         )
-    return fetch_together(*statements, search.bind(**values))[-1]
+    return search.all(**values)
 
 
-def _search_queryset(
-    shape: tuple[Any, ...], *, nirs: list[str], **values: Any
-) -> QuerySet[Patient]:
-    dates, short, limit = shape
-    # A patient who excluded the searcher from their whole record is refused everything,
-    # their identity included: they are not listed to that person.
-    patients = Patient.objects.filter(merged_into__isnull=True).exclude(
-        pk__in=_excluding(values["person"])
-    )
-    for index in range(dates):
-        patients = patients.filter(birth_date=values[f"d{index}"])
-    for nir in nirs:
-        patients = patients.filter(nir__startswith=nir)
-    if not short:
-        return patients.order_by("birth_name", "given_names", "birth_date")[:limit]
-    score_sql = []
-    score_params: list[str] = []
-    fuzzy: list[str] = []
-    for index, is_short in enumerate(short):
-        term = values[f"t{index}"]
-        # Each term must match a word of the names; short terms by prefix.
-        if is_short:
-            patients = patients.extra(
-                where=["(' ' || search_name) LIKE ('%% ' || lower(carnet_unaccent(%s)) || '%%')"],
-                params=[values[f"p{index}"]],
-            )
-        else:
-            fuzzy.append(term)
-            patients = patients.extra(
-                where=["word_similarity(lower(carnet_unaccent(%s)), search_name) >= %s"],
-                params=[term, WORD_SIMILARITY_THRESHOLD],
-            )
-        score_sql.append("word_similarity(lower(carnet_unaccent(%s)), search_name)")
-        score_params.append(term)
-    if fuzzy:
-        # Candidates first, by words: each term against the practice's dictionary of
-        # name words (trigrams), then the patients having one of the words found, for
-        # every term (B-tree, index only). Row-level security applies to both tables.
-        candidates = " INTERSECT ".join([_PATIENTS_WITH_A_WORD_LIKE] * len(fuzzy))
-        where = f"records_patient.id IN ({candidates})"  # fixed SQL, the terms are bound
-        patients = patients.extra(where=[where], params=fuzzy)  # noqa: S610  # nosec B610
-    score = RawSQL(" + ".join(score_sql), score_params)  # noqa: S611 - parameters are bound  # nosec B611
-    return patients.annotate(score=score).order_by("-score", "birth_name", "given_names")[:limit]
+# A typed term, as the names are stored (search_name: unaccented, lower case).
+_TERM = "lower(carnet_unaccent(%(t{index})s))"
 
-
-_PATIENTS_WITH_A_WORD_LIKE = (
-    "SELECT patient_id FROM records_patientword WHERE word = ANY(ARRAY("
-    "SELECT word FROM records_nameword WHERE lower(carnet_unaccent(%s)) <%% word))"
+# The dictionary words a term finds, with their edits: the word itself, the words that
+# begin with it, the words that sound the same in French (same phonetic key), and the
+# words within their budget of edits (sharing one of its lookup keys: records_namekey,
+# see migration 0009). Every lookup is a B-tree equality or range, under row-level security.
+# The candidates are gathered first (ARRAY: an init plan, then an index lookup of each
+# word) and MATERIALIZED: the edits are counted on those few words only, never pushed
+# down to a scan of the practice's whole dictionary.
+_WORDS = """
+w{index} AS MATERIALIZED (
+    SELECT w.word, w.word = {term} AS exact,
+           CASE WHEN starts_with(w.word, {term}) THEN 0
+                WHEN w.key = carnet_name_key({term}) THEN 0
+                ELSE carnet_edits({term}, w.word) END AS edits,
+           CASE WHEN starts_with(w.word, {term}) THEN length({term})
+                ELSE length(w.word) END AS covered
+    FROM records_nameword w
+    WHERE w.word = ANY (ARRAY({candidates}))
+)"""
+_BEGINNING = (
+    'SELECT b.word FROM records_nameword b WHERE b.word COLLATE "C" >= {term}'
+    ' AND b.word COLLATE "C" < {term} || chr(1114111)'
 )
+_BY_KEY = "SELECT k.word FROM records_namekey k WHERE k.key = ANY (carnet_term_keys({term}))"
+# The patients having one of those words, each with the best of their words.
+_PATIENTS = """
+m{index} AS (
+    SELECT pw.patient_id, bool_or(w{index}.exact) AS exact, min(w{index}.edits) AS edits,
+           max(w{index}.covered) AS covered
+    FROM w{index} JOIN records_patientword pw ON pw.word = w{index}.word
+    WHERE w{index}.edits IS NOT NULL
+    GROUP BY pw.patient_id
+)"""
+
+
+def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
+    """The search statement for one shape (parameters: ``t0``… name terms, ``d0``…
+    birth dates, ``n0``… NIR patterns, ``person``, ``limit``)."""
+    ctes = []
+    joins = []
+    for index, is_short in enumerate(short):
+        term = _TERM.format(index=index)
+        candidates = _BEGINNING.format(term=term)
+        if not is_short:
+            candidates += " UNION ALL " + _BY_KEY.format(term=term)
+        ctes.append(_WORDS.format(index=index, term=term, candidates=candidates))
+        ctes.append(_PATIENTS.format(index=index))
+    if short:
+        # The patients every term found, before any patient row is read (MATERIALIZED:
+        # otherwise PostgreSQL may read the patients of a common first name first).
+        sums = {
+            "exact": " AND ".join(f"m{index}.exact" for index in range(len(short))),
+            "edits": " + ".join(f"m{index}.edits" for index in range(len(short))),
+            "covered": " + ".join(f"m{index}.covered" for index in range(len(short))),
+        }
+        together = " ".join(f"JOIN m{index} USING (patient_id)" for index in range(1, len(short)))
+        selected = ", ".join(f"{value} AS {name}" for name, value in sums.items())
+        hits = f"hits AS MATERIALIZED (SELECT patient_id, {selected} FROM m0 {together})"  # noqa: S608  # nosec B608
+        ctes.append(hits)
+        joins.append("JOIN hits ON hits.patient_id = p.id")
+        # and read by primary key (an array: its size is not misjudged as a join's).
+        id_lookup = ["p.id = ANY (ARRAY(SELECT patient_id FROM hits))"]
+    else:
+        id_lookup = []
+    excluding, excluding_values = _excluding_sql()
+    where = [*id_lookup, "p.merged_into_id IS NULL", f"p.id NOT IN ({excluding})"]
+    where += [f"p.birth_date = %(d{index})s" for index in range(dates)]
+    where += [f"p.nir LIKE %(n{index})s" for index in range(nirs)]
+    if short:
+        exact, edits, covered = "hits.exact", "hits.edits", "hits.covered"
+        # The share of the name's letters the terms cover; terms covering more than the
+        # name ("bernard bernard" on Bernard Marie) count as covering less.
+        letters = "greatest(1, length(replace(p.search_name, ' ', '')))"
+        coverage = (
+            f"least(({covered})::float / {letters}, {letters}::float / greatest(1, {covered}))"
+        )
+    else:
+        exact, edits, coverage = "true", "0", "0::float"
+    with_clause = ("WITH " + ",".join(ctes)) if ctes else ""
+    # Fixed SQL fragments only: every value of the query is a bound parameter.
+    sql = f"""{with_clause}
+SELECT {{columns}}, {exact} AS exact, {edits} AS edits, {coverage} AS coverage
+FROM records_patient p {" ".join(joins)}
+WHERE {" AND ".join(where)}
+ORDER BY exact DESC, edits, coverage DESC, p.birth_name, p.given_names, p.birth_date, p.id
+LIMIT %(limit)s"""  # noqa: S608  # nosec B608
+    for name, value in excluding_values.items():
+        sql = sql.replace(f"%({name})s", value)
+    return sql
+
+
+def _excluding_sql() -> tuple[str, dict[str, str]]:
+    """``_excluding`` as SQL with a ``%(person)s`` parameter (its constants inlined)."""
+    sql, params = _excluding(_PERSON_PLACEHOLDER).query.sql_with_params()
+    parts = sql.split("%s")
+    out = [parts[0]]
+    constants: dict[str, str] = {}
+    for index, (param, rest) in enumerate(zip(params, parts[1:], strict=True)):
+        if param == _PERSON_PLACEHOLDER:
+            out.append("%(person)s")
+        else:
+            name = f"x{index}"
+            out.append(f"%({name})s")
+            constants[name] = _sql_literal(param)
+        out.append(rest)
+    return "".join(out), constants
+
+
+_PERSON_PLACEHOLDER = -7_340_000_000_001
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, str) and "'" not in value and "%" not in value:
+        return f"'{value}'"
+    raise TypeError(f"unexpected constant in the exclusion rule: {value!r}")
 
 
 def _excluding(person_id: int) -> QuerySet[Restriction, Any]:

@@ -28,8 +28,7 @@ from records.models import (
     PrescriptionItem,
     Substance,
 )
-from records.models.clinical import EntryStatus
-from records.selectors.chart import TREATMENT_LOOKBACK_DAYS
+from records.models.clinical import TREATMENT_LOOKBACK_DAYS, EntryStatus
 
 
 def drug_facts(cis_codes: Iterable[str]) -> dict[str, safety.DrugFacts]:

@@ -1,7 +1,7 @@
 """Writes of the records service (one module per part of the record)."""
 
 from records.services.consultations import consultation_record
-from records.services.documents import document_upload, letter_write
+from records.services.documents import certificate_write, document_upload, letter_write
 from records.services.entries import (
     EditConflict,
     entry_create,
@@ -34,6 +34,7 @@ __all__ = [
     "PrescriptionBlocked",
     "care_team_add",
     "care_team_remove",
+    "certificate_write",
     "consultation_record",
     "document_upload",
     "entry_create",

@@ -1,4 +1,5 @@
-"""Documents: uploaded files (PDF, PNG, JPEG) and letters written in Carnet.
+"""Documents: uploaded files (PDF, PNG, JPEG), and letters and certificates written in
+Carnet.
 
 An upload is checked by its content, not by its name: the first bytes must be those of
 a PDF, PNG or JPEG file, and it must be under ``MAX_UPLOAD_BYTES``. Files are stored
@@ -103,6 +104,44 @@ def letter_write(
         access=access,
         model=Document,
         kind=Document.Kind.LETTER,
+        title=title,
+        recipient=recipient,
+        body=body,
+        document_date=document_date,
+        sensitivity=sensitivity,
+    )
+
+
+@transaction.atomic
+def certificate_write(
+    *,
+    actor: Actor,
+    access: PatientAccess,
+    model: str,
+    title: str,
+    body: str,
+    document_date: date,
+    recipient: str = "",
+    sensitivity: str = "",
+) -> Document:
+    """Store a certificate or a letter written from a model (``records.certificates``),
+    as edited by the practitioner: a document of the record, audited as written
+    (``document.create``) and, when printed, as printed."""
+    from records.certificates import MODELS
+
+    chosen = MODELS.get(model)
+    if chosen is None:
+        raise ValidationError(_("Unknown model of certificate."))
+    if not body.strip():
+        raise ValidationError({"body": _("The text is empty.")})
+    if chosen.needs_recipient and not recipient.strip():
+        raise ValidationError({"recipient": _("Say to whom the letter is addressed.")})
+    return entry_create(
+        actor=actor,
+        access=access,
+        model=Document,
+        kind=chosen.kind,
+        template=chosen.key,
         title=title,
         recipient=recipient,
         body=body,

@@ -26,7 +26,7 @@ from tests.sharing.test_consent_pages import paris_in_directory
 
 # The apps whose tables a request of the API or of the pages can write to. The audit
 # trail is left out on purpose: it records refusals too.
-COUNTED_APPS = ("records", "billing", "access", "sharing")
+COUNTED_APPS = ("records", "billing", "access", "sharing", "agenda")
 
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -160,6 +160,7 @@ def fuzz_world(world: World, fee_schedules: None, settings: Any, tmp_path: Any) 
     )
     exclusion = post("exclusions/", {"person": dora.pk, "source": "formulaire n° 2"}, "secretary")
     fuzz.known = {
+        **_agenda(fuzz, client, world),
         "patient_id": world.paul.pk,
         "prescription_id": prescription["id"],
         "document_id": document["id"],
@@ -169,6 +170,69 @@ def fuzz_world(world: World, fee_schedules: None, settings: Any, tmp_path: Any) 
         "day": today,
     }
     return fuzz
+
+
+def _agenda(fuzz: FuzzWorld, client: Client, world: World) -> dict[str, Any]:
+    """Alice's agenda: a site, a type, her week, one appointment of Paul's, an absence
+    and a calendar feed, made through the API (the ids the agenda's paths are aimed at)."""
+    from datetime import time
+
+    from agenda.models import AppointmentType, OpeningHours, Site
+    from tests.agenda.conftest import at, next_weekday
+
+    tenancy.activate(world.practice_a.pk)
+    site = Site.objects.create(practice=world.practice_a, name="Cabinet")
+    kind = AppointmentType.objects.create(
+        practice=world.practice_a, name="Consultation", minutes=20
+    )
+    for weekday in range(6):
+        OpeningHours.objects.create(
+            practice=world.practice_a,
+            practitioner=world.alice,
+            site=site,
+            weekday=weekday,
+            starts=time(8),
+            ends=time(19),
+        )
+    tenancy.activate(None)
+
+    def send(path: str, body: dict[str, Any], role: str = "secretary") -> dict[str, Any]:
+        return _created(
+            fuzz.call(
+                client,
+                "post",
+                f"/api/v1/agenda/{path}",
+                role,
+                data=body,
+                content_type="application/json",
+            )
+        )
+
+    appointment = send(
+        f"patients/{world.paul.pk}/appointments/",
+        {
+            "practitioner": world.alice.pk,
+            "type": kind.pk,
+            "starts_at": at(next_weekday(0), 9).isoformat(),
+            "reason": "douleur",
+        },
+    )
+    day = next_weekday(2)
+    absence = send(
+        "absences/",
+        {
+            "practitioner": world.alice.pk,
+            "starts_at": at(day, 8).isoformat(),
+            "ends_at": at(day, 12).isoformat(),
+        },
+    )
+    feed = send("feeds/", {"with_names": False}, role="practitioner")
+    return {
+        "appointment_id": appointment["id"],
+        "practitioner_id": world.alice.pk,
+        "absence_id": absence["id"],
+        "feed_id": feed["id"],
+    }
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ sure that description still names everything the server serves, so that a new ty
 parameter is fuzzed too.
 
 Checked for each generated request: no 5xx, the documented status codes and bodies (a
-searchset Bundle of the type asked for, the resource, or an OperationOutcome), broken
+searchset Bundle of the type asked for, with what it includes and an OperationOutcome
+for what it ignored; a history Bundle; the resource; or an OperationOutcome), broken
 input refused with a 4xx, and nothing written (FHIR is read-only here; reads are
 audited, which is not counted).
 """
@@ -43,7 +44,17 @@ def test_the_fhir_description_names_everything_served(client: Client, db: None) 
         assert {param["name"] for param in resource["searchParam"]} <= described, kind
         assert set(SEARCH_PARAMS[kind]) <= described, kind
         assert f"/fhir/r4/{kind}/{{id}}" in raw_schema["paths"]
-    assert len(raw_schema["paths"]) == 2 * len(served) + 1
+        if {"code": "vread"} in resource["interaction"]:
+            assert f"/fhir/r4/{kind}/{{id}}/_history/{{vid}}" in raw_schema["paths"]
+            assert f"/fhir/r4/{kind}/{{id}}/_history" in raw_schema["paths"]
+        parameters = {p["name"]: p for p in search["parameters"]}
+        for key in ("searchInclude", "searchRevInclude"):
+            name = "_include" if key == "searchInclude" else "_revinclude"
+            if resource.get(key):
+                assert set(resource[key]) <= set(parameters[name]["schema"]["enum"]), kind
+    assert "/fhir/r4/Patient/{id}/$everything" in raw_schema["paths"]
+    history = sum({"code": "vread"} in resource["interaction"] for resource in served)
+    assert len(raw_schema["paths"]) == 2 * len(served) + 2 * history + 2
 
 
 def fhir_rows(fuzz_world: FuzzWorld) -> dict[str, Any]:
@@ -65,6 +76,7 @@ def fhir_rows(fuzz_world: FuzzWorld) -> dict[str, Any]:
         "fhir:DocumentReference": str(known["document_id"]),
         "fhir:Consent": str(known["consent_id"]),
         "fhir:AuditEvent": str(event.pk),
+        "vid": "1",
     }
 
 

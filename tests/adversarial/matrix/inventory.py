@@ -162,6 +162,251 @@ def _document_body(ctx: Any) -> dict[str, Any]:
     }
 
 
+AG = API + "agenda/"
+APPOINTMENT = AG + "appointments/<int:appointment_id>/"
+
+
+def _monday_at(hour: int) -> str:
+    from tests.adversarial.matrix.world import next_monday_at
+
+    return next_monday_at(hour).isoformat()
+
+
+def _tuesday_at(hour: int) -> str:
+    from datetime import timedelta
+
+    from tests.adversarial.matrix.world import next_monday_at
+
+    return (next_monday_at(hour) + timedelta(days=1)).isoformat()
+
+
+def _booking_body(ctx: Any, **more: Any) -> dict[str, Any]:
+    """With the practitioner whose agenda the matrix names (Bob at A, Charlie at B): a
+    free time of his, next Tuesday."""
+    agenda = ctx.world.agenda[ctx.request_practice.pk]
+    return {
+        "practitioner": agenda.practitioner_id,
+        "type": agenda.type_id,
+        "starts_at": _tuesday_at(9),
+        "channel": "phone",
+        **more,
+    }
+
+
+def _agenda_endpoints(add: Callable[[Endpoint], None]) -> None:
+    """The agenda (§8): an appointment is administrative data of its patient, read by
+    whoever may read the patient's identity (practice administrators included, reason
+    hidden unless they may read the consultation), booked and changed by the staff;
+    calling a patient in starts the consultation (a clinical write). The frame (types,
+    sites, free slots, hours) is the practice's; schedules are the desk's or the
+    practitioner's own; a calendar feed is the practitioner's own."""
+    for route in ("types/", "sites/", "practitioners/", "absences/"):
+        add(Endpoint(AG + route, "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            AG + "slots/",
+            "GET",
+            "member",
+            "api",
+            query="practitioner={practitioner_id}&type={type_id}",
+            touches_patient=False,
+        )
+    )
+    lists = "reads every patient of the list it may (a hidden busy time for the others)"
+    add(
+        Endpoint(
+            AG + "practitioners/<int:practitioner_id>/appointments/",
+            "GET",
+            "member",
+            "api",
+            query="start={monday}&end={monday}",
+            audit=("appointment.read",),
+            touches_patient=False,
+            notes="Bob's Monday (A): Paul, and Eve who excluded Alice and Sam; " + lists,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "waiting-room/",
+            "GET",
+            "member",
+            "api",
+            audit=("appointment.read",),
+            touches_patient=False,
+            notes="every patient's walk-in of the world waits; " + lists,
+        )
+    )
+    hours = AG + "practitioners/<int:practitioner_id>/hours/"
+    add(Endpoint(hours, "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            hours,
+            "PUT",
+            "schedule",
+            "api",
+            body=lambda ctx: {
+                "spans": [
+                    {
+                        "weekday": 0,
+                        "site": ctx.world.agenda[ctx.request_practice.pk].site_id,
+                        "starts": "08:00",
+                        "ends": "12:00",
+                    }
+                ]
+            },
+            audit=("agenda.hours_set",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "absences/",
+            "POST",
+            "schedule",
+            "api",
+            body=lambda ctx: {
+                "practitioner": ctx.world.agenda[ctx.request_practice.pk].practitioner_id,
+                "starts_at": _monday_at(14),
+                "ends_at": _monday_at(18),
+                "label": "formation",
+            },
+            audit=("agenda.absence_added",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "absences/<int:absence_id>/",
+            "DELETE",
+            "schedule",
+            "api",
+            audit=("agenda.absence_removed",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "holidays/",
+            "POST",
+            "desk-role",
+            "api",
+            body=lambda ctx: {"year": 2099},
+            audit=("agenda.holidays_added",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(Endpoint(AG + "feeds/", "GET", "practitioner-role", "api", touches_patient=False))
+    add(
+        Endpoint(
+            AG + "feeds/",
+            "POST",
+            "practitioner-role",
+            "api",
+            body=lambda ctx: {"with_names": True},
+            audit=("agenda.feed_created",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            AG + "feeds/<int:feed_id>/",
+            "DELETE",
+            "own-feed",
+            "api",
+            audit=("agenda.feed_revoked",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="the feed of the practice's GP (Alice at A, Charlie at B)",
+        )
+    )
+    add(
+        Endpoint(
+            AG + "appointments/",
+            "POST",
+            "identity.write.practice",
+            "api",
+            body=lambda ctx: _booking_body(ctx, caller_name="Appelant Inconnu"),
+            audit=("appointment.book",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="a caller booked by name: no patient yet",
+        )
+    )
+    apat = AG + "patients/<int:patient_id>/"
+    add(
+        Endpoint(
+            apat + "appointments/", "GET", "admin.read.admin", "api", audit=("appointment.read",)
+        )
+    )
+    add(
+        Endpoint(
+            apat + "appointments/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: _booking_body(ctx),
+            audit=("appointment.book",),
+        )
+    )
+    add(
+        Endpoint(
+            apat + "series/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: _booking_body(ctx, every_weeks=1, count=2),
+            audit=("appointment.book",),
+        )
+    )
+    add(
+        Endpoint(
+            apat + "walk-in/",
+            "POST",
+            "admin.write",
+            "api",
+            body=lambda ctx: {"type": ctx.world.agenda[ctx.request_practice.pk].type_id},
+            audit=("appointment.walk_in",),
+        )
+    )
+    add(
+        Endpoint(
+            APPOINTMENT,
+            "GET",
+            "admin.read.admin",
+            "api",
+            entry="appointment",
+            audit=("appointment.read",),
+            notes="Paul's appointment with Alice has a clinical reason (a marker)",
+        )
+    )
+    for action, need, entry, body, event in (
+        ("move/", "admin.write", "appointment", {"starts_at": "16"}, "appointment.move"),
+        ("cancel/", "admin.write", "appointment", {"reason": "empêché"}, "appointment.cancel"),
+        ("no-show/", "admin.write", "past_appointment", None, "appointment.no_show"),
+        ("check-in/", "admin.write", "appointment", {}, "appointment.arrived"),
+        ("start/", "clinical.write", "walk_in", None, "appointment.start"),
+        ("finish/", "admin.write", "appointment", None, "appointment.done"),
+    ):
+        add(
+            Endpoint(
+                APPOINTMENT + action,
+                "POST",
+                need,
+                "api",
+                entry=entry,
+                body=(lambda ctx: {"starts_at": _monday_at(16)})
+                if body and "starts_at" in body
+                else (lambda ctx, body=body: dict(body) if body is not None else {}),
+                audit=(event,),
+            )
+        )
+
+
 def _endpoints() -> list[Endpoint]:
     e: list[Endpoint] = []
     add = e.append
@@ -208,6 +453,25 @@ def _endpoints() -> list[Endpoint]:
 
     add(Endpoint("profil/", "GET", "authenticated", "page", touches_patient=False))
     add(Endpoint("profil/", "POST", "authenticated", "page", body=FORM, touches_patient=False))
+
+    # --- the cooperative's administration: no practice, no patient (decide_cooperative) -
+    for route, channel, action, pdf in (
+        ("cooperative/", "page", "cooperative.members.read", False),
+        ("cooperative/adherents.pdf", "page", "cooperative.members.print", True),
+        (API + "cooperative/members/", "api", "cooperative.members.read", False),
+    ):
+        add(
+            Endpoint(
+                route,
+                "GET",
+                "cooperative-admin",
+                channel,
+                audit=(action,),
+                audit_patient=False,
+                pdf=pdf,
+                touches_patient=False,
+            )
+        )
 
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
@@ -361,6 +625,26 @@ def _endpoints() -> list[Endpoint]:
             audit=("patient.write",),
         )
     )
+    # the coded lists searched while typing: reference data, no patient
+    add(Endpoint(P + "cim10/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "vaccins/", "GET", "member", "page", touches_patient=False))
+    # certificates and letters from models: written like any clinical entry
+    add(Endpoint(PAT + "certificats/", "GET", "clinical.write", "page", audit=("patient.write",)))
+    add(
+        Endpoint(
+            PAT + "certificat/",
+            "GET",
+            "clinical.write",
+            "page",
+            query="modele=medical",
+            audit=("patient.write",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "certificat/", "POST", "clinical.write", "page", query="modele=medical", body=FORM
+        )
+    )
 
     # --- pages: billing -----------------------------------------------------------------
     add(
@@ -421,6 +705,75 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(P + "export/csv/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "cotisations/", "GET", "admin-role", "page", touches_patient=False))
 
+    # --- pages: the agenda's desk -------------------------------------------------------
+    # The agenda, booking, the waiting room and the paper of a practitioner's day or week
+    # are the practice's (each row inside is judged and audited by the selectors: a
+    # patient the reader may not see is a busy time, a clinical reason is left out).
+    for route, method, body in (
+        ("agenda/", "GET", None),
+        ("agenda/prendre-rdv/", "GET", None),
+        ("agenda/prendre-rdv/", "POST", FORM),
+        ("salle-d-attente/", "GET", None),
+        ("salle-d-attente/sans-rdv/", "POST", FORM),
+    ):
+        add(Endpoint(P + route, method, "member", "page", body=body, touches_patient=False))
+    for sheet in ("journee", "semaine"):
+        add(
+            Endpoint(
+                P + f"agenda/<int:practitioner_id>/<str:day>/{sheet}.pdf",
+                "GET",
+                "member",
+                "page",
+                pdf=True,
+                touches_patient=False,
+            )
+        )
+    # One appointment: administrative data of its patient (§5). Reading it is audited
+    # appointment.read; each change is judged by the policy before its form is read.
+    rdv = P + "rdv/<int:appointment_id>/"
+    add(Endpoint(rdv, "GET", "admin.read.admin", "page", audit=("appointment.read",)))
+    add(Endpoint(rdv + "annuler/", "GET", "admin.read.admin", "page", audit=("appointment.read",)))
+    add(
+        Endpoint(
+            rdv + "carton.pdf",
+            "GET",
+            "admin.read.admin",
+            "page",
+            audit=("appointment.print",),
+            pdf=True,
+        )
+    )
+    for route in ("deplacer/", "annuler/"):
+        add(
+            Endpoint(
+                rdv + route, "POST", "admin.write", "page", body=FORM, audit=("appointment.read",)
+            )
+        )
+    add(
+        Endpoint(
+            rdv + "absent/",
+            "POST",
+            "admin.write",
+            "page",
+            body=FORM,
+            audit=("appointment.read",),
+            notes="booked for tomorrow: 'not started yet', 400 once past the gate",
+        )
+    )
+    add(Endpoint(rdv + "arrivee/", "POST", "admin.write", "page", audit=("appointment.arrived",)))
+    # Calling a patient in starts their consultation: the clinical write (a walk-in
+    # waiting for whoever is free, so any practitioner may take it).
+    add(
+        Endpoint(
+            rdv + "recevoir/",
+            "POST",
+            "clinical.write",
+            "page",
+            entry="walk_in",
+            audit=("appointment.start",),
+        )
+    )
+
     # --- pages: sharing -----------------------------------------------------------------
     add(Endpoint(PAT + "consentements/", "GET", "admin.write", "page", audit=("patient.write",)))
     add(Endpoint(PAT + "consentements/", "POST", "admin.write", "page", body=FORM))
@@ -444,6 +797,110 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
+
+    # --- pages: the agenda's day and its settings ----------------------------------------
+    # The practice home (P, above) is the agenda's today page; it and the practitioner's
+    # own day list the practice's appointments (one appointment.read per patient shown).
+    add(Endpoint(P + "aujourdhui/", "GET", "member", "page", touches_patient=False))
+    # "Recevoir" from the day: calling a patient in starts their consultation, the
+    # clinical write (as rdv/<id>/recevoir/; a walk-in waiting for whoever is free).
+    add(
+        Endpoint(
+            P + "aujourdhui/<int:appointment_id>/recevoir/",
+            "POST",
+            "clinical.write",
+            "page",
+            entry="walk_in",
+            audit=("appointment.start",),
+        )
+    )
+    settings = P + "agenda/reglages/"
+    add(Endpoint(settings, "GET", "member", "page", touches_patient=False))
+    add(Endpoint(settings + "absences/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(settings + "absences/", "POST", "member", "page", body=FORM, touches_patient=False)
+    )
+    for route in ("sites/", "sites/<int:site_id>/", "types/", "types/<int:type_id>/"):
+        add(Endpoint(settings + route, "GET", "desk-role", "page", touches_patient=False))
+        add(
+            Endpoint(
+                settings + route, "POST", "desk-role", "page", body=FORM, touches_patient=False
+            )
+        )
+    add(
+        Endpoint(
+            settings + "absences/<int:absence_id>/supprimer/",
+            "POST",
+            "schedule",
+            "page",
+            touches_patient=False,
+            notes="the world's practitioner's absence: the empty post asks for a confirmation",
+        )
+    )
+    add(
+        Endpoint(
+            settings + "jours-feries/",
+            "POST",
+            "desk-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
+    for route in ("horaires/<int:practitioner_id>/", "horaires/<int:practitioner_id>/jour/"):
+        add(Endpoint(settings + route, "GET", "schedule", "page", touches_patient=False))
+        add(
+            Endpoint(settings + route, "POST", "schedule", "page", body=FORM, touches_patient=False)
+        )
+    add(
+        Endpoint(
+            settings + "calendrier/", "GET", "practitioner-role", "page", touches_patient=False
+        )
+    )
+    add(
+        Endpoint(
+            settings + "calendrier/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+            notes="creates a feed without names (rolled back)",
+        )
+    )
+    add(
+        Endpoint(
+            settings + "calendrier/revoquer/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
+    # --- REST API: the practice's team (its administrators only; decide_practice) --------
+    staff = API + "staff/"
+    member = staff + "<int:person_id>/"
+    for route, method, body in (
+        (staff, "GET", None),
+        (
+            staff,
+            "POST",
+            lambda ctx: {
+                "full_name": "Nina Neuve",
+                "username": "nina.neuve",
+                "roles": ["secretary"],
+            },
+        ),
+        (member, "GET", None),
+        (member + "roles/", "PUT", lambda ctx: {"roles": ["practitioner"]}),
+        (member + "deactivate/", "POST", lambda ctx: {"reason": "départ"}),
+        (member + "reactivate/", "POST", lambda ctx: {"roles": ["practitioner"]}),
+        (member + "second-factor-reset/", "POST", lambda ctx: {"admin_code": "000000"}),
+        (member + "unlock/", "POST", None),
+        (member + "invitation/", "POST", None),
+    ):
+        add(Endpoint(route, method, "admin-role", "api", body=body, touches_patient=False))
 
     # --- REST API: records --------------------------------------------------------------
     add(
@@ -787,6 +1244,9 @@ def _endpoints() -> list[Endpoint]:
         )
     )
 
+    # --- REST API: agenda ------------------------------------------------------------------
+    _agenda_endpoints(add)
+
     # --- FHIR R4 --------------------------------------------------------------------------
     add(
         Endpoint(
@@ -829,6 +1289,31 @@ def _endpoints() -> list[Endpoint]:
                 audit=("patient.read",),
             )
         )
+    add(
+        Endpoint(
+            FHIR + "Patient/<str:resource_id>/$everything",
+            "GET",
+            "identity.read",
+            "fhir",
+            entry="patient",
+            audit=("patient.read",),
+            notes="the clinical part only when the clinical read is allowed too",
+        )
+    )
+    for resource, entry in FHIR_CLINICAL.items():
+        if resource == "MedicationRequest":
+            continue  # a prescription keeps no history: no _history routes
+        for route in ("/_history", "/_history/<str:version_id>"):
+            add(
+                Endpoint(
+                    FHIR + resource + "/<str:resource_id>" + route,
+                    "GET",
+                    "entry.read",
+                    "fhir",
+                    entry=entry,
+                    audit=("patient.read",),
+                )
+            )
     for resource, entry in (("Consent", "consent"), ("AuditEvent", "audit_event")):
         add(
             Endpoint(
@@ -869,6 +1354,10 @@ PUBLIC: dict[str, str] = {
     "fhir/r4/metadata": "the FHIR CapabilityStatement (metadata)",
     "fhir/r4/": "FHIR 404 for any other path",
     "fhir/r4/<path:path>": "FHIR 404 for any other path",
+    "agenda/ical/<str:token>.ics": (
+        "a practitioner's calendar feed for a calendar program: the secret in the address"
+        " is the key (tests/agenda/test_feed.py; test_matrix: the calendar feed)"
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 PRACTITIONER, SECRETARY, ADMIN = "practitioner", "secretary", "practice_admin"
 STAFF = {PRACTITIONER, SECRETARY}
+DESK = {SECRETARY, ADMIN}  # who runs the agenda's frame (sites, types, holidays)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,19 @@ NEEDS: dict[str, Callable[[Ctx, Any], bool]] = {
     "share": lambda c, e: may(c, "share", "clinical") and consent_covers(c),
     # emergency access: practitioners only, to a patient whose identity they may read
     "break-glass": lambda c, e: may(c, "read", "identity") and PRACTITIONER in c.role.roles,
+    # a practitioner's hours and absences: the desk and administrators, or the
+    # practitioner themself (§8, the agenda)
+    "schedule": lambda c, e: (
+        bool(c.role.roles & DESK)
+        or (
+            PRACTITIONER in c.role.roles
+            and c.person_id == c.world.agenda[c.request_practice.pk].practitioner_id
+        )
+    ),
+    # a calendar feed is its practitioner's alone (the world's feed is the GP's)
+    "own-feed": lambda c, e: (
+        PRACTITIONER in c.role.roles and c.person_id == c.gp_of_request_practice
+    ),
 }
 
 # Role gates of practice-level pages and API (§8, §13): no patient, a role in the practice.
@@ -139,6 +153,7 @@ ROLE_GATES: dict[str, set[str]] = {
     "report-role": {PRACTITIONER, ADMIN},
     "staff-role": {PRACTITIONER, SECRETARY},
     "practitioner-role": {PRACTITIONER},
+    "desk-role": DESK,
 }
 
 # A refused role gate on patient data is audited (a share holds a patient's record).
@@ -151,8 +166,18 @@ def expect(endpoint: Any, ctx: Ctx) -> Expectation:
         return Expectation(False, "", "anonymous")
     if endpoint.channel == "page" and role.is_token:
         return Expectation(False, "", "a token does not open pages")
+    if endpoint.need == "cooperative-admin":
+        # §5 (decide_cooperative): the cooperative-admin flag only, never a role in a
+        # practice; a practice's API token never opens it. Refusals are audited.
+        if role.is_token:
+            return Expectation(False, "actor", "a practice's token")
+        if role.person.is_cooperative_admin:
+            return Expectation(True)
+        return Expectation(False, "actor", "not a cooperative administrator")
     if endpoint.need == "authenticated":
         return Expectation(True)
+    if not role.roles:  # a cooperative administrator: no role in any practice
+        return Expectation(False, "actor", "no role in the practice named")
     if role.practice.pk != ctx.request_practice.pk:
         return Expectation(False, "actor", "no role in the practice named")
     if endpoint.need in ROLE_GATES:

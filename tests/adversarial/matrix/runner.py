@@ -19,6 +19,7 @@ from django.utils import timezone
 from core import tenancy
 from tests.adversarial.matrix.inventory import FORM, Endpoint
 from tests.adversarial.matrix.rules import Ctx
+from tests.adversarial.matrix.world import next_monday
 
 SCENARIOS = {
     # scenario -> (patient, entries, address the target's practice rather than one's own)
@@ -69,7 +70,10 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
     case, entries, world = ctx.case, ctx.entries, ctx.world
     kind = endpoint.entry
     resource: Any = ""
-    if kind == "patient":
+    agenda = world.agenda[ctx.request_practice.pk]
+    if kind in APPOINTMENT_KINDS:
+        pass  # the appointment of the scenario's patient, below
+    elif kind == "patient":
         resource = case.patient.pk
     elif kind == "consent":
         resource = case.consent_id
@@ -94,10 +98,21 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "day": timezone.localdate().isoformat(),
         "document": "bordereau",
         "resource_id": resource,
+        "version_id": 1,  # the world's entries are never corrected: their first version
         "person_id": ctx.gp_of_request_practice,
         "invitation_id": world.invitation[ctx.request_practice.pk],
+        "appointment_id": case.appointments[kind if kind in APPOINTMENT_KINDS else "appointment"],
+        "practitioner_id": agenda.practitioner_id,
+        "type_id": agenda.type_id,
+        "site_id": agenda.site_id,
+        "absence_id": agenda.absence_id,
+        "feed_id": agenda.feed_id,
+        "monday": next_monday().isoformat(),
     }
 
+
+# The appointments of each patient of the world (world._appointments).
+APPOINTMENT_KINDS = ("appointment", "past_appointment", "walk_in")
 
 ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 

@@ -37,7 +37,8 @@ from tests.adversarial.matrix.world import MatrixWorld
 
 SESSIONS = ["alice", "bob", "sam", "charlie"]
 TOKENS = [f"{name}-token" for name in SESSIONS]
-ROLES = [*SESSIONS, *TOKENS, "anonymous"]
+# The cooperative's administrator has no practice, so no personal API token.
+ROLES = [*SESSIONS, *TOKENS, "coop", "anonymous"]
 
 
 def test_every_endpoint_is_classified() -> None:
@@ -217,4 +218,43 @@ def test_the_gateway_serves_no_practice_endpoint(mx: MatrixWorld) -> None:
                 if result.status != 404 or any(m in result.body for m in visible_markers(ctx)):
                     failures.append(f"{endpoint.method} /{endpoint.route}: {result.status}")
     counts.record("authorization matrix", "cases", cases)
+    assert not failures, "\n".join(failures)
+
+
+def test_the_calendar_feed_answers_its_secret_only_and_names_no_one(mx: MatrixWorld) -> None:
+    """The feed is outside the role matrix (a calendar program holds no session): whoever
+    asks, with or without a session, gets the practice GP's feed for its secret only,
+    and it carries no patient's name or clinical text (no opt-in)."""
+    import hashlib
+
+    from django.db import transaction
+
+    from agenda.models import CalendarFeed
+    from core import tenancy
+
+    secret = "s3cret-of-the-matrix"
+    failures = []
+    with transaction.atomic():
+        tenancy.activate(None)
+        CalendarFeed.objects.filter(pk=mx.agenda[mx.practice_a.pk].feed_id).update(
+            key_id="mxfeed0000000001", secret_hash=hashlib.sha256(secret.encode()).hexdigest()
+        )
+        for role_name in [*SESSIONS, "anonymous"]:
+            client = mx.roles[role_name].client
+            for token, expected in (
+                (f"mxfeed0000000001.{secret}", 200),
+                ("mxfeed0000000001.wrong", 404),
+                (f"mxfeed0000000002.{secret}", 404),
+            ):
+                with transaction.atomic():
+                    response = client.get(f"/agenda/ical/{token}.ics")
+                    transaction.set_rollback(True)
+                body = response.content.decode()
+                if response.status_code != expected:
+                    failures.append(f"{role_name} {token}: {response.status_code}")
+                leaked = [marker for marker, *_rest in mx.all_markers() if marker in body]
+                if leaked:
+                    failures.append(f"{role_name} {token}: LEAK {leaked}")
+        transaction.set_rollback(True)
+    counts.record("authorization matrix", "cases", len(SESSIONS) * 3 + 3)
     assert not failures, "\n".join(failures)

@@ -2,6 +2,7 @@
 
 Two practices on one node. Practice A (``cabinet-a``): Alice (GP), Bob (practitioner),
 Sam (secretary), Pia (practice administrator). Practice B (``cabinet-b``): Charlie (GP).
+Colette (``coop``) is the cooperative's administrator, with no role in either practice.
 
 Each scenario of the matrix is a patient (or entries of a patient) in a known state:
 
@@ -86,6 +87,21 @@ class PatientCase:
     consent_id: int = 0
     restriction_id: int = 0
     audit_event_id: int = 0
+    # "appointment" (booked, ahead), "past_appointment" (booked, begun), "walk_in" -> id
+    appointments: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class AgendaCase:
+    """A practice's agenda in the world: its type and site, the practitioner whose
+    agenda, hours and absence the requests name, that absence, and a feed (of the
+    practice's GP)."""
+
+    type_id: int
+    site_id: int
+    practitioner_id: int
+    absence_id: int
+    feed_id: int
 
 
 @dataclass
@@ -127,6 +143,8 @@ class MatrixWorld:
     invitation: dict[int, int] = field(default_factory=dict)
     # the care-team setting both practices have now ("named" or "practice"; §5)
     care_team_mode: str = "named"
+    # practice id -> its agenda
+    agenda: dict[int, AgendaCase] = field(default_factory=dict)
 
     def set_care_team_mode(self, mode: str) -> None:
         """Both practices switch (inside the world's transaction): every request reads
@@ -396,6 +414,106 @@ def _directory(practice: Practice) -> None:
     )
 
 
+def next_monday() -> date:
+    """A Monday to come (never today)."""
+    today = timezone.localdate()
+    return today + timedelta(days=(7 - today.weekday()) or 7)
+
+
+def _agenda_frame(practice: Practice, practitioners: list[Person]) -> tuple[int, int]:
+    """A site, a type, and the practitioners open Monday to Saturday, 8:00-19:00."""
+    from datetime import time
+
+    from agenda.models import AppointmentType, OpeningHours, Site
+
+    site = Site.objects.create(practice=practice, name="Cabinet", address="1 rue du Marché")
+    kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=20)
+    for person in practitioners:
+        for weekday in range(6):
+            OpeningHours.objects.create(
+                practice=practice,
+                practitioner=person,
+                site=site,
+                weekday=weekday,
+                starts=time(8),
+                ends=time(19),
+            )
+    return kind.pk, site.pk
+
+
+def _appointments(
+    case: PatientCase, practitioner: Person, kind: int, site: int, hour: int, reason: str = ""
+) -> None:
+    """The patient's booked appointment ahead (at ``hour`` next Monday), one that began
+    ``hour`` hours ago (to mark missed), and a walk-in waiting for whoever is free."""
+    from datetime import datetime, time
+
+    from agenda.models import Appointment, Channel, Status
+    from agenda.selectors.slots import local_zone
+
+    common = {
+        "practice": case.practice,
+        "patient": case.patient,
+        "type_id": kind,
+        "site_id": site,
+        "created_by": practitioner,
+    }
+    ahead = datetime.combine(next_monday(), time(hour), tzinfo=local_zone())
+    begun = timezone.now() - timedelta(hours=hour)
+    case.appointments = {
+        "appointment": Appointment.objects.create(
+            **common,
+            practitioner=practitioner,
+            starts_at=ahead,
+            ends_at=ahead + timedelta(minutes=20),
+            reason=reason,
+        ).pk,
+        "past_appointment": Appointment.objects.create(
+            **common,
+            practitioner=practitioner,
+            starts_at=begun,
+            ends_at=begun + timedelta(minutes=20),
+        ).pk,
+        "walk_in": Appointment.objects.create(
+            **common,
+            channel=Channel.WALK_IN,
+            status=Status.ARRIVED,
+            arrived_at=timezone.now() - timedelta(seconds=hour),  # today, in order
+        ).pk,
+    }
+
+
+def _agenda(
+    practice: Practice, gp: Person, practitioner: Person, kind: int, site: int
+) -> AgendaCase:
+    from agenda.models import Absence, CalendarFeed
+
+    starts = timezone.now() + timedelta(days=60)
+    absence = Absence.objects.create(
+        practice=practice,
+        practitioner=practitioner,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=5),
+        label="congés",
+        created_by=practitioner,
+    )
+    feed = CalendarFeed.objects.create(
+        practice=practice,
+        practitioner=gp,
+        key_id=uuid.uuid4().hex[:16],
+        secret_hash=hashlib.sha256(uuid.uuid4().hex.encode()).hexdigest(),
+    )
+    return AgendaCase(kind, site, practitioner.pk, absence.pk, feed.pk)
+
+
+def next_monday_at(hour: int) -> Any:
+    from datetime import datetime, time
+
+    from agenda.selectors.slots import local_zone
+
+    return datetime.combine(next_monday(), time(hour), tzinfo=local_zone())
+
+
 def _login(person: Person) -> Client:
     """The real two steps: password, then a TOTP code."""
     client = Client(raise_request_exception=False)
@@ -460,6 +578,28 @@ def build() -> MatrixWorld:
     for case in (paul, eve, rita, bruno):
         _invoice(case, alice)
         _audit_anchor_event(case)
+    # The agenda: Paul's appointment with Alice carries his consultation's marker as its
+    # reason (clinical text: only who may read that consultation may read it); his
+    # appointment with Bob has no reason. Eve, who excluded Alice, is booked with Bob.
+    kind_a, site_a = _agenda_frame(practice_a, [alice, bob])
+    _appointments(paul, alice, kind_a, site_a, 9, reason=paul.markers["encounter"])
+    _appointments(eve, bob, kind_a, site_a, 10)
+    _appointments(rita, alice, kind_a, site_a, 11)
+    _appointments(bruno, alice, kind_a, site_a, 12)
+    from agenda.models import Appointment
+
+    paul_with_bob = next_monday_at(8)
+    Appointment.objects.create(
+        practice=practice_a,
+        practitioner=bob,
+        patient=paul.patient,
+        type_id=kind_a,
+        site_id=site_a,
+        starts_at=paul_with_bob,
+        ends_at=paul_with_bob + timedelta(minutes=20),
+        created_by=sam,
+    )
+    agenda = {practice_a.pk: _agenda(practice_a, alice, bob, kind_a, site_a)}
 
     tenancy.activate(practice_b.pk)
     MembershipFactory(practice=practice_b, person=people["charlie"], role="practitioner")
@@ -474,6 +614,11 @@ def build() -> MatrixWorld:
     _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
+    kind_b, site_b = _agenda_frame(practice_b, [people["charlie"]])
+    _appointments(zoe, people["charlie"], kind_b, site_b, 9)
+    agenda[practice_b.pk] = _agenda(
+        practice_b, people["charlie"], people["charlie"], kind_b, site_b
+    )
 
     tenancy.activate(None)
     _directory(practice_a)
@@ -514,6 +659,10 @@ def build() -> MatrixWorld:
         practice.pk: _invitation(practice, inviter)
         for practice, inviter in ((practice_a, alice), (practice_b, people["charlie"]))
     }
+    # The cooperative's administrator: no role in any practice (§5). Requests name
+    # practice A, where she has none.
+    coop = PersonFactory(username="mx-coop", full_name="Colette Coop", is_cooperative_admin=True)
+    roles["coop"] = RoleCase("coop", coop, practice_a, frozenset(), _login(coop))
     roles["anonymous"] = RoleCase(
         "anonymous", None, None, frozenset(), Client(raise_request_exception=False)
     )
@@ -547,4 +696,5 @@ def build() -> MatrixWorld:
         inbox=inbox,
         expired_grant_id=grant.pk,
         fec_month=timezone.localdate().strftime("%Y-%m"),
+        agenda=agenda,
     )

@@ -1,6 +1,6 @@
 """A practice runs its own staff: invitations, roles, deactivation, second-factor reset,
 unlocking. Only the practice's administrators may (the access policy's
-``PracticeTask.MANAGE_STAFF``), and every change is audited on the practice's chain.
+``PracticeAction.MANAGE_STAFF``), and every change is audited on the practice's chain.
 
 An invited person exists at once (their username is taken, their roles are set), with no
 usable password: they set it, and enroll their second factor, from the invitation link.
@@ -267,6 +267,11 @@ def staff_set_roles(
     person = _member(practice, person_id)
     _require(actor, person)
     chosen = _roles(roles)
+    if not person.is_active:
+        # Coming back is its own, audited step (``staff_reactivate``).
+        raise ValidationError(
+            {"roles": _("This person is deactivated: reactivate them with their roles.")}
+        )
     current = {m.role: m for m in Membership.objects.filter(practice=practice, person=person)}
     before = sorted(role for role, m in current.items() if m.is_active)
     dropping_admin = Role.PRACTICE_ADMIN in before and Role.PRACTICE_ADMIN not in chosen

@@ -53,3 +53,20 @@ document.addEventListener("htmx:configRequest", function (event) {
     event.detail.parameters["q"] = input.value;
   }
 });
+// Picking a CIM-10 code (or a vaccine) from the suggestions. Without JavaScript each
+// suggestion is a submit button that sends its code with the form.
+document.addEventListener("click", function (event) {
+  const option = event.target.closest("[data-pick-cim10], [data-pick-vaccine]");
+  if (!option) return;
+  event.preventDefault();
+  const form = option.closest("form");
+  const isCode = option.hasAttribute("data-pick-cim10");
+  const value = form.querySelector(isCode ? "#id_code" : "#id_drug");
+  const label = form.querySelector(isCode ? "#id_label" : "#id_vaccine");
+  if (value) value.value = option.dataset.code;
+  if (label && (!isCode || !label.value)) label.value = option.dataset.label;
+  const list = option.closest(".pick-options");
+  if (list) list.innerHTML = "";
+  const next = form.querySelector(isCode ? "#id_label" : "#id_lot_number");
+  if (next) next.focus();
+});

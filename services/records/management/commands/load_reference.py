@@ -1,5 +1,5 @@
-"""carnet load_reference: load (or refresh) the BDPM drugs and their compositions, the ATC
-codes, the ANSM interaction thesaurus and the CIM-10 codes.
+"""carnet load_reference: load (or refresh) the BDPM drugs and their compositions, the
+vaccines among them, the ATC codes, the ANSM interaction thesaurus and the CIM-10 codes.
 
 Runs as the database owner role (see ``carnet.cli``): the application role may only read
 these tables. Without options it loads the copies shipped in ``records/data/``; give a
@@ -20,8 +20,8 @@ from records import compositions, reference
 
 class Command(BaseCommand):
     help = (
-        "Load the French reference data: BDPM drugs, compositions and generic groups, ATC"
-        " codes, the ANSM interaction thesaurus and CIM-10 codes."
+        "Load the French reference data: BDPM drugs, compositions, generic groups and"
+        " vaccines, ATC codes, the ANSM interaction thesaurus and CIM-10 codes."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -41,6 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.load("drugs", reference.load_drugs, options["drugs"])
         self.load("CIM-10 codes", reference.load_cim10, options["cim10"])
+        self.load("vaccines", lambda _path: reference.load_vaccines(), reference.DATA_DIR)
         # The safety checks' data, in the order the loaders depend on: the compositions
         # read the drugs and the thesaurus' names (records/compositions.py).
         self.load("ATC classes", compositions.load_atc_classes, compositions.DEFAULT_ATC_FILE)

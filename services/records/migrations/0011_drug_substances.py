@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0008_identity'),
+        ('records', '0010_search_keys'),
     ]
 
     operations = [

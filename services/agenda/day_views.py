@@ -1,0 +1,190 @@
+"""The practitioner's day ("Aujourd'hui") and the practice home built on it.
+
+The practice home (/p/<slug>/) shows today, not a list of roles: a practitioner gets
+their day and waiting room; the desk the waiting room and each practitioner's day at a
+glance (names, times, types — never a clinical reason); an administrator without a
+clinical role the team, the settings and the day's counts. Which one is asked of the
+policy and of the practice's roster, never of role names.
+
+The home lives here, not in core, because core cannot import the agenda
+(tests/test_layers.py): the composition root (carnet/urls.py) routes the address to
+``home`` before core's own fallback page.
+
+Every page here runs a fixed number of queries whatever the number of appointments
+(tests/agenda/test_day_pages.py counts them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from agenda import selectors, services
+from agenda.models import Status
+from agenda.selectors.appointments import AppointmentRow
+from agenda.selectors.day import day_counts, practice_day
+from core.access.policy import (
+    Action,
+    Actor,
+    Category,
+    PatientFacts,
+    PracticeAction,
+    Purpose,
+    decide,
+    decide_practice,
+)
+from core.accounts.models import Role
+from core.accounts.selectors import is_practitioner_of, staff_of_practice
+from core.practices.context import PracticeRequest, practice_view
+
+TODAY, DESK, ADMIN = "today", "desk", "admin"
+
+
+def home_kind(actor: Actor) -> str:
+    """Which home this person gets: their own day when they have an agenda (a
+    practitioner of the practice); the desk's when the policy lets them write the
+    practice's patients' administrative data (check-in, booking); otherwise the
+    administrator's, which shows no patient."""
+    practice_id = actor.practice_id or 0
+    if is_practitioner_of(actor.person_id, practice_id):
+        return TODAY
+    desk = decide(
+        actor,
+        Action.WRITE,
+        Category.ADMINISTRATIVE,
+        Purpose.ADMINISTRATION,
+        PatientFacts(patient_id=0, practice_id=practice_id),
+    )
+    return DESK if desk.allowed else ADMIN
+
+
+def _next_patient(waiting: list[AppointmentRow], booked: list[AppointmentRow]) -> int | None:
+    """The appointment the practitioner most likely receives next: the longest waiting
+    patient, else the next booked one not over yet."""
+    for row in waiting:
+        if _receivable(row):
+            return row.id
+    now = timezone.now()
+    for row in booked:
+        if _receivable(row) and row.status == Status.BOOKED and (row.ends_at or now) >= now:
+            return row.id
+    return None
+
+
+def _receivable(row: AppointmentRow) -> bool:
+    return not row.hidden and row.registered and row.status in (Status.BOOKED, Status.ARRIVED)
+
+
+def _today_context(actor: Actor) -> dict[str, Any]:
+    day = selectors.today_for(actor, actor.person_id)
+    next_id = _next_patient(day.waiting, day.appointments)
+    return {
+        "day": day,
+        "next_id": next_id,
+        # A patient checked in is in both lists: the key and the focus go to one button.
+        "next_place": "waiting" if any(row.id == next_id for row in day.waiting) else "day",
+        "receivable": {row.id for row in (*day.waiting, *day.appointments) if _receivable(row)},
+        "in_consultation": Status.IN_CONSULTATION,
+        "done": Status.DONE,
+    }
+
+
+def _practice_context(request: PracticeRequest) -> dict[str, Any]:
+    """What the old practice page offered, kept on every home: the patient search, the
+    person's roles, the links, the team (one query)."""
+    actor, practice_id = request.actor, request.practice.pk
+    schedule = decide_practice(
+        actor, PracticeAction.MANAGE_SCHEDULE, practice_id, subject_id=actor.person_id
+    )
+    return {
+        "roles": [Role(role).label for role in sorted(actor.roles)],
+        "may_manage_staff": decide_practice(actor, PracticeAction.MANAGE_STAFF, practice_id),
+        "may_set_agenda": schedule.allowed
+        or decide_practice(actor, PracticeAction.MANAGE_AGENDA, practice_id).allowed,
+        "may_have_feed": decide_practice(
+            actor, PracticeAction.MANAGE_OWN_FEED, practice_id, subject_id=actor.person_id
+        ).allowed,
+        "staff": staff_of_practice(practice_id),
+    }
+
+
+def _desk_context(actor: Actor) -> dict[str, Any]:
+    day = practice_day(actor, timezone.localdate())
+    people = selectors.practitioners(actor.practice_id or 0)
+    by_practitioner: dict[int | None, list[AppointmentRow]] = {}
+    for row in day.appointments:
+        by_practitioner.setdefault(row.practitioner_id, []).append(row)
+    return {
+        "waiting": day.waiting,
+        "days": [(person, by_practitioner.get(person.pk, [])) for person in people],
+    }
+
+
+def _admin_context(actor: Actor) -> dict[str, Any]:
+    counts = day_counts(timezone.localdate())
+    people = selectors.practitioners(actor.practice_id or 0)
+    rows = [(person, counts.get(person.pk)) for person in people]
+    unassigned = counts.get(None)
+    return {
+        "counts": rows,
+        "walk_ins_waiting": unassigned.waiting if unassigned else 0,
+        "total": sum(count.total for count in counts.values()),
+    }
+
+
+@practice_view
+@require_GET
+def home(request: PracticeRequest) -> HttpResponse:
+    """The practice home: today, as this person works it."""
+    kind = home_kind(request.actor)
+    context: dict[str, Any] = {"kind": kind, "today": timezone.localdate()}
+    if kind == TODAY:
+        context.update(_today_context(request.actor))
+    elif kind == DESK:
+        context.update(_desk_context(request.actor))
+    else:
+        context.update(_admin_context(request.actor))
+    context.update(_practice_context(request))
+    return render(request, "agenda/day/home.html", context)
+
+
+@practice_view
+@require_GET
+def today(request: PracticeRequest) -> HttpResponse:
+    """The practitioner's own day; whoever has no agenda finds their home instead."""
+    if home_kind(request.actor) != TODAY:
+        return redirect("practices:home", request.practice.slug)
+    context = _today_context(request.actor)
+    context["today"] = timezone.localdate()
+    return render(request, "agenda/day/today.html", context)
+
+
+def consultation_url(slug: str, patient_id: int, appointment_id: int) -> str:
+    """The consultation form, started from this appointment: once saved, it closes the
+    appointment and is linked to it (records.signals, agenda.receivers)."""
+    url = reverse("records:consultation-new", args=[slug, patient_id])
+    return f"{url}?origin=appointment:{appointment_id}"
+
+
+@practice_view
+@require_POST
+def receive(request: PracticeRequest, appointment_id: int) -> HttpResponse:
+    """ "Recevoir": the practitioner calls the patient in (agenda.services.start) and the
+    consultation form opens, its documentation time starting now."""
+    try:
+        appointment = services.start(actor=request.actor, appointment_id=appointment_id)
+    except ValidationError as error:
+        if getattr(error, "code", "") == "unknown":
+            raise Http404(error.messages[0]) from None
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("agenda:today", request.practice.slug)
+    assert appointment.patient_id is not None  # start refuses a caller not registered
+    return redirect(consultation_url(request.practice.slug, appointment.patient_id, appointment.pk))

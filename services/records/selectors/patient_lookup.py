@@ -1,0 +1,110 @@
+"""Finding patients by their separate identity fields (family name, given names, birth
+date, sex, NIR), as a structured search does (the FHIR API): exact rules, no ranking.
+
+The search box's forgiving search is ``records.selectors.patients.patient_search``; this
+one matches names the way FHIR string parameters do: case and accents ignored, the
+value at the start of the name or of one of its words (``starts``), the whole name or
+one whole word as typed (``exact``), or anywhere (``contains``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Lower
+
+from core.access.policy import Actor, Category
+from core.audit.services import record_event
+from records.models import Patient
+from records.selectors.patients import _excluding, authorize_search
+
+FAMILY_FIELDS = ("birth_name", "used_name")
+GIVEN_FIELDS = ("given_names",)
+
+
+@dataclass(frozen=True)
+class NameTerm:
+    """One value of a name parameter and how it must match."""
+
+    value: str
+    how: str = "starts"  # starts | exact | contains
+
+
+def _folded(expression: Any) -> Func:
+    """Lower case, without accents: the way ``search_name`` is folded."""
+    return Lower(Func(expression, function="carnet_unaccent", output_field=CharField()))
+
+
+def _one_field_matches(field: str, term: NameTerm) -> Q:
+    if term.how == "exact":
+        # A whole name, or one whole word of it, exactly as typed.
+        word = r"(^|[\s,-])" + _regex_literal(term.value) + r"($|[\s,-])"
+        return Q(**{field: term.value}) | Q(**{f"{field}__regex": word})
+    folded_value = _folded(Value(term.value, output_field=CharField()))
+    alias = f"_folded_{field}"
+    if term.how == "contains":
+        return Q(**{f"{alias}__contains": folded_value})
+    return (
+        Q(**{f"{alias}__startswith": folded_value})
+        | Q(**{f"{alias}__contains": Func(Value(" "), folded_value, function="CONCAT")})
+        | Q(**{f"{alias}__contains": Func(Value("-"), folded_value, function="CONCAT")})
+    )
+
+
+def _regex_literal(value: str) -> str:
+    """The value as a PostgreSQL regular expression matching it literally."""
+    return "".join(char if char.isalnum() else "\\" + char for char in value)
+
+
+def name_condition(fields: Sequence[str], alternatives: Sequence[NameTerm]) -> Q:
+    """Any of the alternatives (a FHIR comma list) matching any of the fields."""
+    condition = Q(pk__in=[])
+    for term in alternatives:
+        for field in fields:
+            condition |= _one_field_matches(field, term)
+    return condition
+
+
+def patients_found(
+    *,
+    actor: Actor,
+    family: Sequence[Sequence[NameTerm]] = (),
+    given: Sequence[Sequence[NameTerm]] = (),
+    name: Sequence[Sequence[NameTerm]] = (),
+    where: Q | None = None,
+    described_as: str = "",
+) -> QuerySet[Patient]:
+    """The practice's patients matching every condition (each inner list: any of its
+    terms), unordered. ``where`` filters on the patient's own columns (birth_date, sex,
+    nir, pk, updated_at). Merged duplicates and the patients who excluded the actor from
+    their whole record are never found. The search is authorized and audited here
+    (``patient.search``, with ``described_as``)."""
+    if actor.practice_id is None:
+        return Patient.objects.none()
+    authorize_search(actor)
+    record_event(
+        "patient.search",
+        actor=actor,
+        practice_id=actor.practice_id,
+        category=Category.IDENTITY.value,
+        details={"query": described_as[:100], "view": "fhir"},
+    )
+    patients = (
+        Patient.objects.filter(merged_into__isnull=True)
+        .exclude(pk__in=_excluding(actor.person_id))
+        .select_related("gp")
+    )
+    folded = {f"_folded_{field}": _folded(F(field)) for field in (*FAMILY_FIELDS, *GIVEN_FIELDS)}
+    patients = patients.alias(**folded)
+    for alternatives in family:
+        patients = patients.filter(name_condition(FAMILY_FIELDS, alternatives))
+    for alternatives in given:
+        patients = patients.filter(name_condition(GIVEN_FIELDS, alternatives))
+    for alternatives in name:
+        patients = patients.filter(name_condition((*FAMILY_FIELDS, *GIVEN_FIELDS), alternatives))
+    if where is not None:
+        patients = patients.filter(where)
+    return patients
