@@ -658,7 +658,7 @@ class SubstanceSearchApi(RecordsApi):
 
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SubstanceOutput(many=True))
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:100]
+        query = search_query(request, 100)
         found = reference.substance_search(query) if len(query.strip()) >= 3 else []
         return Response(SubstanceOutput(found, many=True).data)
 
@@ -669,7 +669,7 @@ class AtcClassSearchApi(RecordsApi):
 
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses=AtcClassOutput(many=True))
     def get(self, request: Request) -> Response:
-        query = str(request.query_params.get("q", ""))[:100]
+        query = search_query(request, 100)
         found = reference.atc_search(query) if len(query.strip()) >= 2 else []
         return Response(AtcClassOutput(found, many=True).data)
 
