@@ -17,6 +17,7 @@ from records.selectors.patients import (
     patient_with_access,
     possible_duplicates,
 )
+from records.selectors.prescribing import prescribing_context
 
 __all__ = [
     "Chart",
@@ -33,4 +34,5 @@ __all__ = [
     "patient_search",
     "patient_with_access",
     "possible_duplicates",
+    "prescribing_context",
 ]

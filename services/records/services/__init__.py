@@ -20,12 +20,18 @@ from records.services.patients import (
     patient_create,
     patient_merge,
 )
-from records.services.prescriptions import ItemInput, prescription_create
+from records.services.prescriptions import (
+    ItemInput,
+    PrescriptionBlocked,
+    prescription_check,
+    prescription_create,
+)
 
 __all__ = [
     "EditConflict",
     "IdentityConflict",
     "ItemInput",
+    "PrescriptionBlocked",
     "care_team_add",
     "care_team_remove",
     "certificate_write",
@@ -40,5 +46,6 @@ __all__ = [
     "patient_gp_change",
     "patient_identity_correct",
     "patient_merge",
+    "prescription_check",
     "prescription_create",
 ]

@@ -612,6 +612,19 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "medicaments/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "allergenes/", "GET", "member", "page", touches_patient=False))
+    # The safety checks of the lines being written: the right to prescribe, and a read
+    # of the allergies and the current treatment.
+    add(
+        Endpoint(
+            PAT + "ordonnance/verifier/",
+            "GET",
+            "clinical.write",
+            "page",
+            query="items-0-drug_label=Parac%C3%A9tamol",
+            audit=("patient.write",),
+        )
+    )
     # the coded lists searched while typing: reference data, no patient
     add(Endpoint(P + "cim10/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "vaccins/", "GET", "member", "page", touches_patient=False))
@@ -933,6 +946,16 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
+            APAT + "prescriptions/check/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: {"items": [{"drug_label": "Paracétamol", "duration_days": 5}]},
+            audit=("patient.write",),
+        )
+    )
+    add(
+        Endpoint(
             APAT + "prescriptions/<int:prescription_id>/pdf/",
             "GET",
             "entry.print",
@@ -1028,6 +1051,8 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(API + "drugs/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "substances/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "atc-classes/", "GET", "member", "api", touches_patient=False))
     add(Endpoint(API + "cim10/", "GET", "member", "api", touches_patient=False))
     for kind, (entry, body) in API_KINDS.items():
         action = API_KIND_ACTION[kind]
