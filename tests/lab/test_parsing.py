@@ -112,7 +112,7 @@ def oru(**fields: str) -> str:
     )
     pid.pid_5 = fields.get("name", "DUPONT^PAUL")
     pid.pid_7 = fields.get("birth", "19850312")
-    pid.pid_8 = "M"
+    pid.pid_8 = fields.get("sex", "M")
     order = result.add_group("ORU_R01_ORDER_OBSERVATION")
     order.obr.obr_4 = "BILAN^Bilan sanguin"
     order.obr.obr_7 = "20261203083000"

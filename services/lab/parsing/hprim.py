@@ -29,7 +29,12 @@ HEADER_LINES = 12
 
 
 def looks_like_hprim(text: str) -> bool:
-    return LAB in text or any(line.lstrip().startswith("RES|") for line in text.splitlines())
+    """A LAB block or result lines, or an HPRIM header (its birth and exam dates where
+    HPRIM puts them): a file cut before its block is still recognised, and said cut."""
+    if LAB in text or any(line.lstrip().startswith("RES|") for line in text.splitlines()):
+        return True
+    header = text.replace("\r\n", "\n").split("\n")[:HEADER_LINES]
+    return len(header) >= 10 and bool(french_date(header[6]) and french_date(header[9]))
 
 
 def _identity(header: list[str]) -> Identity:
@@ -74,7 +79,8 @@ def _result(fields: list[str], observed: str) -> ParsedResult | None:
 def parse_hprim(text: str) -> ParsedMessage:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     markers = [line.strip() for line in lines]
-    if LAB in markers and END not in markers:
+    has_results = any(m.startswith("RES|") for m in markers)
+    if (LAB in markers or not has_results) and END not in markers:
         raise LabFileError("truncated")
     first_block = next(
         (i for i, m in enumerate(markers) if m == LAB or m.startswith("RES|")), len(lines)

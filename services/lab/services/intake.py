@@ -12,9 +12,9 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core.access.policy import Actor, PracticeAction, decide_practice
+from core.access.policy import Actor, PracticeAction
 from core.access.services import AccessDenied, require_practice
 from core.audit.services import record_event
 from lab.models import FileStatus, LabFile, Source
@@ -98,7 +98,11 @@ def _describe(lab_file: LabFile, parsed: ParsedMessage) -> None:
     lab_file.format = parsed.format
     lab_file.message_id = parsed.message_id[:100]
     lab_file.family, lab_file.given = identity.family[:100], identity.given[:150]
-    lab_file.birth_date, lab_file.sex, lab_file.nir = identity.birth_date, identity.sex, identity.nir
+    lab_file.birth_date, lab_file.sex, lab_file.nir = (
+        identity.birth_date,
+        identity.sex,
+        identity.nir,
+    )
     lab_file.laboratory = parsed.laboratory[:200]
     lab_file.observed_on = parsed.observed_on
     lab_file.result_count = len(parsed.results)
@@ -117,9 +121,7 @@ def _file_if_certain(actor: Actor | None, lab_file: LabFile, parsed: ParsedMessa
     practitioner_id = found.patient.gp_id
     if practitioner_id is None:
         lab_file.reason_code = "no_practitioner"
-        lab_file.reason = str(
-            _no_practitioner()
-        )
+        lab_file.reason = _no_practitioner()
         lab_file.save(update_fields=["reason_code", "reason"])
         return
     try:
@@ -127,19 +129,15 @@ def _file_if_certain(actor: Actor | None, lab_file: LabFile, parsed: ParsedMessa
             file_to_chart(actor, lab_file, parsed, found.patient.id, practitioner_id)
     except AccessDenied:
         lab_file.reason_code = "practitioner_refused"
-        lab_file.reason = str(_practitioner_refused())
+        lab_file.reason = _practitioner_refused()
         lab_file.save(update_fields=["reason_code", "reason"])
 
 
 def _no_practitioner() -> str:
-    from django.utils.translation import gettext as _
-
     return _("The patient has no GP of record: choose the practitioner to file it for.")
 
 
 def _practitioner_refused() -> str:
-    from django.utils.translation import gettext as _
-
     return _(
         "The patient's GP of record may not write in this chart (the patient excluded"
         " them): choose the practitioner to file it for."
@@ -155,6 +153,3 @@ def _audit(action: str, actor: Actor | None, lab_file: LabFile) -> None:
         target=f"lab_file:{lab_file.pk}",
         details={"status": lab_file.status, "format": lab_file.format},
     )
-
-
-__all__ = ["Received", "receive", "decide_practice", "timezone"]
