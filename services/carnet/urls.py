@@ -44,6 +44,7 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("p/<slug:practice_slug>/", include("billing.urls")),
         path("p/<slug:practice_slug>/", include("sharing.urls")),
         path("p/<slug:practice_slug>/", include("agenda.urls")),
+        path("p/<slug:practice_slug>/", include("lab.urls")),
         path("api/v1/", include("core.accounts.api_urls")),
         path("api/v1/", include("core.practices.api_urls")),
         path("api/v1/", include("records.api_urls")),

@@ -211,10 +211,16 @@ class PracticeAction(StrEnum):
     # seeing a value): the desk and the practitioners. Filing writes the results in the
     # chart as the practitioner's (``subject_id``), which the clinical rules decide.
     RECEIVE_LAB_RESULTS = "receive_lab_results"
+    # The results nobody has read after three days: who they wait for, never a value.
+    REVIEW_LAB_BACKLOG = "review_lab_backlog"
 
 
 # Only the practice's administrators may do these.
-ADMIN_ACTIONS = {PracticeAction.CHANGE_SETTINGS, PracticeAction.MANAGE_STAFF}
+ADMIN_ACTIONS = {
+    PracticeAction.CHANGE_SETTINGS,
+    PracticeAction.MANAGE_STAFF,
+    PracticeAction.REVIEW_LAB_BACKLOG,
+}
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
 AGENDA_ROLES = {RoleName.PRACTICE_ADMIN, RoleName.SECRETARY}
@@ -258,7 +264,7 @@ def decide_practice(
         return _deny("not-lab-intake", _("only the desk or a practitioner receives lab results"))
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
-    if action == PracticeAction.MANAGE_STAFF:
+    if action in (PracticeAction.MANAGE_STAFF, PracticeAction.REVIEW_LAB_BACKLOG):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(
         "not-practice-admin", _("only a practice administrator may change the practice's settings")

@@ -5,12 +5,21 @@ choosing in the matching queue (identity only, never a clinical value)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import CharField, F, Func, Q, Value
-from django.db.models.functions import Lower
+from django.db.models import CharField, F, Func, Q, Value, Window
+from django.db.models.functions import Lower, RowNumber
+from django.http import Http404
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from records.models import Patient
+from core.access.policy import Action, Actor, Category
+from core.prepared import Prepared
+from records import access as policy
+from records.models import Document, Observation, Patient
+from records.models.clinical import EntryStatus
+from records.selectors.patients import patient_with_access_and
+from records.vitals import Plot, measure, plot, unit
 
 
 @dataclass(frozen=True)
@@ -85,3 +94,113 @@ def patient_candidate(patient_id: int) -> Candidate | None:
     """One patient of the practice as the matching queue shows them."""
     patient = Patient.objects.filter(pk=patient_id).first()
     return _candidate(patient) if patient else None
+
+
+# --- a report's results, for the practitioner reading them ----------------------------------
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    label: str
+    code: str
+    value: str  # in the reader's notation, with its unit ("1,42 g/L", "négatif")
+    reference: str
+    flag: str
+    abnormal: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LabReport:
+    patient_id: int
+    patient_name: str
+    birth_date: date | None
+    title: str
+    text: str
+    lines: list[ResultLine]
+    trends: list[Plot]  # one per analysis measured at least twice, oldest to newest
+    hidden: int  # results the reader may not see (a label, an exclusion)
+
+
+ABNORMAL_FLAGS = {
+    "low",
+    "critically_low",
+    "high",
+    "critically_high",
+    "abnormal",
+    "critically_abnormal",
+}
+TRENDS = 12  # values kept per analysis for its plot
+
+
+def lab_report(actor: Actor, report_id: int) -> LabReport:
+    """The results of one report, each judged by the policy, and the trend of each
+    analysis of the report measured before (the same code, the last values). One audit
+    event: the clinical read of the patient."""
+    document = Document.objects.filter(pk=report_id, kind=Document.Kind.RESULT).first()
+    if document is None:
+        raise Http404(_("No such report in this practice."))
+    patient, access, (results,) = patient_with_access_and(
+        document.patient_id, REPORT_RESULTS.bind(report=report_id)
+    )
+    policy.require(actor, Action.READ, Category.CLINICAL, patient, access=access)
+    visible = [o for o in results if policy.may_see_entry(actor, access, o)]
+    codes = sorted({o.code for o in visible if o.value is not None})
+    history: dict[str, list[Observation]] = {}
+    if codes:
+        earlier = (
+            Observation.objects.filter(
+                patient_id=patient.pk, status=EntryStatus.ACTIVE, code__in=codes
+            )
+            .exclude(value=None)
+            .annotate(
+                nth=Window(RowNumber(), partition_by=[F("code")], order_by=F("effective_at").desc())
+            )
+            .filter(nth__lte=TRENDS)
+        )
+        for observation in earlier:
+            if policy.may_see_entry(actor, access, observation):
+                history.setdefault(observation.code, []).append(observation)
+    trends = []
+    for code in codes:
+        series = sorted(history.get(code, []), key=lambda o: o.effective_at)
+        if len(series) < 2:
+            continue
+        label = next(o.label for o in visible if o.code == code)
+        drawn = plot(
+            f"lab-{slugify(code)}",
+            label,
+            [(label, "line", [(o.effective_at, o.value) for o in series if o.value is not None])],
+            unit(series[-1].unit),
+        )
+        if drawn is not None:
+            trends.append(drawn)
+    return LabReport(
+        patient_id=patient.pk,
+        patient_name=patient.display_name,
+        birth_date=patient.birth_date,
+        title=document.title,
+        text=document.body,
+        lines=[_line(o) for o in visible],
+        trends=trends,
+        hidden=len(results) - len(visible),
+    )
+
+
+def _line(observation: Observation) -> ResultLine:
+    return ResultLine(
+        label=observation.label,
+        code=observation.code,
+        value=measure(observation),
+        reference=observation.reference_text,
+        flag=observation.flag,
+        abnormal=observation.flag in ABNORMAL_FLAGS,
+        at=observation.effective_at,
+    )
+
+
+REPORT_RESULTS = Prepared(
+    lambda report: Observation.objects.filter(report_id=report, status=EntryStatus.ACTIVE).order_by(
+        "pk"
+    )
+)

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,3 +120,26 @@ def lab_results_file(
         details={"practitioner": practitioner.pk, "results": len(observations)},
     )
     return Filed(report.pk, [o.pk for o in observations])
+
+
+@transaction.atomic
+def lab_report_sign_off(*, actor: Actor, report_id: int, conclusion: str, note: str) -> int:
+    """The practitioner has read the report's results: they are reviewed (no longer "to
+    read" on the chart). Returns the patient's id. A clinical write, audited once."""
+    document = Document.objects.filter(pk=report_id, kind=Document.Kind.RESULT).first()
+    if document is None:
+        raise Http404(_("No such report in this practice."))
+    patient = Patient.objects.get(pk=document.patient_id)
+    decision = policy.check(actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False)
+    if not decision.allowed:
+        raise AccessDenied(decision)  # the refusal is audited by the check
+    Observation.objects.filter(report_id=report_id).update(reviewed=True)
+    record_event(
+        "lab_result.sign_off",
+        actor=actor,
+        patient_id=patient.pk,
+        category=Category.CLINICAL.value,
+        target=f"document:{report_id}",
+        details={"conclusion": conclusion, "note": bool(note)},
+    )
+    return patient.pk
