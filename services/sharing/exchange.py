@@ -34,8 +34,9 @@ from records import access as policy
 from records.models import Allergy, Immunization, Observation, Patient, PrescriptionItem, Problem
 from records.models.clinical import EntryStatus
 from sharing import directory as directory_document
-from sharing import fhir_render, keys
+from sharing import keys
 from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, seal
+from sharing.fhir import render as fhir_render
 from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -548,7 +549,7 @@ def import_shared_bundle(
     """The shared resources enter the record through the FHIR importer (hence through the
     records services, the policy and the audit trail), remembered with their provenance."""
     from core.accounts.models import Person
-    from sharing.fhir_import import FhirImportError, import_bundle
+    from sharing.fhir.importer import FhirImportError, import_bundle
     from sharing.models import ImportedResource
 
     shared_patient = next(

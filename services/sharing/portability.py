@@ -24,7 +24,7 @@ from records.models import (
     Problem,
 )
 from records.models.clinical import EntryStatus
-from sharing import fhir_render
+from sharing.fhir import render as fhir_render
 
 
 def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from core.audit.models import AuditEvent
 from records import services
 from records.access import access_for
 from records.models import Observation, Patient, Problem
-from sharing import fhir_render
+from sharing.fhir import render as fhir_render
 from tests.factories import PatientFactory
 from tests.fixtures import World
 from tests.sharing.test_fhir_api import (  # noqa: F401
@@ -505,7 +505,7 @@ def test_reads_answer_an_etag_and_304_when_unchanged(
 
 def test_problem_model_is_what_condition_history_reads() -> None:
     """History is served for the types whose entries keep it (EntryRevision)."""
-    from sharing.fhir_api import CLINICAL_KINDS, HISTORY_TYPES
+    from sharing.fhir.api import CLINICAL_KINDS, HISTORY_TYPES
 
     assert CLINICAL_KINDS["Condition"].model is Problem
     assert "MedicationRequest" not in HISTORY_TYPES

@@ -18,7 +18,7 @@ set by the middleware from the path):
 
 What each type can be searched by is one table (``SEARCH_PARAMS``, ``SORTS``,
 ``INCLUDES``, ``REVINCLUDES``); the CapabilityStatement is generated from it. Requests
-are read by ``sharing.fhir_search``. Errors are OperationOutcome resources with the HTTP
+are read by ``sharing.fhir.search``. Errors are OperationOutcome resources with the HTTP
 status. ``GET /fhir/r4/metadata`` is public: it holds no data.
 """
 
@@ -74,8 +74,9 @@ from records.models.clinical import EntryStatus
 from records.selectors.history import EntryVersion, entry_version, entry_versions
 from records.selectors.patient_lookup import NameTerm, patients_found
 from records.selectors.patients import patient_with_access
-from sharing import fhir_paging, fhir_render
-from sharing.fhir_search import (
+from sharing.fhir import paging as fhir_paging
+from sharing.fhir import render as fhir_render
+from sharing.fhir.search import (
     COMMON_PARAMS,
     PATIENT_PARAM,
     PATIENT_REFERENCE,
