@@ -20,7 +20,7 @@ from core.access.sharing import Recipient
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response, render_pdf
 from records import access as policy
-from records.models import Patient
+from records.selectors import Patient, patient_of_practice
 from sharing import exchange
 from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
 
@@ -103,7 +103,7 @@ class DirectoryOutput(serializers.Serializer):
 
 class SharingApi(PracticeAPIMixin, CarnetAPIView):
     def patient(self, patient_id: int) -> Patient:
-        patient = Patient.objects.filter(pk=patient_id).first()
+        patient = patient_of_practice(patient_id)
         if patient is None:
             raise Http404(_("No such patient in this practice."))
         return patient

@@ -31,8 +31,7 @@ from core.access.sharing import Recipient, may_share
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from records import access as policy
-from records.models import Allergy, Immunization, Observation, Patient, PrescriptionItem, Problem
-from records.models.clinical import EntryStatus
+from records.selectors import Patient, active_entries, patient_of_practice
 from sharing import directory as directory_document
 from sharing import keys
 from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, seal
@@ -121,23 +120,20 @@ class ShareContent:
 
 
 def _entries(patient: Patient, category: str) -> list[Any]:
-    active = {"patient": patient, "status": EntryStatus.ACTIVE}
     if category == ShareCategory.PROBLEMS:
-        return list(Problem.objects.filter(**active))
+        return list(active_entries("problem", patient))
     if category == ShareCategory.ALLERGIES:
-        return list(Allergy.objects.filter(**active))
+        return list(active_entries("allergy", patient))
     if category == ShareCategory.IMMUNIZATIONS:
-        return list(Immunization.objects.filter(**active))
+        return list(active_entries("immunization", patient))
     if category == ShareCategory.OBSERVATIONS:
-        return list(Observation.objects.filter(**active).order_by("-effective_at")[:200])
+        return list(active_entries("observation", patient).order_by("-effective_at")[:200])
     if category == ShareCategory.MEDICATIONS:
         since = timezone.localdate() - timedelta(days=366)
         return list(
-            PrescriptionItem.objects.filter(
-                prescription__patient=patient,
-                prescription__status=EntryStatus.ACTIVE,
-                prescription__prescribed_on__gte=since,
-            ).select_related("prescription", "drug")
+            active_entries("prescription_item", patient)
+            .filter(prescription__prescribed_on__gte=since)
+            .select_related("prescription", "drug")
         )
     return []
 
@@ -179,7 +175,7 @@ def share_content(
         consent_ids.add(decision.consent_id)
         count = 0
         for entry in _entries(patient, category):
-            owner = entry.prescription if isinstance(entry, PrescriptionItem) else entry
+            owner = entry.prescription if category == ShareCategory.MEDICATIONS else entry
             if not policy.may_see_entry(actor, access, owner):
                 continue
             if (
@@ -582,7 +578,10 @@ def import_shared_bundle(
     mapped = ImportedResource.objects.get(
         practice=practice, resource_type="Patient", resource_id=shared_patient["id"]
     )
-    return Patient.objects.get(pk=mapped.target_id)
+    target = patient_of_practice(mapped.target_id)
+    if target is None:
+        raise ValidationError(_("The share names no patient."))
+    return target
 
 
 def _send_notice(

@@ -21,7 +21,7 @@ from core.access.selectors import consents_of
 from core.documents.pdf import pdf_response, render_pdf
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
-from records.models import Patient
+from records.selectors import Patient, patient_of_practice
 from sharing import exchange
 from sharing.models import DirectoryEntry, InboxMessage
 
@@ -53,7 +53,7 @@ class ConsentForm(forms.Form):
 
 
 def _patient(request: PracticeRequest, patient_id: int) -> Patient:
-    patient = Patient.objects.filter(pk=patient_id).first()
+    patient = patient_of_practice(patient_id)
     if patient is None:
         raise Http404(_("No such patient in this practice."))
     policy.require(

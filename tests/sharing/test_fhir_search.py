@@ -505,8 +505,9 @@ def test_reads_answer_an_etag_and_304_when_unchanged(
 
 def test_problem_model_is_what_condition_history_reads() -> None:
     """History is served for the types whose entries keep it (EntryRevision)."""
+    from records.selectors import entry_rows
     from sharing.fhir.api import CLINICAL_KINDS, HISTORY_TYPES
 
-    assert CLINICAL_KINDS["Condition"].model is Problem
+    assert entry_rows(CLINICAL_KINDS["Condition"].source).model is Problem
     assert "MedicationRequest" not in HISTORY_TYPES
     assert set(HISTORY_TYPES) == set(CLINICAL_KINDS) - {"MedicationRequest"}

@@ -14,6 +14,15 @@ from records.services.identity import (
     patient_gp_change,
     patient_identity_correct,
 )
+from records.services.kinds import (
+    Allergy,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    Problem,
+)
 from records.services.patients import (
     care_team_add,
     care_team_remove,
@@ -23,9 +32,16 @@ from records.services.patients import (
 from records.services.prescriptions import ItemInput, prescription_create
 
 __all__ = [
+    "Allergy",
     "EditConflict",
+    "Encounter",
     "IdentityConflict",
+    "Immunization",
     "ItemInput",
+    "Observation",
+    "Patient",
+    "Prescription",
+    "Problem",
     "care_team_add",
     "care_team_remove",
     "certificate_write",
