@@ -1,9 +1,10 @@
 """Imports point one way only: carnet -> billing, sharing -> records -> core.
 
 A service may import a lower floor, never a higher one nor (billing/sharing) a sibling.
-A service above records reads and writes the record only through its selectors and
-services: it never imports ``records.models`` nor queries a model of the record it
-names (``Patient.objects``). This test reads the source (no import side effects) and
+A service above records reads and writes the record only through its public modules
+(selectors, services, its way to the policy, its signals): it never imports
+``records.models`` (nor any other module of records) and never queries a class of the
+record it names (``Patient.objects``). This test reads the source (no import side effects) and
 fails naming the offending line.
 """
 
@@ -17,8 +18,9 @@ SERVICES = Path(__file__).resolve().parents[1] / "services"
 FLOOR = {"core": 0, "records": 1, "billing": 2, "sharing": 2, "agenda": 2, "carnet": 3}
 
 # A service's models are its own. The services of the second floor use the record's
-# public functions (records.selectors, records.services), never these modules.
-PRIVATE = {"records": "records.models"}
+# public modules only: reads in selectors, writes in services, the policy's decisions on
+# the record (records.access) and the record's signals.
+PUBLIC = {"records": ("records.selectors", "records.services", "records.access", "records.signals")}
 KEEP_OUT = ("billing", "sharing", "agenda")
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
 
@@ -50,14 +52,20 @@ def imported_services(path: Path) -> list[tuple[int, str]]:
     return [(line, name) for line, name in found if name in FLOOR]
 
 
+def is_public(module: str) -> bool:
+    public = PUBLIC.get(module.split(".")[0])
+    if public is None or module in PUBLIC:
+        return True  # not a guarded service, or the package itself (``from records import``)
+    return any(module == name or module.startswith(name + ".") for name in public)
+
+
 def private_imports(path: Path, tree: ast.AST) -> list[str]:
-    """Imports of another service's models (``records.models`` and below)."""
+    """Imports of another service's private modules (``records.models`` and below)."""
     problems = []
     for line, module in imported_modules(tree):
-        for private in PRIVATE.values():
-            if module == private or module.startswith(private + "."):
-                problems.append(f"{path.relative_to(SERVICES)}:{line} imports {private}")
-                break
+        if not is_public(module):
+            private = ".".join(module.split(".")[:2])
+            problems.append(f"{path.relative_to(SERVICES)}:{line} imports {private}")
     return list(dict.fromkeys(problems))
 
 
@@ -68,7 +76,7 @@ def model_queries(path: Path, tree: ast.AST) -> list[str]:
         alias.asname or alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
-        if node.module.split(".")[0] in PRIVATE
+        if node.module.split(".")[0] in PUBLIC
         for alias in node.names
     }
     return [
@@ -121,7 +129,8 @@ def test_the_check_forbids_records_models_in_sharing_and_billing(
     tmp_path: Path, monkeypatch
 ) -> None:
     """The rule can fail: sharing or billing importing the record's models, in any
-    spelling, or querying a model it names, is reported; the selectors are not."""
+    spelling, another private module of records, or querying a model it names, is
+    reported; the selectors, services, policy and signals are not."""
     fake = fake_services(tmp_path, monkeypatch)
     (fake / "sharing" / "fhir").mkdir()
     (fake / "sharing" / "fhir" / "bad.py").write_text(
@@ -130,11 +139,13 @@ def test_the_check_forbids_records_models_in_sharing_and_billing(
     (fake / "sharing" / "deep.py").write_text("from records.models.clinical import EntryStatus\n")
     (fake / "sharing" / "plain.py").write_text("import records.models\n")
     (fake / "billing" / "bad.py").write_text("from records import models, selectors\n")
+    (fake / "sharing" / "printing.py").write_text("from records.printing import record_pdf\n")
     (fake / "billing" / "query.py").write_text(
         "from records.selectors import Patient\n\nPatient.objects.filter(pk=1)\n"
     )
     (fake / "billing" / "good.py").write_text(
-        "from records import selectors\nfrom records.selectors import Patient, patient_get\n"
+        "from records import access, selectors, services\n"
+        "from records.selectors import Patient, patient_get\nfrom records.signals import x\n"
         "from billing.models import Invoice\n\nInvoice.objects.all()\n"
     )
     (fake / "records" / "own.py").write_text("from records.models import Patient\n")
@@ -144,4 +155,5 @@ def test_the_check_forbids_records_models_in_sharing_and_billing(
         "sharing/deep.py:1 imports records.models",
         "sharing/fhir/bad.py:2 imports records.models",
         "sharing/plain.py:1 imports records.models",
+        "sharing/printing.py:1 imports records.printing",
     ]
