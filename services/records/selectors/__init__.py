@@ -26,6 +26,7 @@ from records.selectors.patients import (
     patient_with_access,
     possible_duplicates,
 )
+from records.selectors.prescribing import prescribing_context
 
 __all__ = [
     "Chart",
@@ -49,4 +50,5 @@ __all__ = [
     "patient_search",
     "patient_with_access",
     "possible_duplicates",
+    "prescribing_context",
 ]

@@ -29,7 +29,12 @@ from records.services.patients import (
     patient_create,
     patient_merge,
 )
-from records.services.prescriptions import ItemInput, prescription_create
+from records.services.prescriptions import (
+    ItemInput,
+    PrescriptionBlocked,
+    prescription_check,
+    prescription_create,
+)
 
 __all__ = [
     "Allergy",
@@ -41,6 +46,7 @@ __all__ = [
     "Observation",
     "Patient",
     "Prescription",
+    "PrescriptionBlocked",
     "Problem",
     "care_team_add",
     "care_team_remove",
@@ -56,5 +62,6 @@ __all__ = [
     "patient_gp_change",
     "patient_identity_correct",
     "patient_merge",
+    "prescription_check",
     "prescription_create",
 ]

@@ -800,6 +800,7 @@ def _prescription_dated(
         renewals=min(renewals, 11),
         encounter=encounter,
         prescribed_on=prescribed_on,
+        historical=True,
     )
 
 
