@@ -511,3 +511,16 @@ def test_problem_model_is_what_condition_history_reads() -> None:
     assert entry_rows(CLINICAL_KINDS["Condition"].source).model is Problem
     assert "MedicationRequest" not in HISTORY_TYPES
     assert set(HISTORY_TYPES) == set(CLINICAL_KINDS) - {"MedicationRequest"}
+
+
+def test_every_clinical_type_reads_a_kind_the_record_offers_and_decides_on_an_entry() -> None:
+    """Each FHIR type names its rows by a kind of records.selectors.entry_rows; the
+    policy decides on an entry with a type (a MedicationRequest: its prescription)."""
+    from records.selectors import entry_type
+    from records.selectors.entries import ENTRY_MODELS
+    from sharing.fhir.api import CLINICAL_KINDS
+
+    for kind in CLINICAL_KINDS.values():
+        assert kind.source in ENTRY_MODELS, kind.resource_type
+        assert entry_type(kind.policy_source), kind.resource_type
+    assert CLINICAL_KINDS["MedicationRequest"].policy_source == "prescription"
