@@ -14,6 +14,15 @@ from records.services.identity import (
     patient_gp_change,
     patient_identity_correct,
 )
+from records.services.kinds import (
+    Allergy,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    Problem,
+)
 from records.services.patients import (
     care_team_add,
     care_team_remove,
@@ -28,10 +37,17 @@ from records.services.prescriptions import (
 )
 
 __all__ = [
+    "Allergy",
     "EditConflict",
+    "Encounter",
     "IdentityConflict",
+    "Immunization",
     "ItemInput",
+    "Observation",
+    "Patient",
+    "Prescription",
     "PrescriptionBlocked",
+    "Problem",
     "care_team_add",
     "care_team_remove",
     "certificate_write",
