@@ -29,7 +29,7 @@ FLOOR = {
 # public modules only: reads in selectors, writes in services, the policy's decisions on
 # the record (records.access) and the record's signals.
 PUBLIC = {"records": ("records.selectors", "records.services", "records.access", "records.signals")}
-KEEP_OUT = ("billing", "sharing", "agenda")
+KEEP_OUT = ("billing", "sharing", "agenda", "lab")
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
 
 
