@@ -51,6 +51,7 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("api/v1/", include("billing.api_urls")),
         path("api/v1/", include("sharing.api_urls")),
         path("api/v1/", include("agenda.api_urls")),
+        path("api/v1/", include("lab.api_urls")),
         # A calendar program fetches it with the secret in the address, without a login
         # or a practice session (agenda/feed_views.py).
         path("agenda/ical/<str:token>.ics", calendar_feed, name="agenda-feed"),
