@@ -97,12 +97,18 @@ def test_bad_input_is_a_clear_400_in_both_languages_and_stores_nothing(world: Wo
     for language, words in (("fr", "Envoyez le fichier"), ("en", "Send the file")):
         empty = sam.post("files/", b"", content_type="text/plain", language=language)
         assert empty.status_code == 400 and words in empty.content.decode()
-    bad_match = sam.post("files/1/match/", {"patient": "x"})
-    assert bad_match.status_code == 400
     tenancy.activate(world.practice_a.pk)
     assert LabFile.objects.count() == 0
     tenancy.activate(None)
+    waiting = sam.post("files/", paul_raw(world, name="DUPOND"), content_type="text/plain")
+    bad_match = sam.post(f"files/{waiting.json()['id']}/match/", {"patient": "x"})
+    assert bad_match.status_code == 400 and "patient" in bad_match.json()["error"]["fields"]
+    assert sam.post("files/999999/match/", {"patient": world.paul.pk}).status_code == 404
+    tenancy.activate(world.practice_a.pk)
+    assert LabFile.objects.get().status == FileStatus.TO_MATCH  # nothing filed
+    tenancy.activate(None)
     refused = sam.post("files/", b"Cher confrere", content_type="text/plain")
+    assert refused.json()["reason_code"] == "unknown_format"
     assert refused.status_code == 201 and refused.json()["status"] == FileStatus.REFUSED
 
 

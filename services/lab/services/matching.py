@@ -16,7 +16,7 @@ from core.access.policy import Actor, PracticeAction
 from core.access.services import require_practice
 from core.audit.services import record_event
 from lab.models import FileStatus, LabFile
-from lab.parsing import Identity, ParsedMessage, parse
+from lab.parsing import Identity, LabFileError, ParsedMessage, parse
 from records.selectors.lab import Candidate, patient_candidate, patients_with_identity
 from records.services.lab import LabValue, lab_results_file
 
@@ -142,7 +142,10 @@ def match(
             {"practitioner": [_("Choose the practitioner to file the results for.")]},
             code="required",
         )
-    parsed = parse(bytes(lab_file.original))
+    try:
+        parsed = parse(bytes(lab_file.original))
+    except LabFileError as error:  # a file kept as it came, unreadable since: say why
+        raise ValidationError(error.message, code=error.code) from None
     lab_file.matched_by_id = actor.person_id
     file_to_chart(actor, lab_file, parsed, candidate.id, practitioner_id)
     record_event(

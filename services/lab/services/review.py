@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.access.policy import Actor
 from lab.models import Conclusion, FileStatus, LabFile
 from records.selectors.lab import LabReport, lab_report
-from records.services.lab import lab_report_sign_off
+from records.services.lab import lab_report_may_sign_off, lab_report_sign_off
 
 
 def _filed(lab_file_id: int) -> LabFile:
@@ -39,12 +39,15 @@ def report_open(*, actor: Actor, lab_file_id: int) -> tuple[LabFile, LabReport]:
 def sign_off(*, actor: Actor, lab_file_id: int, conclusion: str, note: str = "") -> LabFile:
     lab_file = _filed(lab_file_id)
     assert lab_file.report_id is not None
+    lab_report_may_sign_off(actor=actor, report_id=lab_file.report_id)  # the policy first
     if conclusion not in Conclusion.values:
         raise ValidationError(
             {"conclusion": [_("Choose “seen, nothing to report” or “seen, to review”.")]},
             code="conclusion",
         )
     note = note.strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": [_("The note is too long (2,000 characters at most).")]})
     if conclusion == Conclusion.TO_REVIEW and not note:
         raise ValidationError({"note": [_("Say what is to be reviewed.")]}, code="required")
     if lab_file.signed_off_at is not None:

@@ -122,10 +122,9 @@ def lab_results_file(
     return Filed(report.pk, [o.pk for o in observations])
 
 
-@transaction.atomic
-def lab_report_sign_off(*, actor: Actor, report_id: int, conclusion: str, note: str) -> int:
-    """The practitioner has read the report's results: they are reviewed (no longer "to
-    read" on the chart). Returns the patient's id. A clinical write, audited once."""
+def _report_patient(actor: Actor, report_id: int) -> Patient:
+    """The patient of a results report, if the actor may write their clinical data (a
+    refusal is audited and raised)."""
     document = Document.objects.filter(pk=report_id, kind=Document.Kind.RESULT).first()
     if document is None:
         raise Http404(_("No such report in this practice."))
@@ -133,6 +132,19 @@ def lab_report_sign_off(*, actor: Actor, report_id: int, conclusion: str, note: 
     decision = policy.check(actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False)
     if not decision.allowed:
         raise AccessDenied(decision)  # the refusal is audited by the check
+    return patient
+
+
+def lab_report_may_sign_off(*, actor: Actor, report_id: int) -> None:
+    """Raise the policy's refusal before anything else is read of the request."""
+    _report_patient(actor, report_id)
+
+
+@transaction.atomic
+def lab_report_sign_off(*, actor: Actor, report_id: int, conclusion: str, note: str) -> int:
+    """The practitioner has read the report's results: they are reviewed (no longer "to
+    read" on the chart). Returns the patient's id. A clinical write, audited once."""
+    patient = _report_patient(actor, report_id)
     Observation.objects.filter(report_id=report_id).update(reviewed=True)
     record_event(
         "lab_result.sign_off",

@@ -785,6 +785,80 @@ def _endpoints() -> list[Endpoint]:
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
 
+    # --- laboratory results (lab/): the list to read is the practitioner's own (another
+    # reader sees an empty list), the reception and the matching queue the desk's and the
+    # practitioners' (identity only); a report is a clinical read of its patient, its
+    # sign-off a clinical write; matching names a file of the practice's queue.
+    LAB, LAB_API = P + "resultats/", API + "lab/"
+    add(Endpoint(LAB, "GET", "member", "page", touches_patient=False))
+    add(Endpoint(LAB + "reception/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(LAB + "reception/", "POST", "member", "page", body=FORM, touches_patient=False))
+    add(
+        Endpoint(
+            LAB + "<int:lab_file_id>/", "GET", "clinical.read", "page", audit=("patient.read",)
+        )
+    )
+    add(Endpoint(LAB + "<int:lab_file_id>/", "POST", "clinical.write", "page", body=FORM))
+    for method in ("GET", "POST"):
+        add(
+            Endpoint(
+                LAB + "<int:lab_file_id>/associer/",
+                method,
+                "member",
+                "page",
+                entry="lab_to_match",
+                body=FORM if method == "POST" else None,
+                touches_patient=False,
+            )
+        )
+    add(
+        Endpoint(
+            LAB_API + "files/",
+            "POST",
+            "member",
+            "api",
+            body=lambda ctx: {"file": "x"},
+            multipart=True,
+            audit=("lab_file.receive",),
+            audit_patient=False,
+            touches_patient=False,
+            notes="a file that is no result message: received and refused with its reason",
+        )
+    )
+    add(Endpoint(LAB_API + "queue/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(LAB_API + "to-read/", "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            LAB_API + "files/<int:lab_file_id>/",
+            "GET",
+            "clinical.read",
+            "api",
+            audit=("patient.read",),
+        )
+    )
+    add(
+        Endpoint(
+            LAB_API + "files/<int:lab_file_id>/sign-off/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: {"conclusion": "ras"},
+            audit=("lab_result.sign_off",),
+        )
+    )
+    add(
+        Endpoint(
+            LAB_API + "files/<int:lab_file_id>/match/",
+            "POST",
+            "member",
+            "api",
+            entry="lab_to_match",
+            body=lambda ctx: {"patient": ctx.case.patient.pk},
+            touches_patient=False,
+            notes="files the waiting results to the scenario's patient, for their GP",
+        )
+    )
+
     # --- pages: the agenda's day and its settings ----------------------------------------
     # The practice home (P, above) is the agenda's today page; it and the practitioner's
     # own day list the practice's appointments (one appointment.read per patient shown).

@@ -183,7 +183,7 @@ def expect(endpoint: Any, ctx: Ctx) -> Expectation:
     if endpoint.need in ROLE_GATES:
         # an object named in the address (a message) belongs to the scenario's practice;
         # a list (the patient search) is of the practice the request names
-        scoped = "<str:message_id>" in endpoint.route
+        scoped = "<str:message_id>" in endpoint.route or endpoint.entry == "lab_to_match"
         if scoped and ctx.case.practice.pk != ctx.request_practice.pk:
             return Expectation(False, "", "object of another practice")
         if role.roles & ROLE_GATES[endpoint.need]:

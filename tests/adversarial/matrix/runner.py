@@ -79,6 +79,8 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         resource = case.consent_id
     elif kind == "audit_event":
         resource = case.audit_event_id
+    elif kind == "lab_to_match":
+        pass  # the practice's file waiting in the queue, below
     elif kind == "prescription_item":
         resource = entries["prescription"].item_id
     elif kind:
@@ -108,6 +110,11 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "absence_id": agenda.absence_id,
         "feed_id": agenda.feed_id,
         "monday": next_monday().isoformat(),
+        # A file waiting for its patient is named by the endpoints that match; the
+        # results filed for the scenario's patient by those that read them.
+        "lab_file_id": world.lab_queue[case.practice.pk]
+        if kind == "lab_to_match"
+        else case.lab_file_id,
     }
 
 

@@ -89,6 +89,7 @@ class PatientCase:
     audit_event_id: int = 0
     # "appointment" (booked, ahead), "past_appointment" (booked, begun), "walk_in" -> id
     appointments: dict[str, int] = field(default_factory=dict)
+    lab_file_id: int = 0  # results filed in the chart for the patient's practitioner
 
 
 @dataclass
@@ -145,6 +146,7 @@ class MatrixWorld:
     care_team_mode: str = "named"
     # practice id -> its agenda
     agenda: dict[int, AgendaCase] = field(default_factory=dict)
+    lab_queue: dict[int, int] = field(default_factory=dict)  # practice id -> file to match
 
     def set_care_team_mode(self, mode: str) -> None:
         """Both practices switch (inside the world's transaction): every request reads
@@ -441,6 +443,67 @@ def _agenda_frame(practice: Practice, practitioners: list[Person]) -> tuple[int,
     return kind.pk, site.pk
 
 
+def _lab_file(case: PatientCase, practitioner: Person) -> None:
+    """Results filed in the patient's chart for ``practitioner``, unread: a report and
+    one abnormal value, as lab.services file them."""
+    from lab.models import FileStatus, LabFile
+    from records.models import Document, Observation
+
+    report = Document.objects.create(
+        practice=case.practice,
+        patient=case.patient,
+        author=practitioner,
+        kind=Document.Kind.RESULT,
+        title="Résultats",
+        document_date=timezone.localdate(),
+    )
+    Observation.objects.create(
+        practice=case.practice,
+        patient=case.patient,
+        author=practitioner,
+        code="GLU",
+        label="Glycémie",
+        value=1.3,
+        unit="g/L",
+        flag="high",
+        reviewed=False,
+        report=report,
+    )
+    case.lab_file_id = LabFile.objects.create(
+        practice=case.practice,
+        source="api",
+        sha256=hashlib.sha256(f"mx-lab-{case.name}".encode()).hexdigest(),
+        size=1,
+        original=b"x",
+        format="hprim",
+        status=FileStatus.FILED,
+        patient=case.patient,
+        practitioner=practitioner,
+        report=report,
+        filed_at=timezone.now(),
+        result_count=1,
+        abnormal_count=1,
+    ).pk
+
+
+def _lab_waiting(practice: Practice) -> int:
+    """A laboratory file waiting in the practice's matching queue."""
+    from lab.models import FileStatus, LabFile
+
+    return LabFile.objects.create(
+        practice=practice,
+        source="api",
+        sha256=hashlib.sha256(f"mx-lab-wait-{practice.slug}".encode()).hexdigest(),
+        size=40,
+        original=b"RES|GLYCEMIE|GLU|N|1.30|g/L|0.74|1.06|H|F\n",
+        format="hprim",
+        status=FileStatus.TO_MATCH,
+        family="INCONNU",
+        given="PAUL",
+        reason_code="none",
+    ).pk
+
+
 def _appointments(
     case: PatientCase, practitioner: Person, kind: int, site: int, hour: int, reason: str = ""
 ) -> None:
@@ -586,6 +649,9 @@ def build() -> MatrixWorld:
     _appointments(eve, bob, kind_a, site_a, 10)
     _appointments(rita, alice, kind_a, site_a, 11)
     _appointments(bruno, alice, kind_a, site_a, 12)
+    for case, practitioner in ((paul, alice), (eve, bob), (rita, alice), (bruno, alice)):
+        _lab_file(case, practitioner)
+    lab_queue = {practice_a.pk: _lab_waiting(practice_a)}
     from agenda.models import Appointment
 
     paul_with_bob = next_monday_at(8)
@@ -616,6 +682,8 @@ def build() -> MatrixWorld:
     _audit_anchor_event(zoe)
     kind_b, site_b = _agenda_frame(practice_b, [people["charlie"]])
     _appointments(zoe, people["charlie"], kind_b, site_b, 9)
+    _lab_file(zoe, people["charlie"])
+    lab_queue[practice_b.pk] = _lab_waiting(practice_b)
     agenda[practice_b.pk] = _agenda(
         practice_b, people["charlie"], people["charlie"], kind_b, site_b
     )
@@ -697,4 +765,5 @@ def build() -> MatrixWorld:
         expired_grant_id=grant.pk,
         fec_month=timezone.localdate().strftime("%Y-%m"),
         agenda=agenda,
+        lab_queue=lab_queue,
     )
