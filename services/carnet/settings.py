@@ -191,6 +191,9 @@ CARNET_IDEMPOTENCY_DAYS = envint("CARNET_IDEMPOTENCY_DAYS", 7)
 CARNET_AUDIT_PARALLEL_FROM = envint("CARNET_AUDIT_PARALLEL_FROM", 50_000)
 # Idle session timeout: a screen left open in a consultation room must not stay logged in.
 CARNET_IDLE_TIMEOUT_MINUTES = envint("CARNET_IDLE_TIMEOUT_MINUTES", 30)
+# The drop folders of laboratory results: one per practice (<slug>/), where Apicrypt or
+# a mail client writes the files the worker then receives (lab/inbox.py).
+CARNET_LAB_INBOX = Path(envstr("CARNET_LAB_INBOX", str(VAR_DIR / "lab-inbox")))
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True

@@ -5,3 +5,10 @@ class LabConfig(AppConfig):
     name = "lab"
     verbose_name = "Laboratory results"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The worker's round receives the files of each practice's drop folder.
+        from core import periodic
+        from lab.inbox import scan
+
+        periodic.register("lab-inbox", scan)

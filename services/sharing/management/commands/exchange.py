@@ -2,7 +2,8 @@
 apply received receipts and revocation notices, for every practice of the node.
 
 It is the node's one periodic worker, so it also forgets, once an hour, the answers
-kept for retried API writes past their retention (core/idempotency.py)."""
+kept for retried API writes past their retention (core/idempotency.py), and runs the
+jobs the other apps registered (core/periodic.py: the laboratory drop folders)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from core import idempotency, tenancy
+from core import idempotency, periodic, tenancy
 from core.practices.models import Practice
 from sharing import services
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
                     counts = services.deliver_pending()
                     notices = services.process_notices()
                     forgotten = idempotency.purge() if purge else 0
+                    # The other apps' rounds, e.g. the laboratory drop folders.
+                    for line in periodic.run_for(practice):
+                        self.stdout.write(f"{practice.slug}: {line}")
                 if any(counts.values()) or notices:
                     self.stdout.write(f"{practice.slug}: {counts}, {notices} notices")
                 if forgotten:
