@@ -24,6 +24,7 @@ from core.accounts.models import Person, Role
 from core.accounts.selectors import actor_for
 from core.practices import services as practices
 from core.practices.models import CareTeamMode, Practice
+from lab.demo import demo_lab_create
 from records import services as records
 from records.demo import demo_histories_create, demo_identities, demo_safety_patient_create
 from records.models import Patient
@@ -167,6 +168,14 @@ def load(patient_count: int = 200) -> dict[str, Any]:
                 "city": practice.city,
                 "phone": practice.phone,
             },
+        )
+        # Results waiting for Dr Martin (her patients are the even ones), one for the desk
+        # to match, one refused.
+        claire = actor_for(gps[0], practice.pk)
+        demo_lab_create(
+            desk=secretary,
+            gp=claire,
+            identities=identities[0:10:2],
         )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()

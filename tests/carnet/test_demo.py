@@ -55,9 +55,30 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     assert appointments.filter(series__isnull=False).count() == 8
     count = appointments.count()
 
+    # Laboratory results: four reports waiting for Dr Martin (abnormal ones first, the
+    # glucose with two earlier reports for its trend), one for the desk to match, one
+    # refused.
+    from core.accounts.models import Person
+    from core.accounts.selectors import actor_for
+    from lab.models import FileStatus, LabFile
+    from lab.selectors import to_read
+
+    claire = actor_for(Person.objects.get(username="claire.martin"), practice.pk)
+    waiting = to_read(claire)
+    assert len(waiting) == 4 and [row.abnormal_count > 0 for row in waiting] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert LabFile.objects.filter(status=FileStatus.TO_MATCH).count() == 1
+    assert LabFile.objects.filter(status=FileStatus.REFUSED).count() == 1
+    lab_files = LabFile.objects.count()
+
     call_command("demo_data", "--patients", "12")
     tenancy.activate(practice.pk)
     assert Appointment.objects.count() == count
+    assert LabFile.objects.count() == lab_files
     again = json.loads((tmp_path / "demo-credentials.json").read_text())
     tenancy.activate(practice.pk)
     assert Patient.objects.count() == 12
