@@ -110,10 +110,17 @@ class Vitals:
 LEFT, RIGHT, TOP, BOTTOM = 38, 8, 8, 20
 
 
-def _scale(values: Sequence[float]) -> tuple[float, float]:
+def _scale(values: Sequence[float], least_pad: float = 1.0) -> tuple[float, float]:
     lo, hi = min(values), max(values)
-    pad = max((hi - lo) * 0.15, 1.0)
+    pad = max((hi - lo) * 0.15, least_pad)
     return lo - pad, hi + pad
+
+
+def _axis_label(bound: float, span: float) -> str:
+    """Whole numbers for a body's measures; decimals for a small lab value (1,02 g/L)."""
+    if span >= 10:
+        return number(round(bound))
+    return number(Decimal(str(round(bound, 2))))
 
 
 def _day(moment: datetime) -> str:
@@ -121,10 +128,16 @@ def _day(moment: datetime) -> str:
 
 
 def plot(
-    key: str, title: str, lines: list[tuple[str, str, list[tuple[datetime, Decimal]]]], unit_: str
+    key: str,
+    title: str,
+    lines: list[tuple[str, str, list[tuple[datetime, Decimal]]]],
+    unit_: str,
+    *,
+    least_pad: float = 1.0,
 ) -> Plot | None:
     """A plot of ``lines`` (name, css class, [(when, value)] oldest first); None without
-    values."""
+    values. ``least_pad``: the least room above and below the values, in their unit (a
+    degree or a kilo for vitals; a lab value asks for less)."""
     lines = [line for line in lines if line[2]]
     if not lines:
         return None
@@ -133,7 +146,7 @@ def plot(
     values = [float(value) for _name, _css, pairs in lines for _when, value in pairs]
     first, last = min(moments), max(moments)
     span = (last - first).total_seconds() or 1.0
-    low, high = _scale(values)
+    low, high = _scale(values, least_pad)
     inner_w, inner_h = width - LEFT - RIGHT, height - TOP - BOTTOM
 
     def x_of(when: datetime) -> float:
@@ -157,7 +170,7 @@ def plot(
     ]
     # The scale's bounds, not the extreme values: two close values would print their
     # labels on top of each other.
-    y_labels = [(y_of(bound), number(round(bound))) for bound in (low, high)]
+    y_labels = [(y_of(bound), _axis_label(bound, high - low)) for bound in (low, high)]
     x_labels = [(x_of(first), _day(first))]
     if last != first:
         x_labels.append((x_of(last), _day(last)))

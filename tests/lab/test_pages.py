@@ -61,7 +61,7 @@ def test_the_gp_reads_abnormal_first_opens_one_sees_the_trend_and_signs_it_off(
     order = [listing.index(f"/resultats/{f.pk}/") for f in (earlier, abnormal, normal)]
     assert order[0] < order[2] and order[1] < order[2]  # abnormal ones before the normal one
     report = page(alice, url(world, f"{abnormal.pk}/"))
-    assert "1,3 g/L" in report and "0.74 - 1.06" in report and "haut" in report
+    assert "1,3 g/L" in report and "0,74 – 1,06" in report and "haut" in report  # noqa: RUF001
     assert 'data-testid="lab-glu-plot"' in report  # the glucose measured twice
     abnormal.refresh_from_db()
     assert abnormal.read_at is not None

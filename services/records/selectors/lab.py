@@ -19,7 +19,7 @@ from records import access as policy
 from records.models import Document, Observation, Patient
 from records.models.clinical import EntryStatus
 from records.selectors.patients import patient_with_access_and
-from records.vitals import Plot, measure, plot, unit
+from records.vitals import Plot, measure, number, plot, unit
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,9 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
         drawn = plot(
             f"lab-{slugify(code)}",
             label,
-            [(label, "line", [(o.effective_at, o.value) for o in series if o.value is not None])],
+            [(label, "result", [(o.effective_at, o.value) for o in series if o.value is not None])],
             unit(series[-1].unit),
+            least_pad=max(abs(float(series[-1].value or 0)) * 0.05, 0.01),
         )
         if drawn is not None:
             trends.append(drawn)
@@ -187,12 +188,24 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
     )
 
 
+def _reference(observation: Observation) -> str:
+    """The range in the reader's notation ("0,70 to 1,10", "≤ 5,1"), or as written."""
+    low, high = observation.reference_low, observation.reference_high
+    if low is not None and high is not None:
+        return f"{number(low)} – {number(high)}"  # noqa: RUF001 (a range's dash)
+    if high is not None:
+        return f"≤ {number(high)}"
+    if low is not None:
+        return f"≥ {number(low)}"
+    return observation.reference_text
+
+
 def _line(observation: Observation) -> ResultLine:
     return ResultLine(
         label=observation.label,
         code=observation.code,
         value=measure(observation),
-        reference=observation.reference_text,
+        reference=_reference(observation),
         flag=observation.flag,
         abnormal=observation.flag in ABNORMAL_FLAGS,
         at=observation.effective_at,
