@@ -88,7 +88,7 @@ class DocumentFileApi(RecordsApi):
         document = Document.objects.filter(pk=document_id, patient=access.patient).first()
         if document is None or not document.file:
             raise Http404(_("No such document."))
-        policy.require_entry(self.actor, Action.READ, access, document)
+        policy.require_entry(self.actor, Action.READ, access, document, audit_success=False)
         record_event(
             "document.read",
             actor=self.actor,

@@ -52,7 +52,8 @@ def prescription_pdf(
     if prescription is None:
         raise Http404(_("No such prescription."))
     access = policy.access_for(patient)
-    policy.require_entry(actor, Action.PRINT, access, prescription)
+    # One event for the print: the decision's success is not recorded on its own.
+    policy.require_entry(actor, Action.PRINT, access, prescription, audit_success=False)
     items = list(prescription.items.all())
     record_event(
         "prescription.print",
@@ -93,6 +94,7 @@ def record_copy(*, actor: Actor, patient_id: int) -> RecordCopy:
         patient,
         access=access,
         purpose=Purpose.PATIENT_REQUEST,
+        audit_success=False,  # the print is recorded once, by ``record_copy_pdf``
     )
     hidden = 0
     sections: list[tuple[str, list[Any]]] = []

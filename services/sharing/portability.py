@@ -39,6 +39,7 @@ def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
         patient,
         access=access,
         purpose=Purpose.PATIENT_REQUEST,
+        audit_success=False,  # the export is recorded once, below, with what it holds
     )
     active = {"patient": patient, "status": EntryStatus.ACTIVE}
     resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
