@@ -9,7 +9,7 @@ One access is one request: the events one request recorded about the patient (ol
 trails hold two for some reads — the policy's decision and the read itself — and a
 consultation is recorded with one event per vital sign) make one line, said by its most
 precise event. A refusal always has a line of its own. Outside a request (commands,
-imports), events of one person within two seconds are one access.
+imports), a consultation and its vital signs are one access.
 """
 
 from __future__ import annotations
@@ -192,11 +192,12 @@ def _same_access(group: list[AuditEvent], event: AuditEvent) -> bool:
         return False
     if event.request_id or last.request_id:
         return event.request_id == last.request_id
-    reads = {"read", "print", "export"}
+    # Outside a request only a consultation's vital signs join it: every other entry
+    # written by a command or an import keeps its own line.
     return (
-        event.occurred_at - last.occurred_at < SAME_ACCESS
-        and _kind(event) not in reads
-        and _kind(last) not in reads
+        event.action == "observation.create"
+        and group[0].action == "encounter.create"
+        and event.occurred_at - group[0].occurred_at < SAME_ACCESS
     )
 
 
@@ -293,11 +294,13 @@ def _what(event: AuditEvent, people: dict[int, Person]) -> str:
 
 def _why(event: AuditEvent) -> str:
     """The purpose in words; for an emergency or a refusal, the reason given."""
-    if event.reason:
+    if event.reason and (event.outcome != SUCCESS or not event.purpose):
         # A refusal's reason is kept in English in the trail: it is the policy's message,
         # said here in the report's language. A person's words are shown as written.
         return _(event.reason)
     purpose = PURPOSES.get(event.purpose)
+    if purpose is None and event.category == "clinical":
+        purpose = PURPOSES["care"]  # what is written in the record is written for care
     return str(purpose) if purpose else ""
 
 
@@ -306,7 +309,10 @@ def _who(
     people: dict[int, Person],
     roles: dict[int, set[str]],
     practices: dict[int, str],
+    home: int,
 ) -> str:
+    """The name and what the person does; the practice too when it is not the one
+    printing the report (its name heads the page)."""
     person = people.get(event.actor_id) if event.actor_id else None
     if person is None:
         return event.actor_label if event.actor_label and not event.actor_id else _("Carnet")
@@ -314,7 +320,7 @@ def _who(
     if role is None:
         held = roles.get(person.pk, set())
         role = next((ROLES[name] for name in ROLES if name in held), None)
-    practice = practices.get(event.practice_id or 0, "")
+    practice = practices.get(event.practice_id or 0, "") if event.practice_id != home else ""
     if role is None:
         return person.full_name
     if not practice:
@@ -332,7 +338,7 @@ class AccessReport:
     summary: AccessSummary
 
 
-def report_for(*, patient_id: int) -> AccessReport:
+def report_for(*, patient_id: int, practice_id: int) -> AccessReport:
     """Every access to the patient's record, in the current language. The caller has
     checked that the actor may print it."""
     events = list(events_for_patient(patient_id=patient_id))
@@ -349,7 +355,7 @@ def report_for(*, patient_id: int) -> AccessReport:
     lines = []
     for group in group_accesses(events):
         main = max(group, key=_precision)  # the first of the most precise
-        who = _who(main, people, roles, practices)
+        who = _who(main, people, roles, practices, practice_id)
         lines.append(AccessLine(main, who, _what(main, people), _why(main), group))
     return AccessReport(lines, summarise(lines))
 

@@ -215,7 +215,15 @@ class BreakGlassApi(RecordsApi):
         data = BreakGlassInput(data=request.data)
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
-        policy.require(self.actor, Action.READ, Category.IDENTITY, access.patient, access=access)
+        # Recorded once, as the emergency access itself (``break_glass.start``).
+        policy.require(
+            self.actor,
+            Action.READ,
+            Category.IDENTITY,
+            access.patient,
+            access=access,
+            audit_success=False,
+        )
         with transaction.atomic():
             grant = choices.break_glass_start(
                 actor=self.actor, patient_id=access.patient.pk, **data.validated_data

@@ -155,7 +155,15 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    policy.require(request.actor, Action.READ, Category.IDENTITY, patient)
+    # Showing the form reads the identity; sending it is recorded once, as the emergency
+    # access itself (``break_glass.start``).
+    policy.require(
+        request.actor,
+        Action.READ,
+        Category.IDENTITY,
+        patient,
+        audit_success=request.method != "POST",
+    )
     form = BreakGlassForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

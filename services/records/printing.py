@@ -161,7 +161,7 @@ def _access_report(*, actor: Actor, patient_id: int) -> tuple[Patient, AccessRep
         purpose=Purpose.PATIENT_REQUEST,
         audit_success=False,  # the print is recorded once, by ``access_report_pdf``
     )
-    return patient, report_for(patient_id=patient.pk)
+    return patient, report_for(patient_id=patient.pk, practice_id=patient.practice_id)
 
 
 REPORT_LANGUAGES = ("fr", "en")
