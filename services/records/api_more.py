@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import choices
-from core.access.models import Restriction, SensitivityLabel
+from core.access.models import LabelGrant, Restriction, SensitivityLabel
 from core.access.policy import Action, Category, Purpose
 from core.audit.services import record_event
 from records import access as policy
@@ -207,6 +207,22 @@ class LabelGrantApi(ChoicesApi):
                 **values,
             )
         return Response(status=status.HTTP_201_CREATED)
+
+
+class LabelGrantDetailApi(ChoicesApi):
+    """DELETE: the patient withdraws the permission (effective on the next request)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, patient_id: int, grant_id: int) -> Response:
+        access = self.patient_for_choices(patient_id)
+        grant = LabelGrant.objects.filter(pk=grant_id, patient_id=access.patient.pk).first()
+        if grant is None:
+            raise Http404(_("No such permission."))
+        with transaction.atomic():
+            choices.label_grant_revoke(
+                actor=self.actor, grant=grant, source=str(request.query_params.get("source", ""))
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class BreakGlassApi(RecordsApi):

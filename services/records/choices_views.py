@@ -3,6 +3,8 @@ the practice's review of emergency accesses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import choices, selectors
-from core.access.models import BreakGlass, Restriction, SensitivityLabel
+from core.access.models import BreakGlass, LabelGrant, Restriction, SensitivityLabel
 from core.access.policy import Action, Category, Purpose
 from core.accounts.selectors import staff_of_practice
 from core.practices.context import PracticeRequest, practice_view
@@ -84,6 +86,15 @@ def _set_choices(form: forms.Form, name: str, options: list) -> None:
     field.choices = options
 
 
+def _named(grants: Iterable[LabelGrant]) -> list[LabelGrant]:
+    """The grants with their label in words (``label_name``)."""
+    names = dict(SensitivityLabel.choices)
+    shown = list(grants)
+    for grant in shown:
+        grant.label_name = names.get(grant.label, grant.label)  # type: ignore[attr-defined]
+    return shown
+
+
 @practice_view
 @require_http_methods(["GET", "POST"])
 def patient_choices(request: PracticeRequest, patient_id: int) -> HttpResponse:
@@ -128,7 +139,7 @@ def patient_choices(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "exclusion": exclusion,
             "grant": grant,
             "restrictions": selectors.restrictions_of(patient.pk),
-            "grants": selectors.label_grants_of(patient.pk),
+            "grants": _named(selectors.label_grants_of(patient.pk)),
             "break_glass": selectors.break_glass_of(patient.pk),
         },
         status=400 if post else 200,
@@ -146,6 +157,23 @@ def restriction_lift(
         raise Http404(_("No such restriction."))
     choices.restriction_revoke(actor=request.actor, restriction=restriction)
     messages.success(request, _("The exclusion is lifted."))
+    return redirect("records:patient-choices", request.practice.slug, patient.pk)
+
+
+@practice_view
+@require_POST
+def label_grant_revoke(request: PracticeRequest, patient_id: int, grant_id: int) -> HttpResponse:
+    """The patient withdraws a permission to see a sensitive label (effective on the
+    person's next request)."""
+    patient = _patient(request, patient_id)
+    grant = LabelGrant.objects.filter(pk=grant_id, patient_id=patient.pk).first()
+    if grant is None:
+        raise Http404(_("No such permission."))
+    with transaction.atomic():
+        choices.label_grant_revoke(
+            actor=request.actor, grant=grant, source=request.POST.get("source", "")
+        )
+    messages.success(request, _("The permission is withdrawn."))
     return redirect("records:patient-choices", request.practice.slug, patient.pk)
 
 
