@@ -119,7 +119,8 @@ def test_another_practice_cannot_withdraw_it(world: World, grant: LabelGrant) ->
     path = f"patients/{world.paul.pk}/label-grants/{grant.pk}/"
     assert charlie.send("delete", path, {}).status_code == 404
     charlie_web = login(Client(), world.charlie)
-    page = f"/p/{world.practice_b.slug}/patients/{world.paul.pk}/choix/autorisation/{grant.pk}/retirer/"
+    withdraw = f"choix/autorisation/{grant.pk}/retirer/"
+    page = f"/p/{world.practice_b.slug}/patients/{world.paul.pk}/{withdraw}"
     assert charlie_web.post(page).status_code == 404
     # Through his own patient's address, Paul's grant is not found either.
     own = (

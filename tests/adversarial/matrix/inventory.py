@@ -571,6 +571,15 @@ def _endpoints() -> list[Endpoint]:
             audit=("patient_choice.exclusion_lifted",),
         )
     )
+    add(
+        Endpoint(
+            PAT + "choix/autorisation/<int:grant_id>/retirer/",
+            "POST",
+            "admin.write",
+            "page",
+            audit=("patient_choice.label_revoked",),
+        )
+    )
     # the patient's care team: administrative data, read and changed by the staff
     add(Endpoint(PAT + "equipe/", "GET", "admin.read.admin", "page", audit=("patient.read",)))
     for route in ("equipe/ajouter/", "equipe/retirer/"):
@@ -956,7 +965,11 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
-            APAT + "access-report/", "GET", "admin.print.request", "api", audit=("patient.print",)
+            APAT + "access-report/",
+            "GET",
+            "admin.print.request",
+            "api",
+            audit=("access_report.read",),
         )
     )
     add(Endpoint(APAT + "documents/", "GET", "clinical.read", "api", audit=("patient.read",)))
@@ -1027,6 +1040,15 @@ def _endpoints() -> list[Endpoint]:
                 "source": "f",
             },
             audit=("patient_choice.label_allowed",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "label-grants/<int:grant_id>/",
+            "DELETE",
+            "admin.write",
+            "api",
+            audit=("patient_choice.label_revoked",),
         )
     )
     add(
