@@ -19,6 +19,7 @@ from core.access import choices, selectors
 from core.access.models import BreakGlass, LabelGrant, Restriction, SensitivityLabel
 from core.access.policy import Action, Category, Purpose
 from core.accounts.selectors import staff_of_practice
+from core.audit.services import record_event
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
 from records.models import Encounter, Patient, Problem
@@ -54,6 +55,8 @@ class BreakGlassForm(forms.Form):
 
 
 def _patient(request: PracticeRequest, patient_id: int) -> Patient:
+    """The patient whose choices the actor may record (a refusal is audited). Each
+    change is recorded by the service that makes it; showing the page, by the page."""
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
@@ -63,8 +66,23 @@ def _patient(request: PracticeRequest, patient_id: int) -> Patient:
         Category.ADMINISTRATIVE,
         patient,
         purpose=Purpose.ADMINISTRATION,
+        audit_success=False,
     )
     return patient
+
+
+def _shown(request: PracticeRequest, patient: Patient) -> None:
+    """The page shows the patient's choices: a read of administrative data (not a
+    change: the patient's access report says "looked at your administrative file")."""
+    record_event(
+        "patient.read",
+        actor=request.actor,
+        patient_id=patient.pk,
+        category=Category.ADMINISTRATIVE.value,
+        purpose=Purpose.ADMINISTRATION.value,
+        target=f"patient:{patient.pk}",
+        details={"view": "choices"},
+    )
 
 
 def _entry_choices(request: PracticeRequest, patient: Patient) -> list[tuple[str, str]]:
@@ -131,6 +149,7 @@ def patient_choices(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 return redirect("records:patient-choices", request.practice.slug, patient.pk)
     except ValidationError as error:
         exclusion.add_error(None, error.messages)
+    _shown(request, patient)
     return render(
         request,
         "records/patient_choices.html",
@@ -183,17 +202,14 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    # Showing the form reads the identity; sending it is recorded once, as the emergency
-    # access itself (``break_glass.start``).
-    policy.require(
-        request.actor,
-        Action.READ,
-        Category.IDENTITY,
-        patient,
-        audit_success=request.method != "POST",
-    )
     form = BreakGlassForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    sending = request.method == "POST" and form.is_valid()
+    # Showing the form (again) reads the identity; a valid sending is recorded once, as
+    # the emergency access itself (``break_glass.start``).
+    policy.require(
+        request.actor, Action.READ, Category.IDENTITY, patient, audit_success=not sending
+    )
+    if sending:
         try:
             with transaction.atomic():
                 choices.break_glass_start(
@@ -209,6 +225,8 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
             return redirect("records:chart", request.practice.slug, patient.pk)
         except ValidationError as error:
             form.add_error("reason", error.messages)
+            # The form is shown again with the patient's identity: that read is recorded.
+            policy.require(request.actor, Action.READ, Category.IDENTITY, patient)
     return render(
         request,
         "records/break_glass.html",

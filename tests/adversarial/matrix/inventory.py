@@ -560,7 +560,7 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(PAT + "vue-patient/", "POST", "clinical.read", "page", audit=("patient.read",)))
     add(Endpoint(P + "vue-patient/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "vue-patient/sortie/", "POST", "member", "page", touches_patient=False))
-    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "choix/", "POST", "admin.write", "page", body=FORM))
     add(
         Endpoint(
