@@ -296,3 +296,22 @@ def test_the_access_report_is_printed_for_the_patient_not_by_another_practice(
         charlie.get(f"/p/{world.practice_b.slug}/patients/{world.paul.pk}/acces.pdf").status_code
         == 404
     )
+
+
+def test_the_access_report_of_the_busiest_demo_patient_fits_on_two_pages(world: World) -> None:
+    """The demo patient with the longest history (written by the demo's own writer,
+    through the services), their chart opened once per consultation: two pages at most."""
+    from tests.records.test_demo_histories import IDENTITIES, plan, register, write_histories
+
+    busiest = max(IDENTITIES, key=lambda identity: plan(identity).entry_count)
+    [patient] = register(world, [busiest])
+    assert write_histories(world, [busiest]) == 1
+    alice = login(Client(), world.alice)
+    page = f"/p/{world.practice_a.slug}/patients/{patient.pk}/"
+    for _consultation in plan(busiest).consultations:
+        assert alice.get(page).status_code == 200
+    sam = login(Client(), world.sam)
+    response = sam.get(page + "acces.pdf")
+    assert response.status_code == 200
+    pages = len(PdfReader(io.BytesIO(response.content)).pages)
+    assert plan(busiest).entry_count >= 30 and pages <= 2, (plan(busiest).entry_count, pages)
