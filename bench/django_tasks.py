@@ -125,24 +125,33 @@ def _agenda_for(practice: Practice, gp: Person, today_patients: list[int]) -> in
     from agenda.models import Appointment, AppointmentType, OpeningHours, Site, Status
     from agenda.selectors.slots import local_zone
 
+    # This script runs as the owner role, which row-level security does not filter:
+    # every query names its practice.
     with tenancy.practice_context(practice.pk, gp.pk):
-        kind = AppointmentType.objects.filter(name="Consultation").first()
-        if kind is not None:
-            return kind.pk
-        site = Site.objects.create(practice=practice, name="Cabinet")
-        kind = AppointmentType.objects.create(practice=practice, name="Consultation", minutes=10)
-        OpeningHours.objects.bulk_create(
-            OpeningHours(
-                practice=practice,
-                practitioner=gp,
-                site=site,
-                weekday=weekday,
-                starts=day_time(0),
-                ends=day_time(23, 59),
+        kind = AppointmentType.objects.filter(practice=practice, name="Consultation").first()
+        if kind is None:
+            site = Site.objects.create(practice=practice, name="Cabinet")
+            kind = AppointmentType.objects.create(
+                practice=practice, name="Consultation", minutes=10
             )
-            for weekday in range(7)
-        )
+            OpeningHours.objects.bulk_create(
+                OpeningHours(
+                    practice=practice,
+                    practitioner=gp,
+                    site=site,
+                    weekday=weekday,
+                    starts=day_time(0),
+                    ends=day_time(23, 59),
+                )
+                for weekday in range(7)
+            )
+        site = Site.objects.filter(practice=practice).order_by("pk").first()
         start = datetime.combine(timezone.localdate(), day_time(8), tzinfo=local_zone())
+        # A reused node keeps what an earlier run booked, and its "today" may be another
+        # day: every run starts from today's 30 appointments and empty days after.
+        Appointment.objects.filter(
+            practice=practice, practitioner=gp, starts_at__gte=start - timedelta(hours=8)
+        ).delete()
         Appointment.objects.bulk_create(
             Appointment(
                 practice=practice,
@@ -172,7 +181,8 @@ def booking_slot(index: int, days_ahead: int = 1) -> str:
     start = datetime.combine(
         timezone.localdate() + timedelta(days=days_ahead), day_time(0), tzinfo=local_zone()
     )
-    return (start + timedelta(minutes=10 * index)).isoformat()
+    day, step = divmod(index, 140)  # never past the day's 23:59 close
+    return (start + timedelta(days=day, minutes=10 * step)).isoformat()
 
 
 def import_practice() -> None:

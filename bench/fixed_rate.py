@@ -39,8 +39,8 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
 
-    async def exchange(self, request: bytes) -> tuple[int, bool]:
-        """Send one request, read the whole response: (status, may be reused)."""
+    async def exchange(self, request: bytes) -> tuple[int, bool, bytes]:
+        """Send one request, read the whole response: (status, may be reused, body)."""
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -51,12 +51,12 @@ class Connection:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
         if "content-length" in headers:
-            await self.reader.readexactly(int(headers["content-length"]))
+            body = await self.reader.readexactly(int(headers["content-length"]))
             keep = headers.get("connection", "").lower() != "close"
         else:
-            await self.reader.read()  # until the server closes
+            body = await self.reader.read()  # until the server closes
             keep = False
-        return status, keep
+        return status, keep, body
 
 
 async def run(url: str, targets: list[bytes], rate: float, seconds: float) -> dict[str, object]:
@@ -65,6 +65,8 @@ async def run(url: str, targets: list[bytes], rate: float, seconds: float) -> di
     idle: list[Connection] = []
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    # The first answer of each refusal status, so that a reader sees why it was refused.
+    refusals: dict[int, str] = {}
     errors = dropped = 0
     total = int(rate * seconds)
 
@@ -85,9 +87,11 @@ async def run(url: str, targets: list[bytes], rate: float, seconds: float) -> di
         try:
             if conn is None:
                 conn = Connection(*await asyncio.open_connection(host, port))
-            status, keep = await conn.exchange(targets[index % len(targets)])
+            status, keep, body = await conn.exchange(targets[index % len(targets)])
             latencies.append(time.perf_counter() - due)
             statuses[status] = statuses.get(status, 0) + 1
+            if status >= 400 and status not in refusals:
+                refusals[status] = body[:300].decode("utf-8", "replace")
             if keep:
                 idle.append(conn)
             else:
@@ -124,6 +128,7 @@ async def run(url: str, targets: list[bytes], rate: float, seconds: float) -> di
         "p99_ms": round(percentile(99), 2),
         "max_ms": round(ordered[-1] * 1000, 2) if ordered else None,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "refusals": {str(k): v for k, v in sorted(refusals.items())},
         "errors": errors + dropped,
         "dropped": dropped,
     }

@@ -394,7 +394,9 @@ def _slot(index: int) -> str:
 
     zone = ZoneInfo(os.environ.get("TIME_ZONE", "Europe/Paris"))
     start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (start + timedelta(days=1, minutes=10 * index)).isoformat()
+    # 140 times a day (00:00 to 23:10): a booking never runs past the day's 23:59 close.
+    day, step = divmod(index, 140)
+    return (start + timedelta(days=1 + day, minutes=10 * step)).isoformat()
 
 
 def fixed_rate(url: str, targets: Path, rate: float) -> dict[str, Any]:

@@ -16,6 +16,8 @@ Every page here runs a fixed number of queries whatever the number of appointmen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -82,17 +84,58 @@ def _receivable(row: AppointmentRow) -> bool:
     return not row.hidden and row.registered and row.status in (Status.BOOKED, Status.ARRIVED)
 
 
-def _today_context(actor: Actor) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DayLine:
+    """One row of the day as the page shows it, its links made once here rather than by
+    the template (a ``{% url %}`` per row cost more than the rest of the row)."""
+
+    row: AppointmentRow
+    chart_url: str  # "" when the reader may not open the chart (a busy time, a caller)
+    receive_url: str  # "" unless the practitioner may call this patient in
+    resume_url: str  # the consultation started from this appointment, when one is
+    is_next: bool  # the line holding the keys (Alt+R, Alt+D)
+
+
+def _by_id(name: str, slug: str) -> Callable[[int], str]:
+    """``reverse(name, args=[slug, id])`` for many ids at the cost of one reverse."""
+    marker = 987654321  # no row of a page has this id, and it appears once in the URL
+    head, tail = reverse(name, args=[slug, marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _lines(
+    rows: list[AppointmentRow], slug: str, next_id: int | None, holds_next: bool
+) -> list[DayLine]:
+    chart = _by_id("records:chart", slug)
+    receive = _by_id("agenda:receive", slug)
+    consultation = _by_id("records:consultation-new", slug)
+    lines = []
+    for row in rows:
+        visible = not row.hidden and row.patient_id is not None
+        pid = row.patient_id or 0
+        lines.append(
+            DayLine(
+                row=row,
+                chart_url=chart(pid) if visible else "",
+                receive_url=receive(row.id) if _receivable(row) else "",
+                resume_url=f"{consultation(pid)}?origin=appointment:{row.id}"
+                if visible and row.status == Status.IN_CONSULTATION
+                else "",
+                is_next=holds_next and row.id == next_id,
+            )
+        )
+    return lines
+
+
+def _today_context(actor: Actor, slug: str) -> dict[str, Any]:
     day = selectors.today_for(actor, actor.person_id)
     next_id = _next_patient(day.waiting, day.appointments)
+    # A patient checked in is in both lists: the keys and the focus go to one line.
+    in_waiting = any(row.id == next_id for row in day.waiting)
     return {
         "day": day,
-        "next_id": next_id,
-        # A patient checked in is in both lists: the key and the focus go to one button.
-        "next_place": "waiting" if any(row.id == next_id for row in day.waiting) else "day",
-        "receivable": {row.id for row in (*day.waiting, *day.appointments) if _receivable(row)},
-        "in_consultation": Status.IN_CONSULTATION,
-        "done": Status.DONE,
+        "waiting_lines": _lines(day.waiting, slug, next_id, in_waiting),
+        "day_lines": _lines(day.appointments, slug, next_id, not in_waiting),
     }
 
 
@@ -146,7 +189,7 @@ def home(request: PracticeRequest) -> HttpResponse:
     kind = home_kind(request.actor)
     context: dict[str, Any] = {"kind": kind, "today": timezone.localdate()}
     if kind == TODAY:
-        context.update(_today_context(request.actor))
+        context.update(_today_context(request.actor, request.practice.slug))
     elif kind == DESK:
         context.update(_desk_context(request.actor))
     else:
@@ -161,7 +204,7 @@ def today(request: PracticeRequest) -> HttpResponse:
     """The practitioner's own day; whoever has no agenda finds their home instead."""
     if home_kind(request.actor) != TODAY:
         return redirect("practices:home", request.practice.slug)
-    context = _today_context(request.actor)
+    context = _today_context(request.actor, request.practice.slug)
     context["today"] = timezone.localdate()
     return render(request, "agenda/day/today.html", context)
 

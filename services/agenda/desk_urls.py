@@ -26,9 +26,6 @@ urlpatterns: list[URLPattern] = [
     path(
         "rdv/<int:appointment_id>/arrivee/", views.appointment_check_in, name="appointment-check-in"
     ),
-    path(
-        "rdv/<int:appointment_id>/recevoir/", views.appointment_receive, name="appointment-receive"
-    ),
     path("rdv/<int:appointment_id>/carton.pdf", views.appointment_card, name="appointment-card"),
     path("salle-d-attente/", views.waiting_room, name="waiting-room"),
     path("salle-d-attente/sans-rdv/", views.walk_in, name="walk-in"),

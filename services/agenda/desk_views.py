@@ -402,22 +402,6 @@ def appointment_check_in(request: PracticeRequest, appointment_id: int) -> HttpR
 
 
 @practice_view
-@require_POST
-def appointment_receive(request: PracticeRequest, appointment_id: int) -> HttpResponse:
-    """The practitioner calls the patient in: the consultation form opens, linked to the
-    appointment (records closes it once the consultation is saved)."""
-    _changeable(request, appointment_id)
-    try:
-        started = services.start(actor=request.actor, appointment_id=appointment_id)
-    except ValidationError as error:
-        return _appointment_page(request, appointment_id, errors=error.messages, status=400)
-    consultation = reverse(
-        "records:consultation-new", args=[request.practice.slug, started.patient_id]
-    )
-    return redirect(f"{consultation}?origin=appointment:{started.pk}")
-
-
-@practice_view
 @require_GET
 def appointment_card(request: PracticeRequest, appointment_id: int) -> HttpResponse:
     row = appointment_open(request.actor, appointment_id)

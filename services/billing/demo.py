@@ -15,7 +15,7 @@ from billing.services import LineInput, invoice_draft, invoice_issue, issuer_for
 from billing.suggest import suggested_codes
 from core.access.policy import Actor
 from core.accounts.models import Person
-from records.models import Encounter, Patient
+from records.selectors.billing import latest_consultations
 
 logger = logging.getLogger(__name__)
 METHODS = ["cash", "cheque", "card", "cheque", "transfer"]
@@ -27,21 +27,15 @@ def demo_billing_create(*, secretary: Actor, count: int = 30) -> int:
     if Invoice.objects.exists() or not Act.objects.exists():
         return 0  # already done, or fee schedules not loaded (`carnet load_fees`)
     today = timezone.localdate()
-    encounters = list(
-        Encounter.objects.filter(status="active", occurred_at__date__lte=today)
-        .exclude(kind="phone")
-        .select_related("patient")
-        .order_by("-occurred_at")[:count]
-    )
+    encounters = latest_consultations(until=today, limit=count, excluding_kinds=("phone",))
     issued = 0
     for index, encounter in enumerate(encounters):
-        patient: Patient = encounter.patient
         author = Person.objects.get(pk=encounter.author_id)
         issuer = issuer_for(author)
         day = timezone.localtime(encounter.occurred_at).date()
         codes = suggested_codes(
             kind=encounter.kind,
-            birth_date=patient.birth_date,
+            birth_date=encounter.birth_date,
             service_date=day,
             sector=issuer.sector,
         )
@@ -56,16 +50,16 @@ def demo_billing_create(*, secretary: Actor, count: int = 30) -> int:
             draft = invoice_draft(
                 actor=secretary,
                 issuer=issuer,
-                patient_id=patient.pk,
-                birth_date=patient.birth_date,
+                patient_id=encounter.patient_id,
+                birth_date=encounter.birth_date,
                 service_date=day,
                 lines=[LineInput(code) for code in codes],
                 coverage=coverage,
-                encounter_id=encounter.pk,
+                encounter_id=encounter.id,
             )
         except ValidationError as error:
             # An old consultation with no tariff on its date: not billed in the demo.
-            logger.info("demo: consultation %s not billed: %s", encounter.pk, error.messages)
+            logger.info("demo: consultation %s not billed: %s", encounter.id, error.messages)
             continue
         invoice = invoice_issue(actor=secretary, invoice=draft)
         issued += 1

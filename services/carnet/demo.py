@@ -25,7 +25,7 @@ from core.accounts.selectors import actor_for
 from core.practices import services as practices
 from core.practices.models import CareTeamMode, Practice
 from records import services as records
-from records.demo import demo_histories_create, demo_identities
+from records.demo import demo_histories_create, demo_identities, demo_safety_patient_create
 from records.models import Patient
 
 PRACTICE_SLUG = "msp-des-tilleuls"
@@ -39,6 +39,7 @@ class DemoPerson:
     roles: tuple[str, ...] = ()
     profession: str = ""
     rpps: str = ""
+    am_number: str = ""
     cooperative_admin: bool = False
     node_admin: bool = False
 
@@ -50,8 +51,16 @@ PEOPLE = [
         (Role.PRACTITIONER, Role.PRACTICE_ADMIN),
         "gp",
         "10003456786",
+        "691234561",
     ),
-    DemoPerson("karim.benali", "Dr Karim Benali", (Role.PRACTITIONER,), "gp", "10004567896"),
+    DemoPerson(
+        "karim.benali",
+        "Dr Karim Benali",
+        (Role.PRACTITIONER,),
+        "gp",
+        "10004567896",
+        "691987655",
+    ),
     DemoPerson("lucie.garnier", "Lucie Garnier", (Role.PRACTITIONER,), "nurse", "10005678908"),
     DemoPerson("hugo.lambert", "Hugo Lambert", (Role.PRACTITIONER,), "physio"),
     DemoPerson("sophie.durand", "Sophie Durand", (Role.SECRETARY,)),
@@ -87,6 +96,10 @@ def load(patient_count: int = 200) -> dict[str, Any]:
             # case (the notice for the waiting room is on the care-team page).
             care_team_mode=CareTeamMode.PRACTICE,
         )
+    if not practice.phone:
+        # Printed on the ordonnance, with the address.
+        Practice.objects.filter(pk=practice.pk).update(phone="04 78 85 12 30")
+        practice.refresh_from_db()
     with tenancy.practice_context(practice.pk):
         accounts_out = []
         for spec in PEOPLE:
@@ -100,6 +113,7 @@ def load(patient_count: int = 200) -> dict[str, Any]:
                     roles=spec.roles,
                     profession=spec.profession,
                     rpps=spec.rpps,
+                    am_number=spec.am_number,
                     is_cooperative_admin=spec.cooperative_admin,
                     is_node_admin=spec.node_admin,
                     check_password=False,
@@ -136,6 +150,8 @@ def load(patient_count: int = 200) -> dict[str, Any]:
             actors={gp.pk: actor_for(gp, practice.pk) for gp in gps},
             nirs=[str(identity["nir"]) for identity in identities],
         )
+        # Odile Vernet: a penicillin allergy and warfarin, to try the safety checks.
+        demo_safety_patient_create(actor=actor_for(gps[0], practice.pk), gp_id=gps[0].pk)
         secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
         demo_billing_create(secretary=secretary)
         demo_agenda_create(

@@ -53,7 +53,7 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         # A calendar program fetches it with the secret in the address, without a login
         # or a practice session (agenda/feed_views.py).
         path("agenda/ical/<str:token>.ics", calendar_feed, name="agenda-feed"),
-        path("fhir/r4/", include("sharing.fhir_urls")),
+        path("fhir/r4/", include("sharing.fhir.urls")),
         path(
             "api/schema/",
             login_not_required(SpectacularAPIView.as_view()),

@@ -59,6 +59,9 @@ ACTIONS = {
     "document.read": gettext_lazy("opened a document of your record"),
     "appointment.read": gettext_lazy("looked at your appointments"),
     "prescription.print": gettext_lazy("printed a prescription"),
+    "prescription.override": gettext_lazy(
+        "went on with a prescription despite a safety alert, giving the reason"
+    ),
     "letter.print": gettext_lazy("printed a letter"),
     "certificate.print": gettext_lazy("printed a certificate"),
     "care_sheet.print": gettext_lazy("printed a care sheet"),

@@ -233,7 +233,9 @@ ENTRY_SERIALIZERS: dict[str, tuple[Any, type[serializers.ModelSerializer]]] = {
     ),
     "allergies": (
         Allergy,
-        entry_serializer(Allergy, ["substance", "kind", "reaction", "severity"]),
+        entry_serializer(
+            Allergy, ["substance", "substance_code", "atc_class", "kind", "reaction", "severity"]
+        ),
     ),
     "immunizations": (Immunization, ImmunizationSerializer),
     "observations": (
@@ -252,12 +254,33 @@ class CorrectionInput(serializers.Serializer):
 
 
 class PrescriptionItemIO(serializers.Serializer):
+    """A line: the drug by its CIS code (or a name typed freely, not checked), the
+    posology structured (quantity per dose, unit, times per day or week) and/or in free
+    text (``posology``), the duration."""
+
     drug_cis = serializers.CharField(max_length=8, required=False, allow_blank=True)
     drug_label = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    posology = serializers.CharField(max_length=300)
+    posology = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    dose_quantity = serializers.DecimalField(
+        max_digits=7, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    dose_unit = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    frequency = serializers.IntegerField(required=False, allow_null=True, default=None)
+    frequency_period = serializers.ChoiceField(
+        choices=["day", "week"], required=False, default="day"
+    )
     duration_days = serializers.IntegerField(min_value=1, max_value=366)
     long_term_condition = serializers.BooleanField(default=False)
     substitutable = serializers.BooleanField(default=True)
+    show_brand = serializers.BooleanField(default=False)
+
+
+class PrescriptionItemOutput(PrescriptionItemIO):
+    dci = serializers.CharField()
+    printed_name = serializers.CharField()
+    posology_note = serializers.CharField()
+    secure = serializers.BooleanField()
+    frequency_period = serializers.CharField()  # type: ignore[assignment]
 
 
 class PrescriptionInput(serializers.Serializer):
@@ -265,6 +288,9 @@ class PrescriptionInput(serializers.Serializer):
     renewals = serializers.IntegerField(min_value=0, max_value=11, default=0)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     sensitivity = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default=""
+    )
 
 
 class PrescriptionOutput(serializers.Serializer):
@@ -272,7 +298,41 @@ class PrescriptionOutput(serializers.Serializer):
     prescribed_on = serializers.DateField()
     renewals = serializers.IntegerField()
     author = serializers.IntegerField(source="author_id")
-    items = PrescriptionItemIO(many=True, source="items.all")
+    items = PrescriptionItemOutput(many=True, source="items.all")
+    alerts = serializers.ListField(child=serializers.CharField())
+    override_reason = serializers.CharField()
+
+
+class CheckInput(serializers.Serializer):
+    items = PrescriptionItemIO(many=True)
+
+
+class AlertOutput(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField(source="css")
+    kind = serializers.CharField()
+    what = serializers.CharField()
+    why = serializers.CharField()
+    conduct = serializers.CharField()
+    level = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    blocks = serializers.BooleanField()
+
+
+class CheckedLineOutput(serializers.Serializer):
+    drug = serializers.CharField()
+    alerts = AlertOutput(many=True)
+
+
+class SubstanceOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    atc = serializers.CharField()
+
+
+class AtcClassOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class ChartOutput(serializers.Serializer):
@@ -289,6 +349,7 @@ class ChartOutput(serializers.Serializer):
 class DrugOutput(serializers.Serializer):
     cis = serializers.CharField()
     name = serializers.CharField()
+    dci = serializers.CharField()
     marketed = serializers.BooleanField()
 
 
@@ -543,6 +604,29 @@ class PrescriptionListApi(RecordsApi):
         return Response(PrescriptionOutput(prescription).data, status=status.HTTP_201_CREATED)
 
 
+class PrescriptionCheckApi(RecordsApi):
+    """The safety alerts of the lines, as the form shows them when a drug is picked;
+    nothing is written. A blocking alert (allergy, contre-indication) will need an
+    ``override_reason`` when the prescription is posted."""
+
+    @extend_schema(request=CheckInput, responses=CheckedLineOutput(many=True))
+    def post(self, request: Request, patient_id: int) -> Response:
+        data = CheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        access = self.patient_access(patient_id)
+        policy.require(
+            self.actor, Action.WRITE, policy.Category.CLINICAL, access.patient, access=access
+        )
+        items = [services.ItemInput(**item) for item in data.validated_data["items"]]
+        labels = services.prescriptions.line_facts(items)
+        checked = services.prescription_check(actor=self.actor, access=access, items=items)
+        lines = [
+            {"drug": fact.label, "alerts": alerts}
+            for fact, alerts in zip(labels, checked, strict=True)
+        ]
+        return Response(CheckedLineOutput(lines, many=True).data)
+
+
 class PrescriptionPdfApi(RecordsApi):
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request: Request, patient_id: int, prescription_id: int) -> HttpResponse:
@@ -568,6 +652,27 @@ class DrugSearchApi(RecordsApi):
         query = search_query(request, 100)
         drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
         return Response(DrugOutput(drugs, many=True).data)
+
+
+class SubstanceSearchApi(RecordsApi):
+    """Substances of the BDPM compositions, to record an allergy (one per moiety)."""
+
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SubstanceOutput(many=True))
+    def get(self, request: Request) -> Response:
+        query = search_query(request, 100)
+        found = reference.substance_search(query) if len(query.strip()) >= 3 else []
+        return Response(SubstanceOutput(found, many=True).data)
+
+
+class AtcClassSearchApi(RecordsApi):
+    """ATC classes by code or by words of WHO's English label, to record an allergy to a
+    class (e.g. J01C penicillins)."""
+
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=AtcClassOutput(many=True))
+    def get(self, request: Request) -> Response:
+        query = search_query(request, 100)
+        found = reference.atc_search(query) if len(query.strip()) >= 2 else []
+        return Response(AtcClassOutput(found, many=True).data)
 
 
 class Cim10SearchApi(RecordsApi):

@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern] = [
         name="api-prescriptions",
     ),
     path(
+        "patients/<int:patient_id>/prescriptions/check/",
+        api.PrescriptionCheckApi.as_view(),
+        name="api-prescription-check",
+    ),
+    path(
         "patients/<int:patient_id>/prescriptions/<int:prescription_id>/pdf/",
         api.PrescriptionPdfApi.as_view(),
         name="api-prescription-pdf",
@@ -58,6 +63,8 @@ urlpatterns: list[URLPattern] = [
         name="api-break-glass",
     ),
     path("drugs/", api.DrugSearchApi.as_view(), name="api-drugs"),
+    path("substances/", api.SubstanceSearchApi.as_view(), name="api-substances"),
+    path("atc-classes/", api.AtcClassSearchApi.as_view(), name="api-atc-classes"),
     path("cim10/", api.Cim10SearchApi.as_view(), name="api-cim10"),
 ]
 

@@ -14,3 +14,11 @@ class RecordsConfig(AppConfig):
         # Reference data is loaded by the owner role (`carnet load_reference`).
         dbsecurity.register_read_only("records_drug")
         dbsecurity.register_read_only("records_cim10code")
+        for table in (
+            "records_substance",
+            "records_drugcomponent",
+            "records_atcclass",
+            "records_interaction",
+            "records_interactionclassmember",
+        ):
+            dbsecurity.register_read_only(table)

@@ -19,7 +19,7 @@ from records.selectors.chart import Chart
 
 ENTRY_COMMON = ("id", "author_id", "recorded_at", "version", "status", "sensitivity")
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "allergies": ("substance", "kind", "reaction", "severity"),
+    "allergies": ("substance", "substance_code", "atc_class", "kind", "reaction", "severity"),
     "problems": (
         "code",
         "label",

@@ -1672,6 +1672,7 @@ def _write_consultation(
         renewals=consultation.renewals,
         encounter=encounter,
         sensitivity=consultation.sensitivity,
+        historical=True,
     )
     # prescription_create dates a prescription today, as a GP writes it; a demo history
     # is written after the fact, so the prescription takes its consultation's date
@@ -1719,3 +1720,74 @@ def demo_histories_create(
         audit.append(events)
         written += 1
     return written
+
+
+# --- Safe prescribing -------------------------------------------------------------------
+
+SAFETY_PATIENT = {
+    "birth_name": "Vernet",
+    "given_names": "Odile",
+    "sex": "F",
+    "birth_date": date(1948, 4, 12),
+    "birth_place": "Lyon 3e",
+    "address": "8 rue Paul Bert",
+    "postal_code": "69003",
+    "city": "Lyon",
+    "phone": "04 78 60 12 34",
+}
+WARFARIN_CIS = "64631925"  # COUMADINE 2 mg, comprimé sécable
+
+
+def demo_safety_patient_create(*, actor: Actor, gp_id: int) -> Patient | None:
+    """Odile Vernet, for trying the safety checks: allergic to the penicillins (the ATC
+    class J01C, picked from the reference) and on warfarin, which the ANSM thesaurus says
+    interacts with ibuprofen (association déconseillée), paracetamol (précaution
+    d'emploi) and miconazole (contre-indication). Nothing is done if she exists, or if the
+    reference data (ATC classes, compositions) is not loaded."""
+    from records.models import AtcClass, Drug
+
+    born = SAFETY_PATIENT["birth_date"]
+    assert isinstance(born, date)
+    number = nir.make("2", born, "69383", 812)
+    if Patient.objects.filter(nir=number).exists():
+        return None
+    if not (
+        AtcClass.objects.filter(pk="J01C").exists()
+        and Drug.objects.filter(pk=WARFARIN_CIS).exists()
+    ):
+        return None
+    patient = records.patient_create(
+        actor=actor,
+        nir=number,
+        gp_id=gp_id,
+        confirm_not_duplicate=True,
+        **SAFETY_PATIENT,  # type: ignore[arg-type]
+    )
+    access = access_for(patient)
+    records.entry_create(
+        actor=actor,
+        access=access,
+        model=Allergy,
+        substance="Pénicillines (J01C)",
+        atc_class="J01C",
+        kind=Allergy.Kind.ALLERGY,
+        reaction="urticaire généralisée",
+        severity=Allergy.Severity.SEVERE,
+    )
+    records.prescription_create(
+        actor=actor,
+        access=access,
+        items=[
+            records.ItemInput(
+                drug_cis=WARFARIN_CIS,
+                dose_quantity=Decimal(1),
+                dose_unit="comprimé",
+                frequency=1,
+                posology="le soir, selon l'INR",
+                duration_days=90,
+                long_term_condition=True,
+            )
+        ],
+        renewals=2,
+    )
+    return patient

@@ -326,9 +326,37 @@ class ProblemForm(forms.ModelForm):
 
 
 class AllergyForm(forms.ModelForm):
+    """The substance is typed and picked from the reference (a substance or an ATC
+    class); what was picked fills the hidden codes. Text alone is kept, but prescriptions
+    cannot be checked against it, and the prescription form says so."""
+
+    suggest_field = "substance"
+    search_view = "records:allergen-search"
+
     class Meta:
         model = Allergy
-        fields = ["substance", "kind", "reaction", "severity"]
+        fields = ["substance", "substance_code", "atc_class", "kind", "reaction", "severity"]
+        widgets = {
+            "substance_code": forms.HiddenInput,
+            "atc_class": forms.HiddenInput,
+            "substance": forms.TextInput(attrs={"autocomplete": "off", "data-allergen-input": ""}),
+        }
+        help_texts = {
+            "substance": _(
+                "Type at least 3 letters and pick a substance or a drug class (ATC) from the "
+                "list: prescriptions are then checked against it. Text alone is not checked."
+            )
+        }
+
+    def enable_search(self, url: str) -> None:
+        """Suggestions from the reference as the substance is typed (htmx)."""
+        self.fields["substance"].widget.attrs.update(
+            {
+                "hx-get": url,
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#suggest-substance",
+            }
+        )
 
 
 class VaccineChoiceField(forms.ModelChoiceField):
@@ -414,13 +442,63 @@ class ObservationForm(forms.ModelForm):
         return data
 
 
+DOSE_UNITS = [
+    "comprimé",
+    "gélule",
+    "sachet",
+    "cuillère-mesure",
+    "dose-poids",
+    "goutte",
+    "ml",
+    "mg",
+    "bouffée",
+    "pulvérisation",
+    "application",
+    "suppositoire",
+    "ampoule",
+    "patch",
+    "unité",
+]
+
+
 class PrescriptionLineForm(forms.Form):
+    """One line: the drug (picked from the BDPM, or typed), the posology built from the
+    quantity per dose, its unit and how many times per day or week, with free text
+    beside it; the bounds are the service's, so that the page and the API say the
+    same."""
+
     drug_cis = forms.CharField(widget=forms.HiddenInput, required=False, max_length=8)
     drug_label = forms.CharField(label=_("Drug"), max_length=300, required=False)
-    posology = forms.CharField(label=_("Posology"), max_length=300, required=False)
+    dose_quantity = forms.DecimalField(
+        label=_("Quantity per dose"),
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 5}),
+    )
+    dose_unit = forms.CharField(
+        label=_("Unit"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "dose-units", "size": 12}),
+    )
+    frequency = forms.IntegerField(
+        label=_("Times"), required=False, widget=forms.NumberInput(attrs={"size": 3})
+    )
+    frequency_period = forms.ChoiceField(
+        label=_("Per"),
+        choices=[("day", _("day")), ("week", _("week"))],
+        required=False,
+        initial="day",
+    )
+    posology = forms.CharField(
+        label=_("Other instructions (free text)"), max_length=300, required=False
+    )
     duration_days = forms.IntegerField(label=_("Days"), min_value=1, max_value=366, initial=30)
     long_term_condition = forms.BooleanField(label=_("ALD"), required=False)
     substitutable = forms.BooleanField(label=_("Substitutable"), required=False, initial=True)
+    show_brand = forms.BooleanField(label=_("Print the brand name"), required=False)
 
 
 PrescriptionLines = forms.formset_factory(PrescriptionLineForm, extra=3, max_num=12)

@@ -4,6 +4,7 @@ report. Every print is itself written to the audit trail."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.http import Http404
@@ -15,6 +16,7 @@ from core.audit.services import record_event
 from core.documents.pdf import render_pdf
 from core.practices.models import Practice
 from records import access as policy
+from records import posology
 from records.access_report import AccessLine, AccessReport, report_for
 from records.models import (
     Allergy,
@@ -24,6 +26,7 @@ from records.models import (
     Observation,
     Patient,
     Prescription,
+    PrescriptionItem,
     Problem,
 )
 from records.models.clinical import EntryStatus
@@ -51,6 +54,9 @@ def prescription_pdf(
     # One event for the print: the decision's success is not recorded on its own.
     policy.require_entry(actor, Action.PRINT, access, prescription, audit_success=False)
     items = list(prescription.items.all())
+    secure = any(item.secure for item in items)
+    for item in items:
+        item.lines = _item_lines(item, letters=secure)  # type: ignore[attr-defined]
     record_event(
         "prescription.print",
         actor=actor,
@@ -68,8 +74,77 @@ def prescription_pdf(
             "ald_items": [i for i in items if i.long_term_condition],
             "other_items": [i for i in items if not i.long_term_condition],
             "bizone": any(i.long_term_condition for i in items),
+            "secure": secure,
+            "count_in_letters": posology.in_letters(len(items)),
+            "count": len(items),
+            "age": age_in_words(patient.birth_date, prescription.prescribed_on),
+            "weight": _child_weight(actor, access, patient, prescription.prescribed_on),
         },
     )
+
+
+@dataclass
+class ItemLines:
+    """A drug line as printed: the name (DCI, brand in brackets if asked), the posology
+    and the duration, in figures, or in letters on an ordonnance sécurisée."""
+
+    name: str
+    posology: str
+    duration: str
+
+
+def _item_lines(item: PrescriptionItem, *, letters: bool) -> ItemLines:
+    name = item.printed_name
+    structured = item.dose_quantity is not None or item.frequency is not None
+    if letters:
+        name = posology.dosage_in_letters(name)
+    text = (
+        posology.posology(
+            quantity=item.dose_quantity,
+            unit=item.dose_unit,
+            frequency=item.frequency,
+            period=item.frequency_period,
+            note=item.posology_note,
+            letters=letters,
+        )
+        if structured
+        else item.posology
+    )
+    return ItemLines(name, text, posology.duration(item.duration_days, letters=letters))
+
+
+def age_in_words(birth_date: date, on: date) -> str:
+    """ "45 ans"; under two years, in months ("18 mois"), under a month in days."""
+    years = age_years(birth_date, on)
+    if years >= 2:
+        return f"{years} ans"
+    months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
+    months -= on.day < birth_date.day
+    if months >= 1:
+        return f"{months} mois"
+    days = (on - birth_date).days
+    return f"{days} jour{'s' if days > 1 else ''}"
+
+
+CHILD_UNTIL_YEARS = 18
+WEIGHT_CODE = "29463-7"
+
+
+def _child_weight(
+    actor: Actor, access: policy.PatientAccess, patient: Patient, on: date
+) -> Observation | None:
+    """A child's doses depend on the weight: the last one recorded (that the prescriber
+    may see) is printed. Adults' weight is not printed."""
+    if age_years(patient.birth_date, on) >= CHILD_UNTIL_YEARS:
+        return None
+    weights = Observation.objects.filter(
+        patient=patient, code=WEIGHT_CODE, status=EntryStatus.ACTIVE, value__isnull=False
+    ).order_by("-effective_at")[:5]
+    return next((w for w in weights if policy.may_see_entry(actor, access, w)), None)
+
+
+def age_years(birth_date: date, on: date) -> int:
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 from django.db import connection, models, transaction
 
 from records import search_text
-from records.models import Cim10Code, Drug
+from records.models import AtcClass, Cim10Code, Drug, Substance
 from records.models.reference import CIM10_CODE_PATTERN
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -365,3 +365,42 @@ def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
         seen = {result.code for result in results}
         results += [result for result in found if result.code not in seen]
     return results[:limit]
+
+
+def substance_search(query: str, limit: int = 10) -> list[Substance]:
+    """Substances for an allergy: one per moiety (its shortest name, e.g. "AMOXICILLINE"
+    rather than "AMOXICILLINE TRIHYDRATÉE"), closest first."""
+    terms = search_terms(query)
+    if not terms:
+        return []
+    where, rank = similarity_sql(terms, "search_name")
+    sql = (
+        "SELECT * FROM (SELECT DISTINCT ON (moiety) *,"  # noqa: S608  # nosec B608
+        f" {rank} AS rank FROM records_substance WHERE {where}"
+        " ORDER BY moiety, length(name), code) AS found ORDER BY rank DESC, name LIMIT %s"
+    )
+    with transaction.atomic():
+        set_similarity_threshold()
+        return list(Substance.objects.raw(sql, [*terms, *terms, limit]))
+
+
+ATC_CLASS_PATTERN = re.compile(r"[A-Z]\d{2}[A-Z]{0,2}\d{0,2}")
+
+
+def atc_search(query: str, limit: int = 10) -> list[AtcClass]:
+    """ATC classes by code ("J01C", then its subdivisions) or by words of WHO's English
+    label ("penicillin"); broader classes first."""
+    code = query.strip().upper()
+    if ATC_CLASS_PATTERN.fullmatch(code):
+        return list(AtcClass.objects.filter(code__startswith=code).order_by("code")[:limit])
+    terms = search_terms(query)
+    if not terms:
+        return []
+    where, rank = similarity_sql(terms, "search_label")
+    sql = (
+        f"SELECT *, {rank} AS rank FROM records_atcclass WHERE {where}"  # noqa: S608  # nosec B608
+        " ORDER BY rank DESC, length(code), code LIMIT %s"
+    )
+    with transaction.atomic():
+        set_similarity_threshold()
+        return list(AtcClass.objects.raw(sql, [*terms, *terms, limit]))

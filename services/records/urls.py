@@ -26,6 +26,11 @@ urlpatterns = [
         "patients/<int:patient_id>/consultation/", views.consultation_new, name="consultation-new"
     ),
     path("patients/<int:patient_id>/ordonnance/", views.prescription_new, name="prescription-new"),
+    path(
+        "patients/<int:patient_id>/ordonnance/verifier/",
+        views.prescription_check,
+        name="prescription-check",
+    ),
     path("patients/<int:patient_id>/ajouter/<str:entry_type>/", views.entry_new, name="entry-new"),
     path(
         "patients/<int:patient_id>/<str:entry_type>/<int:entry_id>/corriger/",
@@ -92,6 +97,7 @@ urlpatterns = [
         name="document",
     ),
     path("medicaments/", views.drug_search, name="drug-search"),
+    path("allergenes/", views.allergen_search, name="allergen-search"),
     path("cim10/", views.cim10_search, name="cim10-search"),
     path("vaccins/", views.vaccine_search, name="vaccine-search"),
 ]

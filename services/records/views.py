@@ -26,6 +26,7 @@ from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
 from records import patient_view, printing, reference, search_text, selectors, services
 from records.forms import (
+    DOSE_UNITS,
     ENTRY_FORMS,
     CorrectionForm,
     EncounterForm,
@@ -283,30 +284,51 @@ def _initial(entry: Any) -> dict[str, Any]:
     return model_to_dict(entry)
 
 
+MAX_OVERRIDE_REASON = 1000
+
+
+def _item_inputs(lines: Any) -> list[services.ItemInput]:
+    return [
+        services.ItemInput(
+            drug_cis=line["drug_cis"],
+            drug_label=line["drug_label"],
+            posology=line["posology"],
+            dose_quantity=line.get("dose_quantity"),
+            dose_unit=line.get("dose_unit", ""),
+            frequency=line.get("frequency"),
+            frequency_period=line.get("frequency_period") or "day",
+            duration_days=line.get("duration_days") or 30,
+            long_term_condition=line.get("long_term_condition", False),
+            substitutable=line.get("substitutable", True),
+            show_brand=line.get("show_brand", False),
+        )
+        for line in lines.cleaned_data
+        if line and (line.get("drug_cis") or line.get("drug_label"))
+    ]
+
+
 @practice_view
 @require_http_methods(["GET", "POST"])
 def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    """The ordonnance. The safety alerts appear as soon as a drug is picked
+    (``prescription_check``, through htmx) and again when saving: a blocking one needs
+    a reason, which is audited."""
     patient_access = _patient_for_writing(request, patient_id)
     post = request.POST if request.method == "POST" else None
     form = PrescriptionForm(post)
     lines = PrescriptionLines(post, prefix="items")
+    override_reason = request.POST.get("override_reason", "")[:MAX_OVERRIDE_REASON] if post else ""
+    checked: list[tuple[str, list[Any]]] = []
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        items = [
-            services.ItemInput(
-                drug_cis=line["drug_cis"],
-                drug_label=line["drug_label"],
-                posology=line["posology"],
-                duration_days=line.get("duration_days") or 30,
-                long_term_condition=line.get("long_term_condition", False),
-                substitutable=line.get("substitutable", True),
-            )
-            for line in lines.cleaned_data
-            if line and (line.get("drug_cis") or line.get("drug_label"))
-        ]
+        items = _item_inputs(lines)
         try:
             with transaction.atomic():
                 prescription = services.prescription_create(
-                    actor=request.actor, access=patient_access, items=items, **form.cleaned_data
+                    actor=request.actor,
+                    access=patient_access,
+                    items=items,
+                    override_reason=override_reason,
+                    **form.cleaned_data,
                 )
             messages.success(request, _("Prescription saved."))
             return redirect(
@@ -314,11 +336,62 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             )
         except ValidationError as error:
             attach_service_errors(form, error)
+            checked = _checked(request, patient_access, items)
+    allergies, treatment = selectors.prescribing_context(actor=request.actor, access=patient_access)
     return render(
         request,
         "records/prescription_form.html",
-        {"form": form, "lines": lines, "patient": patient_access.patient},
+        {
+            "form": form,
+            "lines": lines,
+            "patient": patient_access.patient,
+            "checked": checked,
+            "blocked": any(alert.blocks for _label, alerts in checked for alert in alerts),
+            "override_reason": override_reason,
+            "allergies": allergies,
+            "treatment": treatment,
+            "units": DOSE_UNITS,
+        },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _checked(
+    request: PracticeRequest, access: policy.PatientAccess, items: list[services.ItemInput]
+) -> list[tuple[str, list[Any]]]:
+    if not items:
+        return []
+    alerts = services.prescription_check(actor=request.actor, access=access, items=items)
+    labels = services.prescriptions.line_facts(items)
+    return [(fact.label, line) for fact, line in zip(labels, alerts, strict=True)]
+
+
+MAX_LINES = 12
+
+
+@practice_view
+def prescription_check(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    """The safety alerts of the lines being written (the form's drugs, sent by htmx as
+    soon as one is picked). Reads the allergies and the current treatment: the right to
+    prescribe for the patient is required, and the read is audited."""
+    patient_access = _patient_for_writing(request, patient_id)
+    items = []
+    for index in range(MAX_LINES):
+        cis = request.GET.get(f"items-{index}-drug_cis", "").strip()[:8]
+        label = request.GET.get(f"items-{index}-drug_label", "").strip()[:300]
+        if cis or label:
+            items.append(
+                services.ItemInput(drug_cis=cis, drug_label=label, duration_days=1, posology="-")
+            )
+    checked = _checked(request, patient_access, items)
+    return render(
+        request,
+        "records/_safety_alerts.html",
+        {
+            "checked": checked,
+            "blocked": any(alert.blocks for _label, alerts in checked for alert in alerts),
+            "override_reason": request.GET.get("override_reason", "")[:MAX_OVERRIDE_REASON],
+        },
     )
 
 
@@ -331,7 +404,31 @@ def drug_search(request: PracticeRequest) -> HttpResponse:
     return render(
         request,
         "records/_drug_options.html",
-        {"drugs": drugs, "target": request.GET.get("target", "")[:40], "problem": problem},
+        {
+            "drugs": drugs,
+            "target": request.GET.get("target", "")[:40],
+            "query": query,
+            "problem": problem,
+        },
+        status=400 if problem else 200,
+    )
+
+
+@practice_view
+def allergen_search(request: PracticeRequest) -> HttpResponse:
+    """Substances and drug classes (ATC) for recording an allergy (reference data only)."""
+    query = request.GET.get("q", "")[:100]
+    problem = search_text.problem(query)
+    searched = len(query.strip()) >= 3 and not problem
+    return render(
+        request,
+        "records/_allergen_options.html",
+        {
+            "substances": reference.substance_search(query) if searched else [],
+            "classes": reference.atc_search(query) if searched else [],
+            "query": query,
+            "problem": problem,
+        },
         status=400 if problem else 200,
     )
 

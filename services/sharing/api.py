@@ -20,9 +20,9 @@ from core.access.sharing import Recipient
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response, render_pdf
 from records import access as policy
-from records.models import Patient
-from sharing import exchange
-from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
+from records.selectors import Patient, patient_of_practice
+from sharing import selectors, services
+from sharing.models import InboxMessage
 
 
 class ConsentInput(serializers.Serializer):
@@ -103,7 +103,7 @@ class DirectoryOutput(serializers.Serializer):
 
 class SharingApi(PracticeAPIMixin, CarnetAPIView):
     def patient(self, patient_id: int) -> Patient:
-        patient = Patient.objects.filter(pk=patient_id).first()
+        patient = patient_of_practice(patient_id)
         if patient is None:
             raise Http404(_("No such patient in this practice."))
         return patient
@@ -147,7 +147,7 @@ class ConsentApi(SharingApi):
     def delete(self, request: Request, consent_id: int) -> Response:
         consent, _patient = _consent(self, consent_id)
         with transaction.atomic():
-            exchange.consent_revoke_and_notify(
+            services.consent_revoke_and_notify(
                 actor=self.actor, practice=self.practice, consent=consent
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -178,7 +178,7 @@ class ShareApi(SharingApi):
         patient = self.patient(patient_id)
         recipient = Recipient(values["node"], values["practice"], values["practitioner"])
         with transaction.atomic():
-            message = exchange.share_send(
+            message = services.share_send(
                 actor=self.actor,
                 practice=self.practice,
                 patient=patient,
@@ -193,9 +193,7 @@ class OutboxApi(SharingApi):
     def get(self, request: Request) -> Response:
         if not self.actor.roles & {"practitioner", "secretary"}:
             raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
-        return Response(
-            OutboxOutput(OutboxMessage.objects.order_by("-created_at")[:200], many=True).data
-        )
+        return Response(OutboxOutput(selectors.outbox_messages(limit=200), many=True).data)
 
 
 class InboxApi(SharingApi):
@@ -203,12 +201,12 @@ class InboxApi(SharingApi):
     def get(self, request: Request) -> Response:
         if not self.actor.roles & {"practitioner", "secretary"}:
             raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
-        messages = InboxMessage.objects.filter(kind="share").order_by("-received_at")[:200]
+        messages = selectors.inbox_shares(limit=200)
         return Response(InboxOutput(messages, many=True).data)
 
 
 def _inbox(message_id: str) -> InboxMessage:
-    message = InboxMessage.objects.filter(message_id=message_id, kind="share").first()
+    message = selectors.inbox_share(message_id)
     if message is None:
         raise Http404(_("No such message."))
     return message
@@ -217,7 +215,7 @@ def _inbox(message_id: str) -> InboxMessage:
 class InboxMessageApi(SharingApi):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, message_id: str) -> Response:
-        bundle = exchange.share_preview(actor=self.actor, message=_inbox(message_id))
+        bundle = selectors.share_preview(actor=self.actor, message=_inbox(message_id))
         return Response(bundle)
 
 
@@ -231,7 +229,7 @@ class InboxAcceptApi(SharingApi):
             self.patient(data.validated_data["patient"]) if data.validated_data["patient"] else None
         )
         with transaction.atomic():
-            exchange.share_accept(
+            services.share_accept(
                 actor=self.actor, practice=self.practice, message=message, patient=target
             )
         message.refresh_from_db()
@@ -242,16 +240,14 @@ class DirectoryApi(SharingApi):
     @extend_schema(responses=DirectoryOutput(many=True))
     def get(self, request: Request) -> Response:
         return Response(
-            DirectoryOutput(DirectoryEntry.objects.order_by("node", "slug"), many=True).data
+            DirectoryOutput(selectors.directory_entries(order=("node", "slug")), many=True).data
         )
 
 
 class PortabilityApi(SharingApi):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, patient_id: int) -> Response:
-        from sharing.portability import portability_bundle
-
-        bundle = portability_bundle(actor=self.actor, patient_id=patient_id)
+        bundle = selectors.portability_bundle(actor=self.actor, patient_id=patient_id)
         response = Response(bundle)
         response["Content-Disposition"] = f'attachment; filename="dossier-{patient_id}.fhir.json"'
         return response

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.audit.services import Outcome, record_event
 from sharing.envelope import EnvelopeError
-from sharing.exchange import gateway_receive, refusal_code
+from sharing.services import gateway_receive, refusal_code
 
 
 @csrf_exempt

@@ -21,9 +21,8 @@ from core.access.selectors import consents_of
 from core.documents.pdf import pdf_response, render_pdf
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
-from records.models import Patient
-from sharing import exchange
-from sharing.models import DirectoryEntry, InboxMessage
+from records.selectors import Patient, patient_of_practice
+from sharing import selectors, services
 
 
 class ConsentForm(forms.Form):
@@ -53,7 +52,7 @@ class ConsentForm(forms.Form):
 
 
 def _patient(request: PracticeRequest, patient_id: int) -> Patient:
-    patient = Patient.objects.filter(pk=patient_id).first()
+    patient = patient_of_practice(patient_id)
     if patient is None:
         raise Http404(_("No such patient in this practice."))
     policy.require(
@@ -73,7 +72,7 @@ def consents(request: PracticeRequest, patient_id: int) -> HttpResponse:
     form = ConsentForm(request.POST if request.method == "POST" else None)
     recipients = [
         (f"{e.node}/{e.slug}", f"{e.name} ({e.node})")
-        for e in DirectoryEntry.objects.order_by("name")
+        for e in selectors.directory_entries(order=("name",))
     ]
     field = form.fields["recipient"]
     assert isinstance(field, forms.ChoiceField)
@@ -124,7 +123,7 @@ def _consent(
 def consent_revoke(request: PracticeRequest, patient_id: int, consent_id: int) -> HttpResponse:
     _patient_row, consent = _consent(request, patient_id, consent_id)
     with transaction.atomic():
-        exchange.consent_revoke_and_notify(
+        services.consent_revoke_and_notify(
             actor=request.actor, practice=request.practice, consent=consent
         )
     messages.success(request, _("The consent is revoked: nothing more will be sent."))
@@ -150,5 +149,5 @@ def consent_receipt(request: PracticeRequest, patient_id: int, consent_id: int) 
 def inbox(request: PracticeRequest) -> HttpResponse:
     if not request.actor.roles & {"practitioner", "secretary"}:
         raise Http404
-    received = InboxMessage.objects.filter(kind="share").order_by("-received_at")[:200]
+    received = selectors.inbox_shares(limit=200)
     return render(request, "sharing/inbox.html", {"messages_received": received})

@@ -388,13 +388,13 @@ def test_a_caller_booked_by_name_is_registered_then_checked_in(sam, world, agend
 def test_the_practitioner_calls_the_patient_in_to_the_consultation_form(alice, sam, world, agenda):
     made = today_at_now(world, agenda)
     sam.post(url(world, f"rdv/{made.pk}/arrivee/"))
+    # One "Recevoir" for the whole agenda: the waiting room posts to the day's.
+    receive = f"/p/{world.practice_a.slug}/aujourdhui/{made.pk}/recevoir/"
     room = alice.get(url(world, "salle-d-attente/")).content.decode()
-    assert f"rdv/{made.pk}/recevoir/" in room
-    assert (
-        f"rdv/{made.pk}/recevoir/" not in sam.get(url(world, "salle-d-attente/")).content.decode()
-    )
-    assert sam.post(url(world, f"rdv/{made.pk}/recevoir/")).status_code == 403
-    response = alice.post(url(world, f"rdv/{made.pk}/recevoir/"))
+    assert receive in room
+    assert receive not in sam.get(url(world, "salle-d-attente/")).content.decode()
+    assert sam.post(receive).status_code == 403
+    response = alice.post(receive)
     assert response.status_code == 302
     assert response["Location"] == url(
         world, f"patients/{world.paul.pk}/consultation/?origin=appointment:{made.pk}"

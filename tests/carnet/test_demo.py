@@ -65,3 +65,73 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     assert [a["totp_secret"] for a in again["accounts"]] == [
         a["totp_secret"] for a in credentials["accounts"]
     ]
+
+
+def test_the_demo_has_a_patient_to_try_the_safety_checks_beside_the_agenda(
+    db: None, settings, tmp_path
+) -> None:
+    """With the reference loaded (as ``make demo`` does), Odile Vernet is allergic to the
+    penicillins (ATC J01C) and on warfarin: amoxicillin blocks, ibuprofen warns. The
+    GPs have their Assurance Maladie number and the practice its phone, for the
+    ordonnance; the agenda is filled as well."""
+    from contextlib import contextmanager
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from agenda.models import Appointment
+    from core.accounts.models import Person
+    from core.accounts.selectors import actor_for
+    from records import compositions, reference, safety
+    from records import services as records
+    from records.access import access_for
+    from records.models import Allergy, PrescriptionItem
+
+    @contextmanager
+    def as_owner():  # the reference tables are written by the owner role only
+        with connection.cursor() as cursor:
+            cursor.execute("SET ROLE carnet_owner")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET ROLE carnet_app")
+
+    with as_owner():
+        reference.load_drugs(reference.DEFAULT_DRUGS_FILE)
+        compositions.load_all()
+    settings.VAR_DIR = tmp_path
+    call_command("demo_data", "--patients", "6")
+
+    practice = Practice.objects.get(slug="msp-des-tilleuls")
+    assert practice.phone
+    claire = Person.objects.get(username="claire.martin")
+    assert claire.am_number
+    tenancy.activate_then(practice.pk, claire.pk, care_team_mode=practice.care_team_mode)
+    odile = Patient.objects.get(birth_name="Vernet", given_names="Odile")
+    assert Allergy.objects.get(patient=odile).atc_class == "J01C"
+    assert PrescriptionItem.objects.get(prescription__patient=odile).dci.startswith("WARFARINE")
+    assert Appointment.objects.exists()
+
+    actor = actor_for(claire, practice.pk)
+
+    def alerts(cis: str) -> list[safety.Alert]:
+        (found,) = records.prescription_check(
+            actor=actor,
+            access=access_for(odile),
+            items=[
+                records.ItemInput(
+                    drug_cis=cis,
+                    dose_quantity=Decimal(1),
+                    dose_unit="comprimé",
+                    frequency=2,
+                    duration_days=7,
+                )
+            ],
+        )
+        return found
+
+    assert safety.blocking(alerts("66082724"))  # AMOXICILLINE ARROW 500 mg: the allergy
+    advil = alerts("68634000")  # ADVIL 200 mg with warfarin: association déconseillée
+    assert ("AD", safety.Severity.WARNING) in [(a.level, a.severity) for a in advil]
+    assert not safety.blocking(advil)

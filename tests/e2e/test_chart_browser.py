@@ -3,23 +3,18 @@ chart, and sees the allergy alert, the problems, the treatment, the vital signs 
 plots and the last consultations; axe-core finds no critical or serious accessibility
 violation on the chart, nor on the consultation form with the record beside it.
 
-axe-core is not a dependency of Carnet: the test installs it with npm into a temporary
-directory (``CARNET_AXE`` may point to an ``axe.min.js`` already there) and injects it
-into the page (the page's Content-Security-Policy is bypassed for that only).
+axe-core comes from the axe-playwright-python package (tests/e2e/axe.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess  # nosec B404 (npm, to fetch axe-core for the test)
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.axe import serious_violations
 from tests.e2e.test_login_browser import SCREENSHOTS, log_in
 from tests.live_server import LiveCarnet
 
@@ -29,29 +24,9 @@ WIDTH, HEIGHT = 1366, 768
 DEMO_PATIENTS = 30  # as tests/e2e/conftest.py loads them
 
 
-@pytest.fixture(scope="session")
-def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
-    given = os.environ.get("CARNET_AXE")
-    if given:
-        return Path(given).read_text()
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm not found (apt-get install npm): it fetches axe-core")
-    where = tmp_path_factory.mktemp("axe")
-    subprocess.run(  # nosec B603 (a fixed command)
-        [npm, "install", "--silent", "--prefix", str(where), "axe-core@4"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return (where / "node_modules" / "axe-core" / "axe.min.js").read_text()
-
-
 @pytest.fixture
 def wide_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        locale="fr-FR", viewport={"width": WIDTH, "height": HEIGHT}, bypass_csp=True
-    )
+    context = browser.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
     yield page
     context.close()
@@ -75,23 +50,8 @@ def demo_patient_followed_over_time() -> dict[str, Any]:
     raise AssertionError("the demo has no patient followed over time")
 
 
-def serious_violations(page: Any, axe: str) -> list[dict[str, Any]]:
-    page.add_script_tag(content=axe)
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "nodes": [n["target"] for n in v["nodes"]][:5],
-        }
-        for v in result["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
-
-
 def test_the_chart_at_1366x768_by_keyboard_and_axe_finds_no_serious_violation(
-    wide_page: Any, live_carnet: LiveCarnet, axe_source: str
+    wide_page: Any, live_carnet: LiveCarnet
 ) -> None:
     page = wide_page
     slug = live_carnet.credentials["practice"]["slug"]
@@ -130,7 +90,7 @@ def test_the_chart_at_1366x768_by_keyboard_and_axe_finds_no_serious_violation(
     page.screenshot(path=str(SCREENSHOTS / "chart-1366x768.png"))
     page.screenshot(path=str(SCREENSHOTS / "chart-1366x768-full.png"), full_page=True)
 
-    found = serious_violations(page, axe_source)
+    found = serious_violations(page)
     assert found == [], json.dumps(found, indent=2, ensure_ascii=False)
 
     # The consultation form, from the keyboard, with the record beside the note.
@@ -141,7 +101,7 @@ def test_the_chart_at_1366x768_by_keyboard_and_axe_finds_no_serious_violation(
     assert beside.is_visible()
     assert "Traitement en cours" in beside.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "consultation-1366x768.png"))
-    found = serious_violations(page, axe_source)
+    found = serious_violations(page)
     assert found == [], json.dumps(found, indent=2, ensure_ascii=False)
 
 

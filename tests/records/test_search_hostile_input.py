@@ -41,8 +41,8 @@ LONG = ["a" * 10_000, "é" * 10_000, "dupont " * 1_500, "%" * 10_000]
 # The UTF-8 bytes of a lone surrogate and other invalid bytes, as a browser may send.
 RAW_QUERY_STRINGS = ["q=%ED%A0%80", "q=%FF%FE", "q=%C0%80", "q=%00abc", "q=abc%00"]
 
-PAGES = ["patients/", "medicaments/"]
-API = ["patients/", "drugs/", "cim10/"]
+PAGES = ["patients/", "medicaments/", "allergenes/"]
+API = ["patients/", "drugs/", "cim10/", "substances/", "atc-classes/"]
 
 
 @pytest.fixture
@@ -136,3 +136,5 @@ def test_the_search_functions_find_nothing_for_input_no_person_types(world: Worl
         assert patient_search(actor=actor, query=query) == [], query[:20]
         assert reference.drug_search(query) == [], query[:20]
         assert reference.cim10_search(query) == [], query[:20]
+        assert reference.substance_search(query) == [], query[:20]
+        assert reference.atc_search(query) == [], query[:20]

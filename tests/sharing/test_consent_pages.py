@@ -63,7 +63,7 @@ def test_the_global_refusal_blocks_a_covered_share_until_lifted(
 
     from core.access import choices
     from core.access.sharing import Recipient
-    from sharing import exchange
+    from sharing import selectors
     from tests.records.test_api import api_for
 
     paris_in_directory()
@@ -82,7 +82,7 @@ def test_the_global_refusal_blocks_a_covered_share_until_lifted(
         == 201
     )
     tenancy.activate(world.practice_a.pk, world.alice.pk)
-    content = exchange.share_content(
+    content = selectors.share_content(
         actor=world.actor(world.alice),
         patient=world.paul,
         recipient=Recipient("paris", "cabinet-p"),
@@ -92,7 +92,7 @@ def test_the_global_refusal_blocks_a_covered_share_until_lifted(
     with_refusal_lifted = sam.send("delete", f"patients/{world.paul.pk}/refusal/", {})
     assert with_refusal_lifted.status_code == 204
     tenancy.activate(world.practice_a.pk, world.alice.pk)
-    content = exchange.share_content(
+    content = selectors.share_content(
         actor=world.actor(world.alice),
         patient=world.paul,
         recipient=Recipient("paris", "cabinet-p"),

@@ -35,8 +35,8 @@ from records.models import (
     PrescriptionItem,
     Problem,
 )
-from sharing import fhir_render
-from sharing.fhir_api import (
+from sharing.fhir import render as fhir_render
+from sharing.fhir.api import (
     CLINICAL_KINDS,
     RESOURCE_TYPES,
     SEARCH_PARAMS,

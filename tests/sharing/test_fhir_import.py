@@ -33,7 +33,7 @@ from records.models import (
     PrescriptionItem,
     Problem,
 )
-from sharing.fhir_import import FhirImportError, ImportReport, import_bundle
+from sharing.fhir.importer import FhirImportError, ImportReport, import_bundle
 from sharing.models import ImportedResource
 from tests.factories import PatientFactory
 from tests.fixtures import World

@@ -21,7 +21,7 @@ from core.audit.models import AuditEvent
 from records import services
 from records.access import access_for
 from records.models import Observation, Patient, Problem
-from sharing import fhir_render
+from sharing.fhir import render as fhir_render
 from tests.factories import PatientFactory
 from tests.fixtures import World
 from tests.sharing.test_fhir_api import (  # noqa: F401
@@ -505,8 +505,22 @@ def test_reads_answer_an_etag_and_304_when_unchanged(
 
 def test_problem_model_is_what_condition_history_reads() -> None:
     """History is served for the types whose entries keep it (EntryRevision)."""
-    from sharing.fhir_api import CLINICAL_KINDS, HISTORY_TYPES
+    from records.selectors import entry_rows
+    from sharing.fhir.api import CLINICAL_KINDS, HISTORY_TYPES
 
-    assert CLINICAL_KINDS["Condition"].model is Problem
+    assert entry_rows(CLINICAL_KINDS["Condition"].source).model is Problem
     assert "MedicationRequest" not in HISTORY_TYPES
     assert set(HISTORY_TYPES) == set(CLINICAL_KINDS) - {"MedicationRequest"}
+
+
+def test_every_clinical_type_reads_a_kind_the_record_offers_and_decides_on_an_entry() -> None:
+    """Each FHIR type names its rows by a kind of records.selectors.entry_rows; the
+    policy decides on an entry with a type (a MedicationRequest: its prescription)."""
+    from records.selectors import entry_type
+    from records.selectors.entries import ENTRY_MODELS
+    from sharing.fhir.api import CLINICAL_KINDS
+
+    for kind in CLINICAL_KINDS.values():
+        assert kind.source in ENTRY_MODELS, kind.resource_type
+        assert entry_type(kind.policy_source), kind.resource_type
+    assert CLINICAL_KINDS["MedicationRequest"].policy_source == "prescription"

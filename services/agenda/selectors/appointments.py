@@ -72,8 +72,36 @@ class AppointmentRow:
         return self.channel == Channel.WALK_IN
 
 
+# What a row shows, and no more: a day's list is read all day long, and each column
+# loaded is converted for every row (the practitioner's account alone has a dozen).
+_ROW_FIELDS = (
+    "practice_id",
+    "practitioner_id",
+    "patient_id",
+    "caller_name",
+    "caller_phone",
+    "starts_at",
+    "ends_at",
+    "status",
+    "channel",
+    "reason",
+    "reason_is_administrative",
+    "series_id",
+    "arrived_at",
+    "seen_at",
+    "encounter_id",
+    "created_by_id",
+    "version",
+    "type__name",
+    "type__minutes",
+    "type__is_home_visit",
+    "site__name",
+    "practitioner__full_name",
+)
+
+
 def _base() -> QuerySet[Appointment]:
-    return Appointment.objects.select_related("type", "site", "practitioner")
+    return Appointment.objects.select_related("type", "site", "practitioner").only(*_ROW_FIELDS)
 
 
 def _reason_visible(actor: Actor, appointment: Appointment, patient: AgendaPatient | None) -> bool:

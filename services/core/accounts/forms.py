@@ -65,6 +65,12 @@ class InviteForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+    am_number = forms.CharField(
+        label=_("Assurance Maladie number (printed on prescriptions)"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.accounts.validators import validate_rpps
+from core.accounts.validators import validate_am_number, validate_rpps
 from core.practices.models import Practice
 
 
@@ -59,6 +59,15 @@ class Person(AbstractBaseUser):
         _("profession"), max_length=20, choices=Profession.choices, blank=True
     )
     rpps = models.CharField(_("RPPS number"), max_length=11, blank=True, validators=[validate_rpps])
+    # Printed on prescriptions (the identifier Assurance Maladie pays the practitioner by).
+    am_number = models.CharField(
+        _("Assurance Maladie number"),
+        max_length=9,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_am_number],
+    )
     is_active = models.BooleanField(default=True)
     is_cooperative_admin = models.BooleanField(default=False)
     is_node_admin = models.BooleanField(default=False)

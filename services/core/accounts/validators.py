@@ -24,3 +24,14 @@ def validate_rpps(value: str) -> None:
         raise ValidationError(
             _("An RPPS number has 11 digits with a valid check digit."), code="invalid_rpps"
         )
+
+
+def validate_am_number(value: str) -> None:
+    """The Assurance Maladie identifier of a practitioner (numéro AM, the one printed on
+    prescriptions and care sheets): 9 digits, the département of practice first and a
+    Luhn check digit last, like the ADELI number it comes from."""
+    if not (len(value) == 9 and value.isdigit() and luhn_ok(value)):
+        raise ValidationError(
+            _("An Assurance Maladie number has 9 digits with a valid check digit."),
+            code="invalid_am_number",
+        )

@@ -19,18 +19,30 @@ from records.models.patients import (
     Patient,
     PatientWord,
 )
-from records.models.reference import Cim10Code, Drug
+from records.models.reference import (
+    AtcClass,
+    Cim10Code,
+    Drug,
+    DrugComponent,
+    Interaction,
+    InteractionClassMember,
+    Substance,
+)
 
 __all__ = [
     "Allergy",
+    "AtcClass",
     "CareTeamMember",
     "Cim10Code",
     "Document",
     "Drug",
+    "DrugComponent",
     "Encounter",
     "EntryRevision",
     "IdentityChange",
     "Immunization",
+    "Interaction",
+    "InteractionClassMember",
     "NameKey",
     "NameWord",
     "Observation",
@@ -39,4 +51,5 @@ __all__ = [
     "Prescription",
     "PrescriptionItem",
     "Problem",
+    "Substance",
 ]

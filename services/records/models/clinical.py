@@ -143,7 +143,17 @@ class Allergy(ClinicalEntry):
         MODERATE = "moderate", _("Moderate")
         SEVERE = "severe", _("Severe")
 
+    # What the patient reacts to, as written on the chart. When it was picked from the
+    # reference, ``substance_code`` (a BDPM substance) or ``atc_class`` (an ATC class,
+    # e.g. J01C penicillins) says what it is, and prescriptions are checked against it;
+    # text alone cannot be checked, and the prescription form says so.
     substance = models.CharField(_("substance"), max_length=200)
+    substance_code = models.CharField(
+        _("substance (BDPM code)"), max_length=8, blank=True, default="", db_default=""
+    )
+    atc_class = models.CharField(
+        _("drug class (ATC)"), max_length=8, blank=True, default="", db_default=""
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ALLERGY)
     reaction = models.CharField(_("reaction"), max_length=300, blank=True)
     severity = models.CharField(
@@ -155,6 +165,31 @@ class Allergy(ClinicalEntry):
 
     def __str__(self) -> str:
         return self.substance
+
+    def clean(self) -> None:
+        """A substance or a class must be one of the reference: an unknown code would be
+        checked against nothing while looking checked."""
+        from records.models.reference import AtcClass, Substance
+
+        errors = {}
+        if self.substance_code and self.atc_class:
+            errors["atc_class"] = _("Choose a substance or a drug class, not both.")
+        elif self.substance_code and not Substance.objects.filter(pk=self.substance_code).exists():
+            errors["substance_code"] = _("Unknown substance: pick it from the list.")
+        elif self.atc_class and not AtcClass.objects.filter(pk=self.atc_class).exists():
+            errors["atc_class"] = _("Unknown drug class (ATC): pick it from the list.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def checked(self) -> bool:
+        """Whether prescriptions are checked against it (picked from the reference)."""
+        return bool(self.substance_code or self.atc_class)
+
+
+# The current treatment: the lines prescribed in the last two years (the chart shows
+# them; the safety checks compare a new prescription with them).
+TREATMENT_LOOKBACK_DAYS = 2 * 366
 
 
 class Prescription(ClinicalEntry):
@@ -168,6 +203,12 @@ class Prescription(ClinicalEntry):
     prescribed_on = models.DateField(_("date"), default=timezone.localdate)
     renewals = models.PositiveSmallIntegerField(_("renewals"), default=0)
     note = models.TextField(_("note"), blank=True)
+    # The safety alerts that were shown when the prescription was saved (their codes,
+    # records.safety), and why the prescriber went on despite a blocking one.
+    alerts = models.JSONField(default=list, blank=True, db_default=[])
+    override_reason = models.TextField(
+        _("reason for overriding the alert"), blank=True, default="", db_default=""
+    )
 
     class Meta:
         indexes = [models.Index(fields=["patient", "-prescribed_on"])]
@@ -185,7 +226,26 @@ class PrescriptionItem(models.Model):
         Drug, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     drug_label = models.CharField(_("drug"), max_length=300)  # as printed, kept if BDPM changes
+    # The drug in DCI (substances, dosage, form), as printed; the brand (drug_label) is
+    # printed in brackets after it only when the prescriber asked for it.
+    dci = models.CharField(_("DCI"), max_length=300, blank=True, default="", db_default="")
+    show_brand = models.BooleanField(_("print the brand name"), default=False, db_default=False)
+    # The whole posology as printed: the structured part (dose, unit, frequency) and the
+    # free text beside it.
     posology = models.CharField(_("posology"), max_length=300)
+    dose_quantity = models.DecimalField(
+        _("quantity per dose"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    dose_unit = models.CharField(_("unit"), max_length=40, blank=True, default="", db_default="")
+    frequency = models.PositiveSmallIntegerField(_("times"), null=True, blank=True)
+    frequency_period = models.CharField(
+        _("per"), max_length=5, blank=True, default="", db_default=""
+    )  # "day", "week"
+    posology_note = models.CharField(
+        _("instructions"), max_length=300, blank=True, default="", db_default=""
+    )
+    # Printed on the ordonnance sécurisée, quantities in letters (records.secure).
+    secure = models.BooleanField(default=False, db_default=False)
     duration_days = models.PositiveIntegerField(_("duration (days)"), default=30)
     long_term_condition = models.BooleanField(_("for the long-term condition (ALD)"), default=False)
     substitutable = models.BooleanField(_("substitutable"), default=True)
@@ -196,6 +256,14 @@ class PrescriptionItem(models.Model):
 
     def __str__(self) -> str:
         return self.drug_label
+
+    @property
+    def printed_name(self) -> str:
+        """The DCI, with the brand in brackets when asked for; the label alone for a drug
+        typed freely (or prescribed before compositions were loaded)."""
+        if not self.dci:
+            return self.drug_label
+        return f"{self.dci} ({self.drug_label})" if self.show_brand else self.dci
 
     def ends_on(self) -> date:
         days = self.duration_days * (1 + self.prescription.renewals)

@@ -46,12 +46,30 @@ SELECT 'glass', patient_id, person_id FROM access_breakglass
 """
 
 
+# The columns the agenda shows or the policy needs (``display_name`` uses the names).
+_AGENDA_FIELDS = (
+    "practice_id",
+    "birth_name",
+    "used_name",
+    "given_names",
+    "sex",
+    "birth_date",
+    "phone",
+    "address",
+    "postal_code",
+    "city",
+    "contact_preference",
+    "deceased_on",
+    "gp_id",
+)
+
+
 def patients_for_agenda(patient_ids: Iterable[int]) -> dict[int, AgendaPatient]:
     """The patients of the current practice among ``patient_ids`` (two queries)."""
     ids = sorted({int(i) for i in patient_ids})
     if not ids:
         return {}
-    patients = list(Patient.objects.filter(pk__in=ids))
+    patients = list(Patient.objects.filter(pk__in=ids).only(*_AGENDA_FIELDS))
     team: dict[int, set[int]] = {}
     excluded: dict[int, set[int]] = {}
     glass: dict[int, set[int]] = {}

@@ -85,3 +85,32 @@ def documentation_time(*, start: date, end: date) -> list[DocumentationTime]:
         DocumentationTime(row["author_id"], row["consultations"], row["seconds"] or 0)
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class ConsultationToBill:
+    """A consultation and what an invoice needs of its patient (no clinical content)."""
+
+    id: int
+    occurred_at: datetime
+    kind: str
+    author_id: int
+    patient_id: int
+    birth_date: date
+
+
+def latest_consultations(
+    *, until: date, limit: int, excluding_kinds: tuple[str, ...] = ()
+) -> list[ConsultationToBill]:
+    """The practice's latest active consultations up to a day (inclusive), newest first.
+    For the demo data, which bills them as the practice's secretary: no person reads
+    them here, so no decision is asked of the policy."""
+    rows = (
+        Encounter.objects.filter(status=EntryStatus.ACTIVE, occurred_at__date__lte=until)
+        .exclude(kind__in=excluding_kinds)
+        .order_by("-occurred_at")
+        .values_list("pk", "occurred_at", "kind", "author_id", "patient_id", "patient__birth_date")[
+            :limit
+        ]
+    )
+    return [ConsultationToBill(*row) for row in rows]

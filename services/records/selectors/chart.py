@@ -30,14 +30,13 @@ from records.models import (
     PrescriptionItem,
     Problem,
 )
-from records.models.clinical import EntryStatus
+from records.models.clinical import TREATMENT_LOOKBACK_DAYS, EntryStatus
 from records.selectors.care_team import CareTeam, team_from, team_statements
 from records.selectors.identity import IDENTITY_HISTORY
 from records.selectors.patients import patient_with_access_and
 from records.vitals import PLOTTED, VITAL_CODES, Vitals, vitals_from
 
 LAST_ENCOUNTERS = 5
-TREATMENT_LOOKBACK_DAYS = 2 * 366
 ACTIVE = EntryStatus.ACTIVE
 
 

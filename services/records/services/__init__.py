@@ -14,18 +14,40 @@ from records.services.identity import (
     patient_gp_change,
     patient_identity_correct,
 )
+from records.services.kinds import (
+    Allergy,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    Problem,
+)
 from records.services.patients import (
     care_team_add,
     care_team_remove,
     patient_create,
     patient_merge,
 )
-from records.services.prescriptions import ItemInput, prescription_create
+from records.services.prescriptions import (
+    ItemInput,
+    PrescriptionBlocked,
+    prescription_check,
+    prescription_create,
+)
 
 __all__ = [
+    "Allergy",
     "EditConflict",
+    "Encounter",
     "IdentityConflict",
+    "Immunization",
     "ItemInput",
+    "Observation",
+    "Patient",
+    "Prescription",
+    "PrescriptionBlocked",
+    "Problem",
     "care_team_add",
     "care_team_remove",
     "certificate_write",
@@ -40,5 +62,6 @@ __all__ = [
     "patient_gp_change",
     "patient_identity_correct",
     "patient_merge",
+    "prescription_check",
     "prescription_create",
 ]

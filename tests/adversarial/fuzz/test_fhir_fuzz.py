@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from core import tenancy
 from core.audit.models import AuditEvent
 from records.models import PrescriptionItem
-from sharing.fhir_api import SEARCH_PARAMS
+from sharing.fhir.api import SEARCH_PARAMS
 from tests.adversarial import counts
 from tests.adversarial.fuzz import schemas
 from tests.adversarial.fuzz.conftest import FuzzWorld

@@ -21,7 +21,7 @@ from django.utils import timezone
 from billing import accounting
 from billing.fec import FecEntry, escape_text, number_entries, write_fec
 from core import tenancy
-from sharing.fhir_import import FhirImportError, import_bundle
+from sharing.fhir.importer import FhirImportError, import_bundle
 from tests.adversarial import counts
 from tests.adversarial.fuzz.conftest import MINIMAL_PDF, FuzzWorld
 from tests.records.test_views import login, pdf_text

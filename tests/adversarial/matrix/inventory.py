@@ -621,6 +621,19 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "medicaments/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "allergenes/", "GET", "member", "page", touches_patient=False))
+    # The safety checks of the lines being written: the right to prescribe, and a read
+    # of the allergies and the current treatment.
+    add(
+        Endpoint(
+            PAT + "ordonnance/verifier/",
+            "GET",
+            "clinical.write",
+            "page",
+            query="items-0-drug_label=Parac%C3%A9tamol",
+            audit=("patient.write",),
+        )
+    )
     # the coded lists searched while typing: reference data, no patient
     add(Endpoint(P + "cim10/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "vaccins/", "GET", "member", "page", touches_patient=False))
@@ -757,19 +770,6 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(rdv + "arrivee/", "POST", "admin.write", "page", audit=("appointment.arrived",)))
-    # Calling a patient in starts their consultation: the clinical write (a walk-in
-    # waiting for whoever is free, so any practitioner may take it).
-    add(
-        Endpoint(
-            rdv + "recevoir/",
-            "POST",
-            "clinical.write",
-            "page",
-            entry="walk_in",
-            audit=("appointment.start",),
-        )
-    )
-
     # --- pages: sharing -----------------------------------------------------------------
     add(Endpoint(PAT + "consentements/", "GET", "admin.write", "page", audit=("patient.write",)))
     add(Endpoint(PAT + "consentements/", "POST", "admin.write", "page", body=FORM))
@@ -799,7 +799,8 @@ def _endpoints() -> list[Endpoint]:
     # own day list the practice's appointments (one appointment.read per patient shown).
     add(Endpoint(P + "aujourdhui/", "GET", "member", "page", touches_patient=False))
     # "Recevoir" from the day: calling a patient in starts their consultation, the
-    # clinical write (as rdv/<id>/recevoir/; a walk-in waiting for whoever is free).
+    # clinical write (a walk-in waiting for whoever is free, so any practitioner may
+    # take it). The desk's appointment page and waiting room post here too.
     add(
         Endpoint(
             P + "aujourdhui/<int:appointment_id>/recevoir/",
@@ -954,6 +955,16 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
+            APAT + "prescriptions/check/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: {"items": [{"drug_label": "Paracétamol", "duration_days": 5}]},
+            audit=("patient.write",),
+        )
+    )
+    add(
+        Endpoint(
             APAT + "prescriptions/<int:prescription_id>/pdf/",
             "GET",
             "entry.print",
@@ -1062,6 +1073,8 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(API + "drugs/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "substances/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "atc-classes/", "GET", "member", "api", touches_patient=False))
     add(Endpoint(API + "cim10/", "GET", "member", "api", touches_patient=False))
     for kind, (entry, body) in API_KINDS.items():
         action = API_KIND_ACTION[kind]

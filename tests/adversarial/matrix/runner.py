@@ -34,7 +34,7 @@ SCENARIOS = {
 
 
 def make_ctx(world: Any, role: Any, scenario: str) -> Ctx:
-    from sharing.exchange import node_name
+    from sharing.selectors import node_name
 
     name, which, by_address = SCENARIOS[scenario]
     case = world.patients[name]

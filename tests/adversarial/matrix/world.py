@@ -325,7 +325,7 @@ def _seal_share(sender: Practice, recipient: Practice) -> tuple[str, str]:
     from core import openpgp
     from sharing import keys
     from sharing.envelope import Address, new_envelope, seal
-    from sharing.exchange import node_name
+    from sharing.selectors import node_name
 
     node = node_name()
     signer = keys.ensure_practice_key(node, sender.slug, sender.name)
@@ -407,7 +407,7 @@ def _inbox_message(sender: Practice, recipient: Practice) -> str:
 
 
 def _node() -> str:
-    from sharing.exchange import node_name
+    from sharing.selectors import node_name
 
     return node_name()
 

@@ -62,6 +62,7 @@ def person_create(
     roles: tuple[str, ...] = (),
     profession: str = "",
     rpps: str = "",
+    am_number: str = "",
     email: str = "",
     is_cooperative_admin: bool = False,
     is_node_admin: bool = False,
@@ -74,6 +75,7 @@ def person_create(
         email=email,
         profession=profession,
         rpps=rpps,
+        am_number=am_number,
         is_cooperative_admin=is_cooperative_admin,
         is_node_admin=is_node_admin,
     )

@@ -28,7 +28,7 @@ from core.access.services import require_practice
 from core.accounts import throttle
 from core.accounts.models import ApiToken, Invitation, Membership, Person, Role
 from core.accounts.services.login import confirmed_device, enrollment_device
-from core.accounts.validators import validate_rpps
+from core.accounts.validators import validate_am_number, validate_rpps
 from core.audit.services import record_event
 from core.practices.models import Practice
 
@@ -90,6 +90,7 @@ def staff_invite(
     profession: str = "",
     rpps: str = "",
     email: str = "",
+    am_number: str = "",
 ) -> IssuedInvitation:
     """Add a practitioner, a secretary or an administrator to the practice, and make the
     link by which they will set their password and second factor."""
@@ -119,6 +120,12 @@ def staff_invite(
             validate_rpps(rpps)
         except ValidationError as error:
             errors["rpps"] = error.messages[0]
+    am_number = "".join(am_number.split())
+    if am_number:
+        try:
+            validate_am_number(am_number)
+        except ValidationError as error:
+            errors["am_number"] = error.messages[0]
     if errors:
         raise ValidationError(errors)
     person = Person(
@@ -127,6 +134,7 @@ def staff_invite(
         email=email.strip(),
         profession=profession if Role.PRACTITIONER in chosen else "",
         rpps=rpps,
+        am_number=am_number,
     )
     person.set_unusable_password()
     person.full_clean(exclude=["password"])

@@ -1,5 +1,6 @@
 // Small behaviours that need no framework. Everything works without JavaScript too,
-// except picking a drug from the search results (the free-text name is then kept).
+// except picking from the search results (the typed text is then kept, and the
+// prescription form says it could not be checked).
 document.addEventListener("click", function (event) {
   const option = event.target.closest("[data-pick-drug]");
   if (!option) return;
@@ -10,13 +11,45 @@ document.addEventListener("click", function (event) {
   if (label) { label.value = option.dataset.label; }
   const list = option.closest(".drug-options");
   if (list) list.innerHTML = "";
-  const posology = document.getElementById("id_" + prefix + "-posology");
-  if (posology) posology.focus();
+  const next = document.getElementById("id_" + prefix + "-dose_quantity");
+  if (next) next.focus();
+  // The safety checks run as soon as a drug is picked (records:prescription-check).
+  document.body.dispatchEvent(new CustomEvent("drug-picked"));
 });
-// The drug search sends the typed text as "q".
+// An allergy picked from the reference: a substance (BDPM code) or a class (ATC).
+document.addEventListener("click", function (event) {
+  const option = event.target.closest("[data-pick-allergen]");
+  if (!option) return;
+  const set = function (id, value) {
+    const field = document.getElementById(id);
+    if (field) field.value = value || "";
+  };
+  set("id_substance", option.dataset.label);
+  set("id_substance_code", option.dataset.code);
+  set("id_atc_class", option.dataset.atc);
+  const list = option.closest(".drug-options");
+  if (list) list.innerHTML = "";
+  const next = document.getElementById("id_kind");
+  if (next) next.focus();
+});
+// Typing again after a pick: what is typed is free text, no longer the picked code.
+document.addEventListener("input", function (event) {
+  const input = event.target;
+  if (!input.matches) return;
+  if (input.matches("[data-drug-input]")) {
+    const cis = document.getElementById("id_" + input.dataset.target + "-drug_cis");
+    if (cis) cis.value = "";
+  } else if (input.matches("[data-allergen-input]")) {
+    ["id_substance_code", "id_atc_class"].forEach(function (id) {
+      const field = document.getElementById(id);
+      if (field) field.value = "";
+    });
+  }
+});
+// The searches send the typed text as "q".
 document.addEventListener("htmx:configRequest", function (event) {
   const input = event.detail.elt;
-  if (input.matches && input.matches("[data-drug-input]")) {
+  if (input.matches && input.matches("[data-drug-input], [data-allergen-input]")) {
     event.detail.parameters["q"] = input.value;
   }
 });

@@ -1,5 +1,5 @@
-"""carnet load_reference: load (or refresh) the BDPM drugs, the vaccines among them and the
-CIM-10 codes.
+"""carnet load_reference: load (or refresh) the BDPM drugs and their compositions, the
+vaccines among them, the ATC codes, the ANSM interaction thesaurus and the CIM-10 codes.
 
 Runs as the database owner role (see ``carnet.cli``): the application role may only read
 these tables. Without options it loads the copies shipped in ``records/data/``; give a
@@ -15,11 +15,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from records import reference
+from records import compositions, reference
 
 
 class Command(BaseCommand):
-    help = "Load the French reference data: BDPM drugs and CIM-10 codes."
+    help = (
+        "Load the French reference data: BDPM drugs, compositions, generic groups and"
+        " vaccines, ATC codes, the ANSM interaction thesaurus and CIM-10 codes."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -39,6 +42,19 @@ class Command(BaseCommand):
         self.load("drugs", reference.load_drugs, options["drugs"])
         self.load("CIM-10 codes", reference.load_cim10, options["cim10"])
         self.load("vaccines", lambda _path: reference.load_vaccines(), reference.DATA_DIR)
+        # The safety checks' data, in the order the loaders depend on: the compositions
+        # read the drugs and the thesaurus' names (records/compositions.py).
+        self.load("ATC classes", compositions.load_atc_classes, compositions.DEFAULT_ATC_FILE)
+        self.load(
+            "interaction thesaurus pairs",
+            lambda path: compositions.load_interactions(path),
+            compositions.DEFAULT_THESAURUS_FILE,
+        )
+        self.load(
+            "composition lines",
+            lambda path: compositions.load_compositions(path),
+            compositions.DEFAULT_COMPOSITIONS_FILE,
+        )
 
     def load(self, what: str, loader: Callable[[Path], int], path: Path) -> None:
         started = time.monotonic()

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core import tenancy
 from core.practices.models import Practice
-from sharing import directory, exchange
+from sharing import directory, selectors, services
 
 
 class Command(BaseCommand):
@@ -59,10 +59,10 @@ class Command(BaseCommand):
             if practice is None:
                 raise CommandError(f"Unknown practice: {options['practice']}")
             with tenancy.practice_context(practice.pk):
-                entry = exchange.listing_for_practice(
+                entry = services.listing_for_practice(
                     practice, options["gateway"], rotate=options["rotate"]
                 )
-            self.stdout.write(json.dumps({"node": exchange.node_name(), **entry}, indent=1))
+            self.stdout.write(json.dumps({"node": selectors.node_name(), **entry}, indent=1))
         elif action == "sign":
             nodes: dict[str, dict[str, Any]] = {}
             for path in options["listings"]:
@@ -101,7 +101,7 @@ class Command(BaseCommand):
             )
         else:
             try:
-                count = exchange.directory_import(
+                count = services.directory_import(
                     options["file"].read_text(),
                     cooperative_key=options["cooperative_key"].read_text(),
                     cooperative_fingerprint=options["cooperative_fingerprint"],

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 
 from core import idempotency, tenancy
 from core.practices.models import Practice
-from sharing import exchange
+from sharing import services
 
 PURGE_EVERY_SECONDS = 3600
 
@@ -30,8 +30,8 @@ class Command(BaseCommand):
             purge = time.monotonic() - purged_at >= PURGE_EVERY_SECONDS
             for practice in Practice.objects.filter(is_active=True):
                 with tenancy.practice_context(practice.pk):
-                    counts = exchange.deliver_pending()
-                    notices = exchange.process_notices()
+                    counts = services.deliver_pending()
+                    notices = services.process_notices()
                     forgotten = idempotency.purge() if purge else 0
                 if any(counts.values()) or notices:
                     self.stdout.write(f"{practice.slug}: {counts}, {notices} notices")

@@ -24,7 +24,7 @@ from core.access.policy import RoleName
 from core.accounts.models import Person
 from core.accounts.selectors import actor_for
 from core.practices.selectors import practice_by_slug
-from sharing.fhir_import import FhirImportError, counts_text, import_bundle
+from sharing.fhir.importer import FhirImportError, counts_text, import_bundle
 
 
 class Command(BaseCommand):

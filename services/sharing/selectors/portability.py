@@ -14,21 +14,12 @@ from core.access.policy import Action, Actor, Category, Purpose
 from core.access.selectors import consents_of
 from core.audit.services import record_event
 from records import access as policy
-from records.models import (
-    Allergy,
-    Encounter,
-    Immunization,
-    Observation,
-    Patient,
-    PrescriptionItem,
-    Problem,
-)
-from records.models.clinical import EntryStatus
-from sharing import fhir_render
+from records.selectors import active_entries, patient_of_practice
+from sharing.fhir import render as fhir_render
 
 
 def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
-    patient = Patient.objects.filter(pk=patient_id).first()
+    patient = patient_of_practice(patient_id)
     if patient is None:
         raise Http404(_("No such patient in this practice."))
     access = policy.access_for(patient)
@@ -41,16 +32,15 @@ def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
         purpose=Purpose.PATIENT_REQUEST,
         audit_success=False,  # the export is recorded once, below, with what it holds
     )
-    active = {"patient": patient, "status": EntryStatus.ACTIVE}
     resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
     hidden = 0
     today = timezone.localdate()
     sources: list[tuple[Any, Any]] = [
-        (Encounter.objects.filter(**active).order_by("occurred_at"), fhir_render.encounter),
-        (Problem.objects.filter(**active), fhir_render.condition),
-        (Allergy.objects.filter(**active), fhir_render.allergy_intolerance),
-        (Immunization.objects.filter(**active), fhir_render.immunization),
-        (Observation.objects.filter(**active).order_by("effective_at"), fhir_render.observation),
+        (active_entries("encounter", patient).order_by("occurred_at"), fhir_render.encounter),
+        (active_entries("problem", patient), fhir_render.condition),
+        (active_entries("allergy", patient), fhir_render.allergy_intolerance),
+        (active_entries("immunization", patient), fhir_render.immunization),
+        (active_entries("observation", patient).order_by("effective_at"), fhir_render.observation),
     ]
     for rows, render in sources:
         for row in rows:
@@ -58,9 +48,7 @@ def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
                 resources.append(render(row))
             else:
                 hidden += 1
-    items = PrescriptionItem.objects.filter(
-        prescription__patient=patient, prescription__status=EntryStatus.ACTIVE
-    ).select_related("prescription", "drug")
+    items = active_entries("prescription_item", patient).select_related("prescription", "drug")
     for item in items:
         if policy.may_see_entry(actor, access, item.prescription, Action.EXPORT):
             resources.append(fhir_render.medication_request(item, today=today))

@@ -1,7 +1,7 @@
 """Rows of the record as FHIR R4 resources (plain dicts, ready to serialise as JSON).
 
 Pure functions: no database access and no policy decision. The caller has already
-decided what the reader may see (``sharing.fhir_api``) and loaded the related rows it
+decided what the reader may see (``sharing.fhir.api``) and loaded the related rows it
 names here (an entry's author, a prescription line's prescription and drug).
 
 Every function returns a dict that validates with the matching

@@ -1,10 +1,11 @@
 """Sending a share, receiving it at the gateway, accepting it into the record, receipts
 and revocation notices.
 
-Nothing leaves without a consent: each category of the patient summary is checked with
-``core.access.sharing.may_share`` (and each sensitive entry with its label), and only
-what is covered goes into the bundle. The bundle is a FHIR R4 document, sealed for the
-recipient practice (``sharing.envelope``), kept in the outbox and delivered with retries.
+Nothing leaves without a consent: what may leave is decided by
+``sharing.selectors.content.share_content`` (each category of the patient summary with
+``core.access.sharing.may_share``, each sensitive entry with its label). The bundle is a
+FHIR R4 document, sealed for the recipient practice (``sharing.envelope``), kept in the
+outbox and delivered with retries.
 """
 
 from __future__ import annotations
@@ -12,218 +13,31 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import openpgp, tenancy
-from core.access.models import ShareCategory, SharingConsent
+from core.access.models import SharingConsent
 from core.access.policy import Action, Actor, Category
-from core.access.selectors import sharing_facts
 from core.access.services import AccessDenied
-from core.access.sharing import Recipient, may_share
+from core.access.sharing import Recipient
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from records import access as policy
-from records.models import Allergy, Immunization, Observation, Patient, PrescriptionItem, Problem
-from records.models.clinical import EntryStatus
-from sharing import directory as directory_document
-from sharing import fhir_render, keys
+from records.selectors import Patient, patient_of_practice
+from sharing import keys
 from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, seal
 from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
+from sharing.selectors.content import share_content
+from sharing.selectors.directory import node_name
+from sharing.selectors.inbox import open_own, share_preview
 
 MAX_BACKOFF = timedelta(hours=6)
-
-
-def node_name() -> str:
-    return str(settings.CARNET_NODE_NAME)
-
-
-# --- directory --------------------------------------------------------------------------
-
-
-@transaction.atomic
-def directory_import(
-    signed: str, *, cooperative_key: str, cooperative_fingerprint: str = ""
-) -> int:
-    """Verify the directory with the cooperative's public key and store it (replaces the
-    previous copy). Only the cooperative's known fingerprint is trusted, and a directory
-    older than the one installed is refused. Imports the practices' public keys."""
-    trusted = (cooperative_fingerprint or settings.CARNET_COOPERATIVE_FINGERPRINT).replace(" ", "")
-    if not trusted:
-        raise directory_document.DirectoryError(
-            "the cooperative's fingerprint is not configured (CARNET_COOPERATIVE_FINGERPRINT)"
-        )
-    gpg = openpgp.node_keyring().gpg
-    imported = gpg.import_keys(cooperative_key)
-    if trusted not in (imported.fingerprints or []) and not gpg.list_keys(keys=[trusted]):
-        raise directory_document.DirectoryError("the key given is not the cooperative's key")
-    parsed = directory_document.verify(gpg, signed, cooperative_fingerprint=trusted)
-    installed = DirectoryEntry.objects.order_by("-directory_version").first()
-    if installed is not None and parsed.version < installed.directory_version:
-        raise directory_document.DirectoryError(
-            f"this directory (version {parsed.version}) is older than the installed one"
-            f" (version {installed.directory_version})"
-        )
-    DirectoryEntry.objects.all().delete()
-    for listing in parsed.practices:
-        gpg.import_keys(listing.public_keys)
-        DirectoryEntry.objects.create(
-            node=listing.node,
-            gateway=listing.gateway,
-            slug=listing.slug,
-            name=listing.name,
-            fingerprints=list(listing.fingerprints),
-            public_keys=listing.public_keys,
-            directory_version=parsed.version,
-        )
-    record_event(
-        "directory.import", details={"version": parsed.version, "practices": len(parsed.practices)}
-    )
-    return len(parsed.practices)
-
-
-def listing_for_practice(
-    practice: Practice, gateway: str, *, rotate: bool = False
-) -> dict[str, Any]:
-    """This node's entry for one of its practices, to send to the cooperative."""
-    fingerprint = keys.ensure_practice_key(node_name(), practice.slug, practice.name, rotate=rotate)
-    previous = [
-        entry.fingerprints
-        for entry in DirectoryEntry.objects.filter(node=node_name(), slug=practice.slug)
-    ]
-    fingerprints = [fingerprint, *[fp for fps in previous for fp in fps if fp != fingerprint][:2]]
-    public = "".join(keys.public_key(fp) for fp in fingerprints)
-    return {
-        "slug": practice.slug,
-        "name": practice.name,
-        "fingerprints": fingerprints,
-        "public_keys": public,
-        "gateway": gateway,
-    }
-
-
-# --- sending ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShareContent:
-    bundle: dict[str, Any]
-    summary: dict[str, Any]
-    consent_ids: set[int]
-
-
-def _entries(patient: Patient, category: str) -> list[Any]:
-    active = {"patient": patient, "status": EntryStatus.ACTIVE}
-    if category == ShareCategory.PROBLEMS:
-        return list(Problem.objects.filter(**active))
-    if category == ShareCategory.ALLERGIES:
-        return list(Allergy.objects.filter(**active))
-    if category == ShareCategory.IMMUNIZATIONS:
-        return list(Immunization.objects.filter(**active))
-    if category == ShareCategory.OBSERVATIONS:
-        return list(Observation.objects.filter(**active).order_by("-effective_at")[:200])
-    if category == ShareCategory.MEDICATIONS:
-        since = timezone.localdate() - timedelta(days=366)
-        return list(
-            PrescriptionItem.objects.filter(
-                prescription__patient=patient,
-                prescription__status=EntryStatus.ACTIVE,
-                prescription__prescribed_on__gte=since,
-            ).select_related("prescription", "drug")
-        )
-    return []
-
-
-def _render(category: str, entry: Any) -> dict[str, Any]:
-    if category == ShareCategory.PROBLEMS:
-        return fhir_render.condition(entry)
-    if category == ShareCategory.ALLERGIES:
-        return fhir_render.allergy_intolerance(entry)
-    if category == ShareCategory.IMMUNIZATIONS:
-        return fhir_render.immunization(entry)
-    if category == ShareCategory.OBSERVATIONS:
-        return fhir_render.observation(entry)
-    return fhir_render.medication_request(entry, today=timezone.localdate())
-
-
-def share_content(
-    *, actor: Actor, patient: Patient, recipient: Recipient, categories: list[str]
-) -> ShareContent:
-    """What may leave for this recipient: covered categories, visible and consented entries."""
-    consents, refused = sharing_facts(patient.pk)
-    access = policy.access_for(patient)
-    today = timezone.localdate()
-    resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
-    summary: dict[str, Any] = {"categories": {}, "refused": []}
-    consent_ids: set[int] = set()
-    for category in categories:
-        decision = may_share(
-            consents=consents,
-            refused_all=refused,
-            recipient=recipient,
-            category=category,
-            today=today,
-        )
-        if not decision.allowed:
-            summary["refused"].append(category)
-            continue
-        assert decision.consent_id is not None
-        consent_ids.add(decision.consent_id)
-        count = 0
-        for entry in _entries(patient, category):
-            owner = entry.prescription if isinstance(entry, PrescriptionItem) else entry
-            if not policy.may_see_entry(actor, access, owner):
-                continue
-            if (
-                owner.sensitivity
-                and not may_share(
-                    consents=consents,
-                    refused_all=refused,
-                    recipient=recipient,
-                    category=category,
-                    label=owner.sensitivity,
-                    today=today,
-                ).allowed
-            ):
-                continue
-            resources.append(_render(category, entry))
-            count += 1
-        summary["categories"][category] = count
-    now = timezone.now()
-    composition = {
-        "resourceType": "Composition",
-        "status": "final",
-        "type": {
-            "coding": [
-                {
-                    "system": "http://loinc.org",
-                    "code": "60591-5",
-                    "display": "Patient summary Document",
-                }
-            ]
-        },
-        "subject": fhir_render.patient_reference(patient.pk),
-        "date": fhir_render.instant(now),
-        "author": [{"display": actor.label}],
-        "title": "Synthèse médicale partagée",
-    }
-    prefix = f"{node_name()}.{patient.practice_id}."
-    resources = [_namespaced(resource, prefix) for resource in resources]
-    composition["subject"] = {"reference": f"Patient/{prefix}{patient.pk}"}
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "document",
-        "timestamp": fhir_render.instant(now),
-        "entry": [{"resource": composition}] + [{"resource": resource} for resource in resources],
-    }
-    return ShareContent(bundle, summary, consent_ids)
 
 
 @transaction.atomic
@@ -301,28 +115,6 @@ def share_send(
         },
     )
     return message
-
-
-def _namespaced(resource: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """Ids unique across the cooperative: the recipient may hold shares from many
-    practices, whose row numbers overlap."""
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {key: walk(value) for key, value in node.items()}
-            reference = out.get("reference")
-            if isinstance(reference, str) and "/" in reference and not reference.startswith("urn:"):
-                kind, _sep, ident = reference.partition("/")
-                out["reference"] = f"{kind}/{prefix}{ident}"
-            return out
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        return node
-
-    renamed = walk(resource)
-    if "id" in renamed:
-        renamed["id"] = f"{prefix}{renamed['id']}"[:64]
-    return renamed
 
 
 # --- delivery (outbox -> remote gateway) -------------------------------------------------
@@ -448,52 +240,6 @@ def refusal_code(error: EnvelopeError) -> tuple[int, str]:
 # --- receiving side, in the practice ------------------------------------------------------
 
 
-def _open_own(message: InboxMessage) -> dict[str, Any]:
-    """Decrypt a message already checked by the gateway (re-checked: defence in depth)."""
-    senders = dict.fromkeys(
-        [message.signer_fingerprint], (message.sender_node, message.sender_practice)
-    )
-    practice = Practice.objects.get(pk=message.practice_id)
-    opened = open_sealed(
-        openpgp.node_keyring().gpg,
-        message.sealed,
-        known_senders=senders,
-        local_practices={(node_name(), practice.slug)},
-        now=message.received_at,
-    )
-    return {"envelope": opened.envelope}
-
-
-def inbox_pending() -> list[InboxMessage]:
-    return list(
-        InboxMessage.objects.filter(kind="share", status=InboxMessage.Status.RECEIVED).order_by(
-            "received_at"
-        )
-    )
-
-
-def share_preview(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
-    if "practitioner" not in actor.roles:
-        # A share carries a patient's clinical data: the refusal is audited like any other.
-        record_event(
-            "access.denied",
-            outcome=Outcome.DENIED,
-            actor=actor,
-            category="clinical",
-            reason="only practitioners open shared records",
-            target=f"message:{message.message_id}",
-        )
-        raise AccessDenied.from_reason(_("Only practitioners open shared records."))
-    envelope = _open_own(message)["envelope"]
-    record_event(
-        "share.open",
-        actor=actor,
-        target=f"message:{message.message_id}",
-        details={"from": f"{message.sender_node}/{message.sender_practice}"},
-    )
-    return envelope.payload["bundle"]
-
-
 def processed_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -548,7 +294,7 @@ def import_shared_bundle(
     """The shared resources enter the record through the FHIR importer (hence through the
     records services, the policy and the audit trail), remembered with their provenance."""
     from core.accounts.models import Person
-    from sharing.fhir_import import FhirImportError, import_bundle
+    from sharing.fhir.importer import FhirImportError, import_bundle
     from sharing.models import ImportedResource
 
     shared_patient = next(
@@ -581,7 +327,10 @@ def import_shared_bundle(
     mapped = ImportedResource.objects.get(
         practice=practice, resource_type="Patient", resource_id=shared_patient["id"]
     )
-    return Patient.objects.get(pk=mapped.target_id)
+    target = patient_of_practice(mapped.target_id)
+    if target is None:
+        raise ValidationError(_("The share names no patient."))
+    return target
 
 
 def _send_notice(
@@ -657,7 +406,7 @@ def process_notices() -> int:
     for message in InboxMessage.objects.filter(
         kind__in=["receipt", "revocation"], status=InboxMessage.Status.RECEIVED
     ):
-        envelope = _open_own(message)["envelope"]
+        envelope = open_own(message)["envelope"]
         payload = envelope.payload
         if message.kind == "receipt":
             OutboxMessage.objects.filter(message_id=payload.get("receipt_for", "")).update(

@@ -18,7 +18,7 @@ set by the middleware from the path):
 
 What each type can be searched by is one table (``SEARCH_PARAMS``, ``SORTS``,
 ``INCLUDES``, ``REVINCLUDES``); the CapabilityStatement is generated from it. Requests
-are read by ``sharing.fhir_search``. Errors are OperationOutcome resources with the HTTP
+are read by ``sharing.fhir.search``. Errors are OperationOutcome resources with the HTTP
 status. ``GET /fhir/r4/metadata`` is public: it holds no data.
 """
 
@@ -33,7 +33,7 @@ from importlib import metadata as package_metadata
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -59,23 +59,13 @@ from core.audit.selectors import events_for_patient
 from core.audit.services import record_event
 from records import access as policy
 from records import selectors
-from records.models import (
-    Allergy,
-    Document,
-    Encounter,
-    Immunization,
-    Observation,
-    Patient,
-    Prescription,
-    PrescriptionItem,
-    Problem,
-)
-from records.models.clinical import EntryStatus
+from records.selectors import EntryStatus, Patient, entry_rows, entry_type
 from records.selectors.history import EntryVersion, entry_version, entry_versions
 from records.selectors.patient_lookup import NameTerm, patients_found
 from records.selectors.patients import patient_with_access
-from sharing import fhir_paging, fhir_render
-from sharing.fhir_search import (
+from sharing.fhir import paging as fhir_paging
+from sharing.fhir import render as fhir_render
+from sharing.fhir.search import (
     COMMON_PARAMS,
     PATIENT_PARAM,
     PATIENT_REFERENCE,
@@ -193,10 +183,12 @@ class ClinicalKind:
     MedicationRequest is one line of a prescription, and the prescription is the entry.
     ``filters`` are the token parameters of the type, each a function of one value.
     ``history``: the entry keeps its earlier versions (``EntryRevision``).
+    ``source`` names the rows served and ``entry_source`` the entry decided on when it
+    differs (``records.selectors.entry_rows``).
     """
 
     resource_type: str
-    model: type[Model]
+    source: str
     date_field: str
     date_is_datetime: bool
     order: tuple[Any, ...]
@@ -205,13 +197,13 @@ class ClinicalKind:
     filters: dict[str, Filter] = field(default_factory=dict)
     via: str = ""
     related: tuple[str, ...] = ("author",)
-    entry_model: type[Model] | None = None
+    entry_source: str = ""
     date_nullable: bool = False
     history: bool = True
 
     @property
-    def policy_model(self) -> type[Model]:
-        return self.entry_model or self.model
+    def policy_source(self) -> str:
+        return self.entry_source or self.source
 
     def prefix(self) -> str:
         return f"{self.via}__" if self.via else ""
@@ -223,9 +215,8 @@ class ClinicalKind:
         """The patient's active rows of this kind, in the order they are served."""
         prefix = self.prefix()
         return (
-            self.model._default_manager.filter(
-                **{f"{prefix}patient": patient, f"{prefix}status": EntryStatus.ACTIVE}
-            )
+            entry_rows(self.source)
+            .filter(**{f"{prefix}patient": patient, f"{prefix}status": EntryStatus.ACTIVE})
             .select_related(*self.related)
             .order_by(*self.order)
         )
@@ -290,7 +281,7 @@ CLINICAL_KINDS = {
     for kind in (
         ClinicalKind(
             "Encounter",
-            Encounter,
+            "encounter",
             "occurred_at",
             True,
             ("-occurred_at", "-pk"),
@@ -298,7 +289,7 @@ CLINICAL_KINDS = {
         ),
         ClinicalKind(
             "Condition",
-            Problem,
+            "problem",
             "onset",
             False,
             (F("onset").desc(nulls_last=True), "-pk"),
@@ -323,7 +314,7 @@ CLINICAL_KINDS = {
         ),
         ClinicalKind(
             "AllergyIntolerance",
-            Allergy,
+            "allergy",
             "recorded_at",
             True,
             ("-recorded_at", "-pk"),
@@ -336,7 +327,7 @@ CLINICAL_KINDS = {
         ),
         ClinicalKind(
             "MedicationRequest",
-            PrescriptionItem,
+            "prescription_item",
             "prescription__prescribed_on",
             False,
             ("-prescription__prescribed_on", "-prescription_id", "position", "pk"),
@@ -351,12 +342,12 @@ CLINICAL_KINDS = {
             filters={"code": _code_filter("drug_id", fhir_render.CIS_SYSTEM)},
             via="prescription",
             related=("prescription", "prescription__author"),
-            entry_model=Prescription,
+            entry_source="prescription",
             history=False,  # a prescription is not corrected, only removed
         ),
         ClinicalKind(
             "Immunization",
-            Immunization,
+            "immunization",
             "vaccinated_on",
             False,
             ("-vaccinated_on", "-pk"),
@@ -369,7 +360,7 @@ CLINICAL_KINDS = {
         ),
         ClinicalKind(
             "Observation",
-            Observation,
+            "observation",
             "effective_at",
             True,
             ("-effective_at", "-pk"),
@@ -387,7 +378,7 @@ CLINICAL_KINDS = {
         ),
         ClinicalKind(
             "DocumentReference",
-            Document,
+            "document",
             "recorded_at",
             True,
             ("-document_date", "-pk"),
@@ -810,14 +801,17 @@ def hidden_entries(actor: Actor, access: policy.PatientAccess, kind: ClinicalKin
     a reader who may read the record; the policy decides on those few, so totals and
     paging are counted in SQL. Every entry served is still checked again.
     """
-    model = kind.policy_model
-    entry_type = getattr(model, "ENTRY_TYPE", "")
+    source = kind.policy_source
     excluded = [
-        entry_id for (kind_name, entry_id) in access.entry_exclusions if kind_name == entry_type
+        entry_id
+        for (kind_name, entry_id) in access.entry_exclusions
+        if kind_name == entry_type(source)
     ]
-    candidates = model._default_manager.filter(
-        patient=access.patient, status=EntryStatus.ACTIVE
-    ).filter(~Q(sensitivity="") | Q(pk__in=excluded))
+    candidates = (
+        entry_rows(source)
+        .filter(patient=access.patient, status=EntryStatus.ACTIVE)
+        .filter(~Q(sensitivity="") | Q(pk__in=excluded))
+    )
     return [
         entry.pk
         for entry in candidates.only("pk", "author", "sensitivity")
@@ -885,7 +879,7 @@ def clinical_search(*, actor: Actor, kind: ClinicalKind, query: Query) -> Found:
 def clinical_read(*, actor: Actor, kind: ClinicalKind, row_id: int) -> Any:
     """One entry: decided and audited by ``require_entry``, as in the REST API."""
     related = (*kind.related, f"{kind.prefix()}patient")
-    row = kind.model._default_manager.filter(pk=row_id).select_related(*related).first()
+    row = entry_rows(kind.source).filter(pk=row_id).select_related(*related).first()
     if row is None:
         raise Http404(_("No such entry."))
     entry = kind.entry_of(row)

@@ -1,6 +1,6 @@
 """Reading a FHIR search request: which parameters, which values, how to handle the rest.
 
-Pure parsing, no database access: the API (``sharing.fhir_api``) turns what is read here
+Pure parsing, no database access: the API (``sharing.fhir.api``) turns what is read here
 into queries. One table per resource type (``SearchParam``) says what each parameter
 is; the CapabilityStatement is generated from the same tables, so what is declared is
 what is understood.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from sharing import fhir_api
+from sharing.fhir import api as fhir_api
 
 urlpatterns: list[URLPattern] = [
     path("metadata", fhir_api.MetadataApi.as_view(), name="fhir-metadata"),

@@ -68,7 +68,8 @@ from core.accounts.selectors import roles_in
 from core.audit.services import Outcome, append, buffered, record_event
 from core.practices.models import Practice
 from records.access import PatientAccess, access_for
-from records.models import (
+from records.selectors import cim10_code, encounter_of_practice, patient_get
+from records.services import (
     Allergy,
     Encounter,
     Immunization,
@@ -76,9 +77,9 @@ from records.models import (
     Patient,
     Prescription,
     Problem,
+    entry_create,
+    patient_create,
 )
-from records.selectors import cim10_code, patient_get
-from records.services import entry_create, patient_create
 from sharing.models import ImportedResource
 
 # Imported in this order, so that a consultation exists before what refers to it.
@@ -785,7 +786,7 @@ def _prescription_dated(
     service (policy, checks and audit)."""
     from records.services import ItemInput, prescription_create
 
-    encounter = Encounter.objects.filter(pk=encounter_id).first() if encounter_id else None
+    encounter = encounter_of_practice(encounter_id)
     return prescription_create(
         actor=actor,
         access=access,
@@ -799,6 +800,7 @@ def _prescription_dated(
         renewals=min(renewals, 11),
         encounter=encounter,
         prescribed_on=prescribed_on,
+        historical=True,
     )
 
 

@@ -1,0 +1,28 @@
+"""The kinds of entry the records services write, and their choices, named for the
+services above records (sharing's FHIR import): ``entry_create`` takes the kind as its
+``model``, and a patient's sex or a consultation's kind is one of these choices.
+
+They are named, never queried, from above: reads go through ``records.selectors``.
+"""
+
+from __future__ import annotations
+
+from records.models import (
+    Allergy,
+    Encounter,
+    Immunization,
+    Observation,
+    Patient,
+    Prescription,
+    Problem,
+)
+
+__all__ = [
+    "Allergy",
+    "Encounter",
+    "Immunization",
+    "Observation",
+    "Patient",
+    "Prescription",
+    "Problem",
+]

@@ -1,0 +1,26 @@
+"""Reads of the sharing service: the directory, what a share would carry, the inbox and
+the outbox, the patient's portability copy."""
+
+from sharing.selectors.content import ShareContent, share_content
+from sharing.selectors.directory import directory_entries, node_name
+from sharing.selectors.inbox import (
+    inbox_pending,
+    inbox_share,
+    inbox_shares,
+    outbox_messages,
+    share_preview,
+)
+from sharing.selectors.portability import portability_bundle
+
+__all__ = [
+    "ShareContent",
+    "directory_entries",
+    "inbox_pending",
+    "inbox_share",
+    "inbox_shares",
+    "node_name",
+    "outbox_messages",
+    "portability_bundle",
+    "share_content",
+    "share_preview",
+]

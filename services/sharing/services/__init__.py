@@ -1,0 +1,27 @@
+"""Writes of the sharing service: the directory, sending, the gateway, accepting,
+receipts and revocation notices."""
+
+from sharing.services.directory import directory_import, listing_for_practice
+from sharing.services.exchange import (
+    consent_revoke_and_notify,
+    deliver_pending,
+    gateway_receive,
+    import_shared_bundle,
+    process_notices,
+    refusal_code,
+    share_accept,
+    share_send,
+)
+
+__all__ = [
+    "consent_revoke_and_notify",
+    "deliver_pending",
+    "directory_import",
+    "gateway_receive",
+    "import_shared_bundle",
+    "listing_for_practice",
+    "process_notices",
+    "refusal_code",
+    "share_accept",
+    "share_send",
+]
