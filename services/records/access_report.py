@@ -163,10 +163,18 @@ class AccessSummary:
     refusals: int = 0
 
 
+def _opened_to_write(event: AuditEvent) -> bool:
+    """The policy allowed a change but nothing was changed by that access (a form shown,
+    not sent): the record was opened, not written."""
+    return event.action == "patient.write" and "rule" in (event.details or {})
+
+
 def _kind(event: AuditEvent) -> str:
     action = event.action
     if event.outcome != SUCCESS:
         return "refusal"
+    if _opened_to_write(event):
+        return "read"
     if action == "break_glass.start":
         return "emergency"
     if action == "share.send":
@@ -248,6 +256,12 @@ def _what(event: AuditEvent, people: dict[int, Person]) -> str:
         if event.channel in ("api", "fhir"):
             said = _("%(action)s from a software connected to the practice") % {"action": said}
         return said
+    if _opened_to_write(event):
+        if event.category == "clinical":
+            return _("opened your record to write in it")
+        if event.category == "identity":
+            return _("opened your identity to correct it")
+        return _("opened your administrative file to change it")
     if action == "patient.print":
         if details.get("document") == "record_copy":
             return _("printed a full copy of your record")

@@ -329,3 +329,17 @@ def test_the_access_report_of_the_busiest_demo_patient_fits_on_two_pages(world: 
     assert response.status_code == 200
     pages = len(PdfReader(io.BytesIO(response.content)).pages)
     assert plan(busiest).entry_count >= 30 and pages <= 2, (plan(busiest).entry_count, pages)
+
+
+def test_a_form_opened_but_not_sent_is_said_as_an_opening_not_a_change(desk: Desk) -> None:
+    from django.utils import translation
+
+    from records.printing import access_report
+
+    assert desk.web.get(desk.page + "ajouter/allergy/").status_code == 200
+    world = desk.world
+    with translation.override("fr"):
+        _patient, lines = access_report(actor=world.actor(world.sam), patient_id=world.paul.pk)
+    assert lines[-1].what == "a ouvert votre dossier pour y écrire"
+    assert lines[-1].kind == "read"
+    assert "a mis à jour votre dossier" not in [line.what for line in lines]
