@@ -149,6 +149,8 @@ class BreakGlassOutput(serializers.Serializer):
 
 class ChoicesApi(RecordsApi):
     def patient_for_choices(self, patient_id: int) -> policy.PatientAccess:
+        """The patient whose choices the actor may record. A refusal is audited; each
+        change is recorded once, by the service that makes it."""
         access = self.patient_access(patient_id)
         policy.require(
             self.actor,
@@ -157,6 +159,7 @@ class ChoicesApi(RecordsApi):
             access.patient,
             access=access,
             purpose=Purpose.ADMINISTRATION,
+            audit_success=False,
         )
         return access
 

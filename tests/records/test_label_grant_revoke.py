@@ -89,7 +89,12 @@ def test_a_grant_withdrawn_through_the_api_takes_effect_on_the_next_request(
     assert SECRET in str(bob.get(f"patients/{world.paul.pk}/problems/").json())
     alice = api_for(Client(), world, world.alice)
     path = f"patients/{world.paul.pk}/label-grants/{grant.pk}/?source=formulaire"
+    tenancy.activate(world.practice_a.pk)
+    before = AuditEvent.objects.filter(patient_id=world.paul.pk).count()
     assert alice.send("delete", path, {}).status_code == 204
+    tenancy.activate(world.practice_a.pk)
+    after = AuditEvent.objects.filter(patient_id=world.paul.pk)
+    assert [e.action for e in after.order_by("seq")[before:]] == ["patient_choice.label_revoked"]
     assert SECRET not in str(bob.get(f"patients/{world.paul.pk}/problems/").json())
     # Withdrawing again changes nothing and is not recorded twice.
     assert alice.send("delete", path, {}).status_code == 204
