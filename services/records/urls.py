@@ -57,6 +57,11 @@ urlpatterns = [
         choices_views.restriction_lift,
         name="restriction-lift",
     ),
+    path(
+        "patients/<int:patient_id>/choix/autorisation/<int:grant_id>/retirer/",
+        choices_views.label_grant_revoke,
+        name="label-grant-revoke",
+    ),
     path("patients/<int:patient_id>/equipe/", care_team_views.care_team, name="care-team"),
     path(
         "patients/<int:patient_id>/equipe/ajouter/",

@@ -560,7 +560,7 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(PAT + "vue-patient/", "POST", "clinical.read", "page", audit=("patient.read",)))
     add(Endpoint(P + "vue-patient/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "vue-patient/sortie/", "POST", "member", "page", touches_patient=False))
-    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "choix/", "POST", "admin.write", "page", body=FORM))
     add(
         Endpoint(
@@ -569,6 +569,15 @@ def _endpoints() -> list[Endpoint]:
             "admin.write.lift",
             "page",
             audit=("patient_choice.exclusion_lifted",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "choix/autorisation/<int:grant_id>/retirer/",
+            "POST",
+            "admin.write",
+            "page",
+            audit=("patient_choice.label_revoked",),
         )
     )
     # the patient's care team: administrative data, read and changed by the staff
@@ -1041,7 +1050,11 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
-            APAT + "access-report/", "GET", "admin.print.request", "api", audit=("patient.print",)
+            APAT + "access-report/",
+            "GET",
+            "admin.print.request",
+            "api",
+            audit=("access_report.read",),
         )
     )
     add(Endpoint(APAT + "documents/", "GET", "clinical.read", "api", audit=("patient.read",)))
@@ -1112,6 +1125,15 @@ def _endpoints() -> list[Endpoint]:
                 "source": "f",
             },
             audit=("patient_choice.label_allowed",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "label-grants/<int:grant_id>/",
+            "DELETE",
+            "admin.write",
+            "api",
+            audit=("patient_choice.label_revoked",),
         )
     )
     add(
