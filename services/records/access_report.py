@@ -102,6 +102,15 @@ ACTIONS = {
     "share.revocation_sent": gettext_lazy("told a practice that your consent was withdrawn"),
     "fhir.import": gettext_lazy("imported your record from another software"),
     "patient_view.pin_set": gettext_lazy("showed you your record on the screen"),
+    "lab_result.file": gettext_lazy("filed laboratory results in your record"),
+    "lab_file.match": gettext_lazy("matched laboratory results to your record"),
+    "lab_result.list": gettext_lazy("saw that laboratory results of yours are waiting"),
+    "lab_result.sign_off": gettext_lazy("read and signed off your laboratory results"),
+}
+
+# Who acted when no person did: the worker, named in the audit by a fixed label.
+SYSTEM_ACTORS = {
+    "drop-folder": gettext_lazy("the laboratory, through the practice's drop folder"),
 }
 
 PURPOSES = {
@@ -332,6 +341,8 @@ def _who(
     printing the report (its name heads the page)."""
     person = people.get(event.actor_id) if event.actor_id else None
     if person is None:
+        if event.actor_label in SYSTEM_ACTORS:
+            return str(SYSTEM_ACTORS[event.actor_label])
         return event.actor_label if event.actor_label and not event.actor_id else _("Carnet")
     role = PROFESSIONS.get(person.profession)
     if role is None:

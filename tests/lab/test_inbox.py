@@ -78,3 +78,40 @@ def test_a_file_in_another_practice_s_folder_is_that_practice_s(
     tenancy.activate(world.practice_a.pk)
     assert not LabFile.objects.exists() and not Observation.objects.filter(patient=paul).exists()
     tenancy.activate(None)
+
+
+def test_the_patient_s_access_report_says_the_results_in_plain_french(
+    world: World, tmp_path: Path
+) -> None:
+    """The drop folder filed them, Dr Arnaud read and signed them off: each says so on
+    the patient's report, in words."""
+    from django.utils import translation
+
+    from lab import services
+    from records.access_report import report_for
+
+    paul = world.paul
+    folder = tmp_path / world.practice_a.slug
+    folder.mkdir()
+    settled(
+        folder / "paul.hpr",
+        hprim(paul.birth_name, paul.given_names, paul.birth_date, paul.nir, GLUCOSE_HIGH),
+    )
+    with override_settings(CARNET_LAB_INBOX=tmp_path):
+        call_command("exchange", stdout=io.StringIO())
+    tenancy.activate(world.practice_a.pk)
+    lab_file = LabFile.objects.get()
+    alice = world.actor(world.alice)
+    services.report_open(actor=alice, lab_file_id=lab_file.pk)
+    services.sign_off(actor=alice, lab_file_id=lab_file.pk, conclusion="ras")
+    with translation.override("fr"):
+        lines = [
+            (line.who, line.what)
+            for line in report_for(patient_id=paul.pk, practice_id=world.practice_a.pk).lines
+        ]
+    whats = " | ".join(what for _who, what in lines)
+    assert "a classé des résultats de laboratoire dans votre dossier" in whats
+    assert "a lu et visé vos résultats de laboratoire" in whats
+    assert any(who.startswith("le laboratoire, par le dossier de dépôt") for who, _what in lines)
+    assert "drop-folder" not in str(lines)
+    tenancy.activate(None)
