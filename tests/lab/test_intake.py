@@ -221,3 +221,34 @@ def test_a_broken_file_is_refused_with_its_reason_and_kept(world: World, languag
     assert expected in lab_file.reason
     assert bytes(lab_file.original) == raw
     assert observations() == 0 and Document.objects.count() == 0
+
+
+def test_hiv_sti_and_pregnancy_tests_are_filed_with_their_sensitivity_label(
+    world: World,
+) -> None:
+    """Hidden by default from everyone but the practitioner they are for: Bob, in the
+    care team, sees the glucose of the same report, not the HIV nor the hCG result."""
+    from lab.services import report_open
+
+    lines = "\n".join(
+        [
+            "RES|GLYCEMIE|GLU|N|0.95|g/L|0.70|1.10|N|F",
+            "RES|SEROLOGIE VIH 1+2 (Ac + Ag p24)|VIH|A|Négatif||||N|F",
+            "RES|BETA HCG PLASMATIQUE|HCG|N|2|UI/L||5|N|F",
+        ]
+    )
+    paul = world.paul
+    raw = hprim(paul.birth_name, paul.given_names, paul.birth_date, paul.nir, lines)
+    lab_file = services.receive(
+        actor=world.actor(world.sam), practice_id=world.practice_a.pk, raw=raw
+    ).file
+    labels = dict(Observation.objects.filter(patient=paul).values_list("code", "sensitivity"))
+    assert labels == {"GLU": "", "VIH": "hiv_sti", "HCG": "sexual_reproductive"}
+    assert Document.objects.get(pk=lab_file.report_id).sensitivity == "hiv_sti"
+    CareTeamMember.objects.create(practice=world.practice_a, patient=paul, person_id=world.bob.pk)
+    _file, seen_by_bob = report_open(actor=world.actor(world.bob), lab_file_id=lab_file.pk)
+    assert [line.code for line in seen_by_bob.lines] == ["GLU"] and seen_by_bob.hidden == 2
+    assert seen_by_bob.text == ""  # the laboratory's report holds the HIV result too
+    _file, seen_by_alice = report_open(actor=world.actor(world.alice), lab_file_id=lab_file.pk)
+    assert [line.code for line in seen_by_alice.lines] == ["GLU", "VIH", "HCG"]
+    assert "Bilan" in seen_by_alice.text

@@ -20,6 +20,7 @@ from core.accounts.models import Person
 from core.accounts.selectors import actor_for
 from core.audit.services import record_event
 from records import access as policy
+from records.lab_labels import label_for
 from records.models import Document, Observation, Patient
 
 
@@ -79,6 +80,10 @@ def lab_results_file(
     )
     if not decision.allowed:
         raise AccessDenied(decision)
+    labels = [label_for(v.code, v.code_system, v.label) for v in results]
+    # The report holds every value in its text: it is as sensitive as its most sensitive
+    # result.
+    report_label = next((label for label in labels if label), "")
     report = Document.objects.create(
         practice_id=patient.practice_id,
         patient=patient,
@@ -87,6 +92,7 @@ def lab_results_file(
         title=report_title[:200] or _("Laboratory results"),
         document_date=observed_on or timezone.localdate(),
         body=report_text,
+        sensitivity=report_label,
     )
     observations = Observation.objects.bulk_create(
         Observation(
@@ -107,8 +113,9 @@ def lab_results_file(
             result_status=value.status[:1],
             reviewed=False,
             report=report,
+            sensitivity=label,
         )
-        for value in results
+        for value, label in zip(results, labels, strict=True)
     )
     record_event(
         "lab_result.file",
