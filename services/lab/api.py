@@ -72,7 +72,7 @@ class FilesApi(LabApi):
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
-        responses={201: io.ReceivedOutput, 200: io.ReceivedOutput},
+        responses={201: io.FileReceivedOutput, 200: io.FileReceivedOutput},
     )
     def post(self, request: Request) -> Response:
         upload = request.data.get("file") if hasattr(request.data, "get") else None
@@ -85,15 +85,19 @@ class FilesApi(LabApi):
             name = request.headers.get("X-Filename", "")[:255]
         if not isinstance(raw, bytes) or not raw:
             raise ValidationError({"file": [_("Send the file the laboratory sent.")]})
-        received = services.receive(
+        received = services.receive_file(
             actor=self.actor,
             practice_id=self.practice.pk,
             raw=raw,
             filename=name,
             source=Source.API,
         )
-        code = status.HTTP_200_OK if received.already else status.HTTP_201_CREATED
-        return Response(_received(received.file, received.already), status=code)
+        first = received[0]
+        body = _received(first.file, first.already)
+        # An HPRIM file of several patients: each message, received on its own.
+        body["files"] = [_received(r.file, r.already) for r in received]
+        new = any(not r.already for r in received)
+        return Response(body, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
 
 
 class QueueApi(LabApi):

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from core.practices.models import Practice
 from lab.models import FileStatus, Source
-from lab.services import receive
+from lab.services import receive_file
 
 SETTLE_SECONDS = 5
 
@@ -44,14 +44,17 @@ def scan(practice: Practice, *, settle_seconds: float = SETTLE_SECONDS) -> str:
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if now - path.stat().st_mtime < settle_seconds:
             continue
-        received = receive(
+        refused = False
+        for received in receive_file(
             actor=None,
             practice_id=practice.pk,
             raw=path.read_bytes(),
             filename=path.name,
             source=Source.FOLDER,
-        )
-        status = "already" if received.already else received.file.status
-        counts[status] = counts.get(status, 0) + 1
-        _move(path, folder / ("refused" if status == FileStatus.REFUSED else "done"))
+        ):
+            status = "already" if received.already else received.file.status
+            counts[status] = counts.get(status, 0) + 1
+            refused = refused or status == FileStatus.REFUSED
+        # A file with a message refused goes to refused/, for a person to look at.
+        _move(path, folder / ("refused" if refused else "done"))
     return ", ".join(f"{n} {what}" for what, n in counts.items() if n)

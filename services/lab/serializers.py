@@ -16,6 +16,10 @@ class ReceivedOutput(serializers.Serializer):
     result_count = serializers.IntegerField()
 
 
+class FileReceivedOutput(ReceivedOutput):
+    files = ReceivedOutput(many=True, help_text="each message of the file, in order")
+
+
 class QueueOutput(serializers.Serializer):
     """A file waiting for its patient: identity only, never a value."""
 

@@ -41,6 +41,31 @@ def _reception(request: PracticeRequest, form: UploadForm, status: int = 200) ->
     return render(request, "lab/reception.html", context, status=status)
 
 
+def _say(request: PracticeRequest, received: services.Received) -> None:
+    """What became of one message of the file, in the page's messages."""
+    lab_file = received.file
+    name = lab_file.filename
+    if received.already:
+        messages.info(
+            request, _("%(name)s was already received: nothing was changed.") % {"name": name}
+        )
+    elif lab_file.status == "filed":
+        messages.success(
+            request, _("%(name)s: the results are filed in the patient's chart.") % {"name": name}
+        )
+    elif lab_file.status == "to_match":
+        messages.warning(
+            request,
+            _("%(name)s: the results wait for a person to choose the patient: %(reason)s")
+            % {"name": name, "reason": lab_file.reason},
+        )
+    else:
+        messages.error(
+            request,
+            _("%(name)s was refused: %(reason)s") % {"name": name, "reason": lab_file.reason},
+        )
+
+
 @practice_view
 @require_http_methods(["GET", "POST"])
 def reception(request: PracticeRequest) -> HttpResponse:
@@ -52,26 +77,14 @@ def reception(request: PracticeRequest) -> HttpResponse:
     if not form.is_valid():
         return _reception(request, form, status=400)
     upload = form.cleaned_data["file"]
-    received = services.receive(
+    for received in services.receive_file(
         actor=request.actor,
         practice_id=request.practice.pk,
         raw=upload.read(),
         filename=upload.name or "",
         source=Source.UPLOAD,
-    )
-    lab_file = received.file
-    if received.already:
-        messages.info(request, _("This file was already received: nothing was changed."))
-    elif lab_file.status == "filed":
-        messages.success(request, _("The results are filed in the patient's chart."))
-    elif lab_file.status == "to_match":
-        messages.warning(
-            request,
-            _("The results wait for a person to choose the patient: %(reason)s")
-            % {"reason": lab_file.reason},
-        )
-    else:
-        messages.error(request, _("The file was refused: %(reason)s") % {"reason": lab_file.reason})
+    ):
+        _say(request, received)
     return redirect("lab:reception", request.practice.slug)
 
 

@@ -252,3 +252,26 @@ def test_hiv_sti_and_pregnancy_tests_are_filed_with_their_sensitivity_label(
     _file, seen_by_alice = report_open(actor=world.actor(world.alice), lab_file_id=lab_file.pk)
     assert [line.code for line in seen_by_alice.lines] == ["GLU", "VIH", "HCG"]
     assert "Bilan" in seen_by_alice.text
+
+
+def test_a_file_of_several_patients_is_received_message_by_message(world: World) -> None:
+    """A laboratory's day in one HPRIM file: Paul's results are filed, a misspelt
+    patient's wait for a person, and a message cut short at the end is refused — each
+    on its own; the file received again changes nothing."""
+    paul = world.paul
+    mine = hprim(paul.birth_name, paul.given_names, paul.birth_date, paul.nir)
+    misspelt = hprim("DUPOND", "PAUL", paul.birth_date, "")
+    cut = hprim("MARTIN", "JEANNE", paul.birth_date, "")[:-20]
+    raw = mine + misspelt + cut + b"****FINFICHIER****\n"
+    sam = world.actor(world.sam)
+    received = services.receive_file(
+        actor=sam, practice_id=world.practice_a.pk, raw=raw, filename="jour.hpr"
+    )
+    assert [(r.file.filename, r.file.status) for r in received] == [
+        ("jour.hpr (1/3)", FileStatus.FILED),
+        ("jour.hpr (2/3)", FileStatus.TO_MATCH),
+        ("jour.hpr (3/3)", FileStatus.REFUSED),
+    ]
+    assert Observation.objects.filter(patient=paul).count() == 2
+    again = services.receive_file(actor=sam, practice_id=world.practice_a.pk, raw=raw)
+    assert all(r.already for r in again) and LabFile.objects.count() == 3

@@ -13,7 +13,7 @@ from lab.parsing.common import (
     decode,
 )
 from lab.parsing.hl7 import looks_like_hl7, parse_hl7
-from lab.parsing.hprim import looks_like_hprim, parse_hprim
+from lab.parsing.hprim import looks_like_hprim, parse_hprim, split_messages
 
 __all__ = [
     "MAX_BYTES",
@@ -21,8 +21,22 @@ __all__ = [
     "LabFileError",
     "ParsedMessage",
     "ParsedResult",
+    "messages_of",
     "parse",
 ]
+
+
+def messages_of(raw: bytes) -> list[bytes]:
+    """The messages a file holds: several for an HPRIM file of several patients, else
+    the file itself (whatever it is: ``parse`` says what is wrong with it)."""
+    try:
+        text = decode(raw)
+    except LabFileError:
+        return [raw]
+    if looks_like_hl7(text) or not looks_like_hprim(text):
+        return [raw]
+    parts = split_messages(text)
+    return [raw] if len(parts) == 1 else [part.encode("utf-8") for part in parts]
 
 
 def parse(raw: bytes) -> ParsedMessage:

@@ -37,6 +37,25 @@ def looks_like_hprim(text: str) -> bool:
     return len(header) >= 10 and bool(french_date(header[6]) and french_date(header[9]))
 
 
+def split_messages(text: str) -> list[str]:
+    """The messages of one HPRIM file: a laboratory often sends the day's patients in
+    one file, each message ending with its ``****FIN****`` line (the file with
+    ``****FINFICHIER****``). A file of one message is returned whole."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    messages, current = [], []
+    for line in lines:
+        if line.strip() == "****FINFICHIER****":
+            break
+        current.append(line)
+        if line.strip() == END:
+            messages.append("\n".join(current) + "\n")
+            current = []
+    rest = "\n".join(current).strip()
+    if rest:
+        messages.append("\n".join(current))  # a message cut short: said when read
+    return messages if len(messages) > 1 else [text]
+
+
 def _identity(header: list[str]) -> Identity:
     """The header's patient, if the lines are where HPRIM puts them (line 7 a date)."""
     lines = [line.strip() for line in header] + [""] * HEADER_LINES

@@ -18,7 +18,7 @@ from core.access.policy import Actor, PracticeAction
 from core.access.services import AccessDenied, require_practice
 from core.audit.services import record_event
 from lab.models import FileStatus, LabFile, Source
-from lab.parsing import MAX_BYTES, LabFileError, ParsedMessage, parse
+from lab.parsing import MAX_BYTES, LabFileError, ParsedMessage, messages_of, parse
 from lab.services.matching import certain_patient, file_to_chart
 
 
@@ -153,3 +153,30 @@ def _audit(action: str, actor: Actor | None, lab_file: LabFile) -> None:
         target=f"lab_file:{lab_file.pk}",
         details={"status": lab_file.status, "format": lab_file.format},
     )
+
+
+def receive_file(
+    *,
+    actor: Actor | None,
+    practice_id: int,
+    raw: bytes,
+    filename: str = "",
+    source: str = Source.UPLOAD,
+) -> list[Received]:
+    """Take in a file that may hold several patients' messages (HPRIM): each message is
+    received on its own, as if it had come alone, and is filed or waits on its own."""
+    parts = messages_of(raw)
+    if len(parts) == 1:
+        return [
+            receive(actor=actor, practice_id=practice_id, raw=raw, filename=filename, source=source)
+        ]
+    return [
+        receive(
+            actor=actor,
+            practice_id=practice_id,
+            raw=part,
+            filename=f"{filename} ({number}/{len(parts)})"[:255],
+            source=source,
+        )
+        for number, part in enumerate(parts, start=1)
+    ]
