@@ -180,3 +180,14 @@ def test_results_unread_after_three_days_are_shown_to_the_administrator_only(
     assert "GLYCEMIE" not in shown and "DUPONT" not in shown.upper().replace("DUPONT PAUL", "")
     client.logout()
     assert 'data-testid="overdue"' not in page(login(Client(), world.sam), url(world, "reception/"))
+
+
+def test_the_chart_plots_an_analysis_measured_again(client: Client, world: World) -> None:
+    receive_for_paul(world, GLUCOSE_HIGH.replace("1.30", "1.12"), exam="01/06/2026")
+    chart = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/"
+    alice = login(client, world.alice)
+    assert 'data-testid="lab-trends"' not in page(alice, chart)  # measured once: no trend
+    receive_for_paul(world, GLUCOSE_HIGH)
+    shown = page(alice, chart)
+    assert 'data-testid="lab-glu-plot"' in shown and "Évolution des résultats" in shown
+    assert 'data-testid="lab-na-plot"' in shown  # the sodium too, measured twice

@@ -310,10 +310,13 @@ class Observation(ClinicalEntry):
     # code ("lab"), its status (F final, P partial, C corrected), and the report it came in.
     reference_low = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     reference_high = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    reference_text = models.CharField(_("reference range"), max_length=60, blank=True)
-    flag = models.CharField(_("flag"), max_length=24, blank=True)
-    code_system = models.CharField(max_length=8, blank=True)
-    result_status = models.CharField(max_length=1, blank=True)
+    # Database defaults too: the bulk loaders (records/volume.py) copy rows column by column.
+    reference_text = models.CharField(
+        _("reference range"), max_length=60, blank=True, default="", db_default=""
+    )
+    flag = models.CharField(_("flag"), max_length=24, blank=True, default="", db_default="")
+    code_system = models.CharField(max_length=8, blank=True, default="", db_default="")
+    result_status = models.CharField(max_length=1, blank=True, default="", db_default="")
     report = models.ForeignKey(
         "records.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

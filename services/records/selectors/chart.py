@@ -33,8 +33,9 @@ from records.models import (
 from records.models.clinical import TREATMENT_LOOKBACK_DAYS, EntryStatus
 from records.selectors.care_team import CareTeam, team_from, team_statements
 from records.selectors.identity import IDENTITY_HISTORY
+from records.selectors.lab import TRENDS, lab_trends
 from records.selectors.patients import patient_with_access_and
-from records.vitals import PLOTTED, VITAL_CODES, Vitals, vitals_from
+from records.vitals import PLOTTED, VITAL_CODES, Plot, Vitals, vitals_from
 
 LAST_ENCOUNTERS = 5
 ACTIVE = EntryStatus.ACTIVE
@@ -56,6 +57,7 @@ class Chart:
     pending_documents: list[Document] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     vitals: Vitals = field(default_factory=Vitals)
+    lab_trends: list[Plot] = field(default_factory=list)  # the analyses measured again
     hidden: int = 0
     team: CareTeam | None = None  # asked by the page (``with_team``)
     # Corrections, death, GP changes, merges: identity, so shown to whoever reads it.
@@ -110,6 +112,18 @@ VITAL_SIGNS = Prepared(
             nth=Window(RowNumber(), partition_by=[F("code")], order_by=F("effective_at").desc())
         )
         .filter(nth__lte=PLOTTED)
+    )
+)
+# The last values of each laboratory analysis (results filed with a report), for the
+# trends of those measured more than once; same round trip.
+LAB_SERIES = Prepared(
+    lambda patient: (
+        Observation.objects.filter(patient_id=patient, status=ACTIVE, report__isnull=False)
+        .exclude(value=None)
+        .annotate(
+            nth=Window(RowNumber(), partition_by=[F("code")], order_by=F("effective_at").desc())
+        )
+        .filter(nth__lte=TRENDS)
     )
 )
 TREATMENT = Prepared(
@@ -168,6 +182,7 @@ def chart_for(
         recent,
         items,
         vital_signs,
+        lab_series,
         *team_rows,
     ) = fetch_together(
         ALLERGIES.bind(**mine),
@@ -179,6 +194,7 @@ def chart_for(
         RECENT_DOCUMENTS.bind(**mine),
         TREATMENT.bind(patient=patient.pk, since=since),
         VITAL_SIGNS.bind(**mine),
+        LAB_SERIES.bind(**mine),
         *team,
     )
     if team:
@@ -209,6 +225,7 @@ def chart_for(
         sign for sign in vital_signs if policy.may_see_entry(actor, access, sign)
     )
 
+    chart.lab_trends = lab_trends([o for o in lab_series if policy.may_see_entry(actor, access, o)])
     _record_opening(
         actor, patient, Category.CLINICAL, {"view": "chart", "hidden_entries": chart.hidden}
     )

@@ -161,21 +161,7 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
         for observation in earlier:
             if policy.may_see_entry(actor, access, observation):
                 history.setdefault(observation.code, []).append(observation)
-    trends = []
-    for code in codes:
-        series = sorted(history.get(code, []), key=lambda o: o.effective_at)
-        if len(series) < 2:
-            continue
-        label = next(o.label for o in visible if o.code == code)
-        drawn = plot(
-            f"lab-{slugify(code)}",
-            label,
-            [(label, "result", [(o.effective_at, o.value) for o in series if o.value is not None])],
-            unit(series[-1].unit),
-            least_pad=max(abs(float(series[-1].value or 0)) * 0.05, 0.01),
-        )
-        if drawn is not None:
-            trends.append(drawn)
+    trends = lab_trends([o for series in history.values() for o in series], codes=codes)
     return LabReport(
         patient_id=patient.pk,
         patient_name=patient.display_name,
@@ -188,6 +174,43 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
         trends=trends,
         hidden=len(results) - len(visible),
     )
+
+
+def lab_trends(
+    observations: list[Observation], *, codes: list[str] | None = None, most: int = 6
+) -> list[Plot]:
+    """A plot per analysis measured at least twice (of ``codes``, else the ``most``
+    analyses measured last), oldest to newest. The observations are those the reader
+    may see."""
+    by_code: dict[str, list[Observation]] = {}
+    for observation in observations:
+        if observation.value is not None:
+            by_code.setdefault(observation.code, []).append(observation)
+    repeated = {
+        code: sorted(series, key=lambda o: o.effective_at)
+        for code, series in by_code.items()
+        if len(series) >= 2
+    }
+    if codes is None:
+        codes = sorted(repeated, key=lambda code: repeated[code][-1].effective_at, reverse=True)[
+            :most
+        ]
+    trends = []
+    for code in codes:
+        series = repeated.get(code)
+        if not series:
+            continue
+        label = series[-1].label
+        drawn = plot(
+            f"lab-{slugify(code)}",
+            label,
+            [(label, "result", [(o.effective_at, o.value) for o in series if o.value is not None])],
+            unit(series[-1].unit),
+            least_pad=max(abs(float(series[-1].value or 0)) * 0.05, 0.01),
+        )
+        if drawn is not None:
+            trends.append(drawn)
+    return trends
 
 
 def _reference(observation: Observation) -> str:
