@@ -31,7 +31,8 @@ A second pure function, ``decide_practice``, answers for the practice's own sett
 (not patient data): any member may see them, only practice administrators may change
 them and run the staff; the desk (secretaries) and administrators run the agenda's
 frame and everyone's hours and absences, a practitioner their own hours, absences and
-calendar feed.
+calendar feed; the desk hands over or posts the letters patients are owed (the
+letter about an emergency access).
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; never patient data): only cooperative administrators,
@@ -207,6 +208,9 @@ class PracticeAction(StrEnum):
     MANAGE_SCHEDULE = "manage_schedule"
     # A practitioner's own calendar feed (``subject_id``: that practitioner).
     MANAGE_OWN_FEED = "manage_own_feed"
+    # Paper handed to or posted for patients by the desk (the letter telling a patient
+    # about an emergency access): the desk says it was handed over or posted.
+    HAND_OVER_LETTERS = "hand_over_letters"
 
 
 # Only the practice's administrators may do these.
@@ -248,6 +252,10 @@ def decide_practice(
         return _deny(
             "not-agenda-desk", _("only the desk, an administrator or the practitioner may do this")
         )
+    if action == PracticeAction.HAND_OVER_LETTERS:
+        if actor.roles & AGENDA_ROLES:
+            return _allow("desk-letters", _("the desk hands over and posts patients' letters"))
+        return _deny("not-desk", _("only the desk hands over or posts patients' letters"))
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
     if action == PracticeAction.MANAGE_STAFF:
