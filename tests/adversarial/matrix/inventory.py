@@ -581,6 +581,28 @@ def _endpoints() -> list[Endpoint]:
         )
     add(Endpoint(PAT + "urgence/", "GET", "identity.read", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "urgence/", "POST", "identity.read", "page", body=FORM))
+    # the letter telling the patient about an emergency access: printed (an identity
+    # read), then marked handed over or posted by the desk
+    add(
+        Endpoint(
+            PAT + "urgence/<int:grant_id>/lettre.pdf",
+            "GET",
+            "identity.read",
+            "page",
+            pdf=True,
+            audit=("patient.read",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "urgence/<int:grant_id>/lettre/remise/",
+            "POST",
+            "desk-letter",
+            "page",
+            body=lambda ctx: {"how": "handed"},
+            audit=("break_glass.letter_handed",),
+        )
+    )
     add(Endpoint(P + "acces-urgence/", "GET", "admin-role", "page", touches_patient=False))
     add(
         Endpoint(

@@ -87,6 +87,8 @@ class PatientCase:
     consent_id: int = 0
     restriction_id: int = 0
     audit_event_id: int = 0
+    # an emergency access to the patient, over (its letter waits at the desk)
+    grant_id: int = 0
     # "appointment" (booked, ahead), "past_appointment" (booked, begun), "walk_in" -> id
     appointments: dict[str, int] = field(default_factory=dict)
 
@@ -280,6 +282,19 @@ def _consent(case: PatientCase, witness: Person, *, revoked: bool, node: str, to
         revoked_at=timezone.now() if revoked else None,
     )
     case.consent_id = consent.pk
+
+
+def _expired_grant(practice: Practice, case: PatientCase, person: Person) -> int:
+    """An emergency access to the patient, over: its letter to the patient is pending."""
+    now = timezone.now()
+    return BreakGlass.objects.create(
+        practice=practice,
+        patient_id=case.patient.pk,
+        person=person,
+        reason="appel du centre 15 pendant la garde",
+        started_at=now - timedelta(days=2),
+        expires_at=now - timedelta(days=2) + timedelta(hours=4),
+    ).pk
 
 
 def _restriction(case: PatientCase, person: Person, recorder: Person, **entry: Any) -> int:
@@ -570,6 +585,9 @@ def build() -> MatrixWorld:
         started_at=now - timedelta(hours=6),
         expires_at=now - timedelta(hours=2),
     )
+    bruno.grant_id = grant.pk
+    for case in (paul, eve, rita):
+        case.grant_id = _expired_grant(practice_a, case, bob)
     node = _node()
     _consent(paul, sam, revoked=False, node=node, to=practice_b.slug)
     _consent(eve, sam, revoked=False, node=node, to=practice_b.slug)
@@ -611,6 +629,7 @@ def build() -> MatrixWorld:
         entry_type="allergy",
         entry_id=zoe.entries["allergy"].pk,
     )
+    zoe.grant_id = _expired_grant(practice_b, zoe, people["charlie"])
     _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
