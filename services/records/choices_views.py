@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import choices, selectors
 from core.access.models import BreakGlass, Restriction, SensitivityLabel
-from core.access.policy import Action, Category, Purpose
+from core.access.policy import Action, Category, PracticeAction, Purpose
+from core.access.services import require_practice
 from core.accounts.selectors import staff_of_practice
 from core.documents.pdf import pdf_response
 from core.practices.context import PracticeRequest, practice_view
@@ -188,8 +189,7 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
 @practice_view
 @require_http_methods(["GET", "POST"])
 def break_glass_review(request: PracticeRequest) -> HttpResponse:
-    if "practice_admin" not in request.actor.roles:
-        raise PermissionDenied(_("Practice administrators review emergency accesses."))
+    require_practice(request.actor, PracticeAction.REVIEW_EMERGENCY_ACCESS, request.practice.pk)
     if request.method == "POST":
         grant = BreakGlass.objects.filter(pk=request.POST.get("grant", 0) or 0).first()
         if grant is None:

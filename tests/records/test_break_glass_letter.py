@@ -93,6 +93,7 @@ def pia(world: World) -> Client:
 
 def test_the_letter_is_a_real_pdf_in_plain_french(sam: Client, world: World) -> None:
     grant = break_glass(world)
+    assert grant.letter == LetterState.PENDING  # prepared as the glass is broken
     response = sam.get(letter_url(world, grant), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -32,7 +32,7 @@ A second pure function, ``decide_practice``, answers for the practice's own sett
 them and run the staff; the desk (secretaries) and administrators run the agenda's
 frame and everyone's hours and absences, a practitioner their own hours, absences and
 calendar feed; the desk hands over or posts the letters patients are owed (the
-letter about an emergency access).
+letter about an emergency access); only administrators review the emergency accesses.
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; never patient data): only cooperative administrators,
@@ -211,10 +211,17 @@ class PracticeAction(StrEnum):
     # Paper handed to or posted for patients by the desk (the letter telling a patient
     # about an emergency access): the desk says it was handed over or posted.
     HAND_OVER_LETTERS = "hand_over_letters"
+    # The practice's review of emergency accesses (another person than who used it: the
+    # review service checks that on each access).
+    REVIEW_EMERGENCY_ACCESS = "review_emergency_access"
 
 
 # Only the practice's administrators may do these.
-ADMIN_ACTIONS = {PracticeAction.CHANGE_SETTINGS, PracticeAction.MANAGE_STAFF}
+ADMIN_ACTIONS = {
+    PracticeAction.CHANGE_SETTINGS,
+    PracticeAction.MANAGE_STAFF,
+    PracticeAction.REVIEW_EMERGENCY_ACCESS,
+}
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
 AGENDA_ROLES = {RoleName.PRACTICE_ADMIN, RoleName.SECRETARY}
@@ -258,7 +265,7 @@ def decide_practice(
         return _deny("not-desk", _("only the desk hands over or posts patients' letters"))
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
-    if action == PracticeAction.MANAGE_STAFF:
+    if action in (PracticeAction.MANAGE_STAFF, PracticeAction.REVIEW_EMERGENCY_ACCESS):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(
         "not-practice-admin", _("only a practice administrator may change the practice's settings")

@@ -600,6 +600,7 @@ def _endpoints() -> list[Endpoint]:
             "desk-letter",
             "page",
             body=lambda ctx: {"how": "handed"},
+            multipart=True,  # a page's form
             audit=("break_glass.letter_handed",),
         )
     )
