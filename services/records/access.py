@@ -115,10 +115,20 @@ def require(
     *,
     purpose: Purpose = Purpose.CARE,
     access: PatientAccess | None = None,
+    audit_success: bool = True,
 ) -> Decision:
+    """Decide and audit; a denial is always audited and raised. ``audit_success=False``
+    when the caller records the access itself, with what was read or printed: one access
+    is one event in the patient's access report."""
     access = access or access_for(patient)
     return core_require(
-        actor, action, category, purpose, access.facts, target=f"patient:{patient.pk}"
+        actor,
+        action,
+        category,
+        purpose,
+        access.facts,
+        target=f"patient:{patient.pk}",
+        audit_success=audit_success,
     )
 
 
@@ -156,8 +166,10 @@ def require_entry(
     entry: Any,
     *,
     purpose: Purpose = Purpose.CARE,
+    audit_success: bool = True,
 ) -> Decision:
-    """One entry, decided and audited (denials always)."""
+    """One entry, decided and audited (denials always; a success unless the caller
+    records its own, more precise event: ``audit_success=False``)."""
     return core_require(
         actor,
         action,
@@ -166,4 +178,5 @@ def require_entry(
         access.facts,
         entry=access.entry(entry),
         target=f"{entry.ENTRY_TYPE}:{entry.pk}",
+        audit_success=audit_success,
     )

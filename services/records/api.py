@@ -365,6 +365,7 @@ class AccessLineOutput(serializers.Serializer):
     outcome = serializers.CharField(source="event.outcome")
     category = serializers.CharField(source="event.category")
     reason = serializers.CharField(source="event.reason")
+    why = serializers.CharField()
 
 
 # --- views ------------------------------------------------------------------------------

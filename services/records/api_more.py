@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import choices
-from core.access.models import Restriction, SensitivityLabel
+from core.access.models import LabelGrant, Restriction, SensitivityLabel
 from core.access.policy import Action, Category, Purpose
 from core.audit.services import record_event
 from records import access as policy
@@ -88,7 +88,7 @@ class DocumentFileApi(RecordsApi):
         document = Document.objects.filter(pk=document_id, patient=access.patient).first()
         if document is None or not document.file:
             raise Http404(_("No such document."))
-        policy.require_entry(self.actor, Action.READ, access, document)
+        policy.require_entry(self.actor, Action.READ, access, document, audit_success=False)
         record_event(
             "document.read",
             actor=self.actor,
@@ -151,6 +151,8 @@ class BreakGlassOutput(serializers.Serializer):
 
 class ChoicesApi(RecordsApi):
     def patient_for_choices(self, patient_id: int) -> policy.PatientAccess:
+        """The patient whose choices the actor may record. A refusal is audited; each
+        change is recorded once, by the service that makes it."""
         access = self.patient_access(patient_id)
         policy.require(
             self.actor,
@@ -159,6 +161,7 @@ class ChoicesApi(RecordsApi):
             access.patient,
             access=access,
             purpose=Purpose.ADMINISTRATION,
+            audit_success=False,
         )
         return access
 
@@ -211,13 +214,37 @@ class LabelGrantApi(ChoicesApi):
         return Response(status=status.HTTP_201_CREATED)
 
 
+class LabelGrantDetailApi(ChoicesApi):
+    """DELETE: the patient withdraws the permission (effective on the next request)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, patient_id: int, grant_id: int) -> Response:
+        access = self.patient_for_choices(patient_id)
+        grant = LabelGrant.objects.filter(pk=grant_id, patient_id=access.patient.pk).first()
+        if grant is None:
+            raise Http404(_("No such permission."))
+        with transaction.atomic():
+            choices.label_grant_revoke(
+                actor=self.actor, grant=grant, source=str(request.query_params.get("source", ""))
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class BreakGlassApi(RecordsApi):
     @extend_schema(request=BreakGlassInput, responses={201: BreakGlassOutput})
     def post(self, request: Request, patient_id: int) -> Response:
         data = BreakGlassInput(data=request.data)
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
-        policy.require(self.actor, Action.READ, Category.IDENTITY, access.patient, access=access)
+        # Recorded once, as the emergency access itself (``break_glass.start``).
+        policy.require(
+            self.actor,
+            Action.READ,
+            Category.IDENTITY,
+            access.patient,
+            access=access,
+            audit_success=False,
+        )
         with transaction.atomic():
             grant = choices.break_glass_start(
                 actor=self.actor, patient_id=access.patient.pk, **data.validated_data

@@ -53,6 +53,11 @@ urlpatterns: list[URLPattern] = [
         name="api-label-grants",
     ),
     path(
+        "patients/<int:patient_id>/label-grants/<int:grant_id>/",
+        api_more.LabelGrantDetailApi.as_view(),
+        name="api-label-grant",
+    ),
+    path(
         "patients/<int:patient_id>/break-glass/",
         api_more.BreakGlassApi.as_view(),
         name="api-break-glass",

@@ -3,6 +3,8 @@ the practice's review of emergency accesses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,10 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import choices, selectors
-from core.access.models import BreakGlass, Restriction, SensitivityLabel
+from core.access.models import BreakGlass, LabelGrant, Restriction, SensitivityLabel
 from core.access.policy import Action, Category, PracticeAction, Purpose
 from core.access.services import require_practice
 from core.accounts.selectors import staff_of_practice
+from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
@@ -57,6 +60,8 @@ class BreakGlassForm(forms.Form):
 
 
 def _patient(request: PracticeRequest, patient_id: int) -> Patient:
+    """The patient whose choices the actor may record (a refusal is audited). Each
+    change is recorded by the service that makes it; showing the page, by the page."""
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
@@ -66,8 +71,23 @@ def _patient(request: PracticeRequest, patient_id: int) -> Patient:
         Category.ADMINISTRATIVE,
         patient,
         purpose=Purpose.ADMINISTRATION,
+        audit_success=False,
     )
     return patient
+
+
+def _shown(request: PracticeRequest, patient: Patient) -> None:
+    """The page shows the patient's choices: a read of administrative data (not a
+    change: the patient's access report says "looked at your administrative file")."""
+    record_event(
+        "patient.read",
+        actor=request.actor,
+        patient_id=patient.pk,
+        category=Category.ADMINISTRATIVE.value,
+        purpose=Purpose.ADMINISTRATION.value,
+        target=f"patient:{patient.pk}",
+        details={"view": "choices"},
+    )
 
 
 def _entry_choices(request: PracticeRequest, patient: Patient) -> list[tuple[str, str]]:
@@ -87,6 +107,15 @@ def _set_choices(form: forms.Form, name: str, options: list) -> None:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = options
+
+
+def _named(grants: Iterable[LabelGrant]) -> list[LabelGrant]:
+    """The grants with their label in words (``label_name``)."""
+    names = dict(SensitivityLabel.choices)
+    shown = list(grants)
+    for grant in shown:
+        grant.label_name = names.get(grant.label, grant.label)  # type: ignore[attr-defined]
+    return shown
 
 
 @practice_view
@@ -125,6 +154,7 @@ def patient_choices(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 return redirect("records:patient-choices", request.practice.slug, patient.pk)
     except ValidationError as error:
         exclusion.add_error(None, error.messages)
+    _shown(request, patient)
     return render(
         request,
         "records/patient_choices.html",
@@ -133,7 +163,7 @@ def patient_choices(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "exclusion": exclusion,
             "grant": grant,
             "restrictions": selectors.restrictions_of(patient.pk),
-            "grants": selectors.label_grants_of(patient.pk),
+            "grants": _named(selectors.label_grants_of(patient.pk)),
             "break_glass": selectors.break_glass_of(patient.pk),
         },
         status=400 if post else 200,
@@ -155,14 +185,36 @@ def restriction_lift(
 
 
 @practice_view
+@require_POST
+def label_grant_revoke(request: PracticeRequest, patient_id: int, grant_id: int) -> HttpResponse:
+    """The patient withdraws a permission to see a sensitive label (effective on the
+    person's next request)."""
+    patient = _patient(request, patient_id)
+    grant = LabelGrant.objects.filter(pk=grant_id, patient_id=patient.pk).first()
+    if grant is None:
+        raise Http404(_("No such permission."))
+    with transaction.atomic():
+        choices.label_grant_revoke(
+            actor=request.actor, grant=grant, source=request.POST.get("source", "")
+        )
+    messages.success(request, _("The permission is withdrawn."))
+    return redirect("records:patient-choices", request.practice.slug, patient.pk)
+
+
+@practice_view
 @require_http_methods(["GET", "POST"])
 def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    policy.require(request.actor, Action.READ, Category.IDENTITY, patient)
     form = BreakGlassForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    sending = request.method == "POST" and form.is_valid()
+    # Showing the form (again) reads the identity; a valid sending is recorded once, as
+    # the emergency access itself (``break_glass.start``).
+    policy.require(
+        request.actor, Action.READ, Category.IDENTITY, patient, audit_success=not sending
+    )
+    if sending:
         try:
             with transaction.atomic():
                 choices.break_glass_start(
@@ -178,6 +230,8 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
             return redirect("records:chart", request.practice.slug, patient.pk)
         except ValidationError as error:
             form.add_error("reason", error.messages)
+            # The form is shown again with the patient's identity: that read is recorded.
+            policy.require(request.actor, Action.READ, Category.IDENTITY, patient)
     return render(
         request,
         "records/break_glass.html",
@@ -207,12 +261,12 @@ def break_glass_review(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 @require_GET
-def break_glass_letter(request: PracticeRequest, patient_id: int, grant_id: int) -> HttpResponse:
+def break_glass_letter(request: PracticeRequest, patient_id: int, access_id: int) -> HttpResponse:
     """The letter telling the patient about an emergency access (PDF)."""
     pdf = break_glass_letter_pdf(
-        actor=request.actor, practice=request.practice, patient_id=patient_id, grant_id=grant_id
+        actor=request.actor, practice=request.practice, patient_id=patient_id, grant_id=access_id
     )
-    return pdf_response(pdf, f"acces-urgence-{grant_id}.pdf")
+    return pdf_response(pdf, f"acces-urgence-{access_id}.pdf")
 
 
 def _back(request: PracticeRequest, patient_id: int) -> str:
@@ -228,11 +282,11 @@ def _back(request: PracticeRequest, patient_id: int) -> str:
 @practice_view
 @require_POST
 def break_glass_letter_done(
-    request: PracticeRequest, patient_id: int, grant_id: int
+    request: PracticeRequest, patient_id: int, access_id: int
 ) -> HttpResponse:
     """The desk handed the letter over or posted it."""
     patient = _patient(request, patient_id)
-    grant = selectors.break_glass_get(patient.pk, grant_id)
+    grant = selectors.break_glass_get(patient.pk, access_id)
     if grant is None:
         raise Http404(_("No such emergency access."))
     try:

@@ -168,7 +168,9 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
         raise Http404(_("No such document."))
     patient_access = policy.access_for(patient)
     if found.kind == Document.Kind.CERTIFICATE:
-        policy.require_entry(request.actor, Action.PRINT, patient_access, found)
+        policy.require_entry(
+            request.actor, Action.PRINT, patient_access, found, audit_success=False
+        )
         record_event(
             "certificate.print",
             actor=request.actor,
@@ -188,7 +190,9 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
         )
         return pdf_response(pdf, f"certificat-{found.pk}.pdf")
     if found.kind == Document.Kind.LETTER:
-        policy.require_entry(request.actor, Action.PRINT, patient_access, found)
+        policy.require_entry(
+            request.actor, Action.PRINT, patient_access, found, audit_success=False
+        )
         record_event(
             "letter.print",
             actor=request.actor,
@@ -206,7 +210,7 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
             },
         )
         return pdf_response(pdf, f"courrier-{found.pk}.pdf")
-    policy.require_entry(request.actor, Action.READ, patient_access, found)
+    policy.require_entry(request.actor, Action.READ, patient_access, found, audit_success=False)
     record_event(
         "document.read",
         actor=request.actor,

@@ -57,6 +57,11 @@ urlpatterns = [
         choices_views.restriction_lift,
         name="restriction-lift",
     ),
+    path(
+        "patients/<int:patient_id>/choix/autorisation/<int:grant_id>/retirer/",
+        choices_views.label_grant_revoke,
+        name="label-grant-revoke",
+    ),
     path("patients/<int:patient_id>/equipe/", care_team_views.care_team, name="care-team"),
     path(
         "patients/<int:patient_id>/equipe/ajouter/",
@@ -70,12 +75,12 @@ urlpatterns = [
     ),
     path("patients/<int:patient_id>/urgence/", choices_views.break_glass, name="break-glass"),
     path(
-        "patients/<int:patient_id>/urgence/<int:grant_id>/lettre.pdf",
+        "patients/<int:patient_id>/urgence/<int:access_id>/lettre.pdf",
         choices_views.break_glass_letter,
         name="break-glass-letter",
     ),
     path(
-        "patients/<int:patient_id>/urgence/<int:grant_id>/lettre/remise/",
+        "patients/<int:patient_id>/urgence/<int:access_id>/lettre/remise/",
         choices_views.break_glass_letter_done,
         name="break-glass-letter-done",
     ),

@@ -482,8 +482,12 @@ def record_pdf(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 @practice_view
 def access_report_pdf(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    # French unless the patient asks for English (?lang=en).
     pdf = printing.access_report_pdf(
-        actor=request.actor, practice=request.practice, patient_id=patient_id
+        actor=request.actor,
+        practice=request.practice,
+        patient_id=patient_id,
+        language=request.GET.get("lang", "fr"),
     )
     return pdf_response(pdf, f"acces-{patient_id}.pdf")
 

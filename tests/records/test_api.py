@@ -160,7 +160,11 @@ def test_another_practice_patient_is_not_found(alice: Api, world: World) -> None
 def test_the_access_report_in_json(sam: Api, alice: Api, world: World) -> None:
     alice.get(f"patients/{world.paul.pk}/chart/")
     lines = sam.get(f"patients/{world.paul.pk}/access-report/").json()
-    assert any(line["who"] == "Dr Alice Arnaud" for line in lines)
+    opened = [line for line in lines if line["who"].startswith("Dr Alice Arnaud, ")]
+    assert [line["what"] for line in opened] == [
+        "a ouvert votre dossier depuis un logiciel relié au cabinet"
+    ]
+    assert opened[0]["why"] == "pour vos soins"
 
 
 def test_the_openapi_schema_describes_the_records_api(client: Client, db: None) -> None:

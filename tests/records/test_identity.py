@@ -729,15 +729,18 @@ def test_the_access_report_says_in_words_what_changed_and_who(world: World) -> N
     with translation.override("fr"):
         _patient, lines = access_report(actor=world.actor(world.sam), patient_id=world.paul.pk)
         said = [(line.who, line.what) for line in lines]
-    assert ("Sam Simon", "identité corrigée : adresse") in said
-    assert ("Sam Simon", "médecin traitant changé") in said
-    assert ("Sam Simon", "Dr Bob Blanc ajouté(e) à l'équipe de soins") in said
-    assert ("Sam Simon", "décès enregistré") in said
-    assert ("Dr Alice Arnaud", "dossier fusionné avec un doublon") in said
-    assert ("Sam Simon", "Dr Alice Arnaud retiré(e) de l'équipe de soins") in said
+    sam, alice = "Sam Simon, secrétaire", "Dr Alice Arnaud, médecin généraliste"
+    assert (sam, "a corrigé votre identité : adresse") in said
+    assert (sam, "a changé votre médecin traitant") in said
+    assert (sam, "a ajouté Dr Bob Blanc à votre équipe de soins") in said
+    assert (sam, "a enregistré le décès") in said
+    assert (alice, "a fusionné votre dossier avec un doublon") in said
+    assert (sam, "a retiré Dr Alice Arnaud de votre équipe de soins") in said
+    # Each change is said once, by what it changed: no vaguer line beside it.
+    assert not [what for _who, what in said if what == "a mis à jour votre dossier"]
     with translation.override("en"):
         _patient, lines = access_report(actor=world.actor(world.sam), patient_id=world.paul.pk)
-    assert "corrected the identity: address" in [line.what for line in lines]
+    assert "corrected your identity: address" in [line.what for line in lines]
 
 
 def test_the_printed_access_report_lists_the_correction_in_french(
@@ -748,5 +751,5 @@ def test_the_printed_access_report_lists_the_correction_in_french(
     correct(world, world.sam, phone="0478123456")
     sam = login(client, world.sam)
     text = pdf_text(sam.get(page(world, world.paul, "acces.pdf")).content)
-    assert "identité corrigée : téléphone" in text
-    assert "(identité)" in text and "(identity)" not in text
+    assert "Sam Simon, secrétaire a corrigé votre identité : téléphone" in text
+    assert "(identity)" not in text and "corrected" not in text

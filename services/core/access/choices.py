@@ -136,18 +136,24 @@ def label_grant_add(
 
 
 @transaction.atomic
-def label_grant_revoke(*, actor: Actor, grant: LabelGrant) -> None:
+def label_grant_revoke(*, actor: Actor, grant: LabelGrant, source: str = "") -> LabelGrant:
+    """The patient withdraws a permission to see a sensitive label. The policy reads the
+    grants afresh on every request: the next request of that person is refused those
+    entries. Withdrawing twice changes nothing and is recorded once."""
     _require_staff(actor)
-    if grant.revoked_at is None:
-        grant.revoked_at = timezone.now()
-        grant.save(update_fields=["revoked_at"])
+    locked = LabelGrant.objects.select_for_update().get(pk=grant.pk)
+    if locked.revoked_at is not None:
+        return locked
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
     record_event(
         "patient_choice.label_revoked",
         actor=actor,
-        patient_id=grant.patient_id,
-        target=f"person:{grant.person_id}",
-        details={"label": grant.label},
+        patient_id=locked.patient_id,
+        target=f"person:{locked.person_id}",
+        details={"label": locked.label, "source": source[:200]},
     )
+    return locked
 
 
 @transaction.atomic

@@ -135,7 +135,11 @@ def chart_for(
     patient (the page shows them, the JSON does not)."""
     more = [IDENTITY_HISTORY.bind(patient=patient_id)] if identity_history else []
     patient, access, extra = patient_with_access_and(patient_id, *more)
-    policy.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
+    # The opening is recorded once, below, with what was read (identity only, or the
+    # clinical record): the identity decision's success is not an event of its own.
+    policy.require(
+        actor, Action.READ, Category.IDENTITY, patient, access=access, audit_success=False
+    )
     clinical = policy.check(
         actor, Action.READ, Category.CLINICAL, patient, access=access, audit_success=False
     )
@@ -148,6 +152,7 @@ def chart_for(
     if not clinical.allowed:
         if team:
             chart.team = team_from(actor, access, *fetch_together(*team))
+        _record_opening(actor, patient, Category.IDENTITY, {"view": "chart"})
         return chart
 
     today = timezone.localdate()
@@ -204,13 +209,22 @@ def chart_for(
         sign for sign in vital_signs if policy.may_see_entry(actor, access, sign)
     )
 
+    _record_opening(
+        actor, patient, Category.CLINICAL, {"view": "chart", "hidden_entries": chart.hidden}
+    )
+    return chart
+
+
+def _record_opening(
+    actor: Actor, patient: Patient, category: Category, details: dict[str, object]
+) -> None:
+    """One event per opening of the chart, page or JSON alike."""
     record_event(
         "patient.read",
         actor=actor,
         patient_id=patient.pk,
-        category=Category.CLINICAL.value,
+        category=category.value,
         purpose=Purpose.CARE.value,
         target=f"patient:{patient.pk}",
-        details={"view": "chart", "hidden_entries": chart.hidden},
+        details=details,
     )
-    return chart

@@ -236,11 +236,19 @@ def authorize_search(actor: Actor) -> None:
 
 
 def patient_get(
-    *, actor: Actor, patient_id: int, category: Category = Category.IDENTITY
+    *,
+    actor: Actor,
+    patient_id: int,
+    category: Category = Category.IDENTITY,
+    audit_success: bool = True,
 ) -> Patient:
-    """One patient, if the actor may read this category of their data (audited)."""
+    """One patient, if the actor may read this category of their data (audited; with
+    ``audit_success=False`` the caller records the read itself, with what it read, so
+    that one access is one event)."""
     patient, patient_access = patient_with_access(patient_id)
-    access.require(actor, Action.READ, category, patient, access=patient_access)
+    access.require(
+        actor, Action.READ, category, patient, access=patient_access, audit_success=audit_success
+    )
     return patient
 
 

@@ -60,8 +60,11 @@ def _snapshot(entry: ClinicalEntry) -> dict[str, Any]:
 def entry_create(
     *, actor: Actor, access: PatientAccess, model: type[Entry], **fields: Any
 ) -> Entry:
-    """Add an entry to the patient's record, written by the actor."""
-    policy.require(actor, Action.WRITE, Category.CLINICAL, access.patient, access=access)
+    """Add an entry to the patient's record, written by the actor (one event: what was
+    added; the policy's success is not recorded on its own, a refusal is)."""
+    policy.require(
+        actor, Action.WRITE, Category.CLINICAL, access.patient, access=access, audit_success=False
+    )
     unknown = set(fields) & BOOKKEEPING
     if unknown:
         raise ValueError(f"not settable: {sorted(unknown)}")
@@ -92,8 +95,11 @@ def _lock_for_change(
     locked = type(entry)._default_manager.select_for_update().get(pk=entry.pk)
     # A correction needs write on the record and on that entry: the author of an entry
     # who has left the care team no longer changes it, whatever the way in.
-    policy.require(actor, Action.WRITE, Category.CLINICAL, access.patient, access=access)
-    policy.require_entry(actor, Action.WRITE, access, locked)
+    # The change is recorded once by the caller, with what changed.
+    policy.require(
+        actor, Action.WRITE, Category.CLINICAL, access.patient, access=access, audit_success=False
+    )
+    policy.require_entry(actor, Action.WRITE, access, locked, audit_success=False)
     if locked.version != expected_version:
         raise EditConflict(locked)
     if locked.status == EntryStatus.ENTERED_IN_ERROR:

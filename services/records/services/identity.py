@@ -142,8 +142,15 @@ def _as_text(value: Any) -> str | None:
 def _lock(
     actor: Actor, access: PatientAccess, expected_version: int, category: Category
 ) -> Patient:
+    # Each change is recorded once by its caller, saying what changed.
     policy.require(
-        actor, Action.WRITE, category, access.patient, purpose=Purpose.ADMINISTRATION, access=access
+        actor,
+        Action.WRITE,
+        category,
+        access.patient,
+        purpose=Purpose.ADMINISTRATION,
+        access=access,
+        audit_success=False,
     )
     patient = (
         Patient.objects.select_for_update(of=("self",))

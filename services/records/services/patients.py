@@ -225,11 +225,17 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
         )
     if not reason.strip():
         raise ValidationError({"reason": _("Say why these records are the same person.")})
+    # The merge is recorded once on each record (``patient.merge``), refusals as always.
     for patient in (keep, duplicate):
         records_require(
-            actor, Action.WRITE, Category.IDENTITY, patient, purpose=Purpose.ADMINISTRATION
+            actor,
+            Action.WRITE,
+            Category.IDENTITY,
+            patient,
+            purpose=Purpose.ADMINISTRATION,
+            audit_success=False,
         )
-        records_require(actor, Action.WRITE, Category.CLINICAL, patient)
+        records_require(actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False)
     moved = {}
     for name in MERGED_MODELS:
         model = apps.get_model("records", name)

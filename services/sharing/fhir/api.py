@@ -1402,8 +1402,12 @@ class EverythingApi(FhirPracticeApi):
             if name != "_type":
                 for raw in query.values(name):
                     parse_date(raw)  # refused before anything is read
-        patient = selectors.patient_get(actor=self.actor, patient_id=row_id_of(resource_id))
+        # One access, one event: recorded at the end with what was returned.
+        patient = selectors.patient_get(
+            actor=self.actor, patient_id=row_id_of(resource_id), audit_success=False
+        )
         _patient_row, access = _patient(patient.pk)
+        read = Category.IDENTITY
         types = {
             part.strip() for raw in query.values("_type") for part in raw.split(",") if part.strip()
         }
@@ -1435,13 +1439,7 @@ class EverythingApi(FhirPracticeApi):
                 shown = visible(self.actor, access, kind, page)
                 returned[kind.resource_type] = len(shown)
                 resources += [self.render_row(row, kind.resource_type) for row in shown]
-            _record_read(
-                self.actor,
-                patient,
-                Category.CLINICAL,
-                target=f"patient:{patient.pk}",
-                details={"resource": "$everything", "returned": returned},
-            )
+            read = Category.CLINICAL
         if "Consent" in wanted and _may_read_record(
             self.actor, access, Category.ADMINISTRATIVE, Purpose.ADMINISTRATION
         ):
@@ -1450,14 +1448,16 @@ class EverythingApi(FhirPracticeApi):
                 window.criteria.setdefault("_lastUpdated", []).append(("", "ge" + raw))
             consents = list(consent_rows(patient.pk, window)[:EVERYTHING_LIMIT])
             resources += [self.render_row(consent, "Consent") for consent in consents]
-            _record_read(
-                self.actor,
-                patient,
-                Category.ADMINISTRATIVE,
-                purpose=Purpose.ADMINISTRATION,
-                target=f"patient:{patient.pk}",
-                details={"resource": "Consent", "returned": len(consents)},
-            )
+            returned["Consent"] = len(consents)
+            if read == Category.IDENTITY:
+                read = Category.ADMINISTRATIVE
+        _record_read(
+            self.actor,
+            patient,
+            read,
+            target=f"patient:{patient.pk}",
+            details={"resource": "$everything", "returned": returned},
+        )
         base = base_url(request)
         entries = [bundle_entry(base, resource, "match") for resource in resources]
         messages = [*query.ignored, *warnings]

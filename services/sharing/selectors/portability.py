@@ -30,6 +30,7 @@ def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
         patient,
         access=access,
         purpose=Purpose.PATIENT_REQUEST,
+        audit_success=False,  # the export is recorded once, below, with what it holds
     )
     resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
     hidden = 0

@@ -149,7 +149,7 @@ def test_a_replay_is_a_read_audited_on_the_patient_trail(world: World) -> None:
     # ...and it is on what the patient can print of who looked at the record.
     _patient, lines = access_report(actor=world.actor(world.sam), patient_id=world.paul.pk)
     replays = [line for line in lines if line.event.action == "api.replay"]
-    assert [line.who for line in replays] == ["Dr Alice Arnaud"]
+    assert [line.who for line in replays] == ["Dr Alice Arnaud, médecin généraliste"]
     assert "a retry" in replays[0].what or "nouvel essai" in replays[0].what
 
 

@@ -560,7 +560,7 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(PAT + "vue-patient/", "POST", "clinical.read", "page", audit=("patient.read",)))
     add(Endpoint(P + "vue-patient/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "vue-patient/sortie/", "POST", "member", "page", touches_patient=False))
-    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.write",)))
+    add(Endpoint(PAT + "choix/", "GET", "admin.write", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "choix/", "POST", "admin.write", "page", body=FORM))
     add(
         Endpoint(
@@ -569,6 +569,15 @@ def _endpoints() -> list[Endpoint]:
             "admin.write.lift",
             "page",
             audit=("patient_choice.exclusion_lifted",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "choix/autorisation/<int:grant_id>/retirer/",
+            "POST",
+            "admin.write",
+            "page",
+            audit=("patient_choice.label_revoked",),
         )
     )
     # the patient's care team: administrative data, read and changed by the staff
@@ -585,7 +594,7 @@ def _endpoints() -> list[Endpoint]:
     # read), then marked handed over or posted by the desk
     add(
         Endpoint(
-            PAT + "urgence/<int:grant_id>/lettre.pdf",
+            PAT + "urgence/<int:access_id>/lettre.pdf",
             "GET",
             "identity.read",
             "page",
@@ -595,7 +604,7 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
-            PAT + "urgence/<int:grant_id>/lettre/remise/",
+            PAT + "urgence/<int:access_id>/lettre/remise/",
             "POST",
             "desk-letter",
             "page",
@@ -990,7 +999,11 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
-            APAT + "access-report/", "GET", "admin.print.request", "api", audit=("patient.print",)
+            APAT + "access-report/",
+            "GET",
+            "admin.print.request",
+            "api",
+            audit=("access_report.read",),
         )
     )
     add(Endpoint(APAT + "documents/", "GET", "clinical.read", "api", audit=("patient.read",)))
@@ -1061,6 +1074,15 @@ def _endpoints() -> list[Endpoint]:
                 "source": "f",
             },
             audit=("patient_choice.label_allowed",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "label-grants/<int:grant_id>/",
+            "DELETE",
+            "admin.write",
+            "api",
+            audit=("patient_choice.label_revoked",),
         )
     )
     add(

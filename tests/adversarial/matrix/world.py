@@ -36,7 +36,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core import tenancy
-from core.access.models import BreakGlass, Restriction, SharingConsent
+from core.access.models import BreakGlass, LabelGrant, Restriction, SharingConsent
 from core.accounts import services as accounts
 from core.accounts.models import Membership, Person
 from core.accounts.selectors import actor_for
@@ -86,9 +86,10 @@ class PatientCase:
     invoice_id: int = 0
     consent_id: int = 0
     restriction_id: int = 0
+    grant_id: int = 0  # a label grant (genetics, no entry carries it) to withdraw
     audit_event_id: int = 0
     # an emergency access to the patient, over (its letter waits at the desk)
-    grant_id: int = 0
+    emergency_id: int = 0
     # "appointment" (booked, ahead), "past_appointment" (booked, begun), "walk_in" -> id
     appointments: dict[str, int] = field(default_factory=dict)
 
@@ -305,6 +306,19 @@ def _restriction(case: PatientCase, person: Person, recorder: Person, **entry: A
         source="formulaire 2",
         recorded_by=recorder,
         **entry,
+    )
+    return row.pk
+
+
+def _grant(case: PatientCase, person: Person, recorder: Person) -> int:
+    """A permission to see genetics entries (none in this world: reads are unchanged)."""
+    row = LabelGrant.objects.create(
+        practice=case.practice,
+        patient_id=case.patient.pk,
+        label="genetics",
+        person=person,
+        source="formulaire 3",
+        recorded_by=recorder,
     )
     return row.pk
 
@@ -574,6 +588,8 @@ def build() -> MatrixWorld:
             case, people["pia"], sam, entry_type="problem", entry_id=case.entries["problem"].pk
         )
     eve.restriction_id = _restriction(eve, alice, bob)
+    for case in (paul, eve, rita, bruno):
+        case.grant_id = _grant(case, bob, sam)
     _restriction(eve, sam, bob)
     eve.excluded = {alice.pk, sam.pk}
     now = timezone.now()
@@ -585,9 +601,9 @@ def build() -> MatrixWorld:
         started_at=now - timedelta(hours=6),
         expires_at=now - timedelta(hours=2),
     )
-    bruno.grant_id = grant.pk
+    bruno.emergency_id = grant.pk
     for case in (paul, eve, rita):
-        case.grant_id = _expired_grant(practice_a, case, bob)
+        case.emergency_id = _expired_grant(practice_a, case, bob)
     node = _node()
     _consent(paul, sam, revoked=False, node=node, to=practice_b.slug)
     _consent(eve, sam, revoked=False, node=node, to=practice_b.slug)
@@ -629,7 +645,8 @@ def build() -> MatrixWorld:
         entry_type="allergy",
         entry_id=zoe.entries["allergy"].pk,
     )
-    zoe.grant_id = _expired_grant(practice_b, zoe, people["charlie"])
+    zoe.grant_id = _grant(zoe, people["charlie"], people["charlie"])
+    zoe.emergency_id = _expired_grant(practice_b, zoe, people["charlie"])
     _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
