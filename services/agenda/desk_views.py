@@ -27,6 +27,7 @@ from agenda.models import Status
 from agenda.selectors.appointments import AppointmentRow, appointment_open
 from agenda.selectors.slots import Slot, local_zone
 from agenda.services.booking import Booking, SlotTaken, appointment_for_change
+from core.access import selectors as access_selectors
 from core.accounts.models import Person
 from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
@@ -278,6 +279,17 @@ def book(request: PracticeRequest) -> HttpResponse:
 # --- one appointment ---------------------------------------------------------------------
 
 
+def _letters(request: PracticeRequest, rows: list[AppointmentRow]) -> list[Any]:
+    """The letters the desk must hand to these patients (an emergency access to their
+    record), each with the patient's name as the rows show it. None for a reader who is
+    not the desk: the policy decides, in the selector."""
+    names = {row.patient_id: row.name for row in rows if row.patient_id and not row.hidden}
+    letters = access_selectors.letters_to_hand(request.actor, list(names))
+    for letter in letters:
+        letter.patient_name = names[letter.patient_id]  # type: ignore[attr-defined]
+    return letters
+
+
 def _appointment_page(
     request: PracticeRequest,
     appointment_id: int,
@@ -309,6 +321,8 @@ def _appointment_page(
             "can_receive": row.status in (Status.BOOKED, Status.ARRIVED)
             and row.registered
             and row.practitioner_id in (None, request.actor.person_id),
+            "letters": _letters(request, [row]),
+            "back": request.path,
         },
         status=status,
     )
@@ -481,6 +495,9 @@ def _waiting_page(
             "walk_in_form": walk_in_form,
             "sees_patients": sees_patients,
             "today": today,
+            # Checked in: the desk hands over the letters these patients are owed.
+            "letters": _letters(request, waiting),
+            "back": request.path,
         },
         status=status,
     )

@@ -145,6 +145,8 @@ class BreakGlassOutput(serializers.Serializer):
     id = serializers.IntegerField()
     started_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
+    # The letter telling the patient: "pending" until the desk hands it over or posts it.
+    letter = serializers.CharField()
 
 
 class ChoicesApi(RecordsApi):

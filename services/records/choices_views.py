@@ -7,21 +7,26 @@ from collections.abc import Iterable
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import choices, selectors
 from core.access.models import BreakGlass, LabelGrant, Restriction, SensitivityLabel
-from core.access.policy import Action, Category, Purpose
+from core.access.policy import Action, Category, PracticeAction, Purpose
+from core.access.services import require_practice
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
+from core.documents.pdf import pdf_response
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
+from records.break_glass_letter import break_glass_letter_pdf
 from records.models import Encounter, Patient, Problem
 
 
@@ -238,8 +243,7 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
 @practice_view
 @require_http_methods(["GET", "POST"])
 def break_glass_review(request: PracticeRequest) -> HttpResponse:
-    if "practice_admin" not in request.actor.roles:
-        raise PermissionDenied(_("Practice administrators review emergency accesses."))
+    require_practice(request.actor, PracticeAction.REVIEW_EMERGENCY_ACCESS, request.practice.pk)
     if request.method == "POST":
         grant = BreakGlass.objects.filter(pk=request.POST.get("grant", 0) or 0).first()
         if grant is None:
@@ -253,3 +257,54 @@ def break_glass_review(request: PracticeRequest) -> HttpResponse:
     return render(
         request, "records/break_glass_review.html", {"grants": selectors.break_glass_to_review()}
     )
+
+
+@practice_view
+@require_GET
+def break_glass_letter(request: PracticeRequest, patient_id: int, access_id: int) -> HttpResponse:
+    """The letter telling the patient about an emergency access (PDF)."""
+    pdf = break_glass_letter_pdf(
+        actor=request.actor, practice=request.practice, patient_id=patient_id, grant_id=access_id
+    )
+    return pdf_response(pdf, f"acces-urgence-{access_id}.pdf")
+
+
+def _back(request: PracticeRequest, patient_id: int) -> str:
+    """Where the reminder was (the chart, the waiting room, an appointment)."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return reverse("records:chart", args=[request.practice.slug, patient_id])
+
+
+@practice_view
+@require_POST
+def break_glass_letter_done(
+    request: PracticeRequest, patient_id: int, access_id: int
+) -> HttpResponse:
+    """The desk handed the letter over or posted it."""
+    patient = _patient(request, patient_id)
+    grant = selectors.break_glass_get(patient.pk, access_id)
+    if grant is None:
+        raise Http404(_("No such emergency access."))
+    try:
+        with transaction.atomic():
+            choices.break_glass_letter_done(
+                actor=request.actor, grant=grant, how=request.POST.get("how", "")
+            )
+    except ValidationError as error:
+        return render(
+            request,
+            "records/break_glass_letter_done.html",
+            {
+                "patient": patient,
+                "errors": error.messages,
+                "letters": [grant],
+                "back": _back(request, patient.pk),
+            },
+            status=400,
+        )
+    messages.success(request, _("The letter is marked as handed over or posted."))
+    return redirect(_back(request, patient.pk))

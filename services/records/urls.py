@@ -74,6 +74,16 @@ urlpatterns = [
         name="care-team-remove",
     ),
     path("patients/<int:patient_id>/urgence/", choices_views.break_glass, name="break-glass"),
+    path(
+        "patients/<int:patient_id>/urgence/<int:access_id>/lettre.pdf",
+        choices_views.break_glass_letter,
+        name="break-glass-letter",
+    ),
+    path(
+        "patients/<int:patient_id>/urgence/<int:access_id>/lettre/remise/",
+        choices_views.break_glass_letter_done,
+        name="break-glass-letter-done",
+    ),
     path("acces-urgence/", choices_views.break_glass_review, name="break-glass-review"),
     path(
         "patients/<int:patient_id>/documents/ajouter/",

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.access import selectors as access_selectors
 from core.access.policy import Action, Category
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
@@ -118,7 +119,13 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     data = selectors.chart_for(
         actor=request.actor, patient_id=patient_id, with_team=True, identity_history=True
     )
-    return render(request, "records/chart.html", {"chart": data, "patient": data.patient})
+    # The desk is reminded of a letter the patient is owed (an emergency access).
+    letters = access_selectors.letters_to_hand(request.actor, [data.patient.pk])
+    return render(
+        request,
+        "records/chart.html",
+        {"chart": data, "patient": data.patient, "letters": letters, "back": request.path},
+    )
 
 
 def _patient_for_writing(request: PracticeRequest, patient_id: int) -> policy.PatientAccess:

@@ -278,3 +278,25 @@ def test_properties_of_every_practice_decision(actor_, action, practice_id) -> N
         assert actor_.practice_id == practice_id and actor_.roles
     if decision.allowed and action == PracticeAction.CHANGE_SETTINGS:
         assert "practice_admin" in actor_.roles
+
+
+def test_only_the_desk_hands_over_or_posts_a_patients_letter() -> None:
+    for roles, allowed in (
+        ({"secretary"}, True),
+        ({"practice_admin"}, True),
+        ({"practitioner"}, False),
+    ):
+        decision = decide_practice(
+            actor(ALICE, roles), PracticeAction.HAND_OVER_LETTERS, PRACTICE_A
+        )
+        assert decision.allowed is allowed
+    other = actor(SAM, {"secretary"}, practice=PRACTICE_B)
+    assert not decide_practice(other, PracticeAction.HAND_OVER_LETTERS, PRACTICE_A)
+
+
+def test_only_an_administrator_reviews_emergency_accesses() -> None:
+    review = PracticeAction.REVIEW_EMERGENCY_ACCESS
+    assert decide_practice(actor(SAM, {"practice_admin"}), review, PRACTICE_A)
+    for roles in ({"practitioner"}, {"secretary"}):
+        decision = decide_practice(actor(ALICE, roles), review, PRACTICE_A)
+        assert not decision.allowed and decision.rule == "not-practice-admin"

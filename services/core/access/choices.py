@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from core.access.models import (
     BreakGlass,
     LabelGrant,
+    LetterState,
     Restriction,
     ShareCategory,
     SharingConsent,
     SharingRefusal,
 )
-from core.access.policy import Actor, RoleName
+from core.access.policy import Actor, PracticeAction, RoleName, decide_practice
+from core.access.services import AccessDenied
 from core.audit.services import Outcome, record_event
 
 BREAK_GLASS_MAX_MINUTES = 240
@@ -201,6 +203,31 @@ def break_glass_review(*, actor: Actor, grant: BreakGlass, note: str) -> None:
         target=f"break_glass:{grant.pk}",
         reason=note,
     )
+
+
+@transaction.atomic
+def break_glass_letter_done(*, actor: Actor, grant: BreakGlass, how: str) -> BreakGlass:
+    """The desk handed the letter about an emergency access to the patient, or posted
+    it: the reminder stops. Only the desk says so (the policy's ``HAND_OVER_LETTERS``)."""
+    decision = decide_practice(actor, PracticeAction.HAND_OVER_LETTERS, grant.practice_id)
+    if not decision:
+        _refused(actor, grant.patient_id, "only the desk hands over or posts a patient's letter")
+        raise AccessDenied(decision)
+    if how not in (LetterState.HANDED, LetterState.POSTED):
+        raise ValidationError({"how": _("Say whether the letter was handed over or posted.")})
+    if grant.letter != LetterState.PENDING:
+        raise ValidationError({"how": _("This letter is already handed over or posted.")})
+    grant.letter = how
+    grant.letter_at = timezone.now()
+    grant.letter_by_id = actor.person_id
+    grant.save(update_fields=["letter", "letter_at", "letter_by"])
+    record_event(
+        f"break_glass.letter_{how}",
+        actor=actor,
+        patient_id=grant.patient_id,
+        target=f"break_glass:{grant.pk}",
+    )
+    return grant
 
 
 # --- sharing consents -------------------------------------------------------------------

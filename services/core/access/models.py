@@ -80,6 +80,14 @@ class LabelGrant(models.Model):
         indexes = [models.Index(fields=["patient_id", "revoked_at"])]
 
 
+class LetterState(models.TextChoices):
+    """Where the letter telling the patient about an emergency access is."""
+
+    PENDING = "pending", _("to hand over")
+    HANDED = "handed", _("handed over")
+    POSTED = "posted", _("posted")
+
+
 class BreakGlass(models.Model):
     """Emergency access to one patient's record by a practitioner outside the care team:
     a stated reason, at most four hours, flagged for review by the practice."""
@@ -95,9 +103,21 @@ class BreakGlass(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     review_note = models.TextField(blank=True)
+    # The patient is told on paper (right to paper): the letter waits at the desk until it
+    # is handed over at the next visit or posted.
+    letter = models.CharField(
+        max_length=10, choices=LetterState.choices, default=LetterState.PENDING
+    )
+    letter_at = models.DateTimeField(null=True, blank=True)
+    letter_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["patient_id", "expires_at"])]
+        indexes = [
+            models.Index(fields=["patient_id", "expires_at"]),
+            models.Index(fields=["patient_id", "letter"]),
+        ]
 
 
 class ShareCategory(models.TextChoices):

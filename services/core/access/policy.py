@@ -31,7 +31,8 @@ A second pure function, ``decide_practice``, answers for the practice's own sett
 (not patient data): any member may see them, only practice administrators may change
 them and run the staff; the desk (secretaries) and administrators run the agenda's
 frame and everyone's hours and absences, a practitioner their own hours, absences and
-calendar feed.
+calendar feed; the desk hands over or posts the letters patients are owed (the
+letter about an emergency access); only administrators review the emergency accesses.
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; never patient data): only cooperative administrators,
@@ -213,6 +214,12 @@ class PracticeAction(StrEnum):
     RECEIVE_LAB_RESULTS = "receive_lab_results"
     # The results nobody has read after three days: who they wait for, never a value.
     REVIEW_LAB_BACKLOG = "review_lab_backlog"
+    # Paper handed to or posted for patients by the desk (the letter telling a patient
+    # about an emergency access): the desk says it was handed over or posted.
+    HAND_OVER_LETTERS = "hand_over_letters"
+    # The practice's review of emergency accesses (another person than who used it: the
+    # review service checks that on each access).
+    REVIEW_EMERGENCY_ACCESS = "review_emergency_access"
 
 
 # Only the practice's administrators may do these.
@@ -220,6 +227,7 @@ ADMIN_ACTIONS = {
     PracticeAction.CHANGE_SETTINGS,
     PracticeAction.MANAGE_STAFF,
     PracticeAction.REVIEW_LAB_BACKLOG,
+    PracticeAction.REVIEW_EMERGENCY_ACCESS,
 }
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
@@ -262,9 +270,17 @@ def decide_practice(
         if actor.roles & (AGENDA_ROLES | {RoleName.PRACTITIONER}):
             return _allow("lab-intake", _("the desk or a practitioner receives lab results"))
         return _deny("not-lab-intake", _("only the desk or a practitioner receives lab results"))
+    if action == PracticeAction.HAND_OVER_LETTERS:
+        if actor.roles & AGENDA_ROLES:
+            return _allow("desk-letters", _("the desk hands over and posts patients' letters"))
+        return _deny("not-desk", _("only the desk hands over or posts patients' letters"))
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
-    if action in (PracticeAction.MANAGE_STAFF, PracticeAction.REVIEW_LAB_BACKLOG):
+    if action in (
+        PracticeAction.MANAGE_STAFF,
+        PracticeAction.REVIEW_LAB_BACKLOG,
+        PracticeAction.REVIEW_EMERGENCY_ACCESS,
+    ):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(
         "not-practice-admin", _("only a practice administrator may change the practice's settings")

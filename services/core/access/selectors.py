@@ -4,12 +4,21 @@ the record)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
-from core.access.models import BreakGlass, LabelGrant, Restriction, SharingConsent, SharingRefusal
+from core.access.models import (
+    BreakGlass,
+    LabelGrant,
+    LetterState,
+    Restriction,
+    SharingConsent,
+    SharingRefusal,
+)
+from core.access.policy import Actor, PracticeAction, decide_practice
 from core.access.sharing import ConsentFacts
 from core.prepared import Bound, PreparedSQL
 
@@ -76,9 +85,41 @@ def label_grants_of(patient_id: int) -> QuerySet[LabelGrant]:
     )
 
 
+# An emergency access not reviewed within a week is overdue: the review list shows it
+# highlighted until someone reviews it.
+REVIEW_WITHIN = timedelta(days=7)
+
+
 def break_glass_to_review() -> QuerySet[BreakGlass]:
+    """The emergency accesses not reviewed yet, oldest first; ``overdue`` on each."""
+    overdue = Q(started_at__lt=timezone.now() - REVIEW_WITHIN)
     return (
         BreakGlass.objects.filter(reviewed_at__isnull=True)
+        .annotate(overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+        .select_related("person")
+        .order_by("started_at")
+    )
+
+
+def break_glass_get(patient_id: int, grant_id: int) -> BreakGlass | None:
+    """One emergency access to this patient (None when it is not theirs)."""
+    return (
+        BreakGlass.objects.filter(pk=grant_id, patient_id=patient_id)
+        .select_related("person")
+        .first()
+    )
+
+
+def letters_to_hand(actor: Actor, patient_ids: list[int]) -> list[BreakGlass]:
+    """The letters about emergency accesses waiting at the desk for these patients, oldest
+    first. The reminder is the desk's: nothing for a reader the policy does not let hand
+    letters over."""
+    if not patient_ids or not decide_practice(
+        actor, PracticeAction.HAND_OVER_LETTERS, actor.practice_id or 0
+    ):
+        return []
+    return list(
+        BreakGlass.objects.filter(patient_id__in=patient_ids, letter=LetterState.PENDING)
         .select_related("person")
         .order_by("started_at")
     )

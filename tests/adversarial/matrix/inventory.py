@@ -590,6 +590,29 @@ def _endpoints() -> list[Endpoint]:
         )
     add(Endpoint(PAT + "urgence/", "GET", "identity.read", "page", audit=("patient.read",)))
     add(Endpoint(PAT + "urgence/", "POST", "identity.read", "page", body=FORM))
+    # the letter telling the patient about an emergency access: printed (an identity
+    # read), then marked handed over or posted by the desk
+    add(
+        Endpoint(
+            PAT + "urgence/<int:access_id>/lettre.pdf",
+            "GET",
+            "identity.read",
+            "page",
+            pdf=True,
+            audit=("patient.read",),
+        )
+    )
+    add(
+        Endpoint(
+            PAT + "urgence/<int:access_id>/lettre/remise/",
+            "POST",
+            "desk-letter",
+            "page",
+            body=lambda ctx: {"how": "handed"},
+            multipart=True,  # a page's form
+            audit=("break_glass.letter_handed",),
+        )
+    )
     add(Endpoint(P + "acces-urgence/", "GET", "admin-role", "page", touches_patient=False))
     add(
         Endpoint(

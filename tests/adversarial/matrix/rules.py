@@ -131,6 +131,11 @@ NEEDS: dict[str, Callable[[Ctx, Any], bool]] = {
     "share": lambda c, e: may(c, "share", "clinical") and consent_covers(c),
     # emergency access: practitioners only, to a patient whose identity they may read
     "break-glass": lambda c, e: may(c, "read", "identity") and PRACTITIONER in c.role.roles,
+    # the letter about an emergency access is marked handed over or posted by the desk
+    # (the policy's HAND_OVER_LETTERS), on a patient whose file the reader may write
+    "desk-letter": lambda c, e: (
+        may(c, "write", "administrative", "administration") and bool(c.role.roles & DESK)
+    ),
     # a practitioner's hours and absences: the desk and administrators, or the
     # practitioner themself (§8, the agenda)
     "schedule": lambda c, e: (

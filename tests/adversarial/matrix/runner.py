@@ -96,6 +96,7 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "consent_id": case.consent_id,
         "restriction_id": case.restriction_id,
         "grant_id": case.grant_id,
+        "access_id": case.emergency_id,
         "key_id": ctx.role.key_id or "000000000000",
         "message_id": world.inbox[case.practice.pk],
         "day": timezone.localdate().isoformat(),

@@ -88,6 +88,8 @@ class PatientCase:
     restriction_id: int = 0
     grant_id: int = 0  # a label grant (genetics, no entry carries it) to withdraw
     audit_event_id: int = 0
+    # an emergency access to the patient, over (its letter waits at the desk)
+    emergency_id: int = 0
     # "appointment" (booked, ahead), "past_appointment" (booked, begun), "walk_in" -> id
     appointments: dict[str, int] = field(default_factory=dict)
     lab_file_id: int = 0  # results filed in the chart for the patient's practitioner
@@ -283,6 +285,19 @@ def _consent(case: PatientCase, witness: Person, *, revoked: bool, node: str, to
         revoked_at=timezone.now() if revoked else None,
     )
     case.consent_id = consent.pk
+
+
+def _expired_grant(practice: Practice, case: PatientCase, person: Person) -> int:
+    """An emergency access to the patient, over: its letter to the patient is pending."""
+    now = timezone.now()
+    return BreakGlass.objects.create(
+        practice=practice,
+        patient_id=case.patient.pk,
+        person=person,
+        reason="appel du centre 15 pendant la garde",
+        started_at=now - timedelta(days=2),
+        expires_at=now - timedelta(days=2) + timedelta(hours=4),
+    ).pk
 
 
 def _restriction(case: PatientCase, person: Person, recorder: Person, **entry: Any) -> int:
@@ -649,6 +664,9 @@ def build() -> MatrixWorld:
         started_at=now - timedelta(hours=6),
         expires_at=now - timedelta(hours=2),
     )
+    bruno.emergency_id = grant.pk
+    for case in (paul, eve, rita):
+        case.emergency_id = _expired_grant(practice_a, case, bob)
     node = _node()
     _consent(paul, sam, revoked=False, node=node, to=practice_b.slug)
     _consent(eve, sam, revoked=False, node=node, to=practice_b.slug)
@@ -694,6 +712,7 @@ def build() -> MatrixWorld:
         entry_id=zoe.entries["allergy"].pk,
     )
     zoe.grant_id = _grant(zoe, people["charlie"], people["charlie"])
+    zoe.emergency_id = _expired_grant(practice_b, zoe, people["charlie"])
     _consent(zoe, people["charlie"], revoked=False, node=node, to=practice_a.slug)
     _invoice(zoe, people["charlie"])
     _audit_anchor_event(zoe)
