@@ -8,7 +8,7 @@ import time
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from core.accounts import services
-from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm, PinForm
+from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm, PasswordChangeForm, PinForm
 from core.accounts.middleware import LAST_SEEN
 from core.accounts.models import ApiToken, Person
 from core.audit.services import record_event
@@ -225,21 +225,38 @@ def api_token_revoke_view(request: PracticeRequest, key_id: str) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 def profile_view(request: AuthenticatedRequest) -> HttpResponse:
-    """The person's own settings: the code that leaves the patient view."""
+    """The person's own settings: their password, and the code that leaves the patient
+    view. Each form is sent on its own (``form`` says which)."""
     person = request.user
-    form = PinForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    pin_form = PinForm(request.POST if which == "pin" else None)
+    password_form = PasswordChangeForm(request.POST if which == "password" else None)
+    if which == "pin" and pin_form.is_valid():
         try:
-            services.patient_view_pin_set(person=person, **form.cleaned_data)
+            services.patient_view_pin_set(person=person, **pin_form.cleaned_data)
         except ValidationError as error:
-            attach_service_errors(form, error)
+            attach_service_errors(pin_form, error)
         else:
             messages.success(request, _("Your code for the patient view is saved."))
+            return redirect("accounts:profile")
+    if which == "password" and password_form.is_valid():
+        try:
+            services.password_change(person=person, **password_form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(password_form, error)
+        else:
+            update_session_auth_hash(request, person)  # this session stays open
+            messages.success(request, _("Your password is changed."))
             return redirect("accounts:profile")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "has_pin": bool(person.patient_view_pin), "person": person},
+        {
+            "form": pin_form,
+            "password_form": password_form,
+            "has_pin": bool(person.patient_view_pin),
+            "person": person,
+        },
         status=status,
     )

@@ -91,7 +91,8 @@ class Command(BaseCommand):
                         "one_time_password": password,
                     },
                     "first_login": "Log in with this password, set up the second factor"
-                    " (an authenticator app) as asked, then change the password.",
+                    " (an authenticator app) as asked, then change the password under"
+                    " My account (/profil/).",
                 },
                 ensure_ascii=False,
                 indent=1,

@@ -344,6 +344,30 @@ def patient_view_pin_set(*, person: Person, current_password: str, pin: str) -> 
     record_event("patient_view.pin_set", actor=person, target=f"person:{person.pk}")
 
 
+def password_change(
+    *, person: Person, current_password: str, new_password: str, repeated: str
+) -> None:
+    """The person's own new password: the current one to confirm, the node's password
+    rules (length, not common, not like the username), typed twice. Audited."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not person.check_password(current_password):
+        raise ValidationError({"current_password": _("Wrong password.")})
+    if new_password != repeated:
+        raise ValidationError({"repeated": _("The two new passwords differ.")})
+    if new_password == current_password:
+        raise ValidationError({"new_password": _("Choose a password other than the current one.")})
+    try:
+        validate_password(new_password, user=person)
+    except ValidationError as error:
+        raise ValidationError({"new_password": error.messages}) from None
+    person.set_password(new_password)
+    person.save(update_fields=["password"])
+    record_event("account.password_changed", actor=person, target=f"person:{person.pk}")
+
+
 def patient_view_unlock_ok(*, person: Person, secret: str) -> bool:
     """Is this the practitioner's own code for leaving the patient view, or the code
     their authenticator shows now?
