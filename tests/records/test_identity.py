@@ -637,10 +637,20 @@ def test_the_merge_page_offers_the_lookalike_previews_then_merges_after_confirma
     assert Patient.objects.get(pk=twin.pk).merged_into_id is None
     no_reason = alice.post(path, {"duplicate": twin.pk, "confirmed": "on"})
     assert no_reason.status_code == 400
+    tenancy.activate(world.practice_a.pk)
+    versions = dict(
+        Patient.objects.filter(pk__in=[world.paul.pk, twin.pk]).values_list("pk", "version")
+    )
+    tenancy.activate(None)
     done = alice.post(path, {"duplicate": twin.pk, "reason": "Faute de frappe", "confirmed": "on"})
     assert done.status_code == 302
     tenancy.activate(world.practice_a.pk)
     assert Patient.objects.get(pk=twin.pk).merged_into_id == world.paul.pk
+    # Both records changed: a new version (and so a new FHIR ETag) each.
+    after = dict(
+        Patient.objects.filter(pk__in=[world.paul.pk, twin.pk]).values_list("pk", "version")
+    )
+    assert after == {pk: version + 1 for pk, version in versions.items()}
     assert Encounter.objects.get().patient_id == world.paul.pk
     assert {e.patient_id for e in events("patient.merge")} == {world.paul.pk, twin.pk}
     chart = alice.get(page(world, world.paul)).content.decode()

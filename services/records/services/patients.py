@@ -245,7 +245,12 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
             practice_id=keep.practice_id, patient=keep, person_id=member.person_id
         )
     duplicate.merged_into = keep
-    duplicate.save(update_fields=["merged_into", "updated_at"])
+    # Both records changed (one points to the other, the other holds its entries): a new
+    # version each, so a client holding either one's ETag reads it again.
+    for patient in (keep, duplicate):
+        patient.version += 1
+    duplicate.save(update_fields=["merged_into", "version", "updated_at"])
+    keep.save(update_fields=["version", "updated_at"])
     # In both identity histories: the duplicate's identity stays readable on its own
     # record (which now points to the one kept).
     for patient in (keep, duplicate):
