@@ -3,51 +3,30 @@ trail and a fixed number of queries."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agenda.models import Absence, Appointment, CalendarFeed, Series, Status
 from core import tenancy
 from core.access.models import Restriction
-from core.accounts import services as accounts
 from core.audit.models import AuditEvent
 from tests.agenda.conftest import Agenda, at, next_weekday
 from tests.factories import PatientFactory
 from tests.fixtures import World
+from tests.token_api import TokenApi
 
 CLINICAL = "douleur thoracique depuis hier"
 
 
-class Api:
-    """One person's personal API token, in one practice."""
+class Api(TokenApi):
+    """One person's personal API token, in one practice, for the agenda's part."""
 
-    def __init__(self, world: World, person: Any, practice: Any = None) -> None:
-        practice = practice or world.practice_a
-        tenancy.activate(practice.pk, person.pk)
-        _token, plaintext = accounts.api_token_create(person=person, practice=practice, name="t")
-        tenancy.activate(None)
-        self.client, self.auth = Client(), f"Bearer {plaintext}"
-
-    def get(self, path: str, language: str = "en") -> Any:
-        return self.client.get(
-            f"/api/v1/agenda/{path}", HTTP_AUTHORIZATION=self.auth, HTTP_ACCEPT_LANGUAGE=language
-        )
-
-    def send(self, method: str, path: str, data: Any = None, language: str = "en") -> Any:
-        return getattr(self.client, method)(
-            f"/api/v1/agenda/{path}",
-            data=json.dumps(data if data is not None else {}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=self.auth,
-            HTTP_ACCEPT_LANGUAGE=language,
-        )
+    part = "agenda/"
 
 
 @pytest.fixture

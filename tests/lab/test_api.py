@@ -5,43 +5,23 @@ practice a 404."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.test import Client
-
 from core import tenancy
-from core.accounts import services as accounts
 from lab.models import FileStatus, LabFile
 from tests.fixtures import World
 from tests.lab.test_intake import hprim
 from tests.lab.test_pages import GLUCOSE_HIGH
+from tests.token_api import TokenApi
 
 
-class Api:
-    def __init__(self, world: World, person: Any, practice: Any = None) -> None:
-        practice = practice or world.practice_a
-        tenancy.activate(practice.pk, person.pk)
-        _token, plaintext = accounts.api_token_create(person=person, practice=practice, name="t")
-        tenancy.activate(None)
-        self.client, self.auth = Client(), f"Bearer {plaintext}"
-
-    def get(self, path: str, language: str = "en") -> Any:
-        return self.client.get(
-            f"/api/v1/lab/{path}", HTTP_AUTHORIZATION=self.auth, HTTP_ACCEPT_LANGUAGE=language
-        )
+class Api(TokenApi):
+    part = "lab/"
 
     def post(
         self, path: str, data: Any, content_type: str = "application/json", **more: Any
     ) -> Any:
-        body = json.dumps(data) if content_type == "application/json" else data
-        return self.client.post(
-            f"/api/v1/lab/{path}",
-            data=body,
-            content_type=content_type,
-            HTTP_AUTHORIZATION=self.auth,
-            HTTP_ACCEPT_LANGUAGE=more.get("language", "en"),
-        )
+        return self.send("post", path, data, more.get("language", "en"), content_type)
 
 
 def paul_raw(world: World, name: str = "") -> bytes:
