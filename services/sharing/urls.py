@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sharing import views
+from sharing import directory_views, views
 
 app_name = "sharing"
 
@@ -17,4 +17,5 @@ urlpatterns = [
         name="consent-receipt",
     ),
     path("partages/recus/", views.inbox, name="inbox"),
+    path("partenaires/", directory_views.partners, name="partners"),
 ]

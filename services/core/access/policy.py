@@ -261,6 +261,8 @@ class CooperativeAction(StrEnum):
     """Running the cooperative: its member practices, not any practice's data."""
 
     VIEW_MEMBERS = "view_members"  # the member practices: plan, status, shares, since when
+    # Install the cooperative's signed directory of practices and keys on this node.
+    MANAGE_DIRECTORY = "manage_directory"
 
 
 def decide_cooperative(
@@ -284,6 +286,6 @@ def decide_cooperative(
         return _deny(
             "not-cooperative-admin", _("only the cooperative's administrators may see this")
         )
-    if action == CooperativeAction.VIEW_MEMBERS:
+    if action in (CooperativeAction.VIEW_MEMBERS, CooperativeAction.MANAGE_DIRECTORY):
         return _allow("cooperative-admin", _("cooperative administrator"))
     return _deny("default", _("no rule allows this"))

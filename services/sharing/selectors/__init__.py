@@ -2,7 +2,12 @@
 the outbox, the patient's portability copy."""
 
 from sharing.selectors.content import ShareContent, share_content
-from sharing.selectors.directory import directory_entries, node_name
+from sharing.selectors.directory import (
+    directory_entries,
+    node_name,
+    own_listing,
+    partner_practices,
+)
 from sharing.selectors.inbox import (
     inbox_pending,
     inbox_share,
@@ -20,6 +25,8 @@ __all__ = [
     "inbox_shares",
     "node_name",
     "outbox_messages",
+    "own_listing",
+    "partner_practices",
     "portability_bundle",
     "share_content",
     "share_preview",

@@ -1,7 +1,12 @@
 """Writes of the sharing service: the directory, sending, the gateway, accepting,
 receipts and revocation notices."""
 
-from sharing.services.directory import directory_import, listing_for_practice
+from sharing.services.directory import (
+    cooperative_key_on_node,
+    directory_check,
+    directory_import,
+    listing_for_practice,
+)
 from sharing.services.exchange import (
     consent_revoke_and_notify,
     deliver_pending,
@@ -15,7 +20,9 @@ from sharing.services.exchange import (
 
 __all__ = [
     "consent_revoke_and_notify",
+    "cooperative_key_on_node",
     "deliver_pending",
+    "directory_check",
     "directory_import",
     "gateway_receive",
     "import_shared_bundle",

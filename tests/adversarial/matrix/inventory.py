@@ -457,6 +457,7 @@ def _endpoints() -> list[Endpoint]:
     # --- the cooperative's administration: no practice, no patient (decide_cooperative) -
     for route, channel, action, pdf in (
         ("cooperative/", "page", "cooperative.members.read", False),
+        ("cooperative/annuaire/", "page", "directory.read", False),
         ("cooperative/adherents.pdf", "page", "cooperative.members.print", True),
         (API + "cooperative/members/", "api", "cooperative.members.read", False),
     ):
@@ -472,6 +473,18 @@ def _endpoints() -> list[Endpoint]:
                 touches_patient=False,
             )
         )
+
+    # installing the signed directory: an empty form is 400 once past the gate
+    add(
+        Endpoint(
+            "cooperative/annuaire/",
+            "POST",
+            "cooperative-admin",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
 
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
@@ -784,6 +797,7 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
+    add(Endpoint(P + "partenaires/", "GET", "member", "page", touches_patient=False))
 
     # --- pages: the agenda's day and its settings ----------------------------------------
     # The practice home (P, above) is the agenda's today page; it and the practitioner's
