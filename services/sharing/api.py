@@ -73,6 +73,10 @@ class OutboxOutput(serializers.Serializer):
     patient_id = serializers.IntegerField(allow_null=True)
     summary = serializers.DictField()
     created_at = serializers.DateTimeField()
+    # The receipt: when it came back, who answered, why a share was declined.
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    answered_by = serializers.CharField()
+    answer_reason = serializers.CharField()
 
 
 class InboxOutput(serializers.Serializer):
@@ -83,6 +87,11 @@ class InboxOutput(serializers.Serializer):
     status = serializers.CharField()
     received_at = serializers.DateTimeField()
     patient_id = serializers.IntegerField(allow_null=True)
+    decline_reason = serializers.CharField()
+
+
+class DeclineInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=services.MAX_REASON)
 
 
 class AcceptInput(serializers.Serializer):
@@ -234,6 +243,23 @@ class InboxAcceptApi(SharingApi):
             )
         message.refresh_from_db()
         return Response(InboxOutput(message).data, status=status.HTTP_201_CREATED)
+
+
+class InboxDeclineApi(SharingApi):
+    @extend_schema(request=DeclineInput, responses={200: InboxOutput})
+    def post(self, request: Request, message_id: str) -> Response:
+        message = _inbox(message_id)
+        selectors.require_share_reader(self.actor, message)
+        data = DeclineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            services.share_decline(
+                actor=self.actor,
+                practice=self.practice,
+                message=message,
+                reason=data.validated_data["reason"],
+            )
+        return Response(InboxOutput(message).data)
 
 
 class DirectoryApi(SharingApi):

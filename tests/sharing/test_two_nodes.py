@@ -387,3 +387,43 @@ def test_the_gateway_refuses_tampered_replayed_forged_and_expired_messages(
         "SELECT count(*) FROM audit_event WHERE action IN ('message.refused', 'message.replayed')"
     )
     assert refused[0][0] >= 4
+
+
+def test_a_declined_share_travels_back_with_its_reason(nodes: dict[str, Node]) -> None:
+    lyon, paris = nodes["lyon"], nodes["paris"]
+    patient = own_patient(lyon)
+    status, consent = lyon.call(
+        "POST",
+        f"/api/v1/patients/{patient}/consents/",
+        {
+            "grantee_node": "paris",
+            "grantee_practice": SLUG,
+            "categories": ["allergies"],
+            "source": "formulaire signé n° 43",
+        },
+    )
+    assert status == 201, consent
+    status, sent = lyon.call(
+        "POST", f"/api/v1/patients/{patient}/shares/", {**SHARE, "categories": ["allergies"]}
+    )
+    assert status == 201, sent
+    lyon.carnet("exchange")
+    # Without a reason nothing is declined; the practitioner then gives one.
+    status, refused = paris.call("POST", f"/api/v1/inbox/{sent['message_id']}/decline/", {})
+    assert status == 400, refused
+    status, declined = paris.call(
+        "POST",
+        f"/api/v1/inbox/{sent['message_id']}/decline/",
+        {"reason": "Nous ne suivons pas ce patient"},
+    )
+    assert status == 200 and declined["status"] == "rejected", declined
+    status, _ = paris.call("POST", f"/api/v1/inbox/{sent['message_id']}/accept/", {})
+    assert status == 400  # declined: it can no longer be accepted
+    paris.carnet("exchange")
+    lyon.carnet("exchange")
+    outbox = {m["message_id"]: m for m in lyon.call("GET", "/api/v1/outbox/")[1]}
+    back = outbox[sent["message_id"]]
+    assert back["status"] == "declined"
+    assert back["answer_reason"] == "Nous ne suivons pas ce patient"
+    assert back["answered_by"] and back["acknowledged_at"]
+    lyon.call("DELETE", f"/api/v1/consents/{consent['id']}/")

@@ -13,12 +13,16 @@ from sharing.selectors.inbox import (
     inbox_share,
     inbox_shares,
     outbox_messages,
+    patient_shares,
+    require_share_reader,
     share_preview,
 )
+from sharing.selectors.overview import ShareOverview, share_overview
 from sharing.selectors.portability import portability_bundle
 
 __all__ = [
     "ShareContent",
+    "ShareOverview",
     "directory_entries",
     "inbox_pending",
     "inbox_share",
@@ -27,7 +31,10 @@ __all__ = [
     "outbox_messages",
     "own_listing",
     "partner_practices",
+    "patient_shares",
     "portability_bundle",
+    "require_share_reader",
     "share_content",
+    "share_overview",
     "share_preview",
 ]

@@ -41,7 +41,9 @@ def inbox_pending() -> list[InboxMessage]:
     )
 
 
-def share_preview(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
+def require_share_reader(actor: Actor, message: InboxMessage) -> None:
+    """Only a practitioner of the addressee practice opens, accepts or declines a share:
+    it carries a patient's clinical data."""
     if "practitioner" not in actor.roles:
         # A share carries a patient's clinical data: the refusal is audited like any other.
         record_event(
@@ -53,6 +55,10 @@ def share_preview(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
             target=f"message:{message.message_id}",
         )
         raise AccessDenied.from_reason(_("Only practitioners open shared records."))
+
+
+def share_preview(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
+    require_share_reader(actor, message)
     envelope = open_own(message)["envelope"]
     record_event(
         "share.open",
@@ -71,6 +77,16 @@ def inbox_shares(*, limit: int = 200) -> list[InboxMessage]:
 def inbox_share(message_id: str) -> InboxMessage | None:
     """One share received by this practice, by its message id."""
     return InboxMessage.objects.filter(message_id=message_id, kind="share").first()
+
+
+def patient_shares(*, patient_id: int, limit: int = 100) -> list[OutboxMessage]:
+    """The shares this practice sent of one patient, newest first, with their state and
+    receipt. The caller has asked the policy first."""
+    return list(
+        OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SHARE, patient_id=patient_id).order_by(
+            "-created_at"
+        )[:limit]
+    )
 
 
 def outbox_messages(*, limit: int = 200) -> list[OutboxMessage]:

@@ -8,6 +8,7 @@ from sharing.services.directory import (
     listing_for_practice,
 )
 from sharing.services.exchange import (
+    MAX_REASON,
     consent_revoke_and_notify,
     deliver_pending,
     gateway_receive,
@@ -15,10 +16,12 @@ from sharing.services.exchange import (
     process_notices,
     refusal_code,
     share_accept,
+    share_decline,
     share_send,
 )
 
 __all__ = [
+    "MAX_REASON",
     "consent_revoke_and_notify",
     "cooperative_key_on_node",
     "deliver_pending",
@@ -30,5 +33,6 @@ __all__ = [
     "process_notices",
     "refusal_code",
     "share_accept",
+    "share_decline",
     "share_send",
 ]

@@ -35,7 +35,7 @@ from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, 
 from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
 from sharing.selectors.content import share_content
 from sharing.selectors.directory import node_name
-from sharing.selectors.inbox import open_own, share_preview
+from sharing.selectors.inbox import open_own, require_share_reader, share_preview
 
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -277,10 +277,72 @@ def share_accept(
         practice=practice,
         to=Address(message.sender_node, message.sender_practice),
         kind=OutboxMessage.Kind.RECEIPT,
-        payload={"receipt_for": message.message_id, "status": "accepted"},
+        payload={
+            "receipt_for": message.message_id,
+            "status": "accepted",
+            "by": _person_name(actor),
+        },
         actor=actor,
     )
     return target
+
+
+MAX_REASON = 500
+
+
+@transaction.atomic
+def share_decline(
+    *, actor: Actor, practice: Practice, message: InboxMessage, reason: str
+) -> InboxMessage:
+    """Decline a received share: nothing enters the record, and the reason travels back
+    to the sender in the receipt."""
+    require_share_reader(actor, message)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the share is declined: the sender reads it.")})
+    if len(reason) > MAX_REASON:
+        raise ValidationError(
+            {
+                "reason": _("The reason is too long (%(max)s characters at most).")
+                % {"max": MAX_REASON}
+            }
+        )
+    if message.status != InboxMessage.Status.RECEIVED:
+        raise ValidationError(
+            _("This share cannot be declined any more (%(status)s).")
+            % {"status": message.get_status_display()}
+        )
+    message.status = InboxMessage.Status.REJECTED
+    message.handled_by_id = actor.person_id
+    message.handled_at = timezone.now()
+    message.decline_reason = reason
+    message.save(update_fields=["status", "handled_by", "handled_at", "decline_reason"])
+    record_event(
+        "share.decline",
+        actor=actor,
+        target=f"message:{message.message_id}",
+        details={"from": f"{message.sender_node}/{message.sender_practice}"},
+    )
+    _send_notice(
+        practice=practice,
+        to=Address(message.sender_node, message.sender_practice),
+        kind=OutboxMessage.Kind.RECEIPT,
+        payload={
+            "receipt_for": message.message_id,
+            "status": "declined",
+            "reason": reason,
+            "by": _person_name(actor),
+        },
+        actor=actor,
+    )
+    return message
+
+
+def _person_name(actor: Actor) -> str:
+    from core.accounts.models import Person
+
+    person = Person.objects.filter(pk=actor.person_id).first()
+    return person.full_name if person else ""
 
 
 def import_shared_bundle(
@@ -400,6 +462,32 @@ def consent_revoke_and_notify(*, actor: Actor, practice: Practice, consent: Shar
     return cancelled
 
 
+def _apply_receipt(message: InboxMessage, payload: dict[str, Any]) -> None:
+    """The recipient accepted or declined a share of ours: its state, who answered and
+    why (a receipt only applies to a share sent to the practice that signed it)."""
+    declined = payload.get("status") == "declined"
+    share = OutboxMessage.objects.filter(
+        message_id=str(payload.get("receipt_for", "")),
+        kind=OutboxMessage.Kind.SHARE,
+        recipient_node=message.sender_node,
+        recipient_practice=message.sender_practice,
+    ).first()
+    if share is not None:
+        share.status = (
+            OutboxMessage.Status.DECLINED if declined else OutboxMessage.Status.ACKNOWLEDGED
+        )
+        share.acknowledged_at = timezone.now()
+        share.answered_by = str(payload.get("by", ""))[:200]
+        share.answer_reason = str(payload.get("reason", ""))[:MAX_REASON] if declined else ""
+        share.save(update_fields=["status", "acknowledged_at", "answered_by", "answer_reason"])
+    record_event(
+        "share.declined" if declined else "share.receipt",
+        patient_id=share.patient_id if share else None,
+        target=f"message:{payload.get('receipt_for')}",
+        details={"from": f"{message.sender_node}/{message.sender_practice}"},
+    )
+
+
 def process_notices() -> int:
     """Apply received receipts and revocation notices (run by the worker)."""
     done = 0
@@ -409,14 +497,7 @@ def process_notices() -> int:
         envelope = open_own(message)["envelope"]
         payload = envelope.payload
         if message.kind == "receipt":
-            OutboxMessage.objects.filter(message_id=payload.get("receipt_for", "")).update(
-                status=OutboxMessage.Status.ACKNOWLEDGED, acknowledged_at=timezone.now()
-            )
-            record_event(
-                "share.receipt",
-                target=f"message:{payload.get('receipt_for')}",
-                details={"from": f"{message.sender_node}/{message.sender_practice}"},
-            )
+            _apply_receipt(message, payload)
         else:
             revoked = InboxMessage.objects.filter(
                 message_id__in=payload.get("revoked_messages", []),

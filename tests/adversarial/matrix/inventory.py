@@ -798,6 +798,29 @@ def _endpoints() -> list[Endpoint]:
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
     add(Endpoint(P + "partenaires/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(PAT + "partages/", "GET", "share.page", "page", audit=("patient.share",)))
+    add(
+        Endpoint(
+            P + "partages/recus/<str:message_id>/",
+            "GET",
+            "practitioner-role",
+            "page",
+            audit=("share.open",),
+            audit_patient=False,
+            notes="a share received, not yet matched to a patient of the practice",
+        )
+    )
+    add(
+        Endpoint(
+            P + "partages/recus/<str:message_id>/refuser/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            audit_patient=False,
+            notes="no reason given: 400 once past the gate, the share unchanged",
+        )
+    )
 
     # --- pages: the agenda's day and its settings ----------------------------------------
     # The practice home (P, above) is the agenda's today page; it and the practitioner's
@@ -1218,6 +1241,17 @@ def _endpoints() -> list[Endpoint]:
             audit=("share.accept",),
             audit_patient=False,
             notes="creates a new patient from the shared identity",
+        )
+    )
+    add(
+        Endpoint(
+            API + "inbox/<str:message_id>/decline/",
+            "POST",
+            "practitioner-role",
+            "api",
+            body=lambda ctx: {"reason": "Patient inconnu ici"},
+            audit=("share.decline",),
+            audit_patient=False,
         )
     )
     add(Endpoint(API + "directory/", "GET", "member", "api", touches_patient=False))

@@ -1,0 +1,132 @@
+"""Pages of the exchange: the patient's shares as the sending practice sees them (state
+and receipt of each), and a received share opened from the inbox (preview, decline with
+a reason that travels back).
+
+Thin views: the rules live in the access policy (``records.access``) and in
+``sharing.selectors.require_share_reader``; writes in ``sharing.services``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from core.access.models import ShareCategory
+from core.access.policy import Action, Category
+from core.access.selectors import consents_of
+from core.forms import attach_service_errors
+from core.practices.context import PracticeRequest, practice_view
+from records import access as policy
+from records.selectors import Patient, patient_of_practice
+from sharing import selectors, services
+from sharing.models import InboxMessage
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why you decline it (the sending practice reads it)"),
+        max_length=services.MAX_REASON,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _patient(patient_id: int) -> Patient:
+    patient = patient_of_practice(patient_id)
+    if patient is None:
+        raise Http404(_("No such patient in this practice."))
+    return patient
+
+
+def _names() -> dict[tuple[str, str], str]:
+    return {(e.node, e.slug): e.name for e in selectors.directory_entries()}
+
+
+def _what(summary: dict[str, object]) -> list[str]:
+    """What a share carried, in words: "Allergies and intolerances (2)"..."""
+    labels = dict(ShareCategory.choices)
+    counts = summary.get("categories") or {}
+    assert isinstance(counts, dict)
+    return [f"{labels.get(category, category)} ({count})" for category, count in counts.items()]
+
+
+@practice_view
+@require_GET
+def patient_shares(request: PracticeRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(patient_id)
+    # The page is for whoever may send this patient's record (audited as patient.share).
+    policy.require(request.actor, Action.SHARE, Category.CLINICAL, patient)
+    names = _names()
+    withdrawn = {c.pk for c in consents_of(patient.pk) if c.status != "active"}
+    shares = [
+        {
+            "message": m,
+            "recipient": names.get((m.recipient_node, m.recipient_practice), m.recipient_practice),
+            "consent_withdrawn": m.consent_id in withdrawn,
+            "what": _what(m.summary),
+        }
+        for m in selectors.patient_shares(patient_id=patient.pk)
+    ]
+    return render(request, "sharing/patient_shares.html", {"patient": patient, "shares": shares})
+
+
+def _received(message_id: str) -> InboxMessage:
+    message = selectors.inbox_share(message_id)
+    if message is None:
+        raise Http404(_("No such share received."))
+    return message
+
+
+def _detail(
+    request: PracticeRequest, message: InboxMessage, decline: DeclineForm, status: int = 200
+) -> HttpResponse:
+    overview = selectors.share_overview(
+        selectors.share_preview(actor=request.actor, message=message)
+    )
+    return render(
+        request,
+        "sharing/inbox_share.html",
+        {
+            "message": message,
+            "overview": overview,
+            "sender": _names().get((message.sender_node, message.sender_practice), ""),
+            "decline_form": decline,
+            "open": message.status == InboxMessage.Status.RECEIVED,
+        },
+        status=status,
+    )
+
+
+@practice_view
+@require_GET
+def inbox_share(request: PracticeRequest, message_id: str) -> HttpResponse:
+    return _detail(request, _received(message_id), DeclineForm())
+
+
+@practice_view
+@require_POST
+def inbox_decline(request: PracticeRequest, message_id: str) -> HttpResponse:
+    message = _received(message_id)
+    selectors.require_share_reader(request.actor, message)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.share_decline(
+                actor=request.actor,
+                practice=request.practice,
+                message=message,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("The share is declined; the sending practice will read your reason.")
+            )
+            return redirect("sharing:inbox", request.practice.slug)
+    return _detail(request, message, form, status=400)

@@ -1,0 +1,185 @@
+"""The exchange from the pages, on one node: the sender sees each share's state and
+receipt on the patient's shares page; the recipient opens a share from the inbox and
+declines it with a reason that travels back; a withdrawn consent cancels the pending
+share and refuses the next one. Two live nodes: tests/sharing/test_two_nodes.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from core import tenancy
+from core.access import choices
+from core.access.services import AccessDenied
+from core.access.sharing import Recipient
+from core.accounts.models import Person
+from sharing import selectors, services
+from sharing.models import InboxMessage, OutboxMessage
+from tests.adversarial.matrix.world import _directory
+from tests.factories import MembershipFactory, PersonFactory
+from tests.fixtures import World
+from tests.records.test_views import login
+
+
+@dataclass
+class Exchange:
+    world: World
+    node: str
+    consent_id: int
+
+    def send(self) -> OutboxMessage:
+        """Alice shares Paul's allergies and problems with practice B."""
+        world = self.world
+        message = services.share_send(
+            actor=world.actor(world.alice),
+            practice=world.practice_a,
+            patient=world.paul,
+            recipient=Recipient(self.node, world.practice_b.slug),
+            categories=["allergies", "problems"],
+        )
+        tenancy.activate(None)
+        return message
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """What ``carnet exchange`` does over HTTP, without the network: the recipient's
+        gateway keeps the message, the sender marks it delivered."""
+        services.gateway_receive(message.sealed)
+        tenancy.activate(message.practice_id)
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxMessage.Status.DELIVERED, delivered_at=timezone.now()
+        )
+        tenancy.activate(None)
+
+    def deliver_answers_to_a(self) -> None:
+        """B's receipts reach A, whose worker applies them."""
+        tenancy.activate(self.world.practice_b.pk)
+        receipts = list(OutboxMessage.objects.filter(kind=OutboxMessage.Kind.RECEIPT))
+        for receipt in receipts:
+            self.deliver(receipt)
+        with tenancy.practice_context(self.world.practice_a.pk):
+            services.process_notices()
+        tenancy.activate(None)
+
+    def received(self, message_id: str) -> InboxMessage:
+        tenancy.activate(self.world.practice_b.pk)
+        found = InboxMessage.objects.get(message_id=message_id)
+        tenancy.activate(None)
+        return found
+
+
+@pytest.fixture
+def exchange(world: World) -> Exchange:
+    _directory(world.practice_a)
+    _directory(world.practice_b)
+    node = selectors.node_name()
+    consent = choices.consent_give(
+        actor=world.actor(world.sam),
+        patient_id=world.paul.pk,
+        grantee_node=node,
+        grantee_practice=world.practice_b.slug,
+        categories=["allergies", "problems"],
+        source="formulaire signé n° 3",
+        valid_from=timezone.localdate(),
+    )
+    tenancy.activate(None)
+    return Exchange(world, node, consent.pk)
+
+
+def b_secretary(world: World) -> Person:
+    person = PersonFactory(username="berenice", full_name="Bérénice Bureau")
+    tenancy.activate(world.practice_b.pk)
+    MembershipFactory(practice=world.practice_b, person=person, role="secretary")
+    tenancy.activate(None)
+    return person
+
+
+def shares_page(world: World) -> str:
+    return f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/partages/"
+
+
+def inbox_page(world: World, message_id: str = "") -> str:
+    return f"/p/{world.practice_b.slug}/partages/recus/" + (f"{message_id}/" if message_id else "")
+
+
+def test_a_declined_share_comes_back_with_its_reason_on_the_senders_page(
+    exchange: Exchange, world: World
+) -> None:
+    sent = exchange.send()
+    alice = login(Client(), world.alice)
+    page = alice.get(shares_page(world))
+    assert page.status_code == 200
+    assert 'data-state="pending"' in page.content.decode()
+    assert "Allergies" in page.content.decode()
+    exchange.deliver(sent)
+    assert 'data-state="delivered"' in alice.get(shares_page(world)).content.decode()
+
+    charlie = login(Client(), world.charlie)
+    assert sent.message_id in charlie.get(inbox_page(world)).content.decode()
+    opened = charlie.get(inbox_page(world, sent.message_id))
+    assert opened.status_code == 200
+    assert "DUPONT Paul" in opened.content.decode()
+    # A decline needs a reason, and an empty one changes nothing.
+    empty = charlie.post(inbox_page(world, sent.message_id) + "refuser/", {"reason": "  "})
+    assert empty.status_code == 400
+    assert exchange.received(sent.message_id).status == InboxMessage.Status.RECEIVED
+    declined = charlie.post(
+        inbox_page(world, sent.message_id) + "refuser/",
+        {"reason": "Patient inconnu de notre cabinet"},
+    )
+    assert declined.status_code == 302
+    received = exchange.received(sent.message_id)
+    assert received.status == InboxMessage.Status.REJECTED
+    assert received.decline_reason == "Patient inconnu de notre cabinet"
+    # Declined once: no second answer.
+    again = charlie.post(inbox_page(world, sent.message_id) + "refuser/", {"reason": "encore"})
+    assert again.status_code == 400
+
+    exchange.deliver_answers_to_a()
+    page = alice.get(shares_page(world)).content.decode()
+    assert 'data-state="declined"' in page
+    assert "Patient inconnu de notre cabinet" in page and "Dr Charlie Caron" in page
+    tenancy.activate(world.practice_a.pk)
+    assert OutboxMessage.objects.get(pk=sent.pk).answer_reason == "Patient inconnu de notre cabinet"
+
+
+def test_only_a_practitioner_of_the_addressee_opens_or_declines_a_share(
+    exchange: Exchange, world: World
+) -> None:
+    sent = exchange.send()
+    exchange.deliver(sent)
+    desk = login(Client(), b_secretary(world))
+    assert desk.get(inbox_page(world, sent.message_id)).status_code == 403
+    refused = desk.post(inbox_page(world, sent.message_id) + "refuser/", {"reason": "non"})
+    assert refused.status_code == 403
+    # Practice A cannot reach B's inbox, even with the message's id.
+    alice = login(Client(), world.alice)
+    url = f"/p/{world.practice_a.slug}/partages/recus/{sent.message_id}/"
+    assert alice.get(url).status_code == 404
+    assert alice.post(url + "refuser/", {"reason": "non"}).status_code == 404
+    assert exchange.received(sent.message_id).status == InboxMessage.Status.RECEIVED
+    tenancy.activate(world.practice_b.pk)
+    assert not OutboxMessage.objects.filter(kind=OutboxMessage.Kind.RECEIPT).exists()
+
+
+def test_the_shares_page_is_for_who_may_share_the_record(exchange: Exchange, world: World) -> None:
+    exchange.send()
+    for person, status in ((world.sam, 403), (world.charlie, 403)):
+        assert login(Client(), person).get(shares_page(world)).status_code in (status, 404)
+
+
+def test_withdrawing_the_consent_cancels_the_pending_share_and_refuses_the_next(
+    exchange: Exchange, world: World
+) -> None:
+    pending = exchange.send()
+    sam = login(Client(), world.sam)
+    consents = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
+    assert sam.post(f"{consents}{exchange.consent_id}/retirer/").status_code == 302
+    tenancy.activate(world.practice_a.pk)
+    assert OutboxMessage.objects.get(pk=pending.pk).status == OutboxMessage.Status.CANCELLED
+    page = login(Client(), world.alice).get(shares_page(world)).content.decode()
+    assert 'data-state="cancelled"' in page and "Révoqué" in page
+    with pytest.raises(AccessDenied):
+        exchange.send()
