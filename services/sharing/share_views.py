@@ -11,15 +11,18 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access.models import ShareCategory
 from core.access.policy import Action, Category
 from core.access.selectors import consents_of
+from core.access.services import AccessDenied
+from core.access.sharing import Recipient
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records import access as policy
@@ -34,6 +37,63 @@ class DeclineForm(forms.Form):
         max_length=services.MAX_REASON,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ShareForm(forms.Form):
+    recipient = forms.ChoiceField(label=gettext_lazy("Recipient practice"))
+    categories = forms.MultipleChoiceField(
+        label=gettext_lazy("What to send from the record"),
+        choices=[c for c in ShareCategory.choices if c[0] != ShareCategory.LETTERS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    letter = forms.CharField(
+        label=gettext_lazy("Referral letter (kept in the record, sent as PDF)"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=20000,
+        required=False,
+    )
+    documents = forms.MultipleChoiceField(
+        label=gettext_lazy("Documents to send"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not (data.get("categories") or data.get("letter", "").strip() or data.get("documents")):
+            raise forms.ValidationError(
+                _("Choose what to send: a part of the record, a letter or a document.")
+            )
+        return data
+
+
+def _share_form(request: PracticeRequest, patient: Patient) -> ShareForm:
+    """The form, offering the partner practices an active consent of the patient names
+    and the documents the sender may see."""
+    form = ShareForm(request.POST if request.method == "POST" else None)
+    names = _names()
+    recipients: list[tuple[str, str]] = []
+    for consent in consents_of(patient.pk):
+        key = (consent.grantee_node, consent.grantee_practice)
+        if consent.status != "active" or key not in names:
+            continue
+        label = f"{names[key]} ({consent.grantee_node})"
+        if consent.grantee_practitioner:
+            label += f" — RPPS {consent.grantee_practitioner}"
+        value = "/".join([*key, consent.grantee_practitioner])
+        if value not in dict(recipients):
+            recipients.append((value, label))
+    recipient = form.fields["recipient"]
+    assert isinstance(recipient, forms.ChoiceField)
+    recipient.choices = recipients
+    documents = form.fields["documents"]
+    assert isinstance(documents, forms.MultipleChoiceField)
+    documents.choices = [
+        (str(d.pk), f"{d.title} — {d.document_date:%d/%m/%Y}")
+        for d in selectors.shareable_documents(actor=request.actor, patient=patient)
+    ]
+    return form
 
 
 def _patient(patient_id: int) -> Patient:
@@ -56,11 +116,38 @@ def _what(summary: dict[str, object]) -> list[str]:
 
 
 @practice_view
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_shares(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = _patient(patient_id)
     # The page is for whoever may send this patient's record (audited as patient.share).
     policy.require(request.actor, Action.SHARE, Category.CLINICAL, patient)
+    form = _share_form(request, patient)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            node, slug, practitioner = form.cleaned_data["recipient"].split("/", 2)
+            try:
+                with transaction.atomic():
+                    services.share_send(
+                        actor=request.actor,
+                        practice=request.practice,
+                        patient=patient,
+                        recipient=Recipient(node, slug, practitioner),
+                        categories=form.cleaned_data["categories"],
+                        letter=form.cleaned_data["letter"],
+                        documents=[int(d) for d in form.cleaned_data["documents"]],
+                    )
+            except ValidationError as error:
+                attach_service_errors(form, error)
+            except AccessDenied as error:
+                form.add_error(None, str(error))
+                status = 403
+            else:
+                messages.success(
+                    request, _("The share is sent. Its state shows below as it progresses.")
+                )
+                return redirect("sharing:patient-shares", request.practice.slug, patient.pk)
     names = _names()
     withdrawn = {c.pk for c in consents_of(patient.pk) if c.status != "active"}
     shares = [
@@ -72,7 +159,12 @@ def patient_shares(request: PracticeRequest, patient_id: int) -> HttpResponse:
         }
         for m in selectors.patient_shares(patient_id=patient.pk)
     ]
-    return render(request, "sharing/patient_shares.html", {"patient": patient, "shares": shares})
+    return render(
+        request,
+        "sharing/patient_shares.html",
+        {"patient": patient, "shares": shares, "form": form},
+        status=status,
+    )
 
 
 def _received(message_id: str) -> InboxMessage:

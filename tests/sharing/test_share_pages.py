@@ -5,6 +5,8 @@ share and refuses the next one. Two live nodes: tests/sharing/test_two_nodes.py.
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 
 import pytest
@@ -13,12 +15,16 @@ from django.utils import timezone
 
 from core import tenancy
 from core.access import choices
+from core.access.models import SharingConsent
 from core.access.services import AccessDenied
 from core.access.sharing import Recipient
 from core.accounts.models import Person
+from records import access
+from records.selectors import active_entries
+from records.services import document_upload
 from sharing import selectors, services
 from sharing.models import InboxMessage, OutboxMessage
-from tests.adversarial.matrix.world import _directory
+from tests.adversarial.matrix.world import PDF_BYTES, _directory
 from tests.factories import MembershipFactory, PersonFactory
 from tests.fixtures import World
 from tests.records.test_views import login
@@ -80,7 +86,7 @@ def exchange(world: World) -> Exchange:
         patient_id=world.paul.pk,
         grantee_node=node,
         grantee_practice=world.practice_b.slug,
-        categories=["allergies", "problems"],
+        categories=["allergies", "problems", "letters"],
         source="formulaire signé n° 3",
         valid_from=timezone.localdate(),
     )
@@ -183,3 +189,108 @@ def test_withdrawing_the_consent_cancels_the_pending_share_and_refuses_the_next(
     assert 'data-state="cancelled"' in page and "Révoqué" in page
     with pytest.raises(AccessDenied):
         exchange.send()
+
+
+def upload_report(world: World) -> int:
+    """A PDF report in Paul's record, uploaded by Alice."""
+    document = document_upload(
+        actor=world.actor(world.alice),
+        access=access.access_for(world.paul),
+        upload=io.BytesIO(PDF_BYTES),
+        size=len(PDF_BYTES),
+        title="Compte rendu d\u2019échographie",
+        kind="report",
+        document_date=timezone.localdate(),
+    )
+    tenancy.activate(None)
+    return int(document.pk)
+
+
+def letters_in_record(world: World) -> list[str]:
+    tenancy.activate(world.practice_a.pk)
+    titles = [d.title for d in active_entries("document", world.paul) if d.kind == "letter"]
+    tenancy.activate(None)
+    return titles
+
+
+def test_a_practitioner_sends_a_referral_letter_and_a_document_from_the_chart(
+    exchange: Exchange, world: World
+) -> None:
+    report = upload_report(world)
+    alice = login(Client(), world.alice)
+    form = alice.get(shares_page(world)).content.decode()
+    recipient = f"{exchange.node}/{world.practice_b.slug}/"
+    assert f'value="{recipient}"' in form and "Compte rendu" in form
+    sent = alice.post(
+        shares_page(world),
+        {
+            "recipient": recipient,
+            "categories": ["allergies"],
+            "letter": "Cher confrère, je vous adresse M. Dupont pour avis cardiologique.",
+            "documents": [str(report)],
+        },
+    )
+    assert sent.status_code == 302
+    assert letters_in_record(world) == ["Lettre d\u2019adressage"]
+    tenancy.activate(world.practice_a.pk)
+    message = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SHARE)
+    assert message.summary["categories"] == {"letters": 2, "allergies": 0}
+    tenancy.activate(None)
+    page = alice.get(shares_page(world)).content.decode()
+    assert "Courriers (2)" in page
+
+    exchange.deliver(message)
+    charlie = login(Client(), world.charlie)
+    opened = charlie.get(inbox_page(world, message.message_id)).content.decode()
+    assert "Courriers et documents" in opened and "Compte rendu" in opened
+    tenancy.activate(world.practice_b.pk, world.charlie.pk)
+    received = InboxMessage.objects.get(message_id=message.message_id)
+    bundle = selectors.share_preview(
+        actor=world.actor(world.charlie, world.practice_b), message=received
+    )
+    attachments = [
+        e["resource"]["content"][0]["attachment"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DocumentReference"
+    ]
+    assert sorted(a["contentType"] for a in attachments) == ["application/pdf"] * 2
+    assert all(base64.b64decode(a["data"]).startswith(b"%PDF") for a in attachments)
+
+
+def test_a_letter_the_consent_does_not_cover_is_neither_sent_nor_kept(
+    exchange: Exchange, world: World
+) -> None:
+    tenancy.activate(world.practice_a.pk)
+    SharingConsent.objects.filter(pk=exchange.consent_id).update(categories=["allergies"])
+    tenancy.activate(None)
+    alice = login(Client(), world.alice)
+    response = alice.post(
+        shares_page(world),
+        {
+            "recipient": f"{exchange.node}/{world.practice_b.slug}/",
+            "categories": ["allergies"],
+            "letter": "Cher confrère",
+        },
+    )
+    assert response.status_code == 400
+    assert "ne couvre pas les courriers" in response.content.decode()
+    assert letters_in_record(world) == []
+    tenancy.activate(world.practice_a.pk)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_nothing_is_sent_without_a_practitioner_or_an_active_consent(
+    exchange: Exchange, world: World
+) -> None:
+    body = {"recipient": f"{exchange.node}/{world.practice_b.slug}/", "categories": ["allergies"]}
+    sam = login(Client(), world.sam)
+    assert sam.post(shares_page(world), body).status_code == 403
+    consent = SharingConsent.objects.get(pk=exchange.consent_id)
+    choices.consent_revoke(actor=world.actor(world.sam), consent=consent)
+    tenancy.activate(None)
+    alice = login(Client(), world.alice)
+    form = alice.get(shares_page(world)).content.decode()
+    assert 'data-testid="no-consent"' in form
+    assert alice.post(shares_page(world), body).status_code == 400
+    tenancy.activate(world.practice_a.pk)
+    assert not OutboxMessage.objects.exists()

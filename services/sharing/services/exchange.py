@@ -30,6 +30,7 @@ from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from records import access as policy
 from records.selectors import Patient, patient_of_practice
+from records.services import letter_write
 from sharing import keys
 from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, seal
 from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
@@ -48,16 +49,41 @@ def share_send(
     patient: Patient,
     recipient: Recipient,
     categories: list[str],
+    letter: str = "",
+    documents: list[int] | None = None,
 ) -> OutboxMessage:
+    """Send what the patient's consent covers: the categories of the summary, the
+    documents chosen and a referral letter written now (kept in the sender's record
+    as a letter, and sent as PDF). All or nothing: a refusal stores nothing."""
     policy.require(actor, Action.SHARE, Category.CLINICAL, patient)
     listing = DirectoryEntry.objects.filter(node=recipient.node, slug=recipient.practice).first()
     if listing is None:
         raise ValidationError(
             {"recipient": _("This practice is not in the cooperative's directory.")}
         )
+    documents = list(documents or [])
+    if letter.strip():
+        written = letter_write(
+            actor=actor,
+            access=policy.access_for(patient),
+            title=_("Referral letter"),
+            recipient=listing.name,
+            body=letter,
+            document_date=timezone.localdate(),
+        )
+        documents.append(written.pk)
     content = share_content(
-        actor=actor, patient=patient, recipient=recipient, categories=categories
+        actor=actor,
+        patient=patient,
+        recipient=recipient,
+        categories=categories,
+        documents=documents,
     )
+    if documents and content.consent_ids and "letters" in content.summary["refused"]:
+        # Rolled back with the letter just written: nothing half-sent.
+        raise ValidationError(
+            {"documents": _("The patient's consent does not cover letters and documents.")}
+        )
     if not content.consent_ids:
         record_event(
             "share.refused",

@@ -799,6 +799,7 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
     add(Endpoint(P + "partenaires/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(PAT + "partages/", "GET", "share.page", "page", audit=("patient.share",)))
+    add(Endpoint(PAT + "partages/", "POST", "share.page", "page", body=FORM))
     add(
         Endpoint(
             P + "partages/recus/<str:message_id>/",
