@@ -96,6 +96,36 @@ def _share_form(request: PracticeRequest, patient: Patient) -> ShareForm:
     return form
 
 
+NEW = "new"
+
+
+class AcceptForm(forms.Form):
+    """The practitioner says whom the share is about: no choice is made for them."""
+
+    match = forms.ChoiceField(
+        label=gettext_lazy("Whom is this share about?"), widget=forms.RadioSelect
+    )
+
+
+def _accept_form(data: object, candidates: list[tuple[Patient, bool]]) -> AcceptForm:
+    form = AcceptForm(data)  # type: ignore[arg-type]
+    choices = []
+    for patient, linked in candidates:
+        label = _("%(name)s, born on %(born)s — record no. %(id)s") % {
+            "name": patient.display_name,
+            "born": f"{patient.birth_date:%d/%m/%Y}" if patient.birth_date else "?",
+            "id": patient.pk,
+        }
+        if linked:
+            label += " " + _("(an earlier share of this person went into it)")
+        choices.append((str(patient.pk), label))
+    choices.append((NEW, _("Nobody here: register a new patient from the shared identity")))
+    field = form.fields["match"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+    return form
+
+
 def _patient(patient_id: int) -> Patient:
     patient = patient_of_practice(patient_id)
     if patient is None:
@@ -175,11 +205,17 @@ def _received(message_id: str) -> InboxMessage:
 
 
 def _detail(
-    request: PracticeRequest, message: InboxMessage, decline: DeclineForm, status: int = 200
+    request: PracticeRequest,
+    message: InboxMessage,
+    decline: DeclineForm | None = None,
+    accept: AcceptForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    overview = selectors.share_overview(
-        selectors.share_preview(actor=request.actor, message=message)
-    )
+    bundle = selectors.share_preview(actor=request.actor, message=message)
+    overview = selectors.share_overview(bundle)
+    is_open = message.status == InboxMessage.Status.RECEIVED
+    if accept is None and is_open:
+        accept = _accept_form(None, selectors.match_candidates(actor=request.actor, bundle=bundle))
     return render(
         request,
         "sharing/inbox_share.html",
@@ -187,8 +223,9 @@ def _detail(
             "message": message,
             "overview": overview,
             "sender": _names().get((message.sender_node, message.sender_practice), ""),
-            "decline_form": decline,
-            "open": message.status == InboxMessage.Status.RECEIVED,
+            "decline_form": decline or DeclineForm(),
+            "accept_form": accept,
+            "open": is_open,
         },
         status=status,
     )
@@ -197,7 +234,7 @@ def _detail(
 @practice_view
 @require_GET
 def inbox_share(request: PracticeRequest, message_id: str) -> HttpResponse:
-    return _detail(request, _received(message_id), DeclineForm())
+    return _detail(request, _received(message_id))
 
 
 @practice_view
@@ -221,4 +258,35 @@ def inbox_decline(request: PracticeRequest, message_id: str) -> HttpResponse:
                 request, _("The share is declined; the sending practice will read your reason.")
             )
             return redirect("sharing:inbox", request.practice.slug)
-    return _detail(request, message, form, status=400)
+    return _detail(request, message, decline=form, status=400)
+
+
+@practice_view
+@require_POST
+def inbox_accept(request: PracticeRequest, message_id: str) -> HttpResponse:
+    message = _received(message_id)
+    bundle = selectors.share_bundle(actor=request.actor, message=message)
+    form = _accept_form(
+        request.POST, selectors.match_candidates(actor=request.actor, bundle=bundle)
+    )
+    if form.is_valid():
+        match = form.cleaned_data["match"]
+        chosen = None if match == NEW else _patient(int(match))
+        try:
+            with transaction.atomic():
+                target = services.share_accept(
+                    actor=request.actor,
+                    practice=request.practice,
+                    message=message,
+                    patient=chosen,
+                    confirm_new=match == NEW,
+                )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The share is in the record; a receipt goes back to the sending practice."),
+            )
+            return redirect("records:chart", request.practice.slug, target.pk)
+    return _detail(request, message, accept=form, status=400)

@@ -20,6 +20,11 @@ urlpatterns = [
     path("partages/recus/", views.inbox, name="inbox"),
     path("partages/recus/<str:message_id>/", share_views.inbox_share, name="inbox-share"),
     path(
+        "partages/recus/<str:message_id>/accepter/",
+        share_views.inbox_accept,
+        name="inbox-accept",
+    ),
+    path(
         "partages/recus/<str:message_id>/refuser/",
         share_views.inbox_decline,
         name="inbox-decline",

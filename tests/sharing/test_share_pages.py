@@ -20,12 +20,12 @@ from core.access.services import AccessDenied
 from core.access.sharing import Recipient
 from core.accounts.models import Person
 from records import access
-from records.selectors import active_entries
+from records.selectors import active_entries, patient_of_practice, possible_duplicates
 from records.services import document_upload
 from sharing import selectors, services
-from sharing.models import InboxMessage, OutboxMessage
+from sharing.models import ImportedResource, InboxMessage, OutboxMessage
 from tests.adversarial.matrix.world import PDF_BYTES, _directory
-from tests.factories import MembershipFactory, PersonFactory
+from tests.factories import MembershipFactory, PatientFactory, PersonFactory
 from tests.fixtures import World
 from tests.records.test_views import login
 
@@ -294,3 +294,108 @@ def test_nothing_is_sent_without_a_practitioner_or_an_active_consent(
     assert alice.post(shares_page(world), body).status_code == 400
     tenancy.activate(world.practice_a.pk)
     assert not OutboxMessage.objects.exists()
+
+
+def paul_at_b(world: World) -> int:
+    """Practice B already knows Paul (same name, same birth date): a possible match."""
+    tenancy.activate(world.practice_b.pk)
+    known = PatientFactory(
+        practice=world.practice_b, gp=world.charlie, birth_name="Dupont", given_names="Paul"
+    )
+    tenancy.activate(None)
+    return int(known.pk)
+
+
+def sent_with_letter(exchange: Exchange, world: World, alice: Client) -> OutboxMessage:
+    alice.post(
+        shares_page(world),
+        {
+            "recipient": f"{exchange.node}/{world.practice_b.slug}/",
+            "categories": ["allergies"],
+            "letter": "Cher confrère, je vous adresse M. Dupont.",
+        },
+    )
+    tenancy.activate(world.practice_a.pk)
+    message = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SHARE)
+    tenancy.activate(None)
+    exchange.deliver(message)
+    return message
+
+
+def test_the_recipient_matches_an_existing_patient_and_accepts_the_receipt_goes_back(
+    exchange: Exchange, world: World
+) -> None:
+    known = paul_at_b(world)
+    alice = login(Client(), world.alice)
+    sent = sent_with_letter(exchange, world, alice)
+    charlie = login(Client(), world.charlie)
+    page = charlie.get(inbox_page(world, sent.message_id)).content.decode()
+    assert f'value="{known}"' in page and 'value="new"' in page
+    # No choice made for the practitioner: without one, nothing is imported.
+    assert charlie.post(inbox_page(world, sent.message_id) + "accepter/", {}).status_code == 400
+    assert exchange.received(sent.message_id).status == InboxMessage.Status.RECEIVED
+    accepted = charlie.post(inbox_page(world, sent.message_id) + "accepter/", {"match": known})
+    assert accepted.status_code == 302
+    assert accepted["Location"].endswith(f"/patients/{known}/")
+    received = exchange.received(sent.message_id)
+    assert (received.status, received.patient_id) == (InboxMessage.Status.ACCEPTED, known)
+    # The letter entered Paul's record at B, and remembers where it came from.
+    tenancy.activate(world.practice_b.pk)
+    letters = ImportedResource.objects.filter(resource_type="DocumentReference")
+    assert [r.source.split(":")[0] for r in letters] == ["share"]
+    assert sent.message_id in letters[0].source
+
+    at_b = patient_of_practice(known)
+    titles = [d.title for d in active_entries("document", at_b)]
+    assert titles == ["Lettre d\u2019adressage"]
+    tenancy.activate(None)
+
+    exchange.deliver_answers_to_a()
+    page = alice.get(shares_page(world)).content.decode()
+    assert 'data-state="acknowledged"' in page and "Dr Charlie Caron" in page
+
+
+def test_a_new_patient_is_registered_only_when_the_practitioner_says_so(
+    exchange: Exchange, world: World
+) -> None:
+    paul_at_b(world)
+    sent = sent_with_letter(exchange, world, login(Client(), world.alice))
+    charlie = login(Client(), world.charlie)
+    response = charlie.post(inbox_page(world, sent.message_id) + "accepter/", {"match": "new"})
+    assert response.status_code == 302
+    received = exchange.received(sent.message_id)
+    tenancy.activate(world.practice_b.pk)
+    dupont = possible_duplicates(
+        birth_name="Dupont", given_names="Paul", birth_date=world.paul.birth_date
+    )
+    # Two records now: the one chosen as new, and the one that was there; none merged.
+    assert len(dupont) == 2 and received.patient_id in [p.pk for p in dupont]
+
+
+def test_only_a_practitioner_of_the_addressee_accepts_and_a_revoked_share_is_closed(
+    exchange: Exchange, world: World
+) -> None:
+    alice = login(Client(), world.alice)
+    sent = sent_with_letter(exchange, world, alice)
+    desk = login(Client(), b_secretary(world))
+    url = inbox_page(world, sent.message_id) + "accepter/"
+    assert desk.post(url, {"match": "new"}).status_code == 403
+    other = f"/p/{world.practice_a.slug}/partages/recus/{sent.message_id}/accepter/"
+    assert alice.post(other, {"match": "new"}).status_code == 404
+    assert exchange.received(sent.message_id).status == InboxMessage.Status.RECEIVED
+    # The patient withdraws the consent: the notice reaches B and closes the share.
+    sam = login(Client(), world.sam)
+    consents = f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
+    assert sam.post(f"{consents}{exchange.consent_id}/retirer/").status_code == 302
+    tenancy.activate(world.practice_a.pk)
+    notice = OutboxMessage.objects.get(kind=OutboxMessage.Kind.REVOCATION)
+    tenancy.activate(None)
+    services.gateway_receive(notice.sealed)
+    with tenancy.practice_context(world.practice_b.pk):
+        services.process_notices()
+    tenancy.activate(None)
+    assert exchange.received(sent.message_id).status == InboxMessage.Status.REVOKED
+    charlie = login(Client(), world.charlie)
+    page = charlie.get(inbox_page(world, sent.message_id)).content.decode()
+    assert 'name="match"' not in page
+    assert charlie.post(url, {"match": "new"}).status_code == 400

@@ -12,9 +12,11 @@ from sharing.selectors.inbox import (
     inbox_pending,
     inbox_share,
     inbox_shares,
+    match_candidates,
     outbox_messages,
     patient_shares,
     require_share_reader,
+    share_bundle,
     share_preview,
 )
 from sharing.selectors.overview import ShareOverview, share_overview
@@ -27,6 +29,7 @@ __all__ = [
     "inbox_pending",
     "inbox_share",
     "inbox_shares",
+    "match_candidates",
     "node_name",
     "outbox_messages",
     "own_listing",
@@ -34,6 +37,7 @@ __all__ = [
     "patient_shares",
     "portability_bundle",
     "require_share_reader",
+    "share_bundle",
     "share_content",
     "share_overview",
     "share_preview",

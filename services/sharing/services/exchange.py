@@ -272,10 +272,17 @@ def processed_json(value: Any) -> str:
 
 @transaction.atomic
 def share_accept(
-    *, actor: Actor, practice: Practice, message: InboxMessage, patient: Patient | None = None
+    *,
+    actor: Actor,
+    practice: Practice,
+    message: InboxMessage,
+    patient: Patient | None = None,
+    confirm_new: bool = False,
 ) -> Patient:
     """Bring a received share into the record (into ``patient``, or a new patient made
-    from the shared identity), keep where each entry came from, and send a receipt."""
+    from the shared identity), keep where each entry came from, and send a receipt.
+    A new patient close to an existing one stops the import, unless the practitioner
+    saw the possible matches and chose a new record (``confirm_new``)."""
     if message.status != InboxMessage.Status.RECEIVED:
         raise ValidationError(
             _("This share cannot be accepted any more (%(status)s).")
@@ -284,7 +291,12 @@ def share_accept(
     bundle = share_preview(actor=actor, message=message)
     source = f"share:{message.sender_node}/{message.sender_practice}:{message.message_id}"
     target = import_shared_bundle(
-        actor=actor, practice=practice, bundle=bundle, source=source, patient=patient
+        actor=actor,
+        practice=practice,
+        bundle=bundle,
+        source=source,
+        patient=patient,
+        confirm_new=confirm_new and patient is None,
     )
     message.status = InboxMessage.Status.ACCEPTED
     message.handled_by_id = actor.person_id
@@ -378,6 +390,7 @@ def import_shared_bundle(
     bundle: dict[str, Any],
     source: str,
     patient: Patient | None,
+    confirm_new: bool = False,
 ) -> Patient:
     """The shared resources enter the record through the FHIR importer (hence through the
     records services, the policy and the audit trail), remembered with their provenance."""
@@ -408,6 +421,7 @@ def import_shared_bundle(
             practice=practice,
             path_or_dict={**bundle, "meta": {"source": source[:200]}},
             gp=Person.objects.get(pk=actor.person_id),
+            confirm_not_duplicate=confirm_new,
         )
     except FhirImportError as error:
         # e.g. the patient may already be here: the practitioner chooses the record.

@@ -813,6 +813,17 @@ def _endpoints() -> list[Endpoint]:
     )
     add(
         Endpoint(
+            P + "partages/recus/<str:message_id>/accepter/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            audit_patient=False,
+            notes="no record chosen: 400 once past the gate, nothing imported",
+        )
+    )
+    add(
+        Endpoint(
             P + "partages/recus/<str:message_id>/refuser/",
             "POST",
             "practitioner-role",
