@@ -15,7 +15,6 @@ from core.access import choices
 from core.access.models import ShareCategory, SharingConsent
 from core.access.policy import Action, Category, Purpose
 from core.access.selectors import consents_of
-from core.access.services import AccessDenied
 from core.access.sharing import Recipient
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response, render_pdf
@@ -200,16 +199,14 @@ class ShareApi(SharingApi):
 class OutboxApi(SharingApi):
     @extend_schema(responses=OutboxOutput(many=True))
     def get(self, request: Request) -> Response:
-        if not self.actor.roles & {"practitioner", "secretary"}:
-            raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
+        selectors.require_exchange_reader(self.actor, self.practice.pk)
         return Response(OutboxOutput(selectors.outbox_messages(limit=200), many=True).data)
 
 
 class InboxApi(SharingApi):
     @extend_schema(responses=InboxOutput(many=True))
     def get(self, request: Request) -> Response:
-        if not self.actor.roles & {"practitioner", "secretary"}:
-            raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
+        selectors.require_exchange_reader(self.actor, self.practice.pk)
         messages = selectors.inbox_shares(limit=200)
         return Response(InboxOutput(messages, many=True).data)
 

@@ -152,7 +152,6 @@ def consent_receipt(request: PracticeRequest, patient_id: int, consent_id: int) 
 
 @practice_view
 def inbox(request: PracticeRequest) -> HttpResponse:
-    if not request.actor.roles & {"practitioner", "secretary"}:
-        raise Http404
+    selectors.require_exchange_reader(request.actor, request.practice.pk)
     received = selectors.inbox_shares(limit=200)
     return render(request, "sharing/inbox.html", {"messages_received": received})

@@ -207,6 +207,10 @@ class PracticeAction(StrEnum):
     MANAGE_SCHEDULE = "manage_schedule"
     # A practitioner's own calendar feed (``subject_id``: that practitioner).
     MANAGE_OWN_FEED = "manage_own_feed"
+    # The exchange with other practices: the messages received and sent (the staff),
+    # and opening, accepting or declining a received share, which holds a record.
+    VIEW_EXCHANGE = "view_exchange"
+    OPEN_SHARES = "open_shares"
 
 
 # Only the practice's administrators may do these.
@@ -232,6 +236,14 @@ def decide_practice(
         return _deny("no-role", _("no role in this practice"))
     if action == PracticeAction.VIEW_SETTINGS:
         return _allow("practice-member", _("member of the practice"))
+    if action == PracticeAction.VIEW_EXCHANGE:
+        if actor.roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
+            return _allow("practice-staff", _("practitioner or secretary of the practice"))
+        return _deny("not-staff", _("only the practice's staff see its exchanges"))
+    if action == PracticeAction.OPEN_SHARES:
+        if RoleName.PRACTITIONER in actor.roles:
+            return _allow("practice-practitioner", _("practitioner of the practice"))
+        return _deny("not-practitioner", _("only practitioners open shared records"))
     if action == PracticeAction.MANAGE_OWN_FEED:
         if RoleName.PRACTITIONER in actor.roles and subject_id == actor.person_id:
             return _allow("own-feed", _("the practitioner's own calendar"))

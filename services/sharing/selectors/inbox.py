@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from core import openpgp
-from core.access.policy import Action, Actor, Category
-from core.access.services import AccessDenied
-from core.audit.services import Outcome, record_event
+from core.access.policy import Action, Actor, Category, PracticeAction
+from core.access.services import require_practice
+from core.audit.services import record_event
 from core.practices.models import Practice
 from records import access as policy
 from records.selectors import Patient, patient_of_practice, possible_duplicates
@@ -47,18 +45,18 @@ def inbox_pending() -> list[InboxMessage]:
 
 def require_share_reader(actor: Actor, message: InboxMessage) -> None:
     """Only a practitioner of the addressee practice opens, accepts or declines a share:
-    it carries a patient's clinical data."""
-    if "practitioner" not in actor.roles:
-        # A share carries a patient's clinical data: the refusal is audited like any other.
-        record_event(
-            "access.denied",
-            outcome=Outcome.DENIED,
-            actor=actor,
-            category="clinical",
-            reason="only practitioners open shared records",
-            target=f"message:{message.message_id}",
-        )
-        raise AccessDenied.from_reason(_("Only practitioners open shared records."))
+    it carries a patient's clinical data (the policy decides; a refusal is audited)."""
+    require_practice(
+        actor,
+        PracticeAction.OPEN_SHARES,
+        message.practice_id,
+        target=f"message:{message.message_id}",
+    )
+
+
+def require_exchange_reader(actor: Actor, practice_id: int) -> None:
+    """The lists of shares received and sent: the practice's staff (policy)."""
+    require_practice(actor, PracticeAction.VIEW_EXCHANGE, practice_id, target="practice:exchange")
 
 
 def share_bundle(*, actor: Actor, message: InboxMessage) -> dict[str, Any]:
