@@ -95,8 +95,8 @@ def cooperative_directory(request: AuthenticatedRequest) -> HttpResponse:
                 % {"count": count},
             )
             return redirect("cooperative-directory:directory")
-    if request.method == "GET":
-        record_event("directory.read", actor=actor, target="cooperative:directory")
+    # The page shows the installed directory (after a refusal too).
+    record_event("directory.read", actor=actor, target="cooperative:directory")
     return render(
         request,
         "sharing/cooperative_directory.html",

@@ -482,6 +482,8 @@ def _endpoints() -> list[Endpoint]:
             "cooperative-admin",
             "page",
             body=FORM,
+            audit=("directory.read",),
+            audit_patient=False,
             touches_patient=False,
         )
     )
@@ -818,6 +820,7 @@ def _endpoints() -> list[Endpoint]:
             "practitioner-role",
             "page",
             body=FORM,
+            audit=("share.open",),  # the form comes back with the share, opened again
             audit_patient=False,
             notes="no record chosen: 400 once past the gate, nothing imported",
         )
@@ -829,6 +832,7 @@ def _endpoints() -> list[Endpoint]:
             "practitioner-role",
             "page",
             body=FORM,
+            audit=("share.open",),  # the form comes back with the share, opened again
             audit_patient=False,
             notes="no reason given: 400 once past the gate, the share unchanged",
         )
