@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
@@ -58,7 +60,22 @@ class ShareInput(serializers.Serializer):
     practitioner = serializers.CharField(
         max_length=20, required=False, allow_blank=True, default=""
     )
-    categories = serializers.ListField(child=serializers.ChoiceField(choices=ShareCategory.choices))
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=ShareCategory.choices), required=False, default=list
+    )
+    # A referral letter written now (kept in the record, sent as PDF) and documents of
+    # the record to send; both need a consent covering letters.
+    letter = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=50
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["categories"] or attrs["letter"].strip() or attrs["documents"]):
+            raise serializers.ValidationError(
+                _("Choose what to send: a part of the record, a letter or a document.")
+            )
+        return attrs
 
 
 class OutboxOutput(serializers.Serializer):
@@ -192,6 +209,8 @@ class ShareApi(SharingApi):
                 patient=patient,
                 recipient=recipient,
                 categories=values["categories"],
+                letter=values["letter"],
+                documents=values["documents"],
             )
         return Response(OutboxOutput(message).data, status=status.HTTP_201_CREATED)
 
