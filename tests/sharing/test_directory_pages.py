@@ -22,6 +22,7 @@ from tests.core.test_cooperative_page import events
 from tests.factories import MembershipFactory, PersonFactory
 from tests.fixtures import World
 from tests.records.test_views import login
+from tests.sharing.test_share_pages import english_left
 
 PAGE = "/cooperative/annuaire/"
 BAD_SIGNATURE = "La signature n\u2019est pas valable"
@@ -114,6 +115,7 @@ def test_the_cooperative_admin_installs_the_signed_directory_and_sees_its_entrie
     }
     shown = page.get(PAGE).content.decode()
     assert "Version 1" in shown and "Maison de santé de Paris" in shown and "paris" in shown
+    assert english_left(shown) == []
     assert [d["version"] for _o, _t, d in events("directory.import", colette)] == [1]
     # The cooperative's key stays on the node: the next version needs no key file.
     assert upload(page, coop.directory(2, PRACTICES[:2])).status_code == 302
@@ -139,6 +141,7 @@ def test_a_tampered_or_unsigned_directory_is_refused_with_its_reason_storing_not
     assert response.status_code == 400
     text = response.content.decode()
     assert "rien n\u2019a été installé" in text and reason in text
+    assert english_left(text) == []
     assert not DirectoryEntry.objects.exists()
     assert [d["code"] for _o, _t, d in events("directory.refused", colette)] == ["bad_signature"]
 

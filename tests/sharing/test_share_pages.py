@@ -399,3 +399,63 @@ def test_only_a_practitioner_of_the_addressee_accepts_and_a_revoked_share_is_clo
     page = charlie.get(inbox_page(world, sent.message_id)).content.decode()
     assert 'name="match"' not in page
     assert charlie.post(url, {"match": "new"}).status_code == 400
+
+
+def english_left(html: str) -> list[str]:
+    """Messages of the catalogue shown untranslated on a French page."""
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation("fr")._catalog  # type: ignore[attr-defined]
+    text = html.replace("&#x27;", "'")
+    return sorted(
+        {
+            msgid
+            for msgid, msgstr in catalog.items()
+            if isinstance(msgid, str)
+            and msgid != msgstr
+            and " " in msgid
+            and len(msgid) >= 12
+            and "%" not in msgid
+            and msgid in text
+        }
+    )
+
+
+def test_the_sharing_pages_are_french_only(exchange: Exchange, world: World) -> None:
+    report = upload_report(world)
+    known = paul_at_b(world)
+    alice = login(Client(), world.alice)
+    assert (
+        alice.post(
+            shares_page(world),
+            {
+                "recipient": f"{exchange.node}/{world.practice_b.slug}/",
+                "categories": ["allergies"],
+                "letter": "Cher confrère",
+                "documents": [str(report)],
+            },
+        ).status_code
+        == 302
+    )
+    tenancy.activate(world.practice_a.pk)
+    sent = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SHARE)
+    tenancy.activate(None)
+    exchange.deliver(sent)
+    charlie = login(Client(), world.charlie)
+    pages = {
+        "shares": alice.get(shares_page(world)),
+        "consents": alice.get(
+            f"/p/{world.practice_a.slug}/patients/{world.paul.pk}/consentements/"
+        ),
+        "partners": alice.get(f"/p/{world.practice_a.slug}/partenaires/"),
+        "inbox": charlie.get(inbox_page(world)),
+        "share": charlie.get(inbox_page(world, sent.message_id)),
+        "no choice": charlie.post(inbox_page(world, sent.message_id) + "accepter/", {}),
+        "no reason": charlie.post(inbox_page(world, sent.message_id) + "refuser/", {}),
+    }
+    assert f'value="{known}"' in pages["share"].content.decode()
+    # The check sees an untranslated message (it can fail).
+    assert english_left("<h2>Decline this share</h2>") == ["Decline this share"]
+    for name, response in pages.items():
+        assert response.status_code in (200, 400), name
+        assert english_left(response.content.decode()) == [], name
