@@ -40,6 +40,7 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("p/<slug:practice_slug>/", practice_home, name="practice-home"),
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
         path("cooperative/", include("core.practices.cooperative_urls")),
+        path("cooperative/", include("sharing.cooperative_urls")),
         path("p/<slug:practice_slug>/", include("records.urls")),
         path("p/<slug:practice_slug>/", include("billing.urls")),
         path("p/<slug:practice_slug>/", include("sharing.urls")),

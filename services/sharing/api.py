@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
@@ -15,7 +17,6 @@ from core.access import choices
 from core.access.models import ShareCategory, SharingConsent
 from core.access.policy import Action, Category, Purpose
 from core.access.selectors import consents_of
-from core.access.services import AccessDenied
 from core.access.sharing import Recipient
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response, render_pdf
@@ -59,7 +60,22 @@ class ShareInput(serializers.Serializer):
     practitioner = serializers.CharField(
         max_length=20, required=False, allow_blank=True, default=""
     )
-    categories = serializers.ListField(child=serializers.ChoiceField(choices=ShareCategory.choices))
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=ShareCategory.choices), required=False, default=list
+    )
+    # A referral letter written now (kept in the record, sent as PDF) and documents of
+    # the record to send; both need a consent covering letters.
+    letter = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=50
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["categories"] or attrs["letter"].strip() or attrs["documents"]):
+            raise serializers.ValidationError(
+                _("Choose what to send: a part of the record, a letter or a document.")
+            )
+        return attrs
 
 
 class OutboxOutput(serializers.Serializer):
@@ -73,6 +89,10 @@ class OutboxOutput(serializers.Serializer):
     patient_id = serializers.IntegerField(allow_null=True)
     summary = serializers.DictField()
     created_at = serializers.DateTimeField()
+    # The receipt: when it came back, who answered, why a share was declined.
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    answered_by = serializers.CharField()
+    answer_reason = serializers.CharField()
 
 
 class InboxOutput(serializers.Serializer):
@@ -83,6 +103,11 @@ class InboxOutput(serializers.Serializer):
     status = serializers.CharField()
     received_at = serializers.DateTimeField()
     patient_id = serializers.IntegerField(allow_null=True)
+    decline_reason = serializers.CharField()
+
+
+class DeclineInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=services.MAX_REASON)
 
 
 class AcceptInput(serializers.Serializer):
@@ -184,6 +209,8 @@ class ShareApi(SharingApi):
                 patient=patient,
                 recipient=recipient,
                 categories=values["categories"],
+                letter=values["letter"],
+                documents=values["documents"],
             )
         return Response(OutboxOutput(message).data, status=status.HTTP_201_CREATED)
 
@@ -191,16 +218,14 @@ class ShareApi(SharingApi):
 class OutboxApi(SharingApi):
     @extend_schema(responses=OutboxOutput(many=True))
     def get(self, request: Request) -> Response:
-        if not self.actor.roles & {"practitioner", "secretary"}:
-            raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
+        selectors.require_exchange_reader(self.actor, self.practice.pk)
         return Response(OutboxOutput(selectors.outbox_messages(limit=200), many=True).data)
 
 
 class InboxApi(SharingApi):
     @extend_schema(responses=InboxOutput(many=True))
     def get(self, request: Request) -> Response:
-        if not self.actor.roles & {"practitioner", "secretary"}:
-            raise AccessDenied.from_reason(_("Only the practice's staff see its messages."))
+        selectors.require_exchange_reader(self.actor, self.practice.pk)
         messages = selectors.inbox_shares(limit=200)
         return Response(InboxOutput(messages, many=True).data)
 
@@ -234,6 +259,23 @@ class InboxAcceptApi(SharingApi):
             )
         message.refresh_from_db()
         return Response(InboxOutput(message).data, status=status.HTTP_201_CREATED)
+
+
+class InboxDeclineApi(SharingApi):
+    @extend_schema(request=DeclineInput, responses={200: InboxOutput})
+    def post(self, request: Request, message_id: str) -> Response:
+        message = _inbox(message_id)
+        selectors.require_share_reader(self.actor, message)
+        data = DeclineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            services.share_decline(
+                actor=self.actor,
+                practice=self.practice,
+                message=message,
+                reason=data.validated_data["reason"],
+            )
+        return Response(InboxOutput(message).data)
 
 
 class DirectoryApi(SharingApi):

@@ -15,6 +15,9 @@ urlpatterns: list[URLPattern] = [
     path("inbox/", api.InboxApi.as_view(), name="api-inbox"),
     path("inbox/<str:message_id>/", api.InboxMessageApi.as_view(), name="api-inbox-message"),
     path("inbox/<str:message_id>/accept/", api.InboxAcceptApi.as_view(), name="api-inbox-accept"),
+    path(
+        "inbox/<str:message_id>/decline/", api.InboxDeclineApi.as_view(), name="api-inbox-decline"
+    ),
     path("directory/", api.DirectoryApi.as_view(), name="api-directory"),
     path("patients/<int:patient_id>/refusal/", api.RefusalApi.as_view(), name="api-refusal"),
     path(

@@ -21,10 +21,36 @@ from datetime import UTC, datetime
 from typing import Any
 
 import gnupg
+from django.utils.translation import gettext_lazy as _
+
+# Why a directory is refused, in the reader's language (the page shows it; the command
+# prints the English message the error was raised with).
+REASONS = {
+    "not_configured": _(
+        "This node does not know the cooperative's key fingerprint"
+        " (CARNET_COOPERATIVE_FINGERPRINT): ask the node's administrator."
+    ),
+    "no_key": _("The cooperative's public key is not on this node: give its file."),
+    "wrong_key": _("The key given is not the cooperative's key."),
+    "bad_signature": _(
+        "The signature is not valid: the file was not signed, or was altered after signing."
+    ),
+    "not_cooperative": _("The file is signed, but not by the cooperative's key."),
+    "not_clearsigned": _("This file is not a signed directory."),
+    "malformed": _("The directory is signed but its content cannot be read."),
+    "older": _("This directory is older than the one installed on this node."),
+}
 
 
 class DirectoryError(Exception):
-    pass
+    def __init__(self, message: str, code: str = "malformed") -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def reason(self) -> str:
+        """The refusal in the reader's language."""
+        return str(REASONS.get(self.code, REASONS["malformed"]))
 
 
 @dataclass(frozen=True)
@@ -77,15 +103,17 @@ def verify(gpg: gnupg.GPG, signed: str, *, cooperative_fingerprint: str) -> Dire
     public key; ``cooperative_fingerprint`` is the one this node trusts."""
     verified = gpg.verify(signed)
     if not verified.valid:
-        raise DirectoryError("the directory's signature is not valid")
+        raise DirectoryError("the directory's signature is not valid", "bad_signature")
     if verified.fingerprint != cooperative_fingerprint:
-        raise DirectoryError("the directory is not signed by the cooperative's key")
+        raise DirectoryError(
+            "the directory is not signed by the cooperative's key", "not_cooperative"
+        )
     lines = signed.splitlines()
     try:
         start = lines.index("") + 1
         end = lines.index("-----BEGIN PGP SIGNATURE-----")
     except ValueError as error:
-        raise DirectoryError("not a clearsigned directory") from error
+        raise DirectoryError("not a clearsigned directory", "not_clearsigned") from error
     body = "\n".join(line[2:] if line.startswith("- ") else line for line in lines[start:end])
     try:
         data = json.loads(body)
@@ -102,7 +130,10 @@ def verify(gpg: gnupg.GPG, signed: str, *, cooperative_fingerprint: str) -> Dire
             for practice in node["practices"]
         ]
     except (ValueError, KeyError, TypeError) as error:
-        raise DirectoryError(f"the directory is malformed: {error}") from error
-    return Directory(
-        version=int(data["version"]), issued_at=str(data["issued_at"]), practices=practices
-    )
+        raise DirectoryError(f"the directory is malformed: {error}", "malformed") from error
+    try:
+        return Directory(
+            version=int(data["version"]), issued_at=str(data["issued_at"]), practices=practices
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise DirectoryError(f"the directory is malformed: {error}", "malformed") from error

@@ -71,11 +71,12 @@ class OutboxMessage(models.Model):
         REVOCATION = "revocation", _("Revocation notice")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
+        PENDING = "pending", _("Sent, waiting for delivery")
         DELIVERED = "delivered", _("Delivered")
-        ACKNOWLEDGED = "acknowledged", _("Receipt received")
-        CANCELLED = "cancelled", _("Cancelled (consent revoked)")
-        FAILED = "failed", _("Refused by the recipient")
+        ACKNOWLEDGED = "acknowledged", _("Accepted (receipt received)")
+        DECLINED = "declined", _("Declined by the recipient")
+        CANCELLED = "cancelled", _("Revoked: cancelled before delivery")
+        FAILED = "failed", _("Refused by the recipient's node")
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     message_id = models.CharField(max_length=64, unique=True)
@@ -98,7 +99,11 @@ class OutboxMessage(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The receipt: when it came back, who answered at the recipient, and why they
+    # declined (empty when accepted).
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.CharField(max_length=200, blank=True)
+    answer_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
@@ -130,6 +135,8 @@ class InboxMessage(models.Model):
     )
     handled_at = models.DateTimeField(null=True, blank=True)
     patient_id = models.BigIntegerField(null=True, blank=True)  # set when accepted
+    # Why the practitioner declined it; it travels back to the sender in the receipt.
+    decline_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["practice", "status"])]

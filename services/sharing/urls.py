@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sharing import views
+from sharing import directory_views, share_views, views
 
 app_name = "sharing"
 
@@ -16,5 +16,18 @@ urlpatterns = [
         views.consent_receipt,
         name="consent-receipt",
     ),
+    path("patients/<int:patient_id>/partages/", share_views.patient_shares, name="patient-shares"),
     path("partages/recus/", views.inbox, name="inbox"),
+    path("partages/recus/<str:message_id>/", share_views.inbox_share, name="inbox-share"),
+    path(
+        "partages/recus/<str:message_id>/accepter/",
+        share_views.inbox_accept,
+        name="inbox-accept",
+    ),
+    path(
+        "partages/recus/<str:message_id>/refuser/",
+        share_views.inbox_decline,
+        name="inbox-decline",
+    ),
+    path("partenaires/", directory_views.partners, name="partners"),
 ]

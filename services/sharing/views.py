@@ -72,7 +72,7 @@ def consents(request: PracticeRequest, patient_id: int) -> HttpResponse:
     form = ConsentForm(request.POST if request.method == "POST" else None)
     recipients = [
         (f"{e.node}/{e.slug}", f"{e.name} ({e.node})")
-        for e in selectors.directory_entries(order=("name",))
+        for e in selectors.partner_practices(node=selectors.node_name(), slug=request.practice.slug)
     ]
     field = form.fields["recipient"]
     assert isinstance(field, forms.ChoiceField)
@@ -103,7 +103,12 @@ def consents(request: PracticeRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "sharing/consents.html",
-        {"patient": patient, "form": form, "consents": consents_of(patient.pk)},
+        {
+            "patient": patient,
+            "form": form,
+            "consents": consents_of(patient.pk),
+            "no_partner": not recipients,
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -147,7 +152,6 @@ def consent_receipt(request: PracticeRequest, patient_id: int, consent_id: int) 
 
 @practice_view
 def inbox(request: PracticeRequest) -> HttpResponse:
-    if not request.actor.roles & {"practitioner", "secretary"}:
-        raise Http404
+    selectors.require_exchange_reader(request.actor, request.practice.pk)
     received = selectors.inbox_shares(limit=200)
     return render(request, "sharing/inbox.html", {"messages_received": received})

@@ -387,3 +387,97 @@ def test_the_gateway_refuses_tampered_replayed_forged_and_expired_messages(
         "SELECT count(*) FROM audit_event WHERE action IN ('message.refused', 'message.replayed')"
     )
     assert refused[0][0] >= 4
+
+
+def test_a_declined_share_travels_back_with_its_reason(nodes: dict[str, Node]) -> None:
+    lyon, paris = nodes["lyon"], nodes["paris"]
+    patient = own_patient(lyon)
+    status, consent = lyon.call(
+        "POST",
+        f"/api/v1/patients/{patient}/consents/",
+        {
+            "grantee_node": "paris",
+            "grantee_practice": SLUG,
+            "categories": ["allergies"],
+            "source": "formulaire signé n° 43",
+        },
+    )
+    assert status == 201, consent
+    status, sent = lyon.call(
+        "POST", f"/api/v1/patients/{patient}/shares/", {**SHARE, "categories": ["allergies"]}
+    )
+    assert status == 201, sent
+    lyon.carnet("exchange")
+    # Without a reason nothing is declined; the practitioner then gives one.
+    status, refused = paris.call("POST", f"/api/v1/inbox/{sent['message_id']}/decline/", {})
+    assert status == 400, refused
+    status, declined = paris.call(
+        "POST",
+        f"/api/v1/inbox/{sent['message_id']}/decline/",
+        {"reason": "Nous ne suivons pas ce patient"},
+    )
+    assert status == 200 and declined["status"] == "rejected", declined
+    status, _ = paris.call("POST", f"/api/v1/inbox/{sent['message_id']}/accept/", {})
+    assert status == 400  # declined: it can no longer be accepted
+    paris.carnet("exchange")
+    lyon.carnet("exchange")
+    outbox = {m["message_id"]: m for m in lyon.call("GET", "/api/v1/outbox/")[1]}
+    back = outbox[sent["message_id"]]
+    assert back["status"] == "declined"
+    assert back["answer_reason"] == "Nous ne suivons pas ce patient"
+    assert back["answered_by"] and back["acknowledged_at"]
+    lyon.call("DELETE", f"/api/v1/consents/{consent['id']}/")
+
+
+def test_a_referral_letter_crosses_nodes_and_enters_the_chosen_record(
+    nodes: dict[str, Node],
+) -> None:
+    lyon, paris = nodes["lyon"], nodes["paris"]
+    patient = own_patient(lyon)
+    status, consent = lyon.call(
+        "POST",
+        f"/api/v1/patients/{patient}/consents/",
+        {
+            "grantee_node": "paris",
+            "grantee_practice": SLUG,
+            "categories": ["letters"],
+            "source": "formulaire signé n° 44",
+        },
+    )
+    assert status == 201, consent
+    letter = "Cher confrère, je vous adresse ce patient pour avis."
+    status, sent = lyon.call(
+        "POST",
+        f"/api/v1/patients/{patient}/shares/",
+        {"node": "paris", "practice": SLUG, "letter": letter},
+    )
+    assert status == 201 and sent["summary"]["categories"] == {"letters": 1}, sent
+    lyon.carnet("exchange")
+    status, bundle = paris.call("GET", f"/api/v1/inbox/{sent['message_id']}/")
+    assert status == 200
+    documents = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DocumentReference"
+    ]
+    assert [d["content"][0]["attachment"]["contentType"] for d in documents] == ["application/pdf"]
+    # The first share of this person went into a record chosen by hand: this one is
+    # accepted into the same record, named explicitly.
+    earlier = paris.sql(
+        "SELECT patient_id FROM sharing_inboxmessage WHERE status = 'accepted' ORDER BY id LIMIT 1"
+    )[0][0]
+    status, accepted = paris.call(
+        "POST", f"/api/v1/inbox/{sent['message_id']}/accept/", {"patient": earlier}
+    )
+    assert status == 201 and accepted["patient_id"] == earlier, accepted
+    kept = paris.sql(
+        "SELECT d.title, d.content_type FROM records_document d JOIN sharing_importedresource r"
+        " ON r.target_id = d.id AND r.resource_type = 'DocumentReference'"
+        f" WHERE r.source LIKE '%{sent['message_id']}'"
+    )
+    assert kept == [("Lettre d\u2019adressage", "application/pdf")]
+    paris.carnet("exchange")
+    lyon.carnet("exchange")
+    outbox = {m["message_id"]: m for m in lyon.call("GET", "/api/v1/outbox/")[1]}
+    assert outbox[sent["message_id"]]["status"] == "acknowledged"
+    lyon.call("DELETE", f"/api/v1/consents/{consent['id']}/")

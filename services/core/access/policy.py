@@ -220,6 +220,10 @@ class PracticeAction(StrEnum):
     # The practice's review of emergency accesses (another person than who used it: the
     # review service checks that on each access).
     REVIEW_EMERGENCY_ACCESS = "review_emergency_access"
+    # The exchange with other practices: the messages received and sent (the staff),
+    # and opening, accepting or declining a received share, which holds a record.
+    VIEW_EXCHANGE = "view_exchange"
+    OPEN_SHARES = "open_shares"
 
 
 # Only the practice's administrators may do these.
@@ -250,6 +254,14 @@ def decide_practice(
         return _deny("no-role", _("no role in this practice"))
     if action == PracticeAction.VIEW_SETTINGS:
         return _allow("practice-member", _("member of the practice"))
+    if action == PracticeAction.VIEW_EXCHANGE:
+        if actor.roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
+            return _allow("practice-staff", _("practitioner or secretary of the practice"))
+        return _deny("not-staff", _("only the practice's staff see its exchanges"))
+    if action == PracticeAction.OPEN_SHARES:
+        if RoleName.PRACTITIONER in actor.roles:
+            return _allow("practice-practitioner", _("practitioner of the practice"))
+        return _deny("not-practitioner", _("only practitioners open shared records"))
     if action == PracticeAction.MANAGE_OWN_FEED:
         if RoleName.PRACTITIONER in actor.roles and subject_id == actor.person_id:
             return _allow("own-feed", _("the practitioner's own calendar"))
@@ -291,6 +303,8 @@ class CooperativeAction(StrEnum):
     """Running the cooperative: its member practices, not any practice's data."""
 
     VIEW_MEMBERS = "view_members"  # the member practices: plan, status, shares, since when
+    # Install the cooperative's signed directory of practices and keys on this node.
+    MANAGE_DIRECTORY = "manage_directory"
 
 
 def decide_cooperative(
@@ -314,6 +328,6 @@ def decide_cooperative(
         return _deny(
             "not-cooperative-admin", _("only the cooperative's administrators may see this")
         )
-    if action == CooperativeAction.VIEW_MEMBERS:
+    if action in (CooperativeAction.VIEW_MEMBERS, CooperativeAction.MANAGE_DIRECTORY):
         return _allow("cooperative-admin", _("cooperative administrator"))
     return _deny("default", _("no rule allows this"))

@@ -16,6 +16,7 @@ from records.services.identity import (
 )
 from records.services.kinds import (
     Allergy,
+    Document,
     Encounter,
     Immunization,
     Observation,
@@ -38,6 +39,7 @@ from records.services.prescriptions import (
 
 __all__ = [
     "Allergy",
+    "Document",
     "EditConflict",
     "Encounter",
     "IdentityConflict",

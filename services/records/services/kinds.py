@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from records.models import (
     Allergy,
+    Document,
     Encounter,
     Immunization,
     Observation,
@@ -19,6 +20,7 @@ from records.models import (
 
 __all__ = [
     "Allergy",
+    "Document",
     "Encounter",
     "Immunization",
     "Observation",

@@ -45,6 +45,8 @@ The rules, and why:
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import time
 from collections import Counter
@@ -71,12 +73,14 @@ from records.access import PatientAccess, access_for
 from records.selectors import cim10_code, encounter_of_practice, patient_get
 from records.services import (
     Allergy,
+    Document,
     Encounter,
     Immunization,
     Observation,
     Patient,
     Prescription,
     Problem,
+    document_upload,
     entry_create,
     patient_create,
 )
@@ -91,7 +95,10 @@ SUPPORTED = (
     "MedicationRequest",
     "Immunization",
     "Observation",
+    "DocumentReference",
 )
+# The documents the record keeps (records.services.document_upload checks the content).
+DOCUMENT_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 DEFAULT_POSOLOGY = "selon prescription"
 DEFAULT_DURATION_DAYS = 30
 UCUM = "http://unitsofmeasure.org"
@@ -760,7 +767,50 @@ class _BundleImport:
         self._remember(entry, "observation", observation.pk, key)
 
 
+def _document_reference(self: _BundleImport, entry: _Entry) -> None:
+    """A document that travels whole (a share's letter or report, base64): kept as a
+    document of the record, through ``records.services.document_upload`` (the same
+    checks on its content as an upload)."""
+    raw = entry.raw
+    if raw.get("status") == "entered-in-error":
+        return self._skip(entry, "status entered-in-error")
+    contents = raw.get("content") or []
+    attachment = (contents[0] or {}).get("attachment", {}) if contents else {}
+    if str(attachment.get("contentType", "")).split(";")[0] not in DOCUMENT_TYPES:
+        # e.g. Synthea's clinical notes (text/plain): not a document the record keeps.
+        self.report.unsupported[entry.type] += 1
+        return None
+    if not attachment.get("data"):
+        return self._skip(entry, "no attached data (a link only)")
+    try:
+        data = base64.b64decode(attachment["data"], validate=True)
+    except (ValueError, TypeError):
+        return self._skip(entry, "attached data is not base64")
+    access = self._access(entry, entry.resource.subject)
+    if access is None:
+        return None
+    kinds = {value for value, _label in Document.Kind.choices}
+    category = str(((raw.get("category") or [{}])[0] or {}).get("text", ""))
+    created = str(attachment.get("creation", ""))[:10]
+    try:
+        document_date = date.fromisoformat(created) if created else timezone.localdate()
+    except ValueError:
+        document_date = timezone.localdate()
+    document = document_upload(
+        actor=self.actor,
+        access=access,
+        upload=io.BytesIO(data),
+        size=len(data),
+        title=str(raw.get("description") or attachment.get("title") or "Document")[:200],
+        kind=category if category in kinds else Document.Kind.OTHER,
+        document_date=document_date,
+    )
+    self._remember(entry, "document", document.pk)
+    return None
+
+
 IMPORTERS: dict[str, Callable[[_BundleImport, _Entry], None]] = {
+    "DocumentReference": _document_reference,
     "Patient": _BundleImport.patient,
     "Encounter": _BundleImport.encounter,
     "Condition": _BundleImport.condition,

@@ -8,16 +8,20 @@ and sends it).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.access.models import ShareCategory
 from core.access.policy import Actor
 from core.access.selectors import sharing_facts
 from core.access.sharing import Recipient, may_share
+from core.documents.pdf import render_pdf
 from records import access as policy
 from records.selectors import Patient, active_entries
 from sharing.fhir import render as fhir_render
@@ -62,17 +66,131 @@ def _render(category: str, entry: Any) -> dict[str, Any]:
     return fhir_render.medication_request(entry, today=timezone.localdate())
 
 
+# What the documents of one share may weigh in all (they travel inside the message).
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+
+
+def _document_bytes(document: Any) -> tuple[str, bytes]:
+    """A document as it travels: its file, or a letter written in Carnet printed as PDF."""
+    if document.file:
+        with document.file.open("rb") as handle:
+            return document.content_type or "application/pdf", bytes(handle.read())
+    pdf = render_pdf(
+        "sharing/pdf/letter.html", {"document": document, "practice": document.practice}
+    )
+    return "application/pdf", pdf
+
+
+def _document_reference(document: Any, content_type: str, data: bytes) -> dict[str, Any]:
+    """A FHIR DocumentReference carrying the document itself (base64)."""
+    return {
+        "resourceType": "DocumentReference",
+        "id": str(document.pk),
+        "status": "current",
+        "type": {"text": str(document.get_kind_display())},
+        "category": [{"text": document.kind}],
+        "subject": fhir_render.patient_reference(document.patient_id),
+        "date": fhir_render.instant(document.recorded_at),
+        "description": document.title,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": content_type,
+                    "data": base64.b64encode(data).decode(),
+                    "title": document.title,
+                    "creation": document.document_date.isoformat(),
+                }
+            }
+        ],
+    }
+
+
+def _documents(
+    *,
+    actor: Actor,
+    access: Any,
+    patient: Patient,
+    document_ids: list[int],
+    covered: Any,
+) -> tuple[list[dict[str, Any]], int]:
+    """The chosen documents the sender may see and the consent covers (label included);
+    refused when they weigh too much together."""
+    resources: list[dict[str, Any]] = []
+    total = 0
+    wanted = set(document_ids)
+    for document in active_entries("document", patient).order_by("pk"):
+        if document.pk not in wanted or not policy.may_see_entry(actor, access, document):
+            continue
+        if not covered(document.sensitivity):
+            continue
+        content_type, data = _document_bytes(document)
+        total += len(data)
+        if total > MAX_DOCUMENT_BYTES:
+            raise ValidationError(
+                {
+                    "documents": _("The documents weigh too much for one share (%(mb)s MB).")
+                    % {"mb": MAX_DOCUMENT_BYTES // 2**20}
+                }
+            )
+        resources.append(_document_reference(document, content_type, data))
+    return resources, len(resources)
+
+
 def share_content(
-    *, actor: Actor, patient: Patient, recipient: Recipient, categories: list[str]
+    *,
+    actor: Actor,
+    patient: Patient,
+    recipient: Recipient,
+    categories: list[str],
+    documents: list[int] | None = None,
 ) -> ShareContent:
-    """What may leave for this recipient: covered categories, visible and consented entries."""
+    """What may leave for this recipient: covered categories, visible and consented
+    entries, and the chosen documents when the consent covers letters."""
     consents, refused = sharing_facts(patient.pk)
     access = policy.access_for(patient)
     today = timezone.localdate()
     resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
     summary: dict[str, Any] = {"categories": {}, "refused": []}
     consent_ids: set[int] = set()
+    if documents:
+        letters = may_share(
+            consents=consents,
+            refused_all=refused,
+            recipient=recipient,
+            category=ShareCategory.LETTERS,
+            today=today,
+        )
+        if letters.allowed:
+            assert letters.consent_id is not None
+            consent_ids.add(letters.consent_id)
+
+            def covered(label: str) -> bool:
+                return (
+                    not label
+                    or may_share(
+                        consents=consents,
+                        refused_all=refused,
+                        recipient=recipient,
+                        category=ShareCategory.LETTERS,
+                        label=label,
+                        today=today,
+                    ).allowed
+                )
+
+            sent, count = _documents(
+                actor=actor,
+                access=access,
+                patient=patient,
+                document_ids=documents,
+                covered=covered,
+            )
+            resources.extend(sent)
+            summary["categories"][ShareCategory.LETTERS.value] = count
+        else:
+            summary["refused"].append(ShareCategory.LETTERS.value)
     for category in categories:
+        if category == ShareCategory.LETTERS:
+            continue  # letters travel as the documents chosen, above
         decision = may_share(
             consents=consents,
             refused_all=refused,
@@ -155,3 +273,15 @@ def _namespaced(resource: dict[str, Any], prefix: str) -> dict[str, Any]:
     if "id" in renamed:
         renamed["id"] = f"{prefix}{renamed['id']}"[:64]
     return renamed
+
+
+def shareable_documents(*, actor: Actor, patient: Patient) -> list[Any]:
+    """The patient's documents this person may see, newest first: what a share may
+    carry (the consent then decides). No audit: titles only, on a page already
+    authorized for sharing."""
+    access = policy.access_for(patient)
+    return [
+        document
+        for document in active_entries("document", patient).order_by("-document_date", "-pk")
+        if policy.may_see_entry(actor, access, document)
+    ]

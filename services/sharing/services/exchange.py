@@ -30,12 +30,13 @@ from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from records import access as policy
 from records.selectors import Patient, patient_of_practice
+from records.services import letter_write
 from sharing import keys
 from sharing.envelope import Address, EnvelopeError, new_envelope, open_sealed, seal
 from sharing.models import DirectoryEntry, InboxMessage, OutboxMessage
 from sharing.selectors.content import share_content
 from sharing.selectors.directory import node_name
-from sharing.selectors.inbox import open_own, share_preview
+from sharing.selectors.inbox import open_own, require_share_reader, share_preview
 
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -48,16 +49,41 @@ def share_send(
     patient: Patient,
     recipient: Recipient,
     categories: list[str],
+    letter: str = "",
+    documents: list[int] | None = None,
 ) -> OutboxMessage:
+    """Send what the patient's consent covers: the categories of the summary, the
+    documents chosen and a referral letter written now (kept in the sender's record
+    as a letter, and sent as PDF). All or nothing: a refusal stores nothing."""
     policy.require(actor, Action.SHARE, Category.CLINICAL, patient)
     listing = DirectoryEntry.objects.filter(node=recipient.node, slug=recipient.practice).first()
     if listing is None:
         raise ValidationError(
             {"recipient": _("This practice is not in the cooperative's directory.")}
         )
+    documents = list(documents or [])
+    if letter.strip():
+        written = letter_write(
+            actor=actor,
+            access=policy.access_for(patient),
+            title=_("Referral letter"),
+            recipient=listing.name,
+            body=letter,
+            document_date=timezone.localdate(),
+        )
+        documents.append(written.pk)
     content = share_content(
-        actor=actor, patient=patient, recipient=recipient, categories=categories
+        actor=actor,
+        patient=patient,
+        recipient=recipient,
+        categories=categories,
+        documents=documents,
     )
+    if documents and content.consent_ids and "letters" in content.summary["refused"]:
+        # Rolled back with the letter just written: nothing half-sent.
+        raise ValidationError(
+            {"documents": _("The patient's consent does not cover letters and documents.")}
+        )
     if not content.consent_ids:
         record_event(
             "share.refused",
@@ -246,10 +272,17 @@ def processed_json(value: Any) -> str:
 
 @transaction.atomic
 def share_accept(
-    *, actor: Actor, practice: Practice, message: InboxMessage, patient: Patient | None = None
+    *,
+    actor: Actor,
+    practice: Practice,
+    message: InboxMessage,
+    patient: Patient | None = None,
+    confirm_new: bool = False,
 ) -> Patient:
     """Bring a received share into the record (into ``patient``, or a new patient made
-    from the shared identity), keep where each entry came from, and send a receipt."""
+    from the shared identity), keep where each entry came from, and send a receipt.
+    A new patient close to an existing one stops the import, unless the practitioner
+    saw the possible matches and chose a new record (``confirm_new``)."""
     if message.status != InboxMessage.Status.RECEIVED:
         raise ValidationError(
             _("This share cannot be accepted any more (%(status)s).")
@@ -258,7 +291,12 @@ def share_accept(
     bundle = share_preview(actor=actor, message=message)
     source = f"share:{message.sender_node}/{message.sender_practice}:{message.message_id}"
     target = import_shared_bundle(
-        actor=actor, practice=practice, bundle=bundle, source=source, patient=patient
+        actor=actor,
+        practice=practice,
+        bundle=bundle,
+        source=source,
+        patient=patient,
+        confirm_new=confirm_new and patient is None,
     )
     message.status = InboxMessage.Status.ACCEPTED
     message.handled_by_id = actor.person_id
@@ -277,10 +315,72 @@ def share_accept(
         practice=practice,
         to=Address(message.sender_node, message.sender_practice),
         kind=OutboxMessage.Kind.RECEIPT,
-        payload={"receipt_for": message.message_id, "status": "accepted"},
+        payload={
+            "receipt_for": message.message_id,
+            "status": "accepted",
+            "by": _person_name(actor),
+        },
         actor=actor,
     )
     return target
+
+
+MAX_REASON = 500
+
+
+@transaction.atomic
+def share_decline(
+    *, actor: Actor, practice: Practice, message: InboxMessage, reason: str
+) -> InboxMessage:
+    """Decline a received share: nothing enters the record, and the reason travels back
+    to the sender in the receipt."""
+    require_share_reader(actor, message)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the share is declined: the sender reads it.")})
+    if len(reason) > MAX_REASON:
+        raise ValidationError(
+            {
+                "reason": _("The reason is too long (%(max)s characters at most).")
+                % {"max": MAX_REASON}
+            }
+        )
+    if message.status != InboxMessage.Status.RECEIVED:
+        raise ValidationError(
+            _("This share cannot be declined any more (%(status)s).")
+            % {"status": message.get_status_display()}
+        )
+    message.status = InboxMessage.Status.REJECTED
+    message.handled_by_id = actor.person_id
+    message.handled_at = timezone.now()
+    message.decline_reason = reason
+    message.save(update_fields=["status", "handled_by", "handled_at", "decline_reason"])
+    record_event(
+        "share.decline",
+        actor=actor,
+        target=f"message:{message.message_id}",
+        details={"from": f"{message.sender_node}/{message.sender_practice}"},
+    )
+    _send_notice(
+        practice=practice,
+        to=Address(message.sender_node, message.sender_practice),
+        kind=OutboxMessage.Kind.RECEIPT,
+        payload={
+            "receipt_for": message.message_id,
+            "status": "declined",
+            "reason": reason,
+            "by": _person_name(actor),
+        },
+        actor=actor,
+    )
+    return message
+
+
+def _person_name(actor: Actor) -> str:
+    from core.accounts.models import Person
+
+    person = Person.objects.filter(pk=actor.person_id).first()
+    return person.full_name if person else ""
 
 
 def import_shared_bundle(
@@ -290,6 +390,7 @@ def import_shared_bundle(
     bundle: dict[str, Any],
     source: str,
     patient: Patient | None,
+    confirm_new: bool = False,
 ) -> Patient:
     """The shared resources enter the record through the FHIR importer (hence through the
     records services, the policy and the audit trail), remembered with their provenance."""
@@ -320,6 +421,7 @@ def import_shared_bundle(
             practice=practice,
             path_or_dict={**bundle, "meta": {"source": source[:200]}},
             gp=Person.objects.get(pk=actor.person_id),
+            confirm_not_duplicate=confirm_new,
         )
     except FhirImportError as error:
         # e.g. the patient may already be here: the practitioner chooses the record.
@@ -400,6 +502,32 @@ def consent_revoke_and_notify(*, actor: Actor, practice: Practice, consent: Shar
     return cancelled
 
 
+def _apply_receipt(message: InboxMessage, payload: dict[str, Any]) -> None:
+    """The recipient accepted or declined a share of ours: its state, who answered and
+    why (a receipt only applies to a share sent to the practice that signed it)."""
+    declined = payload.get("status") == "declined"
+    share = OutboxMessage.objects.filter(
+        message_id=str(payload.get("receipt_for", "")),
+        kind=OutboxMessage.Kind.SHARE,
+        recipient_node=message.sender_node,
+        recipient_practice=message.sender_practice,
+    ).first()
+    if share is not None:
+        share.status = (
+            OutboxMessage.Status.DECLINED if declined else OutboxMessage.Status.ACKNOWLEDGED
+        )
+        share.acknowledged_at = timezone.now()
+        share.answered_by = str(payload.get("by", ""))[:200]
+        share.answer_reason = str(payload.get("reason", ""))[:MAX_REASON] if declined else ""
+        share.save(update_fields=["status", "acknowledged_at", "answered_by", "answer_reason"])
+    record_event(
+        "share.declined" if declined else "share.receipt",
+        patient_id=share.patient_id if share else None,
+        target=f"message:{payload.get('receipt_for')}",
+        details={"from": f"{message.sender_node}/{message.sender_practice}"},
+    )
+
+
 def process_notices() -> int:
     """Apply received receipts and revocation notices (run by the worker)."""
     done = 0
@@ -409,14 +537,7 @@ def process_notices() -> int:
         envelope = open_own(message)["envelope"]
         payload = envelope.payload
         if message.kind == "receipt":
-            OutboxMessage.objects.filter(message_id=payload.get("receipt_for", "")).update(
-                status=OutboxMessage.Status.ACKNOWLEDGED, acknowledged_at=timezone.now()
-            )
-            record_event(
-                "share.receipt",
-                target=f"message:{payload.get('receipt_for')}",
-                details={"from": f"{message.sender_node}/{message.sender_practice}"},
-            )
+            _apply_receipt(message, payload)
         else:
             revoked = InboxMessage.objects.filter(
                 message_id__in=payload.get("revoked_messages", []),

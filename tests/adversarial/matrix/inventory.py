@@ -457,6 +457,7 @@ def _endpoints() -> list[Endpoint]:
     # --- the cooperative's administration: no practice, no patient (decide_cooperative) -
     for route, channel, action, pdf in (
         ("cooperative/", "page", "cooperative.members.read", False),
+        ("cooperative/annuaire/", "page", "directory.read", False),
         ("cooperative/adherents.pdf", "page", "cooperative.members.print", True),
         (API + "cooperative/members/", "api", "cooperative.members.read", False),
     ):
@@ -472,6 +473,20 @@ def _endpoints() -> list[Endpoint]:
                 touches_patient=False,
             )
         )
+
+    # installing the signed directory: an empty form is 400 once past the gate
+    add(
+        Endpoint(
+            "cooperative/annuaire/",
+            "POST",
+            "cooperative-admin",
+            "page",
+            body=FORM,
+            audit=("directory.read",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
 
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
@@ -816,6 +831,44 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "partages/recus/", "GET", "staff-role", "page", touches_patient=False))
+    add(Endpoint(P + "partenaires/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(PAT + "partages/", "GET", "share.page", "page", audit=("patient.share",)))
+    add(Endpoint(PAT + "partages/", "POST", "share.page", "page", body=FORM))
+    add(
+        Endpoint(
+            P + "partages/recus/<str:message_id>/",
+            "GET",
+            "practitioner-role",
+            "page",
+            audit=("share.open",),
+            audit_patient=False,
+            notes="a share received, not yet matched to a patient of the practice",
+        )
+    )
+    add(
+        Endpoint(
+            P + "partages/recus/<str:message_id>/accepter/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            audit=("share.open",),  # the form comes back with the share, opened again
+            audit_patient=False,
+            notes="no record chosen: 400 once past the gate, nothing imported",
+        )
+    )
+    add(
+        Endpoint(
+            P + "partages/recus/<str:message_id>/refuser/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            audit=("share.open",),  # the form comes back with the share, opened again
+            audit_patient=False,
+            notes="no reason given: 400 once past the gate, the share unchanged",
+        )
+    )
 
     # --- laboratory results (lab/): the list to read is the practitioner's own (another
     # reader sees an empty list), the reception and the matching queue the desk's and the
@@ -1323,6 +1376,17 @@ def _endpoints() -> list[Endpoint]:
             audit=("share.accept",),
             audit_patient=False,
             notes="creates a new patient from the shared identity",
+        )
+    )
+    add(
+        Endpoint(
+            API + "inbox/<str:message_id>/decline/",
+            "POST",
+            "practitioner-role",
+            "api",
+            body=lambda ctx: {"reason": "Patient inconnu ici"},
+            audit=("share.decline",),
+            audit_patient=False,
         )
     )
     add(Endpoint(API + "directory/", "GET", "member", "api", touches_patient=False))

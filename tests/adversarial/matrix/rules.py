@@ -129,6 +129,8 @@ NEEDS: dict[str, Callable[[Ctx, Any], bool]] = {
     ),
     "entry.print": lambda c, e: may(c, "print", "clinical", entry=_entry(c, e.entry)),
     "share": lambda c, e: may(c, "share", "clinical") and consent_covers(c),
+    # the patient's shares page: whoever may send the record, consent or not
+    "share.page": lambda c, e: may(c, "share", "clinical"),
     # emergency access: practitioners only, to a patient whose identity they may read
     "break-glass": lambda c, e: may(c, "read", "identity") and PRACTITIONER in c.role.roles,
     # the letter about an emergency access is marked handed over or posted by the desk
