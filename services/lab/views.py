@@ -19,7 +19,7 @@ from core.practices.context import PracticeRequest, practice_view
 from lab import selectors, services
 from lab.forms import MatchForm, SignOffForm, UploadForm
 from lab.models import Source
-from records.selectors.lab import patient_candidate, patients_with_identity
+from records.selectors.lab import candidates, patients_with_identity
 from records.selectors.patients import patient_search
 
 
@@ -114,17 +114,19 @@ def match(request: PracticeRequest, lab_file_id: int) -> HttpResponse:
                 return redirect("lab:reception", request.practice.slug)
         status = 400
     query = request.GET.get("q", "").strip() or f"{row.family} {row.given}".strip()
-    by_identity, _by_nir = patients_with_identity(
+    by_identity, by_nir = patients_with_identity(
         family=row.family, given=row.given, birth_date=row.birth_date, nir=row.nir
     )
     found = patient_search(actor=actor, query=query, limit=20) if query else []
-    candidates = [c for c in (patient_candidate(p.pk) for p in found) if c is not None]
+    # Those carrying the identity or the NIR first, then what the search found.
+    shown = candidates([c.id for c in (*by_identity, *by_nir)] + [p.pk for p in found])
     context = {
         "row": row,
         "form": form,
         "query": query,
-        "candidates": candidates,
+        "candidates": shown,
         "exact": {c.id for c in by_identity},
+        "same_nir": {c.id for c in by_nir},
     }
     return render(request, "lab/match.html", context, status=status)
 

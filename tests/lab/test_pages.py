@@ -191,3 +191,20 @@ def test_the_chart_plots_an_analysis_measured_again(client: Client, world: World
     shown = page(alice, chart)
     assert 'data-testid="lab-glu-plot"' in shown and "Évolution des résultats" in shown
     assert 'data-testid="lab-na-plot"' in shown  # the sodium too, measured twice
+
+
+def test_the_matching_page_offers_the_patient_with_the_same_nir_first(
+    client: Client, world: World
+) -> None:
+    """The laboratory wrote another name (a used name, a typo) but Paul's NIR: the page
+    offers Paul first, marked, though the search by that name finds nobody."""
+    paul = world.paul
+    raw = hprim("ZZYZX", "QWERTY", paul.birth_date, paul.nir, GLUCOSE_HIGH)
+    lab_file = services.receive(
+        actor=world.actor(world.sam), practice_id=world.practice_a.pk, raw=raw
+    ).file
+    tenancy.activate(None)
+    assert lab_file.reason_code == "nir_only"
+    shown = page(login(client, world.sam), url(world, f"{lab_file.pk}/associer/"))
+    table = shown.split('data-testid="candidates"', 1)[1]
+    assert "DUPONT Paul" in table and "même NIR" in table
