@@ -206,9 +206,16 @@ def _precision(event: AuditEvent) -> int:
     return 1
 
 
+# Events the patient must read on their own line, whatever else the request did: going
+# on despite a safety alert says something a "wrote a prescription" line would hide.
+OWN_LINE = {"prescription.override"}
+
+
 def _same_access(group: list[AuditEvent], event: AuditEvent) -> bool:
     last = group[-1]
     if event.outcome != SUCCESS or last.outcome != SUCCESS or event.actor_id != last.actor_id:
+        return False
+    if event.action in OWN_LINE or last.action in OWN_LINE:
         return False
     if event.request_id or last.request_id:
         return event.request_id == last.request_id

@@ -498,6 +498,16 @@ def test_the_api_checks_then_refuses_a_block_without_a_reason(
     assert body["override_reason"] == "Avis du cardiologue"
     assert body["items"][0]["dci"].startswith("MICONAZOLE")
     assert AuditEvent.objects.filter(action="prescription.override").count() == 1
+    # The patient reads it on its own line of their access report, not hidden in the
+    # request's "wrote a prescription".
+    from django.utils import translation
+
+    from records.access_report import report_for
+
+    with translation.override("fr"):
+        report = report_for(patient_id=world.paul.pk, practice_id=world.practice_a.pk)
+    whats = [line.what for line in report.lines]
+    assert any("a passé outre une alerte de sécurité" in what for what in whats), whats
 
 
 @pytest.mark.parametrize(

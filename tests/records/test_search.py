@@ -36,7 +36,7 @@ def people(world: World) -> World:
         practice=world.practice_a,
         birth_name="N'Diaye-Lefèvre",
         given_names="Aïssa",
-        nir=nir.make("2", date(1970, 5, 17), "69123", 19),
+        nir=nir.make("2", date(1970, 5, 17), "75056", 19),  # not a generated NIR (69123)
     )
     return world
 
