@@ -169,7 +169,9 @@ def test_a_share_between_two_nodes_in_the_browser(
     shot(there, "inbox")
     press(there, f"a[href*='{last_share(lyon)}']")
     shared = there.get_by_test_id("shared-person").inner_text()
-    assert "Lettre d\u2019adressage" in there.content() or REPORT in there.content()
+    # The preview lists what came: the referral letter and the PDF.
+    preview = there.locator("main").inner_text()
+    assert "Lettre d\u2019adressage" in preview and REPORT in preview, preview
     candidates = there.locator("input[name=match]:not([value=new])")
     assert candidates.count() == 1, shared
     chosen = candidates.first.get_attribute("value")
@@ -190,7 +192,8 @@ def test_a_share_between_two_nodes_in_the_browser(
     exchange(paris, lyon)
     gp.reload()
     assert states(gp) == ["acknowledged"]
-    assert "Claire Martin" in gp.locator("[data-testid=shares] tbody tr").first.inner_text()
+    receipt = gp.locator("[data-testid=shares] tbody tr").first.inner_text()
+    assert "reçu le" in receipt and "Claire Martin" in receipt, receipt
 
     # A second share: declined at Paris with a reason Lyon reads.
     send(gp, "Pour avis complémentaire.")
