@@ -12,6 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,12 +111,32 @@ def cooperative_key(home: Path) -> tuple[gnupg.GPG, str]:
     return gpg, str(gpg.gen_key(params).fingerprint)
 
 
+@dataclass
+class Directory:
+    """The cooperative's signed directory of both nodes, and its public key."""
+
+    signed: Path
+    key_file: Path
+    fingerprint: str
+
+
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]:
+    with running_nodes(tmp_path_factory.mktemp("nodes")) as (result, _directory):
+        yield result
+
+
+@contextmanager
+def running_nodes(
+    base: Path, *, import_directory: bool = True
+) -> Iterator[tuple[dict[str, Node], Directory]]:
+    """Lyon and Paris served, each with the demo practice, and the directory signed by
+    the cooperative (installed on both unless ``import_directory`` is false: then the
+    nodes trust the cooperative's fingerprint and the directory waits to be installed)."""
     db = settings.DATABASES["default"]
-    base = tmp_path_factory.mktemp("nodes")
     result: dict[str, Node] = {}
     listings = []
+    coop, coop_fp = cooperative_key(base / "coop")
     for name in ("lyon", "paris"):
         dbname = f"{db['NAME']}_{name}"
         embedded.create_database(superuser_conninfo(), dbname, drop_first=True)
@@ -132,6 +153,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
             "CARNET_GNUPG_HOME": str(var / "gnupg"),
             "SESSION_COOKIE_SECURE": "false",
             "DATABASE_CONN_MAX_AGE": "0",
+            "CARNET_COOPERATIVE_FINGERPRINT": coop_fp,
         }
         for key in ("CARNET_DATABASE_ROLE", "CARNET_GNUPG_HOME_TEST"):
             env.pop(key, None)
@@ -146,7 +168,6 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
         )
         listings.append(str(listing))
         result[name] = node
-    coop, coop_fp = cooperative_key(base / "coop")
     key_file = base / "cooperative.asc"
     key_file.write_text(coop.export_keys(coop_fp))
     signed = base / "directory.asc"
@@ -164,15 +185,16 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
         *listings,
     )
     for node in result.values():
-        node.carnet(
-            "directory",
-            "import",
-            str(signed),
-            "--cooperative-key",
-            str(key_file),
-            "--cooperative-fingerprint",
-            coop_fp,
-        )
+        if import_directory:
+            node.carnet(
+                "directory",
+                "import",
+                str(signed),
+                "--cooperative-key",
+                str(key_file),
+                "--cooperative-fingerprint",
+                coop_fp,
+            )
         node.process = subprocess.Popen(
             [CARNET, "serve", "--bind", node.url.removeprefix("http://"), "--workers", "2"],
             env=node.env,
@@ -200,7 +222,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
             wait_for(node.url + "/healthz", node.process)
             if node.gateway_process is not None:
                 wait_for(node.gateway + "/healthz", node.gateway_process)
-        yield result
+        yield result, Directory(signed, key_file, coop_fp)
     finally:
         for node in result.values():
             for process in (node.process, node.gateway_process):
