@@ -3,6 +3,9 @@ receipts, and the practice's inbox of received shares."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -65,6 +68,26 @@ def _patient(request: PracticeRequest, patient_id: int) -> Patient:
     return patient
 
 
+@dataclass(frozen=True)
+class ConsentRow:
+    """A consent as the page says it: the recipient's name, what it covers in words."""
+
+    consent: Any
+    recipient: str
+    what: str
+
+
+def _category_words(categories: list[str], labels: list[str]) -> list[str]:
+    words = [str(ShareCategory(c).label) if c in ShareCategory.values else c for c in categories]
+    sensitive = [
+        str(SensitivityLabel(label).label) if label in SensitivityLabel.values else label
+        for label in labels or []
+    ]
+    return words + (
+        [_("including: %(labels)s") % {"labels": ", ".join(sensitive)}] if sensitive else []
+    )
+
+
 @practice_view
 @require_http_methods(["GET", "POST"])
 def consents(request: PracticeRequest, patient_id: int) -> HttpResponse:
@@ -100,13 +123,23 @@ def consents(request: PracticeRequest, patient_id: int) -> HttpResponse:
             return redirect("sharing:consents", request.practice.slug, patient.pk)
         except ValidationError as error:
             form.add_error(None, error.messages)
+    names = {(e.node, e.slug): e.name for e in selectors.directory_entries()}
+    rows = [
+        ConsentRow(
+            consent=consent,
+            recipient=names.get((consent.grantee_node, consent.grantee_practice))
+            or consent.grantee_practice,
+            what=", ".join(_category_words(consent.categories, consent.labels)),
+        )
+        for consent in consents_of(patient.pk)
+    ]
     return render(
         request,
         "sharing/consents.html",
         {
             "patient": patient,
             "form": form,
-            "consents": consents_of(patient.pk),
+            "consents": rows,
             "no_partner": not recipients,
         },
         status=400 if request.method == "POST" else 200,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from django.test import Client
 
 from core import tenancy
@@ -40,6 +42,10 @@ def test_a_secretary_records_prints_and_withdraws_a_consent(client: Client, worl
     tenancy.activate(world.practice_a.pk)
     consent = SharingConsent.objects.get()
     assert consent.categories == ["allergies", "problems"] and consent.witness_id == world.sam.pk
+    # The list says it in words: the partner's name, what is covered (no internal code).
+    listed = sam.get(url).content.decode().split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "Allergies et intolérances, Problèmes et antécédents" in html.unescape(listed)
+    assert "allergies" not in listed and "cabinet-p " not in listed
     receipt = pdf_text(sam.get(f"{url}{consent.pk}/recu.pdf").content)
     assert "retirer ce consentement" in receipt and "DUPONT Paul" in receipt
     assert sam.post(f"{url}{consent.pk}/retirer/").status_code == 302
