@@ -69,9 +69,20 @@ class ShareInput(serializers.Serializer):
     documents = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=50
     )
+    # Single entries besides whole categories: "allergies:12" (category and entry id).
+    entries = serializers.ListField(
+        child=serializers.RegexField(
+            r"^(problems|allergies|medications|immunizations|observations):[1-9][0-9]{0,17}$",
+            max_length=40,
+        ),
+        required=False,
+        default=list,
+        max_length=500,
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not (attrs["categories"] or attrs["letter"].strip() or attrs["documents"]):
+        chosen = attrs["categories"] or attrs["entries"] or attrs["documents"]
+        if not (chosen or attrs["letter"].strip()):
             raise serializers.ValidationError(
                 _("Choose what to send: a part of the record, a letter or a document.")
             )
@@ -211,6 +222,7 @@ class ShareApi(SharingApi):
                 categories=values["categories"],
                 letter=values["letter"],
                 documents=values["documents"],
+                entries=values["entries"],
             )
         return Response(OutboxOutput(message).data, status=status.HTTP_201_CREATED)
 

@@ -47,6 +47,11 @@ class ShareForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    entries = forms.MultipleChoiceField(
+        label=gettext_lazy("Or only some entries"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
     letter = forms.CharField(
         label=gettext_lazy("Referral letter (kept in the record, sent as PDF)"),
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -61,7 +66,8 @@ class ShareForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
-        if not (data.get("categories") or data.get("letter", "").strip() or data.get("documents")):
+        chosen = ("categories", "entries", "documents")
+        if not (any(data.get(name) for name in chosen) or data.get("letter", "").strip()):
             raise forms.ValidationError(
                 _("Choose what to send: a part of the record, a letter or a document.")
             )
@@ -87,6 +93,9 @@ def _share_form(request: PracticeRequest, patient: Patient) -> ShareForm:
     recipient = form.fields["recipient"]
     assert isinstance(recipient, forms.ChoiceField)
     recipient.choices = recipients
+    entries = form.fields["entries"]
+    assert isinstance(entries, forms.MultipleChoiceField)
+    entries.choices = selectors.shareable_entries(actor=request.actor, patient=patient)
     documents = form.fields["documents"]
     assert isinstance(documents, forms.MultipleChoiceField)
     documents.choices = [
@@ -167,6 +176,7 @@ def patient_shares(request: PracticeRequest, patient_id: int) -> HttpResponse:
                         categories=form.cleaned_data["categories"],
                         letter=form.cleaned_data["letter"],
                         documents=[int(d) for d in form.cleaned_data["documents"]],
+                        entries=form.cleaned_data["entries"],
                     )
             except ValidationError as error:
                 attach_service_errors(form, error)

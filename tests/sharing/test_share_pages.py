@@ -459,3 +459,66 @@ def test_the_sharing_pages_are_french_only(exchange: Exchange, world: World) -> 
     for name, response in pages.items():
         assert response.status_code in (200, 400), name
         assert english_left(response.content.decode()) == [], name
+
+
+def test_single_entries_can_be_chosen_and_only_they_leave(exchange: Exchange, world: World) -> None:
+    """Two problems in the record, one chosen: the share holds that one alone; an entry
+    of a part the consent does not cover is refused like its part."""
+    from records.models import Immunization, Problem
+
+    tenancy.activate(world.practice_a.pk)
+    common = {"practice": world.practice_a, "patient": world.paul, "author": world.alice}
+    asthma = Problem.objects.create(**common, code="J45", label="Asthme")
+    Problem.objects.create(**common, code="I10", label="Hypertension essentielle")
+    vaccine = Immunization.objects.create(
+        **common, vaccine="REPEVAX", vaccinated_on=timezone.localdate()
+    )
+    tenancy.activate(None)
+    alice = login(Client(), world.alice)
+    form = alice.get(shares_page(world)).content.decode()
+    assert f'value="problems:{asthma.pk}"' in form and "Hypertension essentielle" in form
+    recipient = f"{exchange.node}/{world.practice_b.slug}/"
+    sent = alice.post(
+        shares_page(world), {"recipient": recipient, "entries": [f"problems:{asthma.pk}"]}
+    )
+    assert sent.status_code == 302
+    tenancy.activate(world.practice_a.pk)
+    message = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SHARE)
+    assert message.summary["categories"] == {"problems": 1}
+    tenancy.activate(None)
+    exchange.deliver(message)
+    tenancy.activate(world.practice_b.pk, world.charlie.pk)
+    received = InboxMessage.objects.get(message_id=message.message_id)
+    bundle = selectors.share_preview(
+        actor=world.actor(world.charlie, world.practice_b), message=received
+    )
+    conditions = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
+    ]
+    assert [c["code"]["coding"][0]["code"] for c in conditions] == ["J45"]
+    tenancy.activate(None)
+    refused = alice.post(
+        shares_page(world),
+        {"recipient": recipient, "entries": [f"immunizations:{vaccine.pk}"]},
+    )
+    assert refused.status_code == 403  # no consent covers vaccinations: refused, audited
+    tenancy.activate(world.practice_a.pk)
+    assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SHARE).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("entries", "valid"),
+    [
+        (["problems:12", "allergies:3"], True),
+        (["problems:abc"], False),
+        (["letters:1"], False),  # letters travel as documents
+        (["identity:1"], False),
+        (["problems:0"], False),
+        (["problems:" + "9" * 30], False),
+    ],
+)
+def test_the_api_takes_single_entries_by_part_and_id(entries: list[str], valid: bool) -> None:
+    from sharing.api import ShareInput
+
+    data = ShareInput(data={"node": "n", "practice": "p", "entries": entries})
+    assert data.is_valid() is valid, data.errors

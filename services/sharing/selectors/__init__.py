@@ -1,7 +1,12 @@
 """Reads of the sharing service: the directory, what a share would carry, the inbox and
 the outbox, the patient's portability copy."""
 
-from sharing.selectors.content import ShareContent, share_content, shareable_documents
+from sharing.selectors.content import (
+    ShareContent,
+    share_content,
+    shareable_documents,
+    shareable_entries,
+)
 from sharing.selectors.directory import (
     directory_entries,
     node_name,
@@ -44,4 +49,5 @@ __all__ = [
     "share_overview",
     "share_preview",
     "shareable_documents",
+    "shareable_entries",
 ]

@@ -136,6 +136,40 @@ def _documents(
     return resources, len(resources)
 
 
+# The parts of the summary whose entries can be chosen one by one ("allergies:12").
+ENTRY_CATEGORIES = [
+    c for c in ShareCategory.values if c not in (ShareCategory.LETTERS, ShareCategory.IDENTITY)
+]
+
+
+def entry_key(category: str, entry: Any) -> str:
+    return f"{category}:{entry.pk}"
+
+
+def chosen_entries(keys: list[str]) -> dict[str, set[int]]:
+    """``["allergies:12", "problems:3"]`` → ``{"allergies": {12}, "problems": {3}}``;
+    a key that is not one is left out (the form offers only real ones)."""
+    chosen: dict[str, set[int]] = {}
+    for key in keys:
+        category, _sep, number = key.partition(":")
+        if category in ENTRY_CATEGORIES and number.isdigit() and len(number) < 19:
+            chosen.setdefault(category, set()).add(int(number))
+    return chosen
+
+
+def shareable_entries(*, actor: Actor, patient: Patient) -> list[tuple[str, str]]:
+    """The entries the sender may see, to choose one by one: (key, words)."""
+    access = policy.access_for(patient)
+    labels = dict(ShareCategory.choices)
+    offered = []
+    for category in ENTRY_CATEGORIES:
+        for entry in _entries(patient, category):
+            owner = entry.prescription if category == ShareCategory.MEDICATIONS else entry
+            if policy.may_see_entry(actor, access, owner):
+                offered.append((entry_key(category, entry), f"{labels[category]} — {entry}"))
+    return offered
+
+
 def share_content(
     *,
     actor: Actor,
@@ -143,9 +177,15 @@ def share_content(
     recipient: Recipient,
     categories: list[str],
     documents: list[int] | None = None,
+    entries: list[str] | None = None,
 ) -> ShareContent:
     """What may leave for this recipient: covered categories, visible and consented
-    entries, and the chosen documents when the consent covers letters."""
+    entries, and the chosen documents when the consent covers letters. ``entries``:
+    single entries chosen besides whole categories ("allergies:12"), under the same
+    rules as their category."""
+    chosen = chosen_entries(entries or [])
+    original = list(categories)  # sent whole
+    categories = [*categories, *(c for c in chosen if c not in categories)]
     consents, refused = sharing_facts(patient.pk)
     access = policy.access_for(patient)
     today = timezone.localdate()
@@ -204,7 +244,10 @@ def share_content(
         assert decision.consent_id is not None
         consent_ids.add(decision.consent_id)
         count = 0
+        whole = category not in chosen or category in (original or [])
         for entry in _entries(patient, category):
+            if not whole and entry.pk not in chosen[category]:
+                continue  # only the entries chosen one by one
             owner = entry.prescription if category == ShareCategory.MEDICATIONS else entry
             if not policy.may_see_entry(actor, access, owner):
                 continue

@@ -51,10 +51,12 @@ def share_send(
     categories: list[str],
     letter: str = "",
     documents: list[int] | None = None,
+    entries: list[str] | None = None,
 ) -> OutboxMessage:
-    """Send what the patient's consent covers: the categories of the summary, the
-    documents chosen and a referral letter written now (kept in the sender's record
-    as a letter, and sent as PDF). All or nothing: a refusal stores nothing."""
+    """Send what the patient's consent covers: the categories of the summary, entries
+    chosen one by one, the documents chosen and a referral letter written now (kept in
+    the sender's record as a letter, and sent as PDF). All or nothing: a refusal stores
+    nothing."""
     policy.require(actor, Action.SHARE, Category.CLINICAL, patient)
     listing = DirectoryEntry.objects.filter(node=recipient.node, slug=recipient.practice).first()
     if listing is None:
@@ -78,6 +80,7 @@ def share_send(
         recipient=recipient,
         categories=categories,
         documents=documents,
+        entries=entries,
     )
     if documents and content.consent_ids and "letters" in content.summary["refused"]:
         # Rolled back with the letter just written: nothing half-sent.
