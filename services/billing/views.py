@@ -70,7 +70,9 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
     practitioners = _practitioners(request)
     initial: dict[str, object] = {"service_date": timezone.localdate(), "has_complementary": True}
-    encounter_id = request.GET.get("consultation") or request.POST.get("encounter")
+    # The consultation chosen on the patient's billing page fills the form; on saving,
+    # the service checks the one the form names (billing.services._check_encounter).
+    encounter_id = request.GET.get("consultation") if request.method == "GET" else None
     if encounter_id and str(encounter_id).isdigit():
         encounter = encounter_for_billing(
             actor=request.actor, patient=patient, encounter_id=int(encounter_id)

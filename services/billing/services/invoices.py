@@ -22,6 +22,7 @@ from core.access.policy import Actor
 from core.accounts.models import Person
 from core.audit.services import record_event
 from core.prepared import Prepared
+from records.selectors.billing import is_billable_encounter
 
 BillingError = ValidationError
 
@@ -163,6 +164,24 @@ def check_lines(
     return draft
 
 
+def _check_encounter(patient_id: int, encounter_id: int | None) -> None:
+    """An invoice names only a consultation of its patient in this practice (the
+    database checks it too: billing migration 0004)."""
+    if encounter_id is None:
+        return
+    if not 0 < encounter_id < 2**63 or not is_billable_encounter(
+        patient_id=patient_id, encounter_id=encounter_id
+    ):
+        raise ValidationError(
+            {
+                "encounter": _(
+                    "This consultation is not one of this patient's in this practice:"
+                    " bill it from the patient's own consultation, or name none."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def invoice_draft(
     *,
@@ -179,6 +198,7 @@ def invoice_draft(
         raise ValidationError(_("No practice selected."))
     if service_date > timezone.localdate():
         raise ValidationError({"service_date": _("The date of service cannot be in the future.")})
+    _check_encounter(patient_id, encounter_id)
     draft = check_lines(lines, service_date=service_date, issuer=issuer, birth_date=birth_date)
     exempt = coverage.contribution_exempt or _age(birth_date, service_date) < 18
     coverage = pricing.Coverage(**{**coverage.__dict__, "contribution_exempt": exempt})

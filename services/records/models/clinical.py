@@ -76,6 +76,14 @@ class Encounter(ClinicalEntry):
 
     class Meta:
         indexes = [models.Index(fields=["patient", "-occurred_at"])]
+        constraints = [
+            # What an invoice's reference to its consultation points at: the database
+            # then checks that a consultation billed is of the invoice's own patient
+            # and practice (billing migration 0004).
+            models.UniqueConstraint(
+                fields=["id", "patient", "practice"], name="encounter_of_patient_in_practice"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%d/%m/%Y} {self.reason}"

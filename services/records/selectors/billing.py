@@ -63,6 +63,14 @@ def encounter_for_billing(*, actor: Actor, patient: Patient, encounter_id: int) 
     return EncounterFacts(*row)
 
 
+def is_billable_encounter(*, patient_id: int, encounter_id: int) -> bool:
+    """Whether this consultation may be named on the patient's invoice: one of this
+    patient's, in the current practice (row-level security), not entered in error."""
+    return Encounter.objects.filter(
+        pk=encounter_id, patient_id=patient_id, status=EntryStatus.ACTIVE
+    ).exists()
+
+
 @dataclass(frozen=True)
 class DocumentationTime:
     author_id: int
