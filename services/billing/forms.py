@@ -50,3 +50,19 @@ class PaymentForm(forms.Form):
 
 class CreditNoteForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), max_length=300)
+
+
+class BankDetailsForm(forms.Form):
+    bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    iban = forms.CharField(
+        label=_("IBAN of the account the cheques are paid into"),
+        max_length=50,
+        required=False,
+        help_text=_("As on the bank's RIB, e.g. FR76 3000 6000 0112 3456 7890 189."),
+    )
+
+
+class CloseDayForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I have counted the cash and the cheques: close the day"), required=True
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from billing.models import Invoice
-from billing.selectors import Journal
+from billing.selectors import DepositGroup, Journal
 from core.documents.pdf import render_pdf
 from core.practices.models import Practice
 
@@ -43,16 +43,11 @@ def receipt(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
     )
 
 
-def deposit_slip(*, practice: Practice, journal: Journal) -> bytes:
-    cheques = [p for p in journal.payments if p.method == "cheque"]
+def deposit_slip(*, practice: Practice, journal: Journal, groups: list[DepositGroup]) -> bytes:
+    """One page per payee: their cheques and the account they are paid into."""
     return render_pdf(
         "billing/pdf/deposit_slip.html",
-        {
-            "practice": practice,
-            "journal": journal,
-            "cheques": cheques,
-            "total": journal.totals["cheque"],
-        },
+        {"practice": practice, "journal": journal, "groups": groups},
     )
 
 

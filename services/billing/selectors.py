@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from billing.models import CashDay, Invoice, Payment
+from billing.models import CashDay, ChequeDeposit, Invoice, Issuer, Payment
 from billing.services.payments import remaining_due
 
 
@@ -51,7 +51,7 @@ def cash_journal(day: date) -> Journal:
     payments = list(
         Payment.objects.filter(cash_day__day=day)
         .select_related("received_by")
-        .prefetch_related("allocations__invoice")
+        .prefetch_related("allocations__invoice__issuer")
         .order_by("received_at")
     )
     totals = {method: Decimal("0.00") for method in Payment.Method.values}
@@ -67,3 +67,65 @@ def cash_journal(day: date) -> Journal:
         invoices_issued=issued.count(),
         invoiced_total=issued.aggregate(total=Sum("total"))["total"] or Decimal("0.00"),
     )
+
+
+@dataclass
+class DepositGroup:
+    """The cheques of a day made out to one issuer, and the account they go to: one
+    deposit slip. Before the day is closed the account is the issuer's current one;
+    after, the one written on the closed day's deposit."""
+
+    issuer_id: int | None
+    payee: str
+    bank_name: str
+    iban: str
+    cheques: list[Payment] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((cheque.amount for cheque in self.cheques), Decimal("0.00"))
+
+    @property
+    def iban_printed(self) -> str:
+        """In groups of four, as on a bank's RIB."""
+        return " ".join(self.iban[i : i + 4] for i in range(0, len(self.iban), 4))
+
+
+def cheque_issuer(cheque: Payment) -> Issuer | None:
+    """Whom the cheque is made out to: the issuer of the invoice it settles."""
+    for allocation in cheque.allocations.all():
+        return allocation.invoice.issuer
+    return None
+
+
+def deposit_groups(journal: Journal) -> list[DepositGroup]:
+    """The day's cheques, one group per issuer (never two issuers on one slip)."""
+    deposits = {
+        deposit.pk: deposit for deposit in ChequeDeposit.objects.filter(cash_day__day=journal.day)
+    }
+    groups: dict[int | None, DepositGroup] = {}
+    for cheque in journal.payments:
+        if cheque.method != Payment.Method.CHEQUE:
+            continue
+        deposit = deposits.get(cheque.cheque_deposit_id or 0)
+        issuer = cheque_issuer(cheque)
+        key = issuer.pk if issuer else None
+        if key not in groups:
+            groups[key] = (
+                DepositGroup(key, deposit.payee, deposit.bank_name, deposit.iban)
+                if deposit is not None
+                else DepositGroup(
+                    key,
+                    issuer.name if issuer else "",
+                    issuer.bank_name if issuer else "",
+                    issuer.iban if issuer else "",
+                )
+            )
+        groups[key].cheques.append(cheque)
+    return sorted(groups.values(), key=lambda group: (group.payee, group.issuer_id or 0))
+
+
+def issuer_account(person_id: int) -> str:
+    """The practitioner's account as printed (IBAN in groups of four), or ""."""
+    iban = Issuer.objects.filter(person_id=person_id).values_list("iban", flat=True).first()
+    return DepositGroup(None, "", "", iban or "").iban_printed

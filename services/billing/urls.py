@@ -14,6 +14,7 @@ urlpatterns = [
     path("caisse/", views.cash_day, name="cash-day"),
     path("caisse/cloturer/", views.cash_day_close, name="cash-day-close"),
     path("caisse/<str:document>.pdf", views.cash_day_pdf, name="cash-day-pdf"),
+    path("caisse/compte-bancaire/<int:person_id>/", views.bank_details, name="bank-details"),
     path("rapport/saisie/", views.care_work_report, name="care-work"),
     path("export/fec/", views.fec_export, name="fec"),
     path("export/csv/", views.csv_export, name="csv"),

@@ -13,17 +13,19 @@ from django.db import transaction
 from django.forms import ChoiceField
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import accounting, printing, reports, selectors, services
 from billing.fec import number_entries, validate_fec, write_fec
-from billing.forms import CreditNoteForm, InvoiceForm, PaymentForm
+from billing.forms import BankDetailsForm, CloseDayForm, CreditNoteForm, InvoiceForm, PaymentForm
 from billing.models import Invoice
 from billing.pricing import Coverage
 from billing.services.payments import remaining_due
 from billing.suggest import suggested_codes
+from core.access.policy import PracticeAction, decide_practice
 from core.accounts.models import Person
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
@@ -253,21 +255,56 @@ def cash_day(request: PracticeRequest) -> HttpResponse:
     _require_staff(request)
     day = _day(request)
     journal = selectors.cash_journal(day)
-    return render(request, "billing/cash_day.html", {"journal": journal, "day": day})
+    accounts = [
+        (person_id, name, selectors.issuer_account(person_id))
+        for person_id, name in _practitioners(request)
+        if decide_practice(
+            request.actor,
+            PracticeAction.MANAGE_BILLING_DETAILS,
+            request.practice.pk,
+            subject_id=person_id,
+        ).allowed
+    ]
+    return render(
+        request,
+        "billing/cash_day.html",
+        {
+            "journal": journal,
+            "day": day,
+            "groups": selectors.deposit_groups(journal),
+            "accounts": accounts,
+        },
+    )
 
 
 @practice_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cash_day_close(request: PracticeRequest) -> HttpResponse:
+    """Closing cannot be undone: the page shows the day's totals by method and each
+    issuer's cheques with the account they go to, and closes only once confirmed."""
     _require_staff(request)
     day = _day(request)
-    try:
-        with transaction.atomic():
-            services.day_close(actor=request.actor, day=day)
-        messages.success(request, _("The day is closed."))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect(f"{request.path.rsplit('/cloturer/', 1)[0]}/?jour={day.isoformat()}")
+    form = CloseDayForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.day_close(actor=request.actor, day=day)
+            messages.success(request, _("The day is closed."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect(f"{reverse('billing:cash-day', args=[request.practice.slug])}?jour={day}")
+    journal = selectors.cash_journal(day)
+    return render(
+        request,
+        "billing/cash_day_close.html",
+        {
+            "journal": journal,
+            "day": day,
+            "form": form,
+            "groups": selectors.deposit_groups(journal),
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @practice_view
@@ -276,13 +313,54 @@ def cash_day_pdf(request: PracticeRequest, document: str) -> HttpResponse:
     day = _day(request)
     journal = selectors.cash_journal(day)
     if document == "bordereau":
-        pdf = printing.deposit_slip(practice=request.practice, journal=journal)
+        groups = selectors.deposit_groups(journal)
+        issuer = request.GET.get("emetteur", "")
+        if issuer:  # one issuer's slip only
+            groups = [group for group in groups if str(group.issuer_id) == issuer]
+            if not groups:
+                raise Http404(_("No cheque for this payee on that day."))
+        pdf = printing.deposit_slip(practice=request.practice, journal=journal, groups=groups)
     else:
         pdf = printing.closing_report(practice=request.practice, journal=journal)
     record_event(
         f"cash_day.print_{document}", actor=request.actor, target=f"cash_day:{day.isoformat()}"
     )
     return pdf_response(pdf, f"{document}-{day.isoformat()}.pdf")
+
+
+@practice_view
+@require_http_methods(["GET", "POST"])
+def bank_details(request: PracticeRequest, person_id: int) -> HttpResponse:
+    """The account a practitioner's cheques are paid into, printed on their slips."""
+    if person_id not in dict(_practitioners(request)):
+        raise Http404(_("No such practitioner in this practice."))
+    decision = decide_practice(
+        request.actor,
+        PracticeAction.MANAGE_BILLING_DETAILS,
+        request.practice.pk,
+        subject_id=person_id,
+    )
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
+    person = Person.objects.get(pk=person_id)
+    issuer = services.issuer_for(person)
+    initial = {"bank_name": issuer.bank_name, "iban": issuer.iban}
+    form = BankDetailsForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.issuer_bank_details_set(
+                actor=request.actor, person=person, **form.cleaned_data
+            )
+            messages.success(request, _("The bank details are saved."))
+            return redirect("billing:cash-day", request.practice.slug)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+    return render(
+        request,
+        "billing/bank_details.html",
+        {"form": form, "person": person},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def _month(request: PracticeRequest) -> date:

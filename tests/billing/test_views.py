@@ -86,7 +86,9 @@ def test_the_secretary_bills_takes_payments_prints_and_closes(
     )
     journal = sam.get(f"/p/{slug}/caisse/").content.decode()
     assert "30.00" in journal or "30,00" in journal
-    assert sam.post(f"/p/{slug}/caisse/cloturer/").status_code == 302
+    assert sam.post(f"/p/{slug}/caisse/cloturer/").status_code == 400  # not confirmed
+    assert 'data-testid="day-closed"' not in sam.get(f"/p/{slug}/caisse/").content.decode()
+    assert sam.post(f"/p/{slug}/caisse/cloturer/", {"confirm": "on"}).status_code == 302
     assert 'data-testid="day-closed"' in sam.get(f"/p/{slug}/caisse/").content.decode()
     slip = pdf_text(sam.get(f"/p/{slug}/caisse/bordereau.pdf").content)
     assert "7654321" in slip

@@ -39,6 +39,9 @@ class Issuer(models.Model):
     prefix = models.CharField(max_length=20)  # printed before the number, e.g. "CM-2026-"
     siren = models.CharField(max_length=9, blank=True)
     country = models.CharField(max_length=2, default="FR")
+    # The account the issuer's cheques are paid into, printed on each deposit slip.
+    bank_name = models.CharField(max_length=100, blank=True)
+    iban = models.CharField(max_length=34, blank=True)  # compact, validated (stdnum)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix"], name="issuer_unique_prefix")]

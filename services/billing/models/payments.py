@@ -36,11 +36,19 @@ class CashDay(models.Model):
 
 
 class ChequeDeposit(models.Model):
-    """A bordereau de remise de chèques: the cheques of a day taken to the bank."""
+    """A bordereau de remise de chèques: the cheques of a day made out to one issuer,
+    taken to that issuer's bank account (a cheque is paid into its payee's account)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     cash_day = models.ForeignKey(CashDay, on_delete=models.PROTECT, related_name="deposits")
     created_at = models.DateTimeField(auto_now_add=True)
+    issuer = models.ForeignKey(
+        "billing.Issuer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # As they were when the day was closed: the slip says where the cheques went.
+    payee = models.CharField(max_length=200, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    iban = models.CharField(max_length=34, blank=True)
 
 
 class Payment(models.Model):

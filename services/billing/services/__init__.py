@@ -10,6 +10,7 @@ from billing.services.invoices import (
     invoice_issue,
     issuer_for,
 )
+from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "dues_issue",
     "invoice_draft",
     "invoice_issue",
+    "issuer_bank_details_set",
     "issuer_for",
     "payment_record",
 ]

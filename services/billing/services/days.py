@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import CashDay, ChequeDeposit, Payment
+from billing.models import CashDay, ChequeDeposit, Issuer, Payment
 from core.access.policy import Actor
 from core.audit.services import record_event
 
@@ -25,6 +25,32 @@ def day_totals(day: CashDay) -> dict[str, str]:
     return totals_text
 
 
+def _deposit_cheques(practice_id: int, cash_day: CashDay) -> None:
+    """One deposit per issuer: a cheque is paid into the account of whom it is made out
+    to, so one slip never mixes two issuers' cheques. The payee and the account are
+    written on the deposit as they are today."""
+    cheques = (
+        cash_day.payments.filter(method=Payment.Method.CHEQUE, cheque_deposit__isnull=True)
+        .prefetch_related("allocations__invoice__issuer")
+        .order_by("pk")
+    )
+    by_issuer: dict[int | None, tuple[Issuer | None, list[int]]] = {}
+    for cheque in cheques:
+        issuer = next((a.invoice.issuer for a in cheque.allocations.all()), None)
+        key = issuer.pk if issuer else None
+        by_issuer.setdefault(key, (issuer, []))[1].append(cheque.pk)
+    for issuer, cheque_ids in by_issuer.values():
+        deposit = ChequeDeposit.objects.create(
+            practice_id=practice_id,
+            cash_day=cash_day,
+            issuer=issuer,
+            payee=issuer.name if issuer else "",
+            bank_name=issuer.bank_name if issuer else "",
+            iban=issuer.iban if issuer else "",
+        )
+        Payment.objects.filter(pk__in=cheque_ids).update(cheque_deposit=deposit)
+
+
 @transaction.atomic
 def day_close(*, actor: Actor, day: date) -> CashDay:
     if actor.practice_id is None:
@@ -35,10 +61,7 @@ def day_close(*, actor: Actor, day: date) -> CashDay:
     cash_day = CashDay.objects.select_for_update().get(pk=cash_day.pk)
     if cash_day.is_closed:
         raise ValidationError(_("This day is already closed."))
-    cheques = cash_day.payments.filter(method=Payment.Method.CHEQUE, cheque_deposit__isnull=True)
-    if cheques.exists():
-        deposit = ChequeDeposit.objects.create(practice_id=actor.practice_id, cash_day=cash_day)
-        cheques.update(cheque_deposit=deposit)
+    _deposit_cheques(actor.practice_id, cash_day)
     cash_day.totals = day_totals(cash_day)
     cash_day.closed_at = timezone.now()
     cash_day.closed_by_id = actor.person_id

@@ -208,6 +208,9 @@ class PracticeAction(StrEnum):
     MANAGE_SCHEDULE = "manage_schedule"
     # A practitioner's own calendar feed (``subject_id``: that practitioner).
     MANAGE_OWN_FEED = "manage_own_feed"
+    # A practitioner's billing details, the account their cheques go to
+    # (``subject_id``: that practitioner): themselves, or the practice's administrator.
+    MANAGE_BILLING_DETAILS = "manage_billing_details"
     # Receiving laboratory files and matching each to its patient by identity (never
     # seeing a value): the desk and the practitioners. Filing writes the results in the
     # chart as the practitioner's (``subject_id``), which the clinical rules decide.
@@ -266,6 +269,15 @@ def decide_practice(
         if RoleName.PRACTITIONER in actor.roles and subject_id == actor.person_id:
             return _allow("own-feed", _("the practitioner's own calendar"))
         return _deny("not-own-feed", _("only the practitioner may manage their calendar feed"))
+    if action == PracticeAction.MANAGE_BILLING_DETAILS:
+        if RoleName.PRACTITIONER in actor.roles and subject_id == actor.person_id:
+            return _allow("own-billing", _("the practitioner's own billing details"))
+        if RoleName.PRACTICE_ADMIN in actor.roles:
+            return _allow("practice-admin", _("administrator of the practice"))
+        return _deny(
+            "not-own-billing",
+            _("only the practitioner or an administrator may change billing details"),
+        )
     if action in (PracticeAction.MANAGE_AGENDA, PracticeAction.MANAGE_SCHEDULE):
         if actor.roles & AGENDA_ROLES:
             return _allow("agenda-desk", _("the desk or an administrator runs the agenda"))

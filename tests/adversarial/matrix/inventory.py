@@ -736,7 +736,23 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "caisse/", "GET", "member", "page", touches_patient=False))
-    add(Endpoint(P + "caisse/cloturer/", "POST", "member", "page", touches_patient=False))
+    add(Endpoint(P + "caisse/cloturer/", "GET", "member", "page", touches_patient=False))
+    # Posted empty, the closing is not confirmed: the page says so (400), nothing closes.
+    add(
+        Endpoint(P + "caisse/cloturer/", "POST", "member", "page", body=FORM, touches_patient=False)
+    )
+    for method in ("GET", "POST"):
+        add(
+            Endpoint(
+                P + "caisse/compte-bancaire/<int:person_id>/",
+                method,
+                "billing-details",
+                "page",
+                body=FORM if method == "POST" else None,
+                touches_patient=False,
+                notes="the GP's own account (Alice at A, Charlie at B), or an administrator",
+            )
+        )
     add(
         Endpoint(
             P + "caisse/<str:document>.pdf",

@@ -147,6 +147,11 @@ NEEDS: dict[str, Callable[[Ctx, Any], bool]] = {
             and c.person_id == c.world.agenda[c.request_practice.pk].practitioner_id
         )
     ),
+    # the account a practitioner's cheques go to: themself, or an administrator
+    "billing-details": lambda c, e: (
+        (PRACTITIONER in c.role.roles and c.person_id == c.gp_of_request_practice)
+        or ADMIN in c.role.roles
+    ),
     # a calendar feed is its practitioner's alone (the world's feed is the GP's)
     "own-feed": lambda c, e: (
         PRACTITIONER in c.role.roles and c.person_id == c.gp_of_request_practice
