@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from billing import accounting, fees, printing, reports, selectors, services
 from billing.fec import number_entries, validate_fec, write_fec
 from billing.invoice_output import invoice_document
-from billing.models import Invoice, Payment
+from billing.models import Cover, Invoice, Payment
 from billing.pricing import Coverage
 from billing.services.payments import remaining_due
 from core.accounts.models import Person
@@ -26,7 +26,7 @@ from core.api import CarnetAPIView, PracticeAPIMixin
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.prepared import Prepared
-from records.selectors.billing import patient_for_billing
+from records.selectors.billing import patient_for_billing, patient_for_cover
 
 
 class ActOutput(serializers.Serializer):
@@ -310,3 +310,48 @@ class CareWorkApi(BillingApi):
             f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
         )
         return Response(CareWorkOutput(reports.care_work(month), many=True).data)
+
+
+class CoverIO(serializers.Serializer):
+    """The patient's cover as the attestation states it (a new state on POST)."""
+
+    id = serializers.IntegerField(read_only=True)
+    regime = serializers.ChoiceField(choices=Cover.Regime.choices)
+    caisse_code = serializers.CharField(max_length=3)
+    caisse_name = serializers.CharField(max_length=100)
+    rights_from = serializers.DateField()
+    rights_until = serializers.DateField(required=False, allow_null=True, default=None)
+    long_term_condition = serializers.BooleanField(default=False)
+    long_term_until = serializers.DateField(required=False, allow_null=True, default=None)
+    c2s = serializers.BooleanField(default=False)
+    ame = serializers.BooleanField(default=False)
+    amc_name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    amc_number = serializers.CharField(max_length=10, required=False, default="", allow_blank=True)
+    amc_member_number = serializers.CharField(
+        max_length=30, required=False, default="", allow_blank=True
+    )
+    amc_contract = serializers.CharField(
+        max_length=60, required=False, default="", allow_blank=True
+    )
+    amc_until = serializers.DateField(required=False, allow_null=True, default=None)
+    recorded_at = serializers.DateTimeField(read_only=True)
+
+
+class CoverApi(BillingApi):
+    @extend_schema(responses=CoverIO(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        """The patient's cover, the one in force first, then its history."""
+        patient = patient_for_billing(actor=self.actor, patient_id=patient_id)
+        return Response(CoverIO(selectors.cover_history(patient.pk), many=True).data)
+
+    @extend_schema(request=CoverIO, responses={201: CoverIO})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for_cover(actor=self.actor, patient_id=patient_id)
+        data = CoverIO(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = services.cover_record(
+            actor=self.actor,
+            patient_id=patient.pk,
+            values=services.CoverInput(**data.validated_data),
+        )
+        return Response(CoverIO(made).data, status=status.HTTP_201_CREATED)

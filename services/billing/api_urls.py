@@ -7,6 +7,7 @@ urlpatterns: list[URLPattern] = [
     path(
         "patients/<int:patient_id>/invoices/", api.PatientInvoicesApi.as_view(), name="api-invoices"
     ),
+    path("patients/<int:patient_id>/cover/", api.CoverApi.as_view(), name="api-cover"),
     path("invoices/<int:invoice_id>/", api.InvoiceApi.as_view(), name="api-invoice"),
     path("invoices/<int:invoice_id>/payments/", api.PaymentApi.as_view(), name="api-payments"),
     path(

@@ -5,7 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Payment
+from billing.models import Cover, Payment
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -65,4 +65,31 @@ class BankDetailsForm(forms.Form):
 class CloseDayForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I have counted the cash and the cheques: close the day"), required=True
+    )
+
+
+class CoverForm(forms.Form):
+    """The patient's cover as the attestation de droits and the mutuelle's card say."""
+
+    regime = forms.ChoiceField(label=_("Scheme"), choices=Cover.Regime.choices)
+    caisse_code = forms.CharField(
+        label=_("Fund code (3 digits)"), max_length=3, help_text=_("e.g. 751 for the CPAM of Paris")
+    )
+    caisse_name = forms.CharField(label=_("Fund"), max_length=100)
+    rights_from = forms.DateField(label=_("Rights open from"), widget=DATE_INPUT)
+    rights_until = forms.DateField(label=_("Rights open until"), widget=DATE_INPUT, required=False)
+    long_term_condition = forms.BooleanField(
+        label=_("Long-term condition (ALD, 100 %)"), required=False
+    )
+    long_term_until = forms.DateField(label=_("ALD until"), widget=DATE_INPUT, required=False)
+    c2s = forms.BooleanField(label=_("Complémentaire santé solidaire (C2S)"), required=False)
+    ame = forms.BooleanField(label=_("Aide médicale de l'État (AME)"), required=False)
+    amc_name = forms.CharField(label=_("Complementary insurer (mutuelle)"), required=False)
+    amc_number = forms.CharField(
+        label=_("Complementary insurer's number"), max_length=10, required=False
+    )
+    amc_member_number = forms.CharField(label=_("Member number"), max_length=30, required=False)
+    amc_contract = forms.CharField(label=_("Contract"), max_length=60, required=False)
+    amc_until = forms.DateField(
+        label=_("Complementary cover until"), widget=DATE_INPUT, required=False
     )

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from billing.models import Invoice
-from billing.selectors import DepositGroup, Journal
+from billing.selectors import DepositGroup, Journal, cover_on
 from core.documents.pdf import render_pdf
 from core.practices.models import Practice
 
@@ -24,6 +24,10 @@ def care_sheet(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
             "lines": list(invoice.lines.all()),
             "issuer": invoice.issuer,
             "prescriber": invoice.issuer.person,
+            # the cover in force on the date of care, as recorded from the attestation
+            "cover": cover_on(invoice.patient_id, invoice.service_date)
+            if invoice.patient_id
+            else None,
         },
     )
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from billing.models import CashDay, ChequeDeposit, Invoice, Issuer, Payment
+from billing.models import CashDay, ChequeDeposit, Cover, Invoice, Issuer, Payment
 from billing.services.payments import remaining_due
 
 
@@ -129,3 +129,21 @@ def issuer_account(person_id: int) -> str:
     """The practitioner's account as printed (IBAN in groups of four), or ""."""
     iban = Issuer.objects.filter(person_id=person_id).values_list("iban", flat=True).first()
     return DepositGroup(None, "", "", iban or "").iban_printed
+
+
+def cover_history(patient_id: int) -> list[Cover]:
+    """The patient's cover, latest first (the first is the one in force now)."""
+    return list(
+        Cover.objects.filter(patient_id=patient_id)
+        .select_related("recorded_by")
+        .order_by("-rights_from", "-recorded_at", "-pk")
+    )
+
+
+def cover_on(patient_id: int, day: date) -> Cover | None:
+    """The cover recorded last among those whose rights had started on that day."""
+    return (
+        Cover.objects.filter(patient_id=patient_id, rights_from__lte=day)
+        .order_by("-rights_from", "-recorded_at", "-pk")
+        .first()
+    )

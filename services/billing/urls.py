@@ -1,12 +1,13 @@
 from django.urls import path
 
-from billing import views
+from billing import cover_views, views
 
 app_name = "billing"
 
 urlpatterns = [
     path("patients/<int:patient_id>/facturation/", views.patient_billing, name="patient"),
     path("patients/<int:patient_id>/facturation/nouvelle/", views.invoice_new, name="invoice-new"),
+    path("patients/<int:patient_id>/couverture/", cover_views.cover, name="cover"),
     path("factures/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("factures/<int:invoice_id>/avoir/", views.invoice_credit, name="invoice-credit"),
     path("factures/<int:invoice_id>/feuille-de-soins.pdf", views.care_sheet_pdf, name="care-sheet"),

@@ -26,6 +26,7 @@ from billing.pricing import Coverage
 from billing.services.payments import remaining_due
 from billing.suggest import suggested_codes
 from core.access.policy import PracticeAction, decide_practice
+from core.access.services import require_practice
 from core.accounts.models import Person
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
@@ -54,10 +55,13 @@ def patient_billing(request: PracticeRequest, patient_id: int) -> HttpResponse:
         e for e in encounters_to_bill(actor=request.actor, patient=patient) if e.id not in billed
     ]
     people = dict(_practitioners(request))
+    today = timezone.localdate()
     return render(
         request,
         "billing/patient_billing.html",
         {
+            "cover": selectors.cover_on(patient.pk, today),
+            "today": today,
             "patient": patient,
             "statement": statement,
             "encounters": encounters,
@@ -72,6 +76,14 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
     practitioners = _practitioners(request)
     initial: dict[str, object] = {"service_date": timezone.localdate(), "has_complementary": True}
+    cover = selectors.cover_on(patient.pk, timezone.localdate())
+    if cover is not None:  # what the attestation says, the desk may still change it
+        initial.update(
+            long_term_condition=cover.long_term_condition,
+            has_complementary=cover.has_complementary,
+            third_party_amo=cover.c2s or cover.ame,
+            third_party_amc=cover.c2s or cover.ame,
+        )
     # The consultation chosen on the patient's billing page fills the form; on saving,
     # the service checks the one the form names (billing.services._check_encounter).
     encounter_id = request.GET.get("consultation") if request.method == "GET" else None
@@ -334,14 +346,13 @@ def bank_details(request: PracticeRequest, person_id: int) -> HttpResponse:
     """The account a practitioner's cheques are paid into, printed on their slips."""
     if person_id not in dict(_practitioners(request)):
         raise Http404(_("No such practitioner in this practice."))
-    decision = decide_practice(
+    require_practice(  # a refusal is audited, then 403
         request.actor,
         PracticeAction.MANAGE_BILLING_DETAILS,
         request.practice.pk,
+        target=f"issuer:{person_id}:bank",
         subject_id=person_id,
     )
-    if not decision.allowed:
-        raise PermissionDenied(decision.reason)
     person = Person.objects.get(pk=person_id)
     issuer = services.issuer_for(person)
     initial = {"bank_name": issuer.bank_name, "iban": issuer.iban}

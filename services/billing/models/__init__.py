@@ -1,5 +1,6 @@
 """The billing service's tables."""
 
+from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer
 from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment
@@ -10,6 +11,7 @@ __all__ = [
     "CashDay",
     "ChequeDeposit",
     "CombinationRule",
+    "Cover",
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",

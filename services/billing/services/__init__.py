@@ -1,5 +1,6 @@
 """Writes of the billing service."""
 
+from billing.services.cover import CoverInput, cover_record
 from billing.services.days import day_close
 from billing.services.dues import dues_issue
 from billing.services.invoices import (
@@ -15,7 +16,9 @@ from billing.services.payments import payment_record
 
 __all__ = [
     "BillingError",
+    "CoverInput",
     "LineInput",
+    "cover_record",
     "credit_note_issue",
     "day_close",
     "dues_issue",

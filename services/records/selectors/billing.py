@@ -42,6 +42,22 @@ def patient_for_billing(*, actor: Actor, patient_id: int) -> Patient:
     return patient
 
 
+def patient_for_cover(*, actor: Actor, patient_id: int) -> Patient:
+    """The patient whose insurance cover the desk records: an administrative write
+    (refusals audited; the write itself is audited by billing, with what changed)."""
+    patient, access = patient_with_access(patient_id)
+    policy.require(
+        actor,
+        Action.WRITE,
+        Category.ADMINISTRATIVE,
+        patient,
+        purpose=Purpose.ADMINISTRATION,
+        access=access,
+        audit_success=False,
+    )
+    return patient
+
+
 def encounters_to_bill(*, actor: Actor, patient: Patient, limit: int = 20) -> list[EncounterFacts]:
     """The patient's recent consultations: when, what kind, by whom (no content)."""
     rows = (

@@ -145,6 +145,15 @@ def _invoice_body(ctx: Any) -> dict[str, Any]:
     }
 
 
+def _cover_body(ctx: Any) -> dict[str, Any]:
+    return {
+        "regime": "01",
+        "caisse_code": "751",
+        "caisse_name": "CPAM de Paris",
+        "rights_from": _today(ctx),
+    }
+
+
 def _payment_body(ctx: Any) -> dict[str, Any]:
     return {"method": "cash", "amount": "1.00", "idempotency_key": ctx.unique}
 
@@ -707,6 +716,9 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(PAT + "facturation/nouvelle/", "POST", "admin.read.billing", "page", body=FORM))
+    # The patient's insurance cover: read for billing, recorded as an administrative write.
+    add(Endpoint(PAT + "couverture/", "GET", "admin.read.billing", "page", audit=("patient.read",)))
+    add(Endpoint(PAT + "couverture/", "POST", "admin.write", "page", body=FORM))
     inv = P + "factures/<int:invoice_id>/"
     add(Endpoint(inv, "GET", "admin.read.billing", "page", audit=("patient.read",)))
     add(Endpoint(inv, "POST", "admin.read.billing", "page", body=FORM))
@@ -1291,6 +1303,17 @@ def _endpoints() -> list[Endpoint]:
             "api",
             body=_invoice_body,
             audit=("invoice.issue",),
+        )
+    )
+    add(Endpoint(APAT + "cover/", "GET", "admin.read.billing", "api", audit=("patient.read",)))
+    add(
+        Endpoint(
+            APAT + "cover/",
+            "POST",
+            "admin.write",
+            "api",
+            body=_cover_body,
+            audit=("cover.record",),
         )
     )
     ainv = API + "invoices/<int:invoice_id>/"
