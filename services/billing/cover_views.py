@@ -35,6 +35,8 @@ def cover(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 return redirect("billing:cover", request.practice.slug, patient.pk)
             except ValidationError as error:
                 attach_service_errors(form, error)
+        # The form comes back with the history beside it: a read, audited as one.
+        patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
     else:
         # A read of the patient's administrative data for billing (audited by the policy).
         patient = patient_for_billing(actor=request.actor, patient_id=patient_id)

@@ -8,10 +8,20 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from stdnum import iban
 
 from billing.models import Act, Invoice
 from billing.pricing import Coverage
-from billing.services import LineInput, invoice_draft, invoice_issue, issuer_for, payment_record
+from billing.services import (
+    CoverInput,
+    LineInput,
+    cover_record,
+    invoice_draft,
+    invoice_issue,
+    issuer_bank_details_set,
+    issuer_for,
+    payment_record,
+)
 from billing.suggest import suggested_codes
 from core.access.policy import Actor
 from core.accounts.models import Person
@@ -78,4 +88,38 @@ def demo_billing_create(*, secretary: Actor, count: int = 30) -> int:
                 idempotency_key=f"demo-{invoice.pk}",
                 cheque_number=f"{1000000 + index}" if method == "cheque" else "",
             )
+    _demo_covers(secretary, sorted({e.patient_id for e in encounters}))
+    _demo_accounts(secretary, sorted({e.author_id for e in encounters}))
     return issued
+
+
+def _demo_covers(secretary: Actor, patient_ids: list[int]) -> None:
+    """The billed patients' cover, as the desk would have typed it from attestations."""
+    start = timezone.localdate().replace(month=1, day=1)
+    for index, patient_id in enumerate(patient_ids):
+        cover_record(
+            actor=secretary,
+            patient_id=patient_id,
+            values=CoverInput(
+                regime="02" if index % 9 == 8 else "01",
+                caisse_code="691",
+                caisse_name="MSA Ain-Rhône" if index % 9 == 8 else "CPAM du Rhône",
+                rights_from=start,
+                long_term_condition=index % 7 == 3,
+                c2s=index % 11 == 5,
+                amc_name="" if index % 11 == 5 or index % 4 == 0 else "Mutuelle des Lilas",
+                amc_number="" if index % 11 == 5 or index % 4 == 0 else "12345678",
+            ),
+        )
+
+
+def _demo_accounts(secretary: Actor, practitioner_ids: list[int]) -> None:
+    """Each practitioner's account for cheques (made-up numbers with valid keys)."""
+    for index, person in enumerate(Person.objects.filter(pk__in=practitioner_ids)):
+        bban = f"30006000011234567890{index:03d}"[-23:]
+        issuer_bank_details_set(
+            actor=secretary,
+            person=person,
+            bank_name="Banque des Canuts",
+            iban=f"FR{iban.calc_check_digits('FR00' + bban)}{bban}",
+        )
