@@ -7,7 +7,7 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import dbsecurity, idempotency
-        from records.access import require_read
+        from records.selectors.patients import require_read
 
         idempotency.register_patient_check(require_read)
 

@@ -13,7 +13,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core.access.models import Restriction
-from core.access.policy import Action, Actor, Category
+from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
+from core.access.services import require
 from core.audit.services import record_event
 from core.prepared import Bound, Prepared, PreparedModelSQL, fetch_together
 from records import access, search_text
@@ -220,9 +221,6 @@ def _excluding(person_id: int) -> QuerySet[Restriction, Any]:
 
 
 def authorize_search(actor: Actor) -> None:
-    from core.access.policy import PatientFacts, Purpose
-    from core.access.services import require
-
     assert actor.practice_id is not None
     require(
         actor,
@@ -298,3 +296,19 @@ def possible_duplicates(
         for patient in similar:
             found.setdefault(patient.pk, patient)
     return list(found.values())
+
+
+def require_read(actor: Actor, patient_id: int, category: Category) -> None:
+    """Judge a read of one category of a patient's data known by id (a write's answer
+    sent again, core/idempotency.py): 404 if the patient is not of this practice,
+    the policy's refusal (audited) otherwise. The success is audited by the caller."""
+    patient, patient_access = patient_with_access(patient_id)
+    require(
+        actor,
+        Action.READ,
+        category,
+        Purpose.CARE,
+        patient_access.facts,
+        target=f"patient:{patient.pk}",
+        audit_success=False,
+    )
