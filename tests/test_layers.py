@@ -11,6 +11,7 @@ fails naming the offending line.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
@@ -307,4 +308,68 @@ def test_the_check_catches_an_import_circle(tmp_path: Path, monkeypatch) -> None
     assert import_circles() == [
         "core.audit.anchor <-> core.audit.verify",
         "apps core.accounts <-> core.practices",
+    ]
+
+
+# --- Templates name no higher app's pages ----------------------------------------------
+# A template names the pages of its own app and of those below; the pages of the apps
+# above reach it through core.navigation (each app registers its links in ``ready``).
+URL_TAG = re.compile(r"""{%\s*url\s+["']([\w-]+):([\w-]+)""")
+APP_NAME = re.compile(r"""^app_name\s*=\s*["']([\w-]+)["']""", re.MULTILINE)
+
+
+def url_namespaces() -> dict[str, int]:
+    """Each URL namespace (``app_name``) and the floor of the service that owns it."""
+    floors: dict[str, int] = {}
+    for package, floor in FLOOR.items():
+        for path in sorted((SERVICES / package).rglob("*urls*.py")):
+            for name in APP_NAME.findall(path.read_text()):
+                floors[name] = min(floor, floors.get(name, floor))
+    return floors
+
+
+def templates_naming_higher_pages() -> list[str]:
+    floors = url_namespaces()
+    problems = []
+    for package, floor in FLOOR.items():
+        for path in sorted((SERVICES / package).rglob("*")):
+            if not path.is_file() or "templates" not in path.relative_to(SERVICES).parts:
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                for namespace, name in URL_TAG.findall(line):
+                    if floors.get(namespace, -1) > floor:
+                        where = path.relative_to(SERVICES)
+                        problems.append(f"{where}:{number} names {namespace}:{name}")
+    return problems
+
+
+def test_templates_name_no_higher_app_page() -> None:
+    assert templates_naming_higher_pages() == []
+
+
+def test_the_check_catches_a_template_naming_a_higher_page(tmp_path: Path, monkeypatch) -> None:
+    """The rule can fail: the kernel's layout naming the record's patient list, or the
+    record's banner naming a sharing page, is reported; a page of its own app or of a
+    lower one is not."""
+    fake = fake_services(tmp_path, monkeypatch)
+    for package, namespace in (
+        ("core", "practices"),
+        ("records", "records"),
+        ("sharing", "sharing"),
+    ):
+        (fake / package / "urls.py").write_text(f'app_name = "{namespace}"\n')
+    (fake / "core" / "templates" / "core").mkdir(parents=True)
+    (fake / "core" / "templates" / "core" / "base.html").write_text(
+        '{% url \'practices:home\' slug %}\n<a href="{% url "records:patient-list" slug %}">\n'
+    )
+    (fake / "records" / "templates" / "records").mkdir(parents=True)
+    (fake / "records" / "templates" / "records" / "_banner.html").write_text(
+        "{% url 'records:chart' s p %} {% url 'practices:home' s %}"
+        " {% url 'sharing:consents' s p %}\n"
+    )
+    (fake / "sharing" / "templates").mkdir()
+    (fake / "sharing" / "templates" / "page.html").write_text("{% url 'records:chart' s p %}\n")
+    assert templates_naming_higher_pages() == [
+        "core/templates/core/base.html:2 names records:patient-list",
+        "records/templates/records/_banner.html:1 names sharing:consents",
     ]
