@@ -373,3 +373,37 @@ def test_the_check_catches_a_template_naming_a_higher_page(tmp_path: Path, monke
         "core/templates/core/base.html:2 names records:patient-list",
         "records/templates/records/_banner.html:1 names sharing:consents",
     ]
+
+
+# --- No QuerySet.extra() ---------------------------------------------------------------
+# Django's ``extra()`` splices SQL into a queryset outside its expressions (and is headed
+# for removal): a hand-written piece goes in ``annotate(RawSQL(...))``, a ``Func`` or a
+# prepared statement (core.prepared) instead.
+
+
+def extra_calls() -> list[str]:
+    problems = []
+    for path in sorted(SERVICES.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "extra"
+            ):
+                where = f"{path.relative_to(SERVICES)}:{node.func.end_lineno}"
+                problems.append(f"{where} calls .extra()")
+    return problems
+
+
+def test_no_queryset_extra() -> None:
+    assert extra_calls() == []
+
+
+def test_the_check_catches_an_extra_call(tmp_path: Path, monkeypatch) -> None:
+    """The rule can fail: a search ordering by an ``extra()`` select is reported."""
+    fake = fake_services(tmp_path, monkeypatch)
+    (fake / "records" / "search.py").write_text(
+        "found = (\n    Patient.objects\n    .extra(select={'s': 'similarity(a, b)'})\n)\n"
+        "found = Patient.objects.annotate(s=RawSQL('similarity(a, b)', []))\n"
+    )
+    assert extra_calls() == ["records/search.py:3 calls .extra()"]

@@ -3,6 +3,7 @@ the policy decides what the actor may see of each patient."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Any
@@ -36,8 +37,16 @@ def _birth_date(term: str) -> date | None:
 
 
 # One statement per shape of query (core.prepared): which name terms are short (prefix
-# only), how many birth dates and NIRs, the limit.
-_SEARCHES: dict[tuple[Any, ...], PreparedModelSQL] = {}
+# only), how many birth dates and NIRs. Tens of thousands of shapes are possible, a few
+# are common: the most recently used are kept.
+SEARCHES_KEPT = 128
+
+
+@functools.lru_cache(maxsize=SEARCHES_KEPT)
+def _search_statement(shape: tuple[tuple[bool, ...], int, int]) -> PreparedModelSQL:
+    return PreparedModelSQL(
+        _search_sql(*shape), Patient, alias="p", annotations=["exact", "edits", "coverage"]
+    )
 
 
 def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Patient]:
@@ -82,15 +91,7 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
     values.update((f"n{index}", nir + "%") for index, nir in enumerate(nirs))
     values.update((f"t{index}", term) for index, term in enumerate(names))
     shape = (tuple(search_text.is_short(term) for term in names), len(dates), len(nirs))
-    search = _SEARCHES.get(shape)
-    if search is None:
-        search = _SEARCHES[shape] = PreparedModelSQL(
-            _search_sql(*shape),
-            Patient,
-            alias="p",
-            annotations=["exact", "edits", "coverage"],
-        )
-    return search.all(**values)
+    return _search_statement(shape).all(**values)
 
 
 # A typed term, as the names are stored (search_name: unaccented, lower case).
