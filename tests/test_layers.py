@@ -11,6 +11,7 @@ fails naming the offending line.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
@@ -165,3 +166,244 @@ def test_the_check_forbids_records_models_in_sharing_and_billing(
         "sharing/plain.py:1 imports records.models",
         "sharing/printing.py:1 imports records.printing",
     ]
+
+
+# --- No import circles -----------------------------------------------------------------
+# Two modules that import each other, even through a third one or through an import
+# inside a function (a "lazy" import only hides the circle), are one module in two files:
+# neither can be read, tested or moved alone. Between modules there is none; between the
+# apps, the ones below are known and not broken yet (their imports, both ways, are left out).
+KNOWN_APP_CIRCLES = {
+    frozenset({"core.access", "core.accounts"}): (
+        "the policy's choices name Person; accounts ask the policy about staff changes"
+    ),
+    frozenset({"core.access", "core.practices"}): (
+        "the policy's models hold a foreign key to Practice; practices ask the policy"
+    ),
+}
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the services by its dotted name (migrations apart)."""
+    found = {}
+    for path in sorted(SERVICES.rglob("*.py")):
+        parts = path.relative_to(SERVICES).with_suffix("").parts
+        if "migrations" in parts:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            found[".".join(parts)] = path
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Which modules each module imports, wherever the import stands (top of the file,
+    inside a function, under ``if TYPE_CHECKING``): ``from a.b import c`` is the module
+    ``a.b.c`` when there is one, the module ``a.b`` otherwise."""
+    known = modules()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in known.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(resolve(alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, *([node.module] if node.module else [])])
+                targets.update(resolve(f"{base}.{alias.name}") for alias in node.names)
+        graph[module] = {target for target in targets if target and target != module}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of nodes that reach each other (strongly connected, more than one)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def app_of(module: str) -> str | None:
+    """The app a module belongs to: a service, or an app of the kernel (core.accounts);
+    the kernel's loose modules (core.prepared...) are shared tools, no app."""
+    parts = module.split(".")
+    if parts[0] != "core":
+        return parts[0]
+    if len(parts) > 1 and (SERVICES / "core" / parts[1] / "apps.py").exists():
+        return f"core.{parts[1]}"
+    return None
+
+
+def import_circles() -> list[str]:
+    graph = import_graph()
+    problems = [" <-> ".join(group) for group in circles(graph)]
+    apps: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        for target in targets:
+            mine, theirs = app_of(module), app_of(target)
+            if mine and theirs and mine != theirs:
+                apps.setdefault(mine, set()).add(theirs)
+    for mine, theirs in list(apps.items()):
+        # A known circle is not reported, nor counted in any other.
+        apps[mine] = {app for app in theirs if frozenset({mine, app}) not in KNOWN_APP_CIRCLES}
+    problems += ["apps " + " <-> ".join(group) for group in circles(apps)]
+    return problems
+
+
+def test_no_import_circles() -> None:
+    assert import_circles() == []
+
+
+def test_the_check_catches_an_import_circle(tmp_path: Path, monkeypatch) -> None:
+    """The rule can fail: two modules importing each other, one of them only inside a
+    function, are reported; so are two apps of the kernel whose modules import each
+    other's (without any module circle)."""
+    fake = fake_services(tmp_path, monkeypatch)
+    (fake / "core" / "audit").mkdir()
+    (fake / "core" / "audit" / "anchor.py").write_text("from core.audit.verify import Report\n")
+    (fake / "core" / "audit" / "verify.py").write_text(
+        "def check():\n    from core.audit import anchor\n"
+    )
+    for app in ("accounts", "practices"):
+        (fake / "core" / app).mkdir()
+        (fake / "core" / app / "apps.py").write_text("")
+    (fake / "core" / "accounts" / "models.py").write_text("from core.practices.models import x\n")
+    (fake / "core" / "practices" / "models.py").write_text("x = 1\n")
+    (fake / "core" / "practices" / "context.py").write_text("from ..accounts import models\n")
+    (fake / "records" / "plain.py").write_text("from core.audit import verify\n")
+    assert import_circles() == [
+        "core.audit.anchor <-> core.audit.verify",
+        "apps core.accounts <-> core.practices",
+    ]
+
+
+# --- Templates name no higher app's pages ----------------------------------------------
+# A template names the pages of its own app and of those below; the pages of the apps
+# above reach it through core.navigation (each app registers its links in ``ready``).
+URL_TAG = re.compile(r"""{%\s*url\s+["']([\w-]+):([\w-]+)""")
+APP_NAME = re.compile(r"""^app_name\s*=\s*["']([\w-]+)["']""", re.MULTILINE)
+
+
+def url_namespaces() -> dict[str, int]:
+    """Each URL namespace (``app_name``) and the floor of the service that owns it."""
+    floors: dict[str, int] = {}
+    for package, floor in FLOOR.items():
+        for path in sorted((SERVICES / package).rglob("*urls*.py")):
+            for name in APP_NAME.findall(path.read_text()):
+                floors[name] = min(floor, floors.get(name, floor))
+    return floors
+
+
+def templates_naming_higher_pages() -> list[str]:
+    floors = url_namespaces()
+    problems = []
+    for package, floor in FLOOR.items():
+        for path in sorted((SERVICES / package).rglob("*")):
+            if not path.is_file() or "templates" not in path.relative_to(SERVICES).parts:
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                for namespace, name in URL_TAG.findall(line):
+                    if floors.get(namespace, -1) > floor:
+                        where = path.relative_to(SERVICES)
+                        problems.append(f"{where}:{number} names {namespace}:{name}")
+    return problems
+
+
+def test_templates_name_no_higher_app_page() -> None:
+    assert templates_naming_higher_pages() == []
+
+
+def test_the_check_catches_a_template_naming_a_higher_page(tmp_path: Path, monkeypatch) -> None:
+    """The rule can fail: the kernel's layout naming the record's patient list, or the
+    record's banner naming a sharing page, is reported; a page of its own app or of a
+    lower one is not."""
+    fake = fake_services(tmp_path, monkeypatch)
+    for package, namespace in (
+        ("core", "practices"),
+        ("records", "records"),
+        ("sharing", "sharing"),
+    ):
+        (fake / package / "urls.py").write_text(f'app_name = "{namespace}"\n')
+    (fake / "core" / "templates" / "core").mkdir(parents=True)
+    (fake / "core" / "templates" / "core" / "base.html").write_text(
+        '{% url \'practices:home\' slug %}\n<a href="{% url "records:patient-list" slug %}">\n'
+    )
+    (fake / "records" / "templates" / "records").mkdir(parents=True)
+    (fake / "records" / "templates" / "records" / "_banner.html").write_text(
+        "{% url 'records:chart' s p %} {% url 'practices:home' s %}"
+        " {% url 'sharing:consents' s p %}\n"
+    )
+    (fake / "sharing" / "templates").mkdir()
+    (fake / "sharing" / "templates" / "page.html").write_text("{% url 'records:chart' s p %}\n")
+    assert templates_naming_higher_pages() == [
+        "core/templates/core/base.html:2 names records:patient-list",
+        "records/templates/records/_banner.html:1 names sharing:consents",
+    ]
+
+
+# --- No QuerySet.extra() ---------------------------------------------------------------
+# Django's ``extra()`` splices SQL into a queryset outside its expressions (and is headed
+# for removal): a hand-written piece goes in ``annotate(RawSQL(...))``, a ``Func`` or a
+# prepared statement (core.prepared) instead.
+
+
+def extra_calls() -> list[str]:
+    problems = []
+    for path in sorted(SERVICES.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "extra"
+            ):
+                where = f"{path.relative_to(SERVICES)}:{node.func.end_lineno}"
+                problems.append(f"{where} calls .extra()")
+    return problems
+
+
+def test_no_queryset_extra() -> None:
+    assert extra_calls() == []
+
+
+def test_the_check_catches_an_extra_call(tmp_path: Path, monkeypatch) -> None:
+    """The rule can fail: a search ordering by an ``extra()`` select is reported."""
+    fake = fake_services(tmp_path, monkeypatch)
+    (fake / "records" / "search.py").write_text(
+        "found = (\n    Patient.objects\n    .extra(select={'s': 'similarity(a, b)'})\n)\n"
+        "found = Patient.objects.annotate(s=RawSQL('similarity(a, b)', []))\n"
+    )
+    assert extra_calls() == ["records/search.py:3 calls .extra()"]

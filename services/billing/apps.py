@@ -11,3 +11,25 @@ class BillingConfig(AppConfig):
         # Fee schedules are reference data loaded by the owner role (`carnet load_fees`).
         dbsecurity.register_read_only("billing_act")
         dbsecurity.register_read_only("billing_combinationrule")
+
+        # Billing's links in the kernel's menu, on the practice home and on the record.
+        from django.utils.translation import gettext_lazy as _
+
+        from core import navigation
+        from core.access.policy import PracticeAction
+
+        navigation.register(
+            navigation.Link(navigation.MENU, "billing:cash-day", _("Cash journal"), 20, "j"),
+            navigation.Link(navigation.PRACTICE, "billing:cash-day", _("Cash journal"), 10),
+            navigation.Link(
+                navigation.PRACTICE, "billing:care-work", _("Data entry is care work"), 20
+            ),
+            navigation.Link(
+                navigation.PRACTICE,
+                "billing:dues",
+                _("Invoices from the cooperative"),
+                40,
+                when=PracticeAction.MANAGE_STAFF,
+            ),
+            navigation.Link(navigation.PATIENT, "billing:patient", _("Billing"), 30, "f"),
+        )

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from core.access.policy import PracticeAction, decide_practice
+from core import navigation
 
 
 def carnet(request: HttpRequest) -> dict[str, Any]:
@@ -15,8 +15,7 @@ def carnet(request: HttpRequest) -> dict[str, Any]:
         "carnet_node_name": settings.CARNET_NODE_NAME,
         "current_practice": practice,
         "idle_timeout_minutes": settings.CARNET_IDLE_TIMEOUT_MINUTES,
-        # The menu offers only the pages the policy opens to this person (no query).
-        "menu_shares": practice is not None
-        and actor is not None
-        and decide_practice(actor, PracticeAction.VIEW_EXCHANGE, practice.pk).allowed,
+        # The apps' pages, as registered (core.navigation): the menu offers only the
+        # pages the policy opens to this person (no query).
+        "menu_links": navigation.links(navigation.MENU, practice, actor),
     }

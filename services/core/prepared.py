@@ -31,14 +31,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
-from django.db.models.query import (
-    FlatValuesListIterable,
-    ModelIterable,
-    ValuesListIterable,
-    get_related_populators,
-)
+
+from core import prepared_django as internals
 
 # One improbable value per parameter and type: found again among the compiled
 # parameters, it gives the parameter's positions.
@@ -59,16 +56,8 @@ def _placeholder(kind: type, index: int) -> Any:
 
 @dataclass
 class _Compiled:
-    sql: str
-    params: list[Any]  # constants, or None where a value is bound
-    slots: list[tuple[int, str]]  # (position, parameter name)
-    mode: str  # "model", "tuple" or "flat"
-    model: Any
-    init_list: list[str]
-    model_start: int
-    model_end: int
-    populators: list[Any]
-    converters: list[tuple[int, tuple[list[Any], Any]]]
+    parts: internals.QueryParts
+    slots: list[tuple[int, str]]  # (position, parameter name); None in parts.params there
     annotations: list[tuple[int, str]] = field(default_factory=list)  # (position, attribute)
 
 
@@ -88,73 +77,56 @@ class Prepared:
         if unknown:
             raise TypeError(f"no such parameter: {sorted(unknown)}")
 
+    def alias(self) -> str:
+        """The database the queryset reads (its ``using()``, or the routers' choice)."""
+        alias = self.__dict__.get("_alias")
+        if alias is None:
+            alias = self._alias = self.build(**self._placeholders()).db
+        return alias
+
+    def connection(self) -> BaseDatabaseWrapper:
+        return internals.connection_for(self.alias())
+
     def _compiled(self) -> _Compiled:
-        # Kept on the connection object: one per thread and database, as Django keeps
-        # connections, so converters bound to a connection stay with it.
-        # Keyed by the statement itself (not its id, which a new object could reuse).
-        cache: dict[Prepared, _Compiled] = connection.__dict__.setdefault("_carnet_prepared", {})
+        # Kept on the connection, keyed by the statement itself (not its id, which a new
+        # object could reuse); the least recently used goes past ``MAX_COMPILED``.
+        connection = self.connection()
+        cache = internals.compiled_cache(connection)
         found = cache.get(self)
         if found is None:
-            found = cache[self] = self._compile()
+            found = self._compile(connection)
+        internals.remember(cache, self, found)
         return found
 
-    def _compile(self) -> _Compiled:
-        placeholders = {
+    def _placeholders(self) -> dict[str, Any]:
+        return {
             name: _placeholder(kind, index) for index, (name, kind) in enumerate(self.types.items())
         }
-        queryset = self.build(**placeholders)
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        sql, raw_params = compiler.as_sql()
-        params: list[Any] = list(raw_params)
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
+        placeholders = self._placeholders()
+        parts = internals.compile_queryset(self.build(**placeholders), connection)
         slots: list[tuple[int, str]] = []
         by_value = {repr(value): name for name, value in placeholders.items()}
-        for position, value in enumerate(params):
+        for position, value in enumerate(parts.params):
             name = by_value.get(repr(value))
             if name is not None:
                 slots.append((position, name))
-                params[position] = None
+                parts.params[position] = None
         missing = set(placeholders) - {name for _position, name in slots}
         if missing:
             raise ValueError(
                 f"prepared statement: parameter(s) {sorted(missing)} not found in the SQL "
                 "(a lookup that rewrites its value cannot be prepared)"
             )
-        select = compiler.select
-        iterable = queryset._iterable_class
-        if iterable is ModelIterable:
-            mode = "model"
-            klass_info = compiler.klass_info
-            fields = klass_info["select_fields"]
-            start, end = fields[0], fields[-1] + 1
-            init_list = [column[0].target.attname for column in select[start:end]]
-            # (django-stubs describe a later Django, with a fourth argument)
-            populators = get_related_populators(klass_info, select, queryset.db)  # type: ignore[call-arg]
-            model = klass_info["model"]
-        elif iterable in (ValuesListIterable, FlatValuesListIterable):
-            mode = "flat" if iterable is FlatValuesListIterable else "tuple"
-            start, end, init_list, populators, model = 0, 0, [], [], None
-        else:
-            raise TypeError("only model instances or values_list() can be prepared")
-        columns = [column[0] for column in select[0 : compiler.col_count]]
-        return _Compiled(
-            sql=sql,
-            params=params,
-            slots=slots,
-            mode=mode,
-            model=model,
-            init_list=init_list,
-            model_start=start,
-            model_end=end,
-            populators=populators,
-            converters=list(compiler.get_converters(columns).items()),
-        )
+        return _Compiled(parts, slots)
 
     def sql_and_params(self, values: dict[str, Any]) -> tuple[_Compiled, str, list[Any]]:
         compiled = self._compiled()
-        params = list(compiled.params)
+        params = list(compiled.parts.params)
         for position, name in compiled.slots:
             params[position] = values[name]
-        return compiled, compiled.sql, params
+        return compiled, compiled.parts.sql, params
 
     def bind(self, **values: Any) -> Bound:
         return Bound(self, values)
@@ -171,9 +143,12 @@ class PreparedSQL(Prepared):
     """Hand-written SQL (``%(name)s`` parameters) that can go in the same message as
     prepared querysets; its rows come back as tuples."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
         self.sql = sql
-        self.compiled = _Compiled(sql, [], [], "tuple", None, [], 0, 0, [], [])
+        self._alias = using
+        self.compiled = _Compiled(
+            internals.QueryParts(sql, [], "tuple", None, [], 0, 0, [], []), []
+        )
 
     def sql_and_params(self, values: dict[str, Any]) -> tuple[_Compiled, str, Any]:
         return self.compiled, self.sql, values
@@ -189,27 +164,29 @@ class PreparedModelSQL(Prepared):
     def __init__(self, sql: str, model: Any, *, alias: str, annotations: Sequence[str]) -> None:
         self.sql_template = sql
         self.model = model
-        self.alias = alias
+        self.table_alias = alias
         self.annotations = list(annotations)
+        self.build = lambda: model._base_manager.all()
+        self.types = {}
 
-    def _compile(self) -> _Compiled:
-        plain = Prepared(lambda: self.model._base_manager.all())._compile()
+    def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
+        plain = super()._compile(connection)
         columns = ", ".join(
-            f'{self.alias}."{model_field.column}"'
+            f'{self.table_alias}."{model_field.column}"'
             for model_field in self.model._meta.concrete_fields
         )
-        if len(self.model._meta.concrete_fields) != plain.model_end:
+        if len(self.model._meta.concrete_fields) != plain.parts.model_end:
             raise TypeError("the model's columns are not those its queryset selects")
-        plain.sql = self.sql_template.replace("{columns}", columns)
-        plain.params, plain.slots = [], []
+        plain.parts.sql = self.sql_template.replace("{columns}", columns)
+        plain.parts.params, plain.slots = [], []
         plain.annotations = [
-            (plain.model_end + index, name) for index, name in enumerate(self.annotations)
+            (plain.parts.model_end + index, name) for index, name in enumerate(self.annotations)
         ]
         return plain
 
     def sql_and_params(self, values: dict[str, Any]) -> tuple[_Compiled, str, Any]:
         compiled = self._compiled()
-        return compiled, compiled.sql, values
+        return compiled, compiled.parts.sql, values
 
 
 @dataclass(frozen=True)
@@ -220,30 +197,18 @@ class Bound:
     def sql_and_params(self) -> tuple[_Compiled, str, Any]:
         return self.statement.sql_and_params(self.values)
 
-    def rows(self, compiled: _Compiled, rows: Sequence[Any]) -> list[Any]:
-        if compiled.converters:
-            converted = []
-            for row in rows:
-                row = list(row)
-                for position, (functions, expression) in compiled.converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, expression, connection)
-                    row[position] = value
-                converted.append(row)
-            rows = converted
-        if compiled.mode == "flat":
+    def rows(
+        self, compiled: _Compiled, rows: Sequence[Any], connection: BaseDatabaseWrapper
+    ) -> list[Any]:
+        parts = compiled.parts
+        rows = internals.convert(rows, parts.converters, connection)
+        if parts.mode == "flat":
             return [row[0] for row in rows]
-        if compiled.mode == "tuple":
+        if parts.mode == "tuple":
             return [tuple(row) for row in rows]
-        alias = connection.alias
-        model = compiled.model
-        start, end, names = compiled.model_start, compiled.model_end, compiled.init_list
         objects = []
         for row in rows:
-            obj = model.from_db(alias, names, row[start:end])
-            for populator in compiled.populators:
-                populator.populate(row, obj)
+            obj = internals.instance(parts, row, self.statement.alias())
             for position, name in compiled.annotations:
                 setattr(obj, name, row[position])
             objects.append(obj)
@@ -251,23 +216,19 @@ class Bound:
 
 
 def fetch_together(*statements: Bound) -> list[list[Any]]:
-    """Run bound statements in one round trip; their results, in order."""
+    """Run bound statements in one round trip, on the database their querysets use
+    (all the same one); their results, in order."""
+    aliases = {statement.statement.alias() for statement in statements}
+    if len(aliases) != 1:
+        raise ValueError(f"statements on several databases cannot go in one round trip: {aliases}")
+    connection = internals.connection_for(aliases.pop())
     prepared = [statement.sql_and_params() for statement in statements]
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        if len(prepared) == 1:
-            _compiled, sql, params = prepared[0]
-            cursor.execute(sql, params)
-        else:
-            # One message of plain statements, the values bound by psycopg on the client
-            # side as Django does. (Server-side prepared statements through psycopg's
-            # pipeline were measured too: no less database time per request here.)
-            cursor.execute("; ".join(raw.mogrify(sql, params) for _c, sql, params in prepared))
-        results: list[list[Any]] = []
-        for index, (statement, (compiled, _sql, _params)) in enumerate(
-            zip(statements, prepared, strict=True)
-        ):
-            if index:
-                raw.nextset()
-            results.append(statement.rows(compiled, raw.fetchall()))
-    return results
+    results = internals.execute_together(
+        connection, [(sql, params) for _c, sql, params in prepared]
+    )
+    return [
+        statement.rows(compiled, rows, connection)
+        for statement, (compiled, _sql, _params), rows in zip(
+            statements, prepared, results, strict=True
+        )
+    ]

@@ -12,3 +12,12 @@ class LabConfig(AppConfig):
         from lab.inbox import scan
 
         periodic.register("lab-inbox", scan)
+
+        # The results in the kernel's menu.
+        from django.utils.translation import gettext_lazy as _
+
+        from core import navigation
+
+        navigation.register(
+            navigation.Link(navigation.MENU, "lab:to-read", _("Results"), 30),
+        )

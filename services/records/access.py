@@ -132,24 +132,6 @@ def require(
     )
 
 
-def require_read(actor: Actor, patient_id: int, category: Category) -> None:
-    """Judge a read of one category of a patient's data known by id (a write's answer
-    sent again, core/idempotency.py): 404 if the patient is not of this practice,
-    the policy's refusal (audited) otherwise. The success is audited by the caller."""
-    from records.selectors.patients import patient_with_access
-
-    patient, patient_access = patient_with_access(patient_id)
-    core_require(
-        actor,
-        Action.READ,
-        category,
-        Purpose.CARE,
-        patient_access.facts,
-        target=f"patient:{patient.pk}",
-        audit_success=False,
-    )
-
-
 def may_see_entry(
     actor: Actor, access: PatientAccess, entry: Any, action: Action = Action.READ
 ) -> bool:

@@ -7,7 +7,7 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import dbsecurity, idempotency
-        from records.access import require_read
+        from records.selectors.patients import require_read
 
         idempotency.register_patient_check(require_read)
 
@@ -22,3 +22,19 @@ class RecordsConfig(AppConfig):
             "records_interactionclassmember",
         ):
             dbsecurity.register_read_only(table)
+
+        # The record's links in the kernel's menu and on the practice home.
+        from django.utils.translation import gettext_lazy as _
+
+        from core import navigation
+
+        navigation.register(
+            navigation.Link(navigation.MENU, "records:patient-list", _("Patients"), 10, "p"),
+            navigation.Link(navigation.SEARCH, "records:patient-list", _("Find a patient"), 10),
+            navigation.Link(
+                navigation.PRACTICE,
+                "records:break-glass-review",
+                _("Emergency accesses to review"),
+                30,
+            ),
+        )

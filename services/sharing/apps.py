@@ -17,3 +17,27 @@ class SharingConfig(AppConfig):
         dbsecurity.register_gateway_access("sharing_inboxmessage", "SELECT, INSERT")
         dbsecurity.register_gateway_access("audit_event", "INSERT")
         dbsecurity.register_gateway_access("audit_chain", "SELECT, INSERT, UPDATE")
+
+        # Sharing's links in the kernel's menu and on the record.
+        from django.utils.translation import gettext_lazy as _
+
+        from core import navigation
+        from core.access.policy import PracticeAction
+
+        navigation.register(
+            navigation.Link(
+                navigation.MENU,
+                "sharing:inbox",
+                _("Shares received"),
+                40,
+                when=PracticeAction.VIEW_EXCHANGE,
+            ),
+            navigation.Link(navigation.PATIENT, "sharing:consents", _("Sharing consents"), 10),
+            navigation.Link(navigation.PATIENT, "sharing:patient-shares", _("Sent shares"), 20),
+            navigation.Link(
+                navigation.COOPERATIVE,
+                "cooperative-directory:directory",
+                _("The cooperative's directory"),
+                10,
+            ),
+        )

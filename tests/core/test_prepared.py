@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from core import tenancy
+from core import prepared_django, tenancy
 from core.prepared import Prepared, fetch_together
 from records.models import Patient
+from records.selectors import patients
 from tests.factories import PatientFactory
 from tests.fixtures import World
 
@@ -45,12 +46,12 @@ def test_values_are_bound_at_each_use_and_the_sql_compiled_once(
     compiled: list[Prepared] = []
     compile_for_real = Prepared._compile
 
-    def counting(statement: Prepared) -> Any:
+    def counting(statement: Prepared, on: Any) -> Any:
         compiled.append(statement)
-        return compile_for_real(statement)
+        return compile_for_real(statement, on)
 
     monkeypatch.setattr(Prepared, "_compile", counting)
-    connection.__dict__.pop("_carnet_prepared", None)
+    connections["default"].__dict__.pop("_carnet_prepared", None)
     tenancy.activate(world.practice_a.pk, world.alice.pk)
     PatientFactory(practice=world.practice_a, birth_name="Durand", given_names="Anne")
     PatientFactory(practice=world.practice_a, birth_name="Durand", given_names="Marc")
@@ -96,3 +97,59 @@ def test_a_quote_in_a_value_is_bound_not_spliced(world: World) -> None:
     hostile = "x'; DELETE FROM records_patient; --"
     assert fetch_together(NAMES.bind(name=hostile), NAMES.bind(name="O'Brien")) == [[], ["Liam"]]
     assert Patient.objects.count() == 2
+
+
+def test_a_statement_runs_on_the_database_its_queryset_uses(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not always on the default connection: a queryset's ``using()`` (or the routers'
+    choice) names the connection that compiles and runs it and that its instances belong
+    to; statements of two databases are refused in one round trip."""
+    asked: list[str] = []
+
+    class Connections(dict):
+        def __getitem__(self, alias: str) -> Any:
+            asked.append(alias)
+            return connection  # the test database, under another name
+
+    monkeypatch.setattr(prepared_django, "connections", Connections())
+    elsewhere = Prepared(lambda patient: Patient.objects.using("elsewhere").filter(pk=patient))
+    tenancy.activate(world.practice_a.pk, world.alice.pk)  # on the default database
+    asked.clear()
+    (found,) = elsewhere.all(patient=world.paul.pk)
+    assert found.pk == world.paul.pk and found._state.db == "elsewhere"
+    assert set(asked) == {"elsewhere"}
+    with pytest.raises(ValueError, match="several databases"):
+        fetch_together(elsewhere.bind(patient=1), BY_ID.bind(patient=1))
+
+
+def test_each_connection_keeps_a_bounded_number_of_compiled_statements(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_COMPILED`` the least recently used statement is forgotten (and compiled
+    again if it comes back): statements made at run time cannot fill the memory."""
+    monkeypatch.setattr(prepared_django, "MAX_COMPILED", 2)
+    connections["default"].__dict__.pop("_carnet_prepared", None)
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    BY_ID.all(patient=world.paul.pk)
+    NAMES.all(name="Dupont")
+    BY_ID.all(patient=world.paul.pk)  # used again: the most recent
+    assert BORN_AFTER.all(born=date(2100, 1, 1)) == []
+    assert list(connections["default"].__dict__["_carnet_prepared"]) == [BY_ID, BORN_AFTER]
+    assert NAMES.all(name="Dupont") == ["Paul"]
+
+
+def test_the_search_keeps_only_its_recent_shapes(world: World) -> None:
+    """One statement per shape of search (short or long name terms, dates, NIRs): tens of
+    thousands are possible, only the ``SEARCHES_KEPT`` most recent are kept."""
+    patients._search_statement.cache_clear()
+    shapes = [
+        ((False,) * names, dates, nirs)
+        for names in range(4)
+        for dates in range(6)
+        for nirs in range(6)
+    ]
+    assert len(shapes) > patients.SEARCHES_KEPT
+    for shape in shapes:
+        patients._search_statement(shape)
+    assert patients._search_statement.cache_info().currsize == patients.SEARCHES_KEPT

@@ -16,7 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.accounts.validators import validate_am_number, validate_rpps
-from core.practices.models import Practice
+
+# A practice (``practices.Practice``), named by its label: the practices app sits above
+# this one (its pages and its way into a practice use the accounts), so nothing here
+# imports it.
+PracticeRow = models.Model
 
 
 class PersonManager(BaseUserManager["Person"]):
@@ -104,7 +108,9 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A role a person holds in a practice."""
 
-    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="memberships")
+    practice = models.ForeignKey(
+        "practices.Practice", on_delete=models.PROTECT, related_name="memberships"
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
@@ -130,7 +136,7 @@ class ApiToken(models.Model):
     PREFIX = "carnet"
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
-    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
     key_id = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
@@ -163,7 +169,7 @@ class Invitation(models.Model):
 
     VALID_HOURS = 72
 
-    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="invitations")
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     secret_hash = models.CharField(max_length=64, unique=True)
@@ -195,7 +201,7 @@ class IdempotentRequest(models.Model):
     a second consultation or a second invoice.
     """
 
-    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=64)
     request = models.CharField(max_length=300)  # method and path the key was first used for

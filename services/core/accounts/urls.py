@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.accounts import staff_views, views
+from core.accounts import views
 
 app_name = "accounts"
 
@@ -10,5 +10,5 @@ urlpatterns = [
     path("connexion/code/", views.second_factor_view, name="second-factor"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("profil/", views.profile_view, name="profile"),
-    path("invitation/<str:secret>/", staff_views.invitation_accept, name="invitation"),
+    path("invitation/<str:secret>/", views.invitation_accept, name="invitation"),
 ]

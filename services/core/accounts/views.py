@@ -1,5 +1,5 @@
 """Login in two steps (password, then TOTP code or enrollment), logout, practice choice,
-personal API tokens."""
+the invitation a new person opens (personal API tokens: ``core.practices.token_views``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -20,12 +20,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from core.accounts import services
-from core.accounts.forms import ApiTokenForm, CodeForm, LoginForm, PasswordChangeForm, PinForm
+from core.accounts.forms import (
+    CodeForm,
+    InvitationAcceptForm,
+    LoginForm,
+    PasswordChangeForm,
+    PinForm,
+)
 from core.accounts.middleware import LAST_SEEN
-from core.accounts.models import ApiToken, Person
+from core.accounts.models import Person
+from core.accounts.requests import AuthenticatedRequest
+from core.accounts.services import staff
 from core.audit.services import record_event
 from core.forms import attach_service_errors
-from core.practices.context import AuthenticatedRequest, PracticeRequest, practice_view
 
 PREAUTH = "carnet_preauth"
 PREAUTH_SECONDS = 300
@@ -188,41 +195,6 @@ def home_view(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@practice_view
-@require_http_methods(["GET", "POST"])
-def api_tokens_view(request: PracticeRequest) -> HttpResponse:
-    practice = request.practice
-    person = request.user
-    form = ApiTokenForm(request.POST if request.method == "POST" else None)
-    created = None
-    if request.method == "POST" and form.is_valid():
-        _token, created = services.api_token_create(
-            person=person,
-            practice=practice,
-            name=form.cleaned_data["name"],
-        )
-        form = ApiTokenForm()
-    tokens = ApiToken.objects.filter(person=person, practice=practice)
-    return render(
-        request,
-        "accounts/api_tokens.html",
-        {"form": form, "tokens": tokens, "created": created},
-        status=400 if request.method == "POST" and not created else 200,
-    )
-
-
-@practice_view
-@require_POST
-def api_token_revoke_view(request: PracticeRequest, key_id: str) -> HttpResponse:
-    practice = request.practice
-    token = ApiToken.objects.filter(person=request.user, practice=practice, key_id=key_id).first()
-    if token is None:
-        raise Http404(_("No such token."))
-    services.api_token_revoke(token=token, actor=request.user)
-    messages.success(request, _("The token was revoked."))
-    return redirect("practices:api-tokens", practice_slug=practice.slug)
-
-
 @require_http_methods(["GET", "POST"])
 def profile_view(request: AuthenticatedRequest) -> HttpResponse:
     """The person's own settings: their password, and the code that leaves the patient
@@ -260,3 +232,40 @@ def profile_view(request: AuthenticatedRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
+    """Set a password and enroll the second factor, from the link on the invitation."""
+    try:
+        invitation = staff.invitation_open(secret)
+    except ValidationError as error:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"message": " ".join(error.messages)},
+            status=410 if error.code in {"used", "expired"} else 404,
+        )
+    person: Person = invitation.person
+    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff.invitation_accept(secret=secret, **form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Your account is ready: log in with your username and password.")
+            )
+            return redirect("accounts:login")
+    device = staff.invitation_device(invitation)
+    context = {
+        "form": form,
+        "person": person,
+        "practice": invitation.practice,
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111"),
+        "secret": _base32_secret(device),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/invitation_accept.html", context, status=status)

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from core import openpgp
 from core.audit.models import AuditAnchor, AuditChain
-
-if TYPE_CHECKING:
-    from core.audit.verify import Problem, Report
+from core.audit.report import Problem, Report
 
 
 def create_anchor() -> AuditAnchor:
@@ -47,8 +44,6 @@ def anchored_positions() -> set[tuple[int, int]]:
 
 
 def check_anchors(seen: dict[tuple[int, int], str], report: Report) -> Iterator[Problem]:
-    from core.audit.verify import Problem
-
     anchors = list(AuditAnchor.objects.order_by("id"))
     if not anchors:
         return

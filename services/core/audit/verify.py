@@ -21,33 +21,7 @@ from django.db import connection, connections, transaction
 
 from core.audit.anchor import anchored_positions, check_anchors
 from core.audit.chain import GENESIS, SORTED_FIELDS, EncodedJSON, canonical_values, encoded
-
-
-@dataclass(frozen=True)
-class Problem:
-    event_id: int | None
-    chain: int
-    seq: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"event #{self.event_id}" if self.event_id is not None else "chain head"
-        return f"{where} (chain {self.chain}, seq {self.seq}): {self.message}"
-
-
-@dataclass
-class Report:
-    events_checked: int = 0
-    chains: int = 0
-    processes: int = 1  # how many processes walked the chains
-    anchors_checked: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    stop_at_first: bool = True
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
+from core.audit.report import Problem, Report
 
 # The event's id and stored hash, then the hashed fields in the canonical form's order.
 COLUMNS = ("id", "hash", *SORTED_FIELDS)

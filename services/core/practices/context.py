@@ -18,17 +18,11 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.access.policy import Actor
-from core.accounts.models import Person
+from core.accounts.requests import AuthenticatedRequest
 from core.accounts.selectors import actor_for, roles_statement
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
 from core.practices.selectors import practice_by_slug
-
-
-class AuthenticatedRequest(HttpRequest):
-    """A request by a logged-in person (for type checking views)."""
-
-    user: Person
 
 
 class PracticeRequest(AuthenticatedRequest):

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core import navigation
 from core.access.policy import Actor, CooperativeAction
 from core.access.services import require_cooperative
 from core.accounts.selectors import actor_for
@@ -49,6 +50,8 @@ def cooperative_members(request: AuthenticatedRequest) -> HttpResponse:
         target="cooperative:members",
         details={"practices": len(context["members"])},  # type: ignore[arg-type]
     )
+    # The cooperative's other pages, as their apps registered them (core.navigation).
+    context["cooperative_links"] = navigation.links(navigation.COOPERATIVE)
     return render(request, "practices/cooperative_members.html", context)
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import navigation
 from core.access.policy import PracticeAction, decide_practice
 from core.access.services import require_practice
 from core.accounts.models import Role
@@ -33,6 +34,9 @@ def practice_home(request: PracticeRequest) -> HttpResponse:
             "roles": [Role(role).label for role in sorted(actor.roles)],
             "is_practice_admin": Role.PRACTICE_ADMIN in actor.roles,
             "staff": staff_of_practice(request.practice.pk),
+            # The apps' pages, as they registered them (core.navigation).
+            "search_links": navigation.links(navigation.SEARCH, request.practice, actor),
+            "practice_links": navigation.links(navigation.PRACTICE, request.practice, actor),
         },
     )
 

@@ -3,6 +3,7 @@ the policy decides what the actor may see of each patient."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Any
@@ -13,7 +14,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core.access.models import Restriction
-from core.access.policy import Action, Actor, Category
+from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
+from core.access.services import require
 from core.audit.services import record_event
 from core.prepared import Bound, Prepared, PreparedModelSQL, fetch_together
 from records import access, search_text
@@ -35,8 +37,16 @@ def _birth_date(term: str) -> date | None:
 
 
 # One statement per shape of query (core.prepared): which name terms are short (prefix
-# only), how many birth dates and NIRs, the limit.
-_SEARCHES: dict[tuple[Any, ...], PreparedModelSQL] = {}
+# only), how many birth dates and NIRs. Tens of thousands of shapes are possible, a few
+# are common: the most recently used are kept.
+SEARCHES_KEPT = 128
+
+
+@functools.lru_cache(maxsize=SEARCHES_KEPT)
+def _search_statement(shape: tuple[tuple[bool, ...], int, int]) -> PreparedModelSQL:
+    return PreparedModelSQL(
+        _search_sql(*shape), Patient, alias="p", annotations=["exact", "edits", "coverage"]
+    )
 
 
 def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Patient]:
@@ -81,15 +91,7 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
     values.update((f"n{index}", nir + "%") for index, nir in enumerate(nirs))
     values.update((f"t{index}", term) for index, term in enumerate(names))
     shape = (tuple(search_text.is_short(term) for term in names), len(dates), len(nirs))
-    search = _SEARCHES.get(shape)
-    if search is None:
-        search = _SEARCHES[shape] = PreparedModelSQL(
-            _search_sql(*shape),
-            Patient,
-            alias="p",
-            annotations=["exact", "edits", "coverage"],
-        )
-    return search.all(**values)
+    return _search_statement(shape).all(**values)
 
 
 # A typed term, as the names are stored (search_name: unaccented, lower case).
@@ -220,9 +222,6 @@ def _excluding(person_id: int) -> QuerySet[Restriction, Any]:
 
 
 def authorize_search(actor: Actor) -> None:
-    from core.access.policy import PatientFacts, Purpose
-    from core.access.services import require
-
     assert actor.practice_id is not None
     require(
         actor,
@@ -298,3 +297,19 @@ def possible_duplicates(
         for patient in similar:
             found.setdefault(patient.pk, patient)
     return list(found.values())
+
+
+def require_read(actor: Actor, patient_id: int, category: Category) -> None:
+    """Judge a read of one category of a patient's data known by id (a write's answer
+    sent again, core/idempotency.py): 404 if the patient is not of this practice,
+    the policy's refusal (audited) otherwise. The success is audited by the caller."""
+    patient, patient_access = patient_with_access(patient_id)
+    require(
+        actor,
+        Action.READ,
+        category,
+        Purpose.CARE,
+        patient_access.facts,
+        target=f"patient:{patient.pk}",
+        audit_success=False,
+    )

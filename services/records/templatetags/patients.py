@@ -1,4 +1,5 @@
-"""Template filters about the patient: ``{{ patient|age }}`` writes "54 ans", "8 mois"."""
+"""Template filters about the patient: ``{{ patient|age }}`` writes "54 ans", "8 mois";
+``{% patient_links patient as links %}`` gives the other apps' links on the record."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import date
 from django import template
 from django.utils import timezone
 from django.utils.translation import ngettext
+
+from core import navigation
 
 register = template.Library()
 
@@ -32,3 +35,16 @@ def age(patient: object) -> str:
         return ""
     deceased = getattr(patient, "deceased_on", None)
     return age_text(born, deceased)
+
+
+@register.simple_tag(takes_context=True)
+def patient_links(context: template.Context, patient: object) -> list[navigation.Shown]:
+    """The pages of the apps above the record about this patient (sharing, billing), as
+    they registered them (core.navigation): the record names none of them."""
+    request = context.get("request")
+    return navigation.links(
+        navigation.PATIENT,
+        context.get("current_practice"),
+        getattr(request, "actor", None),
+        args=(getattr(patient, "pk", None),),
+    )

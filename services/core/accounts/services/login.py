@@ -23,9 +23,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import requestinfo
 from core.accounts import throttle
-from core.accounts.models import ApiToken, Membership, Person
+from core.accounts.models import ApiToken, Membership, Person, PracticeRow
 from core.audit.services import Outcome, record_event
-from core.practices.models import Practice
 from core.prepared import Prepared
 
 
@@ -58,7 +57,7 @@ def person_create(
     username: str,
     full_name: str,
     password: str | None,
-    practice: Practice | None = None,
+    practice: PracticeRow | None = None,
     roles: tuple[str, ...] = (),
     profession: str = "",
     rpps: str = "",
@@ -86,7 +85,7 @@ def person_create(
     person.save()
     for role in roles:
         assert practice is not None, "a role needs a practice"
-        Membership.objects.create(practice=practice, person=person, role=role)
+        Membership.objects.create(practice_id=practice.pk, person=person, role=role)
     record_event(
         "person.create",
         actor=actor,
@@ -269,14 +268,14 @@ def memberships_of(person: Person) -> list[Membership]:
 
 @transaction.atomic
 def api_token_create(
-    *, person: Person, practice: Practice, name: str, expires_at: datetime | None = None
+    *, person: Person, practice: PracticeRow, name: str, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token; return it with its plaintext, which is never shown again."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         person=person,
-        practice=practice,
+        practice_id=practice.pk,
         name=name,
         key_id=key_id,
         secret_hash=ApiToken.hash_secret(secret),

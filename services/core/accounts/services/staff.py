@@ -26,11 +26,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.access.policy import Actor, PracticeAction
 from core.access.services import require_practice
 from core.accounts import throttle
-from core.accounts.models import ApiToken, Invitation, Membership, Person, Role
+from core.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Person,
+    PracticeRow,
+    Role,
+)
 from core.accounts.services.login import confirmed_device, enrollment_device
 from core.accounts.validators import validate_am_number, validate_rpps
 from core.audit.services import record_event
-from core.practices.models import Practice
 
 STAFF_ROLES = {role.value for role in Role}
 # Typed on every login, on any keyboard: plain letters, digits and a few separators.
@@ -64,13 +70,13 @@ def _roles(roles: Iterable[str]) -> list[str]:
     return chosen
 
 
-def _issue(*, actor: Actor, practice: Practice, person: Person) -> IssuedInvitation:
+def _issue(*, actor: Actor, practice: PracticeRow, person: Person) -> IssuedInvitation:
     """A new link for the person; any earlier link of theirs stops working."""
     now = timezone.now()
     Invitation.objects.filter(person=person, used_at=None, revoked_at=None).update(revoked_at=now)
     secret = secrets.token_urlsafe(24)
     invitation = Invitation.objects.create(
-        practice=practice,
+        practice_id=practice.pk,
         person=person,
         created_by_id=actor.person_id,
         secret_hash=Invitation.hash_secret(secret),
@@ -83,7 +89,7 @@ def _issue(*, actor: Actor, practice: Practice, person: Person) -> IssuedInvitat
 def staff_invite(
     *,
     actor: Actor,
-    practice: Practice,
+    practice: PracticeRow,
     full_name: str,
     username: str,
     roles: Iterable[str],
@@ -140,7 +146,7 @@ def staff_invite(
     person.full_clean(exclude=["password"])
     person.save()
     for role in chosen:
-        Membership.objects.create(practice=practice, person=person, role=role)
+        Membership.objects.create(practice_id=practice.pk, person=person, role=role)
     issued = _issue(actor=actor, practice=practice, person=person)
     record_event(
         "staff.invite",
@@ -151,16 +157,18 @@ def staff_invite(
     return issued
 
 
-def _member(practice: Practice, person_id: int) -> Person:
+def _member(practice: PracticeRow, person_id: int) -> Person:
     """A person who holds (or held) a role in this practice, or a 'not found'."""
-    person = Person.objects.filter(pk=person_id, memberships__practice=practice).distinct().first()
+    person = (
+        Person.objects.filter(pk=person_id, memberships__practice_id=practice.pk).distinct().first()
+    )
     if person is None:
         raise Person.DoesNotExist(_("No such member of the practice."))
     return person
 
 
 @transaction.atomic
-def staff_reinvite(*, actor: Actor, practice: Practice, person_id: int) -> IssuedInvitation:
+def staff_reinvite(*, actor: Actor, practice: PracticeRow, person_id: int) -> IssuedInvitation:
     """A new link for someone whose link expired or was lost (the old one stops working)."""
     person = _member(practice, person_id)
     _require(actor, person)
@@ -248,10 +256,13 @@ def invitation_accept(*, secret: str, password: str, password_again: str, code: 
     return person
 
 
-def _admins_left(practice: Practice, without: Person) -> bool:
+def _admins_left(practice: PracticeRow, without: Person) -> bool:
     return (
         Membership.objects.filter(
-            practice=practice, role=Role.PRACTICE_ADMIN, is_active=True, person__is_active=True
+            practice_id=practice.pk,
+            role=Role.PRACTICE_ADMIN,
+            is_active=True,
+            person__is_active=True,
         )
         .exclude(person=without)
         .exists()
@@ -260,7 +271,7 @@ def _admins_left(practice: Practice, without: Person) -> bool:
 
 @transaction.atomic
 def staff_set_roles(
-    *, actor: Actor, practice: Practice, person_id: int, roles: Iterable[str]
+    *, actor: Actor, practice: PracticeRow, person_id: int, roles: Iterable[str]
 ) -> list[str]:
     """Give the person exactly these roles in the practice. The practice always keeps at
     least one active administrator."""
@@ -272,7 +283,7 @@ def staff_set_roles(
         raise ValidationError(
             {"roles": _("This person is deactivated: reactivate them with their roles.")}
         )
-    current = {m.role: m for m in Membership.objects.filter(practice=practice, person=person)}
+    current = {m.role: m for m in Membership.objects.filter(practice_id=practice.pk, person=person)}
     before = sorted(role for role, m in current.items() if m.is_active)
     dropping_admin = Role.PRACTICE_ADMIN in before and Role.PRACTICE_ADMIN not in chosen
     if dropping_admin and not _admins_left(practice, person):
@@ -282,7 +293,7 @@ def staff_set_roles(
     for role in STAFF_ROLES:
         membership = current.get(role)
         if role in chosen and membership is None:
-            Membership.objects.create(practice=practice, person=person, role=role)
+            Membership.objects.create(practice_id=practice.pk, person=person, role=role)
         elif membership is not None and membership.is_active != (role in chosen):
             membership.is_active = role in chosen
             membership.save(update_fields=["is_active"])
@@ -297,7 +308,7 @@ def staff_set_roles(
 
 
 @transaction.atomic
-def staff_deactivate(*, actor: Actor, practice: Practice, person_id: int, reason: str) -> None:
+def staff_deactivate(*, actor: Actor, practice: PracticeRow, person_id: int, reason: str) -> None:
     """The person leaves the practice: their roles here end, their API tokens for it are
     revoked and, if they work nowhere else on this node, their account is disabled, so
     an open session and every token are refused from the next request on. Their history
@@ -308,18 +319,20 @@ def staff_deactivate(*, actor: Actor, practice: Practice, person_id: int, reason
         raise ValidationError(_("You cannot deactivate your own account."))
     if not reason.strip():
         raise ValidationError({"reason": _("Say why (it is kept in the audit trail).")})
-    memberships = Membership.objects.filter(practice=practice, person=person, is_active=True)
+    memberships = Membership.objects.filter(practice_id=practice.pk, person=person, is_active=True)
     roles = sorted(memberships.values_list("role", flat=True))
     if Role.PRACTICE_ADMIN in roles and not _admins_left(practice, person):
         raise ValidationError(_("The practice must keep at least one administrator."))
     memberships.update(is_active=False)
     now = timezone.now()
-    ApiToken.objects.filter(person=person, practice=practice, revoked_at=None).update(
+    ApiToken.objects.filter(person=person, practice_id=practice.pk, revoked_at=None).update(
         revoked_at=now
     )
     Invitation.objects.filter(person=person, used_at=None, revoked_at=None).update(revoked_at=now)
     works_elsewhere = (
-        Membership.objects.filter(person=person, is_active=True).exclude(practice=practice).exists()
+        Membership.objects.filter(person=person, is_active=True)
+        .exclude(practice_id=practice.pk)
+        .exists()
     )
     if not (works_elsewhere or person.is_cooperative_admin or person.is_node_admin):
         Person.objects.filter(pk=person.pk).update(is_active=False)
@@ -334,7 +347,7 @@ def staff_deactivate(*, actor: Actor, practice: Practice, person_id: int, reason
 
 @transaction.atomic
 def staff_reactivate(
-    *, actor: Actor, practice: Practice, person_id: int, roles: Iterable[str]
+    *, actor: Actor, practice: PracticeRow, person_id: int, roles: Iterable[str]
 ) -> None:
     """The person comes back, with these roles."""
     person = _member(practice, person_id)
@@ -347,7 +360,7 @@ def staff_reactivate(
 
 @transaction.atomic
 def staff_reset_second_factor(
-    *, actor: Actor, practice: Practice, person_id: int, admin_code: str
+    *, actor: Actor, practice: PracticeRow, person_id: int, admin_code: str
 ) -> None:
     """A lost phone: the person's second factor is removed, and they enroll a new one at
     their next login. The administrator confirms with their own current code, so that an
@@ -371,7 +384,7 @@ def staff_reset_second_factor(
 
 
 @transaction.atomic
-def staff_unlock(*, actor: Actor, practice: Practice, person_id: int) -> None:
+def staff_unlock(*, actor: Actor, practice: PracticeRow, person_id: int) -> None:
     """Lift every lock on the person's logins, from every address."""
     person = _member(practice, person_id)
     _require(actor, person)

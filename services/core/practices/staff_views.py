@@ -1,4 +1,5 @@
-"""The practice's team, run by its administrators; the invitation a new person opens.
+"""The practice's team, run by its administrators (the invitation a new person opens is
+``core.accounts.views.invitation_accept``).
 
 Thin views: the access policy and the audit live in ``services.staff``.
 """
@@ -11,7 +12,6 @@ from typing import Any
 import segno
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,13 +26,11 @@ from core.accounts import selectors
 from core.accounts.forms import (
     AdminCodeForm,
     DeactivateForm,
-    InvitationAcceptForm,
     InviteForm,
     RolesForm,
 )
-from core.accounts.models import Invitation, Person
+from core.accounts.models import Invitation
 from core.accounts.services import staff
-from core.accounts.views import _base32_secret
 from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
@@ -283,43 +281,3 @@ def staff_reinvite(request: PracticeRequest, person_id: int) -> HttpResponse:
         return _member_page(request, member, 400)
     _keep_sheet(request, issued)
     return redirect("practices:invitation-sheet", request.practice.slug, issued.invitation.pk)
-
-
-# --- The invited person ----------------------------------------------------------------
-
-
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
-    """Set a password and enroll the second factor, from the link on the invitation."""
-    try:
-        invitation = staff.invitation_open(secret)
-    except ValidationError as error:
-        return render(
-            request,
-            "accounts/invitation_invalid.html",
-            {"message": " ".join(error.messages)},
-            status=410 if error.code in {"used", "expired"} else 404,
-        )
-    person: Person = invitation.person
-    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            staff.invitation_accept(secret=secret, **form.cleaned_data)
-        except ValidationError as error:
-            attach_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Your account is ready: log in with your username and password.")
-            )
-            return redirect("accounts:login")
-    device = staff.invitation_device(invitation)
-    context = {
-        "form": form,
-        "person": person,
-        "practice": invitation.practice,
-        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111"),
-        "secret": _base32_secret(device),
-    }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/invitation_accept.html", context, status=status)

@@ -1,0 +1,146 @@
+"""What ``core.prepared`` needs from Django beyond its public API, in one place.
+
+Compiling a queryset once and turning rows into instances later uses Django's query
+compiler, its related-object populators, its field converters, a queryset's iterable
+class, a connection's database cursor and the connection objects themselves: none is a
+documented interface. If a Django upgrade changes one of them, it breaks here, and
+``tests/core/test_prepared.py`` says so; nothing else in Carnet touches them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+
+# How many compiled statements a connection keeps: every module-level statement and the
+# search's recent shapes (records.selectors.patients) fit; the least recently used goes.
+MAX_COMPILED = 512
+_CACHE = "_carnet_prepared"
+
+
+@dataclass
+class QueryParts:
+    """A compiled queryset: its SQL, its parameters and how to read its rows."""
+
+    sql: str
+    params: list[Any]
+    mode: str  # "model", "tuple" or "flat"
+    model: Any
+    init_list: list[str]
+    model_start: int
+    model_end: int
+    populators: list[Any]
+    converters: list[tuple[int, tuple[list[Any], Any]]]
+
+
+def connection_for(alias: str) -> BaseDatabaseWrapper:
+    """The connection of this thread to the database a statement uses."""
+    return connections[alias]
+
+
+def compiled_cache(connection: BaseDatabaseWrapper) -> OrderedDict[Any, Any]:
+    """The statements compiled on this connection (one per thread and database, as Django
+    keeps connections, so converters bound to a connection stay with it)."""
+    cache: OrderedDict[Any, Any] = connection.__dict__.setdefault(_CACHE, OrderedDict())
+    return cache
+
+
+def remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > MAX_COMPILED:
+        cache.popitem(last=False)
+
+
+def compile_queryset(queryset: QuerySet[Any], connection: BaseDatabaseWrapper) -> QueryParts:
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, raw_params = compiler.as_sql()
+    select = compiler.select
+    iterable = queryset._iterable_class
+    if iterable is ModelIterable:
+        mode = "model"
+        klass_info = compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        # (django-stubs describe a later Django, with a fourth argument)
+        populators = get_related_populators(klass_info, select, queryset.db)  # type: ignore[call-arg]
+        model = klass_info["model"]
+    elif iterable in (ValuesListIterable, FlatValuesListIterable):
+        mode = "flat" if iterable is FlatValuesListIterable else "tuple"
+        start, end, init_list, populators, model = 0, 0, [], [], None
+    else:
+        raise TypeError("only model instances or values_list() can be prepared")
+    columns = [column[0] for column in select[0 : compiler.col_count]]
+    return QueryParts(
+        sql=sql,
+        params=list(raw_params),
+        mode=mode,
+        model=model,
+        init_list=init_list,
+        model_start=start,
+        model_end=end,
+        populators=populators,
+        converters=list(compiler.get_converters(columns).items()),
+    )
+
+
+def convert(
+    rows: Sequence[Any],
+    converters: list[tuple[int, tuple[list[Any], Any]]],
+    connection: BaseDatabaseWrapper,
+) -> Sequence[Any]:
+    """The field converters of each column, as the queryset would apply them."""
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, (functions, expression) in converters:
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        converted.append(row)
+    return converted
+
+
+def instance(parts: QueryParts, row: Sequence[Any], alias: str) -> Any:
+    """A row as the model's instance, its select_related objects filled in."""
+    obj = parts.model.from_db(alias, parts.init_list, row[parts.model_start : parts.model_end])
+    for populator in parts.populators:
+        populator.populate(row, obj)
+    return obj
+
+
+def execute_together(
+    connection: BaseDatabaseWrapper, statements: Sequence[tuple[str, Any]]
+) -> list[list[Any]]:
+    """Run the statements in one message; the rows of each, in order."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if len(statements) == 1:
+            cursor.execute(*statements[0])
+        else:
+            # One message of plain statements, the values bound by psycopg on the client
+            # side as Django does. (Server-side prepared statements through psycopg's
+            # pipeline were measured too: no less database time per request here.)
+            cursor.execute("; ".join(raw.mogrify(sql, params) for sql, params in statements))
+        results: list[list[Any]] = []
+        for index in range(len(statements)):
+            if index:
+                raw.nextset()
+            results.append(raw.fetchall())
+    return results
