@@ -221,10 +221,10 @@ def _excluding(person_id: int) -> QuerySet[Restriction, Any]:
 
 def authorize_search(actor: Actor) -> None:
     from core.access.policy import PatientFacts, Purpose
-    from core.access.services import require
+    from core.access.services import require_patient
 
     assert actor.practice_id is not None
-    require(
+    require_patient(
         actor,
         Action.READ,
         Category.IDENTITY,
