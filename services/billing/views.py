@@ -24,7 +24,8 @@ from billing.models import Invoice
 from billing.pricing import Coverage
 from billing.services.payments import remaining_due
 from billing.suggest import suggested_codes
-from core.accounts.models import Person
+from core.access.policy import PracticeAction, decide_practice
+from core.accounts.models import Membership, Person
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
@@ -35,12 +36,19 @@ from records.selectors.billing import encounter_for_billing, encounters_to_bill,
 logger = logging.getLogger(__name__)
 
 
-def _practitioners(request: PracticeRequest) -> list[tuple[int, str]]:
+def _practitioners(memberships: list[Membership]) -> list[tuple[int, str]]:
     seen: dict[int, str] = {}
-    for membership in staff_of_practice(request.practice.pk):
-        if membership.role == "practitioner":
+    for membership in memberships:
+        if membership.is_practitioner:
             seen[membership.person.pk] = membership.person.full_name
     return list(seen.items())
+
+
+def _bills_in_own_name(request: PracticeRequest, memberships: list[Membership]) -> bool:
+    """A practitioner of the practice (an active role) issues invoices in their name."""
+    return any(
+        m.person_id == request.user.pk and m.is_active and m.is_practitioner for m in memberships
+    )
 
 
 @practice_view
@@ -51,7 +59,7 @@ def patient_billing(request: PracticeRequest, patient_id: int) -> HttpResponse:
     encounters = [
         e for e in encounters_to_bill(actor=request.actor, patient=patient) if e.id not in billed
     ]
-    people = dict(_practitioners(request))
+    people = dict(_practitioners(staff_of_practice(request.practice.pk)))
     return render(
         request,
         "billing/patient_billing.html",
@@ -68,7 +76,8 @@ def patient_billing(request: PracticeRequest, patient_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
-    practitioners = _practitioners(request)
+    memberships = staff_of_practice(request.practice.pk)
+    practitioners = _practitioners(memberships)
     initial: dict[str, object] = {"service_date": timezone.localdate(), "has_complementary": True}
     encounter_id = request.GET.get("consultation") or request.POST.get("encounter")
     if encounter_id and str(encounter_id).isdigit():
@@ -91,7 +100,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 )
             ),
         )
-    elif "practitioner" in request.actor.roles:
+    elif _bills_in_own_name(request, memberships):
         initial["issuer"] = request.user.pk
     form = InvoiceForm(request.POST if request.method == "POST" else None, initial=initial)
     field = form.fields["issuer"]
@@ -241,14 +250,18 @@ def _day(request: PracticeRequest) -> date:
         raise Http404(_("Not a date.")) from error
 
 
-def _require_staff(request: PracticeRequest) -> None:
-    if not request.actor.roles & {"practitioner", "secretary", "practice_admin"}:
+def _may(request: PracticeRequest, action: PracticeAction) -> bool:
+    return decide_practice(request.actor, action, request.practice.pk).allowed
+
+
+def _require_cash_book(request: PracticeRequest) -> None:
+    if not _may(request, PracticeAction.KEEP_CASH_BOOK):
         raise Http404
 
 
 @practice_view
 def cash_day(request: PracticeRequest) -> HttpResponse:
-    _require_staff(request)
+    _require_cash_book(request)
     day = _day(request)
     journal = selectors.cash_journal(day)
     return render(request, "billing/cash_day.html", {"journal": journal, "day": day})
@@ -257,7 +270,7 @@ def cash_day(request: PracticeRequest) -> HttpResponse:
 @practice_view
 @require_POST
 def cash_day_close(request: PracticeRequest) -> HttpResponse:
-    _require_staff(request)
+    _require_cash_book(request)
     day = _day(request)
     try:
         with transaction.atomic():
@@ -270,7 +283,7 @@ def cash_day_close(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def cash_day_pdf(request: PracticeRequest, document: str) -> HttpResponse:
-    _require_staff(request)
+    _require_cash_book(request)
     day = _day(request)
     journal = selectors.cash_journal(day)
     if document == "bordereau":
@@ -294,7 +307,7 @@ def _month(request: PracticeRequest) -> date:
 @practice_view
 def care_work_report(request: PracticeRequest) -> HttpResponse:
     """Per practitioner: consultations, documentation time, fees. No patient is named."""
-    if not request.actor.roles & {"practitioner", "practice_admin"}:
+    if not _may(request, PracticeAction.VIEW_CARE_WORK):
         raise PermissionDenied(_("Practitioners and practice administrators see this report."))
     month = _month(request)
     lines = reports.care_work(month)
@@ -309,7 +322,7 @@ def care_work_report(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def fec_export(request: PracticeRequest) -> HttpResponse:
-    if not request.actor.roles & {"practitioner", "practice_admin", "secretary"}:
+    if not _may(request, PracticeAction.EXPORT_ACCOUNTS):
         raise PermissionDenied
     month = _month(request)
     start, end = reports.month_bounds(month)
@@ -330,7 +343,7 @@ def fec_export(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def csv_export(request: PracticeRequest) -> HttpResponse:
-    if not request.actor.roles & {"practitioner", "practice_admin", "secretary"}:
+    if not _may(request, PracticeAction.EXPORT_ACCOUNTS):
         raise PermissionDenied
     month = _month(request)
     start, end = reports.month_bounds(month)
@@ -345,7 +358,7 @@ def csv_export(request: PracticeRequest) -> HttpResponse:
 @practice_view
 def dues_list(request: PracticeRequest) -> HttpResponse:
     """The member practice's invoices from the cooperative (practice admins)."""
-    if "practice_admin" not in request.actor.roles:
+    if not _may(request, PracticeAction.VIEW_DUES):
         raise PermissionDenied(_("Practice administrators see the cooperative's invoices."))
     invoices = Invoice.objects.filter(kind=Invoice.Kind.DUES).order_by("-service_date")
     if request.GET.get("pdf", "").isdigit():

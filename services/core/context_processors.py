@@ -5,7 +5,28 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from core.access.policy import PracticeAction, decide_practice
+from core.access.policy import Actor, PracticeAction, decide_practice
+
+
+class PracticeMay:
+    """What the policy lets the person do in the practice, for templates:
+    ``{% if may.merge_records %}`` asks ``decide_practice`` for that ``PracticeAction``.
+    Templates show a button from it and never test role names. A name that is no
+    ``PracticeAction`` raises (a typo must not hide a button silently): ``LookupError``
+    is not one of the errors Django's templates swallow."""
+
+    def __init__(self, actor: Actor | None, practice_id: int | None) -> None:
+        self.actor = actor
+        self.practice_id = practice_id
+
+    def __getitem__(self, name: str) -> bool:
+        try:
+            action = PracticeAction(name)
+        except ValueError:
+            raise LookupError(f"no practice action {name!r}") from None
+        if self.actor is None or self.practice_id is None:
+            return False
+        return decide_practice(self.actor, action, self.practice_id).allowed
 
 
 def carnet(request: HttpRequest) -> dict[str, Any]:
@@ -16,6 +37,7 @@ def carnet(request: HttpRequest) -> dict[str, Any]:
         "current_practice": practice,
         "idle_timeout_minutes": settings.CARNET_IDLE_TIMEOUT_MINUTES,
         # The menu offers only the pages the policy opens to this person (no query).
+        "may": PracticeMay(actor, practice.pk if practice is not None else None),
         "menu_shares": practice is not None
         and actor is not None
         and decide_practice(actor, PracticeAction.VIEW_EXCHANGE, practice.pk).allowed,
