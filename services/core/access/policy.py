@@ -33,6 +33,10 @@ them and run the staff; the desk (secretaries) and administrators run the agenda
 frame and everyone's hours and absences, a practitioner their own hours, absences and
 calendar feed; the desk hands over or posts the letters patients are owed (the
 letter about an emergency access); only administrators review the emergency accesses.
+The named actions of ``ROLES_FOR`` (patients' choices, emergency access, merging and
+importing records, the cash book, the accounting exports, the care work report) are for
+the roles they name; the dues are for administrators. Pages, APIs, services and templates
+ask these functions and never test a role name (``tests/test_roles_in_policy.py``).
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; never patient data): only cooperative administrators,
