@@ -21,11 +21,11 @@ from billing.invoice_output import invoice_document
 from billing.models import Cover, Invoice, Payment
 from billing.pricing import Coverage
 from billing.services.payments import remaining_due
-from core.accounts.models import Person
+from core.access.policy import PracticeAction, decide_practice
+from core.accounts.selectors import practitioner_named
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
-from core.prepared import Prepared
 from records.selectors.billing import patient_for_billing, patient_for_cover
 
 
@@ -138,8 +138,9 @@ class BillingApi(PracticeAPIMixin, CarnetAPIView):
         patient_for_billing(actor=self.actor, patient_id=invoice.patient_id)
         return invoice
 
-    def staff_only(self) -> None:
-        if not self.actor.roles & {"practitioner", "secretary", "practice_admin"}:
+    def only_if(self, action: PracticeAction) -> None:
+        """The policy decides who may see or do this in the practice."""
+        if not decide_practice(self.actor, action, self.practice.pk):
             raise PermissionDenied
 
 
@@ -157,14 +158,6 @@ class FeesApi(BillingApi):
         return Response(ActOutput(fees.acts_valid_on(day), many=True).data)
 
 
-# The practitioner named on an invoice, among the practice's (compiled once).
-_PRACTITIONER = Prepared(
-    lambda person, practice: Person.objects.filter(
-        pk=person, memberships__practice_id=practice, memberships__role="practitioner"
-    ).order_by("pk")[:1]
-)
-
-
 class PatientInvoicesApi(BillingApi):
     @extend_schema(responses=InvoiceOutput(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
@@ -177,7 +170,7 @@ class PatientInvoicesApi(BillingApi):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         patient = patient_for_billing(actor=self.actor, patient_id=patient_id)
-        person = _PRACTITIONER.first(person=values["practitioner"], practice=self.practice.pk)
+        person = practitioner_named(values["practitioner"], self.practice.pk)
         if person is None:
             raise serializers.ValidationError(
                 {"practitioner": [_("No such practitioner in this practice.")]}
@@ -264,14 +257,14 @@ class CareSheetApi(BillingApi):
 class CashDayApi(BillingApi):
     @extend_schema(responses=JournalOutput)
     def get(self, request: Request, day: str) -> Response:
-        self.staff_only()
+        self.only_if(PracticeAction.KEEP_CASH_BOOK)
         return Response(JournalOutput(selectors.cash_journal(_day(day))).data)
 
 
 class CashDayCloseApi(BillingApi):
     @extend_schema(request=None, responses=JournalOutput)
     def post(self, request: Request, day: str) -> Response:
-        self.staff_only()
+        self.only_if(PracticeAction.KEEP_CASH_BOOK)
         with transaction.atomic():
             services.day_close(actor=self.actor, day=_day(day))
         return Response(JournalOutput(selectors.cash_journal(_day(day))).data)
@@ -283,7 +276,7 @@ class FecApi(BillingApi):
         responses={(200, "text/plain"): str},
     )
     def get(self, request: Request) -> HttpResponse:
-        self.staff_only()
+        self.only_if(PracticeAction.EXPORT_ACCOUNTS)
         month = _day(
             f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
         )
@@ -304,8 +297,7 @@ class CareWorkApi(BillingApi):
         responses=CareWorkOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        if not self.actor.roles & {"practitioner", "practice_admin"}:
-            raise PermissionDenied
+        self.only_if(PracticeAction.VIEW_CARE_WORK)
         month = _day(
             f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
         )

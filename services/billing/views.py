@@ -27,7 +27,7 @@ from billing.services.payments import remaining_due
 from billing.suggest import suggested_codes
 from core.access.policy import PracticeAction, decide_practice
 from core.access.services import require_practice
-from core.accounts.models import Person
+from core.accounts.models import Membership, Person
 from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
@@ -38,12 +38,19 @@ from records.selectors.billing import encounter_for_billing, encounters_to_bill,
 logger = logging.getLogger(__name__)
 
 
-def _practitioners(request: PracticeRequest) -> list[tuple[int, str]]:
+def _practitioners(memberships: list[Membership]) -> list[tuple[int, str]]:
     seen: dict[int, str] = {}
-    for membership in staff_of_practice(request.practice.pk):
-        if membership.role == "practitioner":
+    for membership in memberships:
+        if membership.is_practitioner:
             seen[membership.person.pk] = membership.person.full_name
     return list(seen.items())
+
+
+def _bills_in_own_name(request: PracticeRequest, memberships: list[Membership]) -> bool:
+    """A practitioner of the practice (an active role) issues invoices in their name."""
+    return any(
+        m.person_id == request.user.pk and m.is_active and m.is_practitioner for m in memberships
+    )
 
 
 @practice_view
@@ -54,7 +61,7 @@ def patient_billing(request: PracticeRequest, patient_id: int) -> HttpResponse:
     encounters = [
         e for e in encounters_to_bill(actor=request.actor, patient=patient) if e.id not in billed
     ]
-    people = dict(_practitioners(request))
+    people = dict(_practitioners(staff_of_practice(request.practice.pk)))
     today = timezone.localdate()
     return render(
         request,
@@ -74,7 +81,8 @@ def patient_billing(request: PracticeRequest, patient_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_billing(actor=request.actor, patient_id=patient_id)
-    practitioners = _practitioners(request)
+    memberships = staff_of_practice(request.practice.pk)
+    practitioners = _practitioners(memberships)
     initial: dict[str, object] = {"service_date": timezone.localdate(), "has_complementary": True}
     cover = selectors.cover_on(patient.pk, timezone.localdate())
     if cover is not None:  # what the attestation says, the desk may still change it
@@ -107,7 +115,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                 )
             ),
         )
-    elif "practitioner" in request.actor.roles:
+    elif _bills_in_own_name(request, memberships):
         initial["issuer"] = request.user.pk
     form = InvoiceForm(request.POST if request.method == "POST" else None, initial=initial)
     field = form.fields["issuer"]
@@ -257,19 +265,23 @@ def _day(request: PracticeRequest) -> date:
         raise Http404(_("Not a date.")) from error
 
 
-def _require_staff(request: PracticeRequest) -> None:
-    if not request.actor.roles & {"practitioner", "secretary", "practice_admin"}:
+def _may(request: PracticeRequest, action: PracticeAction) -> bool:
+    return decide_practice(request.actor, action, request.practice.pk).allowed
+
+
+def _require_cash_book(request: PracticeRequest) -> None:
+    if not _may(request, PracticeAction.KEEP_CASH_BOOK):
         raise Http404
 
 
 @practice_view
 def cash_day(request: PracticeRequest) -> HttpResponse:
-    _require_staff(request)
+    _require_cash_book(request)
     day = _day(request)
     journal = selectors.cash_journal(day)
     accounts = [
         (person_id, name, selectors.issuer_account(person_id))
-        for person_id, name in _practitioners(request)
+        for person_id, name in _practitioners(staff_of_practice(request.practice.pk))
         if decide_practice(
             request.actor,
             PracticeAction.MANAGE_BILLING_DETAILS,
@@ -294,7 +306,7 @@ def cash_day(request: PracticeRequest) -> HttpResponse:
 def cash_day_close(request: PracticeRequest) -> HttpResponse:
     """Closing cannot be undone: the page shows the day's totals by method and each
     issuer's cheques with the account they go to, and closes only once confirmed."""
-    _require_staff(request)
+    _require_cash_book(request)
     day = _day(request)
     form = CloseDayForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -321,7 +333,7 @@ def cash_day_close(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def cash_day_pdf(request: PracticeRequest, document: str) -> HttpResponse:
-    _require_staff(request)
+    _require_cash_book(request)
     day = _day(request)
     journal = selectors.cash_journal(day)
     if document == "bordereau":
@@ -344,7 +356,7 @@ def cash_day_pdf(request: PracticeRequest, document: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bank_details(request: PracticeRequest, person_id: int) -> HttpResponse:
     """The account a practitioner's cheques are paid into, printed on their slips."""
-    if person_id not in dict(_practitioners(request)):
+    if person_id not in dict(_practitioners(staff_of_practice(request.practice.pk))):
         raise Http404(_("No such practitioner in this practice."))
     require_practice(  # a refusal is audited, then 403
         request.actor,
@@ -385,7 +397,7 @@ def _month(request: PracticeRequest) -> date:
 @practice_view
 def care_work_report(request: PracticeRequest) -> HttpResponse:
     """Per practitioner: consultations, documentation time, fees. No patient is named."""
-    if not request.actor.roles & {"practitioner", "practice_admin"}:
+    if not _may(request, PracticeAction.VIEW_CARE_WORK):
         raise PermissionDenied(_("Practitioners and practice administrators see this report."))
     month = _month(request)
     lines = reports.care_work(month)
@@ -400,7 +412,7 @@ def care_work_report(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def fec_export(request: PracticeRequest) -> HttpResponse:
-    if not request.actor.roles & {"practitioner", "practice_admin", "secretary"}:
+    if not _may(request, PracticeAction.EXPORT_ACCOUNTS):
         raise PermissionDenied
     month = _month(request)
     start, end = reports.month_bounds(month)
@@ -421,7 +433,7 @@ def fec_export(request: PracticeRequest) -> HttpResponse:
 
 @practice_view
 def csv_export(request: PracticeRequest) -> HttpResponse:
-    if not request.actor.roles & {"practitioner", "practice_admin", "secretary"}:
+    if not _may(request, PracticeAction.EXPORT_ACCOUNTS):
         raise PermissionDenied
     month = _month(request)
     start, end = reports.month_bounds(month)
@@ -436,7 +448,7 @@ def csv_export(request: PracticeRequest) -> HttpResponse:
 @practice_view
 def dues_list(request: PracticeRequest) -> HttpResponse:
     """The member practice's invoices from the cooperative (practice admins)."""
-    if "practice_admin" not in request.actor.roles:
+    if not _may(request, PracticeAction.VIEW_DUES):
         raise PermissionDenied(_("Practice administrators see the cooperative's invoices."))
     invoices = Invoice.objects.filter(kind=Invoice.Kind.DUES).order_by("-service_date")
     if request.GET.get("pdf", "").isdigit():

@@ -22,8 +22,7 @@ from core.access.policy import (
     decide,
 )
 from core.access.selectors import choices_from, choices_statement
-from core.access.services import authorize
-from core.access.services import require as core_require
+from core.access.services import authorize, require_patient
 from core.practices.selectors import practice_team_of
 from core.prepared import Bound, Prepared, fetch_together
 from records.models import CareTeamMember, Patient
@@ -121,7 +120,7 @@ def require(
     when the caller records the access itself, with what was read or printed: one access
     is one event in the patient's access report."""
     access = access or access_for(patient)
-    return core_require(
+    return require_patient(
         actor,
         action,
         category,
@@ -130,6 +129,19 @@ def require(
         target=f"patient:{patient.pk}",
         audit_success=audit_success,
     )
+
+
+def may(
+    actor: Actor,
+    action: Action,
+    category: Category,
+    access: PatientAccess,
+    *,
+    purpose: Purpose = Purpose.CARE,
+) -> bool:
+    """What a page offers (a button), decided without an audit event: the action
+    itself is decided and audited again when it is asked for."""
+    return decide(actor, action, category, purpose, access.facts).allowed
 
 
 def may_see_entry(
@@ -152,7 +164,7 @@ def require_entry(
 ) -> Decision:
     """One entry, decided and audited (denials always; a success unless the caller
     records its own, more precise event: ``audit_success=False``)."""
-    return core_require(
+    return require_patient(
         actor,
         action,
         Category.CLINICAL,

@@ -124,7 +124,16 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "records/chart.html",
-        {"chart": data, "patient": data.patient, "letters": letters, "back": request.path},
+        {
+            "chart": data,
+            "patient": data.patient,
+            "letters": letters,
+            "back": request.path,
+            # The identity section's buttons: whoever the policy lets correct it.
+            "may_edit_identity": policy.may(
+                request.actor, Action.WRITE, Category.IDENTITY, data.access
+            ),
+        },
     )
 
 

@@ -300,3 +300,32 @@ def test_only_an_administrator_reviews_emergency_accesses() -> None:
     for roles in ({"practitioner"}, {"secretary"}):
         decision = decide_practice(actor(ALICE, roles), review, PRACTICE_A)
         assert not decision.allowed and decision.rule == "not-practice-admin"
+
+
+# Who may do what, restated from the checks the pages and services made before the
+# policy held them (a role name in a view is now a named action here).
+PRACTITIONER, SECRETARY, ADMIN = "practitioner", "secretary", "practice_admin"
+WHO_MAY = {
+    PracticeAction.RECORD_PATIENT_CHOICES: {PRACTITIONER, SECRETARY},
+    PracticeAction.OPEN_EMERGENCY_ACCESS: {PRACTITIONER},
+    PracticeAction.MERGE_RECORDS: {PRACTITIONER},
+    PracticeAction.IMPORT_RECORDS: {PRACTITIONER},
+    PracticeAction.KEEP_CASH_BOOK: {PRACTITIONER, SECRETARY, ADMIN},
+    PracticeAction.EXPORT_ACCOUNTS: {PRACTITIONER, SECRETARY, ADMIN},
+    PracticeAction.VIEW_CARE_WORK: {PRACTITIONER, ADMIN},
+    PracticeAction.VIEW_DUES: {ADMIN},
+    PracticeAction.MANAGE_STAFF: {ADMIN},
+}
+
+
+def test_each_named_action_is_for_the_roles_it_names_and_in_its_own_practice_only() -> None:
+    for action, roles in WHO_MAY.items():
+        for role in (PRACTITIONER, SECRETARY, ADMIN):
+            decision = decide_practice(actor(ALICE, {role}), action, PRACTICE_A)
+            assert decision.allowed is (role in roles), (action, role)
+            assert decision.reason and decision.rule
+        anyone = {PRACTITIONER, SECRETARY, ADMIN}
+        assert decide_practice(actor(ALICE, anyone), action, PRACTICE_A)  # one role is enough
+        assert not decide_practice(actor(ALICE, anyone, practice=PRACTICE_B), action, PRACTICE_A)
+        assert not decide_practice(actor(ALICE, anyone, is_node_admin=True), action, PRACTICE_A)
+        assert not decide_practice(actor(ALICE, set()), action, PRACTICE_A)

@@ -27,7 +27,7 @@ from core.access.policy import (
     Purpose,
     decide,
 )
-from core.access.services import require
+from core.access.services import require_patient
 from core.audit.services import record_event
 from records.selectors.agenda import AgendaPatient, patients_for_agenda
 
@@ -317,7 +317,7 @@ def patient_for_reading(actor: Actor, patient_id: int) -> AgendaPatient:
     patient = patients_for_agenda([patient_id]).get(patient_id)
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    require(
+    require_patient(
         actor,
         Action.READ,
         Category.ADMINISTRATIVE,
@@ -368,7 +368,7 @@ def appointment_open(actor: Actor, appointment_id: int) -> AppointmentRow | None
     )
     if appointment.patient_id and patient is None:
         return None  # not a patient of this practice
-    require(
+    require_patient(
         actor,
         Action.READ,
         Category.ADMINISTRATIVE,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from agenda.models import Appointment, AppointmentType
 from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
-from core.access.services import require
+from core.access.services import require_patient
 from core.accounts.selectors import is_practitioner_of
 from core.audit.services import record_event
 from records.selectors.agenda import AgendaPatient, patients_for_agenda
@@ -57,7 +57,7 @@ def patient_for_writing(
     practice_id = practice_of(actor)
     if patient_id is None:
         # A caller not registered yet: a write in the actor's own practice.
-        require(
+        require_patient(
             actor,
             Action.WRITE,
             Category.ADMINISTRATIVE,
@@ -70,7 +70,7 @@ def patient_for_writing(
     patient = patients_for_agenda([patient_id]).get(patient_id)
     if patient is None:
         raise field_error("patient", _("No such patient in this practice."), "unknown")
-    require(
+    require_patient(
         actor,
         Action.WRITE,
         Category.ADMINISTRATIVE,

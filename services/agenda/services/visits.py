@@ -20,7 +20,7 @@ from agenda.services.common import (
     practice_of,
 )
 from core.access.policy import Action, Actor, Category, Purpose
-from core.access.services import require
+from core.access.services import require_patient
 
 
 def check_in(*, actor: Actor, appointment_id: int, patient_id: int | None = None) -> Appointment:
@@ -87,7 +87,7 @@ def start(*, actor: Actor, appointment_id: int) -> Appointment:
     # Calling a patient in is starting their consultation: the policy must let the
     # actor write their clinical record (a secretary never does; a practitioner outside
     # the patient's care team needs emergency access). The refusal is audited.
-    require(
+    require_patient(
         actor,
         Action.WRITE,
         Category.CLINICAL,

@@ -14,7 +14,7 @@ from billing import fees, pricing
 from billing.models import Invoice, InvoiceLine, Issuer
 from billing.services.invoices import invoice_issue
 from core.access.policy import Actor
-from core.accounts.models import Membership
+from core.accounts.selectors import practitioner_count
 
 DUES_CODE = "COTIS"
 
@@ -40,12 +40,7 @@ def dues_issue(*, actor: Actor, practice_id: int, month: date) -> Invoice:
     act = fees.act_valid_on(DUES_CODE, first_day, nomenclatures=("COOP",))
     if act is None:
         raise ValidationError(_("No dues tariff is valid for this month."))
-    practitioners = (
-        Membership.objects.filter(practice_id=practice_id, role="practitioner", is_active=True)
-        .values("person")
-        .distinct()
-        .count()
-    )
+    practitioners = practitioner_count(practice_id)
     if practitioners == 0:
         raise ValidationError(_("This practice has no practitioner."))
     total = pricing.cents(act.amount * practitioners)

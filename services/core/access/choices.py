@@ -22,7 +22,7 @@ from core.access.models import (
     SharingConsent,
     SharingRefusal,
 )
-from core.access.policy import Actor, PracticeAction, RoleName, decide_practice
+from core.access.policy import Actor, PracticeAction, decide_practice
 from core.access.services import AccessDenied
 from core.audit.services import Outcome, record_event
 
@@ -30,9 +30,11 @@ BREAK_GLASS_MAX_MINUTES = 240
 
 
 def _require_staff(actor: Actor) -> int:
-    """Return the actor's practice; refuse anyone but its practitioners and secretaries."""
-    staff = {RoleName.PRACTITIONER, RoleName.SECRETARY}
-    if actor.is_node_admin or actor.practice_id is None or not actor.roles & staff:
+    """Return the actor's practice; refuse anyone but its practitioners and secretaries
+    (the policy's ``RECORD_PATIENT_CHOICES``)."""
+    if actor.practice_id is None or not decide_practice(
+        actor, PracticeAction.RECORD_PATIENT_CHOICES, actor.practice_id
+    ):
         raise PermissionDenied(_("Only the practice's staff record a patient's choices."))
     return actor.practice_id
 
@@ -162,7 +164,9 @@ def break_glass_start(
 ) -> BreakGlass:
     """Open emergency access for one patient. The policy still refuses it to a person the
     patient excluded, and never unlocks sensitive labels."""
-    if RoleName.PRACTITIONER not in actor.roles or actor.is_node_admin or not actor.practice_id:
+    if not actor.practice_id or not decide_practice(
+        actor, PracticeAction.OPEN_EMERGENCY_ACCESS, actor.practice_id
+    ):
         _refused(actor, patient_id, "only practitioners use emergency access")
         raise PermissionDenied(_("Only practitioners may use emergency access."))
     if len(reason.strip()) < 10:
@@ -190,7 +194,8 @@ def break_glass_start(
 
 @transaction.atomic
 def break_glass_review(*, actor: Actor, grant: BreakGlass, note: str) -> None:
-    if RoleName.PRACTICE_ADMIN not in actor.roles or grant.person_id == actor.person_id:
+    may_review = decide_practice(actor, PracticeAction.REVIEW_EMERGENCY_ACCESS, grant.practice_id)
+    if not may_review or grant.person_id == actor.person_id:
         raise PermissionDenied(_("Another person, a practice administrator, reviews it."))
     grant.reviewed_at = timezone.now()
     grant.reviewed_by_id = actor.person_id

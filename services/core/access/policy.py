@@ -33,6 +33,10 @@ them and run the staff; the desk (secretaries) and administrators run the agenda
 frame and everyone's hours and absences, a practitioner their own hours, absences and
 calendar feed; the desk hands over or posts the letters patients are owed (the
 letter about an emergency access); only administrators review the emergency accesses.
+The named actions of ``ROLES_FOR`` (patients' choices, emergency access, merging and
+importing records, the cash book, the accounting exports, the care work report) are for
+the roles they name; the dues are for administrators. Pages, APIs, services and templates
+ask these functions and never test a role name (``tests/test_roles_in_policy.py``).
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; never patient data): only cooperative administrators,
@@ -227,6 +231,26 @@ class PracticeAction(StrEnum):
     # and opening, accepting or declining a received share, which holds a record.
     VIEW_EXCHANGE = "view_exchange"
     OPEN_SHARES = "open_shares"
+    # Recording a patient's choices (exclusions, label grants, sharing consents), usually
+    # from a signed paper form: practitioners and secretaries.
+    RECORD_PATIENT_CHOICES = "record_patient_choices"
+    # Opening an emergency access (break-the-glass) to a patient: practitioners; ``decide``
+    # still judges what it opens, patient by patient.
+    OPEN_EMERGENCY_ACCESS = "open_emergency_access"
+    # Merging a duplicate record into another: practitioners (the merge also needs
+    # writing both records' identity and clinical data, which ``decide`` judges).
+    MERGE_RECORDS = "merge_records"
+    # Importing patients' records from files (FHIR bundles): practitioners.
+    IMPORT_RECORDS = "import_records"
+    # The cash book: the day's journal, closing the day, its slips; and the accounting
+    # exports (FEC, CSV): the practice's staff and administrators.
+    KEEP_CASH_BOOK = "keep_cash_book"
+    EXPORT_ACCOUNTS = "export_accounts"
+    # The care work report (per practitioner, no patient named): practitioners and
+    # administrators.
+    VIEW_CARE_WORK = "view_care_work"
+    # The cooperative's invoices to the practice (its dues): administrators.
+    VIEW_DUES = "view_dues"
 
 
 # Only the practice's administrators may do these.
@@ -235,10 +259,30 @@ ADMIN_ACTIONS = {
     PracticeAction.MANAGE_STAFF,
     PracticeAction.REVIEW_LAB_BACKLOG,
     PracticeAction.REVIEW_EMERGENCY_ACCESS,
+    PracticeAction.VIEW_DUES,
 }
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
 AGENDA_ROLES = {RoleName.PRACTICE_ADMIN, RoleName.SECRETARY}
+# Who may do these: any of the roles named (after the checks every action shares: no
+# node admin, the actor's own practice, a role there).
+ROLES_FOR = {
+    PracticeAction.RECORD_PATIENT_CHOICES: {RoleName.PRACTITIONER, RoleName.SECRETARY},
+    PracticeAction.OPEN_EMERGENCY_ACCESS: {RoleName.PRACTITIONER},
+    PracticeAction.MERGE_RECORDS: {RoleName.PRACTITIONER},
+    PracticeAction.IMPORT_RECORDS: {RoleName.PRACTITIONER},
+    PracticeAction.KEEP_CASH_BOOK: {
+        RoleName.PRACTITIONER,
+        RoleName.SECRETARY,
+        RoleName.PRACTICE_ADMIN,
+    },
+    PracticeAction.EXPORT_ACCOUNTS: {
+        RoleName.PRACTITIONER,
+        RoleName.SECRETARY,
+        RoleName.PRACTICE_ADMIN,
+    },
+    PracticeAction.VIEW_CARE_WORK: {RoleName.PRACTITIONER, RoleName.PRACTICE_ADMIN},
+}
 
 
 def decide_practice(
@@ -298,12 +342,17 @@ def decide_practice(
         if actor.roles & AGENDA_ROLES:
             return _allow("desk-letters", _("the desk hands over and posts patients' letters"))
         return _deny("not-desk", _("only the desk hands over or posts patients' letters"))
+    if action in ROLES_FOR:
+        if actor.roles & ROLES_FOR[action]:
+            return _allow(f"may-{action.value}", _("a role of the practice that may do this"))
+        return _deny(f"not-{action.value}", _("your role in the practice does not allow this"))
     if action in ADMIN_ACTIONS and RoleName.PRACTICE_ADMIN in actor.roles:
         return _allow("practice-admin", _("practice administrator"))
     if action in (
         PracticeAction.MANAGE_STAFF,
         PracticeAction.REVIEW_LAB_BACKLOG,
         PracticeAction.REVIEW_EMERGENCY_ACCESS,
+        PracticeAction.VIEW_DUES,
     ):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(

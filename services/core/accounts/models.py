@@ -126,6 +126,12 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.person} — {self.get_role_display()} @ {self.practice_id}"
 
+    @property
+    def is_practitioner(self) -> bool:
+        """A fact about the team (who can be a GP of record, issue an invoice), not a
+        permission: what a role may do is the access policy's to say."""
+        return self.role == Role.PRACTITIONER
+
 
 class ApiToken(models.Model):
     """A personal, revocable token for a machine client, bound to one practice.

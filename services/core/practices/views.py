@@ -32,7 +32,9 @@ def practice_home(request: PracticeRequest) -> HttpResponse:
         "practices/home.html",
         {
             "roles": [Role(role).label for role in sorted(actor.roles)],
-            "is_practice_admin": Role.PRACTICE_ADMIN in actor.roles,
+            "may_manage_staff": decide_practice(
+                actor, PracticeAction.MANAGE_STAFF, request.practice.pk
+            ).allowed,
             "staff": staff_of_practice(request.practice.pk),
             # The apps' pages, as they registered them (core.navigation).
             "search_links": navigation.links(navigation.SEARCH, request.practice, actor),

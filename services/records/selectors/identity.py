@@ -36,7 +36,7 @@ def gp_candidates(practice_id: int) -> list[Any]:
     for membership in staff_of_practice(practice_id):
         person = membership.person
         if (
-            membership.role == "practitioner"
+            membership.is_practitioner
             and membership.is_active
             and person.is_active
             and person.profession not in NOT_DOCTORS

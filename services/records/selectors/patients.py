@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.access.models import Restriction
 from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
-from core.access.services import require
+from core.access.services import require_patient
 from core.audit.services import record_event
 from core.prepared import Bound, Prepared, PreparedModelSQL, fetch_together
 from records import access, search_text
@@ -223,7 +223,7 @@ def _excluding(person_id: int) -> QuerySet[Restriction, Any]:
 
 def authorize_search(actor: Actor) -> None:
     assert actor.practice_id is not None
-    require(
+    require_patient(
         actor,
         Action.READ,
         Category.IDENTITY,
@@ -304,7 +304,7 @@ def require_read(actor: Actor, patient_id: int, category: Category) -> None:
     sent again, core/idempotency.py): 404 if the patient is not of this practice,
     the policy's refusal (audited) otherwise. The success is audited by the caller."""
     patient, patient_access = patient_with_access(patient_id)
-    require(
+    require_patient(
         actor,
         Action.READ,
         category,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
-from core.access.services import AccessDenied, require
+from core.access.services import AccessDenied, require_patient
 from core.accounts.selectors import is_practitioner_of
 from core.audit.services import record_event
 from core.practices.selectors import practice_team_of
@@ -40,7 +40,7 @@ def patient_create(
     if actor.practice_id is None:
         raise ValidationError(_("No practice selected."))
     # Registering a patient is an identity write in the actor's own practice.
-    require(
+    require_patient(
         actor,
         Action.WRITE,
         Category.IDENTITY,
@@ -206,7 +206,7 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
     """
     from django.apps import apps
 
-    from records.access import require as records_require
+    from records.access import require
 
     if keep.pk == duplicate.pk:
         raise ValidationError(
@@ -227,7 +227,7 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
         raise ValidationError({"reason": _("Say why these records are the same person.")})
     # The merge is recorded once on each record (``patient.merge``), refusals as always.
     for patient in (keep, duplicate):
-        records_require(
+        require(
             actor,
             Action.WRITE,
             Category.IDENTITY,
@@ -235,7 +235,7 @@ def patient_merge(*, actor: Actor, keep: Patient, duplicate: Patient, reason: st
             purpose=Purpose.ADMINISTRATION,
             audit_success=False,
         )
-        records_require(actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False)
+        require(actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False)
     moved = {}
     for name in MERGED_MODELS:
         model = apps.get_model("records", name)

@@ -64,9 +64,9 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from core import tenancy
-from core.access.policy import Actor, Category, RoleName
+from core.access.policy import Actor, Category
 from core.accounts.models import Person
-from core.accounts.selectors import roles_in
+from core.accounts.selectors import holds_practitioner_role
 from core.audit.services import Outcome, append, buffered, record_event
 from core.practices.models import Practice
 from records.access import PatientAccess, access_for
@@ -242,7 +242,7 @@ def import_bundle(
         try:
             data = _load(name, path_or_dict)
             bundle = _validate(name, data)
-            if RoleName.PRACTITIONER not in roles_in(gp, practice.pk):
+            if not holds_practitioner_role(gp, practice.pk):
                 raise FhirImportError(
                     name,
                     f"{gp.username} is not a practitioner of this practice.",

@@ -64,7 +64,7 @@ def authorize(
     return decision
 
 
-def require(
+def require_patient(
     actor: Actor,
     action: Action,
     category: Category,
@@ -75,6 +75,9 @@ def require(
     target: str = "",
     audit_success: bool = True,
 ) -> Decision:
+    """``authorize`` that raises ``AccessDenied`` on a denial: a patient's data, from the
+    facts the caller gathered (the records service's ``records.access.require`` gathers
+    them from a ``Patient``)."""
     decision = authorize(
         actor,
         action,

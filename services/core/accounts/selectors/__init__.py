@@ -165,3 +165,33 @@ def is_practitioner_of(person_id: int, practice_id: int) -> bool:
         is_active=True,
         person__is_active=True,
     ).exists()
+
+
+def practitioner_count(practice_id: int) -> int:
+    """How many people hold an active practitioner role in the practice (the
+    cooperative's dues are counted by practitioner)."""
+    return (
+        Membership.objects.filter(practice_id=practice_id, role=Role.PRACTITIONER, is_active=True)
+        .values("person")
+        .distinct()
+        .count()
+    )
+
+
+def holds_practitioner_role(person: Person, practice_id: int) -> bool:
+    """An active practitioner role in the practice, whatever the account's state
+    (``is_practitioner_of`` also wants an active account)."""
+    return Role.PRACTITIONER in roles_in(person, practice_id)
+
+
+# A practitioner of the practice, by id, for naming on an invoice: whoever holds or held
+# the role there (compiled once).
+PRACTITIONER = Prepared(
+    lambda person, practice: Person.objects.filter(
+        pk=person, memberships__practice_id=practice, memberships__role=Role.PRACTITIONER
+    ).order_by("pk")[:1]
+)
+
+
+def practitioner_named(person_id: int, practice_id: int) -> Person | None:
+    return PRACTITIONER.first(person=person_id, practice=practice_id)

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from core import tenancy
-from core.access.policy import RoleName
+from core.access.policy import PracticeAction, decide_practice
 from core.accounts.models import Person
 from core.accounts.selectors import actor_for
 from core.practices.selectors import practice_by_slug
@@ -56,7 +56,8 @@ class Command(BaseCommand):
         if person is None:
             raise CommandError(f"Unknown person: {options['username']}")
         with tenancy.practice_context(practice.pk, person.pk):
-            if RoleName.PRACTITIONER not in actor_for(person, practice.pk).roles:
+            actor = actor_for(person, practice.pk)
+            if not decide_practice(actor, PracticeAction.IMPORT_RECORDS, practice.pk):
                 raise CommandError(f"{person.username} is not a practitioner of {practice.slug}.")
         files = _files(options["paths"])
         started = time.monotonic()
