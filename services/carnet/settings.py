@@ -37,6 +37,10 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # Which part of Carnet this process serves: all | practice | gateway | worker.
 CARNET_SERVICE = envstr("CARNET_SERVICE", "all")
 CARNET_NODE_NAME = envstr("CARNET_NODE_NAME", "carnet-local")
+# GNU AGPL: every page links to the source of the version running here. Empty: this
+# node serves its own code at /source/; else the address of the published source, where
+# "{version}" is replaced by the running version (e.g. a tag on the cooperative's forge).
+CARNET_SOURCE_URL = envstr("CARNET_SOURCE_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -10,6 +10,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
+from core.source import source
 
 handler400 = "core.errors.bad_request"
 handler403 = "core.errors.permission_denied"
@@ -19,6 +20,8 @@ handler500 = "core.errors.server_error"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # GNU AGPL: the code of the version running here, linked from every page's footer.
+    path("source/", source, name="source"),
 ]
 
 if settings.CARNET_SERVICE in {"all", "gateway"}:

@@ -1532,6 +1532,7 @@ ENDPOINTS: list[Endpoint] = _endpoints()
 PUBLIC: dict[str, str] = {
     "healthz": "health check: status of the process and its database, no data",
     "i18n/setlang/": "language switch (a cookie)",
+    "source/": "the code of the running version (GNU AGPL; tests/core/test_source.py)",
     "connexion/": "login, first step",
     "connexion/code/": "login, second factor",
     "deconnexion/": "ends the caller's own session",
