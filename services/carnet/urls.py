@@ -10,7 +10,6 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
-from core.source import source
 
 handler400 = "core.errors.bad_request"
 handler403 = "core.errors.permission_denied"
@@ -20,8 +19,6 @@ handler500 = "core.errors.server_error"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    # GNU AGPL: the code of the version running here, linked from every page's footer.
-    path("source/", source, name="source"),
 ]
 
 if settings.CARNET_SERVICE in {"all", "gateway"}:
@@ -32,8 +29,12 @@ if settings.CARNET_SERVICE in {"all", "gateway"}:
 if settings.CARNET_SERVICE in {"all", "practice"}:
     from agenda.day_views import home as practice_home
     from agenda.feed_views import calendar_feed
+    from core.source import source
 
     urlpatterns += [
+        # GNU AGPL: the code of the version running here, linked from every page's footer
+        # (not on the gateway, which serves other nodes the federation endpoints only).
+        path("source/", source, name="source"),
         path("", include("core.accounts.urls")),
         # The practice home shows today (the agenda's day, issue 14). Core owns the
         # address and its name (``practices:home`` still reverses to it) but cannot import

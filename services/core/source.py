@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 DISTRIBUTION = "carnet"
@@ -42,7 +42,10 @@ def source_url() -> str:
     configured: str = getattr(settings, "CARNET_SOURCE_URL", "")
     if configured:
         return configured.replace("{version}", version())
-    return reverse("source")
+    try:
+        return reverse("source")
+    except NoReverseMatch:  # the gateway: no page of its own links to anything
+        return ""
 
 
 def _packages() -> list[tuple[str, Path]]:

@@ -108,8 +108,21 @@ def test_the_node_serves_the_code_it_runs_to_anyone(client: Client, db: None) ->
             assert f"{prefix}/services/{package}/__init__.py" in names
         assert f"{prefix}/services/core/templates/core/base.html" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    assert not [n for n in names if "/var/" in n or "secret" in n.lower()]
+    # Nothing of the node's state: no var directory, no key file, no keyring.
+    assert not [n for n in names if "/var/" in n or n.endswith(("/secret_key", ".gpg", ".kbx"))]
 
 
 def test_the_archive_is_made_once_per_process(db: None) -> None:
     assert source.source_archive() is source.source_archive()
+
+
+def test_the_gateway_serves_no_source_and_its_pages_still_render(client: Client, db: None) -> None:
+    """The internet-facing gateway serves other nodes the federation endpoints only: no
+    archive there, and its error page has no broken link."""
+    from tests.adversarial.matrix.test_matrix import _gateway_urlconf
+
+    with override_settings(ROOT_URLCONF=_gateway_urlconf()):
+        response = client.get("/source/", HTTP_ACCEPT="text/html")
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert 'data-testid="source-link"' not in page and f"Carnet {VERSION}" in page
