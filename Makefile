@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make demo: install, start the embedded PostgreSQL, migrate, load the demo practice, serve.
+## make demo: install, make the demo's secret key (once, in var/secret_key), start the
+## embedded PostgreSQL, migrate, load the demo practice, serve.
 demo: $(STAMP)
+	$(BIN)/carnet secret_key
 	$(BIN)/carnet migrate --noinput
 	$(BIN)/carnet load_reference
 	$(BIN)/carnet load_fees

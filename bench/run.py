@@ -189,6 +189,7 @@ def build(params: Params, root: Path) -> dict[str, Any]:
     try:
         embedded.bootstrap(cluster.conninfo(dbname="postgres"), DATABASE)
         env = carnet_env(cluster, root)
+        carnet(env, "secret_key")  # the node's key, under its var/ (kept when rebuilt)
         carnet(env, "migrate", "--noinput", "-v0")
         carnet(env, "load_reference")
         carnet(env, "load_fees")

@@ -18,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/src" "$work/wheels" "$here/dist"
-cp -r "$root/pyproject.toml" "$root/README.md" "$root/services" "$work/src/"
+cp -r "$root/pyproject.toml" "$root/README.md" "$root/LICENSE" "$root/services" "$work/src/"
 find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
 "$python" -m pip wheel --quiet --wheel-dir "$work/wheels" "$work/src"
 tar -C "$work/wheels" -cf "$here/dist/carnet-$release-wheelhouse.tar" .

@@ -12,6 +12,13 @@ if [ "$#" -gt 0 ]; then
     exec "$@"
 fi
 
+# The key comes from the env file (SECRET_KEY) or a secret (SECRET_KEY_FILE): the image
+# never makes one, so every process of the node shares the key it was given.
+if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
+    echo "carnet-entrypoint: set SECRET_KEY (or SECRET_KEY_FILE) in carnet.env" >&2
+    exit 64
+fi
+
 # Wait for the database: compose's depends_on conditions are not enforced everywhere
 # (podman-compose ignores service_healthy with podman < 4.6).
 python3 - <<'PY'

@@ -8,6 +8,7 @@ class CarnetConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from carnet import checks  # noqa: F401 - registers the checks
         from core import dbsecurity
 
         def apply_database_security(sender: AppConfig, **kwargs: object) -> None:

@@ -1,5 +1,6 @@
 """The `carnet` command: Django's manage.py plus Carnet's own subcommands.
 
+    carnet secret_key         make the local demo's secret key in var/ (once)
     carnet migrate            apply migrations (as the database owner role)
     carnet demo_data          create or refresh the demo practice
     carnet serve              serve Carnet with gunicorn (PORT, default 8000)

@@ -7,23 +7,43 @@ from __future__ import annotations
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
+# The words a yes/no setting accepts, whatever their case.
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
 
 def envstr(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
 def envbool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; empty or unset is the default. A value that is neither (a typo
+    such as ``SESSION_COOKIE_SECURE=ture``) stops the process, naming the variable,
+    rather than silently meaning "no"."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a yes/no value: "
+        "use 1/0, true/false, yes/no or on/off (or leave it empty for the default)."
+    )
 
 
 def envint(name: str, default: int) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 def envlist(name: str, default: str = "") -> list[str]:

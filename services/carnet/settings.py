@@ -19,17 +19,14 @@ BASE_DIR = Path(envstr("CARNET_BASE_DIR", str(SERVICES_DIR.parent)))
 VAR_DIR = Path(envstr("CARNET_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = envbool("DEBUG", False)
+# A node sets SECRET_KEY (or SECRET_KEY_FILE: Ansible, the container's env file); the
+# tests give one in the environment. A local demo keeps one under var/, made once by the
+# explicit `carnet secret_key` (`make demo` runs it). Reading the settings never writes:
+# with no key at all, the check carnet.E001 stops the commands that would need one.
+CARNET_SECRET_KEY_PATH = VAR_DIR / "secret_key"
 SECRET_KEY = envsecret("SECRET_KEY")
-if not SECRET_KEY:
-    # A node always sets SECRET_KEY; the demo and the tests keep one under var/.
-    _key_file = VAR_DIR / "secret_key"
-    if not _key_file.exists():
-        import secrets
-
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        _key_file.write_text(secrets.token_urlsafe(50))
-        _key_file.chmod(0o600)
-    SECRET_KEY = _key_file.read_text().strip()
+if not SECRET_KEY and CARNET_SECRET_KEY_PATH.is_file():
+    SECRET_KEY = CARNET_SECRET_KEY_PATH.read_text(encoding="utf-8").strip()
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -37,6 +34,10 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # Which part of Carnet this process serves: all | practice | gateway | worker.
 CARNET_SERVICE = envstr("CARNET_SERVICE", "all")
 CARNET_NODE_NAME = envstr("CARNET_NODE_NAME", "carnet-local")
+# GNU AGPL: every page links to the source of the version running here. Empty: this
+# node serves its own code at /source/; else the address of the published source, where
+# "{version}" is replaced by the running version (e.g. a tag on the cooperative's forge).
+CARNET_SOURCE_URL = envstr("CARNET_SOURCE_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

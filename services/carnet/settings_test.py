@@ -10,10 +10,14 @@ simulate an attacker with database access switch back (``RESET ROLE``).
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("CARNET_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
+# A key for this run, in the environment: the `carnet` processes the tests start (a live
+# server, a second node) inherit it, and nothing is written.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("CARNET_GNUPG_HOME", tempfile.mkdtemp(prefix="carnet-test-gnupg-"))
 
 from carnet.settings import *  # noqa: F403

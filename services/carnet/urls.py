@@ -29,8 +29,12 @@ if settings.CARNET_SERVICE in {"all", "gateway"}:
 if settings.CARNET_SERVICE in {"all", "practice"}:
     from agenda.day_views import home as practice_home
     from agenda.feed_views import calendar_feed
+    from core.source import source
 
     urlpatterns += [
+        # GNU AGPL: the code of the version running here, linked from every page's footer
+        # (not on the gateway, which serves other nodes the federation endpoints only).
+        path("source/", source, name="source"),
         path("", include("core.accounts.urls")),
         # The practice home shows today (the agenda's day, issue 14). Core owns the
         # address and its name (``practices:home`` still reverses to it) but cannot import

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from core import navigation
+from core import navigation, source
 from core.access.policy import Actor, PracticeAction, decide_practice
 
 
@@ -35,6 +35,8 @@ def carnet(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     return {
         "carnet_node_name": settings.CARNET_NODE_NAME,
+        "carnet_version": source.version(),
+        "carnet_source_url": source.source_url(),
         "current_practice": practice,
         "idle_timeout_minutes": settings.CARNET_IDLE_TIMEOUT_MINUTES,
         # The apps' pages, as registered (core.navigation): the menu offers only the

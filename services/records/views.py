@@ -77,6 +77,10 @@ def patient_list(request: PracticeRequest) -> HttpResponse:
     return render(request, template, context, status=400 if problem else 200)
 
 
+# The session remembers the patient the desk has just registered, for the chart's offer.
+JUST_REGISTERED = "records.just_registered"
+
+
 @practice_view
 @require_http_methods(["GET", "POST"])
 def patient_new(request: PracticeRequest) -> HttpResponse:
@@ -102,6 +106,8 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
                     actor=request.actor, gp_id=gp_id, confirm_not_duplicate=confirmed, **data
                 )
             messages.success(request, _("Patient registered."))
+            # The chart then offers the leaflet of the patient's rights, once.
+            request.session[JUST_REGISTERED] = patient.pk
             return redirect("records:chart", request.practice.slug, patient.pk)
         except ValidationError as error:
             attach_service_errors(form, error)
@@ -121,6 +127,7 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     )
     # The desk is reminded of a letter the patient is owed (an emergency access).
     letters = access_selectors.letters_to_hand(request.actor, [data.patient.pk])
+    just_registered = request.session.pop(JUST_REGISTERED, None) == data.patient.pk
     return render(
         request,
         "records/chart.html",
@@ -133,6 +140,7 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "may_edit_identity": policy.may(
                 request.actor, Action.WRITE, Category.IDENTITY, data.access
             ),
+            "just_registered": just_registered,
         },
     )
 

@@ -251,6 +251,9 @@ class PracticeAction(StrEnum):
     VIEW_CARE_WORK = "view_care_work"
     # The cooperative's invoices to the practice (its dues): administrators.
     VIEW_DUES = "view_dues"
+    # The patients' rights on paper (the waiting-room poster, the leaflet handed at
+    # registration): they name the practice, never a patient.
+    PRINT_PATIENT_RIGHTS = "print_patient_rights"
 
 
 # Only the practice's administrators may do these.
@@ -301,6 +304,9 @@ def decide_practice(
         return _deny("no-role", _("no role in this practice"))
     if action == PracticeAction.VIEW_SETTINGS:
         return _allow("practice-member", _("member of the practice"))
+    if action == PracticeAction.PRINT_PATIENT_RIGHTS:
+        # Whoever meets a patient may hand them their rights: any staff of the practice.
+        return _allow("practice-staff-rights", _("staff of the practice"))
     if action == PracticeAction.VIEW_EXCHANGE:
         if actor.roles & {RoleName.PRACTITIONER, RoleName.SECRETARY}:
             return _allow("practice-staff", _("practitioner or secretary of the practice"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.practices import staff_views, token_views, views
+from core.practices import rights_views, staff_views, token_views, views
 
 app_name = "practices"
 
@@ -8,6 +8,15 @@ urlpatterns = [
     path("", views.practice_home, name="home"),
     path("equipe-de-soins/", views.care_team_setting, name="care-team"),
     path("equipe-de-soins/affiche.pdf", views.care_team_notice_pdf, name="care-team-notice"),
+    path("droits/", rights_views.patient_rights, name="patient-rights"),
+    path(
+        "droits/affiche.pdf", rights_views.patient_rights_poster_pdf, name="patient-rights-poster"
+    ),
+    path(
+        "droits/depliant.pdf",
+        rights_views.patient_rights_leaflet_pdf,
+        name="patient-rights-leaflet",
+    ),
     path("jetons/", token_views.api_tokens_view, name="api-tokens"),
     path(
         "jetons/<str:key_id>/revoquer/",

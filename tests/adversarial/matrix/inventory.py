@@ -459,6 +459,23 @@ def _endpoints() -> list[Endpoint]:
             touches_patient=False,
         )
     )
+    # the patients' rights on paper: any staff of the practice prints the poster and the
+    # leaflet (policy: PRINT_PATIENT_RIGHTS); they name the practice, no patient
+    add(Endpoint(P + "droits/", "GET", "member", "page", touches_patient=False))
+    for route, query in (("droits/affiche.pdf", "lang=en&size=A3"), ("droits/depliant.pdf", "")):
+        add(
+            Endpoint(
+                P + route,
+                "GET",
+                "member",
+                "page",
+                query=query,
+                audit=("practice.patient_rights.print",),
+                audit_patient=False,
+                pdf=True,
+                touches_patient=False,
+            )
+        )
 
     add(Endpoint("profil/", "GET", "authenticated", "page", touches_patient=False))
     add(Endpoint("profil/", "POST", "authenticated", "page", body=FORM, touches_patient=False))
@@ -1554,6 +1571,7 @@ ENDPOINTS: list[Endpoint] = _endpoints()
 PUBLIC: dict[str, str] = {
     "healthz": "health check: status of the process and its database, no data",
     "i18n/setlang/": "language switch (a cookie)",
+    "source/": "the code of the running version (GNU AGPL; tests/core/test_source.py)",
     "connexion/": "login, first step",
     "connexion/code/": "login, second factor",
     "deconnexion/": "ends the caller's own session",
