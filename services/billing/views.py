@@ -31,6 +31,7 @@ from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records.selectors.billing import encounter_for_billing, encounters_to_bill, patient_for_billing
+from records.services import care_time
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,13 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     field = form.fields["issuer"]
     assert isinstance(field, ChoiceField)
     field.choices = practitioners
+    # Making the invoice is documentation too: timed from the form served (records).
+    opening = care_time.form_draft(
+        actor=request.actor,
+        posted=request.POST.get("draft", "") if request.method == "POST" else None,
+        kind=care_time.ActKind.INVOICE,
+        patient_id=patient.pk,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person = Person.objects.filter(pk=data["issuer"]).first()
@@ -132,6 +140,13 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     encounter_id=data.get("encounter"),
                 )
                 invoice = services.invoice_issue(actor=request.actor, invoice=draft)
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=care_time.ActKind.INVOICE,
+                    token=opening,
+                    patient_id=patient.pk,
+                    entry_id=invoice.pk,
+                )
             messages.success(request, _("Invoice %(ref)s issued.") % {"ref": invoice.reference})
             return redirect("billing:invoice", request.practice.slug, invoice.pk)
         except ValidationError as error:
@@ -139,7 +154,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "billing/invoice_form.html",
-        {"form": form, "patient": patient},
+        {"form": form, "patient": patient, "draft": opening},
         status=400 if request.method == "POST" else 200,
     )
 
