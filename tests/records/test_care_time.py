@@ -212,3 +212,20 @@ def test_a_draft_for_a_patient_of_another_practice_is_refused(client: Client, wo
     response = api.send("post", f"patients/{world.zoe.pk}/drafts/", {"kind": "letters"})
     assert response.status_code in (403, 404)
     assert not DocumentationOpening.objects.exists()
+
+
+def test_the_demo_gives_a_month_of_acts_once(world: World) -> None:
+    from datetime import date
+
+    from records.care_time_demo import demo_care_time_create
+    from records.selectors.care_time import care_time_report
+
+    actor = world.actor(world.alice)
+    today = date(2026, 11, 15)
+    written = demo_care_time_create(actor=actor, patient_ids=[world.paul.pk], today=today)
+    assert written > 100
+    assert demo_care_time_create(actor=actor, patient_ids=[world.paul.pk], today=today) == 0
+    report = care_time_report(actor=actor, practitioner_id=world.alice.pk, month=date(2026, 11, 1))
+    consultation = next(line for line in report.kinds if line.kind == ActKind.CONSULTATION)
+    assert consultation.acts > 20 and consultation.measured_seconds > 0
+    assert len(report.trends) == 2

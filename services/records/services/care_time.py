@@ -154,7 +154,9 @@ def act_record(
     )
 
 
-def act_link_visit(*, encounter_id: int, appointment_id: int, seen_at: datetime | None) -> int:
+def act_link_visit(
+    *, encounter_id: int, appointment_id: int | None, seen_at: datetime | None
+) -> int:
     """The agenda says which appointment a consultation closed and when the patient was
     called in: the report sets the visit beside the note. Returns the acts linked."""
     return DocumentationAct.objects.filter(
