@@ -92,10 +92,13 @@ def demo_care_time_create(
     *, actor: Actor, patient_ids: list[int], today: date | None = None
 ) -> int:
     """A month of acts ending yesterday, and a lighter day a week over the eleven months
-    before. Returns the acts written (0 when the practitioner already has some)."""
+    before. Returns the acts written (0 when the practitioner already has measured ones)."""
     if not patient_ids or not care_time.is_timed(actor):
         return 0
-    if DocumentationAct.objects.filter(practitioner_id=actor.person_id).exists():
+    # Other demo steps (the lab's sign-offs) leave unmeasured acts: only measured ones
+    # say this has run already.
+    mine = DocumentationAct.objects.filter(practitioner_id=actor.person_id)
+    if mine.filter(measured_seconds__isnull=False).exists():
         return 0
     rng = random.Random(14)  # noqa: S311 — demo data, not a secret
     today = today or timezone.localdate()
@@ -110,4 +113,4 @@ def demo_care_time_create(
         day = today - timedelta(weeks=week)
         day -= timedelta(days=day.weekday())  # that week's Monday
         _day(actor, rng, day, patient_ids, rng.randrange(10, 20), notes)
-    return DocumentationAct.objects.filter(practitioner_id=actor.person_id).count()
+    return mine.filter(measured_seconds__isnull=False).count()
