@@ -31,6 +31,7 @@ from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records.selectors.billing import encounter_for_billing, encounters_to_bill, patient_for_billing
+from records.selectors.care_time import care_time_links, care_time_readable
 from records.services import care_time
 
 logger = logging.getLogger(__name__)
@@ -314,7 +315,16 @@ def care_work_report(request: PracticeRequest) -> HttpResponse:
     month = _month(request)
     lines = reports.care_work(month)
     record_event("report.care_work", actor=request.actor, target=f"month:{month:%Y-%m}")
-    context = {"lines": lines, "month": month, "practice": request.practice}
+    # Documentation time is each practitioner's own unless they share it (the policy):
+    # the other lines show their consultations and fees, not their time.
+    visible = {person.pk for person in care_time_readable(request.actor)}
+    context = {
+        "lines": lines,
+        "month": month,
+        "practice": request.practice,
+        "visible": visible,
+        "links": care_time_links(request.actor),
+    }
     if request.GET.get("format") == "pdf":
         return pdf_response(
             render_pdf("billing/pdf/care_work.html", context), f"saisie-{month:%Y-%m}.pdf"

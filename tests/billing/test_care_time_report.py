@@ -15,7 +15,9 @@ from django.test import Client
 from django.utils import timezone
 
 from core import tenancy
-from records.models import ActKind, DocumentationAct
+from records import services as records
+from records.access import access_for
+from records.models import ActKind, CareTeamMember, DocumentationAct
 from records.selectors.care_time import care_time_report
 from records.services import care_time
 from tests.factories import MembershipFactory, PersonFactory
@@ -186,3 +188,27 @@ def test_the_practice_admin_sees_the_totals_only(client: Client, world: World) -
     assert f'data-testid="total">{total}<' in html
     assert "Dr Alice Arnaud" not in html
     assert ada.get(page(world, f"?mois=2026-10&praticien={world.alice.pk}")).status_code == 403
+
+
+def test_the_monthly_care_work_page_hides_a_colleagues_time_unless_shared(
+    client: Client, world: World
+) -> None:
+    tenancy.activate(world.practice_a.pk)
+    # Bob writes in Paul's record as a member of his care team.
+    CareTeamMember.objects.get_or_create(
+        practice=world.practice_a, patient=world.paul, person=world.bob
+    )
+    bob_actor = world.actor(world.bob)
+    records.consultation_record(
+        actor=bob_actor, access=access_for(world.paul), reason="Suivi", documentation_seconds=1260
+    )
+    tenancy.activate(None)
+    alice = login(client, world.alice)
+    month = timezone.localdate().strftime("%Y-%m")
+    html = alice.get(f"/p/{world.practice_a.slug}/rapport/saisie/?mois={month}").content.decode()
+    bob_row = html.split("Dr Bob Blanc", 1)[1].split("</tr>", 1)[0]
+    assert "0 h 21" not in bob_row and "—" in bob_row
+    bob = login(Client(), world.bob)
+    bob.post(page(world, "partage/"), {"shared": "1"})
+    html = alice.get(f"/p/{world.practice_a.slug}/rapport/saisie/?mois={month}").content.decode()
+    assert "0 h 21" in html.split("Dr Bob Blanc", 1)[1].split("</tr>", 1)[0]

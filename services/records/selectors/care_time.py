@@ -268,6 +268,16 @@ def care_time_readable(actor: Actor) -> list[Person]:
     ]
 
 
+def care_time_links(actor: Actor) -> dict[str, bool]:
+    """Which of the documentation-time pages the actor may open (for the links shown)."""
+    if actor.practice_id is None:
+        return {"own": False, "practice": False}
+    return {
+        "own": bool(decide_care_time(actor, CareTimeView.OWN, actor.practice_id, actor.person_id)),
+        "practice": bool(decide_care_time(actor, CareTimeView.PRACTICE, actor.practice_id)),
+    }
+
+
 def care_time_practice(*, actor: Actor, month: date) -> PracticeSummary:
     """The practice's totals for its administrators: no practitioner's own line."""
     assert actor.practice_id is not None
