@@ -8,6 +8,7 @@ from typing import Any
 
 from agenda.models import Appointment, Status
 from agenda.services.visits import finish
+from records.services import care_time
 from records.signals import consultation_recorded
 
 ORIGIN = re.compile(r"^appointment:(\d{1,12})$")
@@ -26,7 +27,11 @@ def link_consultation(*, encounter: Any, actor: Any, origin: str = "", **_kwargs
     ).first()
     if appointment is None:
         return
-    finish(actor=actor, appointment_id=appointment.pk, encounter_id=encounter.pk)
+    done = finish(actor=actor, appointment_id=appointment.pk, encounter_id=encounter.pk)
+    # The note's documentation time is set beside the visit (called in to note saved).
+    care_time.act_link_visit(
+        encounter_id=encounter.pk, appointment_id=done.pk, seen_at=done.seen_at
+    )
 
 
 def connect() -> None:

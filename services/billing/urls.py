@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import cover_views, views
+from billing import care_time_views, cover_views, views
 
 app_name = "billing"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("caisse/<str:document>.pdf", views.cash_day_pdf, name="cash-day-pdf"),
     path("caisse/compte-bancaire/<int:person_id>/", views.bank_details, name="bank-details"),
     path("rapport/saisie/", views.care_work_report, name="care-work"),
+    path("rapport/temps/", care_time_views.care_time_report, name="care-time"),
+    path("rapport/temps/partage/", care_time_views.care_time_share, name="care-time-share"),
+    path("rapport/temps/cabinet/", care_time_views.care_time_practice, name="care-time-practice"),
     path("export/fec/", views.fec_export, name="fec"),
     path("export/csv/", views.csv_export, name="csv"),
     path("cotisations/", views.dues_list, name="dues"),

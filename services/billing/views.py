@@ -34,6 +34,8 @@ from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
 from records.selectors.billing import encounter_for_billing, encounters_to_bill, patient_for_billing
+from records.selectors.care_time import care_time_links, care_time_readable
+from records.services import care_time
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,13 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     field = form.fields["issuer"]
     assert isinstance(field, ChoiceField)
     field.choices = practitioners
+    # Making the invoice is documentation too: timed from the form served (records).
+    opening = care_time.form_draft(
+        actor=request.actor,
+        posted=request.POST.get("draft", "") if request.method == "POST" else None,
+        kind=care_time.ActKind.INVOICE,
+        patient_id=patient.pk,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person = Person.objects.filter(pk=data["issuer"]).first()
@@ -156,6 +165,13 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     encounter_id=data.get("encounter"),
                 )
                 invoice = services.invoice_issue(actor=request.actor, invoice=draft)
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=care_time.ActKind.INVOICE,
+                    token=opening,
+                    patient_id=patient.pk,
+                    entry_id=invoice.pk,
+                )
             messages.success(request, _("Invoice %(ref)s issued.") % {"ref": invoice.reference})
             return redirect("billing:invoice", request.practice.slug, invoice.pk)
         except ValidationError as error:
@@ -163,7 +179,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "billing/invoice_form.html",
-        {"form": form, "patient": patient},
+        {"form": form, "patient": patient, "draft": opening},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -402,7 +418,16 @@ def care_work_report(request: PracticeRequest) -> HttpResponse:
     month = _month(request)
     lines = reports.care_work(month)
     record_event("report.care_work", actor=request.actor, target=f"month:{month:%Y-%m}")
-    context = {"lines": lines, "month": month, "practice": request.practice}
+    # Documentation time is each practitioner's own unless they share it (the policy):
+    # the other lines show their consultations and fees, not their time.
+    visible = {person.pk for person in care_time_readable(request.actor)}
+    context = {
+        "lines": lines,
+        "month": month,
+        "practice": request.practice,
+        "visible": visible,
+        "links": care_time_links(request.actor),
+    }
     if request.GET.get("format") == "pdf":
         return pdf_response(
             render_pdf("billing/pdf/care_work.html", context), f"saisie-{month:%Y-%m}.pdf"

@@ -26,6 +26,7 @@ from core.practices import services as practices
 from core.practices.models import CareTeamMode, Practice
 from lab.demo import demo_lab_create
 from records import services as records
+from records.care_time_demo import demo_care_time_create
 from records.demo import demo_histories_create, demo_identities, demo_safety_patient_create
 from records.models import Patient
 
@@ -176,6 +177,11 @@ def load(patient_count: int = 200) -> dict[str, Any]:
             desk=secretary,
             gp=claire,
             identities=identities[0:10:2],
+        )
+        # A month of documentation time for Dr Martin, for the report.
+        demo_care_time_create(
+            actor=claire,
+            patient_ids=list(Patient.objects.order_by("pk").values_list("pk", flat=True)[:200]),
         )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()

@@ -21,6 +21,7 @@ from lab.forms import MatchForm, SignOffForm, UploadForm
 from lab.models import Source
 from records.selectors.lab import candidates, patients_with_identity
 from records.selectors.patients import patient_search
+from records.services import care_time
 
 
 @practice_view
@@ -144,6 +145,7 @@ def report(request: PracticeRequest, lab_file_id: int) -> HttpResponse:
                     lab_file_id=lab_file_id,
                     conclusion=form.cleaned_data["conclusion"],
                     note=form.cleaned_data["note"],
+                    draft=request.POST.get("draft", ""),
                 )
             except ValidationError as error:
                 attach_service_errors(form, error)
@@ -152,5 +154,12 @@ def report(request: PracticeRequest, lab_file_id: int) -> HttpResponse:
                 return redirect("lab:to-read", request.practice.slug)
         status = 400
     lab_file, shown = services.report_open(actor=request.actor, lab_file_id=lab_file_id)
-    context = {"file": lab_file, "report": shown, "form": form}
+    # The time to read and sign off counts from the page served (records' care time).
+    draft = care_time.form_draft(
+        actor=request.actor,
+        posted=request.POST.get("draft", "") if request.method == "POST" else None,
+        kind=care_time.ActKind.LAB_RESULT,
+        patient_id=lab_file.patient_id,
+    )
+    context = {"file": lab_file, "report": shown, "form": form, "draft": draft}
     return render(request, "lab/report.html", context, status=status)

@@ -21,6 +21,7 @@ from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
 from records import access as policy
 from records import printing, reference, search_text, selectors, services
+from records.care_time_api_acts import record_api_act
 from records.chart_output import chart_document
 from records.models import (
     Allergy,
@@ -470,13 +471,20 @@ class EntryListApi(RecordsApi):
         data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
+        values = dict(data.validated_data)
+        # A time the client states is its declaration, kept apart from the measured one.
+        declared = values.pop("documentation_seconds", None)
         with transaction.atomic():
             entry = services.entry_create(
                 actor=self.actor,
                 access=access,
                 model=model,
-                **data.validated_data,
+                **values,
             )
+            act = record_api_act(request, self.actor, self.kind, patient_id, entry, declared)
+            if act is not None and act.measured_seconds is not None:
+                entry.documentation_seconds = act.measured_seconds
+                entry.save(update_fields=["documentation_seconds"])
         return Response(serializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -601,6 +609,7 @@ class PrescriptionListApi(RecordsApi):
                 items=items,
                 **values,
             )
+            record_api_act(request, self.actor, "prescriptions", patient_id, prescription)
         return Response(PrescriptionOutput(prescription).data, status=status.HTTP_201_CREATED)
 
 

@@ -19,6 +19,7 @@ from core.audit.services import record_event
 from records import access as policy
 from records import services
 from records.api import RecordsApi, entry_serializer
+from records.care_time_api_acts import record_api_act
 from records.models import Document
 from records.models.clinical import EntryStatus
 
@@ -72,6 +73,7 @@ class DocumentListApi(RecordsApi):
             document = services.document_upload(
                 actor=self.actor, access=access, upload=upload, size=upload.size, **values
             )
+            record_api_act(request, self.actor, "documents", patient_id, document)
         return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -109,6 +111,7 @@ class LetterApi(RecordsApi):
         access = self.patient_access(patient_id)
         with transaction.atomic():
             letter = services.letter_write(actor=self.actor, access=access, **data.validated_data)
+            record_api_act(request, self.actor, "letters", patient_id, letter)
         return Response(DocumentOutput(letter).data, status=status.HTTP_201_CREATED)
 
 

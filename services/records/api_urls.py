@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from records import api, api_more
+from records import api, api_care_time, api_more
 
 urlpatterns: list[URLPattern] = [
     path("patients/", api.PatientListApi.as_view(), name="api-patient-list"),
@@ -37,6 +37,7 @@ urlpatterns: list[URLPattern] = [
         name="api-document-file",
     ),
     path("patients/<int:patient_id>/letters/", api_more.LetterApi.as_view(), name="api-letters"),
+    path("patients/<int:patient_id>/drafts/", api_care_time.DraftApi.as_view(), name="api-drafts"),
     path(
         "patients/<int:patient_id>/exclusions/",
         api_more.ExclusionListApi.as_view(),

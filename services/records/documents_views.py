@@ -21,7 +21,9 @@ from records import access as policy
 from records import certificates, selectors, services
 from records.forms import CertificateForm, DocumentUploadForm, LetterForm
 from records.models import Document, Patient
-from records.views import _patient_for_writing
+from records.services import care_time
+from records.services.care_time import ActKind
+from records.views import _draft, _patient_for_writing
 
 
 @practice_view
@@ -34,17 +36,25 @@ def document_upload(request: PracticeRequest, patient_id: int) -> HttpResponse:
         request.FILES if post is not None else None,
         initial={"document_date": timezone.localdate()},
     )
+    draft = _draft(request, ActKind.DOCUMENT, patient_id)
     if post is not None and form.is_valid():
         data = dict(form.cleaned_data)
         upload = data.pop("file")
         try:
             with transaction.atomic():
-                services.document_upload(
+                filed = services.document_upload(
                     actor=request.actor,
                     access=patient_access,
                     upload=upload,
                     size=upload.size,
                     **data,
+                )
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=ActKind.DOCUMENT,
+                    token=draft,
+                    patient_id=patient_id,
+                    entry_id=filed.pk,
                 )
             messages.success(request, _("Document added."))
             return redirect("records:chart", request.practice.slug, patient_id)
@@ -58,6 +68,7 @@ def document_upload(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "patient": patient_access.patient,
             "title": _("Add a document"),
             "multipart": True,
+            "draft": draft,
         },
         status=400 if post is not None else 200,
     )
@@ -69,11 +80,19 @@ def letter_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient_access = _patient_for_writing(request, patient_id)
     post = request.POST if request.method == "POST" else None
     form = LetterForm(post, initial={"document_date": timezone.localdate()})
+    draft = _draft(request, ActKind.LETTER, patient_id)
     if post is not None and form.is_valid():
         try:
             with transaction.atomic():
                 letter = services.letter_write(
                     actor=request.actor, access=patient_access, **form.cleaned_data
+                )
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=ActKind.LETTER,
+                    token=draft,
+                    patient_id=patient_id,
+                    entry_id=letter.pk,
                 )
             return redirect("records:document", request.practice.slug, patient_id, letter.pk)
         except ValidationError as error:
@@ -81,7 +100,12 @@ def letter_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "records/document_form.html",
-        {"form": form, "patient": patient_access.patient, "title": _("Write a letter")},
+        {
+            "form": form,
+            "patient": patient_access.patient,
+            "title": _("Write a letter"),
+            "draft": draft,
+        },
         status=400 if post is not None else 200,
     )
 
@@ -111,6 +135,7 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     if post is None:
         initial["body"] = _filled(request, model, patient_access)
     form = CertificateForm(post, initial=initial, needs_recipient=model.needs_recipient)
+    draft = _draft(request, ActKind.CERTIFICATE, patient_id)
     if post is not None and form.is_valid():
         try:
             with transaction.atomic():
@@ -119,6 +144,13 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     access=patient_access,
                     model=model.key,
                     **form.cleaned_data,
+                )
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=ActKind.CERTIFICATE,
+                    token=draft,
+                    patient_id=patient_id,
+                    entry_id=written.pk,
                 )
             messages.success(request, _("Saved in the record; print it from the PDF."))
             return redirect("records:document", request.practice.slug, patient_id, written.pk)
@@ -132,6 +164,7 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "patient": patient_access.patient,
             "title": model.name,
             "submit": _("Save and print"),
+            "draft": draft,
         },
         status=400 if post is not None else 200,
     )

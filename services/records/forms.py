@@ -221,7 +221,6 @@ class EncounterForm(forms.ModelForm):
     sensitivity = forms.ChoiceField(
         label=_("Sensitivity"), choices=SENSITIVITY_CHOICES, required=False
     )
-    started_at = forms.FloatField(widget=forms.HiddenInput, required=False)
     # What the consultation was started from (an appointment of the day): passed on to
     # the services that listen (records.signals), never interpreted here.
     origin = forms.RegexField(

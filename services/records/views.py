@@ -6,7 +6,6 @@ to patient data goes through ``records.access`` (the policy) and is audited ther
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -44,6 +43,8 @@ from records.models import (
     Patient,
     Problem,
 )
+from records.services import care_time
+from records.services.care_time import ActKind
 from records.services.consultations import VITALS
 from records.signals import consultation_recorded
 
@@ -61,6 +62,23 @@ ENTRY_TITLES = {
     "observation": _("Observation or result"),
     "encounter": _("Consultation"),
 }
+
+# The act of documentation each kind of entry form times (services.care_time).
+ENTRY_ACTS = {
+    "problem": ActKind.PROBLEM,
+    "allergy": ActKind.ALLERGY,
+    "immunization": ActKind.VACCINATION,
+    "observation": ActKind.OBSERVATION,
+}
+
+
+def _draft(request: PracticeRequest, kind: str, patient_id: int | None) -> str:
+    """The form's opening on the server: made when the page is served, carried back by
+    the form and consumed by its save."""
+    posted = request.POST.get("draft", "") if request.method == "POST" else None
+    return care_time.form_draft(
+        actor=request.actor, posted=posted, kind=kind, patient_id=patient_id
+    )
 
 
 @practice_view
@@ -157,22 +175,28 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient_access = _patient_for_writing(request, patient_id)
     form = EncounterForm(
         request.POST if request.method == "POST" else None,
-        initial={"started_at": time.time(), "origin": request.GET.get("origin", "")},
+        initial={"origin": request.GET.get("origin", "")},
     )
+    draft = _draft(request, ActKind.CONSULTATION, patient_id)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         vitals = {name: data.pop(name) for name in VITALS}
-        started = data.pop("started_at") or time.time()
         origin = data.pop("origin") or ""
         try:
             with transaction.atomic():
                 encounter = services.consultation_record(
-                    actor=request.actor,
-                    access=patient_access,
-                    vitals=vitals,
-                    documentation_seconds=time.time() - started,
-                    **data,
+                    actor=request.actor, access=patient_access, vitals=vitals, **data
                 )
+                act = care_time.act_record(
+                    actor=request.actor,
+                    kind=ActKind.CONSULTATION,
+                    token=draft,
+                    patient_id=patient_id,
+                    encounter=encounter,
+                )
+                if act is not None and act.measured_seconds is not None:
+                    encounter.documentation_seconds = act.measured_seconds
+                    encounter.save(update_fields=["documentation_seconds"])
                 consultation_recorded.send(
                     sender=Encounter, encounter=encounter, actor=request.actor, origin=origin
                 )
@@ -192,6 +216,7 @@ def consultation_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "title": ENTRY_TITLES["encounter"],
             "vitals": list(VITALS),
             "chart": beside,
+            "draft": draft,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -205,14 +230,23 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
     patient_access = _patient_for_writing(request, patient_id)
     form = ENTRY_FORMS[entry_type](request.POST if request.method == "POST" else None)
     _enable_search(request, form)
+    kind = ENTRY_ACTS[entry_type]
+    draft = _draft(request, kind, patient_id)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                services.entry_create(
+                entry = services.entry_create(
                     actor=request.actor,
                     access=patient_access,
                     model=ENTRY_MODELS[entry_type],
                     **form.cleaned_data,
+                )
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=kind,
+                    token=draft,
+                    patient_id=patient_id,
+                    entry_id=entry.pk,
                 )
             messages.success(request, _("Saved."))
             return redirect("records:chart", request.practice.slug, patient_id)
@@ -221,7 +255,12 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
     return render(
         request,
         "records/entry_form.html",
-        {"form": form, "patient": patient_access.patient, "title": ENTRY_TITLES[entry_type]},
+        {
+            "form": form,
+            "patient": patient_access.patient,
+            "title": ENTRY_TITLES[entry_type],
+            "draft": draft,
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -343,6 +382,7 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     lines = PrescriptionLines(post, prefix="items")
     override_reason = request.POST.get("override_reason", "")[:MAX_OVERRIDE_REASON] if post else ""
     checked: list[tuple[str, list[Any]]] = []
+    draft = _draft(request, ActKind.PRESCRIPTION, patient_id)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         items = _item_inputs(lines)
         try:
@@ -353,6 +393,13 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     items=items,
                     override_reason=override_reason,
                     **form.cleaned_data,
+                )
+                care_time.act_record(
+                    actor=request.actor,
+                    kind=ActKind.PRESCRIPTION,
+                    token=draft,
+                    patient_id=patient_id,
+                    entry_id=prescription.pk,
                 )
             messages.success(request, _("Prescription saved."))
             return redirect(
@@ -375,6 +422,7 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "allergies": allergies,
             "treatment": treatment,
             "units": DOSE_UNITS,
+            "draft": draft,
         },
         status=400 if request.method == "POST" else 200,
     )

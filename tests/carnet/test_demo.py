@@ -55,6 +55,14 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     assert appointments.filter(series__isnull=False).count() == 8
     count = appointments.count()
 
+    # A month of documentation time for Dr Martin, for the report.
+    from records.models import DocumentationAct
+
+    acts = DocumentationAct.objects.filter(practitioner__username="claire.martin")
+    month_ago = timezone.now() - timedelta(days=30)
+    assert acts.filter(saved_at__gte=month_ago).count() > 200
+    acts_count = acts.count()
+
     # Laboratory results: four reports waiting for Dr Martin (abnormal ones first, the
     # glucose with two earlier reports for its trend), one for the desk to match, one
     # refused.
@@ -78,6 +86,7 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     call_command("demo_data", "--patients", "12")
     tenancy.activate(practice.pk)
     assert Appointment.objects.count() == count
+    assert DocumentationAct.objects.count() == acts_count  # nothing added twice
     assert LabFile.objects.count() == lab_files
     again = json.loads((tmp_path / "demo-credentials.json").read_text())
     tenancy.activate(practice.pk)

@@ -366,6 +366,46 @@ def decide_practice(
     )
 
 
+class CareTimeView(StrEnum):
+    """Reading the time spent documenting ("documentation is care work")."""
+
+    # One practitioner's own figures (``subject_id``), act by act and month by month.
+    PRACTITIONER = "practitioner"
+    # The practice's totals, with no practitioner's line: for its administrators.
+    PRACTICE = "practice"
+    # Recording acts and turning one's own sharing switch: a practitioner, for themself.
+    OWN = "own"
+
+
+def decide_care_time(
+    actor: Actor,
+    view: CareTimeView,
+    practice_id: int,
+    subject_id: int | None = None,
+    *,
+    shared: bool = False,
+) -> Decision:
+    """Who reads whose documentation time. A practitioner reads their own; another
+    practitioner of the same practice only when ``subject_id`` shared theirs
+    (``shared``, the subject's own switch); the administrators read the practice's
+    totals only; the desk nothing. Not patient data: no patient is named."""
+    if actor.is_node_admin:
+        return _deny("no-practice-role", _("node administrators do not run practices"))
+    if actor.practice_id is None or actor.practice_id != practice_id:
+        return _deny("other-practice", _("another practice's figures"))
+    if view == CareTimeView.PRACTICE:
+        if RoleName.PRACTICE_ADMIN in actor.roles:
+            return _allow("practice-admin", _("practice administrator"))
+        return _deny("not-practice-admin", _("only the practice's administrators may do this"))
+    if RoleName.PRACTITIONER not in actor.roles:
+        return _deny("not-practitioner", _("only practitioners have documentation time"))
+    if subject_id == actor.person_id:
+        return _allow("own-care-time", _("the practitioner's own figures"))
+    if view == CareTimeView.PRACTITIONER and shared:
+        return _allow("shared-care-time", _("the practitioner shared their figures"))
+    return _deny("not-shared", _("this practitioner does not share their figures"))
+
+
 class CooperativeAction(StrEnum):
     """Running the cooperative: its member practices, not any practice's data."""
 

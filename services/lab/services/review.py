@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.access.policy import Actor
 from lab.models import Conclusion, FileStatus, LabFile
 from records.selectors.lab import LabReport, lab_report
+from records.services import care_time
 from records.services.lab import lab_report_may_sign_off, lab_report_sign_off
 
 
@@ -36,7 +37,9 @@ def report_open(*, actor: Actor, lab_file_id: int) -> tuple[LabFile, LabReport]:
 
 
 @transaction.atomic
-def sign_off(*, actor: Actor, lab_file_id: int, conclusion: str, note: str = "") -> LabFile:
+def sign_off(
+    *, actor: Actor, lab_file_id: int, conclusion: str, note: str = "", draft: str = ""
+) -> LabFile:
     lab_file = _filed(lab_file_id)
     assert lab_file.report_id is not None
     lab_report_may_sign_off(actor=actor, report_id=lab_file.report_id)  # the policy first
@@ -58,4 +61,13 @@ def sign_off(*, actor: Actor, lab_file_id: int, conclusion: str, note: str = "")
     lab_file.signed_off_at, lab_file.signed_off_by_id = now, actor.person_id
     lab_file.conclusion, lab_file.note = conclusion, note[:2000]
     lab_file.save(update_fields=["read_at", "signed_off_at", "signed_off_by", "conclusion", "note"])
+    # Reading and signing off is documentation: timed from the page's opening (draft).
+    care_time.act_record(
+        actor=actor,
+        kind=care_time.ActKind.LAB_RESULT,
+        token=draft,
+        patient_id=lab_file.patient_id,
+        entry_id=lab_file.pk,
+        now=now,
+    )
     return lab_file

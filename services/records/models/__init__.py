@@ -1,5 +1,11 @@
 """The records service's tables, one module per part of the record."""
 
+from records.models.care_time import (
+    ActKind,
+    CareTimeSharing,
+    DocumentationAct,
+    DocumentationOpening,
+)
 from records.models.clinical import (
     Allergy,
     Encounter,
@@ -30,11 +36,15 @@ from records.models.reference import (
 )
 
 __all__ = [
+    "ActKind",
     "Allergy",
     "AtcClass",
     "CareTeamMember",
+    "CareTimeSharing",
     "Cim10Code",
     "Document",
+    "DocumentationAct",
+    "DocumentationOpening",
     "Drug",
     "DrugComponent",
     "Encounter",

@@ -793,6 +793,20 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     add(Endpoint(P + "rapport/saisie/", "GET", "report-role", "page", touches_patient=False))
+    # Documentation time: one's own figures (a colleague's only when shared, see
+    # tests/billing/test_care_time_report.py); the practice's totals for administrators.
+    add(Endpoint(P + "rapport/temps/", "GET", "practitioner-role", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "rapport/temps/partage/",
+            "POST",
+            "practitioner-role",
+            "page",
+            body=FORM,
+            touches_patient=False,
+        )
+    )
+    add(Endpoint(P + "rapport/temps/cabinet/", "GET", "admin-role", "page", touches_patient=False))
     add(Endpoint(P + "export/fec/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "export/csv/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "cotisations/", "GET", "admin-role", "page", touches_patient=False))
@@ -1198,6 +1212,16 @@ def _endpoints() -> list[Endpoint]:
             "api",
             entry="document",
             audit=("document.read",),
+        )
+    )
+    add(
+        Endpoint(
+            APAT + "drafts/",
+            "POST",
+            "clinical.write",
+            "api",
+            body=lambda ctx: {"kind": "letters"},
+            audit=("patient.write",),
         )
     )
     add(
