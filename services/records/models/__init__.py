@@ -22,10 +22,14 @@ from records.models.patients import (
 from records.models.reference import (
     AtcClass,
     Cim10Code,
+    Cim10Word,
     Drug,
     DrugComponent,
+    DrugWord,
     Interaction,
     InteractionClassMember,
+    ReferenceKey,
+    ReferenceWord,
     Substance,
 )
 
@@ -34,9 +38,11 @@ __all__ = [
     "AtcClass",
     "CareTeamMember",
     "Cim10Code",
+    "Cim10Word",
     "Document",
     "Drug",
     "DrugComponent",
+    "DrugWord",
     "Encounter",
     "EntryRevision",
     "IdentityChange",
@@ -51,5 +57,7 @@ __all__ = [
     "Prescription",
     "PrescriptionItem",
     "Problem",
+    "ReferenceKey",
+    "ReferenceWord",
     "Substance",
 ]
