@@ -332,9 +332,6 @@ def set_similarity_threshold() -> None:
 _DRUG_SEARCHES: dict[tuple[tuple[bool, ...], bool], PreparedModelSQL] = {}
 _CIM10_SEARCHES: dict[tuple[bool, ...], PreparedModelSQL] = {}
 
-# The letters of a searched name, to tell how much of it the terms cover.
-_LETTERS = "length(regexp_replace({column}, '[^[:alnum:]]', '', 'g'))"
-
 
 def _words_sql(
     dictionary: word_search.Dictionary,
@@ -343,19 +340,17 @@ def _words_sql(
     table: str,
     alias: str,
     key: str,
-    searched: str,
     where: str = "",
     first: str = "",
     order: str,
 ) -> str:
-    """The search statement of a reference table by the words of ``searched``: the whole
+    """The search statement of a reference table by the words of its searched text: the whole
     name typed exactly first, then by ``first`` (if any), then every term a whole word,
     then fewer edits, then the names the terms cover most, then ``order``. Fixed SQL
     fragments only: every value is a bound parameter."""
     ctes = word_search.hits_sql(dictionary, short)
-    coverage = word_search.coverage_sql(
-        "hits.covered", _LETTERS.format(column=f"{alias}.{searched}")
-    )
+    # How many letters the searched text has (a stored column: records.models.letters_of).
+    coverage = word_search.coverage_sql("hits.covered", f"{alias}.search_letters")
     return f"""WITH {",".join(ctes)}
 SELECT {{columns}}, hits.exact AS exact, hits.edits AS edits, {coverage} AS coverage
 FROM {table} {alias} JOIN hits ON hits.item = {alias}.{key}
@@ -386,7 +381,6 @@ def drug_search(query: str, limit: int = 20, *, vaccines: bool = False) -> list[
             table="records_drug",
             alias="d",
             key="cis",
-            searched="search_name",
             where="AND d.vaccine" if vaccines else "",
             first="d.marketed DESC,",
             order="d.name, d.cis",
@@ -425,7 +419,6 @@ def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
             table="records_cim10code",
             alias="c",
             key="code",
-            searched="search_label",
             order="length(c.code), c.code",
         )
         search = _CIM10_SEARCHES[shape] = PreparedModelSQL(

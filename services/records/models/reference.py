@@ -15,6 +15,19 @@ from django.db import models
 CIM10_CODE_PATTERN = re.compile(r"[A-Z]\d{2}[0-9+]*")
 
 
+def letters_of(column: str) -> models.Func:
+    """How many letters and digits a searched text has: what a search's terms can cover
+    of it (records/word_search.py), kept by PostgreSQL rather than counted per search."""
+    alnum = models.Func(
+        column,
+        models.Value("[^[:alnum:]]"),
+        models.Value(""),
+        models.Value("g"),
+        function="regexp_replace",
+    )
+    return models.Func(alnum, function="length")
+
+
 class Drug(models.Model):
     """A medicinal product of the BDPM, identified by its CIS code."""
 
@@ -30,6 +43,9 @@ class Drug(models.Model):
     # Maintained by the loader: the unaccented, lower-case name, whose words
     # (``DrugWord``) the search matches.
     search_name = models.TextField(default="")
+    search_letters = models.GeneratedField(
+        expression=letters_of("search_name"), output_field=models.IntegerField(), db_persist=True
+    )
     # Built by the loader from the compositions (CIS_COMPO): the active substances in
     # DCI with their dosage, and the form, e.g. "AMOXICILLINE 500 mg, comprimé".
     dci = models.CharField(max_length=300, blank=True, default="", db_default="")
@@ -49,6 +65,9 @@ class Cim10Code(models.Model):
     label = models.CharField(max_length=300)
     # The unaccented, lower-case full label, whose words (``Cim10Word``) are searched.
     search_label = models.TextField(default="")
+    search_letters = models.GeneratedField(
+        expression=letters_of("search_label"), output_field=models.IntegerField(), db_persist=True
+    )
 
     def __str__(self) -> str:
         return f"{self.dotted} {self.label}"
