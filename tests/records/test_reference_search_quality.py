@@ -21,6 +21,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -192,3 +193,43 @@ def test_the_cim10_search_finds_the_code_despite_errors() -> None:
     items = [(row.code, row.full_label) for row in rows]
     cases = quality_cases(sample(items, seed=2027), seed=17)
     check(measure("CIM-10", cases, cim10_codes), cases)
+
+
+@pytest.mark.usefixtures("reference_data")
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("amoxiciline", "AMOXICILLINE"),
+        ("paracetamole", "PARACETAMOL"),
+        ("ibuprophene", "IBUPROFENE"),
+    ],
+)
+def test_the_user_guide_examples_find_the_drug(typed: str, meant: str) -> None:
+    found = reference.drug_search(typed, limit=5)
+
+    assert found, typed
+    assert all(meant in plain(drug.name).upper() for drug in found), [d.name for d in found]
+
+
+@pytest.mark.usefixtures("reference_data")
+@pytest.mark.parametrize(
+    "query", ["dolipran", "doliprane 1000 mg comprime", "a b c d e f g h i j k l m n o p"]
+)
+def test_a_drug_search_is_one_statement_whatever_the_query(
+    query: str, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        reference.drug_search(query)
+    with django_assert_num_queries(1):
+        reference.drug_search(query, vaccines=True)
+
+
+@pytest.mark.usefixtures("reference_data")
+def test_a_cim10_search_is_one_statement_and_one_more_for_a_code(
+    django_assert_num_queries: Any,
+) -> None:
+    for query in ["diabete", "insufisance cardiaque chronique", "a b c d e f g h i j k"]:
+        with django_assert_num_queries(1):
+            reference.cim10_search(query)
+    with django_assert_num_queries(2):
+        reference.cim10_search("E11", limit=50)  # the code's subdivisions, then words
