@@ -15,6 +15,11 @@ class RecordsConfig(AppConfig):
         dbsecurity.register_read_only("records_drug")
         dbsecurity.register_read_only("records_cim10code")
         for table in (
+            # The words of the drug names and CIM-10 labels, kept by triggers (0013).
+            "records_referenceword",
+            "records_referencekey",
+            "records_drugword",
+            "records_cim10word",
             "records_substance",
             "records_drugcomponent",
             "records_atcclass",

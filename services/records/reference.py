@@ -5,9 +5,10 @@ role may only read these tables. They upsert rather than truncate, because presc
 and vaccinations point to drugs with ``PROTECT``: a drug that leaves the BDPM file is
 marked as not marketed and stays, so old prescriptions keep their link.
 
-Searches are accent- and case-insensitive and tolerate typos: every query term must be
-word-similar (pg_trgm ``<%``) to the unaccented, lower-case name, which the GIN trigram
-indexes on ``search_name`` / ``search_label`` can answer.
+The drug and CIM-10 searches forgive typos, French spellings and unfinished words as the
+patient search does (the same rules and code: ``records.word_search``), through the words
+of the names kept by triggers (migration records/0013). The substance and ATC searches
+use the trigram similarity (pg_trgm ``<%``) of the unaccented, lower-case name.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from django.db import connection, models, transaction
 
-from records import search_text
+from core.prepared import PreparedModelSQL
+from records import search_text, word_search
 from records.models import AtcClass, Cim10Code, Drug, Substance
 from records.models.reference import CIM10_CODE_PATTERN
 
@@ -151,8 +153,19 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[tuple[object, .
             copy.write_row(row)
 
 
+def refresh_search_statistics(*tables: str) -> None:
+    """Make searches plan with the new rows at once, without waiting for autovacuum
+    (ANALYZE, unlike VACUUM, works inside the load's transaction)."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
+REFERENCE_WORD_TABLES = ("records_referenceword", "records_referencekey")
+
+
 def refresh_search_index(table: str, index: str) -> None:
-    """Make searches use the trigram index at once, without waiting for autovacuum.
+    """Make searches use a trigram index at once, without waiting for autovacuum.
 
     Rows inserted into a GIN index first go to its pending list, which every search reads
     in full and which makes the planner prefer a sequential scan (650 ms instead of
@@ -161,7 +174,7 @@ def refresh_search_index(table: str, index: str) -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
-        cursor.execute(f"ANALYZE {table}")
+    refresh_search_statistics(table)
 
 
 DRUG_UPSERT = """
@@ -207,7 +220,7 @@ def load_drugs(path: Path | str) -> int:
         cursor.execute(DRUG_RETIRE)
         # ON COMMIT DROP is not enough when called inside a longer transaction (tests).
         cursor.execute("DROP TABLE drug_import")
-        refresh_search_index("records_drug", "drug_search_trgm")
+        refresh_search_statistics("records_drug", "records_drugword", *REFERENCE_WORD_TABLES)
     return len(drugs)
 
 
@@ -247,7 +260,7 @@ def load_cim10(path: Path | str) -> int:
         cursor.execute(CIM10_UPSERT)
         cursor.execute(CIM10_REMOVE)
         cursor.execute("DROP TABLE cim10_import")
-        refresh_search_index("records_cim10code", "cim10_search_trgm")
+        refresh_search_statistics("records_cim10code", "records_cim10word", *REFERENCE_WORD_TABLES)
     return len(codes)
 
 
@@ -314,26 +327,68 @@ def set_similarity_threshold() -> None:
         )
 
 
+# One statement per shape of query (core.prepared): which terms are prefix-only, and
+# whether only vaccines are wanted.
+_DRUG_SEARCHES: dict[tuple[tuple[bool, ...], bool], PreparedModelSQL] = {}
+_CIM10_SEARCHES: dict[tuple[bool, ...], PreparedModelSQL] = {}
+
+
+def _words_sql(
+    dictionary: word_search.Dictionary,
+    short: tuple[bool, ...],
+    *,
+    table: str,
+    alias: str,
+    key: str,
+    where: str = "",
+    first: str = "",
+    order: str,
+) -> str:
+    """The search statement of a reference table by the words of its searched text: the whole
+    name typed exactly first, then by ``first`` (if any), then every term a whole word,
+    then fewer edits, then the names the terms cover most, then ``order``. Fixed SQL
+    fragments only: every value is a bound parameter."""
+    ctes = word_search.hits_sql(dictionary, short)
+    # How many letters the searched text has (a stored column: records.models.letters_of).
+    coverage = word_search.coverage_sql("hits.covered", f"{alias}.search_letters")
+    return f"""WITH {",".join(ctes)}
+SELECT {{columns}}, hits.exact AS exact, hits.edits AS edits, {coverage} AS coverage
+FROM {table} {alias} JOIN hits ON hits.item = {alias}.{key}
+WHERE {alias}.{key} = ANY (ARRAY(SELECT item FROM hits)) {where}
+ORDER BY (hits.exact AND {coverage} >= 1) DESC, {first}
+         hits.exact DESC, hits.edits, coverage DESC, {order}
+LIMIT %(limit)s"""  # noqa: S608  # nosec B608
+
+
 def drug_search(query: str, limit: int = 20, *, vaccines: bool = False) -> list[Drug]:
-    """Drugs whose name matches every term of the query; marketed ones first, then the
-    closest. Each result carries its ``rank`` (summed word similarity). With
-    ``vaccines``, only the vaccines."""
-    terms = search_terms(query)
+    """Drugs whose name has a word for every term of the query (typos, French spellings
+    and the beginning of words forgiven, as for patients): the name typed exactly first,
+    then the marketed ones, and among them (then among the others) exact words first,
+    then fewer edits, then the names the terms cover most. Each result carries
+    ``exact``, ``edits`` and ``coverage``. With ``vaccines``, only the vaccines. One
+    statement."""
+    if search_text.problem(query) is not None:
+        return []
+    terms = word_search.terms(query)
     if not terms:
         return []
-    where, rank = similarity_sql(terms, "search_name")
-    if vaccines:
-        where += " AND vaccine"
-    # Among equally good matches, the name closest to the whole query comes first:
-    # "paracetamol 500" puts PARACETAMOL ARROW 500 mg before HUMEXLIB PARACETAMOL ... 500 mg.
-    sql = (
-        f"SELECT *, {rank} AS rank FROM records_drug WHERE {where}"  # noqa: S608 (no user text)  # nosec B608
-        " ORDER BY marketed DESC, rank DESC,"
-        " similarity(lower(carnet_unaccent(%s)), search_name) DESC, name LIMIT %s"
-    )
-    with transaction.atomic():
-        set_similarity_threshold()
-        return list(Drug.objects.raw(sql, [*terms, *terms, " ".join(terms), limit]))
+    shape = (word_search.shape(terms), vaccines)
+    search = _DRUG_SEARCHES.get(shape)
+    if search is None:
+        sql = _words_sql(
+            word_search.DRUGS,
+            shape[0],
+            table="records_drug",
+            alias="d",
+            key="cis",
+            where="AND d.vaccine" if vaccines else "",
+            first="d.marketed DESC,",
+            order="d.name, d.cis",
+        )
+        search = _DRUG_SEARCHES[shape] = PreparedModelSQL(
+            sql, Drug, alias="d", annotations=["exact", "edits", "coverage"]
+        )
+    return search.all(**word_search.values(terms), limit=limit)
 
 
 def as_cim10_code(query: str) -> str | None:
@@ -343,7 +398,8 @@ def as_cim10_code(query: str) -> str | None:
 
 def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
     """CIM-10 codes for a query that is a code (exact code first, then its subdivisions)
-    or words of the label (every term must match; closest first, broader codes first)."""
+    or words of the label (as ``drug_search``: the label typed exactly first, then exact
+    words, fewer edits, the labels the terms cover most, broader codes first)."""
     results: list[Cim10Code] = []
     if search_text.problem(query) is not None:
         return results
@@ -351,19 +407,26 @@ def cim10_search(query: str, limit: int = 20) -> list[Cim10Code]:
     if code:
         # A code sorts before its subdivisions ("E11" < "E119" < "E1190").
         results = list(Cim10Code.objects.filter(code__startswith=code).order_by("code")[:limit])
-    terms = search_terms(query)
+    terms = word_search.terms(query)
     if len(results) >= limit or not terms:
         return results
-    where, rank = similarity_sql(terms, "search_label")
-    sql = (
-        f"SELECT *, {rank} AS rank FROM records_cim10code WHERE {where}"  # noqa: S608  # nosec B608
-        " ORDER BY rank DESC, length(code), code LIMIT %s"
-    )
-    with transaction.atomic():
-        set_similarity_threshold()
-        found = Cim10Code.objects.raw(sql, [*terms, *terms, limit])
-        seen = {result.code for result in results}
-        results += [result for result in found if result.code not in seen]
+    shape = word_search.shape(terms)
+    search = _CIM10_SEARCHES.get(shape)
+    if search is None:
+        sql = _words_sql(
+            word_search.CIM10,
+            shape,
+            table="records_cim10code",
+            alias="c",
+            key="code",
+            order="length(c.code), c.code",
+        )
+        search = _CIM10_SEARCHES[shape] = PreparedModelSQL(
+            sql, Cim10Code, alias="c", annotations=["exact", "edits", "coverage"]
+        )
+    seen = {result.code for result in results}
+    found = search.all(**word_search.values(terms), limit=limit)
+    results += [result for result in found if result.code not in seen]
     return results[:limit]
 
 

@@ -509,19 +509,31 @@ def allergen_search(request: PracticeRequest) -> HttpResponse:
 def cim10_search(request: PracticeRequest) -> HttpResponse:
     """CIM-10 codes matching a code or words (for the problem form). Reference data, no
     patient data: nothing to audit."""
-    query = request.GET.get("code", request.GET.get("q", ""))[:100].replace("\x00", "")
-    codes = reference.cim10_search(query, limit=12) if len(query.strip()) >= 2 else []
-    return render(request, "records/_cim10_options.html", {"codes": codes, "query": query})
+    query = request.GET.get("code", request.GET.get("q", ""))[:100]
+    problem = search_text.problem(query)
+    searched = len(query.strip()) >= 2 and not problem
+    codes = reference.cim10_search(query, limit=12) if searched else []
+    return render(
+        request,
+        "records/_cim10_options.html",
+        {"codes": codes, "query": query, "problem": problem},
+        status=400 if problem else 200,
+    )
 
 
 @practice_view
 def vaccine_search(request: PracticeRequest) -> HttpResponse:
     """BDPM vaccines matching a name (for the vaccination form)."""
-    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100].replace("\x00", "")
-    vaccines = (
-        reference.drug_search(query, limit=12, vaccines=True) if len(query.strip()) >= 3 else []
+    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100]
+    problem = search_text.problem(query)
+    searched = len(query.strip()) >= 3 and not problem
+    vaccines = reference.drug_search(query, limit=12, vaccines=True) if searched else []
+    return render(
+        request,
+        "records/_vaccine_options.html",
+        {"vaccines": vaccines, "query": query, "problem": problem},
+        status=400 if problem else 200,
     )
-    return render(request, "records/_vaccine_options.html", {"vaccines": vaccines, "query": query})
 
 
 @practice_view

@@ -171,4 +171,6 @@ def test_a_correction_to_an_unknown_code_is_refused(alice_api: Api, world: World
 def test_a_nul_character_in_the_search_is_harmless(alice_web: Client, world: World) -> None:
     response = alice_web.get(f"/p/{world.practice_a.slug}/cim10/", {"code": "diab\x00ete"})
 
-    assert response.status_code == 200
+    # Refused with a message, as the drug search does (tests/records/test_search_hostile_input).
+    assert response.status_code == 400
+    assert "contient un caractère de contrôle" in response.content.decode()

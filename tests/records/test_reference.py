@@ -207,6 +207,26 @@ def test_the_application_role_cannot_write_reference_data(
         reference.load_cim10(reference.DEFAULT_CIM10_FILE)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO records_referenceword (word) VALUES ('faux')",
+        "INSERT INTO records_referencekey (key, word) VALUES ('aux', 'faux')",
+        "INSERT INTO records_drugword (drug_id, word) VALUES ('60234100', 'faux')",
+        "DELETE FROM records_cim10word",
+    ],
+)
+def test_the_application_role_cannot_write_the_searched_words(
+    reference_data: dict[str, int], statement: str
+) -> None:
+    with (
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+
+
 # Searching ------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ a clear 400 or an empty result, never a 500 (issue 16: ``?q=%00abc`` was a 500).
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -41,7 +42,7 @@ LONG = ["a" * 10_000, "é" * 10_000, "dupont " * 1_500, "%" * 10_000]
 # The UTF-8 bytes of a lone surrogate and other invalid bytes, as a browser may send.
 RAW_QUERY_STRINGS = ["q=%ED%A0%80", "q=%FF%FE", "q=%C0%80", "q=%00abc", "q=abc%00"]
 
-PAGES = ["patients/", "medicaments/", "allergenes/"]
+PAGES = ["patients/", "medicaments/", "allergenes/", "cim10/", "vaccins/"]
 API = ["patients/", "drugs/", "cim10/", "substances/", "atc-classes/"]
 
 
@@ -138,3 +139,22 @@ def test_the_search_functions_find_nothing_for_input_no_person_types(world: Worl
         assert reference.cim10_search(query) == [], query[:20]
         assert reference.substance_search(query) == [], query[:20]
         assert reference.atc_search(query) == [], query[:20]
+
+
+@pytest.mark.usefixtures("reference_data")
+@pytest.mark.parametrize(
+    ("search", "typed"),
+    [(reference.drug_search, "doli{}rane"), (reference.cim10_search, "diab{}te")],
+    ids=["drugs", "cim10"],
+)
+def test_a_like_wildcard_in_a_word_is_a_typo_not_a_pattern(search: Any, typed: str) -> None:
+    """A wildcard finds what any other wrong character in its place finds (one typo
+    forgiven), never every name; alone, it finds nothing."""
+    as_letter = [str(found) for found in search(typed.format("x"), limit=50)]
+    assert as_letter  # one typo: the names are found
+    for wildcard in ("%", "_", "\\", "'"):
+        assert search(wildcard) == [], wildcard
+        assert search(wildcard * 3) == [], wildcard
+        if wildcard in ("%", "\\"):  # "_" and "'" separate words, as in the names
+            found = [str(found) for found in search(typed.format(wildcard), limit=50)]
+            assert found == as_letter, wildcard

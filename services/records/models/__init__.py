@@ -28,10 +28,14 @@ from records.models.patients import (
 from records.models.reference import (
     AtcClass,
     Cim10Code,
+    Cim10Word,
     Drug,
     DrugComponent,
+    DrugWord,
     Interaction,
     InteractionClassMember,
+    ReferenceKey,
+    ReferenceWord,
     Substance,
 )
 
@@ -42,11 +46,13 @@ __all__ = [
     "CareTeamMember",
     "CareTimeSharing",
     "Cim10Code",
+    "Cim10Word",
     "Document",
     "DocumentationAct",
     "DocumentationOpening",
     "Drug",
     "DrugComponent",
+    "DrugWord",
     "Encounter",
     "EntryRevision",
     "IdentityChange",
@@ -61,5 +67,7 @@ __all__ = [
     "Prescription",
     "PrescriptionItem",
     "Problem",
+    "ReferenceKey",
+    "ReferenceWord",
     "Substance",
 ]

@@ -15,6 +15,19 @@ from django.db import models
 CIM10_CODE_PATTERN = re.compile(r"[A-Z]\d{2}[0-9+]*")
 
 
+def letters_of(column: str) -> models.Func:
+    """How many letters and digits a searched text has: what a search's terms can cover
+    of it (records/word_search.py), kept by PostgreSQL rather than counted per search."""
+    alnum = models.Func(
+        column,
+        models.Value("[^[:alnum:]]"),
+        models.Value(""),
+        models.Value("g"),
+        function="regexp_replace",
+    )
+    return models.Func(alnum, function="length")
+
+
 class Drug(models.Model):
     """A medicinal product of the BDPM, identified by its CIS code."""
 
@@ -27,8 +40,12 @@ class Drug(models.Model):
     # A vaccine (the shipped list of BDPM vaccines, records/data/vaccins_bdpm*.tsv): the
     # vaccination form and API pick from these only.
     vaccine = models.BooleanField(default=False, db_default=False)
-    # Maintained by the loader: unaccented, lower-case name for trigram search.
+    # Maintained by the loader: the unaccented, lower-case name, whose words
+    # (``DrugWord``) the search matches.
     search_name = models.TextField(default="")
+    search_letters = models.GeneratedField(
+        expression=letters_of("search_name"), output_field=models.IntegerField(), db_persist=True
+    )
     # Built by the loader from the compositions (CIS_COMPO): the active substances in
     # DCI with their dosage, and the form, e.g. "AMOXICILLINE 500 mg, comprimé".
     dci = models.CharField(max_length=300, blank=True, default="", db_default="")
@@ -36,11 +53,6 @@ class Drug(models.Model):
     atc = models.CharField(max_length=8, blank=True, default="", db_default="")
     # The BDPM generic group (CIS_GENER) the product belongs to, if any.
     generic_group = models.CharField(max_length=300, blank=True, default="", db_default="")
-
-    class Meta:
-        indexes = [
-            GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="drug_search_trgm")
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -51,12 +63,11 @@ class Cim10Code(models.Model):
 
     code = models.CharField(max_length=8, primary_key=True)  # without the dot, e.g. "E119"
     label = models.CharField(max_length=300)
+    # The unaccented, lower-case full label, whose words (``Cim10Word``) are searched.
     search_label = models.TextField(default="")
-
-    class Meta:
-        indexes = [
-            GinIndex(fields=["search_label"], opclasses=["gin_trgm_ops"], name="cim10_search_trgm")
-        ]
+    search_letters = models.GeneratedField(
+        expression=letters_of("search_label"), output_field=models.IntegerField(), db_persist=True
+    )
 
     def __str__(self) -> str:
         return f"{self.dotted} {self.label}"
@@ -181,3 +192,66 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.a} + {self.b} ({self.level})"
+
+
+# The words of the drug names and CIM-10 labels, for the search that forgives typos
+# (records/word_search.py): the same tables and lookup keys as the patients' names
+# (``PatientWord``, ``NameWord``, ``NameKey``), without practice: reference data is the
+# same for every practice. Triggers on the drug and CIM-10 tables keep them (migration
+# records/0013); the application role may only read them.
+
+
+class ReferenceWord(models.Model):
+    """Every word of the drug names and CIM-10 labels, once, with its French phonetic
+    key (``carnet_name_key``): what a typed term is matched against."""
+
+    word = models.TextField()
+    key = models.GeneratedField(
+        expression=models.Func("word", function="carnet_name_key"),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["word"], name="reference_word_once")]
+
+
+class ReferenceKey(models.Model):
+    """A lookup key of a reference word (``carnet_word_keys``): a typed term within its
+    budget of typos shares one with the word, found by B-tree equality."""
+
+    key = models.TextField()
+    word = models.TextField()
+
+    class Meta:
+        # word last: the search reads it from the index alone.
+        indexes = [models.Index(fields=["key", "word"], name="reference_key")]
+
+
+class DrugWord(models.Model):
+    """One word of a drug's search name."""
+
+    drug = models.ForeignKey(
+        Drug, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    word = models.TextField()
+
+    class Meta:
+        # drug last: the search reads it from the index alone.
+        indexes = [models.Index(fields=["word", "drug"], name="drug_word")]
+
+
+class Cim10Word(models.Model):
+    """One word of a CIM-10 code's full label."""
+
+    code = models.ForeignKey(
+        Cim10Code,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    word = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["word", "code"], name="cim10_word")]

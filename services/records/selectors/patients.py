@@ -18,7 +18,7 @@ from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
 from core.access.services import require_patient
 from core.audit.services import record_event
 from core.prepared import Bound, Prepared, PreparedModelSQL, fetch_together
-from records import access, search_text
+from records import access, search_text, word_search
 from records.models import Patient
 
 DATE_TERM = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -89,75 +89,21 @@ def patient_search(*, actor: Actor, query: str = "", limit: int = 50) -> list[Pa
     values: dict[str, Any] = {"person": actor.person_id, "limit": limit}
     values.update((f"d{index}", born) for index, born in enumerate(dates))
     values.update((f"n{index}", nir + "%") for index, nir in enumerate(nirs))
-    values.update((f"t{index}", term) for index, term in enumerate(names))
-    shape = (tuple(search_text.is_short(term) for term in names), len(dates), len(nirs))
+    values.update(word_search.values(names))
+    shape = (word_search.shape(names), len(dates), len(nirs))
     return _search_statement(shape).all(**values)
-
-
-# A typed term, as the names are stored (search_name: unaccented, lower case).
-_TERM = "lower(carnet_unaccent(%(t{index})s))"
-
-# The dictionary words a term finds, with their edits: the word itself, the words that
-# begin with it, the words that sound the same in French (same phonetic key), and the
-# words within their budget of edits (sharing one of its lookup keys: records_namekey,
-# see migration 0009). Every lookup is a B-tree equality or range, under row-level security.
-# The candidates are gathered first (ARRAY: an init plan, then an index lookup of each
-# word) and MATERIALIZED: the edits are counted on those few words only, never pushed
-# down to a scan of the practice's whole dictionary.
-_WORDS = """
-w{index} AS MATERIALIZED (
-    SELECT w.word, w.word = {term} AS exact,
-           CASE WHEN starts_with(w.word, {term}) THEN 0
-                WHEN w.key = carnet_name_key({term}) THEN 0
-                ELSE carnet_edits({term}, w.word) END AS edits,
-           CASE WHEN starts_with(w.word, {term}) THEN length({term})
-                ELSE length(w.word) END AS covered
-    FROM records_nameword w
-    WHERE w.word = ANY (ARRAY({candidates}))
-)"""
-_BEGINNING = (
-    'SELECT b.word FROM records_nameword b WHERE b.word COLLATE "C" >= {term}'
-    ' AND b.word COLLATE "C" < {term} || chr(1114111)'
-)
-_BY_KEY = "SELECT k.word FROM records_namekey k WHERE k.key = ANY (carnet_term_keys({term}))"
-# The patients having one of those words, each with the best of their words.
-_PATIENTS = """
-m{index} AS (
-    SELECT pw.patient_id, bool_or(w{index}.exact) AS exact, min(w{index}.edits) AS edits,
-           max(w{index}.covered) AS covered
-    FROM w{index} JOIN records_patientword pw ON pw.word = w{index}.word
-    WHERE w{index}.edits IS NOT NULL
-    GROUP BY pw.patient_id
-)"""
 
 
 def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
     """The search statement for one shape (parameters: ``t0``… name terms, ``d0``…
     birth dates, ``n0``… NIR patterns, ``person``, ``limit``)."""
-    ctes = []
+    ctes: list[str] = []
     joins = []
-    for index, is_short in enumerate(short):
-        term = _TERM.format(index=index)
-        candidates = _BEGINNING.format(term=term)
-        if not is_short:
-            candidates += " UNION ALL " + _BY_KEY.format(term=term)
-        ctes.append(_WORDS.format(index=index, term=term, candidates=candidates))
-        ctes.append(_PATIENTS.format(index=index))
     if short:
-        # The patients every term found, before any patient row is read (MATERIALIZED:
-        # otherwise PostgreSQL may read the patients of a common first name first).
-        sums = {
-            "exact": " AND ".join(f"m{index}.exact" for index in range(len(short))),
-            "edits": " + ".join(f"m{index}.edits" for index in range(len(short))),
-            "covered": " + ".join(f"m{index}.covered" for index in range(len(short))),
-        }
-        together = " ".join(f"JOIN m{index} USING (patient_id)" for index in range(1, len(short)))
-        selected = ", ".join(f"{value} AS {name}" for name, value in sums.items())
-        hits = f"hits AS MATERIALIZED (SELECT patient_id, {selected} FROM m0 {together})"  # noqa: S608  # nosec B608
-        ctes.append(hits)
-        joins.append("JOIN hits ON hits.patient_id = p.id")
+        ctes = word_search.hits_sql(word_search.PATIENTS, short)
+        joins.append("JOIN hits ON hits.item = p.id")
         # and read by primary key (an array: its size is not misjudged as a join's).
-        id_lookup = ["p.id = ANY (ARRAY(SELECT patient_id FROM hits))"]
+        id_lookup = ["p.id = ANY (ARRAY(SELECT item FROM hits))"]
     else:
         id_lookup = []
     excluding, excluding_values = _excluding_sql()
@@ -165,12 +111,9 @@ def _search_sql(short: tuple[bool, ...], dates: int, nirs: int) -> str:
     where += [f"p.birth_date = %(d{index})s" for index in range(dates)]
     where += [f"p.nir LIKE %(n{index})s" for index in range(nirs)]
     if short:
-        exact, edits, covered = "hits.exact", "hits.edits", "hits.covered"
-        # The share of the name's letters the terms cover; terms covering more than the
-        # name ("bernard bernard" on Bernard Marie) count as covering less.
-        letters = "greatest(1, length(replace(p.search_name, ' ', '')))"
-        coverage = (
-            f"least(({covered})::float / {letters}, {letters}::float / greatest(1, {covered}))"
+        exact, edits = "hits.exact", "hits.edits"
+        coverage = word_search.coverage_sql(
+            "hits.covered", "length(replace(p.search_name, ' ', ''))"
         )
     else:
         exact, edits, coverage = "true", "0", "0::float"
