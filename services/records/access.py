@@ -150,6 +150,13 @@ def require_read(actor: Actor, patient_id: int, category: Category) -> None:
     )
 
 
+def may_read(
+    actor: Actor, access: PatientAccess, category: Category, purpose: Purpose = Purpose.CARE
+) -> bool:
+    """Filter a list of patients (what is read of them is audited once by the caller)."""
+    return decide(actor, Action.READ, category, purpose, access.facts).allowed
+
+
 def may_see_entry(
     actor: Actor, access: PatientAccess, entry: Any, action: Action = Action.READ
 ) -> bool:
