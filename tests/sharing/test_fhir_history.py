@@ -391,3 +391,24 @@ def test_the_capability_statement_declares_the_histories_served(alice: Fhir, db:
 def test_a_type_without_history_answers_404_on_its_history(alice: Fhir, world: World) -> None:
     refused(alice.get("Consent/_history"), 404)
     refused(alice.get("AuditEvent/_history"), 404)
+
+
+def test_a_types_history_decides_on_its_patients_together(world: World) -> None:
+    """The patients of a page are decided on in one round trip, not one by one: a
+    secretary's history of a clinical type over 40 patients costs a few queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PatientFactory
+
+    tenancy.activate(world.practice_a.pk)
+    actor = world.actor(world.alice)
+    for n in range(40):
+        patient = PatientFactory(practice=world.practice_a, gp=world.alice, birth_name=f"P{n}")
+        services.entry_create(
+            actor=actor, access=access_for(patient), model=Problem, label=f"Problème {n}"
+        )
+    sam = fhir_for(world, world.sam)
+    with CaptureQueriesContext(connection) as queries:
+        assert versions(history(sam, "Condition/_history")) == []
+    assert len(queries) < 20, [q["sql"][:80] for q in queries]

@@ -72,7 +72,7 @@ from records.selectors.history import (
     writes,
 )
 from records.selectors.patient_lookup import NameTerm, patients_found
-from records.selectors.patients import patient_with_access
+from records.selectors.patients import patient_with_access, patients_with_access
 from sharing.fhir import paging as fhir_paging
 from sharing.fhir import render as fhir_render
 from sharing.fhir.search import (
@@ -1201,15 +1201,19 @@ class _Readers:
         self.rows: dict[int, list[EntryVersion]] = {}
         self.lines: dict[int, list[Any]] = {}
 
-    def access(self, patient_id: int) -> policy.PatientAccess | None:
-        if patient_id not in self.patients:
-            try:
-                _row, access = _patient(patient_id)
-            except Http404:
-                access = None
+    def decide(self, writes: list[Write]) -> None:
+        """Decide on the patients of these versions not yet decided (one round trip)."""
+        new = list(dict.fromkeys(w.patient_id for w in writes if w.patient_id not in self.patients))
+        found = patients_with_access(new)
+        for patient_id in new:
+            access = found[patient_id][1] if patient_id in found else None
             if access is not None and not policy.may_read(self.actor, access, self.category):
                 access = None
             self.patients[patient_id] = access
+
+    def access(self, patient_id: int) -> policy.PatientAccess | None:
+        if patient_id not in self.patients:
+            self.decide([Write(timezone.now(), 0, 0, patient_id)])
         return self.patients[patient_id]
 
     def versions(self, write: Write) -> list[Any]:
@@ -1264,6 +1268,7 @@ def type_history(*, actor: Actor, resource_type: str, query: Query) -> HistoryPa
         if not chunk:
             break
         scanned += len(chunk)
+        readers.decide(chunk)
         for write in chunk:
             found += [(write, row) for row in readers.versions(write)]
     page = found[query.offset : query.offset + query.count]
@@ -1280,7 +1285,8 @@ def type_history(*, actor: Actor, resource_type: str, query: Query) -> HistoryPa
             target=f"patient:{patient_id}",
             details={"resource": f"{resource_type}/_history", "returned": count},
         )
-    return HistoryPage(page, len(found) > query.offset + query.count, warnings)
+    more = query.count > 0 and len(found) > query.offset + query.count
+    return HistoryPage(page, more, warnings)
 
 
 # --- views ------------------------------------------------------------------------------
