@@ -488,6 +488,13 @@ def capability_statement(base: str) -> dict[str, Any]:
                     else ""
                 )
                 + ("" if resource_type == "Patient" else " patient is required.")
+                + (
+                    f" History: {resource_type}/<id>/_history(/<vid>), and {resource_type}"
+                    "/_history (the practice's versions the reader may see, newest first;"
+                    " _since, _count, _offset)."
+                    if resource_type in HISTORY_TYPES
+                    else ""
+                )
             ),
             "searchParam": [
                 {"name": name, "type": param.type, "documentation": param.documentation}
