@@ -69,6 +69,7 @@ from records.selectors.history import (
     line_versions,
     patient_versions,
     version_of,
+    versions_of_entries,
     writes,
 )
 from records.selectors.patient_lookup import NameTerm, patients_found
@@ -1209,7 +1210,8 @@ class _Readers:
         self.lines: dict[int, list[Any]] = {}
 
     def decide(self, writes: list[Write]) -> None:
-        """Decide on the patients of these versions not yet decided (one round trip)."""
+        """Decide on the patients of these versions not yet decided (one round trip),
+        and read the entries of those the reader may read (a few queries)."""
         new = list(dict.fromkeys(w.patient_id for w in writes if w.patient_id not in self.patients))
         found = patients_with_access(new)
         for patient_id in new:
@@ -1217,6 +1219,31 @@ class _Readers:
             if access is not None and not policy.may_read(self.actor, access, self.category):
                 access = None
             self.patients[patient_id] = access
+        if self.kind is None:
+            return
+        wanted = list(
+            dict.fromkeys(
+                w.row_id
+                for w in writes
+                if self.patients[w.patient_id] is not None and w.row_id not in self.rows
+            )
+        )
+        if not wanted:
+            return
+        source = self.kind.policy_source
+        entries = list(entry_rows(source).filter(pk__in=wanted).select_related("author"))
+        self.rows.update({row_id: [] for row_id in wanted})
+        self.rows.update(versions_of_entries(entries))
+        if self.kind.via:
+            for row_id in wanted:
+                self.lines[row_id] = []
+            lines = (
+                entry_rows(self.kind.source)
+                .filter(**{f"{self.kind.via}__in": wanted})
+                .order_by("position", "pk")
+            )
+            for line in lines:
+                self.lines[getattr(line, f"{self.kind.via}_id")].append(line)
 
     def access(self, patient_id: int) -> policy.PatientAccess | None:
         if patient_id not in self.patients:
