@@ -452,9 +452,12 @@ def test_everything_validates_and_a_version_read_gives_the_earlier_content(
         client.execute("Condition/_history", method="get", params={"_since": started})
     )
     assert recent["type"] == "history"
-    assert [(e["resource"]["id"], e["resource"]["meta"]["versionId"]) for e in recent["entry"]] == [
-        (condition.id, str(version + 1))
-    ]
+    newest = recent["entry"][0]["resource"]
+    assert (newest["id"], newest["meta"]["versionId"]) == (condition.id, str(version + 1))
+    since = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    assert all(
+        datetime.fromisoformat(e["response"]["lastModified"]) >= since for e in recent["entry"]
+    )
     page = validated(client.execute("Condition/_history", method="get", params={"_count": 3}))
     assert len(page["entry"]) == 3
     assert (page["entry"][0]["resource"]["id"], page["entry"][0]["request"]["method"]) == (
