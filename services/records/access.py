@@ -144,6 +144,13 @@ def may(
     return decide(actor, action, category, purpose, access.facts).allowed
 
 
+def may_read(
+    actor: Actor, access: PatientAccess, category: Category, purpose: Purpose = Purpose.CARE
+) -> bool:
+    """Filter a list of patients (what is read of them is audited once by the caller)."""
+    return decide(actor, Action.READ, category, purpose, access.facts).allowed
+
+
 def may_see_entry(
     actor: Actor, access: PatientAccess, entry: Any, action: Action = Action.READ
 ) -> bool:

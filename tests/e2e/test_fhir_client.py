@@ -414,6 +414,8 @@ def test_everything_validates_and_a_version_read_gives_the_earlier_content(
     )
     before = validated(condition)
     kind_url = f"{live_carnet.url}/api/v1/patients/{patient.id}/problems/{condition.id}/"
+    # A second before, as the server stamps it (the same clock), for _since below.
+    started = datetime.fromtimestamp(time.time() - 1, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = json.dumps(
         {
             "version": int(before["meta"]["versionId"]),
@@ -444,3 +446,21 @@ def test_everything_validates_and_a_version_read_gives_the_earlier_content(
         str(version + 1),
         str(version),
     ]
+    # The history of the type: the correction is the newest version of the practice's
+    # conditions, and _since keeps only what was written from then on.
+    recent = validated(
+        client.execute("Condition/_history", method="get", params={"_since": started})
+    )
+    assert recent["type"] == "history"
+    newest = recent["entry"][0]["resource"]
+    assert (newest["id"], newest["meta"]["versionId"]) == (condition.id, str(version + 1))
+    since = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    assert all(
+        datetime.fromisoformat(e["response"]["lastModified"]) >= since for e in recent["entry"]
+    )
+    page = validated(client.execute("Condition/_history", method="get", params={"_count": 3}))
+    assert len(page["entry"]) == 3
+    assert (page["entry"][0]["resource"]["id"], page["entry"][0]["request"]["method"]) == (
+        condition.id,
+        "PUT",
+    )

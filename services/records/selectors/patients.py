@@ -205,6 +205,23 @@ def patient_with_access(patient_id: int) -> tuple[Patient, access.PatientAccess]
     return patient, patient_access
 
 
+def patients_with_access(
+    patient_ids: list[int],
+) -> dict[int, tuple[Patient, access.PatientAccess]]:
+    """``patient_with_access`` for several patients in one round trip: those of this
+    practice, by id (another practice's are not found)."""
+    statements: list[Bound] = []
+    for patient_id in patient_ids:
+        statements += [PATIENT.bind(patient=patient_id), *access.statements_for(patient_id)]
+    results = fetch_together(*statements) if statements else []
+    found = {}
+    for index, patient_id in enumerate(patient_ids):
+        rows, team, choice_rows = results[3 * index : 3 * index + 3]
+        if rows:
+            found[patient_id] = (rows[0], access.access_from(rows[0], team, choice_rows))
+    return found
+
+
 def patient_with_access_and(
     patient_id: int, *more: Bound
 ) -> tuple[Patient, access.PatientAccess, list[list[Any]]]:

@@ -60,9 +60,20 @@ from core.audit.services import record_event
 from records import access as policy
 from records import selectors
 from records.selectors import EntryStatus, Patient, entry_rows, entry_type
-from records.selectors.history import EntryVersion, entry_version, entry_versions
+from records.selectors.history import (
+    EntryVersion,
+    Write,
+    as_write,
+    entry_versions,
+    line_at,
+    line_versions,
+    patient_versions,
+    version_of,
+    versions_of_entries,
+    writes,
+)
 from records.selectors.patient_lookup import NameTerm, patients_found
-from records.selectors.patients import patient_with_access
+from records.selectors.patients import patient_with_access, patients_with_access
 from sharing.fhir import paging as fhir_paging
 from sharing.fhir import render as fhir_render
 from sharing.fhir.search import (
@@ -182,7 +193,8 @@ class ClinicalKind:
     ``via`` names the field from a served row to the entry the policy decides on: a
     MedicationRequest is one line of a prescription, and the prescription is the entry.
     ``filters`` are the token parameters of the type, each a function of one value.
-    ``history``: the entry keeps its earlier versions (``EntryRevision``).
+    ``history``: the entry keeps its earlier versions (``EntryRevision``; a
+    MedicationRequest has its prescription's versions).
     ``source`` names the rows served and ``entry_source`` the entry decided on when it
     differs (``records.selectors.entry_rows``).
     """
@@ -343,7 +355,6 @@ CLINICAL_KINDS = {
             via="prescription",
             related=("prescription", "prescription__author"),
             entry_source="prescription",
-            history=False,  # a prescription is not corrected, only removed
         ),
         ClinicalKind(
             "Immunization",
@@ -439,7 +450,16 @@ INCLUDES: dict[str, set[str]] = {
 REVINCLUDES: dict[str, set[str]] = {
     "Patient": {include for includes in INCLUDES.values() for include in includes}
 }
-HISTORY_TYPES = [name for name, kind in CLINICAL_KINDS.items() if kind.history]
+# The types served with their versions: the patient's identity (``IdentityChange``) and
+# the clinical entries that keep theirs.
+HISTORY_TYPES = ["Patient", *(name for name, kind in CLINICAL_KINDS.items() if kind.history)]
+HISTORY_PARAMS: dict[str, SearchParam] = {
+    "_since": SearchParam("date", "Versions written at or after this instant."),
+}
+# A type's history looks at this many versions at most per request (a page is made of
+# those the reader may see); beyond, a warning says to narrow it with _since.
+HISTORY_SCAN_LIMIT = 5000
+HISTORY_CHUNK = 200
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -451,7 +471,7 @@ def capability_statement(base: str) -> dict[str, Any]:
     for resource_type in RESOURCE_TYPES:
         interactions = ["read", "search-type"]
         if resource_type in HISTORY_TYPES:
-            interactions += ["vread", "history-instance"]
+            interactions += ["vread", "history-instance", "history-type"]
         resource: dict[str, Any] = {
             "type": resource_type,
             "interaction": [{"code": code} for code in interactions],
@@ -469,6 +489,13 @@ def capability_statement(base: str) -> dict[str, Any]:
                     else ""
                 )
                 + ("" if resource_type == "Patient" else " patient is required.")
+                + (
+                    f" History: {resource_type}/<id>/_history(/<vid>), and {resource_type}"
+                    "/_history (the practice's versions the reader may see, newest first;"
+                    " _since, _count, _offset)."
+                    if resource_type in HISTORY_TYPES
+                    else ""
+                )
             ),
             "searchParam": [
                 {"name": name, "type": param.type, "documentation": param.documentation}
@@ -1105,6 +1132,12 @@ def revincluded(
 # --- history ----------------------------------------------------------------------------
 
 
+def row_versions(kind: ClinicalKind, row: Any) -> list[EntryVersion]:
+    """The versions of a served row, newest first (a prescription's line: those of its
+    prescription)."""
+    return line_versions(row) if kind.via else entry_versions(row)
+
+
 def versions_visible(
     actor: Actor, kind: ClinicalKind, row_id: int
 ) -> tuple[Any, list[EntryVersion], policy.PatientAccess]:
@@ -1112,24 +1145,182 @@ def versions_visible(
     its versions the actor may see: an older version is judged as an entry of its own,
     since its sensitivity may have been another."""
     row = clinical_read(actor=actor, kind=kind, row_id=row_id)
-    access = policy.access_for(row.patient)
+    access = policy.access_for(kind.entry_of(row).patient)
     versions = [
         version
-        for version in entry_versions(row)
-        if version.current or policy.may_see_entry(actor, access, version.entry)
+        for version in row_versions(kind, row)
+        if version.current or policy.may_see_entry(actor, access, kind.entry_of(version.entry))
     ]
     return row, versions, access
 
 
 def version_read(*, actor: Actor, kind: ClinicalKind, row_id: int, version: int) -> EntryVersion:
     row = clinical_read(actor=actor, kind=kind, row_id=row_id)
-    found = entry_version(row, version)
+    found = version_of(row_versions(kind, row), version)
     if found is None:
         raise Http404(_("This entry has no such version."))
     if not found.current:
-        access = policy.access_for(row.patient)
-        policy.require_entry(actor, Action.READ, access, found.entry)
+        access = policy.access_for(kind.entry_of(row).patient)
+        policy.require_entry(actor, Action.READ, access, kind.entry_of(found.entry))
     return found
+
+
+def patient_history(*, actor: Actor, patient_id: int) -> list[EntryVersion]:
+    """The versions of a patient's identity: one read of the identity, decided and
+    audited as a read of the patient (every version is the same patient's identity)."""
+    patient = selectors.patient_get(actor=actor, patient_id=patient_id)
+    return patient_versions(patient)
+
+
+@dataclass
+class HistoryPage:
+    """A page of a type's history: each version with the row as it was, newest first."""
+
+    versions: list[tuple[Write, Any]]
+    more: bool
+    warnings: list[str]
+
+
+def _since_of(query: Query) -> datetime | None:
+    """``_since``: an instant (a date alone: from its start, in Carnet's time zone)."""
+    values = query.values("_since")
+    if len(values) > 1:
+        raise InvalidSearch(_("Give '%(name)s' only once.") % {"name": "_since"})
+    if not values:
+        return None
+    found = parse_date(values[0])
+    if found.prefix != "eq" or values[0].strip()[:2].isalpha():
+        raise InvalidSearch(_("_since is an instant, without a prefix."))
+    start = found.start
+    if isinstance(start, datetime):
+        return start
+    return timezone.make_aware(datetime.combine(start, datetime.min.time()))
+
+
+class _Readers:
+    """The decisions of one type's history, patient by patient and row by row, each
+    made once per request. Nothing is audited here: the caller records one read per
+    patient with what it returned."""
+
+    def __init__(self, actor: Actor, kind: ClinicalKind | None) -> None:
+        self.actor, self.kind = actor, kind
+        self.category = Category.IDENTITY if kind is None else Category.CLINICAL
+        self.patients: dict[int, policy.PatientAccess | None] = {}
+        self.rows: dict[int, list[EntryVersion]] = {}
+        self.lines: dict[int, list[Any]] = {}
+
+    def decide(self, writes: list[Write]) -> None:
+        """Decide on the patients of these versions not yet decided (one round trip),
+        and read the entries of those the reader may read (a few queries)."""
+        new = list(dict.fromkeys(w.patient_id for w in writes if w.patient_id not in self.patients))
+        found = patients_with_access(new)
+        for patient_id in new:
+            access = found[patient_id][1] if patient_id in found else None
+            if access is not None and not policy.may_read(self.actor, access, self.category):
+                access = None
+            self.patients[patient_id] = access
+        if self.kind is None:
+            return
+        wanted = list(
+            dict.fromkeys(
+                w.row_id
+                for w in writes
+                if self.patients[w.patient_id] is not None and w.row_id not in self.rows
+            )
+        )
+        if not wanted:
+            return
+        source = self.kind.policy_source
+        entries = list(entry_rows(source).filter(pk__in=wanted).select_related("author"))
+        self.rows.update({row_id: [] for row_id in wanted})
+        self.rows.update(versions_of_entries(entries))
+        if self.kind.via:
+            for row_id in wanted:
+                self.lines[row_id] = []
+            lines = (
+                entry_rows(self.kind.source)
+                .filter(**{f"{self.kind.via}__in": wanted})
+                .order_by("position", "pk")
+            )
+            for line in lines:
+                self.lines[getattr(line, f"{self.kind.via}_id")].append(line)
+
+    def access(self, patient_id: int) -> policy.PatientAccess | None:
+        if patient_id not in self.patients:
+            self.decide([Write(timezone.now(), 0, 0, patient_id)])
+        return self.patients[patient_id]
+
+    def versions(self, write: Write) -> list[Any]:
+        """The resources' rows of this version the actor may see (none, one, or a
+        prescription's lines)."""
+        access = self.access(write.patient_id)
+        if access is None:
+            return []
+        if self.kind is None:
+            if write.row_id not in self.rows:
+                self.rows[write.row_id] = patient_versions(access.patient)
+            found = version_of(self.rows[write.row_id], write.version)
+            return [found.entry] if found is not None else []
+        source = self.kind.policy_source
+        if write.row_id not in self.rows:
+            entry = entry_rows(source).filter(pk=write.row_id).select_related("author").first()
+            self.rows[write.row_id] = entry_versions(entry) if entry is not None else []
+        found = version_of(self.rows[write.row_id], write.version)
+        if found is None or not policy.may_see_entry(self.actor, access, found.entry):
+            return []
+        if not self.kind.via:
+            return [found.entry]
+        if write.row_id not in self.lines:
+            self.lines[write.row_id] = list(
+                entry_rows(self.kind.source)
+                .filter(**{self.kind.via: write.row_id})
+                .order_by("position", "pk")
+            )
+        return [line_at(line, found.entry) for line in self.lines[write.row_id]]
+
+
+def type_history(*, actor: Actor, resource_type: str, query: Query) -> HistoryPage:
+    """Every version of the type's resources the actor may read, newest first (the
+    practice's only: row-level security), from ``_since``, paged by ``_count`` and
+    ``_offset``. One read recorded per patient whose data is returned."""
+    since = _since_of(query)
+    kind = CLINICAL_KINDS.get(resource_type)
+    readers = _Readers(actor, kind)
+    stream = writes("patient" if kind is None else kind.policy_source, since)
+    wanted = query.offset + query.count + 1
+    found: list[tuple[Write, Any]] = []
+    warnings: list[str] = []
+    scanned = 0
+    while len(found) < wanted:
+        if scanned >= HISTORY_SCAN_LIMIT:
+            warnings.append(
+                _("Only the latest %(limit)s versions were looked at: narrow with _since.")
+                % {"limit": HISTORY_SCAN_LIMIT}
+            )
+            break
+        chunk = [as_write(row) for row in stream[scanned : scanned + HISTORY_CHUNK]]
+        if not chunk:
+            break
+        scanned += len(chunk)
+        readers.decide(chunk)
+        for write in chunk:
+            found += [(write, row) for row in readers.versions(write)]
+    page = found[query.offset : query.offset + query.count]
+    returned: dict[int, int] = {}
+    for write, _row in page:
+        returned[write.patient_id] = returned.get(write.patient_id, 0) + 1
+    for patient_id, count in returned.items():
+        access = readers.patients[patient_id]
+        assert access is not None  # only readable patients' versions are in the page
+        _record_read(
+            actor,
+            access.patient,
+            readers.category,
+            target=f"patient:{patient_id}",
+            details={"resource": f"{resource_type}/_history", "returned": count},
+        )
+    more = query.count > 0 and len(found) > query.offset + query.count
+    return HistoryPage(page, more, warnings)
 
 
 # --- views ------------------------------------------------------------------------------
@@ -1312,12 +1503,37 @@ class SearchApi(FhirPracticeApi):
         return resources, warnings
 
 
+def history_entry(
+    base: str, resource: dict[str, Any], version: int, written_at: datetime
+) -> dict[str, Any]:
+    """One version in a history Bundle: how it was written (the first by a create)."""
+    url = f"{resource['resourceType']}/{resource['id']}"
+    return {
+        "fullUrl": f"{base}{url}",
+        "resource": resource,
+        "request": {"method": "POST" if version == 1 else "PUT", "url": url},
+        "response": {
+            "status": "201" if version == 1 else "200",
+            "etag": etag_of(resource),
+            "lastModified": fhir_render.instant(written_at),
+        },
+    }
+
+
+def ignored_entry(request: Request, messages: list[str]) -> dict[str, Any]:
+    """What was left aside, as the last entry of a history Bundle."""
+    return {
+        "resource": warnings_outcome(messages),
+        "request": {"method": "GET", "url": request.get_full_path()[:500]},
+        "response": {"status": "200"},
+    }
+
+
 class HistoryApi(FhirPracticeApi):
-    """GET /fhir/r4/<type>/<id>/_history: every version of an entry the reader may see,
-    newest first, as a history Bundle."""
+    """GET /fhir/r4/<type>/<id>/_history: every version of an entry (or of a patient's
+    identity) the reader may see, newest first, as a history Bundle."""
 
     def get(self, request: Request, resource_id: str) -> Response:
-        kind = CLINICAL_KINDS[self.resource_type]
         query = read_query(
             request.query_params,
             request.META.get("HTTP_PREFER", ""),
@@ -1327,32 +1543,17 @@ class HistoryApi(FhirPracticeApi):
             includes=set(),
             revincludes=set(),
         )
-        row, versions, _access = versions_visible(self.actor, kind, row_id_of(resource_id))
+        if self.resource_type == "Patient":
+            versions = patient_history(actor=self.actor, patient_id=row_id_of(resource_id))
+        else:
+            kind = CLINICAL_KINDS[self.resource_type]
+            _row, versions, _access = versions_visible(self.actor, kind, row_id_of(resource_id))
         base = base_url(request)
-        entries = []
-        for version in versions:
-            resource = self.render_row(version.entry)
-            url = f"{self.resource_type}/{row.pk}"
-            entries.append(
-                {
-                    "fullUrl": f"{base}{url}",
-                    "resource": resource,
-                    "request": {"method": "POST" if version.version == 1 else "PUT", "url": url},
-                    "response": {
-                        "status": "201" if version.version == 1 else "200",
-                        "etag": etag_of(resource),
-                        "lastModified": fhir_render.instant(version.written_at),
-                    },
-                }
-            )
+        entries = [
+            history_entry(base, self.render_row(v.entry), v.version, v.written_at) for v in versions
+        ]
         if query.ignored:
-            entries.append(
-                {
-                    "resource": warnings_outcome(query.ignored),
-                    "request": {"method": "GET", "url": request.get_full_path()[:500]},
-                    "response": {"status": "200"},
-                }
-            )
+            entries.append(ignored_entry(request, query.ignored))
         bundle = {
             "resourceType": "Bundle",
             "type": "history",
@@ -1363,17 +1564,60 @@ class HistoryApi(FhirPracticeApi):
         return Response(bundle)
 
 
+class TypeHistoryApi(FhirPracticeApi):
+    """GET /fhir/r4/<type>/_history: every version of the type's resources the reader
+    may see, in the practice, newest first (``_since``, ``_count``, ``_offset``)."""
+
+    def get(self, request: Request) -> Response:
+        query = read_query(
+            request.query_params,
+            request.META.get("HTTP_PREFER", ""),
+            self.resource_type,
+            HISTORY_PARAMS,
+            sorts=set(),
+            includes=set(),
+            revincludes=set(),
+        )
+        page = type_history(actor=self.actor, resource_type=self.resource_type, query=query)
+        base = base_url(request)
+        entries = [
+            history_entry(base, self.render_row(row), write.version, write.written_at)
+            for write, row in page.versions
+        ]
+        messages = [*query.ignored, *page.warnings]
+        if messages:
+            entries.append(ignored_entry(request, messages))
+        links = [page_link(request, "self", query.offset, query.count)]
+        if page.more:
+            links.append(page_link(request, "next", query.offset + query.count, query.count))
+        if query.offset > 0:
+            links.append(
+                page_link(request, "previous", max(query.offset - query.count, 0), query.count)
+            )
+        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history", "link": links}
+        if entries:  # FHIR JSON has no empty arrays
+            bundle["entry"] = entries
+        return Response(bundle)
+
+
 class VersionReadApi(FhirPracticeApi):
-    """GET /fhir/r4/<type>/<id>/_history/<vid>: one version of an entry (vread)."""
+    """GET /fhir/r4/<type>/<id>/_history/<vid>: one version of an entry or of a
+    patient's identity (vread)."""
 
     def get(self, request: Request, resource_id: str, version_id: str) -> Response:
-        kind = CLINICAL_KINDS[self.resource_type]
         if not ROW_ID.fullmatch(version_id) or len(version_id) > 9:
             raise Http404(_("This entry has no such version."))
-        found = version_read(
+        if self.resource_type == "Patient":
+            versions = patient_history(actor=self.actor, patient_id=row_id_of(resource_id))
+            found = version_of(versions, int(version_id))
+            if found is None:
+                raise Http404(_("This patient has no such version."))
+            return resource_response(request, self.render_row(found.entry))
+        kind = CLINICAL_KINDS[self.resource_type]
+        version = version_read(
             actor=self.actor, kind=kind, row_id=row_id_of(resource_id), version=int(version_id)
         )
-        return resource_response(request, self.render_row(found.entry))
+        return resource_response(request, self.render_row(version.entry))
 
 
 EVERYTHING_PARAMS: dict[str, SearchParam] = {

@@ -24,6 +24,12 @@ urlpatterns += [
 
 for resource_type in fhir_api.HISTORY_TYPES:
     urlpatterns += [
+        # Before <Type>/<id>: "_history" is no id.
+        path(
+            f"{resource_type}/_history",
+            fhir_api.TypeHistoryApi.as_view(resource_type=resource_type),
+            name=f"fhir-{resource_type.lower()}-history-type",
+        ),
         path(
             f"{resource_type}/<str:resource_id>/_history",
             fhir_api.HistoryApi.as_view(resource_type=resource_type),

@@ -47,6 +47,8 @@ def test_the_fhir_description_names_everything_served(client: Client, db: None) 
         if {"code": "vread"} in resource["interaction"]:
             assert f"/fhir/r4/{kind}/{{id}}/_history/{{vid}}" in raw_schema["paths"]
             assert f"/fhir/r4/{kind}/{{id}}/_history" in raw_schema["paths"]
+        if {"code": "history-type"} in resource["interaction"]:
+            assert f"/fhir/r4/{kind}/_history" in raw_schema["paths"]
         parameters = {p["name"]: p for p in search["parameters"]}
         for key in ("searchInclude", "searchRevInclude"):
             name = "_include" if key == "searchInclude" else "_revinclude"
@@ -54,7 +56,7 @@ def test_the_fhir_description_names_everything_served(client: Client, db: None) 
                 assert set(resource[key]) <= set(parameters[name]["schema"]["enum"]), kind
     assert "/fhir/r4/Patient/{id}/$everything" in raw_schema["paths"]
     history = sum({"code": "vread"} in resource["interaction"] for resource in served)
-    assert len(raw_schema["paths"]) == 2 * len(served) + 2 * history + 2
+    assert len(raw_schema["paths"]) == 2 * len(served) + 3 * history + 2
 
 
 def fhir_rows(fuzz_world: FuzzWorld) -> dict[str, Any]:

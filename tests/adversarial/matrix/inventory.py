@@ -1552,8 +1552,6 @@ def _endpoints() -> list[Endpoint]:
         )
     )
     for resource, entry in FHIR_CLINICAL.items():
-        if resource == "MedicationRequest":
-            continue  # a prescription keeps no history: no _history routes
         for route in ("/_history", "/_history/<str:version_id>"):
             add(
                 Endpoint(
@@ -1565,6 +1563,32 @@ def _endpoints() -> list[Endpoint]:
                     audit=("patient.read",),
                 )
             )
+    for route in ("/_history", "/_history/<str:version_id>"):
+        add(
+            Endpoint(
+                FHIR + "Patient/<str:resource_id>" + route,
+                "GET",
+                "identity.read",
+                "fhir",
+                entry="patient",
+                audit=("patient.read",),
+            )
+        )
+    # The history of a whole type: any member may ask; the versions returned are those
+    # the policy lets them see, patient by patient and entry by entry (one read
+    # recorded per patient returned).
+    for resource in ("Patient", *FHIR_CLINICAL):
+        add(
+            Endpoint(
+                FHIR + resource + "/_history",
+                "GET",
+                "member",
+                "fhir",
+                audit=("patient.read",),
+                audit_patient=False,
+                notes="filtered by the policy; the body is checked for every marker",
+            )
+        )
     for resource, entry in (("Consent", "consent"), ("AuditEvent", "audit_event")):
         add(
             Endpoint(
