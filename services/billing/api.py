@@ -27,6 +27,7 @@ from core.api import CarnetAPIView, PracticeAPIMixin
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from records.selectors.billing import patient_for_billing, patient_for_cover
+from records.services import care_time
 
 
 class ActOutput(serializers.Serializer):
@@ -53,6 +54,13 @@ class InvoiceInput(serializers.Serializer):
     has_complementary = serializers.BooleanField(default=False)
     third_party_amo = serializers.BooleanField(default=False)
     third_party_amc = serializers.BooleanField(default=False)
+    draft = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=64,
+        help_text="a practitioner's draft (POST /api/v1/patients/{id}/drafts/, 'invoices')",
+    )
 
 
 class InvoiceLineOutput(serializers.Serializer):
@@ -193,6 +201,15 @@ class PatientInvoicesApi(BillingApi):
                 encounter_id=values["encounter"],
             )
             invoice = services.invoice_issue(actor=self.actor, invoice=draft)
+            # A practitioner's invoice is documentation, timed from the draft's opening.
+            care_time.act_record(
+                actor=self.actor,
+                kind=care_time.ActKind.INVOICE,
+                token=values["draft"],
+                patient_id=patient.pk,
+                entry_id=invoice.pk,
+                source="api",
+            )
         # The same document as InvoiceOutput (which describes it), written faster.
         return Response(invoice_document(invoice), status=status.HTTP_201_CREATED)
 

@@ -155,5 +155,8 @@ class SignOffApi(LabApi):
             lab_file_id=lab_file_id,
             conclusion=str(data.get("conclusion", "")),
             note=str(data.get("note", "") or ""),
+            # a draft opened through POST /api/v1/patients/{id}/drafts/ ("lab-results")
+            draft=str(data.get("draft", "") or "")[:64],
+            through_api=True,
         )
         return Response(_received(lab_file, False))

@@ -21,6 +21,11 @@ API_ACTS = {
     "prescriptions": ActKind.PRESCRIPTION,
     "letters": ActKind.LETTER,
     "documents": ActKind.DOCUMENT,
+    # Not entry lists of the records API: a lab file signed off
+    # (POST /api/v1/lab/files/{id}/sign-off/) and an invoice made by the practitioner
+    # (POST /api/v1/patients/{id}/invoices/) send the draft back the same way.
+    "lab-results": ActKind.LAB_RESULT,
+    "invoices": ActKind.INVOICE,
 }
 
 

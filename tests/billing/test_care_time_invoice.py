@@ -49,3 +49,28 @@ def test_the_desk_making_an_invoice_records_no_act(client: Client, billing_world
     )
     assert response.status_code == 302
     assert not DocumentationAct.objects.exists()
+
+
+def test_through_the_api_an_invoice_is_timed_from_its_draft(billing_world: World) -> None:
+    from tests.token_api import TokenApi
+
+    world = billing_world
+    api = TokenApi(world, world.alice)
+    draft = api.send("post", f"patients/{world.paul.pk}/drafts/", {"kind": "invoices"})
+    assert draft.status_code == 201, draft.content
+    token = draft.json()["draft"]
+    backdate(token, 75)
+    made = api.send(
+        "post",
+        f"patients/{world.paul.pk}/invoices/",
+        {
+            "practitioner": world.alice.pk,
+            "service_date": "2026-11-02",
+            "lines": [{"code": "G"}],
+            "draft": token,
+        },
+    )
+    assert made.status_code == 201, made.content
+    act = DocumentationAct.objects.get()
+    assert (act.kind, act.source, act.entry_id) == (ActKind.INVOICE, "api", made.json()["id"])
+    assert_measured(act, 75)

@@ -26,3 +26,21 @@ def test_a_sign_off_is_timed_from_the_report_served(client: Client, world: World
         lab_file.pk,
     )
     assert_measured(act, 150)
+
+
+def test_through_the_api_a_sign_off_is_timed_from_its_draft(world: World) -> None:
+    from tests.token_api import TokenApi
+
+    lab_file = receive_for_paul(world, NORMAL)
+    records_api = TokenApi(world, world.alice)
+    draft = records_api.send("post", f"patients/{world.paul.pk}/drafts/", {"kind": "lab-results"})
+    assert draft.status_code == 201, draft.content
+    token = draft.json()["draft"]
+    backdate(token, 200)
+    signed = records_api.send(
+        "post", f"lab/files/{lab_file.pk}/sign-off/", {"conclusion": "ras", "draft": token}
+    )
+    assert signed.status_code == 200, signed.content
+    act = DocumentationAct.objects.get()
+    assert (act.kind, act.source, act.entry_id) == (ActKind.LAB_RESULT, "api", lab_file.pk)
+    assert_measured(act, 200)

@@ -38,7 +38,13 @@ def report_open(*, actor: Actor, lab_file_id: int) -> tuple[LabFile, LabReport]:
 
 @transaction.atomic
 def sign_off(
-    *, actor: Actor, lab_file_id: int, conclusion: str, note: str = "", draft: str = ""
+    *,
+    actor: Actor,
+    lab_file_id: int,
+    conclusion: str,
+    note: str = "",
+    draft: str = "",
+    through_api: bool = False,
 ) -> LabFile:
     lab_file = _filed(lab_file_id)
     assert lab_file.report_id is not None
@@ -69,5 +75,6 @@ def sign_off(
         patient_id=lab_file.patient_id,
         entry_id=lab_file.pk,
         now=now,
+        source="api" if through_api else "form",
     )
     return lab_file
