@@ -15,16 +15,16 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing import accounting, fees, printing, reports, selectors, services
-from billing.fec import number_entries, validate_fec, write_fec
+from billing import fees, reports, selectors, services
 from billing.invoice_output import invoice_document
 from billing.models import Cover, Invoice, Payment
 from billing.pricing import Coverage
+from billing.services.exports import fec_export
+from billing.services.paper import invoice_paper_print
 from billing.services.payments import remaining_due
 from core.access.policy import PracticeAction, decide_practice
 from core.accounts.selectors import practitioner_named
 from core.api import CarnetAPIView, PracticeAPIMixin
-from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from records.selectors.billing import patient_for_billing, patient_for_cover
 from records.services import care_time
@@ -259,16 +259,14 @@ class CareSheetApi(BillingApi):
     def get(self, request: Request, invoice_id: int) -> HttpResponse:
         invoice = self.invoice(invoice_id)
         patient = patient_for_billing(actor=self.actor, patient_id=invoice.patient_id or 0)
-        pdf = printing.care_sheet(practice=self.practice, invoice=invoice, patient=patient)
-        record_event(
-            "care_sheet.print",
+        pdf, name = invoice_paper_print(
             actor=self.actor,
-            patient_id=invoice.patient_id,
-            category="administrative",
-            purpose="billing",
-            target=f"invoice:{invoice.reference}",
+            practice=self.practice,
+            invoice=invoice,
+            patient=patient,
+            document="care_sheet",
         )
-        return pdf_response(pdf, f"feuille-de-soins-{invoice.reference}.pdf")
+        return pdf_response(pdf, name)
 
 
 class CashDayApi(BillingApi):
@@ -297,14 +295,7 @@ class FecApi(BillingApi):
         month = _day(
             f"{request.query_params.get('month', timezone.localdate().strftime('%Y-%m'))}-01"
         )
-        start, end = reports.month_bounds(month)
-        entries = accounting.entries_between(start, end)
-        text = write_fec(number_entries(entries))
-        if entries and validate_fec(text):
-            raise serializers.ValidationError(
-                {"month": [_("The accounting export failed its checks; nothing was exported.")]}
-            )
-        record_event("accounting.export_fec", actor=self.actor, target=f"month:{month:%Y-%m}")
+        text, _name = fec_export(actor=self.actor, month=month)
         return HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
 
 

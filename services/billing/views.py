@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import accounting, printing, reports, selectors, services
-from billing.fec import number_entries, validate_fec, write_fec
 from billing.forms import BankDetailsForm, CloseDayForm, CreditNoteForm, InvoiceForm, PaymentForm
 from billing.models import Invoice
 from billing.pricing import Coverage
+from billing.services.exports import fec_export as fec_export_service
+from billing.services.paper import invoice_paper_print
 from billing.services.payments import remaining_due
 from billing.suggest import suggested_codes
 from core.access.policy import PracticeAction, decide_practice
@@ -245,32 +246,24 @@ def invoice_credit(request: PracticeRequest, invoice_id: int) -> HttpResponse:
 
 @practice_view
 def care_sheet_pdf(request: PracticeRequest, invoice_id: int) -> HttpResponse:
-    invoice, patient = _invoice(request, invoice_id)
-    pdf = printing.care_sheet(practice=request.practice, invoice=invoice, patient=patient)
-    record_event(
-        "care_sheet.print",
-        actor=request.actor,
-        patient_id=invoice.patient_id,
-        category="administrative",
-        purpose="billing",
-        target=f"invoice:{invoice.reference}",
-    )
-    return pdf_response(pdf, f"feuille-de-soins-{invoice.reference}.pdf")
+    return _paper(request, invoice_id, "care_sheet")
 
 
 @practice_view
 def receipt_pdf(request: PracticeRequest, invoice_id: int) -> HttpResponse:
+    return _paper(request, invoice_id, "receipt")
+
+
+def _paper(request: PracticeRequest, invoice_id: int, document: str) -> HttpResponse:
     invoice, patient = _invoice(request, invoice_id)
-    pdf = printing.receipt(practice=request.practice, invoice=invoice, patient=patient)
-    record_event(
-        "receipt.print",
+    pdf, name = invoice_paper_print(
         actor=request.actor,
-        patient_id=invoice.patient_id,
-        category="administrative",
-        purpose="billing",
-        target=f"invoice:{invoice.reference}",
+        practice=request.practice,
+        invoice=invoice,
+        patient=patient,
+        document=document,
     )
-    return pdf_response(pdf, f"recu-{invoice.reference}.pdf")
+    return pdf_response(pdf, name)
 
 
 def _day(request: PracticeRequest) -> date:
@@ -439,19 +432,12 @@ def care_work_report(request: PracticeRequest) -> HttpResponse:
 def fec_export(request: PracticeRequest) -> HttpResponse:
     if not _may(request, PracticeAction.EXPORT_ACCOUNTS):
         raise PermissionDenied
-    month = _month(request)
-    start, end = reports.month_bounds(month)
-    entries = accounting.entries_between(start, end)
-    text = write_fec(number_entries(entries))
-    # A month without entries is a header alone; otherwise the file must pass the checks.
-    problems = validate_fec(text) if entries else []
-    if problems:
-        logger.error("FEC export of %s failed its own checks: %s", month, problems[:5])
-        messages.error(request, _("The accounting export failed its checks; nothing was exported."))
+    try:
+        text, name = fec_export_service(actor=request.actor, month=_month(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return redirect("billing:care-work", request.practice.slug)
-    record_event("accounting.export_fec", actor=request.actor, target=f"month:{month:%Y-%m}")
     response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
-    name = f"FEC{end:%Y%m%d}.txt"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
