@@ -76,12 +76,16 @@ def test_an_unknown_or_expired_code_is_refused(billing_world: World, alice_issue
 
 
 def test_combination_rules_apply(billing_world: World, alice_issuer: Issuer) -> None:
+    """Each refusal is the rule's own, named (any other error would not do)."""
     child = date(2022, 1, 1)
-    assert errors_of(lambda: draft(billing_world, alice_issuer, LineInput("MEG"), birth=child))
-    assert errors_of(lambda: draft(billing_world, alice_issuer, LineInput("G"), LineInput("VG")))
-    assert errors_of(
-        lambda: draft(billing_world, alice_issuer, LineInput("G"), LineInput("MEG"))
-    )  # adult
+    alone = errors_of(lambda: draft(billing_world, alice_issuer, LineInput("MEG"), birth=child))
+    assert [m for m in alone if m.startswith("MEG") and " G" in m and "," in m], alone
+    both = errors_of(lambda: draft(billing_world, alice_issuer, LineInput("G"), LineInput("VG")))
+    # "G cannot be billed with VG." (or the other way round), and nothing else
+    assert len(both) == 1, both
+    assert {both[0].split()[0], both[0].rstrip(".").split()[-1]} == {"G", "VG"}, both
+    adult = errors_of(lambda: draft(billing_world, alice_issuer, LineInput("G"), LineInput("MEG")))
+    assert len(adult) == 1 and adult[0].startswith("MEG") and "6" in adult[0], adult
     ok = draft(billing_world, alice_issuer, LineInput("G"), LineInput("MEG"), birth=child)
     assert ok.total == Decimal("35.00") and ok.patient_contribution == Decimal("0.00")  # a minor
 
@@ -162,6 +166,8 @@ def test_an_issued_invoice_refuses_a_raw_update_or_delete(
 def test_a_draft_can_still_be_changed(billing_world: World, alice_issuer: Issuer) -> None:
     invoice = draft(billing_world, alice_issuer, LineInput("G"))
     raw("UPDATE billing_invoice SET note = 'x' WHERE id = %s", [invoice.pk])
+    invoice.refresh_from_db()
+    assert invoice.note == "x"  # the immutability trigger lets a draft change
 
 
 def test_a_credit_note_cancels_an_invoice(billing_world: World, alice_issuer: Issuer) -> None:

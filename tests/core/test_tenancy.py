@@ -119,8 +119,13 @@ def test_through_a_real_login_of_the_application_role(db: None) -> None:
 
 
 def test_a_new_transaction_starts_without_a_practice_context(db: None) -> None:
+    """The statement Carnet's tenancy.activate sends sets the practice for its
+    transaction only: the next transaction on the same connection (the next request of a
+    pooled connection) starts with none, so it sees no practice's rows until it enters
+    one. (Were the statement's ``true`` — local — lost, this fails.)"""
     with psycopg.connect(app_login_conninfo(), autocommit=False) as conn:
-        conn.execute("SELECT set_config('carnet.practice_id', '42', true)")
+        conn.execute(tenancy._SET_TENANT.sql, {"practice": "42", "person": "7"})
+        setting = "SELECT current_setting('carnet.practice_id', true)"
+        assert conn.execute(setting).fetchone()[0] == "42"
         conn.commit()
-        value = conn.execute("SELECT current_setting('carnet.practice_id', true)").fetchone()[0]
-        assert value in ("", None)
+        assert conn.execute(setting).fetchone()[0] in ("", None)
