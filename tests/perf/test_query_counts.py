@@ -43,8 +43,9 @@ EXPECTED = {
     "chart_json": 8,
     "chart_html": 12,
     "patient_search": 7,
-    "consultation_write": 12,
-    "invoice_issue": 23,
+    # + the act of documentation, written in the save's transaction (records.care_time)
+    "consultation_write": 13,
+    "invoice_issue": 24,
     "fhir_patient_read": 7,
     "fhir_observation_search": 10,
 }

@@ -95,7 +95,7 @@ def measured(kind: str, opened_at: datetime, saved_at: datetime) -> tuple[int, b
     return int(min(seconds, bound)), seconds > bound
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # in the save's transaction: no savepoint round trips
 def act_record(
     *,
     actor: Actor,
