@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from billing import fees, reports, selectors, services
 from billing.invoice_output import invoice_document
-from billing.models import Cover, Invoice, Payment
+from billing.models import Cover, Invoice, Pathway, Payment
 from billing.pricing import Coverage
 from billing.services.exports import fec_export
 from billing.services.paper import invoice_paper_print
@@ -54,6 +54,11 @@ class InvoiceInput(serializers.Serializer):
     has_complementary = serializers.BooleanField(default=False)
     third_party_amo = serializers.BooleanField(default=False)
     third_party_amc = serializers.BooleanField(default=False)
+    pathway = serializers.ChoiceField(
+        choices=Pathway.choices,
+        default="",
+        help_text="the care pathway; 'outside': the AMO reimburses 30 % instead of 70 %",
+    )
     draft = serializers.CharField(
         required=False,
         default="",
@@ -199,6 +204,7 @@ class PatientInvoicesApi(BillingApi):
                 lines=[services.LineInput(**line) for line in values["lines"]],
                 coverage=coverage,
                 encounter_id=values["encounter"],
+                pathway=values["pathway"],
             )
             invoice = services.invoice_issue(actor=self.actor, invoice=draft)
             # A practitioner's invoice is documentation, timed from the draft's opening.

@@ -5,7 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Cover, Payment
+from billing.models import Cover, Pathway, Payment
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -32,6 +32,15 @@ class InvoiceForm(forms.Form):
     )
     third_party_amc = forms.BooleanField(
         label=_("Third-party payment: complementary insurer"), required=False
+    )
+    pathway = forms.ChoiceField(
+        label=_("Care pathway"),
+        choices=Pathway.choices,
+        required=False,
+        help_text=_(
+            "Outside the pathway, the Assurance Maladie reimburses 30 % instead of 70 %,"
+            " and the mutuelle does not make up the difference."
+        ),
     )
     encounter = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

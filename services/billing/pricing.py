@@ -9,6 +9,11 @@ Rules (France, general practice):
   not for minors or exempted patients);
 - AMC = the rest of the base (ticket modérateur) when the patient has a complementary
   insurer, plus the excess fees if the contract covers them;
+- outside the coordinated care pathway (hors parcours de soins: the patient saw a
+  doctor who is not their declared médecin traitant, without being referred, outside
+  the exceptions), the AMO reimburses 30 % instead of 70 % (majoration du ticket
+  modérateur, ALD included); a complementary insurer's "contrat responsable" does not
+  cover that difference, so the AMC pays only what it would have paid in the pathway;
 - the patient bears the rest;
 - at the desk the patient pays the total minus what third-party payment covers: with
   AMO third-party payment the insurer pays its share and recovers the contribution
@@ -28,6 +33,9 @@ HUNDRED = Decimal("100")
 
 # (valid from, amount): the participation forfaitaire per consultation.
 PATIENT_CONTRIBUTION = [(date(2004, 1, 1), Decimal("1.00")), (date(2024, 5, 15), Decimal("2.00"))]
+
+# The AMO's rate outside the coordinated care pathway (percent, since 2009).
+OUTSIDE_PATHWAY_RATE = Decimal("30")
 
 
 def cents(value: Decimal) -> Decimal:
@@ -62,6 +70,7 @@ class Coverage:
     contribution_exempt: bool = False  # minor, pregnancy, CSS...
     third_party_amo: bool = False
     third_party_amc: bool = False
+    outside_pathway: bool = False  # hors parcours de soins
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,12 @@ def split(lines: list[PricedLine], coverage: Coverage, service_date: date) -> Sp
     excess = sum((line.excess for line in lines), ZERO)
     total = base + excess
     amo_gross = ZERO
+    amo_in_pathway = ZERO  # what the AMO would have paid in the pathway
     for line in lines:
         rate = HUNDRED if coverage.long_term_condition and line.amo_rate > 0 else line.amo_rate
+        amo_in_pathway += cents(line.base * rate / HUNDRED)
+        if coverage.outside_pathway and line.amo_rate > 0:
+            rate = min(rate, OUTSIDE_PATHWAY_RATE)
         amo_gross += cents(line.base * rate / HUNDRED)
     contribution = ZERO
     if amo_gross > 0 and not coverage.contribution_exempt:
@@ -88,7 +101,7 @@ def split(lines: list[PricedLine], coverage: Coverage, service_date: date) -> Sp
     amo = amo_gross - contribution
     amc = ZERO
     if coverage.has_complementary:
-        amc = base - amo_gross
+        amc = base - amo_in_pathway  # never the pathway's penalty
         if coverage.complementary_covers_excess:
             amc += excess
     patient = total - amo - amc

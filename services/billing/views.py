@@ -25,7 +25,7 @@ from billing.pricing import Coverage
 from billing.services.exports import fec_export as fec_export_service
 from billing.services.paper import invoice_paper_print
 from billing.services.payments import remaining_due
-from billing.suggest import suggested_codes
+from billing.suggest import suggested_codes, suggested_pathway
 from core.access.policy import PracticeAction, decide_practice
 from core.access.services import require_practice
 from core.accounts.models import Membership, Person
@@ -120,6 +120,12 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
         )
     elif _bills_in_own_name(request, memberships):
         initial["issuer"] = request.user.pk
+    initial["pathway"] = suggested_pathway(
+        birth_date=patient.birth_date,
+        gp_id=patient.gp_id,
+        issuer_id=initial.get("issuer"),
+        day=timezone.localdate(),
+    )
     form = InvoiceForm(request.POST if request.method == "POST" else None, initial=initial)
     field = form.fields["issuer"]
     assert isinstance(field, ChoiceField)
@@ -164,6 +170,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     lines=lines,
                     coverage=coverage,
                     encounter_id=data.get("encounter"),
+                    pathway=data.get("pathway") or "",
                 )
                 invoice = services.invoice_issue(actor=request.actor, invoice=draft)
                 care_time.act_record(

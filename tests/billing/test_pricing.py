@@ -108,3 +108,24 @@ def test_the_split_always_adds_up(lines, ald, amc, exempt, tp_amo, tp_amc) -> No
     assert result.due_at_desk <= result.total
     for value in (result.total, result.amo, result.amc, result.patient, result.due_at_desk):
         assert value == value.quantize(Decimal("0.01"))
+
+
+def test_outside_the_pathway_the_amo_pays_30_percent_and_the_amc_not_the_difference() -> None:
+    g = [PricedLine("G", Decimal("30.00"), Decimal("0"), Decimal("70"))]
+    day = date(2026, 12, 1)
+    inside = split(g, Coverage(has_complementary=True), day)
+    outside = split(g, Coverage(has_complementary=True, outside_pathway=True), day)
+    assert (inside.amo, inside.amc, inside.patient) == (
+        Decimal("19.00"),
+        Decimal("9.00"),
+        Decimal("2.00"),
+    )
+    # 30 % of 30 € less the 2 € contribution; the mutuelle's share unchanged; the 40 %
+    # the AMO no longer pays is the patient's.
+    assert (outside.amo, outside.amc, outside.patient) == (
+        Decimal("7.00"),
+        Decimal("9.00"),
+        Decimal("14.00"),
+    )
+    ald = split(g, Coverage(long_term_condition=True, outside_pathway=True), day)
+    assert ald.amo == Decimal("7.00")  # ALD included, outside the pathway

@@ -2,7 +2,7 @@
 
 from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
-from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer
+from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
 from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "InvoiceCounter",
     "InvoiceLine",
     "Issuer",
+    "Pathway",
     "Payment",
 ]

@@ -57,6 +57,21 @@ class InvoiceCounter(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
 
+class Pathway(models.TextChoices):
+    """The coordinated care pathway (parcours de soins coordonnés), as the care sheet
+    asks it. Only "outside" changes the reimbursement (billing.pricing)."""
+
+    NOT_STATED = "", _("Not stated")
+    TREATING = "treating", _("The declared médecin traitant (or their replacement)")
+    REFERRED = "referred", _("Referred by the médecin traitant")
+    NEW_TREATING = "new_treating", _("A new médecin traitant, being declared")
+    DIRECT = "direct", _("Specific direct access")
+    EMERGENCY = "emergency", _("Emergency")
+    AWAY = "away", _("Away from home")
+    UNDER_16 = "under_16", _("Patient under 16 (the pathway does not apply)")
+    OUTSIDE = "outside", _("Outside the care pathway")
+
+
 class Invoice(models.Model):
     """A note of fees for a patient, a credit note, or a dues invoice to a member."""
 
@@ -94,6 +109,9 @@ class Invoice(models.Model):
     has_complementary = models.BooleanField(default=False)
     third_party_amo = models.BooleanField(default=False)  # tiers payant AMO
     third_party_amc = models.BooleanField(default=False)  # tiers payant AMC
+    pathway = models.CharField(
+        max_length=16, choices=Pathway.choices, blank=True, default="", db_default=""
+    )
     due_at_desk = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     claim_channel = models.CharField(max_length=10, default="paper")
     note = models.CharField(max_length=300, blank=True)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fees, pricing
-from billing.models import Act, Invoice, InvoiceCounter, InvoiceLine, Issuer
+from billing.models import Act, Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
 from core.access.policy import Actor
 from core.accounts.models import Person
 from core.audit.services import record_event
@@ -193,15 +193,24 @@ def invoice_draft(
     lines: list[LineInput],
     coverage: pricing.Coverage,
     encounter_id: int | None = None,
+    pathway: str = "",
 ) -> Invoice:
     if actor.practice_id is None:
         raise ValidationError(_("No practice selected."))
     if service_date > timezone.localdate():
         raise ValidationError({"service_date": _("The date of service cannot be in the future.")})
     _check_encounter(patient_id, encounter_id)
+    if pathway not in Pathway.values:
+        raise ValidationError({"pathway": _("Choose how the patient came, on the care pathway.")})
     draft = check_lines(lines, service_date=service_date, issuer=issuer, birth_date=birth_date)
     exempt = coverage.contribution_exempt or _age(birth_date, service_date) < 18
-    coverage = pricing.Coverage(**{**coverage.__dict__, "contribution_exempt": exempt})
+    coverage = pricing.Coverage(
+        **{
+            **coverage.__dict__,
+            "contribution_exempt": exempt,
+            "outside_pathway": pathway == Pathway.OUTSIDE,
+        }
+    )
     split = pricing.split(draft.priced, coverage, service_date)
     invoice = Invoice.objects.create(
         practice_id=actor.practice_id,
@@ -219,6 +228,7 @@ def invoice_draft(
         has_complementary=coverage.has_complementary,
         third_party_amo=coverage.third_party_amo,
         third_party_amc=coverage.third_party_amc,
+        pathway=pathway,
         created_by_id=actor.person_id,
     )
     InvoiceLine.objects.bulk_create(
