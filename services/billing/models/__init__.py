@@ -3,7 +3,7 @@
 from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
-from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment
+from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment, Rejection
 
 __all__ = [
     "Act",
@@ -18,4 +18,5 @@ __all__ = [
     "Issuer",
     "Pathway",
     "Payment",
+    "Rejection",
 ]

@@ -83,6 +83,13 @@ class Payment(models.Model):
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # An insurer's transfer (tiers payant), recorded by hand from its statement: the
+    # insurer as the patients' cover names it (caisse code, or the mutuelle's number or
+    # name), the day on the statement and its reference.
+    insurer_code = models.CharField(max_length=110, blank=True, default="", db_default="")
+    insurer_name = models.CharField(max_length=100, blank=True, default="", db_default="")
+    statement_reference = models.CharField(max_length=60, blank=True, default="", db_default="")
+    paid_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -110,3 +117,23 @@ class Allocation(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="allocation_positive")
         ]
+
+
+class Rejection(models.Model):
+    """An insurer's refusal to pay its share of an invoice (a rejet), with its reason.
+    The share stays owed and open: the desk corrects and claims again, or credits."""
+
+    class Payer(models.TextChoices):
+        AMO = "amo", _("Mandatory insurer")
+        AMC = "amc", _("Complementary insurer")
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="rejections"
+    )
+    payer = models.CharField(max_length=3, choices=Payer.choices)
+    reason = models.CharField(max_length=300)
+    noted_at = models.DateTimeField(auto_now_add=True)
+    noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )

@@ -13,18 +13,22 @@ from billing.services.invoices import (
 )
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
+from billing.services.tiers_payant import InsurerPayment, insurer_payment_record, rejection_note
 
 __all__ = [
     "BillingError",
     "CoverInput",
+    "InsurerPayment",
     "LineInput",
     "cover_record",
     "credit_note_issue",
     "day_close",
     "dues_issue",
+    "insurer_payment_record",
     "invoice_draft",
     "invoice_issue",
     "issuer_bank_details_set",
     "issuer_for",
     "payment_record",
+    "rejection_note",
 ]

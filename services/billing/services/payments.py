@@ -19,12 +19,15 @@ from core.access.policy import Actor
 from core.audit.services import record_event
 from core.prepared import Bound, PreparedSQL
 
-# Whether the invoice was credited, and what was paid on it, in one statement (it is
-# read for every invoice shown).
+# Whether the invoice was credited, and what the patient paid on it, in one statement
+# (it is read for every invoice shown). Insurers' payments settle their own shares
+# (tiers payant), never what is due at the desk.
 _INVOICES, _ALLOCATIONS = Invoice._meta.db_table, Allocation._meta.db_table
+_PAYMENTS = Payment._meta.db_table
 _CREDITED_AND_PAID = PreparedSQL(
     f"SELECT EXISTS (SELECT 1 FROM {_INVOICES} WHERE credited_invoice_id = %(invoice)s),"  # noqa: S608 - table names from the models  # nosec B608
-    f" (SELECT COALESCE(SUM(amount), 0) FROM {_ALLOCATIONS} WHERE invoice_id = %(invoice)s)"
+    f" (SELECT COALESCE(SUM(a.amount), 0) FROM {_ALLOCATIONS} a JOIN {_PAYMENTS} p"
+    f" ON p.id = a.payment_id WHERE a.invoice_id = %(invoice)s AND p.payer NOT IN ('amo', 'amc'))"
 )
 
 
