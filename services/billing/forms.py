@@ -102,3 +102,20 @@ class CoverForm(forms.Form):
     amc_until = forms.DateField(
         label=_("Complementary cover until"), widget=DATE_INPUT, required=False
     )
+
+
+class InsurerPaymentForm(forms.Form):
+    """An insurer's transfer, as its statement (décompte) gives it."""
+
+    paid_on = forms.DateField(label=_("Date of the transfer"))
+    amount = forms.DecimalField(label=_("Amount (€)"), max_digits=10, decimal_places=2)
+    reference = forms.CharField(label=_("Reference of the statement"), max_length=60)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class RejectionForm(forms.Form):
+    payer = forms.ChoiceField(
+        label=_("Insurer"),
+        choices=[("amo", _("Mandatory insurer")), ("amc", _("Complementary insurer"))],
+    )
+    reason = forms.CharField(label=_("Reason of the rejection"), max_length=300)
