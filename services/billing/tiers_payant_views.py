@@ -85,15 +85,15 @@ def insurer_payment(request: PracticeRequest) -> HttpResponse:
     _require_cash_book(request)
     insurer = request.GET.get("organisme", "")
     shares = receivables(timezone.localdate(), insurer_code=insurer) if insurer else []
-    if not shares:
-        raise Http404(_("This insurer owes nothing."))
     post = request.POST if request.method == "POST" else None
     form = InsurerPaymentForm(
         post,
         initial={"paid_on": timezone.localdate(), "idempotency_key": PaymentForm.new_key()},
     )
     chosen: dict[int, Decimal] = {}
-    if post is not None and form.is_valid():
+    if post is not None and not shares:
+        form.add_error(None, _("This insurer owes nothing: no payment to record."))
+    elif post is not None and form.is_valid():
         chosen, problem = _allocations(request)
         if problem:
             form.add_error(None, problem)
@@ -127,7 +127,7 @@ def insurer_payment(request: PracticeRequest) -> HttpResponse:
         {
             "form": form,
             "insurer": insurer,
-            "insurer_name": shares[0].insurer_name,
+            "insurer_name": shares[0].insurer_name if shares else "",
             "shares": shares,
             "names": _names(request, shares),
             "chosen": {pk: str(amount) for pk, amount in chosen.items()},
@@ -148,16 +148,22 @@ def _attach(form: InsurerPaymentForm, error: ValidationError) -> None:
 @practice_view
 @require_POST
 def rejection(request: PracticeRequest, invoice_id: int) -> HttpResponse:
+    """Noted from the invoice; bad input answers 400 with the form and its errors."""
     _require_cash_book(request)
-    invoice, _patient = _invoice(request, invoice_id)
+    invoice, patient = _invoice(request, invoice_id)
     form = RejectionForm(request.POST)
     if form.is_valid():
         try:
             with transaction.atomic():
                 services.rejection_note(actor=request.actor, invoice=invoice, **form.cleaned_data)
-            messages.success(request, _("The rejection is noted; the share stays owed."))
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-    else:
-        messages.error(request, _("Give the insurer and the reason of the rejection."))
-    return redirect(reverse("billing:invoice", args=[request.practice.slug, invoice.pk]))
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, _("The rejection is noted; the share stays owed."))
+            return redirect(reverse("billing:invoice", args=[request.practice.slug, invoice.pk]))
+    return render(
+        request,
+        "billing/rejection.html",
+        {"form": form, "invoice": invoice, "patient": patient},
+        status=400,
+    )

@@ -82,7 +82,7 @@ def test_the_desk_records_a_transfer_settling_many_invoices(
         "DECOMPTE-42",
         2,
     )
-    assert sam.post(url, body).status_code in (302, 404)  # the same form again: paid once
+    assert sam.post(url, body).status_code in (302, 400)  # the same form again: paid once
     assert Payment.objects.count() == 1
 
 
@@ -110,10 +110,10 @@ def test_a_bad_transfer_answers_400_and_stores_nothing(
         assert response.status_code == 400, more
         assert 'role="alert"' in response.content.decode(), more
     assert not Payment.objects.exists()
-    assert (
-        sam.get(f"/p/{world.practice_a.slug}/tiers-payant/paiement/?organisme=amo:999").status_code
-        == 404
-    )
+    nobody = f"/p/{world.practice_a.slug}/tiers-payant/paiement/?organisme=amo:999"
+    assert sam.get(nobody).status_code == 200
+    assert sam.post(nobody, base).status_code == 400
+    assert not Payment.objects.exists()
 
 
 def test_a_rejection_is_noted_from_the_invoice_and_shown_on_the_report(
@@ -133,7 +133,9 @@ def test_a_rejection_is_noted_from_the_invoice_and_shown_on_the_report(
     assert response.status_code == 302
     assert Rejection.objects.get().reason == "Droits fermés"
     assert "Droits fermés" in sam.get(f"/p/{slug}/tiers-payant/").content.decode()
-    sam.post(f"/p/{slug}/factures/{old.pk}/rejet/", {"payer": "amo", "reason": ""})
+    for bad in ({"payer": "amo", "reason": ""}, {"payer": "amc", "reason": "x" * 301}):
+        refused = sam.post(f"/p/{slug}/factures/{old.pk}/rejet/", bad)
+        assert refused.status_code == 400 and 'role="alert"' in refused.content.decode()
     assert Rejection.objects.count() == 1
 
 

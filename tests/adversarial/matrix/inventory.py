@@ -810,6 +810,16 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(P + "export/fec/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "export/csv/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "cotisations/", "GET", "admin-role", "page", touches_patient=False))
+    # Tiers payant: what the insurers owe (each patient named is judged and audited by
+    # the page), an insurer's transfer, a rejection noted on an invoice.
+    add(Endpoint(P + "tiers-payant/", "GET", "member", "page", touches_patient=False))
+    add(Endpoint(P + "tiers-payant/paiement/", "GET", "member", "page", touches_patient=False))
+    add(
+        Endpoint(
+            P + "tiers-payant/paiement/", "POST", "member", "page", body=FORM, touches_patient=False
+        )
+    )
+    add(Endpoint(inv + "rejet/", "POST", "admin.read.billing", "page", body=FORM))
 
     # --- pages: the agenda's desk -------------------------------------------------------
     # The agenda, booking, the waiting room and the paper of a practitioner's day or week
