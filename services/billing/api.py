@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -19,6 +20,7 @@ from billing import fees, reports, selectors, services
 from billing.invoice_output import invoice_document
 from billing.models import Cover, Invoice, Pathway, Payment
 from billing.pricing import Coverage
+from billing.selectors.receivables import aging_report, patients_named
 from billing.services.exports import fec_export
 from billing.services.paper import invoice_paper_print
 from billing.services.payments import remaining_due
@@ -361,3 +363,46 @@ class CoverApi(BillingApi):
             values=services.CoverInput(**data.validated_data),
         )
         return Response(CoverIO(made).data, status=status.HTTP_201_CREATED)
+
+
+class RejectionOutput(serializers.Serializer):
+    noted_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class ReceivableOutput(serializers.Serializer):
+    invoice = serializers.IntegerField(source="invoice.pk")
+    reference = serializers.CharField(source="invoice.reference")
+    service_date = serializers.DateField(source="invoice.service_date")
+    patient_id = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=10, decimal_places=2)
+    due = serializers.DecimalField(max_digits=10, decimal_places=2)
+    age_days = serializers.IntegerField()
+    rejections = RejectionOutput(many=True)
+
+    def get_patient_id(self, share: Any) -> int | None:
+        """Only a patient the reader may see (the others' shares stay, unnamed)."""
+        named = self.context.get("named", {})
+        return share.invoice.patient_id if share.invoice.patient_id in named else None
+
+
+class InsurerAgingOutput(serializers.Serializer):
+    insurer_code = serializers.CharField()
+    insurer_name = serializers.CharField()
+    payer = serializers.CharField()
+    buckets = serializers.DictField(child=serializers.DecimalField(max_digits=12, decimal_places=2))
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    receivables = ReceivableOutput(many=True)
+
+
+class TiersPayantApi(BillingApi):
+    """What each insurer owes, by age (the aging report); each patient audited once."""
+
+    @extend_schema(responses=InsurerAgingOutput(many=True))
+    def get(self, request: Request) -> Response:
+        self.only_if(PracticeAction.KEEP_CASH_BOOK)
+        report = aging_report(timezone.localdate())
+        shares = [share for insurer in report for share in insurer.receivables]
+        named = patients_named(self.actor, shares)
+        return Response(InsurerAgingOutput(report, many=True, context={"named": named}).data)

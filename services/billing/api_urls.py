@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern] = [
     ),
     path("cash-days/<str:day>/", api.CashDayApi.as_view(), name="api-cash-day"),
     path("cash-days/<str:day>/close/", api.CashDayCloseApi.as_view(), name="api-cash-day-close"),
+    path("tiers-payant/", api.TiersPayantApi.as_view(), name="api-tiers-payant"),
     path("accounting/fec/", api.FecApi.as_view(), name="api-fec"),
     path("reports/care-work/", api.CareWorkApi.as_view(), name="api-care-work"),
 ]

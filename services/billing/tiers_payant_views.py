@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,27 +20,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import services
 from billing.forms import InsurerPaymentForm, PaymentForm, RejectionForm
-from billing.selectors.receivables import BUCKETS, Receivable, aging_report, receivables
+from billing.selectors.receivables import (
+    BUCKETS,
+    Receivable,
+    aging_report,
+    patients_named,
+    receivables,
+)
 from billing.views import _invoice, _require_cash_book
-from core.access.services import AccessDenied
 from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records.selectors.billing import patient_for_billing
 
 
 def _names(request: PracticeRequest, shares: list[Receivable]) -> dict[int, str]:
-    """The patients named, each read (and audited) once; one the reader may not see
-    stays unnamed."""
-    names: dict[int, str] = {}
-    for patient_id in {share.invoice.patient_id for share in shares if share.invoice.patient_id}:
-        try:
-            names[patient_id] = patient_for_billing(
-                actor=request.actor, patient_id=patient_id
-            ).display_name
-        except (AccessDenied, Http404):
-            names[patient_id] = "—"
-    return names
+    return patients_named(request.actor, shares)
 
 
 @practice_view

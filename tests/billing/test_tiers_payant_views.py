@@ -7,6 +7,7 @@ refused."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.test import Client
 from django.utils import timezone
@@ -18,6 +19,7 @@ from tests.billing.test_tiers_payant import CPAM, covered, issued
 from tests.fixtures import World
 from tests.records.test_identity import exclude
 from tests.records.test_views import login, pdf_text
+from tests.token_api import TokenApi
 
 
 def _invoices(world: World, issuer: Issuer) -> tuple[Invoice, Invoice]:
@@ -163,3 +165,22 @@ def test_another_practice_and_an_excluded_practitioner_are_refused(
         f"/p/{slug}/factures/{old.pk}/rejet/", {"payer": "amo", "reason": "x"}
     ).status_code in (403, 404)
     assert not Payment.objects.exists() and not Rejection.objects.exists()
+
+
+def test_the_api_gives_the_aging_report_and_refuses_another_practice(
+    billing_world: World, alice_issuer: Issuer
+) -> None:
+    world = billing_world
+    old, new = _invoices(world, alice_issuer)
+    answer = TokenApi(world, world.sam).get("tiers-payant/")
+    assert answer.status_code == 200
+    report = {row["insurer_code"]: row for row in answer.json()}
+    assert set(report) == {CPAM, "amc:12345678"}
+    cpam = report[CPAM]
+    assert Decimal(cpam["total"]) == old.amo_amount + new.amo_amount
+    assert Decimal(cpam["buckets"]["61-90"]) == old.amo_amount
+    assert {r["patient_id"] for r in cpam["receivables"]} == {world.paul.pk}
+    reads = AuditEvent.objects.filter(action="patient.read", actor_id=world.sam.pk)
+    assert reads.count() == 1
+    other = TokenApi(world, world.charlie, world.practice_b).get("tiers-payant/")
+    assert other.status_code == 200 and other.json() == []

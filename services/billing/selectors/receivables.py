@@ -10,9 +10,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from billing.models import Allocation, Cover, Invoice, Rejection
+from core.access.policy import Actor
+from core.access.services import AccessDenied
+from records.selectors.billing import patient_for_billing
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 ZERO = Decimal("0.00")
@@ -150,3 +154,15 @@ def aging_report(as_of: date) -> list[InsurerAging]:
             )
         insurers[receivable.insurer_code].receivables.append(receivable)
     return sorted(insurers.values(), key=lambda aging: (aging.payer, aging.insurer_name))
+
+
+def patients_named(actor: Actor, shares: list[Receivable]) -> dict[int, str]:
+    """The patients of these shares the reader may see, each read (and audited) once:
+    one the reader may not see is left out (the share stays listed, unnamed)."""
+    names: dict[int, str] = {}
+    for patient_id in sorted({s.invoice.patient_id for s in shares if s.invoice.patient_id}):
+        try:
+            names[patient_id] = patient_for_billing(actor=actor, patient_id=patient_id).display_name
+        except (AccessDenied, Http404):
+            continue
+    return names

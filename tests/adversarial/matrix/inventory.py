@@ -1404,6 +1404,7 @@ def _endpoints() -> list[Endpoint]:
         Endpoint(API + "cash-days/<str:day>/close/", "POST", "member", "api", touches_patient=False)
     )
     add(Endpoint(API + "accounting/fec/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "tiers-payant/", "GET", "member", "api", touches_patient=False))
     add(Endpoint(API + "reports/care-work/", "GET", "report-role", "api", touches_patient=False))
 
     # --- REST API: sharing --------------------------------------------------------------
