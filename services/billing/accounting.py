@@ -4,7 +4,10 @@ Accounts (plan comptable général):
 - 706000 Honoraires — the fees invoiced (credit);
 - 411000 Patients — what patients owe at the desk (debit on the invoice, credit on payment);
 - 467100 Assurance maladie obligatoire, 467200 Complémentaires — what insurers owe under
-  third-party payment;
+  third-party payment, one auxiliary account per insurer (``AMO751`` for a caisse,
+  ``AMC12345678`` for a mutuelle, as the patient's cover on the date of care names it);
+  an insurer's transfer credits its account (what it does not settle stays there, a
+  credit the accountant sees);
 - 531000 Caisse (cash), 511200 Chèques à encaisser (cheques), 512000 Banque (card,
   transfer) — where payments go.
 Journals: VT (ventes: invoices and credit notes), CA (caisse), BQ (banque).
@@ -22,6 +25,8 @@ from django.utils import timezone
 
 from billing.fec import FecEntry, escape_text, number_entries, write_fec
 from billing.models import Invoice, Payment
+from billing.selectors import cover_on
+from billing.selectors.receivables import insurer_of
 
 FEES = ("706000", "Honoraires")
 PATIENTS = ("411000", "Patients")
@@ -39,6 +44,17 @@ def _patient(patient_id: int | None) -> tuple[str, str]:
     return (f"P{patient_id}", f"Patient {patient_id}") if patient_id else ("", "")
 
 
+def _insurer(code: str, name: str) -> tuple[str, str]:
+    """The insurer's auxiliary account ("amo:751" -> "AMO751"), none when not recorded."""
+    payer, _colon, number = code.partition(":")
+    return (f"{payer.upper()}{number}", name) if number else ("", "")
+
+
+def _insurers(invoice: Invoice) -> tuple[tuple[str, str], tuple[str, str]]:
+    cover = cover_on(invoice.patient_id, invoice.service_date) if invoice.patient_id else None
+    return _insurer(*insurer_of(cover, "amo")), _insurer(*insurer_of(cover, "amc"))
+
+
 def invoice_entry(invoice: Invoice) -> FecEntry:
     """Invoice: debit what each payer owes, credit the fees. A credit note reverses it."""
     assert invoice.issued_at is not None
@@ -47,10 +63,11 @@ def invoice_entry(invoice: Invoice) -> FecEntry:
         invoice.amo_amount + invoice.patient_contribution if invoice.third_party_amo else ZERO
     )
     insurer_amc = invoice.amc_amount if invoice.third_party_amc else ZERO
+    amo, amc = _insurers(invoice) if insurer_amo or insurer_amc else (("", ""), ("", ""))
     owed = [
         (*PATIENTS, *_patient(invoice.patient_id), invoice.due_at_desk),
-        (*AMO, "", "", insurer_amo),
-        (*AMC, "", "", insurer_amc),
+        (*AMO, *amo, insurer_amo),
+        (*AMC, *amc, insurer_amc),
     ]
     credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
     movements = []
@@ -72,7 +89,29 @@ def invoice_entry(invoice: Invoice) -> FecEntry:
     )
 
 
+def insurer_payment_entry(payment: Payment) -> FecEntry:
+    """An insurer's transfer: the bank is debited, the insurer's account credited."""
+    day = payment.cash_day.day  # the day it was recorded, like every payment
+    account = AMO if payment.payer == Payment.Payer.AMO else AMC
+    reference = payment.statement_reference or f"R{payment.pk}"
+    return FecEntry(
+        journal_code="BQ",
+        journal_lib="Banque",
+        date=day,
+        piece_ref=reference,
+        piece_date=day,
+        label=f"Virement {payment.insurer_name} {reference}"
+        + (f" du {payment.paid_on:%d/%m/%Y}" if payment.paid_on else ""),
+        movements=[
+            (*BANK, "", "", payment.amount, ZERO),
+            (*account, *_insurer(payment.insurer_code, payment.insurer_name), ZERO, payment.amount),
+        ],
+    )
+
+
 def payment_entry(payment: Payment) -> FecEntry:
+    if payment.payer in (Payment.Payer.AMO, Payment.Payer.AMC):
+        return insurer_payment_entry(payment)
     day = payment.cash_day.day
     account = PAYMENT_ACCOUNTS[payment.method]
     cash = payment.method == "cash"

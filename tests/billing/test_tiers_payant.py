@@ -33,6 +33,11 @@ CPAM = "amo:691"
 MUTUELLE = "amc:12345678"
 
 
+def amo(invoice: Invoice) -> Decimal:
+    """What the caisse owes in tiers payant: its share and the flat contribution."""
+    return invoice.amo_amount + invoice.patient_contribution
+
+
 def covered(world: World, since: date, caisse: str = "691", name: str = "CPAM du Rhône") -> None:
     cover_record(
         actor=world.actor(world.sam),
@@ -101,14 +106,14 @@ def test_each_share_is_owed_by_the_insurer_of_the_cover_on_the_date_of_care(
     new = issued(billing_world, alice_issuer, today - timedelta(days=2))
     owed = {(r.invoice.pk, r.insurer_code): r.due for r in receivables(today)}
     assert owed == {
-        (old.pk, "amo:751"): old.amo_amount,
+        (old.pk, "amo:751"): amo(old),
         (old.pk, MUTUELLE): old.amc_amount,
-        (new.pk, CPAM): new.amo_amount,
+        (new.pk, CPAM): amo(new),
         (new.pk, MUTUELLE): new.amc_amount,
     }
     report = {aging.insurer_code: aging.buckets for aging in aging_report(today)}
-    assert report["amo:751"]["90+"] == old.amo_amount
-    assert report[CPAM]["0-30"] == new.amo_amount
+    assert report["amo:751"]["90+"] == amo(old)
+    assert report[CPAM]["0-30"] == amo(new)
     assert report[MUTUELLE]["0-30"] + report[MUTUELLE]["90+"] == old.amc_amount + new.amc_amount
 
 
@@ -137,11 +142,12 @@ def test_one_transfer_settles_many_invoices_and_leaves_the_patient_share_alone(
     billing_world: World, two_invoices: tuple[Invoice, Invoice]
 ) -> None:
     first, second = two_invoices
+    assert amo(first) == Decimal("21.00")  # 70 % of G, the flat contribution included
     desk_before = patient_statement(billing_world.paul.pk).balance
     result = transfer(
-        billing_world, "50.00", {first.pk: str(first.amo_amount), second.pk: str(second.amo_amount)}
+        billing_world, "50.00", {first.pk: str(amo(first)), second.pk: str(amo(second))}
     )
-    assert result.allocated == first.amo_amount + second.amo_amount
+    assert result.allocated == amo(first) + amo(second)
     assert result.unallocated == Decimal("50.00") - result.allocated
     assert result.payment.payer == "amo" and result.payment.insurer_name == "CPAM du Rhône"
     assert [r.insurer_code for r in receivables(timezone.localdate())] == [MUTUELLE]
@@ -162,7 +168,7 @@ def test_the_patient_paying_at_the_desk_does_not_settle_the_insurer(
         idempotency_key="desk",
     )
     owed = {(r.invoice.pk, r.payer): r.due for r in receivables(timezone.localdate())}
-    assert owed[(second.pk, "amo")] == second.amo_amount
+    assert owed[(second.pk, "amo")] == amo(second)
 
 
 def test_a_double_submission_records_the_transfer_once(
@@ -225,7 +231,7 @@ def test_a_rejection_keeps_the_share_open_with_its_reason(
         for r in receivables(timezone.localdate())
         if r.invoice.pk == first.pk and r.payer == "amo"
     ]
-    assert share.due == first.amo_amount
+    assert share.due == amo(first)
     assert [r.reason for r in share.rejections] == ["Droits non ouverts à la date des soins"]
     assert AuditEvent.objects.filter(action="invoice.rejection_note").count() == 1
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from billing.models import Invoice, Issuer, Payment, Rejection
 from core import tenancy
 from core.audit.models import AuditEvent
-from tests.billing.test_tiers_payant import CPAM, covered, issued
+from tests.billing.test_tiers_payant import CPAM, amo, covered, issued
 from tests.fixtures import World
 from tests.records.test_identity import exclude
 from tests.records.test_views import login, pdf_text
@@ -50,7 +50,7 @@ def test_the_aging_report_lists_what_each_insurer_owes_by_age_page_and_pdf(
     assert pdf["Content-Type"] == "application/pdf"
     printed = pdf_text(pdf.content)
     assert "Plus de 90 jours" in printed and "CPAM du Rhône" in printed
-    cpam = str(old.amo_amount + new.amo_amount).replace(".", ",")
+    cpam = str(amo(old) + amo(new)).replace(".", ",")
     assert f"{cpam} €" in printed and "Total dû par les organismes" in printed
 
 
@@ -69,12 +69,12 @@ def test_the_desk_records_a_transfer_settling_many_invoices(
         "reference": "DECOMPTE-42",
         "idempotency_key": "k-1",
         "facture": [old.pk, new.pk],
-        f"montant_{old.pk}": str(old.amo_amount),
-        f"montant_{new.pk}": str(new.amo_amount).replace(".", ","),
+        f"montant_{old.pk}": str(amo(old)),
+        f"montant_{new.pk}": str(amo(new)).replace(".", ","),
     }
     response = sam.post(url, body, follow=True)
     assert response.redirect_chain, response.content.decode()[:1500]
-    unallocated = 100 - old.amo_amount - new.amo_amount
+    unallocated = 100 - amo(old) - amo(new)
     assert (
         f"{str(unallocated).replace('.', ',')} €" in response.content.decode()
     )  # the warning says what is left
@@ -177,8 +177,8 @@ def test_the_api_gives_the_aging_report_and_refuses_another_practice(
     report = {row["insurer_code"]: row for row in answer.json()}
     assert set(report) == {CPAM, "amc:12345678"}
     cpam = report[CPAM]
-    assert Decimal(cpam["total"]) == old.amo_amount + new.amo_amount
-    assert Decimal(cpam["buckets"]["61-90"]) == old.amo_amount
+    assert Decimal(cpam["total"]) == amo(old) + amo(new)
+    assert Decimal(cpam["buckets"]["61-90"]) == amo(old)
     assert {r["patient_id"] for r in cpam["receivables"]} == {world.paul.pk}
     reads = AuditEvent.objects.filter(action="patient.read", actor_id=world.sam.pk)
     assert reads.count() == 1

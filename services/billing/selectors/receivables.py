@@ -120,7 +120,9 @@ def receivables(as_of: date, *, insurer_code: str = "", open_only: bool = True) 
     for invoice in invoices:
         cover = _cover_on(covers.get(invoice.patient_id or 0, []), invoice.service_date)
         shares = (
-            ("amo", invoice.third_party_amo, invoice.amo_amount),
+            # Under tiers payant the caisse pays the patient's flat contribution too (and
+            # recovers it from the patient's later refunds): it is in the share owed.
+            ("amo", invoice.third_party_amo, invoice.amo_amount + invoice.patient_contribution),
             ("amc", invoice.third_party_amc, invoice.amc_amount),
         )
         for payer, third_party, amount in shares:
