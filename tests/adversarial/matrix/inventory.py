@@ -819,7 +819,11 @@ def _endpoints() -> list[Endpoint]:
             P + "tiers-payant/paiement/", "POST", "member", "page", body=FORM, touches_patient=False
         )
     )
-    add(Endpoint(inv + "rejet/", "POST", "admin.read.billing", "page", body=FORM))
+    add(
+        Endpoint(
+            inv + "rejet/", "POST", "admin.read.billing", "page", body=FORM, audit=("patient.read",)
+        )
+    )
 
     # --- pages: the agenda's desk -------------------------------------------------------
     # The agenda, booking, the waiting room and the paper of a practitioner's day or week
