@@ -33,7 +33,12 @@ def care_sheet(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
 
 
 def receipt(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
-    payments = list(invoice.allocations.select_related("payment").order_by("payment__received_at"))
+    # The patient's own payments: an insurer's transfer (tiers payant) is not theirs.
+    payments = list(
+        invoice.allocations.select_related("payment")
+        .exclude(payment__payer__in=("amo", "amc"))
+        .order_by("payment__received_at")
+    )
     return render_pdf(
         "billing/pdf/receipt.html",
         {

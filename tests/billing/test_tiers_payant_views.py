@@ -86,6 +86,12 @@ def test_the_desk_records_a_transfer_settling_many_invoices(
     )
     assert sam.post(url, body).status_code in (302, 400)  # the same form again: paid once
     assert Payment.objects.count() == 1
+    detail = sam.get(f"/p/{world.practice_a.slug}/factures/{old.pk}/").content.decode()
+    assert "CPAM du Rhône (DECOMPTE-42)" in detail
+    receipt = pdf_text(sam.get(f"/p/{world.practice_a.slug}/factures/{old.pk}/recu.pdf").content)
+    assert "Aucun règlement" in receipt  # the caisse's transfer is not the patient's payment
+    cash_day = sam.get(f"/p/{world.practice_a.slug}/caisse/").content.decode()
+    assert f"/p/{world.practice_a.slug}/tiers-payant/" in cash_day
 
 
 def test_a_bad_transfer_answers_400_and_stores_nothing(
