@@ -254,3 +254,13 @@ def test_another_practice_sees_no_receivable(
 ) -> None:
     billing_world.actor(billing_world.charlie, billing_world.practice_b)
     assert receivables(timezone.localdate()) == []
+
+
+def test_a_transfer_from_an_insurer_owing_nothing_is_refused(
+    billing_world: World, two_invoices: tuple[Invoice, Invoice]
+) -> None:
+    for insurer in ("amo:999", "amo:", "xyz:691"):
+        with pytest.raises(ValidationError) as error:
+            transfer(billing_world, "10.00", {}, insurer=insurer)
+        assert "insurer" in error.value.message_dict, insurer
+    assert not Payment.objects.exists()

@@ -83,11 +83,8 @@ def insurer_payment_record(
         )
     # Lock the invoices settled, then read what the insurer still owes on each.
     list(Invoice.objects.select_for_update().filter(pk__in=wanted).values_list("pk"))
-    open_shares = {
-        receivable.invoice.pk: receivable
-        for receivable in receivables(paid_on, insurer_code=insurer_code)
-        if receivable.invoice.pk in wanted
-    }
+    owed = receivables(paid_on, insurer_code=insurer_code)
+    open_shares = {r.invoice.pk: r for r in owed if r.invoice.pk in wanted}
     for pk, share in wanted.items():
         receivable = open_shares.get(pk)
         if receivable is None:
@@ -103,7 +100,9 @@ def insurer_payment_record(
                     % {"due": receivable.due, "ref": receivable.invoice.reference}
                 }
             )
-    name = next(iter(open_shares.values())).insurer_name if open_shares else ""
+    if not owed:
+        raise ValidationError({"insurer": _("This insurer owes nothing: no payment to record.")})
+    name = owed[0].insurer_name
     day = open_day(actor.practice_id)
     try:
         with transaction.atomic():
