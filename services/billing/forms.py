@@ -33,6 +33,9 @@ class InvoiceForm(forms.Form):
     third_party_amc = forms.BooleanField(
         label=_("Third-party payment: complementary insurer"), required=False
     )
+    preferential = forms.BooleanField(
+        label=_("Belgium: preferential reimbursement (BIM)"), required=False
+    )
     pathway = forms.ChoiceField(
         label=_("Care pathway"),
         choices=Pathway.choices,

@@ -158,6 +158,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             has_complementary=data["has_complementary"],
             third_party_amo=data["third_party_amo"],
             third_party_amc=data["third_party_amc"],
+            preferential=data.get("preferential", False),
         )
         try:
             with transaction.atomic():
@@ -170,6 +171,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     lines=lines,
                     coverage=coverage,
                     encounter_id=data.get("encounter"),
+                    country=request.practice.country,
                     pathway=data.get("pathway") or "",
                 )
                 invoice = services.invoice_issue(actor=request.actor, invoice=draft)

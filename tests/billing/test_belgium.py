@@ -1,0 +1,128 @@
+"""A Belgian practice bills INAMI acts priced by the Belgian rules (mutualité, ticket
+modérateur, BIM); French codes and rules never apply to it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from billing import pricing
+from billing.models import Invoice
+from billing.pricing import Coverage
+from billing.services import LineInput, invoice_draft, issuer_for
+from core.practices.models import Practice
+from core.practices.selectors import country_of
+from tests.fixtures import World
+
+DAY = date(2025, 3, 10)
+
+
+@pytest.fixture
+def belgian(billing_world: World) -> World:
+    with connection.cursor() as cursor:  # practices are written by the owner role
+        cursor.execute("SET ROLE carnet_owner")
+        try:
+            Practice.objects.filter(pk=billing_world.practice_b.pk).update(country="BE")
+        finally:
+            cursor.execute("SET ROLE carnet_app")
+    assert country_of(billing_world.practice_b.pk) == "BE"
+    return billing_world
+
+
+def draft_be(world: World, *lines: LineInput, coverage: Coverage | None = None) -> Invoice:
+    return invoice_draft(
+        actor=world.actor(world.charlie, world.practice_b),
+        issuer=issuer_for(world.charlie),
+        patient_id=world.zoe.pk,
+        birth_date=world.zoe.birth_date,
+        service_date=DAY,
+        lines=list(lines),
+        coverage=coverage or Coverage(has_complementary=True),
+        pathway="outside",
+    )
+
+
+def test_a_belgian_consultation_is_priced_by_the_belgian_rules(belgian: World) -> None:
+    invoice = draft_be(belgian, LineInput("101032"))
+    # Fee 33.85; the mutualité reimburses 29.35; the ticket modérateur is the rest. No
+    # participation forfaitaire, no complementary insurer, no care-pathway penalty.
+    assert (invoice.total, invoice.amo_amount, invoice.amc_amount) == (
+        Decimal("33.85"),
+        Decimal("29.35"),
+        Decimal("0.00"),
+    )
+    assert (invoice.patient_amount, invoice.patient_contribution) == (
+        Decimal("4.50"),
+        Decimal("0.00"),
+    )
+    assert invoice.pathway == ""
+    assert [line.code for line in invoice.lines.all()] == ["101032"]
+
+
+def test_bim_status_and_third_party_payment(belgian: World) -> None:
+    invoice = draft_be(
+        belgian,
+        LineInput("103132", quantity=2),
+        coverage=Coverage(preferential=True, third_party_amo=True),
+    )
+    assert invoice.total == Decimal("101.04")
+    assert invoice.amo_amount == Decimal("95.04")
+    assert invoice.patient_amount == Decimal("6.00")
+    assert invoice.due_at_desk == Decimal("6.00")
+
+
+def test_a_french_code_is_refused_in_a_belgian_practice(belgian: World) -> None:
+    with pytest.raises(ValidationError) as error:
+        draft_be(belgian, LineInput("G"))
+    messages = " ".join(m for ms in error.value.message_dict.values() for m in ms)
+    assert "INAMI" in messages
+    assert not Invoice.objects.filter(patient_id=belgian.zoe.pk).exists()
+
+
+def test_an_inami_code_is_unknown_to_a_french_practice(billing_world: World) -> None:
+    with pytest.raises(ValidationError) as error:
+        invoice_draft(
+            actor=billing_world.actor(billing_world.alice),
+            issuer=issuer_for(billing_world.alice),
+            patient_id=billing_world.paul.pk,
+            birth_date=billing_world.paul.birth_date,
+            service_date=DAY,
+            lines=[LineInput("101032")],
+            coverage=Coverage(),
+        )
+    assert "101032" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("preferential", "third_party", "amo", "patient", "due"),
+    [
+        (False, False, "29.35", "4.50", "33.85"),
+        (True, False, "32.85", "1.00", "33.85"),
+        (False, True, "29.35", "4.50", "4.50"),
+        (True, True, "32.85", "1.00", "1.00"),
+    ],
+)
+def test_split_be_table(
+    preferential: bool, third_party: bool, amo: str, patient: str, due: str
+) -> None:
+    line = pricing.PricedLine(
+        code="101032",
+        base=Decimal("33.85"),
+        excess=Decimal("0"),
+        amo_rate=Decimal("0"),
+        refund_regular=Decimal("29.35"),
+        refund_preferential=Decimal("32.85"),
+    )
+    split = pricing.split_be(
+        [line], Coverage(preferential=preferential, third_party_amo=third_party)
+    )
+    assert (split.amo, split.patient, split.due_at_desk) == (
+        Decimal(amo),
+        Decimal(patient),
+        Decimal(due),
+    )
+    assert split.amo + split.patient == split.total
