@@ -209,6 +209,7 @@ class PatientInvoicesApi(BillingApi):
                 coverage=coverage,
                 encounter_id=values["encounter"],
                 country=self.practice.country,
+                national_number=patient.nir,
                 pathway=values["pathway"],
             )
             invoice = services.invoice_issue(actor=self.actor, invoice=draft)

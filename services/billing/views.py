@@ -172,6 +172,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     coverage=coverage,
                     encounter_id=data.get("encounter"),
                     country=request.practice.country,
+                    national_number=patient.nir,
                     pathway=data.get("pathway") or "",
                 )
                 invoice = services.invoice_issue(actor=request.actor, invoice=draft)

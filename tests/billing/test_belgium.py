@@ -126,3 +126,49 @@ def test_split_be_table(
         Decimal(due),
     )
     assert split.amo + split.patient == split.total
+
+
+def test_a_belgian_practice_refuses_to_bill_under_a_nir(belgian: World) -> None:
+    nir = "185057800608491"
+    with pytest.raises(ValidationError) as error:
+        invoice_draft(
+            actor=belgian.actor(belgian.charlie, belgian.practice_b),
+            issuer=issuer_for(belgian.charlie),
+            patient_id=belgian.zoe.pk,
+            birth_date=belgian.zoe.birth_date,
+            service_date=DAY,
+            lines=[LineInput("101032")],
+            coverage=Coverage(),
+            national_number=nir,
+        )
+    assert "NIR" in " ".join(error.value.message_dict["patient"])
+    assert not Invoice.objects.filter(patient_id=belgian.zoe.pk).exists()
+    invoice = invoice_draft(
+        actor=belgian.actor(belgian.charlie, belgian.practice_b),
+        issuer=issuer_for(belgian.charlie),
+        patient_id=belgian.zoe.pk,
+        birth_date=belgian.zoe.birth_date,
+        service_date=DAY,
+        lines=[LineInput("101032")],
+        coverage=Coverage(),
+        national_number="85.07.30-033.28",
+    )
+    assert invoice.total == Decimal("33.85")
+
+
+def test_a_french_practice_bills_under_its_nir_unchanged(billing_world: World) -> None:
+    invoice = invoice_draft(
+        actor=billing_world.actor(billing_world.alice),
+        issuer=issuer_for(billing_world.alice),
+        patient_id=billing_world.paul.pk,
+        birth_date=billing_world.paul.birth_date,
+        service_date=DAY,
+        lines=[LineInput("G")],
+        coverage=Coverage(has_complementary=True),
+        national_number=billing_world.paul.nir,
+    )
+    assert (invoice.total, invoice.amo_amount, invoice.patient_contribution) == (
+        Decimal("30.00"),
+        Decimal("19.00"),
+        Decimal("2.00"),
+    )

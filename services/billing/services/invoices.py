@@ -23,7 +23,7 @@ from core.accounts.models import Person
 from core.audit.services import record_event
 from core.practices.selectors import country_of
 from core.prepared import Prepared
-from records.selectors.billing import is_billable_encounter
+from records.selectors.billing import check_national_number, is_billable_encounter
 
 BillingError = ValidationError
 
@@ -209,9 +209,11 @@ def invoice_draft(
     encounter_id: int | None = None,
     pathway: str = "",
     country: str | None = None,
+    national_number: str = "",
 ) -> Invoice:
     """``country`` is the practice's (pages and the API have the practice at hand); read
-    from the practice when not given."""
+    from the practice when not given. ``national_number`` is the patient's recorded
+    identifier: a Belgian practice refuses to bill under anything but a valid NISS."""
     if actor.practice_id is None:
         raise ValidationError(_("No practice selected."))
     if service_date > timezone.localdate():
@@ -222,6 +224,7 @@ def invoice_draft(
     # The practice's country decides the nomenclature and the rules: a Belgian practice
     # bills INAMI acts priced by the Belgian split, never the French one.
     country = (country or country_of(actor.practice_id)).upper()
+    check_national_number(national_number, country)
     draft = check_lines(
         lines, service_date=service_date, issuer=issuer, birth_date=birth_date, country=country
     )
