@@ -172,3 +172,23 @@ def test_a_french_practice_bills_under_its_nir_unchanged(billing_world: World) -
         Decimal("19.00"),
         Decimal("2.00"),
     )
+
+
+def test_a_belgian_invoice_prints_an_attestation_de_soins(belgian: World) -> None:
+    from billing.services import invoice_issue
+    from billing.services.paper import invoice_paper_print
+    from tests.records.test_views import pdf_text
+
+    actor = belgian.actor(belgian.charlie, belgian.practice_b)
+    invoice = invoice_issue(actor=actor, invoice=draft_be(belgian, LineInput("101032")))
+    practice = Practice.objects.get(pk=belgian.practice_b.pk)
+    pdf, name = invoice_paper_print(
+        actor=actor, practice=practice, invoice=invoice, patient=belgian.zoe, document="care_sheet"
+    )
+    text = pdf_text(pdf)
+    assert name.startswith("attestation-de-soins-")
+    assert "Attestation de soins donnés" in text and "Getuigschrift" in text
+    assert "101032" in text and "33,85 €" in text
+    assert "N° INAMI / RIZIV : non enregistré dans Carnet" in text
+    assert "eAttest" in text
+    assert "12541" not in text
