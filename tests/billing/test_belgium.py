@@ -9,11 +9,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 
 from billing import pricing
 from billing.models import Invoice
 from billing.pricing import Coverage
 from billing.services import LineInput, invoice_draft, issuer_for
+from core import tenancy
 from core.practices.models import Practice
 from core.practices.selectors import country_of
 from tests.fixtures import World
@@ -192,3 +194,50 @@ def test_a_belgian_invoice_prints_an_attestation_de_soins(belgian: World) -> Non
     assert "N° INAMI / RIZIV : non enregistré dans Carnet" in text
     assert "eAttest" in text
     assert "12541" not in text
+
+
+def test_the_invoice_page_of_a_belgian_practice(client: Client, belgian: World) -> None:
+    from records.models import Patient
+    from tests.records.test_views import login
+
+    charlie = login(client, belgian.charlie)
+    url = f"/p/{belgian.practice_b.slug}/patients/{belgian.zoe.pk}/facturation/nouvelle/"
+    page = charlie.get(url).content.decode()
+    assert "BIM" in page and "101032" in page
+    assert 'name="pathway"' not in page and 'name="long_term_condition"' not in page
+    post = {"issuer": belgian.charlie.pk, "service_date": "2025-03-10", "codes": "G"}
+    refused = charlie.post(url, post)
+    assert refused.status_code == 400 and "INAMI" in refused.content.decode()
+    tenancy.activate(belgian.practice_b.pk)
+    Patient.objects.filter(pk=belgian.zoe.pk).update(nir="185057800608491")
+    nir = charlie.post(url, {**post, "codes": "101032"})
+    assert nir.status_code == 400
+    assert "numéro de registre national" in nir.content.decode()
+    tenancy.activate(belgian.practice_b.pk)
+    assert not Invoice.objects.filter(patient_id=belgian.zoe.pk).exists()
+    Patient.objects.filter(pk=belgian.zoe.pk).update(nir="85073003328")
+    issued = charlie.post(url, {**post, "codes": "101032", "preferential": "on"})
+    assert issued.status_code == 302, issued.content.decode()[-2000:]
+    tenancy.activate(belgian.practice_b.pk)
+    invoice = Invoice.objects.get(patient_id=belgian.zoe.pk)
+    assert (invoice.total, invoice.amo_amount, invoice.patient_amount) == (
+        Decimal("33.85"),
+        Decimal("32.85"),
+        Decimal("1.00"),
+    )
+    sheet = charlie.get(f"/p/{belgian.practice_b.slug}/factures/{invoice.pk}/feuille-de-soins.pdf")
+    assert sheet.status_code == 200
+    assert "attestation-de-soins" in sheet["Content-Disposition"]
+
+
+def test_a_french_practice_invoice_page_has_no_belgian_field(
+    client: Client, billing_world: World
+) -> None:
+    from tests.records.test_views import login
+
+    sam = login(client, billing_world.sam)
+    url = (
+        f"/p/{billing_world.practice_a.slug}/patients/{billing_world.paul.pk}/facturation/nouvelle/"
+    )
+    page = sam.get(url).content.decode()
+    assert 'name="preferential"' not in page and 'name="pathway"' in page
