@@ -241,3 +241,33 @@ def test_a_french_practice_invoice_page_has_no_belgian_field(
     )
     page = sam.get(url).content.decode()
     assert 'name="preferential"' not in page and 'name="pathway"' in page
+
+
+def test_the_api_of_a_belgian_practice_bills_inami_acts(client: Client, belgian: World) -> None:
+    from core.accounts import services as accounts
+    from records.models import Patient
+    from tests.records.test_api import Api
+
+    tenancy.activate(belgian.practice_b.pk, belgian.charlie.pk)
+    Patient.objects.filter(pk=belgian.zoe.pk).update(nir="85073003328")
+    _token, plaintext = accounts.api_token_create(
+        person=belgian.charlie, practice=belgian.practice_b, name="t"
+    )
+    api = Api(client, plaintext)
+    fees = api.get("fees/?date=2025-03-10").json()
+    assert {act["code"] for act in fees} >= {"101032", "103132"}
+    assert "G" not in {act["code"] for act in fees}
+    path = f"patients/{belgian.zoe.pk}/invoices/"
+    body = {"practitioner": belgian.charlie.pk, "service_date": "2025-03-10"}
+    french = api.send("post", path, {**body, "lines": [{"code": "G"}]})
+    assert french.status_code == 400 and "INAMI" in french.content.decode()
+    created = api.send(
+        "post", path, {**body, "lines": [{"code": "101076"}], "third_party_amo": True}
+    )
+    assert created.status_code == 201, created.content
+    invoice = created.json()
+    assert (invoice["total"], invoice["amo_amount"], invoice["still_due"]) == (
+        "35.64",
+        "31.14",
+        "4.50",
+    )
