@@ -225,6 +225,9 @@ def test_the_invoice_page_of_a_belgian_practice(client: Client, belgian: World) 
         Decimal("32.85"),
         Decimal("1.00"),
     )
+    detail = charlie.get(f"/p/{belgian.practice_b.slug}/factures/{invoice.pk}/").content.decode()
+    assert "Remboursé par la mutualité" in detail and "Ticket modérateur" in detail
+    assert "(AMC)" not in detail and "Parcours de soins" not in detail
     sheet = charlie.get(f"/p/{belgian.practice_b.slug}/factures/{invoice.pk}/feuille-de-soins.pdf")
     assert sheet.status_code == 200
     assert "attestation-de-soins" in sheet["Content-Disposition"]
@@ -241,6 +244,7 @@ def test_a_french_practice_invoice_page_has_no_belgian_field(
     )
     page = sam.get(url).content.decode()
     assert 'name="preferential"' not in page and 'name="pathway"' in page
+    assert "INAMI" not in page
 
 
 def test_the_api_of_a_belgian_practice_bills_inami_acts(client: Client, belgian: World) -> None:
