@@ -144,3 +144,33 @@ def test_the_api_refuses_a_nir_in_a_belgian_practice_in_both_languages(
     assert "a Belgian practice records the national number" in english.content.decode()
     tenancy.activate(belgian.practice_b.pk)
     assert Patient.objects.get(pk=belgian.zoe.pk).version == 1
+
+
+def test_the_registration_page_of_a_belgian_practice_asks_for_the_niss(
+    client: Client, belgian: World
+) -> None:
+    from tests.records.test_views import login
+
+    charlie = login(client, belgian.charlie)
+    url = f"/p/{belgian.practice_b.slug}/patients/nouveau/"
+    assert "Numéro de registre national (NISS)" in charlie.get(url).content.decode()
+    form = {
+        "birth_name": "Peeters",
+        "given_names": "Jan",
+        "sex": "M",
+        "birth_date": "1985-07-30",
+        "contact_preference": "paper",
+        "gp": "none",
+        "nir": "1 85 05 78 006 084 91",
+    }
+    refused = charlie.post(url, form)
+    assert refused.status_code == 400
+    assert "un cabinet belge enregistre le numéro de registre national" in (
+        refused.content.decode()
+    )
+    tenancy.activate(belgian.practice_b.pk)
+    assert not Patient.objects.filter(birth_name="Peeters").exists()
+    registered = charlie.post(url, {**form, "nir": "85.07.30-033.28"})
+    assert registered.status_code == 302, registered.content.decode()[-1500:]
+    tenancy.activate(belgian.practice_b.pk)
+    assert Patient.objects.get(birth_name="Peeters").nir == VALID
