@@ -194,6 +194,11 @@ def test_a_belgian_invoice_prints_an_attestation_de_soins(belgian: World) -> Non
     assert "N° INAMI / RIZIV : non enregistré dans Carnet" in text
     assert "eAttest" in text
     assert "12541" not in text
+    receipt, _name = invoice_paper_print(
+        actor=actor, practice=practice, invoice=invoice, patient=belgian.zoe, document="receipt"
+    )
+    assert "remboursement de la mutualité 29,35 €" in pdf_text(receipt)
+    assert "complémentaire" not in pdf_text(receipt)
 
 
 def test_the_invoice_page_of_a_belgian_practice(client: Client, belgian: World) -> None:
