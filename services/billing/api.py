@@ -56,6 +56,9 @@ class InvoiceInput(serializers.Serializer):
     has_complementary = serializers.BooleanField(default=False)
     third_party_amo = serializers.BooleanField(default=False)
     third_party_amc = serializers.BooleanField(default=False)
+    preferential = serializers.BooleanField(
+        default=False, help_text="Belgian practice: the patient has preferential status (BIM)"
+    )
     pathway = serializers.ChoiceField(
         choices=Pathway.choices,
         default="",
@@ -170,7 +173,7 @@ class FeesApi(BillingApi):
     @extend_schema(parameters=[OpenApiParameter("date", str)], responses=ActOutput(many=True))
     def get(self, request: Request) -> Response:
         day = _day(str(request.query_params.get("date", timezone.localdate().isoformat())))
-        return Response(ActOutput(fees.acts_valid_on(day), many=True).data)
+        return Response(ActOutput(fees.acts_valid_on(day, self.practice.country), many=True).data)
 
 
 class PatientInvoicesApi(BillingApi):
@@ -195,6 +198,7 @@ class PatientInvoicesApi(BillingApi):
             has_complementary=values["has_complementary"],
             third_party_amo=values["third_party_amo"],
             third_party_amc=values["third_party_amc"],
+            preferential=values["preferential"],
         )
         with transaction.atomic():
             draft = services.invoice_draft(
@@ -206,6 +210,8 @@ class PatientInvoicesApi(BillingApi):
                 lines=[services.LineInput(**line) for line in values["lines"]],
                 coverage=coverage,
                 encounter_id=values["encounter"],
+                country=self.practice.country,
+                national_number=patient.nir,
                 pathway=values["pathway"],
             )
             invoice = services.invoice_issue(actor=self.actor, invoice=draft)

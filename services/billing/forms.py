@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,9 @@ class InvoiceForm(forms.Form):
     third_party_amc = forms.BooleanField(
         label=_("Third-party payment: complementary insurer"), required=False
     )
+    preferential = forms.BooleanField(
+        label=_("Belgium: preferential reimbursement (BIM)"), required=False
+    )
     pathway = forms.ChoiceField(
         label=_("Care pathway"),
         choices=Pathway.choices,
@@ -43,6 +47,21 @@ class InvoiceForm(forms.Form):
         ),
     )
     encounter = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    # The French insurers and the care pathway mean nothing to a Belgian practice, and
+    # BIM status nothing to a French one: each practice sees its own country's fields.
+    FRENCH_ONLY = ("long_term_condition", "has_complementary", "third_party_amc", "pathway")
+
+    def __init__(self, *args: Any, country: str = "FR", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if country.upper() == "BE":
+            for name in self.FRENCH_ONLY:
+                del self.fields[name]
+            self.fields["codes"].label = _("Acts (INAMI codes separated by spaces, e.g. 101032)")
+            self.fields["excess"].label = _("Supplement above the fee, €")
+            self.fields["third_party_amo"].label = _("Third-party payment: mutualité")
+        else:
+            del self.fields["preferential"]
 
 
 class PaymentForm(forms.Form):

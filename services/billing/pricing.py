@@ -19,6 +19,14 @@ Rules (France, general practice):
   AMO third-party payment the insurer pays its share and recovers the contribution
   later, so neither is paid at the desk.
 Money is Decimal, rounded half-up to the cent once per line.
+
+Belgium (``split_be``, for a practice whose country is BE; none of the French rules
+above apply to it): each INAMI act has a fee and two reimbursement amounts, one for a
+patient with preferential status (BIM, intervention majorée) and one for the others.
+The mutualité reimburses that amount; the patient's co-payment (ticket modérateur) is
+the difference between fee and reimbursement; a supplement above the fee is the
+patient's. No participation forfaitaire, no complementary insurer, no care pathway.
+With third-party payment (régime du tiers payant) the mutualité pays its share directly.
 """
 
 from __future__ import annotations
@@ -56,6 +64,9 @@ class PricedLine:
     base: Decimal  # tariff x quantity
     excess: Decimal
     amo_rate: Decimal  # percent
+    # Belgium: the mutualité's reimbursement of this line, without and with BIM status.
+    refund_regular: Decimal | None = None
+    refund_preferential: Decimal | None = None
 
     @property
     def charged(self) -> Decimal:
@@ -71,6 +82,7 @@ class Coverage:
     third_party_amo: bool = False
     third_party_amc: bool = False
     outside_pathway: bool = False  # hors parcours de soins
+    preferential: bool = False  # Belgium: BIM (intervention majorée)
 
 
 @dataclass(frozen=True)
@@ -116,5 +128,25 @@ def split(lines: list[PricedLine], coverage: Coverage, service_date: date) -> Sp
         amc=cents(amc),
         patient=cents(patient),
         contribution=cents(contribution),
+        due_at_desk=cents(max(due, ZERO)),
+    )
+
+
+def split_be(lines: list[PricedLine], coverage: Coverage) -> Split:
+    """The Belgian split: the mutualité's reimbursement (``amo``), the ticket modérateur
+    and any supplement (``patient``); ``amc`` and ``contribution`` are always zero."""
+    total = sum((line.charged for line in lines), ZERO)
+    refund = ZERO
+    for line in lines:
+        amount = line.refund_preferential if coverage.preferential else line.refund_regular
+        refund += min(amount or ZERO, line.base)
+    refund = cents(refund)
+    due = total - refund if coverage.third_party_amo else total
+    return Split(
+        total=cents(total),
+        amo=refund,
+        amc=ZERO,
+        patient=cents(total - refund),
+        contribution=ZERO,
         due_at_desk=cents(max(due, ZERO)),
     )

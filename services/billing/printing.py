@@ -14,7 +14,10 @@ from core.practices.models import Practice
 
 
 def care_sheet(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
-    """The paper claim a patient sends to the insurer (paper claim channel)."""
+    """The paper claim a patient sends to the insurer (paper claim channel): the French
+    cerfa, or in a Belgian practice the attestation de soins donnés."""
+    if practice.country.upper() == "BE":
+        return attestation_be(practice=practice, invoice=invoice, patient=patient)
     return render_pdf(
         "billing/pdf/care_sheet.html",
         {
@@ -28,6 +31,23 @@ def care_sheet(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
             "cover": cover_on(invoice.patient_id, invoice.service_date)
             if invoice.patient_id
             else None,
+        },
+    )
+
+
+def attestation_be(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
+    """The Belgian paper attestation (attestation de soins donnés / getuigschrift voor
+    verstrekte hulp), printed in French and Dutch. Carnet keeps no INAMI number for the
+    practitioner: the attestation says so and leaves the field to be written by hand."""
+    return render_pdf(
+        "billing/pdf/attestation_be.html",
+        {
+            "practice": practice,
+            "invoice": invoice,
+            "patient": patient,
+            "lines": list(invoice.lines.all()),
+            "issuer": invoice.issuer,
+            "inami": "",
         },
     )
 

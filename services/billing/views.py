@@ -126,7 +126,15 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
         issuer_id=initial.get("issuer"),
         day=timezone.localdate(),
     )
-    form = InvoiceForm(request.POST if request.method == "POST" else None, initial=initial)
+    belgian = request.practice.country.upper() == "BE"
+    if belgian:  # the suggestions are French codes and the French care pathway
+        initial.pop("codes", None)
+        initial.pop("pathway", None)
+    form = InvoiceForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        country=request.practice.country,
+    )
     field = form.fields["issuer"]
     assert isinstance(field, ChoiceField)
     field.choices = practitioners
@@ -154,10 +162,11 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
             elif lines:
                 lines[0] = services.LineInput(lines[0].code, excess=excess)
         coverage = Coverage(
-            long_term_condition=data["long_term_condition"],
-            has_complementary=data["has_complementary"],
+            long_term_condition=data.get("long_term_condition", False),
+            has_complementary=data.get("has_complementary", False),
             third_party_amo=data["third_party_amo"],
-            third_party_amc=data["third_party_amc"],
+            third_party_amc=data.get("third_party_amc", False),
+            preferential=data.get("preferential", False),
         )
         try:
             with transaction.atomic():
@@ -170,6 +179,8 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     lines=lines,
                     coverage=coverage,
                     encounter_id=data.get("encounter"),
+                    country=request.practice.country,
+                    national_number=patient.nir,
                     pathway=data.get("pathway") or "",
                 )
                 invoice = services.invoice_issue(actor=request.actor, invoice=draft)

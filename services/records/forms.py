@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.access.models import SensitivityLabel
 from records import nir as nir_rules
+from records import niss as niss_rules
 from records import reference
 from records.models import (
     Allergy,
@@ -78,6 +79,14 @@ class IdentityFields(forms.ModelForm):
         fields = IDENTITY_FIELDS
         widgets = {"birth_date": DATE_INPUT}
 
+    def __init__(self, *args: Any, country: str = "FR", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # A Belgian practice records the national number (NISS) in the same field.
+        self.country = country.upper()
+        if self.country == "BE":
+            self.fields["nir"].label = _("National number (NISS)")
+            self.fields["nir"].help_text = _("11 digits; spaces, dots and hyphens are accepted.")
+
     def clean_birth_date(self) -> date:
         born = self.cleaned_data["birth_date"]
         if born > timezone.localdate():
@@ -89,8 +98,14 @@ class IdentityFields(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean() or {}
         raw = data.get("nir", "")
-        if raw:
+        if raw and self.country == "BE":
             try:
+                data["nir"] = niss_rules.validate(raw)
+            except ValidationError as error:
+                self.add_error("nir", error)
+        elif raw:
+            try:
+                niss_rules.refuse_in_france(raw)
                 parsed = nir_rules.parse(raw)
                 nir_rules.check_coherence(
                     parsed, sex=data.get("sex", ""), birth_date=data.get("birth_date")

@@ -47,7 +47,10 @@ def identity_correct(request: PracticeRequest, patient_id: int) -> HttpResponse:
     initial: dict[str, Any] = model_to_dict(patient, fields=IDENTITY_FIELDS)
     initial["version"] = patient.version
     form = IdentityCorrectionForm(
-        request.POST if request.method == "POST" else None, initial=initial, instance=patient
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        instance=patient,
+        country=request.practice.country,
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

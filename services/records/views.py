@@ -106,6 +106,7 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         doctors=selectors.gp_candidates(request.practice.pk),
         me=request.user.pk,
+        country=request.practice.country,
     )
     duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():

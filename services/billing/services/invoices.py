@@ -21,8 +21,9 @@ from billing.models import Act, Invoice, InvoiceCounter, InvoiceLine, Issuer, Pa
 from core.access.policy import Actor
 from core.accounts.models import Person
 from core.audit.services import record_event
+from core.practices.selectors import country_of
 from core.prepared import Prepared
-from records.selectors.billing import is_billable_encounter
+from records.selectors.billing import check_national_number, is_billable_encounter
 
 BillingError = ValidationError
 
@@ -95,6 +96,13 @@ def check_lines(
             add(key, _("An amount cannot be negative."))
             continue
         act = fees.act_valid_on(line.code, service_date, country)
+        if act is None and country != "FR" and fees.act_valid_on(line.code, service_date, "FR"):
+            add(
+                key,
+                _("%(code)s is a French (NGAP/CCAM) code: a Belgian practice bills INAMI codes.")
+                % {"code": line.code.strip().upper()},
+            )
+            continue
         if act is None:
             add(
                 key,
@@ -136,7 +144,7 @@ def check_lines(
             )
     # Excess fees: sector 2 (with or without OPTAM) may charge them on an act, "with tact
     # and measure"; in sector 1 only the DE code, for a patient's particular demand.
-    for index, (act, line) in enumerate(draft.acts):
+    for index, (act, line) in enumerate(draft.acts if country == "FR" else []):
         if line.excess > 0 and act.kind != Act.Kind.EXCESS and issuer.sector not in ("2", "optam"):
             add(
                 f"lines.{index}",
@@ -159,9 +167,15 @@ def check_lines(
                 base=pricing.cents(act.amount * line.quantity),
                 excess=pricing.cents(line.excess),
                 amo_rate=act.amo_rate,
+                refund_regular=_times(act.refund_regular, line.quantity),
+                refund_preferential=_times(act.refund_preferential, line.quantity),
             )
         )
     return draft
+
+
+def _times(amount: Decimal | None, quantity: int) -> Decimal | None:
+    return None if amount is None else pricing.cents(amount * quantity)
 
 
 def _check_encounter(patient_id: int, encounter_id: int | None) -> None:
@@ -194,7 +208,12 @@ def invoice_draft(
     coverage: pricing.Coverage,
     encounter_id: int | None = None,
     pathway: str = "",
+    country: str | None = None,
+    national_number: str = "",
 ) -> Invoice:
+    """``country`` is the practice's (pages and the API have the practice at hand); read
+    from the practice when not given. ``national_number`` is the patient's recorded
+    identifier: a Belgian practice refuses to bill under anything but a valid NISS."""
     if actor.practice_id is None:
         raise ValidationError(_("No practice selected."))
     if service_date > timezone.localdate():
@@ -202,16 +221,26 @@ def invoice_draft(
     _check_encounter(patient_id, encounter_id)
     if pathway not in Pathway.values:
         raise ValidationError({"pathway": _("Choose how the patient came, on the care pathway.")})
-    draft = check_lines(lines, service_date=service_date, issuer=issuer, birth_date=birth_date)
-    exempt = coverage.contribution_exempt or _age(birth_date, service_date) < 18
-    coverage = pricing.Coverage(
-        **{
-            **coverage.__dict__,
-            "contribution_exempt": exempt,
-            "outside_pathway": pathway == Pathway.OUTSIDE,
-        }
+    # The practice's country decides the nomenclature and the rules: a Belgian practice
+    # bills INAMI acts priced by the Belgian split, never the French one.
+    country = (country or country_of(actor.practice_id)).upper()
+    check_national_number(national_number, country)
+    draft = check_lines(
+        lines, service_date=service_date, issuer=issuer, birth_date=birth_date, country=country
     )
-    split = pricing.split(draft.priced, coverage, service_date)
+    if country == "BE":
+        split = pricing.split_be(draft.priced, coverage)
+        pathway = ""
+    else:
+        exempt = coverage.contribution_exempt or _age(birth_date, service_date) < 18
+        coverage = pricing.Coverage(
+            **{
+                **coverage.__dict__,
+                "contribution_exempt": exempt,
+                "outside_pathway": pathway == Pathway.OUTSIDE,
+            }
+        )
+        split = pricing.split(draft.priced, coverage, service_date)
     invoice = Invoice.objects.create(
         practice_id=actor.practice_id,
         issuer=issuer,

@@ -24,6 +24,8 @@ def invoice_paper_print(
 ) -> tuple[bytes, str]:
     """The PDF and its file name; the print is audited."""
     make, event, name = _DOCUMENTS[document]
+    if document == "care_sheet" and practice.country.upper() == "BE":
+        name = "attestation-de-soins"
     pdf = make(practice=practice, invoice=invoice, patient=patient)
     record_event(
         event,

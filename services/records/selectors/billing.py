@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, Purpose
 from records import access as policy
+from records import niss
 from records.models import Encounter, Patient
 from records.models.clinical import EntryStatus
 from records.selectors.patients import patient_with_access
@@ -138,3 +140,17 @@ def latest_consultations(
         ]
     )
     return [ConsultationToBill(*row) for row in rows]
+
+
+def check_national_number(value: str, country: str) -> None:
+    """A Belgian practice bills a patient under a valid NISS: a French NIR recorded for
+    the patient (or a wrong number) is refused with the reason; empty is allowed (the
+    attestation is then filled in by hand). French practices keep the NIR's own checks."""
+    if country != "BE" or not value:
+        return
+    try:
+        niss.validate(value)
+    except ValidationError as error:
+        raise ValidationError(
+            {"patient": [_("Correct the patient's national number first."), *error.messages]}
+        ) from error

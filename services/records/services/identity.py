@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, Purpose
 from core.audit.services import record_event
+from core.practices.selectors import country_of
 from records import access as policy
 from records import nir as nir_rules
+from records import niss as niss_rules
 from records.access import PatientAccess
 from records.models import CareTeamMember, IdentityChange, Patient
 from records.selectors.identity import gp_candidates
@@ -87,17 +89,31 @@ def check_birth_date(born: date | None) -> None:
         raise ValidationError({"birth_date": _("Check the birth date.")}, code="too_old")
 
 
-def check_nir(nir: str, *, sex: str, birth_date: date | None, patient_id: int | None) -> None:
+def check_nir(
+    nir: str,
+    *,
+    sex: str,
+    birth_date: date | None,
+    patient_id: int | None,
+    country: str = "FR",
+) -> None:
     """A valid NIR, coherent with sex and birth date, not used by another patient of
-    the practice (row-level security limits the lookup to the practice)."""
+    the practice (row-level security limits the lookup to the practice). In a Belgian
+    practice the same field holds the national number (NISS), checked by its own rules;
+    each country refuses the other's number by name."""
     if not nir:
         return
     try:
-        parsed = nir_rules.parse(nir)
-        nir_rules.check_coherence(parsed, sex=sex, birth_date=birth_date)
+        if country == "BE":
+            value = niss_rules.validate(nir)
+        else:
+            niss_rules.refuse_in_france(nir)
+            parsed = nir_rules.parse(nir)
+            nir_rules.check_coherence(parsed, sex=sex, birth_date=birth_date)
+            value = parsed.value
     except ValidationError as error:
         raise ValidationError({"nir": error.messages}) from error
-    others = Patient.objects.filter(nir=parsed.value)
+    others = Patient.objects.filter(nir=value)
     if patient_id is not None:
         others = others.exclude(pk=patient_id)
     if others.exists():
@@ -221,7 +237,11 @@ def patient_identity_correct(
     check_birth_date(after["birth_date"] if "birth_date" in changed else None)
     if {"nir", "sex", "birth_date"} & set(changed):
         check_nir(
-            after["nir"], sex=after["sex"], birth_date=after["birth_date"], patient_id=patient.pk
+            after["nir"],
+            sex=after["sex"],
+            birth_date=after["birth_date"],
+            patient_id=patient.pk,
+            country=country_of(actor.practice_id) if actor.practice_id else "FR",
         )
     if {"contact_preference", "phone", "email"} & set(changed):
         check_contact(after["contact_preference"], phone=after["phone"], email=after["email"])

@@ -14,7 +14,7 @@ from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
 from core.access.services import AccessDenied, require_patient
 from core.accounts.selectors import is_practitioner_of
 from core.audit.services import record_event
-from core.practices.selectors import practice_team_of
+from core.practices.selectors import country_of, practice_team_of
 from records import nir as nir_rules
 from records.models import CareTeamMember, IdentityChange, Patient
 from records.selectors.patients import possible_duplicates
@@ -50,7 +50,13 @@ def patient_create(
     )
     nir = nir_rules.normalise(nir)
     check_birth_date(birth_date)
-    check_nir(nir, sex=sex, birth_date=birth_date, patient_id=None)
+    check_nir(
+        nir,
+        sex=sex,
+        birth_date=birth_date,
+        patient_id=None,
+        country=country_of(actor.practice_id),
+    )
     check_gp(actor.practice_id, gp_id)
     check_contact(
         identity_fields.get("contact_preference", ""),

@@ -20,6 +20,12 @@ def practice_by_slug(slug: str) -> Practice | None:
     return Practice.objects.filter(slug=slug, is_active=True).first()
 
 
+def country_of(practice_id: int) -> str:
+    """The practice's country (ISO code, e.g. "FR" or "BE"): it decides how it bills."""
+    country = Practice.objects.filter(pk=practice_id).values_list("country", flat=True).first()
+    return str(country or "FR").upper()
+
+
 def care_team_mode_of(practice_id: int) -> str:
     """The practice's care-team setting (``CareTeamMode``).
 
