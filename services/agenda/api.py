@@ -31,6 +31,7 @@ from agenda.services import Booking, HoursSpan, SlotTaken
 from agenda.services.common import field_error
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.openapi import ERROR_SCHEMA
+from records.selectors.agenda import AgendaPatient
 
 TAKEN = OpenApiResponse(
     {
@@ -82,8 +83,13 @@ class AgendaApi(PracticeAPIMixin, CarnetAPIView):
             raise Http404(_("No such practitioner in this practice."))
         return practitioner_id
 
-    def appointment(self, appointment_id: int, code: int = status.HTTP_200_OK) -> Response:
-        row = selectors.appointment_read(self.actor, appointment_id)
+    def appointment(
+        self,
+        appointment_id: int,
+        code: int = status.HTTP_200_OK,
+        known: AgendaPatient | None = None,
+    ) -> Response:
+        row = selectors.appointment_read(self.actor, appointment_id, known=known)
         return Response(io.AppointmentOutput(row).data, status=code)
 
     @staticmethod
@@ -171,8 +177,11 @@ class WaitingRoomApi(AgendaApi):
 # --- appointments: booking ---------------------------------------------------------------------
 
 
-def _booking(values: dict[str, Any], patient_id: int | None) -> Booking:
+def _booking(
+    values: dict[str, Any], patient_id: int | None, patient: AgendaPatient | None = None
+) -> Booking:
     return Booking(
+        patient=patient,
         practitioner_id=values["practitioner"],
         type_id=values["type"],
         starts_at=values["starts_at"],
@@ -196,10 +205,13 @@ class PatientAppointmentsApi(AgendaApi):
     @extend_schema(request=io.BookingInput, responses={201: io.AppointmentOutput, 409: TAKEN})
     def post(self, request: Request, patient_id: int) -> Response:
         values = _valid(io.BookingInput, request.data)
-        selectors.patient_for_reading(self.actor, patient_id)
-        with transaction.atomic():
-            made = services.appointment_book(actor=self.actor, booking=_booking(values, patient_id))
-        return self.appointment(made.pk, status.HTTP_201_CREATED)
+        patient = selectors.patient_for_reading(self.actor, patient_id)
+        # One row written, under its own savepoint (a taken slot leaves nothing behind):
+        # no savepoint around it (the request's transaction holds the audit event).
+        made = services.appointment_book(
+            actor=self.actor, booking=_booking(values, patient_id, patient)
+        )
+        return self.appointment(made.pk, status.HTTP_201_CREATED, known=patient)
 
 
 class CallerAppointmentsApi(AgendaApi):

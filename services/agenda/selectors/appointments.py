@@ -123,11 +123,22 @@ def _reason_visible(actor: Actor, appointment: Appointment, patient: AgendaPatie
 
 
 def rows_for(
-    actor: Actor, appointments: Iterable[Appointment], *, target: str
+    actor: Actor,
+    appointments: Iterable[Appointment],
+    *,
+    target: str,
+    known: AgendaPatient | None = None,
 ) -> list[AppointmentRow]:
-    """The rows the actor may see, each patient shown audited once (``appointment.read``)."""
+    """The rows the actor may see, each patient shown audited once (``appointment.read``).
+    ``known``: a patient already read in this request (the one just booked), not read
+    again when the rows are theirs alone."""
     appointments = list(appointments)
-    patients = patients_for_agenda(a.patient_id for a in appointments if a.patient_id)
+    wanted = {a.patient_id for a in appointments if a.patient_id}
+    patients = (
+        {known.id: known}
+        if known is not None and wanted == {known.id}
+        else patients_for_agenda(wanted)
+    )
     rows = []
     seen: set[int] = set()
     for appointment in appointments:
@@ -288,9 +299,14 @@ def today_for(actor: Actor, practitioner_id: int, day: date | None = None) -> To
     return Today(day, booked, queue, walk_ins_seen)
 
 
-def appointment_get(actor: Actor, appointment_id: int) -> AppointmentRow | None:
+def appointment_get(
+    actor: Actor, appointment_id: int, *, known: AgendaPatient | None = None
+) -> AppointmentRow | None:
     found = rows_for(
-        actor, _base().filter(pk=appointment_id), target=f"appointment:{appointment_id}"
+        actor,
+        _base().filter(pk=appointment_id),
+        target=f"appointment:{appointment_id}",
+        known=known,
     )
     return found[0] if found and not found[0].hidden else None
 
@@ -329,11 +345,13 @@ def patient_for_reading(actor: Actor, patient_id: int) -> AgendaPatient:
     return patient
 
 
-def appointment_read(actor: Actor, appointment_id: int) -> AppointmentRow:
+def appointment_read(
+    actor: Actor, appointment_id: int, *, known: AgendaPatient | None = None
+) -> AppointmentRow:
     """One appointment, as ``appointment_get``, for a caller that names it by id (the
     API): 404 when it is not of this practice, and when its patient may not be read by
     the actor, the policy's refusal, audited on the patient."""
-    row = appointment_get(actor, appointment_id)
+    row = appointment_get(actor, appointment_id, known=known)
     if row is not None:
         return row
     patient_id = (

@@ -88,9 +88,16 @@ def subtract(spans: list[Span], holes: list[tuple[datetime, datetime]]) -> list[
 
 
 def load_week(
-    practitioner_ids: list[int], first: date, last: date, *, ignore: int | None = None
+    practitioner_ids: list[int],
+    first: date,
+    last: date,
+    *,
+    ignore: int | None = None,
+    with_busy: bool = True,
 ) -> Week:
-    """Four queries. ``ignore``: an appointment not counted as busy (the one being moved)."""
+    """Four queries (three without ``with_busy``: a booking checks only the hours, the
+    database itself refuses an overlap). ``ignore``: an appointment not counted as busy
+    (the one being moved)."""
     zone = local_zone()
     start = datetime.combine(first, time.min, tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
@@ -110,6 +117,8 @@ def load_week(
         )
     )
     busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    if not with_busy:
+        return Week(hours, day_hours, absences, busy)
     held = (
         Appointment.objects.filter(
             practitioner_id__in=practitioner_ids,

@@ -27,6 +27,7 @@ from agenda.services.common import (
     practice_of,
 )
 from core.access.policy import Actor
+from records.selectors.agenda import AgendaPatient
 
 # A time that started this long ago can still be booked (the patient at the desk for
 # the slot that has just begun); before that, it is the past.
@@ -66,6 +67,9 @@ class Booking:
     reason_is_administrative: bool = False
     minutes: int | None = None  # the type's length unless given
     override_hours: bool = False  # outside opening hours or during an absence, on purpose
+    # The patient as the caller already read them (``patient_for_reading``), so that a
+    # booking reads the patient and the policy's facts once; judged again for the write.
+    patient: AgendaPatient | None = None
 
 
 def _check_when(starts_at: datetime | None, minutes: int | None) -> tuple[datetime, timedelta]:
@@ -88,12 +92,13 @@ def _check_hours(
     ends: datetime,
     *,
     override: bool,
-    moving: int | None = None,
 ) -> int | None:
     """The site of the opening hours holding this time; without an override, a time
-    outside the hours or during an absence is refused."""
+    outside the hours or during an absence is refused. Other appointments are not read:
+    the database's exclusion constraint refuses an overlap, and a refusal names the
+    next free slots."""
     day = starts.astimezone(local_zone()).date()
-    week = load_week([practitioner_id], day, day, ignore=moving)
+    week = load_week([practitioner_id], day, day, with_busy=False)
     span = fits(week, practitioner_id, starts, ends)
     if span is not None:
         return span.site_id
@@ -154,7 +159,9 @@ def appointment_book(*, actor: Actor, booking: Booking) -> Appointment:
     minutes = booking.minutes if booking.minutes is not None else kind.minutes
     starts, length = _check_when(booking.starts_at, minutes)
     caller_name, caller_phone = _caller(booking)
-    patient = patient_for_writing(actor, booking.patient_id, practitioner_id=practitioner_id)
+    patient = patient_for_writing(
+        actor, booking.patient_id, practitioner_id=practitioner_id, known=booking.patient
+    )
     site_id = _check_hours(
         practitioner_id, starts, starts + length, override=booking.override_hours
     )
@@ -213,7 +220,6 @@ def appointment_move(
         starts,
         starts + length,
         override=override_hours,
-        moving=appointment.pk,
     )
     before = appointment.starts_at
     appointment.practitioner_id = new_practitioner

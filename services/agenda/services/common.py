@@ -49,11 +49,16 @@ def appointment_type(type_id: int | None) -> AppointmentType:
 
 
 def patient_for_writing(
-    actor: Actor, patient_id: int | None, *, practitioner_id: int | None = None
+    actor: Actor,
+    patient_id: int | None,
+    *,
+    practitioner_id: int | None = None,
+    known: AgendaPatient | None = None,
 ) -> AgendaPatient | None:
     """The patient the appointment is for, if the policy lets the actor book for them
     (an administrative write); the practitioner chosen must not be one the patient
-    excluded from their record."""
+    excluded from their record. ``known``: the patient as read earlier in the same
+    transaction, not read again."""
     practice_id = practice_of(actor)
     if patient_id is None:
         # A caller not registered yet: a write in the actor's own practice.
@@ -67,7 +72,11 @@ def patient_for_writing(
             audit_success=False,
         )
         return None
-    patient = patients_for_agenda([patient_id]).get(patient_id)
+    patient = (
+        known
+        if known is not None and known.id == patient_id
+        else patients_for_agenda([patient_id]).get(patient_id)
+    )
     if patient is None:
         raise field_error("patient", _("No such patient in this practice."), "unknown")
     require_patient(
