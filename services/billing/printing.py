@@ -37,8 +37,11 @@ def care_sheet(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
 
 def attestation_be(*, practice: Practice, invoice: Invoice, patient: Any) -> bytes:
     """The Belgian paper attestation (attestation de soins donnés / getuigschrift voor
-    verstrekte hulp), printed in French and Dutch. Carnet keeps no INAMI number for the
-    practitioner: the attestation says so and leaves the field to be written by hand."""
+    verstrekte hulp), printed in French and Dutch: the practitioner's INAMI number and
+    the patient's mutualité (the cover recorded from their card: its code and name) when
+    Carnet knows them; otherwise the attestation says so and leaves the field to be
+    written by hand."""
+    person = invoice.issuer.person
     return render_pdf(
         "billing/pdf/attestation_be.html",
         {
@@ -47,7 +50,10 @@ def attestation_be(*, practice: Practice, invoice: Invoice, patient: Any) -> byt
             "patient": patient,
             "lines": list(invoice.lines.all()),
             "issuer": invoice.issuer,
-            "inami": "",
+            "inami": person.inami if person is not None else "",
+            "cover": cover_on(invoice.patient_id, invoice.service_date)
+            if invoice.patient_id
+            else None,
         },
     )
 

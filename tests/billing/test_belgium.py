@@ -201,6 +201,39 @@ def test_a_belgian_invoice_prints_an_attestation_de_soins(belgian: World) -> Non
     assert "complémentaire" not in pdf_text(receipt)
 
 
+def test_the_attestation_names_the_inami_number_and_the_mutualite(belgian: World) -> None:
+    """What the mutualité needs to reimburse: the practitioner's INAMI number (printed in
+    its usual groups) and the patient's mutualité, from the cover recorded at the desk."""
+    from billing.services import invoice_issue
+    from billing.services.cover import CoverInput, cover_record
+    from billing.services.paper import invoice_paper_print
+    from core.accounts.models import Person
+    from tests.records.test_views import pdf_text
+
+    Person.objects.filter(pk=belgian.charlie.pk).update(inami="12345678003")
+    actor = belgian.actor(belgian.charlie, belgian.practice_b)
+    tenancy.activate(belgian.practice_b.pk, belgian.charlie.pk)
+    cover_record(
+        actor=actor,
+        patient_id=belgian.zoe.pk,
+        values=CoverInput(
+            regime="01",
+            caisse_code="319",
+            caisse_name="Solidaris Wallonie",
+            rights_from=date(2024, 1, 1),
+        ),
+    )
+    invoice = invoice_issue(actor=actor, invoice=draft_be(belgian, LineInput("101032")))
+    practice = Practice.objects.get(pk=belgian.practice_b.pk)
+    pdf, _name = invoice_paper_print(
+        actor=actor, practice=practice, invoice=invoice, patient=belgian.zoe, document="care_sheet"
+    )
+    text = pdf_text(pdf)
+    assert "N° INAMI / RIZIV : 1-23456-78-003" in text
+    assert "Mutualité / Ziekenfonds : 319 Solidaris Wallonie" in text
+    assert "non enregistré" not in text
+
+
 def test_the_invoice_page_of_a_belgian_practice(client: Client, belgian: World) -> None:
     from records.models import Patient
     from tests.records.test_views import login

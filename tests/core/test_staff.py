@@ -150,6 +150,41 @@ def test_a_practitioner_invited_with_a_valid_rpps(world: World, admin: Person) -
     assert issued.invitation.person.rpps == VALID_RPPS
 
 
+def test_a_belgian_practitioner_is_invited_with_an_inami_number_not_an_rpps(
+    world: World, admin: Person
+) -> None:
+    """In a Belgian practice the INAMI number identifies a practitioner (no RPPS there);
+    it is required, checked for its 11 digits, and nothing is stored when it is wrong."""
+    practice = world.practice_a
+    practice.country = "BE"  # the practice as the service sees it (not saved)
+    hugo = {
+        "full_name": "Dr Hugo Henry",
+        "username": "hugo.henry",
+        "roles": ["practitioner"],
+        "profession": "gp",
+    }
+    actor = world.actor(world.alice)
+    people = Person.objects.count()
+    for inami, words in (("", "needs their INAMI number"), ("1234", "11 digits")):
+        with pytest.raises(ValidationError) as raised:
+            staff.staff_invite(actor=actor, practice=practice, inami=inami, **hugo)  # type: ignore[arg-type]
+        assert words in " ".join(raised.value.message_dict["inami"])
+        assert "rpps" not in raised.value.message_dict
+    assert Person.objects.count() == people
+    issued = staff.staff_invite(actor=actor, practice=practice, inami="1-23456-78-003", **hugo)  # type: ignore[arg-type]
+    assert issued.invitation.person.inami == "12345678003"
+    assert issued.invitation.person.rpps == ""
+    # A French practice still asks for the RPPS.
+    practice.country = "FR"
+    with pytest.raises(ValidationError) as raised:
+        staff.staff_invite(
+            actor=actor,
+            practice=practice,
+            **{**hugo, "username": "ines.iris"},  # type: ignore[arg-type]
+        )
+    assert "rpps" in raised.value.message_dict
+
+
 def test_only_the_practice_admins_run_the_team(world: World, admin: Person) -> None:
     for person in (world.bob, world.sam):  # a practitioner, a secretary
         with pytest.raises(AccessDenied):

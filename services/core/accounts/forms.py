@@ -71,6 +71,12 @@ class InviteForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+    inami = forms.CharField(
+        label=_("INAMI number (practitioners in Belgium)"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.accounts.validators import validate_am_number, validate_rpps
+from core.accounts.validators import validate_am_number, validate_inami, validate_rpps
 
 # A practice (``practices.Practice``), named by its label: the practices app sits above
 # this one (its pages and its way into a practice use the accounts), so nothing here
@@ -71,6 +71,16 @@ class Person(AbstractBaseUser):
         default="",
         db_default="",
         validators=[validate_am_number],
+    )
+    # In a Belgian practice: the number the INAMI (RIZIV) knows the practitioner by,
+    # printed on each attestation de soins; it stands for the RPPS there.
+    inami = models.CharField(
+        _("INAMI number"),
+        max_length=11,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_inami],
     )
     is_active = models.BooleanField(default=True)
     is_cooperative_admin = models.BooleanField(default=False)

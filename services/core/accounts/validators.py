@@ -1,4 +1,4 @@
-"""Identifiers of French health professionals."""
+"""Identifiers of French and Belgian health professionals."""
 
 from __future__ import annotations
 
@@ -34,4 +34,17 @@ def validate_am_number(value: str) -> None:
         raise ValidationError(
             _("An Assurance Maladie number has 9 digits with a valid check digit."),
             code="invalid_am_number",
+        )
+
+
+def validate_inami(value: str) -> None:
+    """The Belgian INAMI (RIZIV) number of a practitioner: 11 digits, the profession
+    first (1 a doctor, 4 a nurse or midwife, 5 a physiotherapist), then the personal
+    number, two check digits and the three digits of the qualification (e.g. 003). The
+    check digits are not verified: the INAMI computes them by two schemes (modulo 97,
+    and modulo 89 for numbers issued since 2013), and refusing a real number would stop
+    the practitioner billing."""
+    if not (len(value) == 11 and value.isdigit() and value[0] != "0"):
+        raise ValidationError(
+            _("An INAMI number has 11 digits (e.g. 1-23456-78-003)."), code="invalid_inami"
         )

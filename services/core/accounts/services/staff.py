@@ -35,7 +35,7 @@ from core.accounts.models import (
     Role,
 )
 from core.accounts.services.login import confirmed_device, enrollment_device
-from core.accounts.validators import validate_am_number, validate_rpps
+from core.accounts.validators import validate_am_number, validate_inami, validate_rpps
 from core.audit.services import record_event
 
 STAFF_ROLES = {role.value for role in Role}
@@ -97,6 +97,7 @@ def staff_invite(
     rpps: str = "",
     email: str = "",
     am_number: str = "",
+    inami: str = "",
 ) -> IssuedInvitation:
     """Add a practitioner, a secretary or an administrator to the practice, and make the
     link by which they will set their password and second factor."""
@@ -116,11 +117,21 @@ def staff_invite(
     elif Person.objects.filter(username=username).exists():
         errors["username"] = _("This username is already taken: choose another one.")
     rpps = "".join(rpps.split())
+    inami = "".join(char for char in inami if char.isdigit() or char.isalpha())
+    belgian = str(getattr(practice, "country", "FR")).upper() == "BE"
     if Role.PRACTITIONER in chosen:
         if not profession:
             errors["profession"] = _("A practitioner needs a profession.")
-        if not rpps:
+        # A Belgian practitioner has no RPPS: the INAMI number identifies them.
+        if belgian and not inami:
+            errors["inami"] = _("A practitioner needs their INAMI number.")
+        elif not belgian and not rpps:
             errors["rpps"] = _("A practitioner needs their RPPS number.")
+    if inami:
+        try:
+            validate_inami(inami)
+        except ValidationError as error:
+            errors["inami"] = error.messages[0]
     if rpps:
         try:
             validate_rpps(rpps)
@@ -141,6 +152,7 @@ def staff_invite(
         profession=profession if Role.PRACTITIONER in chosen else "",
         rpps=rpps,
         am_number=am_number,
+        inami=inami,
     )
     person.set_unusable_password()
     person.full_clean(exclude=["password"])
