@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from core.access.policy import Action
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
-from records import access as policy
+from records import access as records_access
 from records import printing, reference, search_text, selectors, services
 from records.care_time_api_acts import record_api_act
 from records.chart_output import chart_document
@@ -385,7 +385,7 @@ def search_query(request: Request, max_length: int) -> str:
 class RecordsApi(PracticeAPIMixin, CarnetAPIView):
     """Base: the practice is entered; ``self.patient_access`` loads one patient."""
 
-    def patient_access(self, patient_id: int) -> policy.PatientAccess:
+    def patient_access(self, patient_id: int) -> records_access.PatientAccess:
         return selectors.patient_with_access(patient_id)[1]
 
 
@@ -457,13 +457,13 @@ class EntryListApi(RecordsApi):
     def get(self, request: Request, patient_id: int) -> Response:
         model, serializer = ENTRY_SERIALIZERS[self.kind]
         access = self.patient_access(patient_id)
-        policy.require(
-            self.actor, Action.READ, policy.Category.CLINICAL, access.patient, access=access
+        records_access.require(
+            self.actor, Action.READ, records_access.Category.CLINICAL, access.patient, access=access
         )
         entries = model.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE).order_by(
             "-pk"
         )[:500]
-        visible = [e for e in entries if policy.may_see_entry(self.actor, access, e)]
+        visible = [e for e in entries if records_access.may_see_entry(self.actor, access, e)]
         return Response(serializer(visible, many=True).data)
 
     def post(self, request: Request, patient_id: int) -> Response:
@@ -500,7 +500,7 @@ class EntryDetailApi(RecordsApi):
         entry = model.objects.filter(pk=entry_id, patient=access.patient).first()
         if entry is None:
             raise Http404(_("No such entry."))
-        policy.require_entry(self.actor, action, access, entry)
+        records_access.require_entry(self.actor, action, access, entry)
         return access, entry, serializer
 
     def get(self, request: Request, patient_id: int, entry_id: int) -> Response:
@@ -584,15 +584,15 @@ class PrescriptionListApi(RecordsApi):
     @extend_schema(responses=PrescriptionOutput(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
         access = self.patient_access(patient_id)
-        policy.require(
-            self.actor, Action.READ, policy.Category.CLINICAL, access.patient, access=access
+        records_access.require(
+            self.actor, Action.READ, records_access.Category.CLINICAL, access.patient, access=access
         )
         prescriptions = (
             Prescription.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE)
             .prefetch_related("items")
             .order_by("-prescribed_on")[:200]
         )
-        visible = [p for p in prescriptions if policy.may_see_entry(self.actor, access, p)]
+        visible = [p for p in prescriptions if records_access.may_see_entry(self.actor, access, p)]
         return Response(PrescriptionOutput(visible, many=True).data)
 
     @extend_schema(request=PrescriptionInput, responses={201: PrescriptionOutput})
@@ -623,8 +623,12 @@ class PrescriptionCheckApi(RecordsApi):
         data = CheckInput(data=request.data)
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
-        policy.require(
-            self.actor, Action.WRITE, policy.Category.CLINICAL, access.patient, access=access
+        records_access.require(
+            self.actor,
+            Action.WRITE,
+            records_access.Category.CLINICAL,
+            access.patient,
+            access=access,
         )
         items = [services.ItemInput(**item) for item in data.validated_data["items"]]
         labels = services.prescriptions.line_facts(items)

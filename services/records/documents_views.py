@@ -17,7 +17,7 @@ from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records import certificates, selectors, services
 from records.forms import CertificateForm, DocumentUploadForm, LetterForm
 from records.models import Document, Patient
@@ -171,7 +171,7 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 
 def _filled(
-    request: PracticeRequest, model: certificates.Model, access: policy.PatientAccess
+    request: PracticeRequest, model: certificates.Model, access: records_access.PatientAccess
 ) -> str:
     """The model filled from the record. A referral letter names the problems, the
     treatment and the allergies: they are read through the chart (policy, audit)."""
@@ -199,9 +199,9 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
     found = Document.objects.filter(pk=document_id, patient_id=patient_id).first()
     if patient is None or found is None:
         raise Http404(_("No such document."))
-    patient_access = policy.access_for(patient)
+    patient_access = records_access.access_for(patient)
     if found.kind == Document.Kind.CERTIFICATE:
-        policy.require_entry(
+        records_access.require_entry(
             request.actor, Action.PRINT, patient_access, found, audit_success=False
         )
         record_event(
@@ -223,7 +223,7 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
         )
         return pdf_response(pdf, f"certificat-{found.pk}.pdf")
     if found.kind == Document.Kind.LETTER:
-        policy.require_entry(
+        records_access.require_entry(
             request.actor, Action.PRINT, patient_access, found, audit_success=False
         )
         record_event(
@@ -243,7 +243,9 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
             },
         )
         return pdf_response(pdf, f"courrier-{found.pk}.pdf")
-    policy.require_entry(request.actor, Action.READ, patient_access, found, audit_success=False)
+    records_access.require_entry(
+        request.actor, Action.READ, patient_access, found, audit_success=False
+    )
     record_event(
         "document.read",
         actor=request.actor,

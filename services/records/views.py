@@ -23,7 +23,7 @@ from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records import patient_view, printing, reference, search_text, selectors, services
 from records.forms import (
     DOSE_UNITS,
@@ -156,7 +156,7 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "letters": letters,
             "back": request.path,
             # The identity section's buttons: whoever the policy lets correct it.
-            "may_edit_identity": policy.may(
+            "may_edit_identity": records_access.may(
                 request.actor, Action.WRITE, Category.IDENTITY, data.access
             ),
             "just_registered": just_registered,
@@ -164,9 +164,11 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     )
 
 
-def _patient_for_writing(request: PracticeRequest, patient_id: int) -> policy.PatientAccess:
+def _patient_for_writing(request: PracticeRequest, patient_id: int) -> records_access.PatientAccess:
     patient, patient_access = selectors.patient_with_access(patient_id)
-    policy.require(request.actor, Action.WRITE, Category.CLINICAL, patient, access=patient_access)
+    records_access.require(
+        request.actor, Action.WRITE, Category.CLINICAL, patient, access=patient_access
+    )
     return patient_access
 
 
@@ -280,7 +282,7 @@ def entry_correct(
     entry = model.objects.filter(pk=entry_id, patient=patient_access.patient).first()
     if entry is None:
         raise Http404(_("No such entry."))
-    policy.require_entry(request.actor, Action.WRITE, patient_access, entry)
+    records_access.require_entry(request.actor, Action.WRITE, patient_access, entry)
     post = request.POST if request.method == "POST" else None
     form = ENTRY_FORMS[entry_type](post, instance=None, initial=_initial(entry))
     _enable_search(request, form)
@@ -430,7 +432,7 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 
 def _checked(
-    request: PracticeRequest, access: policy.PatientAccess, items: list[services.ItemInput]
+    request: PracticeRequest, access: records_access.PatientAccess, items: list[services.ItemInput]
 ) -> list[tuple[str, list[Any]]]:
     if not items:
         return []
