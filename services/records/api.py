@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -659,38 +659,55 @@ class AccessReportApi(RecordsApi):
         return Response(AccessLineOutput(lines, many=True).data)
 
 
-class DrugSearchApi(RecordsApi):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=DrugOutput(many=True))
+class ReferenceSearchApi(RecordsApi):
+    """A search box over reference data, as the pages' (records.reference): no patient
+    data, nothing to audit. A subclass names what it lists and how it is written out."""
+
+    output: ClassVar[type[serializers.Serializer]]
+
+    def found(self, query: str) -> list[Any]:
+        raise NotImplementedError
+
     def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
-        return Response(DrugOutput(drugs, many=True).data)
+        found = self.found(search_query(request, 100))
+        return Response(self.output(found, many=True).data)
 
 
-class SubstanceSearchApi(RecordsApi):
+SEARCH_Q = [OpenApiParameter("q", str)]
+
+
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=DrugOutput(many=True)))
+class DrugSearchApi(ReferenceSearchApi):
+    output = DrugOutput
+
+    def found(self, query: str) -> list[Any]:
+        return reference.drugs_typed(query)
+
+
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=SubstanceOutput(many=True)))
+class SubstanceSearchApi(ReferenceSearchApi):
     """Substances of the BDPM compositions, to record an allergy (one per moiety)."""
 
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SubstanceOutput(many=True))
-    def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        found = reference.substance_search(query) if len(query.strip()) >= 3 else []
-        return Response(SubstanceOutput(found, many=True).data)
+    output = SubstanceOutput
+
+    def found(self, query: str) -> list[Any]:
+        return reference.substances_typed(query)
 
 
-class AtcClassSearchApi(RecordsApi):
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=AtcClassOutput(many=True)))
+class AtcClassSearchApi(ReferenceSearchApi):
     """ATC classes by code or by words of WHO's English label, to record an allergy to a
     class (e.g. J01C penicillins)."""
 
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=AtcClassOutput(many=True))
-    def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        found = reference.atc_search(query) if len(query.strip()) >= 2 else []
-        return Response(AtcClassOutput(found, many=True).data)
+    output = AtcClassOutput
+
+    def found(self, query: str) -> list[Any]:
+        return reference.atc_classes_typed(query)
 
 
-class Cim10SearchApi(RecordsApi):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=Cim10Output(many=True))
-    def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        codes = reference.cim10_search(query) if len(query.strip()) >= 2 else []
-        return Response(Cim10Output(codes, many=True).data)
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=Cim10Output(many=True)))
+class Cim10SearchApi(ReferenceSearchApi):
+    output = Cim10Output
+
+    def found(self, query: str) -> list[Any]:
+        return reference.cim10_typed(query)

@@ -470,73 +470,57 @@ def prescription_check(request: PracticeRequest, patient_id: int) -> HttpRespons
     )
 
 
+def _typed(request: PracticeRequest, *fields: str) -> tuple[str, str | None]:
+    """The text of a search box (the first of ``fields`` sent), and why no person could
+    have typed it (a NUL byte, a control character: records.search_text), if so."""
+    query = next((request.GET[field] for field in fields if field in request.GET), "")[:100]
+    return query, search_text.problem(query)
+
+
+def _options(
+    request: PracticeRequest, template: str, query: str, problem: str | None, **found: object
+) -> HttpResponse:
+    """A search box's list of choices; a text no person types is a 400 with the reason."""
+    context = {**found, "query": query, "problem": problem}
+    return render(request, template, context, status=400 if problem else 200)
+
+
 @practice_view
 def drug_search(request: PracticeRequest) -> HttpResponse:
     """Drugs of the public database matching a name (for the prescription form)."""
-    query = request.GET.get("q", "")[:100]
-    problem = search_text.problem(query)
-    drugs = reference.drug_search(query) if len(query.strip()) >= 3 and not problem else []
-    return render(
-        request,
-        "records/_drug_options.html",
-        {
-            "drugs": drugs,
-            "target": request.GET.get("target", "")[:40],
-            "query": query,
-            "problem": problem,
-        },
-        status=400 if problem else 200,
+    query, problem = _typed(request, "q")
+    drugs = [] if problem else reference.drugs_typed(query)
+    target = request.GET.get("target", "")[:40]
+    return _options(
+        request, "records/_drug_options.html", query, problem, drugs=drugs, target=target
     )
 
 
 @practice_view
 def allergen_search(request: PracticeRequest) -> HttpResponse:
     """Substances and drug classes (ATC) for recording an allergy (reference data only)."""
-    query = request.GET.get("q", "")[:100]
-    problem = search_text.problem(query)
-    searched = len(query.strip()) >= 3 and not problem
-    return render(
-        request,
-        "records/_allergen_options.html",
-        {
-            "substances": reference.substance_search(query) if searched else [],
-            "classes": reference.atc_search(query) if searched else [],
-            "query": query,
-            "problem": problem,
-        },
-        status=400 if problem else 200,
-    )
+    query, problem = _typed(request, "q")
+    substances = [] if problem else reference.substances_typed(query)
+    classes = [] if problem else reference.atc_classes_typed(query)
+    template = "records/_allergen_options.html"
+    return _options(request, template, query, problem, substances=substances, classes=classes)
 
 
 @practice_view
 def cim10_search(request: PracticeRequest) -> HttpResponse:
     """CIM-10 codes matching a code or words (for the problem form). Reference data, no
     patient data: nothing to audit."""
-    query = request.GET.get("code", request.GET.get("q", ""))[:100]
-    problem = search_text.problem(query)
-    searched = len(query.strip()) >= 2 and not problem
-    codes = reference.cim10_search(query, limit=12) if searched else []
-    return render(
-        request,
-        "records/_cim10_options.html",
-        {"codes": codes, "query": query, "problem": problem},
-        status=400 if problem else 200,
-    )
+    query, problem = _typed(request, "code", "q")
+    codes = [] if problem else reference.cim10_typed(query, limit=12)
+    return _options(request, "records/_cim10_options.html", query, problem, codes=codes)
 
 
 @practice_view
 def vaccine_search(request: PracticeRequest) -> HttpResponse:
     """BDPM vaccines matching a name (for the vaccination form)."""
-    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100]
-    problem = search_text.problem(query)
-    searched = len(query.strip()) >= 3 and not problem
-    vaccines = reference.drug_search(query, limit=12, vaccines=True) if searched else []
-    return render(
-        request,
-        "records/_vaccine_options.html",
-        {"vaccines": vaccines, "query": query, "problem": problem},
-        status=400 if problem else 200,
-    )
+    query, problem = _typed(request, "vaccine", "q")
+    vaccines = [] if problem else reference.drugs_typed(query, limit=12, vaccines=True)
+    return _options(request, "records/_vaccine_options.html", query, problem, vaccines=vaccines)
 
 
 @practice_view
