@@ -3,6 +3,7 @@ services as the pages, hence through the access policy and the audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -664,12 +665,10 @@ class ReferenceSearchApi(RecordsApi):
     data, nothing to audit. A subclass names what it lists and how it is written out."""
 
     output: ClassVar[type[serializers.Serializer]]
-
-    def found(self, query: str) -> list[Any]:
-        raise NotImplementedError
+    search: ClassVar[Callable[[str], Sequence[Any]]]
 
     def get(self, request: Request) -> Response:
-        found = self.found(search_query(request, 100))
+        found = type(self).search(search_query(request, 100))
         return Response(self.output(found, many=True).data)
 
 
@@ -678,20 +677,14 @@ SEARCH_Q = [OpenApiParameter("q", str)]
 
 @extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=DrugOutput(many=True)))
 class DrugSearchApi(ReferenceSearchApi):
-    output = DrugOutput
-
-    def found(self, query: str) -> list[Any]:
-        return reference.drugs_typed(query)
+    output, search = DrugOutput, reference.drugs_typed
 
 
 @extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=SubstanceOutput(many=True)))
 class SubstanceSearchApi(ReferenceSearchApi):
     """Substances of the BDPM compositions, to record an allergy (one per moiety)."""
 
-    output = SubstanceOutput
-
-    def found(self, query: str) -> list[Any]:
-        return reference.substances_typed(query)
+    output, search = SubstanceOutput, reference.substances_typed
 
 
 @extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=AtcClassOutput(many=True)))
@@ -699,15 +692,9 @@ class AtcClassSearchApi(ReferenceSearchApi):
     """ATC classes by code or by words of WHO's English label, to record an allergy to a
     class (e.g. J01C penicillins)."""
 
-    output = AtcClassOutput
-
-    def found(self, query: str) -> list[Any]:
-        return reference.atc_classes_typed(query)
+    output, search = AtcClassOutput, reference.atc_classes_typed
 
 
 @extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=Cim10Output(many=True)))
 class Cim10SearchApi(ReferenceSearchApi):
-    output = Cim10Output
-
-    def found(self, query: str) -> list[Any]:
-        return reference.cim10_typed(query)
+    output, search = Cim10Output, reference.cim10_typed

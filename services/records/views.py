@@ -237,20 +237,18 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
     draft = _draft(request, kind, patient_id)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                entry = services.entry_create(
+            care_time.act_with_entry(
+                actor=request.actor,
+                kind=kind,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.entry_create(
                     actor=request.actor,
                     access=patient_access,
                     model=ENTRY_MODELS[entry_type],
                     **form.cleaned_data,
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=kind,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=entry.pk,
-                )
+                ),
+            )
             messages.success(request, _("Saved."))
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
@@ -389,21 +387,19 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         items = _item_inputs(lines)
         try:
-            with transaction.atomic():
-                prescription = services.prescription_create(
+            prescription = care_time.act_with_entry(
+                actor=request.actor,
+                kind=ActKind.PRESCRIPTION,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.prescription_create(
                     actor=request.actor,
                     access=patient_access,
                     items=items,
                     override_reason=override_reason,
                     **form.cleaned_data,
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=ActKind.PRESCRIPTION,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=prescription.pk,
-                )
+                ),
+            )
             messages.success(request, _("Prescription saved."))
             return redirect(
                 "records:prescription-pdf", request.practice.slug, patient_id, prescription.pk
