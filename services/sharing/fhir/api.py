@@ -973,6 +973,21 @@ def patient_search(*, actor: Actor, query: Query) -> Found:
     return Found(rows, total, cursor)
 
 
+def _record_administrative_read(
+    actor: Actor, patient: Patient, target: str, details: dict[str, Any]
+) -> None:
+    """One event for a read of the patient's consents or access log (administrative
+    data, read to administer the record)."""
+    _record_read(
+        actor,
+        patient,
+        Category.ADMINISTRATIVE,
+        purpose=Purpose.ADMINISTRATION,
+        target=target,
+        details=details,
+    )
+
+
 def _consent_patient(actor: Actor, patient_id: int) -> tuple[Patient, records_access.PatientAccess]:
     patient, access = _patient(patient_id)
     _require_record(actor, access, Category.ADMINISTRATIVE, Purpose.ADMINISTRATION)
@@ -984,14 +999,7 @@ def consent_read(*, actor: Actor, consent_id: int) -> SharingConsent:
     if consent is None:
         raise Http404(_("No such consent."))
     patient, _access = _consent_patient(actor, consent.patient_id)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"consent:{consent.pk}",
-        details={"resource": "Consent"},
-    )
+    _record_administrative_read(actor, patient, f"consent:{consent.pk}", {"resource": "Consent"})
     return consent
 
 
@@ -1011,13 +1019,8 @@ def consent_search(*, actor: Actor, query: Query) -> Found:
     consents = consent_rows(patient.pk, query)
     total = consents.count()
     rows, cursor = page_of(consents, query)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"patient:{patient.pk}",
-        details={"resource": "Consent", "returned": len(rows)},
+    _record_administrative_read(
+        actor, patient, f"patient:{patient.pk}", {"resource": "Consent", "returned": len(rows)}
     )
     return Found(rows, total, cursor)
 
@@ -1027,13 +1030,8 @@ def audit_read(*, actor: Actor, event_id: int) -> AuditEvent:
     if event is None or event.patient_id is None:
         raise Http404(_("No such event."))
     patient, _access = _consent_patient(actor, event.patient_id)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"audit_event:{event.pk}",
-        details={"resource": "AuditEvent"},
+    _record_administrative_read(
+        actor, patient, f"audit_event:{event.pk}", {"resource": "AuditEvent"}
     )
     return event
 
@@ -1048,13 +1046,8 @@ def audit_search(*, actor: Actor, query: Query) -> Found:
     events = events.order_by(*order_of(query, ("occurred_at", "seq")))
     total = events.count()
     rows, cursor = page_of(events, query)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"patient:{patient.pk}",
-        details={"resource": "AuditEvent", "returned": len(rows)},
+    _record_administrative_read(
+        actor, patient, f"patient:{patient.pk}", {"resource": "AuditEvent", "returned": len(rows)}
     )
     return Found(rows, total, cursor)
 
