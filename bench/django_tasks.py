@@ -40,6 +40,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from psycopg.types.json import Json  # noqa: E402
 
+from carnet_demo.records_demo import FAMILY_NAMES  # noqa: E402
 from core import tenancy  # noqa: E402
 from core.accounts import services as accounts  # noqa: E402
 from core.accounts.middleware import LAST_SEEN  # noqa: E402
@@ -47,7 +48,6 @@ from core.accounts.models import Membership, Person  # noqa: E402
 from core.audit.chain import GENESIS, event_hash  # noqa: E402
 from core.audit.models import AuditEvent  # noqa: E402
 from core.practices.models import Practice  # noqa: E402
-from records.demo import FAMILY_NAMES  # noqa: E402
 
 
 def _typo(name: str, rng: random.Random) -> str:

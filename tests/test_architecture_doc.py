@@ -16,7 +16,16 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES_PACKAGES = ("core", "records", "billing", "sharing", "agenda", "lab", "carnet")
+SERVICES_PACKAGES = (
+    "core",
+    "records",
+    "billing",
+    "sharing",
+    "agenda",
+    "lab",
+    "carnet",
+    "carnet_demo",
+)
 # Dotted names in the text that are not Python's.
 NOT_MODULES = {"carnet.person_id": "the PostgreSQL setting the middleware sets"}
 CODE = re.compile(r"`([^`\s]+)`")

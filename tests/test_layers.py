@@ -1,5 +1,9 @@
 """Imports point one way only: carnet -> billing, sharing -> records -> core.
 
+The demo and benchmark generators (``carnet_demo``) are tools beside the product: they
+may use every service, and no module of the product (the composition root included)
+imports them.
+
 A service may import a lower floor, never a higher one nor (billing/sharing) a sibling.
 A service above records reads and writes the record only through its public modules
 (selectors, services, its way to the policy, its signals): it never imports
@@ -24,7 +28,11 @@ FLOOR = {
     "agenda": 2,
     "lab": 2,
     "carnet": 3,
+    "carnet_demo": 3,
 }
+
+# Tools installed with the product but no part of it: no product module imports them.
+TOOLS = {"carnet_demo": "the demo and benchmark generators"}
 
 # A service's models are its own. The services of the second floor use the record's
 # public modules only: reads in selectors, writes in services, the policy's decisions on
@@ -105,6 +113,10 @@ def violations() -> list[str]:
             for line, imported in imported_services(path):
                 if imported == package:
                     continue
+                if imported in TOOLS:
+                    where = path.relative_to(SERVICES)
+                    problems.append(f"{where}:{line} imports the tools {imported}")
+                    continue
                 same_floor_sibling = FLOOR[imported] == floor
                 if FLOOR[imported] > floor or same_floor_sibling:
                     problems.append(f"{path.relative_to(SERVICES)}:{line} imports {imported}")
@@ -132,6 +144,26 @@ def test_the_check_catches_an_upward_import(tmp_path: Path, monkeypatch) -> None
     (fake / "core" / "bad.py").write_text("from records.models import Patient\n")
     (fake / "billing" / "sibling.py").write_text("import sharing.services\n")
     assert violations() == ["core/bad.py:1 imports records", "billing/sibling.py:1 imports sharing"]
+
+
+def test_the_check_keeps_the_demo_tools_out_of_the_product(tmp_path: Path, monkeypatch) -> None:
+    """The rule can fail: a kernel, record, second-floor or composition-root module
+    importing the demo package, in any spelling and even inside a function, is reported;
+    the demo package using the product is not."""
+    fake = fake_services(tmp_path, monkeypatch)
+    (fake / "core" / "bad.py").write_text("from carnet_demo.practice import PASSWORD\n")
+    (fake / "records" / "lazy.py").write_text("def fill():\n    import carnet_demo.volume\n")
+    (fake / "billing" / "plain.py").write_text("from carnet_demo import billing_demo\n")
+    (fake / "carnet" / "urls.py").write_text("import carnet_demo\n")
+    (fake / "carnet_demo" / "practice.py").write_text(
+        "from billing.services import invoice_create\nfrom records.models import Patient\n"
+    )
+    assert violations() == [
+        "core/bad.py:1 imports the tools carnet_demo",
+        "records/lazy.py:2 imports the tools carnet_demo",
+        "billing/plain.py:1 imports the tools carnet_demo",
+        "carnet/urls.py:1 imports the tools carnet_demo",
+    ]
 
 
 def test_the_check_forbids_records_models_in_sharing_and_billing(

@@ -47,7 +47,7 @@ ALLOWED = {
     # profession. Rules about the roles themselves, not about what they may do.
     "core/accounts/services/staff.py": "giving and taking roles",
     # Making the demonstration's and a new practice's people, with their roles.
-    "carnet/demo.py": "the demonstration's people and their roles",
+    "carnet_demo/practice.py": "the demonstration's people and their roles",
     "carnet/management/commands/onboard_practice.py": "a new practice's first administrator",
 }
 

@@ -11,10 +11,13 @@ refusal is a 403 audited by ``require_practice`` whatever was posted. A bad form
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms import BaseForm
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -105,6 +108,29 @@ def settings_index(request: PracticeRequest) -> HttpResponse:
 # --- sites and appointment types -------------------------------------------------------
 
 
+def _edit(
+    request: PracticeRequest,
+    form: BaseForm,
+    save: Callable[[dict[str, Any]], object],
+    done: str,
+    back: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A settings form: on a valid POST, ``save`` calls the service; saved, back to the
+    list (``back``) with ``done`` said; refused, the form again with the reasons (400)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(back, request.practice.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, {"form": form, **context}, status=status)
+
+
 @practice_view
 @require_http_methods(GET_POST)
 def site_edit(request: PracticeRequest, site_id: int | None = None) -> HttpResponse:
@@ -112,31 +138,17 @@ def site_edit(request: PracticeRequest, site_id: int | None = None) -> HttpRespo
     site = Site.objects.filter(pk=site_id).first() if site_id else None
     if site_id and site is None:
         raise Http404(_("No such site in this practice."))
-    initial = (
-        {
-            "name": site.name,
-            "address": site.address,
-            "postal_code": site.postal_code,
-            "city": site.city,
-            "phone": site.phone,
-        }
-        if site
-        else {}
-    )
+    fields = ["name", "address", "postal_code", "city", "phone"]
+    initial = model_to_dict(site, fields=fields) if site else {}
     form = SiteForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.site_save(actor=request.actor, site_id=site_id, **form.cleaned_data)
-        except ValidationError as error:
-            attach_service_errors(form, error)
-        else:
-            messages.success(request, _("The site is saved."))
-            return redirect("agenda:settings-sites", request.practice.slug)
-    return render(
-        request,
-        "agenda/settings/sites.html",
-        {"form": form, "site": site, "sites": selectors.sites()},
-        status=400 if request.method == "POST" else 200,
+
+    def save(data: dict[str, Any]) -> object:
+        return services.site_save(actor=request.actor, site_id=site_id, **data)
+
+    done = _("The site is saved.")
+    context = {"site": site, "sites": selectors.sites()}
+    return _edit(
+        request, form, save, done, "agenda:settings-sites", "agenda/settings/sites.html", context
     )
 
 
@@ -147,30 +159,17 @@ def type_edit(request: PracticeRequest, type_id: int | None = None) -> HttpRespo
     kind = AppointmentType.objects.filter(pk=type_id).first() if type_id else None
     if type_id and kind is None:
         raise Http404(_("No such type of appointment in this practice."))
-    initial = (
-        {
-            "name": kind.name,
-            "minutes": kind.minutes,
-            "is_home_visit": kind.is_home_visit,
-            "is_active": kind.is_active,
-        }
-        if kind
-        else {"is_active": True}
-    )
+    fields = ["name", "minutes", "is_home_visit", "is_active"]
+    initial = model_to_dict(kind, fields=fields) if kind else {"is_active": True}
     form = TypeForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.type_save(actor=request.actor, type_id=type_id, **form.cleaned_data)
-        except ValidationError as error:
-            attach_service_errors(form, error)
-        else:
-            messages.success(request, _("The type of appointment is saved."))
-            return redirect("agenda:settings-types", request.practice.slug)
-    return render(
-        request,
-        "agenda/settings/types.html",
-        {"form": form, "kind": kind, "types": selectors.appointment_types(active_only=False)},
-        status=400 if request.method == "POST" else 200,
+
+    def save(data: dict[str, Any]) -> object:
+        return services.type_save(actor=request.actor, type_id=type_id, **data)
+
+    done = _("The type of appointment is saved.")
+    context = {"kind": kind, "types": selectors.appointment_types(active_only=False)}
+    return _edit(
+        request, form, save, done, "agenda:settings-types", "agenda/settings/types.html", context
     )
 
 

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "sharing",
     "agenda",
     "lab",
+    # The demo and benchmark generators: tools no product module imports.
+    "carnet_demo",
     "carnet",
 ]
 

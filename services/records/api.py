@@ -3,6 +3,7 @@ services as the pages, hence through the access policy and the audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 from core.access.policy import Action
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
-from records import access as policy
+from records import access as records_access
 from records import printing, reference, search_text, selectors, services
 from records.care_time_api_acts import record_api_act
 from records.chart_output import chart_document
@@ -385,7 +386,7 @@ def search_query(request: Request, max_length: int) -> str:
 class RecordsApi(PracticeAPIMixin, CarnetAPIView):
     """Base: the practice is entered; ``self.patient_access`` loads one patient."""
 
-    def patient_access(self, patient_id: int) -> policy.PatientAccess:
+    def patient_access(self, patient_id: int) -> records_access.PatientAccess:
         return selectors.patient_with_access(patient_id)[1]
 
 
@@ -457,13 +458,13 @@ class EntryListApi(RecordsApi):
     def get(self, request: Request, patient_id: int) -> Response:
         model, serializer = ENTRY_SERIALIZERS[self.kind]
         access = self.patient_access(patient_id)
-        policy.require(
-            self.actor, Action.READ, policy.Category.CLINICAL, access.patient, access=access
+        records_access.require(
+            self.actor, Action.READ, records_access.Category.CLINICAL, access.patient, access=access
         )
         entries = model.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE).order_by(
             "-pk"
         )[:500]
-        visible = [e for e in entries if policy.may_see_entry(self.actor, access, e)]
+        visible = [e for e in entries if records_access.may_see_entry(self.actor, access, e)]
         return Response(serializer(visible, many=True).data)
 
     def post(self, request: Request, patient_id: int) -> Response:
@@ -500,7 +501,7 @@ class EntryDetailApi(RecordsApi):
         entry = model.objects.filter(pk=entry_id, patient=access.patient).first()
         if entry is None:
             raise Http404(_("No such entry."))
-        policy.require_entry(self.actor, action, access, entry)
+        records_access.require_entry(self.actor, action, access, entry)
         return access, entry, serializer
 
     def get(self, request: Request, patient_id: int, entry_id: int) -> Response:
@@ -584,15 +585,15 @@ class PrescriptionListApi(RecordsApi):
     @extend_schema(responses=PrescriptionOutput(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
         access = self.patient_access(patient_id)
-        policy.require(
-            self.actor, Action.READ, policy.Category.CLINICAL, access.patient, access=access
+        records_access.require(
+            self.actor, Action.READ, records_access.Category.CLINICAL, access.patient, access=access
         )
         prescriptions = (
             Prescription.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE)
             .prefetch_related("items")
             .order_by("-prescribed_on")[:200]
         )
-        visible = [p for p in prescriptions if policy.may_see_entry(self.actor, access, p)]
+        visible = [p for p in prescriptions if records_access.may_see_entry(self.actor, access, p)]
         return Response(PrescriptionOutput(visible, many=True).data)
 
     @extend_schema(request=PrescriptionInput, responses={201: PrescriptionOutput})
@@ -623,8 +624,12 @@ class PrescriptionCheckApi(RecordsApi):
         data = CheckInput(data=request.data)
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
-        policy.require(
-            self.actor, Action.WRITE, policy.Category.CLINICAL, access.patient, access=access
+        records_access.require(
+            self.actor,
+            Action.WRITE,
+            records_access.Category.CLINICAL,
+            access.patient,
+            access=access,
         )
         items = [services.ItemInput(**item) for item in data.validated_data["items"]]
         labels = services.prescriptions.line_facts(items)
@@ -655,38 +660,41 @@ class AccessReportApi(RecordsApi):
         return Response(AccessLineOutput(lines, many=True).data)
 
 
-class DrugSearchApi(RecordsApi):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=DrugOutput(many=True))
+class ReferenceSearchApi(RecordsApi):
+    """A search box over reference data, as the pages' (records.reference): no patient
+    data, nothing to audit. A subclass names what it lists and how it is written out."""
+
+    output: ClassVar[type[serializers.Serializer]]
+    search: ClassVar[Callable[[str], Sequence[Any]]]
+
     def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        drugs = reference.drug_search(query) if len(query.strip()) >= 3 else []
-        return Response(DrugOutput(drugs, many=True).data)
+        found = type(self).search(search_query(request, 100))
+        return Response(self.output(found, many=True).data)
 
 
-class SubstanceSearchApi(RecordsApi):
+SEARCH_Q = [OpenApiParameter("q", str)]
+
+
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=DrugOutput(many=True)))
+class DrugSearchApi(ReferenceSearchApi):
+    output, search = DrugOutput, reference.drugs_typed
+
+
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=SubstanceOutput(many=True)))
+class SubstanceSearchApi(ReferenceSearchApi):
     """Substances of the BDPM compositions, to record an allergy (one per moiety)."""
 
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SubstanceOutput(many=True))
-    def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        found = reference.substance_search(query) if len(query.strip()) >= 3 else []
-        return Response(SubstanceOutput(found, many=True).data)
+    output, search = SubstanceOutput, reference.substances_typed
 
 
-class AtcClassSearchApi(RecordsApi):
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=AtcClassOutput(many=True)))
+class AtcClassSearchApi(ReferenceSearchApi):
     """ATC classes by code or by words of WHO's English label, to record an allergy to a
     class (e.g. J01C penicillins)."""
 
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=AtcClassOutput(many=True))
-    def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        found = reference.atc_search(query) if len(query.strip()) >= 2 else []
-        return Response(AtcClassOutput(found, many=True).data)
+    output, search = AtcClassOutput, reference.atc_classes_typed
 
 
-class Cim10SearchApi(RecordsApi):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=Cim10Output(many=True))
-    def get(self, request: Request) -> Response:
-        query = search_query(request, 100)
-        codes = reference.cim10_search(query) if len(query.strip()) >= 2 else []
-        return Response(Cim10Output(codes, many=True).data)
+@extend_schema_view(get=extend_schema(parameters=SEARCH_Q, responses=Cim10Output(many=True)))
+class Cim10SearchApi(ReferenceSearchApi):
+    output, search = Cim10Output, reference.cim10_typed

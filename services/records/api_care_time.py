@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access.policy import Action, Category
-from records import access as policy
+from records import access as records_access
 from records.api import RecordsApi
 from records.care_time_api_acts import API_ACTS
 from records.services import care_time
@@ -36,7 +36,9 @@ class DraftApi(RecordsApi):
         data = DraftInput(data=request.data)
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
-        policy.require(self.actor, Action.WRITE, Category.CLINICAL, access.patient, access=access)
+        records_access.require(
+            self.actor, Action.WRITE, Category.CLINICAL, access.patient, access=access
+        )
         kind = API_ACTS[data.validated_data["kind"]]
         token = care_time.act_open(actor=self.actor, kind=kind, patient_id=patient_id)
         if not token:

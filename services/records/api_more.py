@@ -16,7 +16,7 @@ from core.access import choices
 from core.access.models import LabelGrant, Restriction, SensitivityLabel
 from core.access.policy import Action, Category, Purpose
 from core.audit.services import record_event
-from records import access as policy
+from records import access as records_access
 from records import services
 from records.api import RecordsApi, entry_serializer
 from records.care_time_api_acts import record_api_act
@@ -51,12 +51,14 @@ class DocumentListApi(RecordsApi):
     @extend_schema(responses=DocumentOutput(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
         access = self.patient_access(patient_id)
-        policy.require(self.actor, Action.READ, Category.CLINICAL, access.patient, access=access)
+        records_access.require(
+            self.actor, Action.READ, Category.CLINICAL, access.patient, access=access
+        )
         documents = Document.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE)
         visible = [
             d
             for d in documents.order_by("-document_date")[:500]
-            if policy.may_see_entry(self.actor, access, d)
+            if records_access.may_see_entry(self.actor, access, d)
         ]
         return Response(DocumentOutput(visible, many=True).data)
 
@@ -90,7 +92,7 @@ class DocumentFileApi(RecordsApi):
         document = Document.objects.filter(pk=document_id, patient=access.patient).first()
         if document is None or not document.file:
             raise Http404(_("No such document."))
-        policy.require_entry(self.actor, Action.READ, access, document, audit_success=False)
+        records_access.require_entry(self.actor, Action.READ, access, document, audit_success=False)
         record_event(
             "document.read",
             actor=self.actor,
@@ -153,11 +155,11 @@ class BreakGlassOutput(serializers.Serializer):
 
 
 class ChoicesApi(RecordsApi):
-    def patient_for_choices(self, patient_id: int) -> policy.PatientAccess:
+    def patient_for_choices(self, patient_id: int) -> records_access.PatientAccess:
         """The patient whose choices the actor may record. A refusal is audited; each
         change is recorded once, by the service that makes it."""
         access = self.patient_access(patient_id)
-        policy.require(
+        records_access.require(
             self.actor,
             Action.WRITE,
             Category.ADMINISTRATIVE,
@@ -240,7 +242,7 @@ class BreakGlassApi(RecordsApi):
         data.is_valid(raise_exception=True)
         access = self.patient_access(patient_id)
         # Recorded once, as the emergency access itself (``break_glass.start``).
-        policy.require(
+        records_access.require(
             self.actor,
             Action.READ,
             Category.IDENTITY,

@@ -15,7 +15,7 @@ from core.access import selectors as access_selectors
 from core.access.policy import Action, Actor, Category, Purpose
 from core.documents.pdf import render_pdf
 from core.practices.models import Practice
-from records import access as policy
+from records import access as records_access
 from records.models import Patient
 
 # Written out: the patient reads ``Madame``/``Monsieur``, never a code.
@@ -31,7 +31,9 @@ def break_glass_letter_pdf(
     grant = access_selectors.break_glass_get(patient.pk, grant_id)
     if grant is None:
         raise Http404(_("No such emergency access."))
-    policy.require(actor, Action.READ, Category.IDENTITY, patient, purpose=Purpose.ADMINISTRATION)
+    records_access.require(
+        actor, Action.READ, Category.IDENTITY, patient, purpose=Purpose.ADMINISTRATION
+    )
     with translation.override("fr"):
         return render_pdf(
             "records/pdf/break_glass_letter.html",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.access.policy import Action, Category, Purpose
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records import services
 from records.models import Patient
 from records.selectors.care_team import care_team_for
@@ -47,7 +47,7 @@ def _patient_for_change(request: PracticeRequest, patient_id: int) -> Patient:
     administrative data: the decision is audited (``patient.write``, or a refusal and
     403) before the form is read, as on the patient's choices page."""
     patient, access = patient_with_access(patient_id)
-    policy.require(
+    records_access.require(
         request.actor,
         Action.WRITE,
         Category.ADMINISTRATIVE,

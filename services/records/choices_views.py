@@ -25,7 +25,7 @@ from core.accounts.selectors import staff_of_practice
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records.break_glass_letter import break_glass_letter_pdf
 from records.models import Encounter, Patient, Problem
 
@@ -65,7 +65,7 @@ def _patient(request: PracticeRequest, patient_id: int) -> Patient:
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    policy.require(
+    records_access.require(
         request.actor,
         Action.WRITE,
         Category.ADMINISTRATIVE,
@@ -91,14 +91,14 @@ def _shown(request: PracticeRequest, patient: Patient) -> None:
 
 
 def _entry_choices(request: PracticeRequest, patient: Patient) -> list[tuple[str, str]]:
-    access = policy.access_for(patient)
+    access = records_access.access_for(patient)
     entries: list = list(Problem.objects.filter(patient=patient, status="active")[:100])
     entries += list(
         Encounter.objects.filter(patient=patient, status="active").order_by("-occurred_at")[:100]
     )
     options = [("", _("the whole record"))]
     for entry in entries:
-        if policy.may_see_entry(request.actor, access, entry):
+        if records_access.may_see_entry(request.actor, access, entry):
             options.append((f"{entry.ENTRY_TYPE}:{entry.pk}", str(entry)))
     return options
 
@@ -211,7 +211,7 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
     sending = request.method == "POST" and form.is_valid()
     # Showing the form (again) reads the identity; a valid sending is recorded once, as
     # the emergency access itself (``break_glass.start``).
-    policy.require(
+    records_access.require(
         request.actor, Action.READ, Category.IDENTITY, patient, audit_success=not sending
     )
     if sending:
@@ -231,7 +231,7 @@ def break_glass(request: PracticeRequest, patient_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error("reason", error.messages)
             # The form is shown again with the patient's identity: that read is recorded.
-            policy.require(request.actor, Action.READ, Category.IDENTITY, patient)
+            records_access.require(request.actor, Action.READ, Category.IDENTITY, patient)
     return render(
         request,
         "records/break_glass.html",

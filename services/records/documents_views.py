@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records import certificates, selectors, services
 from records.forms import CertificateForm, DocumentUploadForm, LetterForm
 from records.models import Document, Patient
@@ -41,21 +40,19 @@ def document_upload(request: PracticeRequest, patient_id: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         upload = data.pop("file")
         try:
-            with transaction.atomic():
-                filed = services.document_upload(
+            care_time.act_with_entry(
+                actor=request.actor,
+                kind=ActKind.DOCUMENT,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.document_upload(
                     actor=request.actor,
                     access=patient_access,
                     upload=upload,
                     size=upload.size,
                     **data,
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=ActKind.DOCUMENT,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=filed.pk,
-                )
+                ),
+            )
             messages.success(request, _("Document added."))
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
@@ -83,17 +80,15 @@ def letter_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     draft = _draft(request, ActKind.LETTER, patient_id)
     if post is not None and form.is_valid():
         try:
-            with transaction.atomic():
-                letter = services.letter_write(
+            letter = care_time.act_with_entry(
+                actor=request.actor,
+                kind=ActKind.LETTER,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.letter_write(
                     actor=request.actor, access=patient_access, **form.cleaned_data
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=ActKind.LETTER,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=letter.pk,
-                )
+                ),
+            )
             return redirect("records:document", request.practice.slug, patient_id, letter.pk)
         except ValidationError as error:
             attach_service_errors(form, error)
@@ -138,20 +133,18 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     draft = _draft(request, ActKind.CERTIFICATE, patient_id)
     if post is not None and form.is_valid():
         try:
-            with transaction.atomic():
-                written = services.certificate_write(
+            written = care_time.act_with_entry(
+                actor=request.actor,
+                kind=ActKind.CERTIFICATE,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.certificate_write(
                     actor=request.actor,
                     access=patient_access,
                     model=model.key,
                     **form.cleaned_data,
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=ActKind.CERTIFICATE,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=written.pk,
-                )
+                ),
+            )
             messages.success(request, _("Saved in the record; print it from the PDF."))
             return redirect("records:document", request.practice.slug, patient_id, written.pk)
         except ValidationError as error:
@@ -171,7 +164,7 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 
 def _filled(
-    request: PracticeRequest, model: certificates.Model, access: policy.PatientAccess
+    request: PracticeRequest, model: certificates.Model, access: records_access.PatientAccess
 ) -> str:
     """The model filled from the record. A referral letter names the problems, the
     treatment and the allergies: they are read through the chart (policy, audit)."""
@@ -192,6 +185,40 @@ def _filled(
     )
 
 
+# The documents Carnet writes are printed from their text: the event, the template, the
+# name the template gives the document, and the start of the file's name.
+PRINTED: dict[str, tuple[str, str, str, str]] = {
+    Document.Kind.CERTIFICATE: (
+        "certificate.print",
+        "records/pdf/certificate.html",
+        "certificate",
+        "certificat",
+    ),
+    Document.Kind.LETTER: ("letter.print", "records/pdf/letter.html", "letter", "courrier"),
+}
+
+
+def _audited_open(
+    request: PracticeRequest,
+    patient_access: records_access.PatientAccess,
+    found: Document,
+    action: Action,
+    event: str,
+) -> None:
+    """The policy's decision on the entry (a refusal audited by it), then one event for
+    the read or the print (a certificate's event names its model)."""
+    records_access.require_entry(request.actor, action, patient_access, found, audit_success=False)
+    model = found.template if found.kind == Document.Kind.CERTIFICATE else ""
+    record_event(
+        event,
+        actor=request.actor,
+        patient_id=patient_access.patient.pk,
+        category=Category.CLINICAL.value,
+        target=f"document:{found.pk}",
+        details={"model": model} if model else None,
+    )
+
+
 @practice_view
 def document(request: PracticeRequest, patient_id: int, document_id: int) -> HttpResponseBase:
     """The file as uploaded, or the letter as a PDF. Audited as a read or a print."""
@@ -199,58 +226,15 @@ def document(request: PracticeRequest, patient_id: int, document_id: int) -> Htt
     found = Document.objects.filter(pk=document_id, patient_id=patient_id).first()
     if patient is None or found is None:
         raise Http404(_("No such document."))
-    patient_access = policy.access_for(patient)
-    if found.kind == Document.Kind.CERTIFICATE:
-        policy.require_entry(
-            request.actor, Action.PRINT, patient_access, found, audit_success=False
-        )
-        record_event(
-            "certificate.print",
-            actor=request.actor,
-            patient_id=patient.pk,
-            category=Category.CLINICAL.value,
-            target=f"document:{found.pk}",
-            details={"model": found.template} if found.template else None,
-        )
-        pdf = render_pdf(
-            "records/pdf/certificate.html",
-            {
-                "practice": request.practice,
-                "patient": patient,
-                "certificate": found,
-                "author": found.author,
-            },
-        )
-        return pdf_response(pdf, f"certificat-{found.pk}.pdf")
-    if found.kind == Document.Kind.LETTER:
-        policy.require_entry(
-            request.actor, Action.PRINT, patient_access, found, audit_success=False
-        )
-        record_event(
-            "letter.print",
-            actor=request.actor,
-            patient_id=patient.pk,
-            category=Category.CLINICAL.value,
-            target=f"document:{found.pk}",
-        )
-        pdf = render_pdf(
-            "records/pdf/letter.html",
-            {
-                "practice": request.practice,
-                "patient": patient,
-                "letter": found,
-                "author": found.author,
-            },
-        )
-        return pdf_response(pdf, f"courrier-{found.pk}.pdf")
-    policy.require_entry(request.actor, Action.READ, patient_access, found, audit_success=False)
-    record_event(
-        "document.read",
-        actor=request.actor,
-        patient_id=patient.pk,
-        category=Category.CLINICAL.value,
-        target=f"document:{found.pk}",
-    )
+    patient_access = records_access.access_for(patient)
+    printed = PRINTED.get(found.kind)
+    if printed is not None:
+        event, template, name, filename = printed
+        _audited_open(request, patient_access, found, Action.PRINT, event)
+        context = {"practice": request.practice, "patient": patient, "author": found.author}
+        pdf = render_pdf(template, {**context, name: found})
+        return pdf_response(pdf, f"{filename}-{found.pk}.pdf")
+    _audited_open(request, patient_access, found, Action.READ, "document.read")
     if not found.file:
         raise Http404(_("No such document."))
     response = FileResponse(found.file.open("rb"), content_type=found.content_type)

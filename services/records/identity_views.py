@@ -7,8 +7,10 @@ Thin views: the selectors check the policy (and audit), the services check and w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from core.access.policy import Category
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
+from records import access as records_access
 from records import selectors, services
 from records.forms import (
     IDENTITY_FIELDS,
@@ -35,6 +38,32 @@ from records.forms import (
 
 def _chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     return redirect("records:chart", request.practice.slug, patient_id)
+
+
+def _identity_change(
+    request: PracticeRequest,
+    patient_id: int,
+    form: forms.BaseForm,
+    template: str,
+    access: records_access.PatientAccess,
+    history: list[Any],
+    change: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """A page changing the identity: on a valid POST, ``change`` calls the service (in a
+    transaction) and says what was done, back to the chart; a change made meanwhile by
+    someone else or a refusal of the service shows the form again, 400."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                done = change(dict(form.cleaned_data))
+            messages.success(request, done)
+            return _chart(request, patient_id)
+        except services.IdentityConflict as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            attach_service_errors(form, error)
+    context = {"form": form, "patient": access.patient, "history": history}
+    return render(request, template, context, status=400 if request.method == "POST" else 200)
 
 
 @practice_view
@@ -52,30 +81,16 @@ def identity_correct(request: PracticeRequest, patient_id: int) -> HttpResponse:
         instance=patient,
         country=request.practice.country,
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def correct(data: dict[str, Any]) -> str:
         version, reason = data.pop("version"), data.pop("reason")
-        try:
-            with transaction.atomic():
-                services.patient_identity_correct(
-                    actor=request.actor,
-                    access=access,
-                    expected_version=version,
-                    reason=reason,
-                    **data,
-                )
-            messages.success(request, _("Identity corrected; the previous values are kept."))
-            return _chart(request, patient_id)
-        except services.IdentityConflict as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            attach_service_errors(form, error)
-    return render(
-        request,
-        "records/identity_form.html",
-        {"form": form, "patient": patient, "history": history},
-        status=400 if request.method == "POST" else 200,
-    )
+        services.patient_identity_correct(
+            actor=request.actor, access=access, expected_version=version, reason=reason, **data
+        )
+        return _("Identity corrected; the previous values are kept.")
+
+    template = "records/identity_form.html"
+    return _identity_change(request, patient_id, form, template, access, history, correct)
 
 
 @practice_view
@@ -94,33 +109,20 @@ def death_record(request: PracticeRequest, patient_id: int) -> HttpResponse:
         },
     )
     withdraw = post is not None and "withdraw" in post
-    if post is not None and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                services.patient_death_record(
-                    actor=request.actor,
-                    access=access,
-                    expected_version=data["version"],
-                    deceased_on=None if withdraw else data["deceased_on"],
-                    confirmed=data["confirmed"],
-                    reason=data["reason"],
-                )
-            messages.success(
-                request,
-                _("The recorded death was withdrawn.") if withdraw else _("Death recorded."),
-            )
-            return _chart(request, patient_id)
-        except services.IdentityConflict as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            attach_service_errors(form, error)
-    return render(
-        request,
-        "records/death_form.html",
-        {"form": form, "patient": patient, "history": history},
-        status=400 if post is not None else 200,
-    )
+
+    def record(data: dict[str, Any]) -> str:
+        services.patient_death_record(
+            actor=request.actor,
+            access=access,
+            expected_version=data["version"],
+            deceased_on=None if withdraw else data["deceased_on"],
+            confirmed=data["confirmed"],
+            reason=data["reason"],
+        )
+        return _("The recorded death was withdrawn.") if withdraw else _("Death recorded.")
+
+    template = "records/death_form.html"
+    return _identity_change(request, patient_id, form, template, access, history, record)
 
 
 @practice_view
@@ -140,29 +142,20 @@ def gp_change(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "since": timezone.localdate(),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                services.patient_gp_change(
-                    actor=request.actor,
-                    access=access,
-                    expected_version=data["version"],
-                    gp_id=data["gp"],
-                    since=data["since"],
-                    reason=data["reason"],
-                )
-            messages.success(request, _("GP of record changed."))
-            return _chart(request, patient_id)
-        except services.IdentityConflict as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            attach_service_errors(form, error)
-    return render(
-        request,
-        "records/gp_form.html",
-        {"form": form, "patient": patient, "history": history},
-        status=400 if request.method == "POST" else 200,
+
+    def change(data: dict[str, Any]) -> str:
+        services.patient_gp_change(
+            actor=request.actor,
+            access=access,
+            expected_version=data["version"],
+            gp_id=data["gp"],
+            since=data["since"],
+            reason=data["reason"],
+        )
+        return _("GP of record changed.")
+
+    return _identity_change(
+        request, patient_id, form, "records/gp_form.html", access, history, change
     )
 
 

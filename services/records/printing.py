@@ -15,7 +15,7 @@ from core.access.policy import Action, Actor, Category, Purpose
 from core.audit.services import record_event
 from core.documents.pdf import render_pdf
 from core.practices.models import Practice
-from records import access as policy
+from records import access as records_access
 from records import posology
 from records.access_report import AccessLine, AccessReport, report_for
 from records.models import (
@@ -50,9 +50,9 @@ def prescription_pdf(
     )
     if prescription is None:
         raise Http404(_("No such prescription."))
-    access = policy.access_for(patient)
+    access = records_access.access_for(patient)
     # One event for the print: the decision's success is not recorded on its own.
-    policy.require_entry(actor, Action.PRINT, access, prescription, audit_success=False)
+    records_access.require_entry(actor, Action.PRINT, access, prescription, audit_success=False)
     items = list(prescription.items.all())
     secure = any(item.secure for item in items)
     for item in items:
@@ -131,7 +131,7 @@ WEIGHT_CODE = "29463-7"
 
 
 def _child_weight(
-    actor: Actor, access: policy.PatientAccess, patient: Patient, on: date
+    actor: Actor, access: records_access.PatientAccess, patient: Patient, on: date
 ) -> Observation | None:
     """A child's doses depend on the weight: the last one recorded (that the prescriber
     may see) is printed. Adults' weight is not printed."""
@@ -140,7 +140,7 @@ def _child_weight(
     weights = Observation.objects.filter(
         patient=patient, code=WEIGHT_CODE, status=EntryStatus.ACTIVE, value__isnull=False
     ).order_by("-effective_at")[:5]
-    return next((w for w in weights if policy.may_see_entry(actor, access, w)), None)
+    return next((w for w in weights if records_access.may_see_entry(actor, access, w)), None)
 
 
 def age_years(birth_date: date, on: date) -> int:
@@ -157,8 +157,8 @@ class RecordCopy:
 def record_copy(*, actor: Actor, patient_id: int) -> RecordCopy:
     """Everything of the record the actor may see, for the patient (right of access)."""
     patient = _patient(patient_id)
-    access = policy.access_for(patient)
-    policy.require(
+    access = records_access.access_for(patient)
+    records_access.require(
         actor,
         Action.PRINT,
         Category.CLINICAL,
@@ -183,7 +183,7 @@ def record_copy(*, actor: Actor, patient_id: int) -> RecordCopy:
     ]
     for title, queryset in queries:
         entries = list(queryset.filter(patient=patient, status=EntryStatus.ACTIVE))
-        shown = [e for e in entries if policy.may_see_entry(actor, access, e, Action.PRINT)]
+        shown = [e for e in entries if records_access.may_see_entry(actor, access, e, Action.PRINT)]
         hidden += len(entries) - len(shown)
         sections.append((title, shown))
     return RecordCopy(patient, sections, hidden)
@@ -228,7 +228,7 @@ def access_report(*, actor: Actor, patient_id: int) -> tuple[Patient, list[Acces
 
 def _access_report(*, actor: Actor, patient_id: int) -> tuple[Patient, AccessReport]:
     patient = _patient(patient_id)
-    policy.require(
+    records_access.require(
         actor,
         Action.PRINT,
         Category.ADMINISTRATIVE,

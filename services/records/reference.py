@@ -467,3 +467,34 @@ def atc_search(query: str, limit: int = 10) -> list[AtcClass]:
     with transaction.atomic():
         set_similarity_threshold()
         return list(AtcClass.objects.raw(sql, [*terms, *terms, limit]))
+
+
+# --- Search boxes ----------------------------------------------------------------------
+# What a search box of the pages or of the API lists for the text typed, so that both
+# answer the same: nothing until enough is typed (two or three letters of a name match a
+# large part of the table; a CIM-10 or ATC code is worth looking up from its second
+# character), the search otherwise.
+NAME_MIN_LENGTH = 3
+CODE_MIN_LENGTH = 2
+
+
+def typed_enough(query: str, min_length: int) -> bool:
+    return len(query.strip()) >= min_length
+
+
+def drugs_typed(query: str, limit: int = 20, *, vaccines: bool = False) -> list[Drug]:
+    if not typed_enough(query, NAME_MIN_LENGTH):
+        return []
+    return drug_search(query, limit, vaccines=vaccines)
+
+
+def substances_typed(query: str, limit: int = 10) -> list[Substance]:
+    return substance_search(query, limit) if typed_enough(query, NAME_MIN_LENGTH) else []
+
+
+def atc_classes_typed(query: str, limit: int = 10) -> list[AtcClass]:
+    return atc_search(query, limit) if typed_enough(query, CODE_MIN_LENGTH) else []
+
+
+def cim10_typed(query: str, limit: int = 20) -> list[Cim10Code]:
+    return cim10_search(query, limit) if typed_enough(query, CODE_MIN_LENGTH) else []

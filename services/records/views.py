@@ -23,7 +23,7 @@ from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records import patient_view, printing, reference, search_text, selectors, services
 from records.forms import (
     DOSE_UNITS,
@@ -156,7 +156,7 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
             "letters": letters,
             "back": request.path,
             # The identity section's buttons: whoever the policy lets correct it.
-            "may_edit_identity": policy.may(
+            "may_edit_identity": records_access.may(
                 request.actor, Action.WRITE, Category.IDENTITY, data.access
             ),
             "just_registered": just_registered,
@@ -164,9 +164,11 @@ def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     )
 
 
-def _patient_for_writing(request: PracticeRequest, patient_id: int) -> policy.PatientAccess:
+def _patient_for_writing(request: PracticeRequest, patient_id: int) -> records_access.PatientAccess:
     patient, patient_access = selectors.patient_with_access(patient_id)
-    policy.require(request.actor, Action.WRITE, Category.CLINICAL, patient, access=patient_access)
+    records_access.require(
+        request.actor, Action.WRITE, Category.CLINICAL, patient, access=patient_access
+    )
     return patient_access
 
 
@@ -235,20 +237,18 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
     draft = _draft(request, kind, patient_id)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                entry = services.entry_create(
+            care_time.act_with_entry(
+                actor=request.actor,
+                kind=kind,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.entry_create(
                     actor=request.actor,
                     access=patient_access,
                     model=ENTRY_MODELS[entry_type],
                     **form.cleaned_data,
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=kind,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=entry.pk,
-                )
+                ),
+            )
             messages.success(request, _("Saved."))
             return redirect("records:chart", request.practice.slug, patient_id)
         except ValidationError as error:
@@ -280,7 +280,7 @@ def entry_correct(
     entry = model.objects.filter(pk=entry_id, patient=patient_access.patient).first()
     if entry is None:
         raise Http404(_("No such entry."))
-    policy.require_entry(request.actor, Action.WRITE, patient_access, entry)
+    records_access.require_entry(request.actor, Action.WRITE, patient_access, entry)
     post = request.POST if request.method == "POST" else None
     form = ENTRY_FORMS[entry_type](post, instance=None, initial=_initial(entry))
     _enable_search(request, form)
@@ -387,21 +387,19 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         items = _item_inputs(lines)
         try:
-            with transaction.atomic():
-                prescription = services.prescription_create(
+            prescription = care_time.act_with_entry(
+                actor=request.actor,
+                kind=ActKind.PRESCRIPTION,
+                token=draft,
+                patient_id=patient_id,
+                write=lambda: services.prescription_create(
                     actor=request.actor,
                     access=patient_access,
                     items=items,
                     override_reason=override_reason,
                     **form.cleaned_data,
-                )
-                care_time.act_record(
-                    actor=request.actor,
-                    kind=ActKind.PRESCRIPTION,
-                    token=draft,
-                    patient_id=patient_id,
-                    entry_id=prescription.pk,
-                )
+                ),
+            )
             messages.success(request, _("Prescription saved."))
             return redirect(
                 "records:prescription-pdf", request.practice.slug, patient_id, prescription.pk
@@ -430,7 +428,7 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
 
 
 def _checked(
-    request: PracticeRequest, access: policy.PatientAccess, items: list[services.ItemInput]
+    request: PracticeRequest, access: records_access.PatientAccess, items: list[services.ItemInput]
 ) -> list[tuple[str, list[Any]]]:
     if not items:
         return []
@@ -468,73 +466,57 @@ def prescription_check(request: PracticeRequest, patient_id: int) -> HttpRespons
     )
 
 
+def _typed(request: PracticeRequest, *fields: str) -> tuple[str, str | None]:
+    """The text of a search box (the first of ``fields`` sent), and why no person could
+    have typed it (a NUL byte, a control character: records.search_text), if so."""
+    query = next((request.GET[field] for field in fields if field in request.GET), "")[:100]
+    return query, search_text.problem(query)
+
+
+def _options(
+    request: PracticeRequest, template: str, query: str, problem: str | None, **found: object
+) -> HttpResponse:
+    """A search box's list of choices; a text no person types is a 400 with the reason."""
+    context = {**found, "query": query, "problem": problem}
+    return render(request, template, context, status=400 if problem else 200)
+
+
 @practice_view
 def drug_search(request: PracticeRequest) -> HttpResponse:
     """Drugs of the public database matching a name (for the prescription form)."""
-    query = request.GET.get("q", "")[:100]
-    problem = search_text.problem(query)
-    drugs = reference.drug_search(query) if len(query.strip()) >= 3 and not problem else []
-    return render(
-        request,
-        "records/_drug_options.html",
-        {
-            "drugs": drugs,
-            "target": request.GET.get("target", "")[:40],
-            "query": query,
-            "problem": problem,
-        },
-        status=400 if problem else 200,
+    query, problem = _typed(request, "q")
+    drugs = [] if problem else reference.drugs_typed(query)
+    target = request.GET.get("target", "")[:40]
+    return _options(
+        request, "records/_drug_options.html", query, problem, drugs=drugs, target=target
     )
 
 
 @practice_view
 def allergen_search(request: PracticeRequest) -> HttpResponse:
     """Substances and drug classes (ATC) for recording an allergy (reference data only)."""
-    query = request.GET.get("q", "")[:100]
-    problem = search_text.problem(query)
-    searched = len(query.strip()) >= 3 and not problem
-    return render(
-        request,
-        "records/_allergen_options.html",
-        {
-            "substances": reference.substance_search(query) if searched else [],
-            "classes": reference.atc_search(query) if searched else [],
-            "query": query,
-            "problem": problem,
-        },
-        status=400 if problem else 200,
-    )
+    query, problem = _typed(request, "q")
+    substances = [] if problem else reference.substances_typed(query)
+    classes = [] if problem else reference.atc_classes_typed(query)
+    template = "records/_allergen_options.html"
+    return _options(request, template, query, problem, substances=substances, classes=classes)
 
 
 @practice_view
 def cim10_search(request: PracticeRequest) -> HttpResponse:
     """CIM-10 codes matching a code or words (for the problem form). Reference data, no
     patient data: nothing to audit."""
-    query = request.GET.get("code", request.GET.get("q", ""))[:100]
-    problem = search_text.problem(query)
-    searched = len(query.strip()) >= 2 and not problem
-    codes = reference.cim10_search(query, limit=12) if searched else []
-    return render(
-        request,
-        "records/_cim10_options.html",
-        {"codes": codes, "query": query, "problem": problem},
-        status=400 if problem else 200,
-    )
+    query, problem = _typed(request, "code", "q")
+    codes = [] if problem else reference.cim10_typed(query, limit=12)
+    return _options(request, "records/_cim10_options.html", query, problem, codes=codes)
 
 
 @practice_view
 def vaccine_search(request: PracticeRequest) -> HttpResponse:
     """BDPM vaccines matching a name (for the vaccination form)."""
-    query = request.GET.get("vaccine", request.GET.get("q", ""))[:100]
-    problem = search_text.problem(query)
-    searched = len(query.strip()) >= 3 and not problem
-    vaccines = reference.drug_search(query, limit=12, vaccines=True) if searched else []
-    return render(
-        request,
-        "records/_vaccine_options.html",
-        {"vaccines": vaccines, "query": query, "problem": problem},
-        status=400 if problem else 200,
-    )
+    query, problem = _typed(request, "vaccine", "q")
+    vaccines = [] if problem else reference.drugs_typed(query, limit=12, vaccines=True)
+    return _options(request, "records/_vaccine_options.html", query, problem, vaccines=vaccines)
 
 
 @practice_view

@@ -20,7 +20,7 @@ from core.access.selectors import consents_of
 from core.access.sharing import Recipient
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response, render_pdf
-from records import access as policy
+from records import access as records_access
 from records.selectors import Patient, patient_of_practice
 from sharing import selectors, services
 from sharing.models import InboxMessage
@@ -147,7 +147,7 @@ class SharingApi(PracticeAPIMixin, CarnetAPIView):
     def patient_choices(self, patient_id: int, action: Action) -> Patient:
         """The patient's choices are administrative data of the practice (audited)."""
         patient = self.patient(patient_id)
-        policy.require(
+        records_access.require(
             self.actor, action, Category.ADMINISTRATIVE, patient, purpose=Purpose.ADMINISTRATION
         )
         return patient

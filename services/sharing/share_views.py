@@ -25,7 +25,7 @@ from core.access.services import AccessDenied
 from core.access.sharing import Recipient
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records.selectors import Patient, patient_of_practice
 from sharing import selectors, services
 from sharing.models import InboxMessage
@@ -159,7 +159,7 @@ def _what(summary: dict[str, object]) -> list[str]:
 def patient_shares(request: PracticeRequest, patient_id: int) -> HttpResponse:
     patient = _patient(patient_id)
     # The page is for whoever may send this patient's record (audited as patient.share).
-    policy.require(request.actor, Action.SHARE, Category.CLINICAL, patient)
+    records_access.require(request.actor, Action.SHARE, Category.CLINICAL, patient)
     form = _share_form(request, patient)
     status = 200
     if request.method == "POST":

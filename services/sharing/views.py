@@ -23,7 +23,7 @@ from core.access.policy import Action, Category, Purpose
 from core.access.selectors import consents_of
 from core.documents.pdf import pdf_response, render_pdf
 from core.practices.context import PracticeRequest, practice_view
-from records import access as policy
+from records import access as records_access
 from records.selectors import Patient, patient_of_practice
 from sharing import selectors, services
 
@@ -58,7 +58,7 @@ def _patient(request: PracticeRequest, patient_id: int) -> Patient:
     patient = patient_of_practice(patient_id)
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    policy.require(
+    records_access.require(
         request.actor,
         Action.WRITE,
         Category.ADMINISTRATIVE,

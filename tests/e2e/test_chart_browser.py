@@ -35,7 +35,7 @@ def wide_page(browser: Any) -> Iterator[Any]:
 def demo_patient_followed_over_time() -> dict[str, Any]:
     from django.utils import timezone
 
-    from records import demo
+    from carnet_demo import records_demo as demo
 
     for identity in demo.demo_identities(DEMO_PATIENTS):
         history = demo.plan_history(

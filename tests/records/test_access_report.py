@@ -315,7 +315,7 @@ def test_the_access_report_is_printed_for_the_patient_not_by_another_practice(
 def test_the_access_report_of_the_busiest_demo_patient_fits_on_two_pages(world: World) -> None:
     """The demo patient with the longest history (written by the demo's own writer,
     through the services), their chart opened once per consultation: two pages at most."""
-    from tests.records.test_demo_histories import IDENTITIES, plan, register, write_histories
+    from tests.carnet_demo.test_demo_histories import IDENTITIES, plan, register, write_histories
 
     busiest = max(IDENTITIES, key=lambda identity: plan(identity).entry_count)
     [patient] = register(world, [busiest])

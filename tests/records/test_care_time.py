@@ -217,7 +217,7 @@ def test_a_draft_for_a_patient_of_another_practice_is_refused(client: Client, wo
 def test_the_demo_gives_a_month_of_acts_once(world: World) -> None:
     from datetime import date
 
-    from records.care_time_demo import demo_care_time_create
+    from carnet_demo.care_time_demo import demo_care_time_create
     from records.selectors.care_time import care_time_report
 
     actor = world.actor(world.alice)

@@ -140,14 +140,7 @@ def _member_or_404(request: PracticeRequest, person_id: int) -> selectors.StaffM
 
 @practice_view
 def staff_member(request: PracticeRequest, person_id: int) -> HttpResponse:
-    require_practice(
-        request.actor,
-        PracticeAction.MANAGE_STAFF,
-        request.practice.pk,
-        target=f"person:{person_id}",
-    )
-    member = _member_or_404(request, person_id)
-    return _member_page(request, member)
+    return _member_page(request, _managed_member(request, person_id))
 
 
 def _member_page(
@@ -169,6 +162,23 @@ def _member_page(
     return render(request, "accounts/staff_member.html", context, status=status)
 
 
+def _managed_member(request: PracticeRequest, person_id: int) -> selectors.StaffMember:
+    """The member an administrator acts on: the policy first (a refusal audited), then
+    the person, who must be of this practice (404 otherwise)."""
+    require_practice(
+        request.actor,
+        PracticeAction.MANAGE_STAFF,
+        request.practice.pk,
+        target=f"person:{person_id}",
+    )
+    return _member_or_404(request, person_id)
+
+
+def _on(request: PracticeRequest, person_id: int) -> dict[str, Any]:
+    """Who acts, in which practice, on whom: the arguments every staff service takes."""
+    return {"actor": request.actor, "practice": request.practice, "person_id": person_id}
+
+
 def _act(
     request: PracticeRequest,
     person_id: int,
@@ -178,13 +188,7 @@ def _act(
 ) -> HttpResponse:
     """Run one administrator action from its form: done → back to the member's page with
     a message; refused → the page again with the error on the form, nothing stored."""
-    require_practice(
-        request.actor,
-        PracticeAction.MANAGE_STAFF,
-        request.practice.pk,
-        target=f"person:{person_id}",
-    )
-    member = _member_or_404(request, person_id)
+    member = _managed_member(request, person_id)
     if form.is_valid():
         try:
             message = do(form.cleaned_data)
@@ -202,16 +206,9 @@ def staff_roles(request: PracticeRequest, person_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         member = _member_or_404(request, person_id)
         if not member.is_active:
-            staff.staff_reactivate(
-                actor=request.actor,
-                practice=request.practice,
-                person_id=person_id,
-                roles=data["roles"],
-            )
+            staff.staff_reactivate(**_on(request, person_id), roles=data["roles"])
             return _("The person is active again.")
-        staff.staff_set_roles(
-            actor=request.actor, practice=request.practice, person_id=person_id, roles=data["roles"]
-        )
+        staff.staff_set_roles(**_on(request, person_id), roles=data["roles"])
         return _("The roles were saved.")
 
     return _act(request, person_id, "roles_form", RolesForm(request.POST), do)
@@ -221,12 +218,7 @@ def staff_roles(request: PracticeRequest, person_id: int) -> HttpResponse:
 @require_POST
 def staff_deactivate(request: PracticeRequest, person_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
-        staff.staff_deactivate(
-            actor=request.actor,
-            practice=request.practice,
-            person_id=person_id,
-            reason=data["reason"],
-        )
+        staff.staff_deactivate(**_on(request, person_id), reason=data["reason"])
         return _("The person was deactivated: their sessions and API tokens no longer work.")
 
     return _act(request, person_id, "deactivate_form", DeactivateForm(request.POST), do)
@@ -236,12 +228,7 @@ def staff_deactivate(request: PracticeRequest, person_id: int) -> HttpResponse:
 @require_POST
 def staff_reset_second_factor(request: PracticeRequest, person_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
-        staff.staff_reset_second_factor(
-            actor=request.actor,
-            practice=request.practice,
-            person_id=person_id,
-            admin_code=data["admin_code"],
-        )
+        staff.staff_reset_second_factor(**_on(request, person_id), admin_code=data["admin_code"])
         return _("The second factor was removed: the person sets up a new one at their next login.")
 
     return _act(request, person_id, "reset_form", AdminCodeForm(request.POST), do)
@@ -250,14 +237,8 @@ def staff_reset_second_factor(request: PracticeRequest, person_id: int) -> HttpR
 @practice_view
 @require_POST
 def staff_unlock(request: PracticeRequest, person_id: int) -> HttpResponse:
-    require_practice(
-        request.actor,
-        PracticeAction.MANAGE_STAFF,
-        request.practice.pk,
-        target=f"person:{person_id}",
-    )
-    _member_or_404(request, person_id)
-    staff.staff_unlock(actor=request.actor, practice=request.practice, person_id=person_id)
+    _managed_member(request, person_id)
+    staff.staff_unlock(**_on(request, person_id))
     messages.success(request, _("The account is unlocked."))
     return redirect("practices:staff-member", request.practice.slug, person_id)
 
@@ -265,17 +246,9 @@ def staff_unlock(request: PracticeRequest, person_id: int) -> HttpResponse:
 @practice_view
 @require_POST
 def staff_reinvite(request: PracticeRequest, person_id: int) -> HttpResponse:
-    require_practice(
-        request.actor,
-        PracticeAction.MANAGE_STAFF,
-        request.practice.pk,
-        target=f"person:{person_id}",
-    )
-    member = _member_or_404(request, person_id)
+    member = _managed_member(request, person_id)
     try:
-        issued = staff.staff_reinvite(
-            actor=request.actor, practice=request.practice, person_id=person_id
-        )
+        issued = staff.staff_reinvite(**_on(request, person_id))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _member_page(request, member, 400)

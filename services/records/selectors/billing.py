@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category, Purpose
-from records import access as policy
+from records import access as records_access
 from records import niss
 from records.models import Encounter, Patient
 from records.models.clinical import EntryStatus
@@ -33,7 +33,7 @@ class EncounterFacts:
 
 def patient_for_billing(*, actor: Actor, patient_id: int) -> Patient:
     patient, access = patient_with_access(patient_id)
-    policy.require(
+    records_access.require(
         actor,
         Action.READ,
         Category.ADMINISTRATIVE,
@@ -48,7 +48,7 @@ def patient_for_cover(*, actor: Actor, patient_id: int) -> Patient:
     """The patient whose insurance cover the desk records: an administrative write
     (refusals audited; the write itself is audited by billing, with what changed)."""
     patient, access = patient_with_access(patient_id)
-    policy.require(
+    records_access.require(
         actor,
         Action.WRITE,
         Category.ADMINISTRATIVE,

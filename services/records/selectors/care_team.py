@@ -10,7 +10,7 @@ from typing import Any
 from core.access.policy import Action, Actor, Category, Purpose, decide
 from core.accounts.selectors import clinicians_statement
 from core.prepared import Bound, Prepared, fetch_together
-from records import access as policy
+from records import access as records_access
 from records.access import PatientAccess
 from records.models import CareTeamMember, Patient
 from records.selectors.patients import patient_with_access
@@ -76,7 +76,7 @@ def care_team_for(*, actor: Actor, patient_id: int) -> tuple[Patient, CareTeam]:
     """The patient's care team, if the actor may read the patient's administrative data
     (audited ``patient.read``)."""
     patient, access = patient_with_access(patient_id)
-    policy.require(
+    records_access.require(
         actor,
         Action.READ,
         Category.ADMINISTRATIVE,

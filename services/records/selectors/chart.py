@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.access.policy import Action, Actor, Category, Purpose
 from core.audit.services import record_event
 from core.prepared import Prepared, fetch_together
-from records import access as policy
+from records import access as records_access
 from records.access import PatientAccess
 from records.models import (
     Allergy,
@@ -65,7 +65,7 @@ class Chart:
 
 
 def _visible(actor: Actor, access: PatientAccess, entries: list, chart: Chart) -> list:
-    shown = [entry for entry in entries if policy.may_see_entry(actor, access, entry)]
+    shown = [entry for entry in entries if records_access.may_see_entry(actor, access, entry)]
     chart.hidden += len(entries) - len(shown)
     return shown
 
@@ -151,10 +151,10 @@ def chart_for(
     patient, access, extra = patient_with_access_and(patient_id, *more)
     # The opening is recorded once, below, with what was read (identity only, or the
     # clinical record): the identity decision's success is not an event of its own.
-    policy.require(
+    records_access.require(
         actor, Action.READ, Category.IDENTITY, patient, access=access, audit_success=False
     )
-    clinical = policy.check(
+    clinical = records_access.check(
         actor, Action.READ, Category.CLINICAL, patient, access=access, audit_success=False
     )
     chart = Chart(
@@ -206,7 +206,7 @@ def chart_for(
     visible_prescriptions = {
         item.prescription.pk
         for item in items
-        if policy.may_see_entry(actor, access, item.prescription)
+        if records_access.may_see_entry(actor, access, item.prescription)
     }
     chart.treatment = [
         item
@@ -222,10 +222,12 @@ def chart_for(
     # A vital sign takes its consultation's label: the hidden ones are already counted
     # through their consultation, so they are not counted again.
     chart.vitals = vitals_from(
-        sign for sign in vital_signs if policy.may_see_entry(actor, access, sign)
+        sign for sign in vital_signs if records_access.may_see_entry(actor, access, sign)
     )
 
-    chart.lab_trends = lab_trends([o for o in lab_series if policy.may_see_entry(actor, access, o)])
+    chart.lab_trends = lab_trends(
+        [o for o in lab_series if records_access.may_see_entry(actor, access, o)]
+    )
     _record_opening(
         actor, patient, Category.CLINICAL, {"view": "chart", "hidden_entries": chart.hidden}
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from core.access.policy import Action, Actor, Category, Purpose
 from core.accounts.selectors import staff_of_practice
 from core.prepared import Prepared
-from records import access as policy
+from records import access as records_access
 from records.access import PatientAccess
 from records.models import IdentityChange, Patient
 from records.selectors.patients import (
@@ -60,7 +60,7 @@ def identity_history(*, actor: Actor, patient_id: int) -> tuple[Patient, list[Id
     """The patient and the changes to their identity, if the actor may read it (the read
     is audited)."""
     patient, access = patient_with_access(patient_id)
-    policy.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
+    records_access.require(actor, Action.READ, Category.IDENTITY, patient, access=access)
     return patient, IDENTITY_HISTORY.all(patient=patient.pk)
 
 
@@ -120,7 +120,7 @@ def merge_preview(*, actor: Actor, keep_id: int, duplicate_id: int) -> MergePrev
     records = []
     for patient_id in (keep_id, duplicate_id):
         patient, access = patient_with_access(patient_id)
-        policy.require(
+        records_access.require(
             actor,
             Action.WRITE,
             Category.IDENTITY,
@@ -128,7 +128,7 @@ def merge_preview(*, actor: Actor, keep_id: int, duplicate_id: int) -> MergePrev
             purpose=Purpose.ADMINISTRATION,
             access=access,
         )
-        policy.require(actor, Action.WRITE, Category.CLINICAL, patient, access=access)
+        records_access.require(actor, Action.WRITE, Category.CLINICAL, patient, access=access)
         records.append(patient)
     keep, duplicate = records
     if duplicate.merged_into_id:
@@ -152,7 +152,7 @@ def identity_for_change(
     patient, access, (history,) = patient_with_access_and(
         patient_id, IDENTITY_HISTORY.bind(patient=patient_id)
     )
-    policy.require(
+    records_access.require(
         actor, Action.WRITE, category, patient, purpose=Purpose.ADMINISTRATION, access=access
     )
     return access, history
@@ -162,7 +162,7 @@ def merge_start(*, actor: Actor, patient_id: int) -> tuple[Patient, list[Patient
     """The record to keep, if the actor may merge into it (the rights ``patient_merge``
     asks, audited), and the records that look like the same person."""
     patient, access = patient_with_access(patient_id)
-    policy.require(
+    records_access.require(
         actor,
         Action.WRITE,
         Category.IDENTITY,
@@ -170,5 +170,5 @@ def merge_start(*, actor: Actor, patient_id: int) -> tuple[Patient, list[Patient
         purpose=Purpose.ADMINISTRATION,
         access=access,
     )
-    policy.require(actor, Action.WRITE, Category.CLINICAL, patient, access=access)
+    records_access.require(actor, Action.WRITE, Category.CLINICAL, patient, access=access)
     return patient, merge_candidates(actor=actor, keep=patient)

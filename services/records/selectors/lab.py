@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category
 from core.prepared import Prepared
-from records import access as policy
+from records import access as records_access
 from records.models import Document, Observation, Patient
 from records.models.clinical import EntryStatus
 from records.selectors.patients import patient_with_access_and
@@ -149,8 +149,8 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
     patient, access, (results,) = patient_with_access_and(
         document.patient_id, REPORT_RESULTS.bind(report=report_id)
     )
-    policy.require(actor, Action.READ, Category.CLINICAL, patient, access=access)
-    visible = [o for o in results if policy.may_see_entry(actor, access, o)]
+    records_access.require(actor, Action.READ, Category.CLINICAL, patient, access=access)
+    visible = [o for o in results if records_access.may_see_entry(actor, access, o)]
     codes = sorted({o.code for o in visible if o.value is not None})
     history: dict[str, list[Observation]] = {}
     if codes:
@@ -165,7 +165,7 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
             .filter(nth__lte=TRENDS)
         )
         for observation in earlier:
-            if policy.may_see_entry(actor, access, observation):
+            if records_access.may_see_entry(actor, access, observation):
                 history.setdefault(observation.code, []).append(observation)
     trends = lab_trends([o for series in history.values() for o in series], codes=codes)
     return LabReport(
@@ -175,7 +175,7 @@ def lab_report(actor: Actor, report_id: int) -> LabReport:
         title=document.title,
         # The laboratory's own report holds every value: shown only to whoever may see
         # the document (its label is its most sensitive result's).
-        text=document.body if policy.may_see_entry(actor, access, document) else "",
+        text=document.body if records_access.may_see_entry(actor, access, document) else "",
         lines=[_line(o) for o in visible],
         trends=trends,
         hidden=len(results) - len(visible),

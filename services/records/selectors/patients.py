@@ -18,7 +18,8 @@ from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
 from core.access.services import require_patient
 from core.audit.services import record_event
 from core.prepared import Bound, Prepared, PreparedModelSQL, fetch_together
-from records import access, search_text, word_search
+from records import access as records_access
+from records import search_text, word_search
 from records.models import Patient
 
 DATE_TERM = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -188,7 +189,7 @@ def patient_get(
     ``audit_success=False`` the caller records the read itself, with what it read, so
     that one access is one event)."""
     patient, patient_access = patient_with_access(patient_id)
-    access.require(
+    records_access.require(
         actor, Action.READ, category, patient, access=patient_access, audit_success=audit_success
     )
     return patient
@@ -199,7 +200,7 @@ def patient_get(
 PATIENT = Prepared(lambda patient: Patient.objects.filter(pk=patient).select_related("gp"))
 
 
-def patient_with_access(patient_id: int) -> tuple[Patient, access.PatientAccess]:
+def patient_with_access(patient_id: int) -> tuple[Patient, records_access.PatientAccess]:
     """The patient of this practice (404 otherwise) and the facts for the policy."""
     patient, patient_access, _more = patient_with_access_and(patient_id)
     return patient, patient_access
@@ -207,32 +208,32 @@ def patient_with_access(patient_id: int) -> tuple[Patient, access.PatientAccess]
 
 def patients_with_access(
     patient_ids: list[int],
-) -> dict[int, tuple[Patient, access.PatientAccess]]:
+) -> dict[int, tuple[Patient, records_access.PatientAccess]]:
     """``patient_with_access`` for several patients in one round trip: those of this
     practice, by id (another practice's are not found)."""
     statements: list[Bound] = []
     for patient_id in patient_ids:
-        statements += [PATIENT.bind(patient=patient_id), *access.statements_for(patient_id)]
+        statements += [PATIENT.bind(patient=patient_id), *records_access.statements_for(patient_id)]
     results = fetch_together(*statements) if statements else []
     found = {}
     for index, patient_id in enumerate(patient_ids):
         rows, team, choice_rows = results[3 * index : 3 * index + 3]
         if rows:
-            found[patient_id] = (rows[0], access.access_from(rows[0], team, choice_rows))
+            found[patient_id] = (rows[0], records_access.access_from(rows[0], team, choice_rows))
     return found
 
 
 def patient_with_access_and(
     patient_id: int, *more: Bound
-) -> tuple[Patient, access.PatientAccess, list[list[Any]]]:
+) -> tuple[Patient, records_access.PatientAccess, list[list[Any]]]:
     """``patient_with_access``, with more statements in the same round trip (their
     results, in order). Use them only once the policy allowed the read."""
     found, team, choice_rows, *results = fetch_together(
-        PATIENT.bind(patient=patient_id), *access.statements_for(patient_id), *more
+        PATIENT.bind(patient=patient_id), *records_access.statements_for(patient_id), *more
     )
     if not found:
         raise Http404(_("No such patient in this practice."))
-    return found[0], access.access_from(found[0], team, choice_rows), results
+    return found[0], records_access.access_from(found[0], team, choice_rows), results
 
 
 def possible_duplicates(

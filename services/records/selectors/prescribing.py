@@ -1,7 +1,7 @@
 """Reads for prescribing: the facts the safety checks (``records.safety``) judge.
 
 The allergies and the current treatment are clinical data: they are read under the
-policy (a read of the clinical record, audited by ``policy.require``), and only the
+policy (a read of the clinical record, audited by ``records_access.require``), and only the
 entries this prescriber may see are used. How many were hidden is passed on, so that
 the checks say they could not look at them.
 """
@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from core.access.policy import Action, Actor, Category
-from records import access as policy
+from records import access as records_access
 from records import safety
 from records.compositions import chosen_components
 from records.models import (
@@ -83,7 +83,7 @@ def _substance(substance: Substance, classes: dict[str, set[str]]) -> safety.Sub
 
 
 def current_treatment(
-    actor: Actor, access: policy.PatientAccess
+    actor: Actor, access: records_access.PatientAccess
 ) -> tuple[list[PrescriptionItem], int]:
     """The chart's current treatment (lines of the active prescriptions of the last two
     years whose end has not passed) that this prescriber may see, and how many
@@ -99,18 +99,18 @@ def current_treatment(
         .order_by("-prescription__prescribed_on", "position")[:200]
     )
     prescriptions = {item.prescription for item in items}
-    visible = {p.pk for p in prescriptions if policy.may_see_entry(actor, access, p)}
+    visible = {p.pk for p in prescriptions if records_access.may_see_entry(actor, access, p)}
     current = [i for i in items if i.prescription.pk in visible and i.ends_on() >= today]
     return current, len(prescriptions) - len(visible)
 
 
 def allergy_facts(
-    actor: Actor, access: policy.PatientAccess
+    actor: Actor, access: records_access.PatientAccess
 ) -> tuple[list[safety.AllergyFacts], int]:
     allergies = list(
         Allergy.objects.filter(patient=access.patient, status=EntryStatus.ACTIVE).order_by("pk")
     )
-    visible = [a for a in allergies if policy.may_see_entry(actor, access, a)]
+    visible = [a for a in allergies if records_access.may_see_entry(actor, access, a)]
     moieties = dict(
         Substance.objects.filter(
             code__in={a.substance_code for a in visible if a.substance_code}
@@ -178,11 +178,11 @@ def treatment_facts(items: Iterable[PrescriptionItem]) -> list[safety.DrugFacts]
 
 
 def prescribing_facts(
-    *, actor: Actor, access: policy.PatientAccess, drugs: Sequence[safety.DrugFacts]
+    *, actor: Actor, access: records_access.PatientAccess, drugs: Sequence[safety.DrugFacts]
 ) -> safety.Facts:
     """The patient's facts for checking ``drugs`` (the lines being prescribed). The read
     of the clinical record is judged by the policy and audited."""
-    policy.require(actor, Action.READ, Category.CLINICAL, access.patient, access=access)
+    records_access.require(actor, Action.READ, Category.CLINICAL, access.patient, access=access)
     allergies, hidden_allergies = allergy_facts(actor, access)
     items, hidden_prescriptions = current_treatment(actor, access)
     treatment = treatment_facts(items)
@@ -195,7 +195,7 @@ def prescribing_facts(
 
 
 def check_lines(
-    *, actor: Actor, access: policy.PatientAccess, lines: Sequence[safety.DrugFacts]
+    *, actor: Actor, access: records_access.PatientAccess, lines: Sequence[safety.DrugFacts]
 ) -> list[list[safety.Alert]]:
     """The alerts of each line of a prescription, each line checked against the
     patient's record and the other lines."""
@@ -206,18 +206,18 @@ def check_lines(
 
 
 def prescribing_context(
-    *, actor: Actor, access: policy.PatientAccess
+    *, actor: Actor, access: records_access.PatientAccess
 ) -> tuple[list[Allergy], list[PrescriptionItem]]:
     """What the prescription form shows beside the lines: the allergies (with whether
     each is checked) and the current treatment, those this prescriber may see. The read
     is judged by the policy and audited."""
-    policy.require(actor, Action.READ, Category.CLINICAL, access.patient, access=access)
+    records_access.require(actor, Action.READ, Category.CLINICAL, access.patient, access=access)
     allergies = [
         allergy
         for allergy in Allergy.objects.filter(
             patient=access.patient, status=EntryStatus.ACTIVE
         ).order_by("substance")
-        if policy.may_see_entry(actor, access, allergy)
+        if records_access.may_see_entry(actor, access, allergy)
     ]
     treatment, _hidden = current_treatment(actor, access)
     return allergies, treatment

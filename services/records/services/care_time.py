@@ -16,7 +16,9 @@ and the act is marked ``capped``. A time an API client declares is kept in
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -96,6 +98,25 @@ def measured(kind: str, opened_at: datetime, saved_at: datetime) -> tuple[int, b
 
 
 @transaction.atomic(savepoint=False)  # in the save's transaction: no savepoint round trips
+class Saved(Protocol):
+    pk: int
+
+
+SavedEntry = TypeVar("SavedEntry", bound=Saved)
+
+
+def act_with_entry(
+    *, actor: Actor, kind: str, token: str, patient_id: int, write: Callable[[], SavedEntry]
+) -> SavedEntry:
+    """Save an entry (``write``, a records service) and close its act, in one
+    transaction: the act names the entry, and a save refused or invalid records no act.
+    The pages' way to save a timed entry (the API's: ``care_time_api_acts``)."""
+    with transaction.atomic():
+        entry = write()
+        act_record(actor=actor, kind=kind, token=token, patient_id=patient_id, entry_id=entry.pk)
+    return entry
+
+
 def act_record(
     *,
     actor: Actor,

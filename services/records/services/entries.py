@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.access.policy import Action, Actor, Category
 from core.audit.services import record_event
-from records import access as policy
+from records import access as records_access
 from records.access import PatientAccess
 from records.models.clinical import ClinicalEntry, EntryRevision, EntryStatus
 
@@ -62,7 +62,7 @@ def entry_create(
 ) -> Entry:
     """Add an entry to the patient's record, written by the actor (one event: what was
     added; the policy's success is not recorded on its own, a refusal is)."""
-    policy.require(
+    records_access.require(
         actor, Action.WRITE, Category.CLINICAL, access.patient, access=access, audit_success=False
     )
     unknown = set(fields) & BOOKKEEPING
@@ -96,10 +96,10 @@ def _lock_for_change(
     # A correction needs write on the record and on that entry: the author of an entry
     # who has left the care team no longer changes it, whatever the way in.
     # The change is recorded once by the caller, with what changed.
-    policy.require(
+    records_access.require(
         actor, Action.WRITE, Category.CLINICAL, access.patient, access=access, audit_success=False
     )
-    policy.require_entry(actor, Action.WRITE, access, locked, audit_success=False)
+    records_access.require_entry(actor, Action.WRITE, access, locked, audit_success=False)
     if locked.version != expected_version:
         raise EditConflict(locked)
     if locked.status == EntryStatus.ENTERED_IN_ERROR:

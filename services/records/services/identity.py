@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from core.access.policy import Action, Actor, Category, Purpose
 from core.audit.services import record_event
 from core.practices.selectors import country_of
-from records import access as policy
+from records import access as records_access
 from records import nir as nir_rules
 from records import niss as niss_rules
 from records.access import PatientAccess
@@ -159,7 +159,7 @@ def _lock(
     actor: Actor, access: PatientAccess, expected_version: int, category: Category
 ) -> Patient:
     # Each change is recorded once by its caller, saying what changed.
-    policy.require(
+    records_access.require(
         actor,
         Action.WRITE,
         category,

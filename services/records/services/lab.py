@@ -19,7 +19,7 @@ from core.access.services import AccessDenied
 from core.accounts.models import Person
 from core.accounts.selectors import actor_for
 from core.audit.services import record_event
-from records import access as policy
+from records import access as records_access
 from records.lab_labels import label_for
 from records.models import Document, Observation, Patient
 
@@ -74,8 +74,8 @@ def lab_results_file(
     patient = Patient.objects.get(pk=patient_id)
     practitioner = Person.objects.get(pk=practitioner_id)
     author = actor_for(practitioner, patient.practice_id)
-    access = policy.access_for(patient)
-    decision = policy.check(
+    access = records_access.access_for(patient)
+    decision = records_access.check(
         author, Action.WRITE, Category.CLINICAL, patient, access=access, audit_success=False
     )
     if not decision.allowed:
@@ -136,7 +136,9 @@ def _report_patient(actor: Actor, report_id: int) -> Patient:
     if document is None:
         raise Http404(_("No such report in this practice."))
     patient = Patient.objects.get(pk=document.patient_id)
-    decision = policy.check(actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False)
+    decision = records_access.check(
+        actor, Action.WRITE, Category.CLINICAL, patient, audit_success=False
+    )
     if not decision.allowed:
         raise AccessDenied(decision)  # the refusal is audited by the check
     return patient

@@ -57,7 +57,7 @@ from core.api import exception_handler as api_exception_handler
 from core.audit.models import AuditEvent
 from core.audit.selectors import events_for_patient
 from core.audit.services import record_event
-from records import access as policy
+from records import access as records_access
 from records import selectors
 from records.selectors import EntryStatus, Patient, entry_rows, entry_type
 from records.selectors.history import (
@@ -756,7 +756,7 @@ def common_filters(query: Query, updated_field: str, *, updated_is_datetime: boo
 # --- reading through the policy ---------------------------------------------------------
 
 
-def _patient(patient_id: int) -> tuple[Patient, policy.PatientAccess]:
+def _patient(patient_id: int) -> tuple[Patient, records_access.PatientAccess]:
     """The patient of this practice (404 otherwise) and the policy's facts, in one round
     trip."""
     return patient_with_access(patient_id)
@@ -784,13 +784,13 @@ def _record_read(
 
 def _may_read_record(
     actor: Actor,
-    access: policy.PatientAccess,
+    access: records_access.PatientAccess,
     category: Category,
     purpose: Purpose = Purpose.CARE,
 ) -> bool:
     """The record-level decision; a denial is audited, a success is recorded by the
     caller with what was read."""
-    decision = policy.check(
+    decision = records_access.check(
         actor,
         Action.READ,
         category,
@@ -804,11 +804,11 @@ def _may_read_record(
 
 def _require_record(
     actor: Actor,
-    access: policy.PatientAccess,
+    access: records_access.PatientAccess,
     category: Category,
     purpose: Purpose = Purpose.CARE,
 ) -> None:
-    decision = policy.check(
+    decision = records_access.check(
         actor,
         Action.READ,
         category,
@@ -821,7 +821,9 @@ def _require_record(
         raise AccessDenied(decision)
 
 
-def hidden_entries(actor: Actor, access: policy.PatientAccess, kind: ClinicalKind) -> list[int]:
+def hidden_entries(
+    actor: Actor, access: records_access.PatientAccess, kind: ClinicalKind
+) -> list[int]:
     """The patient's entries of this kind the actor may not see.
 
     Only a sensitive entry, or one the patient excluded someone from, can be hidden from
@@ -842,7 +844,7 @@ def hidden_entries(actor: Actor, access: policy.PatientAccess, kind: ClinicalKin
     return [
         entry.pk
         for entry in candidates.only("pk", "author", "sensitivity")
-        if not policy.may_see_entry(actor, access, entry)
+        if not records_access.may_see_entry(actor, access, entry)
     ]
 
 
@@ -857,7 +859,7 @@ class Found:
 
 def clinical_rows(
     actor: Actor,
-    access: policy.PatientAccess,
+    access: records_access.PatientAccess,
     kind: ClinicalKind,
     query: Query,
     *,
@@ -881,9 +883,9 @@ def clinical_rows(
 
 
 def visible(
-    actor: Actor, access: policy.PatientAccess, kind: ClinicalKind, rows: list[Any]
+    actor: Actor, access: records_access.PatientAccess, kind: ClinicalKind, rows: list[Any]
 ) -> list[Any]:
-    return [row for row in rows if policy.may_see_entry(actor, access, kind.entry_of(row))]
+    return [row for row in rows if records_access.may_see_entry(actor, access, kind.entry_of(row))]
 
 
 def clinical_search(*, actor: Actor, kind: ClinicalKind, query: Query) -> Found:
@@ -910,8 +912,8 @@ def clinical_read(*, actor: Actor, kind: ClinicalKind, row_id: int) -> Any:
     if row is None:
         raise Http404(_("No such entry."))
     entry = kind.entry_of(row)
-    access = policy.access_for(entry.patient)
-    policy.require_entry(actor, Action.READ, access, entry)
+    access = records_access.access_for(entry.patient)
+    records_access.require_entry(actor, Action.READ, access, entry)
     return row
 
 
@@ -971,7 +973,22 @@ def patient_search(*, actor: Actor, query: Query) -> Found:
     return Found(rows, total, cursor)
 
 
-def _consent_patient(actor: Actor, patient_id: int) -> tuple[Patient, policy.PatientAccess]:
+def _record_administrative_read(
+    actor: Actor, patient: Patient, target: str, details: dict[str, Any]
+) -> None:
+    """One event for a read of the patient's consents or access log (administrative
+    data, read to administer the record)."""
+    _record_read(
+        actor,
+        patient,
+        Category.ADMINISTRATIVE,
+        purpose=Purpose.ADMINISTRATION,
+        target=target,
+        details=details,
+    )
+
+
+def _consent_patient(actor: Actor, patient_id: int) -> tuple[Patient, records_access.PatientAccess]:
     patient, access = _patient(patient_id)
     _require_record(actor, access, Category.ADMINISTRATIVE, Purpose.ADMINISTRATION)
     return patient, access
@@ -982,14 +999,7 @@ def consent_read(*, actor: Actor, consent_id: int) -> SharingConsent:
     if consent is None:
         raise Http404(_("No such consent."))
     patient, _access = _consent_patient(actor, consent.patient_id)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"consent:{consent.pk}",
-        details={"resource": "Consent"},
-    )
+    _record_administrative_read(actor, patient, f"consent:{consent.pk}", {"resource": "Consent"})
     return consent
 
 
@@ -1009,13 +1019,8 @@ def consent_search(*, actor: Actor, query: Query) -> Found:
     consents = consent_rows(patient.pk, query)
     total = consents.count()
     rows, cursor = page_of(consents, query)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"patient:{patient.pk}",
-        details={"resource": "Consent", "returned": len(rows)},
+    _record_administrative_read(
+        actor, patient, f"patient:{patient.pk}", {"resource": "Consent", "returned": len(rows)}
     )
     return Found(rows, total, cursor)
 
@@ -1025,13 +1030,8 @@ def audit_read(*, actor: Actor, event_id: int) -> AuditEvent:
     if event is None or event.patient_id is None:
         raise Http404(_("No such event."))
     patient, _access = _consent_patient(actor, event.patient_id)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"audit_event:{event.pk}",
-        details={"resource": "AuditEvent"},
+    _record_administrative_read(
+        actor, patient, f"audit_event:{event.pk}", {"resource": "AuditEvent"}
     )
     return event
 
@@ -1046,13 +1046,8 @@ def audit_search(*, actor: Actor, query: Query) -> Found:
     events = events.order_by(*order_of(query, ("occurred_at", "seq")))
     total = events.count()
     rows, cursor = page_of(events, query)
-    _record_read(
-        actor,
-        patient,
-        Category.ADMINISTRATIVE,
-        purpose=Purpose.ADMINISTRATION,
-        target=f"patient:{patient.pk}",
-        details={"resource": "AuditEvent", "returned": len(rows)},
+    _record_administrative_read(
+        actor, patient, f"patient:{patient.pk}", {"resource": "AuditEvent", "returned": len(rows)}
     )
     return Found(rows, total, cursor)
 
@@ -1140,16 +1135,17 @@ def row_versions(kind: ClinicalKind, row: Any) -> list[EntryVersion]:
 
 def versions_visible(
     actor: Actor, kind: ClinicalKind, row_id: int
-) -> tuple[Any, list[EntryVersion], policy.PatientAccess]:
+) -> tuple[Any, list[EntryVersion], records_access.PatientAccess]:
     """The entry (its current row, read through the policy: 403 or 404 as a read) and
     its versions the actor may see: an older version is judged as an entry of its own,
     since its sensitivity may have been another."""
     row = clinical_read(actor=actor, kind=kind, row_id=row_id)
-    access = policy.access_for(kind.entry_of(row).patient)
+    access = records_access.access_for(kind.entry_of(row).patient)
     versions = [
         version
         for version in row_versions(kind, row)
-        if version.current or policy.may_see_entry(actor, access, kind.entry_of(version.entry))
+        if version.current
+        or records_access.may_see_entry(actor, access, kind.entry_of(version.entry))
     ]
     return row, versions, access
 
@@ -1160,8 +1156,8 @@ def version_read(*, actor: Actor, kind: ClinicalKind, row_id: int, version: int)
     if found is None:
         raise Http404(_("This entry has no such version."))
     if not found.current:
-        access = policy.access_for(kind.entry_of(row).patient)
-        policy.require_entry(actor, Action.READ, access, kind.entry_of(found.entry))
+        access = records_access.access_for(kind.entry_of(row).patient)
+        records_access.require_entry(actor, Action.READ, access, kind.entry_of(found.entry))
     return found
 
 
@@ -1205,7 +1201,7 @@ class _Readers:
     def __init__(self, actor: Actor, kind: ClinicalKind | None) -> None:
         self.actor, self.kind = actor, kind
         self.category = Category.IDENTITY if kind is None else Category.CLINICAL
-        self.patients: dict[int, policy.PatientAccess | None] = {}
+        self.patients: dict[int, records_access.PatientAccess | None] = {}
         self.rows: dict[int, list[EntryVersion]] = {}
         self.lines: dict[int, list[Any]] = {}
 
@@ -1216,7 +1212,9 @@ class _Readers:
         found = patients_with_access(new)
         for patient_id in new:
             access = found[patient_id][1] if patient_id in found else None
-            if access is not None and not policy.may_read(self.actor, access, self.category):
+            if access is not None and not records_access.may_read(
+                self.actor, access, self.category
+            ):
                 access = None
             self.patients[patient_id] = access
         if self.kind is None:
@@ -1245,7 +1243,7 @@ class _Readers:
             for line in lines:
                 self.lines[getattr(line, f"{self.kind.via}_id")].append(line)
 
-    def access(self, patient_id: int) -> policy.PatientAccess | None:
+    def access(self, patient_id: int) -> records_access.PatientAccess | None:
         if patient_id not in self.patients:
             self.decide([Write(timezone.now(), 0, 0, patient_id)])
         return self.patients[patient_id]
@@ -1266,7 +1264,7 @@ class _Readers:
             entry = entry_rows(source).filter(pk=write.row_id).select_related("author").first()
             self.rows[write.row_id] = entry_versions(entry) if entry is not None else []
         found = version_of(self.rows[write.row_id], write.version)
-        if found is None or not policy.may_see_entry(self.actor, access, found.entry):
+        if found is None or not records_access.may_see_entry(self.actor, access, found.entry):
             return []
         if not self.kind.via:
             return [found.entry]

@@ -22,7 +22,7 @@ from core.access.policy import Actor
 from core.access.selectors import sharing_facts
 from core.access.sharing import Recipient, may_share
 from core.documents.pdf import render_pdf
-from records import access as policy
+from records import access as records_access
 from records.selectors import Patient, active_entries
 from sharing.fhir import render as fhir_render
 from sharing.selectors.directory import node_name
@@ -119,7 +119,7 @@ def _documents(
     total = 0
     wanted = set(document_ids)
     for document in active_entries("document", patient).order_by("pk"):
-        if document.pk not in wanted or not policy.may_see_entry(actor, access, document):
+        if document.pk not in wanted or not records_access.may_see_entry(actor, access, document):
             continue
         if not covered(document.sensitivity):
             continue
@@ -159,13 +159,13 @@ def chosen_entries(keys: list[str]) -> dict[str, set[int]]:
 
 def shareable_entries(*, actor: Actor, patient: Patient) -> list[tuple[str, str]]:
     """The entries the sender may see, to choose one by one: (key, words)."""
-    access = policy.access_for(patient)
+    access = records_access.access_for(patient)
     labels = dict(ShareCategory.choices)
     offered = []
     for category in ENTRY_CATEGORIES:
         for entry in _entries(patient, category):
             owner = entry.prescription if category == ShareCategory.MEDICATIONS else entry
-            if policy.may_see_entry(actor, access, owner):
+            if records_access.may_see_entry(actor, access, owner):
                 offered.append((entry_key(category, entry), f"{labels[category]} — {entry}"))
     return offered
 
@@ -187,7 +187,7 @@ def share_content(
     original = list(categories)  # sent whole
     categories = [*categories, *(c for c in chosen if c not in categories)]
     consents, refused = sharing_facts(patient.pk)
-    access = policy.access_for(patient)
+    access = records_access.access_for(patient)
     today = timezone.localdate()
     resources: list[dict[str, Any]] = [fhir_render.patient(patient)]
     summary: dict[str, Any] = {"categories": {}, "refused": []}
@@ -249,7 +249,7 @@ def share_content(
             if not whole and entry.pk not in chosen[category]:
                 continue  # only the entries chosen one by one
             owner = entry.prescription if category == ShareCategory.MEDICATIONS else entry
-            if not policy.may_see_entry(actor, access, owner):
+            if not records_access.may_see_entry(actor, access, owner):
                 continue
             if (
                 owner.sensitivity
@@ -322,9 +322,9 @@ def shareable_documents(*, actor: Actor, patient: Patient) -> list[Any]:
     """The patient's documents this person may see, newest first: what a share may
     carry (the consent then decides). No audit: titles only, on a page already
     authorized for sharing."""
-    access = policy.access_for(patient)
+    access = records_access.access_for(patient)
     return [
         document
         for document in active_entries("document", patient).order_by("-document_date", "-pk")
-        if policy.may_see_entry(actor, access, document)
+        if records_access.may_see_entry(actor, access, document)
     ]

@@ -11,7 +11,7 @@ from core.access.policy import Action, Actor, Category, PracticeAction
 from core.access.services import require_practice
 from core.audit.services import record_event
 from core.practices.models import Practice
-from records import access as policy
+from records import access as records_access
 from records.selectors import Patient, patient_of_practice, possible_duplicates
 from sharing.envelope import open_sealed
 from sharing.models import ImportedResource, InboxMessage, OutboxMessage
@@ -137,5 +137,5 @@ def match_candidates(*, actor: Actor, bundle: dict[str, Any]) -> list[tuple[Pati
     return [
         (patient, linked_before)
         for patient, linked_before in found
-        if policy.check(actor, Action.READ, Category.IDENTITY, patient).allowed
+        if records_access.check(actor, Action.READ, Category.IDENTITY, patient).allowed
     ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.access.policy import Action, Actor, Category, Purpose
 from core.access.selectors import consents_of
 from core.audit.services import record_event
-from records import access as policy
+from records import access as records_access
 from records.selectors import active_entries, patient_of_practice
 from sharing.fhir import render as fhir_render
 
@@ -22,8 +22,8 @@ def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
     patient = patient_of_practice(patient_id)
     if patient is None:
         raise Http404(_("No such patient in this practice."))
-    access = policy.access_for(patient)
-    policy.require(
+    access = records_access.access_for(patient)
+    records_access.require(
         actor,
         Action.EXPORT,
         Category.CLINICAL,
@@ -44,13 +44,13 @@ def portability_bundle(*, actor: Actor, patient_id: int) -> dict[str, Any]:
     ]
     for rows, render in sources:
         for row in rows:
-            if policy.may_see_entry(actor, access, row, Action.EXPORT):
+            if records_access.may_see_entry(actor, access, row, Action.EXPORT):
                 resources.append(render(row))
             else:
                 hidden += 1
     items = active_entries("prescription_item", patient).select_related("prescription", "drug")
     for item in items:
-        if policy.may_see_entry(actor, access, item.prescription, Action.EXPORT):
+        if records_access.may_see_entry(actor, access, item.prescription, Action.EXPORT):
             resources.append(fhir_render.medication_request(item, today=today))
         else:
             hidden += 1

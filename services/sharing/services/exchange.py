@@ -28,7 +28,7 @@ from core.access.services import AccessDenied
 from core.access.sharing import Recipient
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
-from records import access as policy
+from records import access as records_access
 from records.selectors import Patient, patient_of_practice
 from records.services import letter_write
 from sharing import keys
@@ -57,7 +57,7 @@ def share_send(
     chosen one by one, the documents chosen and a referral letter written now (kept in
     the sender's record as a letter, and sent as PDF). All or nothing: a refusal stores
     nothing."""
-    policy.require(actor, Action.SHARE, Category.CLINICAL, patient)
+    records_access.require(actor, Action.SHARE, Category.CLINICAL, patient)
     listing = DirectoryEntry.objects.filter(node=recipient.node, slug=recipient.practice).first()
     if listing is None:
         raise ValidationError(
@@ -67,7 +67,7 @@ def share_send(
     if letter.strip():
         written = letter_write(
             actor=actor,
-            access=policy.access_for(patient),
+            access=records_access.access_for(patient),
             title=_("Referral letter"),
             recipient=listing.name,
             body=letter,

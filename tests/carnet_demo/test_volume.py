@@ -13,11 +13,12 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from carnet_demo import volume
 from core import tenancy
 from core.accounts.models import Membership, Person
 from core.accounts.validators import validate_rpps
 from core.practices.models import Practice
-from records import nir, volume
+from records import nir
 from records.models import (
     Allergy,
     CareTeamMember,

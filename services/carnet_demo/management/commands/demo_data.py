@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from carnet import demo
+from carnet_demo import practice as demo
 
 
 class Command(BaseCommand):

@@ -16,18 +16,22 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agenda.demo import demo_agenda_create
-from billing.demo import demo_billing_create
+from carnet_demo.agenda_demo import demo_agenda_create
+from carnet_demo.billing_demo import demo_billing_create
+from carnet_demo.care_time_demo import demo_care_time_create
+from carnet_demo.lab_demo import demo_lab_create
+from carnet_demo.records_demo import (
+    demo_histories_create,
+    demo_identities,
+    demo_safety_patient_create,
+)
 from core import tenancy
 from core.accounts import services as accounts
 from core.accounts.models import Person, Role
 from core.accounts.selectors import actor_for
 from core.practices import services as practices
 from core.practices.models import CareTeamMode, Practice
-from lab.demo import demo_lab_create
 from records import services as records
-from records.care_time_demo import demo_care_time_create
-from records.demo import demo_histories_create, demo_identities, demo_safety_patient_create
 from records.models import Patient
 
 PRACTICE_SLUG = "msp-des-tilleuls"

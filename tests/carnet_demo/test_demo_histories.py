@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from carnet_demo import records_demo as demo
 from core.audit.models import AuditEvent
-from records import demo
 from records.models import (
     Allergy,
     Drug,

@@ -4,7 +4,7 @@
 patients with valid, unique NIRs and French identities, their care team (the GP), and
 clinical entries spread over the patients: consultations with vital signs, prescriptions
 and their drug lines, problems, allergies, vaccinations and lab results. The texts come
-from the demo catalogues (``records.demo``), so the data looks like the demo practice's.
+from the demo catalogues (``carnet_demo.records_demo``), so the data looks like the demo practice's.
 
 This is not a way to enter patient data: it bypasses the services, the access policy and
 the audit trail (no audit event is written), and only exists to fill a benchmark
@@ -36,9 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from core.accounts.validators import luhn_ok
-from records import nir
-from records.demo import (
+from carnet_demo.records_demo import (
     ALLERGIES,
     BIRTH_PLACES,
     CONDITIONS,
@@ -67,6 +65,8 @@ from records.demo import (
     demo_drugs,
     growth_median,
 )
+from core.accounts.validators import luhn_ok
+from records import nir
 from records.services.consultations import VITALS
 
 # Every volume account has this password (hashed once): the accounts are for load tests.

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from records import volume
+from carnet_demo import volume
 
 
 class Command(BaseCommand):
