@@ -166,7 +166,7 @@ def test_a_belgian_practitioner_is_invited_with_an_inami_number_not_an_rpps(
     actor = world.actor(world.alice)
     people = Person.objects.count()
     for inami, words in (("", "needs their INAMI number"), ("1234", "11 digits")):
-        with pytest.raises(ValidationError) as raised:
+        with translation.override("en"), pytest.raises(ValidationError) as raised:
             staff.staff_invite(actor=actor, practice=practice, inami=inami, **hugo)  # type: ignore[arg-type]
         assert words in " ".join(raised.value.message_dict["inami"])
         assert "rpps" not in raised.value.message_dict
