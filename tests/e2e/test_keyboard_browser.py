@@ -36,10 +36,23 @@ def focused_id(page) -> str:
     return page.evaluate("() => document.activeElement && document.activeElement.id")
 
 
+def date_keys(page, day: str, month: str, year: str) -> str:
+    """The digits of a date in the order the browser's date field asks them (day first
+    in a French Chromium, month first in one without the French locale data)."""
+    probe = page.context.new_page()
+    probe.set_content('<input type="date" id="d">')
+    probe.focus("#d")
+    probe.keyboard.type("12311999")
+    month_first = probe.input_value("#d") == "1999-12-31"
+    probe.close()
+    return month + day + year if month_first else day + month + year
+
+
 def register_by_keyboard(page, live: LiveCarnet, family: str) -> dict[str, str]:
     """Type a new patient's identity with Tab between the fields; returns what was typed
     per field id, and leaves the form filled (not sent)."""
     slug = live.credentials["practice"]["slug"]
+    keys = date_keys(page, "30", "09", "1971")
     page.goto(f"{live.url}/p/{slug}/patients/nouveau/")
     typed = {
         "id_birth_name": family,
@@ -64,7 +77,7 @@ def register_by_keyboard(page, live: LiveCarnet, family: str) -> dict[str, str]:
     page.keyboard.type("M")
     page.keyboard.press("Tab")
     assert focused_id(page) == "id_birth_date"
-    page.keyboard.type("30091971")  # day, month, year as a French keyboard user types it
+    page.keyboard.type(keys)  # the digits only: the field moves from day to month to year
     page.keyboard.press("Tab")
     assert focused_id(page) == "id_birth_place", "Tab after the birth date leaves the field"
     page.keyboard.type("Rouen")
