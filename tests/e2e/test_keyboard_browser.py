@@ -117,8 +117,8 @@ def open_chart(page, live: LiveCarnet) -> str:
     register_by_keyboard(page, live, family)
     page.get_by_label("Papier uniquement", exact=False).check()
     page.locator("#id_gp").select_option(label="Dr Claire Martin")
-    page.locator("#id_city").press("Enter")
-    page.locator("[data-testid=duplicates], h1").first.wait_for(timeout=15_000)
+    with page.expect_navigation(timeout=15_000):
+        page.locator("#id_city").press("Enter")
     if page.get_by_test_id("duplicates").count():  # an earlier test's patient is alike
         page.get_by_label("J'ai vérifié", exact=False).check()
         page.locator("#id_city").press("Enter")
