@@ -243,3 +243,22 @@ def test_the_cim10_allergen_and_vaccine_suggestions_are_comboboxes_too(
     page.keyboard.press("Enter")
     assert page.locator("#id_drug").input_value() != ""
     assert focused_id(page) == "id_lot_number"
+
+
+def test_the_consent_forms_group_titles_stand_above_their_own_boxes(
+    gp_page, live_carnet: LiveCarnet
+) -> None:
+    page = gp_page
+    chart = open_chart(page, live_carnet)
+    page.goto(chart + "consentements/")
+    for title in ("Ce qui peut être partagé", "Informations sensibles que le patient inclut"):
+        group = page.locator("fieldset.choices", has=page.locator("legend", has_text=title))
+        assert group.count() == 1, title
+        legend = group.locator("legend").bounding_box()
+        boxes = [box.bounding_box() for box in group.locator("input[type=checkbox]").all()]
+        assert legend and len(boxes) > 1
+        # The title is above its boxes, flush with their left edge (not in a column of
+        # its own beside them).
+        assert all(box["y"] > legend["y"] + legend["height"] / 2 for box in boxes)
+        assert all(abs(box["x"] - legend["x"]) < 24 for box in boxes)
+    page.screenshot(path=str(SCREENSHOTS / "consent-groups.png"), full_page=True)
