@@ -14,7 +14,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,6 +27,7 @@ from billing.selectors.receivables import (
     receivables,
 )
 from billing.views import _invoice, _require_cash_book
+from core.documents.money import money_text
 from core.documents.pdf import pdf_response, render_pdf
 from core.forms import attach_service_errors
 from core.practices.context import PracticeRequest, practice_view
@@ -111,8 +111,8 @@ def insurer_payment(request: PracticeRequest) -> HttpResponse:
                 if result.unallocated:
                     messages.warning(
                         request,
-                        _("%(amount)s € of this payment are not allocated to any invoice.")
-                        % {"amount": localize(result.unallocated)},
+                        _("%(amount)s of this payment are not allocated to any invoice.")
+                        % {"amount": money_text(result.unallocated)},
                     )
                 return redirect("billing:tiers-payant", request.practice.slug)
     return render(

@@ -28,6 +28,7 @@ from core.practices.context import PracticeRequest, practice_view
 from records import access as records_access
 from records.break_glass_letter import break_glass_letter_pdf
 from records.models import Encounter, Patient, Problem
+from records.selectors.identity import patients_named
 
 
 class ExclusionForm(forms.Form):
@@ -254,9 +255,11 @@ def break_glass_review(request: PracticeRequest) -> HttpResponse:
             )
         messages.success(request, _("Review recorded."))
         return redirect("records:break-glass-review", request.practice.slug)
-    return render(
-        request, "records/break_glass_review.html", {"grants": selectors.break_glass_to_review()}
-    )
+    grants = list(selectors.break_glass_to_review())
+    names = patients_named(actor=request.actor, patient_ids=[g.patient_id for g in grants])
+    for grant in grants:
+        grant.patient_name = names.get(grant.patient_id, "")  # type: ignore[attr-defined]
+    return render(request, "records/break_glass_review.html", {"grants": grants})
 
 
 @practice_view

@@ -295,7 +295,7 @@ class ProblemForm(forms.ModelForm):
                 "hx-get": url,
                 "hx-trigger": "input changed delay:300ms",
                 "hx-target": "#cim10-options",
-                "aria-describedby": "cim10-options",
+                "data-combobox": "cim10-options",
             }
         )
 
@@ -369,6 +369,7 @@ class AllergyForm(forms.ModelForm):
                 "hx-get": url,
                 "hx-trigger": "input changed delay:300ms",
                 "hx-target": "#suggest-substance",
+                "data-combobox": "suggest-substance",
             }
         )
 
@@ -417,7 +418,7 @@ class ImmunizationForm(forms.ModelForm):
                 "hx-get": url,
                 "hx-trigger": "input changed delay:300ms",
                 "hx-target": "#vaccine-options",
-                "aria-describedby": "vaccine-options",
+                "data-combobox": "vaccine-options",
             }
         )
 

@@ -68,7 +68,7 @@ def test_closing_shows_the_totals_and_asks_for_confirmation(
     page = sam.get(f"/p/{slug}/caisse/cloturer/", HTTP_ACCEPT_LANGUAGE="fr")
     text = page.content.decode()
     assert page.status_code == 200
-    assert "55,00 €" in text and "30,00 €" in text and "25,00 €" in text
+    assert "55,00\u00a0€" in text and "30,00\u00a0€" in text and "25,00\u00a0€" in text
     assert "ne peut pas être annulée" in text
     assert not CashDay.objects.filter(closed_at__isnull=False).exists()
     unconfirmed = sam.post(f"/p/{slug}/caisse/cloturer/", HTTP_ACCEPT_LANGUAGE="en")

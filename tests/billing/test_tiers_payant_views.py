@@ -76,7 +76,7 @@ def test_the_desk_records_a_transfer_settling_many_invoices(
     assert response.redirect_chain, response.content.decode()[:1500]
     unallocated = 100 - amo(old) - amo(new)
     assert (
-        f"{str(unallocated).replace('.', ',')} €" in response.content.decode()
+        f"{str(unallocated).replace('.', ',')}\u00a0€" in response.content.decode()
     )  # the warning says what is left
     payment = Payment.objects.get()
     assert (payment.payer, payment.statement_reference, payment.allocations.count()) == (

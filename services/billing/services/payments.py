@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from billing.models import Allocation, CashDay, Invoice, Payment
 from core.access.policy import Actor
 from core.audit.services import record_event
+from core.documents.money import money_text
 from core.prepared import Bound, PreparedSQL
 
 # Whether the invoice was credited, and what the patient paid on it, in one statement
@@ -93,7 +94,10 @@ def payment_record(
     due = remaining_due(locked)
     if amount > due:
         raise ValidationError(
-            {"amount": _("Overpayment: only %(due)s € remain due on this invoice.") % {"due": due}}
+            {
+                "amount": _("Overpayment: only %(due)s remain due on this invoice.")
+                % {"due": money_text(due)}
+            }
         )
     day = open_day(actor.practice_id)
     try:

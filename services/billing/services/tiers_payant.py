@@ -20,6 +20,7 @@ from billing.selectors.receivables import receivables
 from billing.services.payments import open_day
 from core.access.policy import Actor
 from core.audit.services import record_event
+from core.documents.money import money_text
 
 MAX_REASON = 300
 
@@ -95,9 +96,9 @@ def insurer_payment_record(
             raise ValidationError(
                 {
                     "allocations": _(
-                        "Overpayment: only %(due)s € remain owed by the insurer on %(ref)s."
+                        "Overpayment: only %(due)s remain owed by the insurer on %(ref)s."
                     )
-                    % {"due": receivable.due, "ref": receivable.invoice.reference}
+                    % {"due": money_text(receivable.due), "ref": receivable.invoice.reference}
                 }
             )
     if not owed:

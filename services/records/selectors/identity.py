@@ -20,6 +20,7 @@ from records.selectors.patients import (
     _excluding,
     patient_with_access,
     patient_with_access_and,
+    patients_with_access,
     possible_duplicates,
 )
 
@@ -172,3 +173,23 @@ def merge_start(*, actor: Actor, patient_id: int) -> tuple[Patient, list[Patient
     )
     records_access.require(actor, Action.WRITE, Category.CLINICAL, patient, access=access)
     return patient, merge_candidates(actor=actor, keep=patient)
+
+
+def patients_named(*, actor: Actor, patient_ids: list[int]) -> dict[int, str]:
+    """The names of these patients, for a list the practice reviews (e.g. the emergency
+    accesses): each identity read once and audited; a patient who has excluded the
+    reader is left out (the page then says so rather than show a number)."""
+    found = patients_with_access(sorted(set(patient_ids)))
+    names: dict[int, str] = {}
+    for patient_id, (patient, access) in found.items():
+        if policy.may_read(actor, access, Category.IDENTITY, Purpose.ADMINISTRATION):
+            policy.require(
+                actor,
+                Action.READ,
+                Category.IDENTITY,
+                patient,
+                purpose=Purpose.ADMINISTRATION,
+                access=access,
+            )
+            names[patient_id] = patient.display_name
+    return names
