@@ -13,13 +13,16 @@ from billing.services.invoices import (
 )
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
+from billing.services.tariffs import ImportResult, TariffInput, tariff_set, tariffs_import
 from billing.services.tiers_payant import InsurerPayment, insurer_payment_record, rejection_note
 
 __all__ = [
     "BillingError",
     "CoverInput",
+    "ImportResult",
     "InsurerPayment",
     "LineInput",
+    "TariffInput",
     "cover_record",
     "credit_note_issue",
     "day_close",
@@ -31,4 +34,6 @@ __all__ = [
     "issuer_for",
     "payment_record",
     "rejection_note",
+    "tariff_set",
+    "tariffs_import",
 ]
