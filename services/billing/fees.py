@@ -130,7 +130,8 @@ _PRACTICE = Prepared(
 
 def _for_profession(rows: Sequence[Tariff], profession: str) -> Tariff | None:
     own = [row for row in rows if row.profession == profession and profession]
-    return (own or [row for row in rows if not row.profession] or [None])[0]
+    chosen = own or [row for row in rows if not row.profession]
+    return chosen[0] if chosen else None
 
 
 class Schedule:
