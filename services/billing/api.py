@@ -25,6 +25,7 @@ from billing.services.exports import fec_export
 from billing.services.paper import invoice_paper_print
 from billing.services.payments import remaining_due
 from core.access.policy import PracticeAction, decide_practice
+from core.access.services import require_practice
 from core.accounts.selectors import practitioner_named
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
@@ -88,7 +89,10 @@ class InvoiceInput(serializers.Serializer):
 class InvoiceLineOutput(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
-    quantity = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="kilometres for an IK")
+    coefficient = serializers.DecimalField(
+        max_digits=6, decimal_places=2, help_text="a key letter's (AMI 4: 4.00); else 1.00"
+    )
     base_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
     excess_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
     charged_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -486,6 +490,9 @@ class FeeScheduleApi(BillingApi):
 
     @extend_schema(request=TariffIO, responses={201: TariffIO})
     def post(self, request: Request) -> Response:
+        require_practice(  # before reading the body: a refusal is audited, then 403
+            self.actor, PracticeAction.MANAGE_FEE_SCHEDULE, self.practice.pk, target="tariffs:new"
+        )
         data = TariffIO(data=request.data)
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if k != "own"}
@@ -503,6 +510,12 @@ class FeeScheduleImportApi(BillingApi):
 
     @extend_schema(request=TariffImportInput, responses=TariffImportOutput)
     def post(self, request: Request) -> Response:
+        require_practice(
+            self.actor,
+            PracticeAction.MANAGE_FEE_SCHEDULE,
+            self.practice.pk,
+            target="tariffs:import",
+        )
         data = TariffImportInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.tariffs_import(

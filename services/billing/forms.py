@@ -14,7 +14,14 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class InvoiceForm(forms.Form):
     issuer = forms.TypedChoiceField(label=_("Practitioner"), coerce=int)
     service_date = forms.DateField(label=_("Date of service"), widget=DATE_INPUT)
-    codes = forms.CharField(label=_("Acts (codes separated by spaces, e.g. G MEG)"), max_length=200)
+    codes = forms.CharField(
+        label=_("Acts (codes separated by spaces, e.g. G MEG)"),
+        max_length=200,
+        help_text=_(
+            "A key letter with its coefficient: AMI4; kilometres after a star: IK*12."
+            " A nurse's home visit: AMI4 IFD IK*12."
+        ),
+    )
     excess = forms.DecimalField(
         label=_("Excess fee (DE or sector 2), €"),
         required=False,
@@ -58,6 +65,7 @@ class InvoiceForm(forms.Form):
             for name in self.FRENCH_ONLY:
                 del self.fields[name]
             self.fields["codes"].label = _("Acts (INAMI codes separated by spaces, e.g. 101032)")
+            self.fields["codes"].help_text = ""
             self.fields["excess"].label = _("Supplement above the fee, €")
             self.fields["third_party_amo"].label = _("Third-party payment: mutualité")
         else:

@@ -10,6 +10,7 @@ from billing.services.invoices import (
     invoice_draft,
     invoice_issue,
     issuer_for,
+    lines_from_text,
 )
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
@@ -32,6 +33,7 @@ __all__ = [
     "invoice_issue",
     "issuer_bank_details_set",
     "issuer_for",
+    "lines_from_text",
     "payment_record",
     "rejection_note",
     "tariff_set",

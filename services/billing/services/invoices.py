@@ -208,6 +208,19 @@ def check_lines(
     return draft
 
 
+def lines_from_text(text: str) -> list[LineInput]:
+    """The acts as typed at the desk: codes separated by spaces; a key letter with its
+    coefficient ("AMI4"); a quantity after a star ("IK*12": 12 km of IK)."""
+    lines = []
+    for token in text.upper().split():
+        code, star, quantity = token.replace("\u00d7", "*").partition("*")
+        if star and quantity.isdigit() and code:
+            lines.append(LineInput(code, quantity=int(quantity)))
+        else:
+            lines.append(LineInput(token))
+    return lines
+
+
 def _profession(issuer: Issuer) -> str:
     return issuer.person.profession if issuer.person_id and issuer.person else ""
 
