@@ -39,6 +39,7 @@ CODE = re.compile(r"^[A-Z0-9.]{1,16}$")
 NOMENCLATURES = {"FR": ("NGAP", "CCAM"), "BE": ("INAMI",)}
 MAX_AMOUNT = Decimal("100000")
 MAX_ROWS = 2000
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
 MAX_BYTES = 1_000_000
 REQUIRED_COLUMNS = ("nomenclature", "code", "label", "valid_from", "amount")
 # The columns of the shipped files (fees_fr.csv; fees_be_inami.csv adds the last ones).
@@ -117,6 +118,10 @@ def tariff_problems(values: TariffInput, *, country: str) -> dict[str, list[str]
         add("amount", _("The amount is 0 to 99999.99 €."))
     if not Decimal("0") <= values.amo_rate <= Decimal("100"):
         add("amo_rate", _("The reimbursement rate is 0 to 100 %."))
+    for name in ("valid_from", "valid_to"):
+        day = getattr(values, name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            add(name, _("A date between 1990 and 2100."))
     if values.valid_to is not None and values.valid_to < values.valid_from:
         add("valid_to", _("The end of validity cannot be before its start."))
     for name in ("min_age", "max_age"):
