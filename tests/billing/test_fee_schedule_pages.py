@@ -152,3 +152,25 @@ def test_the_api_lists_adds_and_imports_for_an_administrator_only(
     )
     assert refused.status_code == 403
     assert stored(billing_world) == 1
+
+
+def test_the_desk_bills_a_nurses_home_visit_typed_as_on_the_care_sheet(
+    client: Client, billing_world: World
+) -> None:
+    tenancy.activate(billing_world.practice_a.pk)
+    nina = PersonFactory(username="nina", full_name="Nina Noël", profession="nurse")
+    MembershipFactory(practice=billing_world.practice_a, person=nina, role="practitioner")
+    tenancy.activate(None)
+    sam = login(client, billing_world.sam)
+    address = (
+        f"/p/{billing_world.practice_a.slug}/patients/{billing_world.paul.pk}/facturation/nouvelle/"
+    )
+    form = {"issuer": nina.pk, "service_date": "2026-10-05", "has_complementary": "on"}
+    refused = sam.post(address, {**form, "codes": "AMI4 IK*12"})
+    assert refused.status_code == 400
+    assert "IK" in text(refused) and "IFD" in text(refused)
+    done = sam.post(address, {**form, "codes": "AMI4 IFD IK*12"})
+    assert done.status_code == 302, text(done)[:2000]
+    invoice = text(sam.get(done["Location"]))
+    assert "AMI 4" in invoice
+    assert "19,55" in invoice or "19.55" in invoice
