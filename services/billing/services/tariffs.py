@@ -25,9 +25,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing.models import Act, InvoiceLine, PracticeTariff
 from core.access.policy import Actor, PracticeAction
@@ -39,6 +40,9 @@ CODE = re.compile(r"^[A-Z0-9.]{1,16}$")
 NOMENCLATURES = {"FR": ("NGAP", "CCAM"), "BE": ("INAMI",)}
 MAX_AMOUNT = Decimal("100000")
 MAX_ROWS = 2000
+BILLED_CONFLICT = gettext_noop(
+    "This tariff was used by an issued invoice: add a new version from a later day."
+)
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
 MAX_BYTES = 1_000_000
 REQUIRED_COLUMNS = ("nomenclature", "code", "label", "valid_from", "amount")
@@ -213,8 +217,11 @@ def tariff_set(*, actor: Actor, values: TariffInput, country: str) -> PracticeTa
     errors = tariff_problems(values, country=country)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        return _set(actor, values)
+    try:
+        with transaction.atomic():
+            return _set(actor, values)
+    except IntegrityError as error:  # the database's own guard (migration 0009)
+        raise ValidationError({"valid_from": _(BILLED_CONFLICT)}) from error
 
 
 def _set(actor: Actor, values: TariffInput) -> PracticeTariff:
@@ -396,6 +403,8 @@ def tariffs_import(*, actor: Actor, content: bytes, country: str, apply: bool) -
                         _apply(actor, values)
                 except ValidationError as error:
                     problems.extend(_line_error(number, message) for message in error.messages)
+                except IntegrityError:  # the database's own guard (migration 0009)
+                    problems.append(_line_error(number, _(BILLED_CONFLICT)))
             if problems:
                 raise ValidationError({"file": problems})
             if not apply:
