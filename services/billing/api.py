@@ -18,13 +18,14 @@ from rest_framework.response import Response
 
 from billing import fees, reports, selectors, services
 from billing.invoice_output import invoice_document
-from billing.models import Cover, Invoice, Pathway, Payment
+from billing.models import Cover, Invoice, Pathway, Payment, PracticeTariff
 from billing.pricing import Coverage
 from billing.selectors.receivables import aging_report, patients_named
 from billing.services.exports import fec_export
 from billing.services.paper import invoice_paper_print
 from billing.services.payments import remaining_due
 from core.access.policy import PracticeAction, decide_practice
+from core.access.services import require_practice
 from core.accounts.selectors import practitioner_named
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
@@ -42,9 +43,21 @@ class ActOutput(serializers.Serializer):
 
 
 class LineIO(serializers.Serializer):
-    code = serializers.CharField(max_length=16)
-    quantity = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    code = serializers.CharField(
+        max_length=16, help_text="the act's code; a key letter with its coefficient: AMI4"
+    )
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=999, default=1, help_text="kilometres for an IK; else 1 to 20"
+    )
     excess = serializers.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    coefficient = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="a key letter's coefficient (AMI with 4: AMI 4), instead of writing AMI4",
+    )
 
 
 class InvoiceInput(serializers.Serializer):
@@ -76,7 +89,10 @@ class InvoiceInput(serializers.Serializer):
 class InvoiceLineOutput(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
-    quantity = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="kilometres for an IK")
+    coefficient = serializers.DecimalField(
+        max_digits=6, decimal_places=2, help_text="a key letter's (AMI 4: 4.00); else 1.00"
+    )
     base_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
     excess_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
     charged_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -173,7 +189,10 @@ class FeesApi(BillingApi):
     @extend_schema(parameters=[OpenApiParameter("date", str)], responses=ActOutput(many=True))
     def get(self, request: Request) -> Response:
         day = _day(str(request.query_params.get("date", timezone.localdate().isoformat())))
-        return Response(ActOutput(fees.acts_valid_on(day, self.practice.country), many=True).data)
+        rows = fees.tariffs_valid_on(
+            day, practice_id=self.practice.pk, country=self.practice.country
+        )
+        return Response(ActOutput(rows, many=True).data)
 
 
 class PatientInvoicesApi(BillingApi):
@@ -412,3 +431,105 @@ class TiersPayantApi(BillingApi):
         shares = [share for insurer in report for share in insurer.receivables]
         named = patients_named(self.actor, shares)
         return Response(InsurerAgingOutput(report, many=True, context={"named": named}).data)
+
+
+class TariffIO(serializers.Serializer):
+    """One tariff of the practice's schedule (the shipped ones have ``own`` false)."""
+
+    nomenclature = serializers.CharField(max_length=8)
+    code = serializers.CharField(max_length=16)
+    label = serializers.CharField(max_length=300)  # type: ignore[assignment]
+    kind = serializers.ChoiceField(
+        choices=["act", "modifier", "key", "distance", "excess"], default="act"
+    )
+    profession = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default="", help_text="empty: any"
+    )
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(required=False, allow_null=True, default=None)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    amo_rate = serializers.DecimalField(max_digits=5, decimal_places=2, default=Decimal("70"))
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    own = serializers.SerializerMethodField()
+
+    def get_own(self, row: Any) -> bool:
+        return isinstance(row, PracticeTariff)
+
+
+class TariffImportInput(serializers.Serializer):
+    csv = serializers.CharField(
+        max_length=1_000_000, help_text="the file's text: the columns of fees_fr.csv"
+    )
+    apply = serializers.BooleanField(
+        default=False, help_text="false: check and answer what would be imported, store nothing"
+    )
+
+
+class TariffImportOutput(serializers.Serializer):
+    applied = serializers.BooleanField()
+    count = serializers.IntegerField()
+    tariffs = TariffIO(many=True)
+
+
+class FeeScheduleApi(BillingApi):
+    """The practice's fee schedule on a day; a dated tariff added (administrators)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", str, description="YYYY-MM-DD, today if absent")],
+        responses=TariffIO(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        self.only_if(PracticeAction.VIEW_SETTINGS)
+        day = _day(str(request.query_params.get("date", timezone.localdate().isoformat())))
+        rows = fees.tariffs_valid_on(
+            day, practice_id=self.practice.pk, country=self.practice.country
+        )
+        return Response(TariffIO(rows, many=True).data)
+
+    @extend_schema(request=TariffIO, responses={201: TariffIO})
+    def post(self, request: Request) -> Response:
+        require_practice(  # before reading the body: a refusal is audited, then 403
+            self.actor, PracticeAction.MANAGE_FEE_SCHEDULE, self.practice.pk, target="tariffs:new"
+        )
+        data = TariffIO(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {k: v for k, v in data.validated_data.items() if k != "own"}
+        values["code"] = values["code"].strip().upper()
+        values["nomenclature"] = values["nomenclature"].strip().upper()
+        tariff = services.tariff_set(
+            actor=self.actor, values=services.TariffInput(**values), country=self.practice.country
+        )
+        return Response(TariffIO(tariff).data, status=status.HTTP_201_CREATED)
+
+
+class FeeScheduleImportApi(BillingApi):
+    """A CSV file of tariffs: checked (``apply`` false) or imported, all or nothing;
+    the errors name their lines."""
+
+    @extend_schema(request=TariffImportInput, responses=TariffImportOutput)
+    def post(self, request: Request) -> Response:
+        require_practice(
+            self.actor,
+            PracticeAction.MANAGE_FEE_SCHEDULE,
+            self.practice.pk,
+            target="tariffs:import",
+        )
+        data = TariffImportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.tariffs_import(
+            actor=self.actor,
+            content=data.validated_data["csv"].encode("utf-8"),
+            country=self.practice.country,
+            apply=data.validated_data["apply"],
+        )
+        return Response(
+            TariffImportOutput(
+                {
+                    "applied": result.applied,
+                    "count": len(result.rows),
+                    "tariffs": [row for _number, row in result.rows],
+                }
+            ).data
+        )

@@ -4,6 +4,10 @@ from billing import api
 
 urlpatterns: list[URLPattern] = [
     path("fees/", api.FeesApi.as_view(), name="api-fees"),
+    path("fee-schedule/", api.FeeScheduleApi.as_view(), name="api-fee-schedule"),
+    path(
+        "fee-schedule/import/", api.FeeScheduleImportApi.as_view(), name="api-fee-schedule-import"
+    ),
     path(
         "patients/<int:patient_id>/invoices/", api.PatientInvoicesApi.as_view(), name="api-invoices"
     ),

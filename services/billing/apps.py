@@ -31,5 +31,6 @@ class BillingConfig(AppConfig):
                 40,
                 when=PracticeAction.MANAGE_STAFF,
             ),
+            navigation.Link(navigation.PRACTICE, "billing:tariffs", _("Fee schedule"), 30),
             navigation.Link(navigation.PATIENT, "billing:patient", _("Billing"), 30, "f"),
         )

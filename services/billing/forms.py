@@ -14,7 +14,14 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class InvoiceForm(forms.Form):
     issuer = forms.TypedChoiceField(label=_("Practitioner"), coerce=int)
     service_date = forms.DateField(label=_("Date of service"), widget=DATE_INPUT)
-    codes = forms.CharField(label=_("Acts (codes separated by spaces, e.g. G MEG)"), max_length=200)
+    codes = forms.CharField(
+        label=_("Acts (codes separated by spaces, e.g. G MEG)"),
+        max_length=200,
+        help_text=_(
+            "A key letter with its coefficient: AMI4; kilometres after a star: IK*12."
+            " A nurse's home visit: AMI4 IFD IK*12."
+        ),
+    )
     excess = forms.DecimalField(
         label=_("Excess fee (DE or sector 2), €"),
         required=False,
@@ -58,6 +65,7 @@ class InvoiceForm(forms.Form):
             for name in self.FRENCH_ONLY:
                 del self.fields[name]
             self.fields["codes"].label = _("Acts (INAMI codes separated by spaces, e.g. 101032)")
+            self.fields["codes"].help_text = ""
             self.fields["excess"].label = _("Supplement above the fee, €")
             self.fields["third_party_amo"].label = _("Third-party payment: mutualité")
         else:
@@ -138,3 +146,85 @@ class RejectionForm(forms.Form):
         choices=[("amo", _("Mandatory insurer")), ("amc", _("Complementary insurer"))],
     )
     reason = forms.CharField(label=_("Reason of the rejection"), max_length=300)
+
+
+# The kinds of a tariff, as the practice's administrator reads them.
+TARIFF_KINDS = [
+    ("act", _("Act")),
+    ("modifier", _("Majoration or allowance (IFD, MEG...)")),
+    ("key", _("Key letter, times the act's coefficient (AMI, AMK, SF...)")),
+    ("distance", _("Per kilometre (IK): the quantity is the distance")),
+    ("excess", _("Excess fee (amount set on the invoice)")),
+]
+
+
+class TariffForm(forms.Form):
+    """One dated tariff of the practice's schedule (a new version from its first day)."""
+
+    nomenclature = forms.ChoiceField(label=_("Nomenclature"))
+    code = forms.CharField(
+        label=_("Code"), max_length=16, help_text=_("As billed, e.g. AMI, IFD, IK, G.")
+    )
+    label = forms.CharField(label=_("Label"), max_length=300)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TARIFF_KINDS)
+    profession = forms.ChoiceField(
+        label=_("Profession"),
+        required=False,
+        help_text=_("Whose tariff it is; empty: every practitioner of the practice."),
+    )
+    valid_from = forms.DateField(label=_("In force from"), widget=DATE_INPUT)
+    valid_to = forms.DateField(
+        label=_("Until (included)"),
+        widget=DATE_INPUT,
+        required=False,
+        help_text=_("Empty: until a later tariff replaces it."),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (€)"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("For a key letter, the value of coefficient 1; for an IK, per km."),
+    )
+    amo_rate = forms.DecimalField(
+        label=_("Reimbursed by the Assurance Maladie (%)"),
+        max_digits=5,
+        decimal_places=2,
+        initial=70,
+        help_text=_("70 for a doctor's or a midwife's act, 60 for a nurse's or a physio's."),
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=200,
+        required=False,
+        help_text=_("Where the tariff comes from, e.g. ameli.fr, avenant 11."),
+    )
+
+    def __init__(self, *args: Any, country: str = "FR", **kwargs: Any) -> None:
+        from billing.services.tariffs import NOMENCLATURES
+        from core.accounts.models import Person
+
+        super().__init__(*args, **kwargs)
+        nomenclatures = NOMENCLATURES.get(country.upper(), ("NGAP", "CCAM"))
+        self.fields["nomenclature"].choices = [(n, n) for n in nomenclatures]  # type: ignore[attr-defined]
+        self.fields["profession"].choices = [  # type: ignore[attr-defined]
+            ("", _("Any")),
+            *Person.Profession.choices,
+        ]
+        if country.upper() == "BE":
+            del self.fields["amo_rate"]
+
+
+class TariffImportForm(forms.Form):
+    """A CSV file of tariffs, with the columns of the shipped fees_fr.csv."""
+
+    file = forms.FileField(
+        label=_("CSV file of tariffs"),
+        required=False,
+        help_text=_(
+            "UTF-8, one tariff per line; columns: nomenclature, code, label, kind,"
+            " valid_from, valid_to, amount, amo_rate, source, profession."
+        ),
+    )
+    # The file checked in the preview, sent again to apply it (checked again then).
+    content = forms.CharField(widget=forms.HiddenInput, required=False)
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)

@@ -54,6 +54,7 @@ def invoice_document(invoice: Invoice) -> dict[str, Any]:
             "code": str(line.code),
             "label": str(line.label),
             "quantity": int(line.quantity),
+            "coefficient": f"{line.coefficient:.2f}",
             **{name: _amount(getattr(line, name)) for name in LINE_AMOUNTS},
         }
         for line in lines

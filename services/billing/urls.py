@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import care_time_views, cover_views, tiers_payant_views, views
+from billing import care_time_views, cover_views, tariff_views, tiers_payant_views, views
 
 app_name = "billing"
 
@@ -26,4 +26,7 @@ urlpatterns = [
     path("tiers-payant/", tiers_payant_views.aging, name="tiers-payant"),
     path("tiers-payant/paiement/", tiers_payant_views.insurer_payment, name="insurer-payment"),
     path("factures/<int:invoice_id>/rejet/", tiers_payant_views.rejection, name="rejection"),
+    path("tarifs/", tariff_views.schedule, name="tariffs"),
+    path("tarifs/nouveau/", tariff_views.tariff_new, name="tariff-new"),
+    path("tarifs/import/", tariff_views.tariff_import, name="tariff-import"),
 ]

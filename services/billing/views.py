@@ -3,6 +3,7 @@ content: consultations appear by date, kind and practitioner only."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date
 from decimal import Decimal
@@ -151,7 +152,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
         if person is None or person.pk not in dict(practitioners):
             raise Http404(_("No such practitioner in this practice."))
         issuer = services.issuer_for(person)
-        lines = [services.LineInput(code=code) for code in data["codes"].upper().split()]
+        lines = services.lines_from_text(data["codes"])
         excess = data.get("excess") or Decimal("0")
         if excess:
             if "DE" in {line.code for line in lines}:
@@ -160,7 +161,7 @@ def invoice_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
                     for line in lines
                 ]
             elif lines:
-                lines[0] = services.LineInput(lines[0].code, excess=excess)
+                lines[0] = dataclasses.replace(lines[0], excess=excess)
         coverage = Coverage(
             long_term_condition=data.get("long_term_condition", False),
             has_complementary=data.get("has_complementary", False),

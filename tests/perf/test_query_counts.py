@@ -45,7 +45,8 @@ EXPECTED = {
     "patient_search": 7,
     # + the act of documentation, written in the save's transaction (records.care_time)
     "consultation_write": 13,
-    "invoice_issue": 24,
+    # + the practice's own tariffs valid that day, one query per invoice (billing.fees)
+    "invoice_issue": 25,
     "fhir_patient_read": 7,
     "fhir_observation_search": 10,
 }

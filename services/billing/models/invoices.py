@@ -142,11 +142,21 @@ class InvoiceLine(models.Model):
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    act = models.ForeignKey("billing.Act", on_delete=models.PROTECT, related_name="+")
+    # The tariff used: a shipped act, or the practice's own tariff (billing.models.tariffs).
+    act = models.ForeignKey(
+        "billing.Act", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    tariff = models.ForeignKey(
+        "billing.PracticeTariff", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     code = models.CharField(max_length=16)
     label = models.CharField(max_length=300)
-    quantity = models.PositiveSmallIntegerField(default=1)
-    base_amount = models.DecimalField(max_digits=10, decimal_places=2)  # tariff x quantity
+    quantity = models.PositiveSmallIntegerField(default=1)  # kilometres for an IK
+    # A key letter's coefficient (AMI 4: 4); 1 for every other act.
+    coefficient = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1"), db_default=Decimal("1")
+    )
+    base_amount = models.DecimalField(max_digits=10, decimal_places=2)  # tariff x coef x qty
     charged_amount = models.DecimalField(max_digits=10, decimal_places=2)  # what is billed
     excess_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     amo_rate = models.DecimalField(max_digits=5, decimal_places=2)
@@ -160,8 +170,19 @@ class InvoiceLine(models.Model):
                 & models.Q(charged_amount__gte=0)
                 & models.Q(excess_amount__gte=0),
                 name="invoice_line_amounts_not_negative",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(act__isnull=False) | models.Q(tariff__isnull=False),
+                name="invoice_line_has_tariff",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.charged_amount}"
+        return f"{self.coded} {self.charged_amount}"
+
+    @property
+    def coded(self) -> str:
+        """The code as written on a care sheet: "AMI 4" for a key letter, "G" otherwise."""
+        if self.coefficient == 1:
+            return self.code
+        return f"{self.code} {self.coefficient.normalize():f}"

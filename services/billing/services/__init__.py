@@ -10,16 +10,20 @@ from billing.services.invoices import (
     invoice_draft,
     invoice_issue,
     issuer_for,
+    lines_from_text,
 )
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
+from billing.services.tariffs import ImportResult, TariffInput, tariff_set, tariffs_import
 from billing.services.tiers_payant import InsurerPayment, insurer_payment_record, rejection_note
 
 __all__ = [
     "BillingError",
     "CoverInput",
+    "ImportResult",
     "InsurerPayment",
     "LineInput",
+    "TariffInput",
     "cover_record",
     "credit_note_issue",
     "day_close",
@@ -29,6 +33,9 @@ __all__ = [
     "invoice_issue",
     "issuer_bank_details_set",
     "issuer_for",
+    "lines_from_text",
     "payment_record",
     "rejection_note",
+    "tariff_set",
+    "tariffs_import",
 ]

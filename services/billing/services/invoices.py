@@ -7,9 +7,10 @@ contiguous and unique even with many people issuing at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -17,7 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fees, pricing
-from billing.models import Act, Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
+from billing.models import (
+    Act,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Issuer,
+    Pathway,
+    PracticeTariff,
+)
 from core.access.policy import Actor
 from core.accounts.models import Person
 from core.audit.services import record_event
@@ -30,16 +39,29 @@ BillingError = ValidationError
 
 @dataclass(frozen=True)
 class LineInput:
+    """One act as entered. ``coefficient`` is a key letter's (AMI 4); written "AMI4" in
+    ``code`` it is read from there. ``quantity`` is the number of kilometres of an IK."""
+
     code: str
     quantity: int = 1
     excess: Decimal = Decimal("0")
+    coefficient: Decimal | None = None
+
+
+# "AMI4", "AMK7.5", "SF12,5": a key letter followed by its coefficient.
+KEY_AND_COEFFICIENT = re.compile(r"^([A-Z][A-Z.]*?)(\d+(?:[.,]\d{1,2})?)$")
+MAX_COEFFICIENT = Decimal("100")
+# The participation forfaitaire is taken on a doctor's acts only (not a nurse's, a
+# physiotherapist's or a midwife's); an issuer without a profession is billed as before.
+CONTRIBUTION_PROFESSIONS = {"", "gp", "physician"}
+MAX_KILOMETRES = 999
 
 
 @dataclass
 class Draft:
-    """A checked set of lines, ready to be stored."""
+    """A checked set of lines, ready to be stored (each line with its coefficient)."""
 
-    acts: list[tuple[Act, LineInput]] = field(default_factory=list)
+    acts: list[tuple[fees.Tariff, LineInput]] = field(default_factory=list)
     priced: list[pricing.PricedLine] = field(default_factory=list)
 
 
@@ -55,6 +77,8 @@ _DRAFT_LOCKED = Prepared(
 def issuer_for(person: Person) -> Issuer:
     """The practitioner's own issuer (numbering series), created on first use."""
     issuer = _ISSUER.first(person=person.pk)
+    if issuer is not None:
+        issuer.person = person  # known: its profession prices the line without a query
     if issuer is None:
         issuer = Issuer.objects.create(
             kind=Issuer.Kind.PRACTITIONER,
@@ -77,6 +101,7 @@ def check_lines(
     issuer: Issuer,
     birth_date: date | None,
     country: str = "FR",
+    practice_id: int | None = None,
 ) -> Draft:
     """Every rule that makes a set of acts billable. Raises with all the problems."""
     errors: dict[str, list[str]] = {}
@@ -87,15 +112,14 @@ def check_lines(
     if not lines:
         add("lines", _("Add at least one act."))
     draft = Draft()
+    schedule = fees.Schedule(practice_id, service_date, country)
+    profession = _profession(issuer)
     for index, line in enumerate(lines):
         key = f"lines.{index}"
-        if line.quantity < 1 or line.quantity > 20:
-            add(key, _("The quantity is 1 to 20."))
-            continue
         if line.excess < 0:
             add(key, _("An amount cannot be negative."))
             continue
-        act = fees.act_valid_on(line.code, service_date, country)
+        act, line = _tariff_of(schedule, line, profession)
         if act is None and country != "FR" and fees.act_valid_on(line.code, service_date, "FR"):
             add(
                 key,
@@ -125,11 +149,21 @@ def check_lines(
             )
         if act.kind == Act.Kind.EXCESS and line.excess <= 0:
             add(key, _("Give the amount of the excess fee."))
+        problem = _quantity_problem(act, line)
+        if problem:
+            add(key, problem)
+            continue
         draft.acts.append((act, line))
     codes = {act.code for act, _line in draft.acts}
     for rule in fees.rules_valid_on(service_date):
         if rule.code not in codes:
             continue
+        same = [(act, line) for act, line in draft.acts if act.code == rule.code]
+        if rule.kind == "single" and (
+            len(same) > 1
+            or any(line.quantity > 1 for act, line in same if act.kind != Act.Kind.DISTANCE)
+        ):
+            add("lines", _("%(code)s is billed once per visit.") % {"code": rule.code})
         if rule.kind == "requires" and not codes & set(rule.others):
             add(
                 "lines",
@@ -164,7 +198,7 @@ def check_lines(
         draft.priced.append(
             pricing.PricedLine(
                 code=act.code,
-                base=pricing.cents(act.amount * line.quantity),
+                base=pricing.cents(act.amount * (line.coefficient or 1) * line.quantity),
                 excess=pricing.cents(line.excess),
                 amo_rate=act.amo_rate,
                 refund_regular=_times(act.refund_regular, line.quantity),
@@ -172,6 +206,65 @@ def check_lines(
             )
         )
     return draft
+
+
+def lines_from_text(text: str) -> list[LineInput]:
+    """The acts as typed at the desk: codes separated by spaces; a key letter with its
+    coefficient ("AMI4"); a quantity after a star ("IK*12": 12 km of IK)."""
+    lines = []
+    for token in text.upper().split():
+        code, star, quantity = token.replace("\u00d7", "*").partition("*")
+        if star and quantity.isdigit() and code:
+            lines.append(LineInput(code, quantity=int(quantity)))
+        else:
+            lines.append(LineInput(token))
+    return lines
+
+
+def _profession(issuer: Issuer) -> str:
+    return issuer.person.profession if issuer.person_id and issuer.person else ""
+
+
+def _tariff_of(
+    schedule: fees.Schedule, line: LineInput, profession: str
+) -> tuple[fees.Tariff | None, LineInput]:
+    """The tariff of the line's code; "AMI4" is the key letter AMI with coefficient 4
+    (a code that exists as written, such as DEQP003 or 101032, is always that code)."""
+    act = schedule.tariff(line.code, profession)
+    if act is not None or line.coefficient is not None:
+        return act, line
+    match = KEY_AND_COEFFICIENT.match(line.code.strip().upper())
+    if match is None:
+        return None, line
+    letter = schedule.tariff(match[1], profession)
+    if letter is None or letter.kind != Act.Kind.KEY:
+        return None, line
+    coefficient = Decimal(match[2].replace(",", "."))
+    return letter, LineInput(match[1], line.quantity, line.excess, coefficient)
+
+
+def _quantity_problem(act: fees.Tariff, line: LineInput) -> str:
+    """What is wrong with the line's quantity or coefficient for this kind of act."""
+    if act.kind == Act.Kind.DISTANCE:
+        if not 1 <= line.quantity <= MAX_KILOMETRES:
+            return _("Give the distance of %(code)s in kilometres, 1 to %(max)s.") % {
+                "code": act.code,
+                "max": MAX_KILOMETRES,
+            }
+    elif not 1 <= line.quantity <= 20:
+        return _("The quantity is 1 to 20.")
+    if act.kind == Act.Kind.KEY:
+        try:
+            ok = line.coefficient is not None and 0 < line.coefficient <= MAX_COEFFICIENT
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            return _(
+                "%(code)s is a key letter: give its coefficient, e.g. %(code)s4 for %(code)s 4."
+            ) % {"code": act.code}
+    elif line.coefficient not in (None, Decimal("1")):
+        return _("%(code)s has no coefficient.") % {"code": act.code}
+    return ""
 
 
 def _times(amount: Decimal | None, quantity: int) -> Decimal | None:
@@ -226,13 +319,22 @@ def invoice_draft(
     country = (country or country_of(actor.practice_id)).upper()
     check_national_number(national_number, country)
     draft = check_lines(
-        lines, service_date=service_date, issuer=issuer, birth_date=birth_date, country=country
+        lines,
+        service_date=service_date,
+        issuer=issuer,
+        birth_date=birth_date,
+        country=country,
+        practice_id=actor.practice_id,
     )
     if country == "BE":
         split = pricing.split_be(draft.priced, coverage)
         pathway = ""
     else:
-        exempt = coverage.contribution_exempt or _age(birth_date, service_date) < 18
+        exempt = (
+            coverage.contribution_exempt
+            or _age(birth_date, service_date) < 18
+            or _profession(issuer) not in CONTRIBUTION_PROFESSIONS
+        )
         coverage = pricing.Coverage(
             **{
                 **coverage.__dict__,
@@ -265,10 +367,12 @@ def invoice_draft(
             InvoiceLine(
                 practice_id=actor.practice_id,
                 invoice=invoice,
-                act=act,
+                act=act if isinstance(act, Act) else None,
+                tariff=act if isinstance(act, PracticeTariff) else None,
                 code=act.code,
                 label=act.label,
                 quantity=line.quantity,
+                coefficient=line.coefficient or Decimal("1"),
                 base_amount=priced.base,
                 charged_amount=priced.charged,
                 excess_amount=priced.excess,
@@ -375,9 +479,11 @@ def credit_note_issue(*, actor: Actor, invoice: Invoice, reason: str) -> Invoice
                 practice_id=line.practice_id,
                 invoice=note,
                 act_id=line.act_id,
+                tariff_id=line.tariff_id,
                 code=line.code,
                 label=line.label,
                 quantity=line.quantity,
+                coefficient=line.coefficient,
                 base_amount=line.base_amount,
                 charged_amount=line.charged_amount,
                 excess_amount=line.excess_amount,

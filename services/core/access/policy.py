@@ -35,8 +35,9 @@ calendar feed; the desk hands over or posts the letters patients are owed (the
 letter about an emergency access); only administrators review the emergency accesses.
 The named actions of ``ROLES_FOR`` (patients' choices, emergency access, merging and
 importing records, the cash book, the accounting exports, the care work report) are for
-the roles they name; the dues are for administrators. Pages, APIs, services and templates
-ask these functions and never test a role name (``tests/test_roles_in_policy.py``).
+the roles they name; the dues and the practice's fee schedule are for administrators.
+Pages, APIs, services and templates ask these functions and never test a role name
+(``tests/test_roles_in_policy.py``).
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; never patient data): only cooperative administrators,
@@ -254,6 +255,9 @@ class PracticeAction(StrEnum):
     # The patients' rights on paper (the waiting-room poster, the leaflet handed at
     # registration): they name the practice, never a patient.
     PRINT_PATIENT_RIGHTS = "print_patient_rights"
+    # The practice's own fee schedule: adding dated tariffs, importing a file of them
+    # (administrators). Any member reads the schedule (VIEW_SETTINGS).
+    MANAGE_FEE_SCHEDULE = "manage_fee_schedule"
 
 
 # Only the practice's administrators may do these.
@@ -263,6 +267,7 @@ ADMIN_ACTIONS = {
     PracticeAction.REVIEW_LAB_BACKLOG,
     PracticeAction.REVIEW_EMERGENCY_ACCESS,
     PracticeAction.VIEW_DUES,
+    PracticeAction.MANAGE_FEE_SCHEDULE,
 }
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
@@ -359,6 +364,7 @@ def decide_practice(
         PracticeAction.REVIEW_LAB_BACKLOG,
         PracticeAction.REVIEW_EMERGENCY_ACCESS,
         PracticeAction.VIEW_DUES,
+        PracticeAction.MANAGE_FEE_SCHEDULE,
     ):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(

@@ -154,6 +154,25 @@ def _cover_body(ctx: Any) -> dict[str, Any]:
     }
 
 
+def _tariff_body(ctx: Any) -> dict[str, Any]:
+    """A tariff of a code nothing bills (sent again, it corrects the same version)."""
+    return {
+        "nomenclature": "NGAP",
+        "code": "ZZMATRIX",
+        "label": "matrix",
+        "valid_from": _today(ctx),
+        "amount": "1.00",
+    }
+
+
+def _tariff_import_body(ctx: Any) -> dict[str, Any]:
+    return {
+        "csv": "nomenclature,code,label,valid_from,amount,amo_rate\n"
+        f"NGAP,ZZMATRIX,matrix,{_today(ctx)},1.00,70\n",
+        "apply": False,
+    }
+
+
 def _payment_body(ctx: Any) -> dict[str, Any]:
     return {"method": "cash", "amount": "1.00", "idempotency_key": ctx.unique}
 
@@ -810,6 +829,11 @@ def _endpoints() -> list[Endpoint]:
     add(Endpoint(P + "export/fec/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "export/csv/", "GET", "member", "page", touches_patient=False))
     add(Endpoint(P + "cotisations/", "GET", "admin-role", "page", touches_patient=False))
+    # The practice's fee schedule: any member reads it, administrators change it.
+    add(Endpoint(P + "tarifs/", "GET", "member", "page", touches_patient=False))
+    for route in ("tarifs/nouveau/", "tarifs/import/"):
+        add(Endpoint(P + route, "GET", "admin-role", "page", touches_patient=False))
+        add(Endpoint(P + route, "POST", "admin-role", "page", body=FORM, touches_patient=False))
     # Tiers payant: what the insurers owe (each patient named is judged and audited by
     # the page), an insurer's transfer, a rejection noted on an invoice.
     add(Endpoint(P + "tiers-payant/", "GET", "member", "page", touches_patient=False))
@@ -1349,6 +1373,28 @@ def _endpoints() -> list[Endpoint]:
 
     # --- REST API: billing --------------------------------------------------------------
     add(Endpoint(API + "fees/", "GET", "member", "api", touches_patient=False))
+    add(Endpoint(API + "fee-schedule/", "GET", "member", "api", touches_patient=False))
+    add(
+        Endpoint(
+            API + "fee-schedule/",
+            "POST",
+            "admin-role",
+            "api",
+            body=_tariff_body,
+            touches_patient=False,
+        )
+    )
+    add(
+        Endpoint(
+            API + "fee-schedule/import/",
+            "POST",
+            "admin-role",
+            "api",
+            body=_tariff_import_body,
+            touches_patient=False,
+            notes="a dry run: checked, nothing stored",
+        )
+    )
     add(Endpoint(APAT + "invoices/", "GET", "admin.read.billing", "api", audit=("patient.read",)))
     add(
         Endpoint(
