@@ -138,3 +138,37 @@ class RejectionForm(forms.Form):
         choices=[("amo", _("Mandatory insurer")), ("amc", _("Complementary insurer"))],
     )
     reason = forms.CharField(label=_("Reason of the rejection"), max_length=300)
+
+
+class PrinterOffsetForm(forms.Form):
+    """A printer's correction as measured on the test print. The values are checked by
+    the service (billing.services.printer), which the page and any other caller share."""
+
+    printer = forms.CharField(label=_("Printer"), max_length=60, required=False)
+    x_mm = forms.CharField(
+        label=_("Horizontal correction (mm, positive to the right)"), max_length=12, required=False
+    )
+    y_mm = forms.CharField(
+        label=_("Vertical correction (mm, positive downwards)"), max_length=12, required=False
+    )
+
+
+class CareSheetPrintForm(forms.Form):
+    """How to print the feuille de soins: the whole form on plain paper, or its values
+    over the official pre-printed form with a printer's correction."""
+
+    support = forms.ChoiceField(label=_("Print on"))
+
+    def __init__(self, *args: Any, printers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("blanc", _("plain paper (the whole form is printed)"))]
+        choices += [
+            (
+                f"preimprime-{p.pk}",
+                _("pre-printed form, printer %(name)s (x %(x)s mm, y %(y)s mm)")
+                % {"name": p.printer, "x": p.x_mm, "y": p.y_mm},
+            )
+            for p in printers
+        ]
+        choices.append(("preimprime", _("pre-printed form, no correction")))
+        self.fields["support"].choices = choices

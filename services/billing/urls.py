@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import care_time_views, cover_views, tiers_payant_views, views
+from billing import care_time_views, cover_views, printer_views, tiers_payant_views, views
 
 app_name = "billing"
 
@@ -26,4 +26,6 @@ urlpatterns = [
     path("tiers-payant/", tiers_payant_views.aging, name="tiers-payant"),
     path("tiers-payant/paiement/", tiers_payant_views.insurer_payment, name="insurer-payment"),
     path("factures/<int:invoice_id>/rejet/", tiers_payant_views.rejection, name="rejection"),
+    path("feuilles-de-soins/imprimante/", printer_views.printer_offsets, name="printer-offsets"),
+    path("feuilles-de-soins/imprimante/essai.pdf", printer_views.printer_test, name="printer-test"),
 ]

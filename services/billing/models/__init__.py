@@ -4,6 +4,7 @@ from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
 from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment, Rejection
+from billing.models.printer import PrinterOffset
 
 __all__ = [
     "Act",
@@ -18,5 +19,6 @@ __all__ = [
     "Issuer",
     "Pathway",
     "Payment",
+    "PrinterOffset",
     "Rejection",
 ]

@@ -13,6 +13,7 @@ from billing.services.invoices import (
 )
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
+from billing.services.printer import printer_offset_save
 from billing.services.tiers_payant import InsurerPayment, insurer_payment_record, rejection_note
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "issuer_bank_details_set",
     "issuer_for",
     "payment_record",
+    "printer_offset_save",
     "rejection_note",
 ]
