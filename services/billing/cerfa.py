@@ -164,8 +164,7 @@ def care_sheet_values(
             values[f"tick_{choice.value}"] = _tick(pathway == choice.value)
     if pathway == Pathway.OUTSIDE:
         values["outside_note"] = (
-            "Hors parcours de soins : remboursement de l'assurance maladie à 30 % au lieu "
-            "de 70 %."
+            "Hors parcours de soins : remboursement de l'assurance maladie à 30 % au lieu de 70 %."
         )
     gp = getattr(patient, "gp", None)
     if pathway in (Pathway.REFERRED, Pathway.TREATING, Pathway.NEW_TREATING) and gp:
@@ -177,7 +176,9 @@ def care_sheet_values(
         values["tick_ald"] = _tick(invoice.long_term_condition or cover.long_term_condition)
         if cover.rights_until:
             values["rights_until"] = cover.rights_until.strftime("%d/%m/%Y")
-        values["amc_name"] = cover.amc_name or ("Complémentaire santé solidaire" if cover.c2s else "")
+        values["amc_name"] = cover.amc_name or (
+            "Complémentaire santé solidaire" if cover.c2s else ""
+        )
         values["amc_number"] = cover.amc_number
         if cover.amc_member_number:
             values["amc_member"] = f"adhérent {cover.amc_member_number}" + (

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -161,7 +161,7 @@ class CareSheetPrintForm(forms.Form):
 
     def __init__(self, *args: Any, printers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("blanc", _("plain paper (the whole form is printed)"))]
+        choices: list[tuple[str, Any]] = [("blanc", _("plain paper (the whole form is printed)"))]
         choices += [
             (
                 f"preimprime-{p.pk}",
@@ -171,4 +171,4 @@ class CareSheetPrintForm(forms.Form):
             for p in printers
         ]
         choices.append(("preimprime", _("pre-printed form, no correction")))
-        self.fields["support"].choices = choices
+        cast(forms.ChoiceField, self.fields["support"]).choices = choices

@@ -37,7 +37,11 @@ def invoice_paper_print(
         name = "attestation-de-soins"
     if document == "care_sheet":
         pdf = printing.care_sheet(
-            practice=practice, invoice=invoice, patient=patient, preprinted=preprinted, offset=offset
+            practice=practice,
+            invoice=invoice,
+            patient=patient,
+            preprinted=preprinted,
+            offset=offset,
         )
     else:
         pdf = make(practice=practice, invoice=invoice, patient=patient)
