@@ -45,7 +45,7 @@ def _record_insurer_payment(page, live: LiveCarnet, insurer: str, reference: str
     page.wait_for_url("**/tiers-payant/paiement/?organisme=*")
     assert_accessible(page, f"payment from {insurer}")
     row = page.locator("tbody tr").filter(has_text=reference)
-    owed = row.locator("input[type=text]").input_value()
+    owed = row.locator("input[type=text]").input_value().replace(",", ".")
     page.get_by_label("Montant (€) *", exact=True).fill(owed)
     page.get_by_label("Référence du décompte *").fill(f"DEC-{reference}")
     row.get_by_role("checkbox").focus()
@@ -130,7 +130,7 @@ def test_the_administrator_calibrates_the_printer_from_the_test_page(
     test_page = page.get_by_test_id("test-print").get_attribute("href")
     assert "PAGE D'ESSAI" in pdf_text(page.context.request.get(f"{live.url}{test_page}").body())
     # A value too far is refused with the reason, and nothing is saved.
-    page.get_by_label("Imprimante").fill("Accueil")
+    page.get_by_label("Imprimante", exact=True).fill("Accueil")
     page.get_by_label("Correction horizontale (mm, positive vers la droite)").fill("35")
     page.get_by_label("Correction verticale (mm, positive vers le bas)").fill("-1,5")
     page.get_by_role("button", name="Enregistrer", exact=True).focus()
