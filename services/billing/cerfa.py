@@ -144,6 +144,8 @@ def care_sheet_values(
         "patient_birth_date": patient.birth_date.strftime("%d/%m/%Y"),
         "patient_nir": patient.nir,
         "patient_address": _address(patient.address, patient.postal_code, patient.city),
+        # care related to the long-term condition: the invoice says so, not the cover
+        # (a patient in ALD is also treated for other things)
         "tick_ald": _tick(invoice.long_term_condition),
         "doctor_name": invoice.issuer.name,
         "doctor_am": getattr(person, "am_number", "") or "",
@@ -173,7 +175,6 @@ def care_sheet_values(
         values["caisse"] = f"{cover.caisse_code} {cover.caisse_name}"
         values["tick_c2s"] = _tick(cover.c2s)
         values["tick_ame"] = _tick(cover.ame)
-        values["tick_ald"] = _tick(invoice.long_term_condition or cover.long_term_condition)
         if cover.rights_until:
             values["rights_until"] = cover.rights_until.strftime("%d/%m/%Y")
         values["amc_name"] = cover.amc_name or (

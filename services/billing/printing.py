@@ -1,4 +1,4 @@
-"""Billing on paper: the care sheet (feuille de soins, cerfa n° 12541 layout), the
+"""Billing on paper: the care sheet (feuille de soins, cerfa n° 12541*02), the
 receipt, the cheque deposit slip and the day's closing report."""
 
 from __future__ import annotations
