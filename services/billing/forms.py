@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -228,3 +228,37 @@ class TariffImportForm(forms.Form):
     # The file checked in the preview, sent again to apply it (checked again then).
     content = forms.CharField(widget=forms.HiddenInput, required=False)
     confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+
+class PrinterOffsetForm(forms.Form):
+    """A printer's correction as measured on the test print. The values are checked by
+    the service (billing.services.printer), which the page and any other caller share."""
+
+    printer = forms.CharField(label=_("Printer"), max_length=60, required=False)
+    x_mm = forms.CharField(
+        label=_("Horizontal correction (mm, positive to the right)"), max_length=12, required=False
+    )
+    y_mm = forms.CharField(
+        label=_("Vertical correction (mm, positive downwards)"), max_length=12, required=False
+    )
+
+
+class CareSheetPrintForm(forms.Form):
+    """How to print the feuille de soins: the whole form on plain paper, or its values
+    over the official pre-printed form with a printer's correction."""
+
+    support = forms.ChoiceField(label=_("Print on"))
+
+    def __init__(self, *args: Any, printers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices: list[tuple[str, Any]] = [("blanc", _("plain paper (the whole form is printed)"))]
+        choices += [
+            (
+                f"preimprime-{p.pk}",
+                _("pre-printed form, printer %(name)s (x %(x)s mm, y %(y)s mm)")
+                % {"name": p.printer, "x": p.x_mm, "y": p.y_mm},
+            )
+            for p in printers
+        ]
+        choices.append(("preimprime", _("pre-printed form, no correction")))
+        cast(forms.ChoiceField, self.fields["support"]).choices = choices

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from billing import care_time_views, cover_views, tariff_views, tiers_payant_views, views
+from billing import (
+    care_time_views,
+    cover_views,
+    printer_views,
+    tariff_views,
+    tiers_payant_views,
+    views,
+)
 
 app_name = "billing"
 
@@ -29,4 +36,6 @@ urlpatterns = [
     path("tarifs/", tariff_views.schedule, name="tariffs"),
     path("tarifs/nouveau/", tariff_views.tariff_new, name="tariff-new"),
     path("tarifs/import/", tariff_views.tariff_import, name="tariff-import"),
+    path("feuilles-de-soins/imprimante/", printer_views.printer_offsets, name="printer-offsets"),
+    path("feuilles-de-soins/imprimante/essai.pdf", printer_views.printer_test, name="printer-test"),
 ]

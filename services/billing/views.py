@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import ChoiceField
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +20,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import accounting, printing, reports, selectors, services
-from billing.forms import BankDetailsForm, CloseDayForm, CreditNoteForm, InvoiceForm, PaymentForm
-from billing.models import Invoice
+from billing.forms import (
+    BankDetailsForm,
+    CareSheetPrintForm,
+    CloseDayForm,
+    CreditNoteForm,
+    InvoiceForm,
+    PaymentForm,
+)
+from billing.models import Invoice, PrinterOffset
 from billing.pricing import Coverage
 from billing.services.exports import fec_export as fec_export_service
 from billing.services.paper import invoice_paper_print
@@ -238,6 +245,7 @@ def invoice_detail(request: PracticeRequest, invoice_id: int) -> HttpResponse:
             "payment": payment,
             "credit": CreditNoteForm(),
             "allocations": invoice.allocations.select_related("payment"),
+            "print_choice": CareSheetPrintForm(printers=selectors.printer_offsets()),
         },
         status=400 if post is not None else 200,
     )
@@ -265,7 +273,28 @@ def invoice_credit(request: PracticeRequest, invoice_id: int) -> HttpResponse:
 
 @practice_view
 def care_sheet_pdf(request: PracticeRequest, invoice_id: int) -> HttpResponse:
-    return _paper(request, invoice_id, "care_sheet")
+    """On plain paper (``support=blanc``, the default) or over the pre-printed form
+    (``support=preimprime`` or ``preimprime-<printer>``, with that printer's correction)."""
+    choice = CareSheetPrintForm(
+        {"support": request.GET.get("support") or "blanc"},
+        printers=selectors.printer_offsets(),
+    )
+    if not choice.is_valid():
+        return HttpResponseBadRequest(
+            _("Choose plain paper or the pre-printed form, with one of the practice's printers."),
+            content_type="text/plain; charset=utf-8",
+        )
+    support = choice.cleaned_data["support"]
+    offset = None
+    if support.startswith("preimprime-"):
+        offset = selectors.printer_offset(int(support.removeprefix("preimprime-")))
+    return _paper(
+        request,
+        invoice_id,
+        "care_sheet",
+        preprinted=support.startswith("preimprime"),
+        offset=offset,
+    )
 
 
 @practice_view
@@ -273,7 +302,14 @@ def receipt_pdf(request: PracticeRequest, invoice_id: int) -> HttpResponse:
     return _paper(request, invoice_id, "receipt")
 
 
-def _paper(request: PracticeRequest, invoice_id: int, document: str) -> HttpResponse:
+def _paper(
+    request: PracticeRequest,
+    invoice_id: int,
+    document: str,
+    *,
+    preprinted: bool = False,
+    offset: PrinterOffset | None = None,
+) -> HttpResponse:
     invoice, patient = _invoice(request, invoice_id)
     pdf, name = invoice_paper_print(
         actor=request.actor,
@@ -281,6 +317,8 @@ def _paper(request: PracticeRequest, invoice_id: int, document: str) -> HttpResp
         invoice=invoice,
         patient=patient,
         document=document,
+        preprinted=preprinted,
+        offset=offset,
     )
     return pdf_response(pdf, name)
 
@@ -325,6 +363,7 @@ def cash_day(request: PracticeRequest) -> HttpResponse:
             "day": day,
             "groups": selectors.deposit_groups(journal),
             "accounts": accounts,
+            "may_calibrate": _may(request, PracticeAction.MANAGE_BILLING_DETAILS),
         },
     )
 

@@ -5,6 +5,7 @@ from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
 from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment, Rejection
 from billing.models.tariffs import PracticeTariff
+from billing.models.printer import PrinterOffset
 
 __all__ = [
     "Act",
@@ -20,5 +21,6 @@ __all__ = [
     "Pathway",
     "Payment",
     "PracticeTariff",
+    "PrinterOffset",
     "Rejection",
 ]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from billing.models import CashDay, ChequeDeposit, Cover, Invoice, Issuer, Payment
+from billing.models import CashDay, ChequeDeposit, Cover, Invoice, Issuer, Payment, PrinterOffset
 from billing.services.payments import remaining_due
 
 
@@ -147,3 +147,13 @@ def cover_on(patient_id: int, day: date) -> Cover | None:
         .order_by("-rights_from", "-recorded_at", "-pk")
         .first()
     )
+
+
+def printer_offsets() -> list[PrinterOffset]:
+    """The current practice's printers and their corrections (row-level security keeps
+    to the practice)."""
+    return list(PrinterOffset.objects.order_by("printer"))
+
+
+def printer_offset(offset_id: int) -> PrinterOffset | None:
+    return PrinterOffset.objects.filter(pk=offset_id).first()

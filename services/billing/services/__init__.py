@@ -15,6 +15,7 @@ from billing.services.invoices import (
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
 from billing.services.tariffs import ImportResult, TariffInput, tariff_set, tariffs_import
+from billing.services.printer import printer_offset_save
 from billing.services.tiers_payant import InsurerPayment, insurer_payment_record, rejection_note
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "issuer_for",
     "lines_from_text",
     "payment_record",
+    "printer_offset_save",
     "rejection_note",
     "tariff_set",
     "tariffs_import",

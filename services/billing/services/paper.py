@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing import printing
-from billing.models import Invoice
+from billing.models import Invoice, PrinterOffset
 from core.access.policy import Actor
 from core.audit.services import record_event
 from core.practices.models import Practice
@@ -20,13 +20,31 @@ _DOCUMENTS = {
 
 
 def invoice_paper_print(
-    *, actor: Actor, practice: Practice, invoice: Invoice, patient: Any, document: str
+    *,
+    actor: Actor,
+    practice: Practice,
+    invoice: Invoice,
+    patient: Any,
+    document: str,
+    preprinted: bool = False,
+    offset: PrinterOffset | None = None,
 ) -> tuple[bytes, str]:
-    """The PDF and its file name; the print is audited."""
+    """The PDF and its file name; the print is audited. A care sheet is drawn whole on
+    plain paper, or only its values over the pre-printed form (``preprinted``), moved by
+    the printer's correction (``offset``)."""
     make, event, name = _DOCUMENTS[document]
     if document == "care_sheet" and practice.country.upper() == "BE":
         name = "attestation-de-soins"
-    pdf = make(practice=practice, invoice=invoice, patient=patient)
+    if document == "care_sheet":
+        pdf = printing.care_sheet(
+            practice=practice,
+            invoice=invoice,
+            patient=patient,
+            preprinted=preprinted,
+            offset=offset,
+        )
+    else:
+        pdf = make(practice=practice, invoice=invoice, patient=patient)
     record_event(
         event,
         actor=actor,

@@ -848,6 +848,30 @@ def _endpoints() -> list[Endpoint]:
             inv + "rejet/", "POST", "admin.read.billing", "page", body=FORM, audit=("patient.read",)
         )
     )
+    # The printers' corrections for the pre-printed feuille de soins and the test page:
+    # who may change the practice's billing details with no practitioner named, i.e. its
+    # administrators (MANAGE_BILLING_DETAILS); no patient on them.
+    for method in ("GET", "POST"):
+        add(
+            Endpoint(
+                P + "feuilles-de-soins/imprimante/",
+                method,
+                "admin-role",
+                "page",
+                body=FORM if method == "POST" else None,
+                touches_patient=False,
+            )
+        )
+    add(
+        Endpoint(
+            P + "feuilles-de-soins/imprimante/essai.pdf",
+            "GET",
+            "admin-role",
+            "page",
+            pdf=True,
+            touches_patient=False,
+        )
+    )
 
     # --- pages: the agenda's desk -------------------------------------------------------
     # The agenda, booking, the waiting room and the paper of a practitioner's day or week
