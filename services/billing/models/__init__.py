@@ -4,8 +4,8 @@ from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
 from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment, Rejection
-from billing.models.tariffs import PracticeTariff
 from billing.models.printer import PrinterOffset
+from billing.models.tariffs import PracticeTariff
 
 __all__ = [
     "Act",

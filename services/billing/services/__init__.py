@@ -14,8 +14,8 @@ from billing.services.invoices import (
 )
 from billing.services.issuers import issuer_bank_details_set
 from billing.services.payments import payment_record
-from billing.services.tariffs import ImportResult, TariffInput, tariff_set, tariffs_import
 from billing.services.printer import printer_offset_save
+from billing.services.tariffs import ImportResult, TariffInput, tariff_set, tariffs_import
 from billing.services.tiers_payant import InsurerPayment, insurer_payment_record, rejection_note
 
 __all__ = [

@@ -182,8 +182,8 @@ def patients_named(*, actor: Actor, patient_ids: list[int]) -> dict[int, str]:
     found = patients_with_access(sorted(set(patient_ids)))
     names: dict[int, str] = {}
     for patient_id, (patient, access) in found.items():
-        if policy.may_read(actor, access, Category.IDENTITY, Purpose.ADMINISTRATION):
-            policy.require(
+        if records_access.may_read(actor, access, Category.IDENTITY, Purpose.ADMINISTRATION):
+            records_access.require(
                 actor,
                 Action.READ,
                 Category.IDENTITY,
