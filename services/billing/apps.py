@@ -31,5 +31,12 @@ class BillingConfig(AppConfig):
                 40,
                 when=PracticeAction.MANAGE_STAFF,
             ),
+            navigation.Link(
+                navigation.PRACTICE,
+                "billing:membership",
+                _("Membership of the cooperative"),
+                45,
+                when=PracticeAction.VIEW_MEMBERSHIP,
+            ),
             navigation.Link(navigation.PATIENT, "billing:patient", _("Billing"), 30, "f"),
         )

@@ -3,7 +3,14 @@
 from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
-from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment, Rejection
+from billing.models.payments import (
+    Allocation,
+    CashDay,
+    ChequeDeposit,
+    DuesPayment,
+    Payment,
+    Rejection,
+)
 
 __all__ = [
     "Act",
@@ -11,6 +18,7 @@ __all__ = [
     "CashDay",
     "ChequeDeposit",
     "CombinationRule",
+    "DuesPayment",
     "Cover",
     "Invoice",
     "InvoiceCounter",

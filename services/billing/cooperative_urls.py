@@ -1,0 +1,14 @@
+from django.urls import path
+
+from billing import membership_views
+
+app_name = "cooperative-dues"
+
+urlpatterns = [
+    path("adherents/<int:practice_id>/", membership_views.member_dues, name="member-dues"),
+    path(
+        "adherents/<int:practice_id>/paiement/",
+        membership_views.member_payment,
+        name="member-payment",
+    ),
+]
