@@ -71,7 +71,7 @@ def test_the_public_page_opens_without_login_in_french(db: None) -> None:
     page = Client().get(APPLY, HTTP_ACCEPT_LANGUAGE="fr")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Adhérer à la coopérative" in html and "parts sociales" in html
+    assert "Adhérer à la coopérative" in html and "Parts sociales souscrites" in html
     for english in ("Join the cooperative", "Practitioner 1", "Send the application"):
         assert english not in html
 
@@ -95,7 +95,7 @@ def test_a_practice_applies_and_the_application_is_stored_whole(db: None) -> Non
         ({"statutes_accepted": ""}, "statutes_accepted", "statuts"),
         ({"shares": "0"}, "shares", "1"),
         ({"shares": "beaucoup"}, "shares", "nombre entier"),
-        ({"contact_email": "pas-une-adresse"}, "contact_email", "adresse électronique"),
+        ({"contact_email": "pas-une-adresse"}, "contact_email", "adresse e-mail"),
         ({"practitioner_1_identifier": "12345678901"}, "practitioner_1_identifier", "RPPS"),
         ({"practitioner_0_profession": ""}, "practitioner_0_profession", "profession"),
         ({"country": "DE"}, "country", "choix"),

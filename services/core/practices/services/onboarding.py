@@ -110,9 +110,15 @@ def free_slug(name: str) -> str:
     return slug
 
 
+TITLES = {"dr", "docteur", "pr", "professeur", "mme", "m"}
+
+
 def free_username(full_name: str, also_taken: set[str]) -> str:
     """A username from a full name (firstname.lastname, no accents), not yet taken."""
-    base = ".".join(slugify(full_name).split("-"))[:140] or "compte"
+    words = slugify(full_name).split("-")
+    if len(words) > 1 and words[0] in TITLES:
+        words = words[1:]
+    base = ".".join(words)[:140] or "compte"
     username, n = base, 1
     while username in also_taken or Person.objects.filter(username=username).exists():
         n += 1
