@@ -18,13 +18,13 @@ import secrets
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.models import DuesPayment
-from billing.selectors.membership import dues_account
+from billing.selectors.membership import DuesAccount, dues_account
 from billing.services.dues import dues_payment_record
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction, PracticeAction
@@ -48,10 +48,12 @@ class DuesPaymentForm(forms.Form):
     key = forms.CharField(widget=forms.HiddenInput)
 
 
-def _payment_form(account: object, data: object = None) -> DuesPaymentForm:
-    form = DuesPaymentForm(data or None, initial={"key": secrets.token_urlsafe(16)})
-    rows = getattr(account, "rows", [])
-    form.fields["invoice"].choices = [
+def _payment_form(account: DuesAccount, data: QueryDict | None = None) -> DuesPaymentForm:
+    form = DuesPaymentForm(data, initial={"key": secrets.token_urlsafe(16)})
+    rows = account.rows
+    field = form.fields["invoice"]
+    assert isinstance(field, forms.TypedChoiceField)
+    field.choices = [
         (r.invoice.pk, f"{r.invoice.reference} — {r.invoice.service_date:%m/%Y} — {r.remaining} €")
         for r in rows
         if not r.is_paid

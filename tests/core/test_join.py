@@ -114,9 +114,7 @@ def test_bad_input_says_why_in_french_and_stores_nothing(
 
 
 def test_an_application_needs_a_practitioner_and_says_it_in_english_too(db: None) -> None:
-    data = valid(
-        practitioner_0_name="", practitioner_0_profession="", practitioner_0_identifier=""
-    )
+    data = valid(practitioner_0_name="", practitioner_0_profession="", practitioner_0_identifier="")
     data.update(practitioner_1_name="", practitioner_1_profession="")
     response = Client().post(APPLY, data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
@@ -285,7 +283,9 @@ def test_nobody_else_reviews_applications_and_refusals_are_audited(world: World)
             response = getattr(client, method)(path, {"reason": "non"} if method == "post" else {})
             assert response.status_code == 403, (person.username, path)
             assert b"Tilleuls" not in response.content
-    denied = [d for d in node_events("access.denied") if d[3].get("rule") == "not-cooperative-admin"]
+    denied = [
+        d for d in node_events("access.denied") if d[3].get("rule") == "not-cooperative-admin"
+    ]
     assert len(denied) == 25
     application.refresh_from_db()
     assert application.status == "pending"

@@ -55,7 +55,9 @@ def dues_account(practice_id: int, today: date | None = None) -> DuesAccount:
         remaining = invoice.total - paid
         issued = timezone.localdate(invoice.issued_at) if invoice.issued_at else today
         due_on = issued + timedelta(days=DUES_TERM_DAYS)
-        rows.append(DuesRow(invoice, payments, paid, remaining, due_on, remaining > 0 and due_on < today))
+        rows.append(
+            DuesRow(invoice, payments, paid, remaining, due_on, remaining > 0 and due_on < today)
+        )
     return DuesAccount(
         rows=rows,
         invoiced=sum((r.invoice.total for r in rows), Decimal("0.00")),

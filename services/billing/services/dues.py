@@ -17,8 +17,8 @@ from billing.services.invoices import invoice_issue
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction
 from core.access.services import require_cooperative
-from core.audit.services import record_event
 from core.accounts.selectors import practitioner_count
+from core.audit.services import record_event
 
 DUES_CODE = "COTIS"
 

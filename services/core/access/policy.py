@@ -35,8 +35,9 @@ calendar feed; the desk hands over or posts the letters patients are owed (the
 letter about an emergency access); only administrators review the emergency accesses.
 The named actions of ``ROLES_FOR`` (patients' choices, emergency access, merging and
 importing records, the cash book, the accounting exports, the care work report) are for
-the roles they name; the dues and the membership are for administrators. Pages, APIs, services and templates
-ask these functions and never test a role name (``tests/test_roles_in_policy.py``).
+the roles they name; the dues and the membership are for administrators. Pages, APIs,
+services and templates ask these functions and never test a role name
+(``tests/test_roles_in_policy.py``).
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
 practices: plan, status, shares; the applications to join; the dues and their payments;

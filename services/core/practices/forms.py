@@ -102,7 +102,6 @@ class ApplicationForm(forms.Form):
             practitioners=tuple(entries),
         )
 
-
     def attach(self, error: ValidationError) -> None:
         """The service's refusal on the form, each practitioner's on the row it came from
         (the service numbers only the rows filled in)."""

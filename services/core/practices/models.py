@@ -71,9 +71,7 @@ class CooperativeMembership(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     shares = models.PositiveIntegerField(_("cooperative shares"), default=1)
     # Shares (parts sociales) the cooperative has received the money for.
-    shares_paid = models.PositiveIntegerField(
-        _("cooperative shares paid"), default=0, db_default=0
-    )
+    shares_paid = models.PositiveIntegerField(_("cooperative shares paid"), default=0, db_default=0)
     joined_on = models.DateField(null=True, blank=True)
     left_on = models.DateField(null=True, blank=True)
 

@@ -67,7 +67,9 @@ def practice_onboard(
     usernames = [person.username.strip().lower() for person in people]
     taken = Person.objects.filter(username__in=usernames).values_list("username", flat=True)
     if taken or len(set(usernames)) != len(usernames):
-        raise ValidationError({"username": _("This username is already taken: choose another one.")})
+        raise ValidationError(
+            {"username": _("This username is already taken: choose another one.")}
+        )
     created = practice_create(
         slug=practice.slug,
         name=practice.name,
