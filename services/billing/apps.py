@@ -38,5 +38,11 @@ class BillingConfig(AppConfig):
                 45,
                 when=PracticeAction.VIEW_MEMBERSHIP,
             ),
+            navigation.Link(
+                navigation.COOPERATIVE,
+                "cooperative-dues:members-dues",
+                _("Members' dues and payments"),
+                20,
+            ),
             navigation.Link(navigation.PATIENT, "billing:patient", _("Billing"), 30, "f"),
         )

@@ -5,6 +5,7 @@ from billing import membership_views
 app_name = "cooperative-dues"
 
 urlpatterns = [
+    path("cotisations/", membership_views.members_dues, name="members-dues"),
     path("adherents/<int:practice_id>/", membership_views.member_dues, name="member-dues"),
     path(
         "adherents/<int:practice_id>/paiement/",

@@ -2,8 +2,9 @@
 
 - for the practice's administrators (``/p/<slug>/adhesion/``): plan, shares subscribed
   and paid, dues per period with their invoices, the payments received, what is late;
-- for the cooperative's administrators (``/cooperative/adherents/<id>/``): the same
-  account of one member, and recording a payment received (a transfer, a cheque).
+- for the cooperative's administrators (``/cooperative/cotisations/``, every member's
+  totals; ``/cooperative/adherents/<id>/``): the same account of one member, and
+  recording a payment received (a transfer, a cheque).
 
 Thin views: the rules are the policy's (``PracticeAction.VIEW_MEMBERSHIP``,
 ``CooperativeAction.MANAGE_DUES``), the reads ``billing.selectors.membership`` and
@@ -83,6 +84,26 @@ def _manager(request: AuthenticatedRequest, practice_id: int) -> Actor:
     actor = actor_for(request.user, None)
     require_cooperative(actor, CooperativeAction.MANAGE_DUES, target=f"practice:{practice_id}")
     return actor
+
+
+@require_GET
+def members_dues(request: AuthenticatedRequest) -> HttpResponse:
+    """Every member practice with what it was invoiced, paid, owes and owes late."""
+    actor = actor_for(request.user, None)
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:dues")
+    rows = []
+    for member in practices.cooperative_members():
+        # Each practice's dues are its rows (row-level security): read within it.
+        with tenancy.practice_context(member.practice_id, request.user.pk):
+            rows.append((member, dues_account(member.practice_id)))
+    record_event(
+        "cooperative.dues.read",
+        actor=actor,
+        practice_id=None,
+        target="cooperative:dues",
+        details={"practices": len(rows)},
+    )
+    return render(request, "billing/members_dues.html", {"rows": rows})
 
 
 def _member_page(

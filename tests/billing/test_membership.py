@@ -164,3 +164,13 @@ def test_the_cooperative_admin_sees_no_patient(dues: World) -> None:
     page = login(Client(), colette()).get(member_page(dues)).content.decode()
     assert "Dupont" not in page and "Paul" not in page
     assert "Cabinet A" in page
+
+
+def test_the_cooperative_admin_sees_every_member_s_dues_and_goes_to_one(dues: World) -> None:
+    coop = login(Client(), colette())
+    page = coop.get("/cooperative/cotisations/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Cotisations et règlements des adhérents" in page
+    assert "Cabinet A" in page and "Cabinet B" in page and "50,00 €" in page
+    assert member_page(dues) in page
+    for person in (dues.sam, dues.alice):
+        assert login(Client(), person).get("/cooperative/cotisations/").status_code == 403

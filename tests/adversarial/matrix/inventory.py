@@ -528,6 +528,7 @@ def _endpoints() -> list[Endpoint]:
         (app + "refuser/", "POST", FORM, ""),
         # the invitation prints only from the session that approved: else back to the page
         (app + "invitation.pdf", "GET", None, ""),
+        ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
         (dues, "GET", None, "cooperative.member_dues.read"),
         (dues + "paiement/", "POST", FORM, ""),
     ):
