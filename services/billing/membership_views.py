@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -43,14 +44,20 @@ class DuesPaymentForm(forms.Form):
     method = forms.ChoiceField(label=_("Paid by"), choices=DuesPayment.Method.choices)
     amount = forms.DecimalField(label=_("Amount (€)"), max_digits=10, decimal_places=2)
     paid_on = forms.DateField(
-        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received on"),
+        # ISO, as a date field sends and shows it, whatever the page's language
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reference = forms.CharField(label=_("Cheque number or transfer reference"), max_length=60)
     key = forms.CharField(widget=forms.HiddenInput)
 
 
 def _payment_form(account: DuesAccount, data: QueryDict | None = None) -> DuesPaymentForm:
-    form = DuesPaymentForm(data, initial={"key": secrets.token_urlsafe(16)})
+    unpaid = [row for row in account.rows if not row.is_paid]
+    initial = {"key": secrets.token_urlsafe(16), "paid_on": timezone.localdate()}
+    if unpaid:  # the oldest dues still owed, in full: what is usually received
+        initial.update(invoice=unpaid[-1].invoice.pk, amount=unpaid[-1].remaining)
+    form = DuesPaymentForm(data, initial=initial)
     rows = account.rows
     field = form.fields["invoice"]
     assert isinstance(field, forms.TypedChoiceField)

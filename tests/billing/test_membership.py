@@ -174,3 +174,11 @@ def test_the_cooperative_admin_sees_every_member_s_dues_and_goes_to_one(dues: Wo
     assert member_page(dues) in page
     for person in (dues.sam, dues.alice):
         assert login(Client(), person).get("/cooperative/cotisations/").status_code == 403
+
+
+def test_the_payment_form_proposes_the_oldest_dues_in_full_today(dues: World) -> None:
+    page = login(Client(), colette()).get(member_page(dues), HTTP_ACCEPT_LANGUAGE="fr")
+    form = page.context["form"]
+    html = page.content.decode()
+    assert form["amount"].value() == Decimal("50.00")
+    assert f'value="{timezone.localdate().isoformat()}"' in html  # a date field's own format
