@@ -12,4 +12,9 @@ urlpatterns = [
         membership_views.member_payment,
         name="member-payment",
     ),
+    path(
+        "adherents/<int:practice_id>/parts/",
+        membership_views.member_shares,
+        name="member-shares",
+    ),
 ]

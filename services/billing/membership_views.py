@@ -37,6 +37,7 @@ from core.audit.services import record_event
 from core.forms import attach_service_errors
 from core.practices import selectors as practices
 from core.practices.context import PracticeRequest, practice_view
+from core.practices.services.membership import shares_paid_set
 
 
 class DuesPaymentForm(forms.Form):
@@ -50,6 +51,10 @@ class DuesPaymentForm(forms.Form):
     )
     reference = forms.CharField(label=_("Cheque number or transfer reference"), max_length=60)
     key = forms.CharField(widget=forms.HiddenInput)
+
+
+class SharesPaidForm(forms.Form):
+    shares_paid = forms.IntegerField(label=_("Cooperative shares paid"), min_value=0)
 
 
 def _payment_form(account: DuesAccount, data: QueryDict | None = None) -> DuesPaymentForm:
@@ -114,7 +119,11 @@ def members_dues(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _member_page(
-    request: AuthenticatedRequest, practice_id: int, form: DuesPaymentForm | None, status: int
+    request: AuthenticatedRequest,
+    practice_id: int,
+    form: DuesPaymentForm | None,
+    status: int,
+    shares_form: SharesPaidForm | None = None,
 ) -> HttpResponse:
     member = practices.membership_of(practice_id)
     if member is None:
@@ -126,6 +135,7 @@ def _member_page(
         "membership": member,
         "account": account,
         "form": form or _payment_form(account),
+        "shares_form": shares_form or SharesPaidForm(initial={"shares_paid": member.shares_paid}),
     }
     return render(request, "billing/member_dues.html", context, status=status)
 
@@ -170,3 +180,23 @@ def member_payment(request: AuthenticatedRequest, practice_id: int) -> HttpRespo
             messages.success(request, _("The payment was recorded."))
             return redirect("cooperative-dues:member-dues", practice_id)
     return _member_page(request, practice_id, form, 400)
+
+
+@require_POST
+def member_shares(request: AuthenticatedRequest, practice_id: int) -> HttpResponse:
+    """The shares paid up, when the money for them arrived."""
+    actor = _manager(request, practice_id)
+    if practices.membership_of(practice_id) is None:
+        raise Http404(_("No such member practice."))
+    form = SharesPaidForm(request.POST)
+    if form.is_valid():
+        try:
+            shares_paid_set(
+                actor=actor, practice_id=practice_id, shares_paid=form.cleaned_data["shares_paid"]
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, _("The shares paid were saved."))
+            return redirect("cooperative-dues:member-dues", practice_id)
+    return _member_page(request, practice_id, None, 400, shares_form=form)

@@ -182,3 +182,18 @@ def test_the_payment_form_proposes_the_oldest_dues_in_full_today(dues: World) ->
     html = page.content.decode()
     assert form["amount"].value() == Decimal("50.00")
     assert f'value="{timezone.localdate().isoformat()}"' in html  # a date field's own format
+
+
+def test_the_cooperative_records_the_shares_paid_up(dues: World) -> None:
+    coop = login(Client(), colette())
+    url = member_page(dues) + "parts/"
+    too_many = coop.post(url, {"shares_paid": "4"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert too_many.status_code == 400
+    assert "Entre 0 et les 3 parts sociales souscrites." in too_many.content.decode()
+    assert coop.post(url, {"shares_paid": "2"}).status_code == 302
+    membership = CooperativeMembership.objects.get(practice=dues.practice_a)
+    assert membership.shares_paid == 2
+    for person in (dues.sam, dues.alice):
+        assert login(Client(), person).post(url, {"shares_paid": "3"}).status_code == 403
+    membership.refresh_from_db()
+    assert membership.shares_paid == 2

@@ -291,3 +291,13 @@ def test_nobody_else_reviews_applications_and_refusals_are_audited(world: World)
     assert application.status == "pending"
     anonymous = Client().get(LIST)
     assert anonymous.status_code == 302 and "/connexion/" in anonymous["Location"]
+
+
+def test_markup_in_an_application_is_shown_as_text(colette: Person) -> None:
+    hostile = "<script>alert('x')</script> Cabinet"
+    Client().post(APPLY, valid(practice_name=hostile, contact_name="<b>Léa</b>"))
+    application = MembershipApplication.objects.get()
+    page = login(Client(), colette).get(f"/cooperative/demandes/{application.pk}/")
+    html = page.content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<b>Léa</b>" not in html

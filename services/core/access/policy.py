@@ -425,7 +425,8 @@ class CooperativeAction(StrEnum):
     # makes its first administrator's invitation) or refuse them with a reason.
     REVIEW_APPLICATIONS = "review_applications"
     # A member's dues and the payments the cooperative received for them (a transfer, a
-    # cheque): read them, record a payment. Dues invoices only, never a patient's.
+    # cheque), and its shares paid up: read them, record a payment. Dues invoices only,
+    # never a patient's.
     MANAGE_DUES = "manage_dues"
 
 

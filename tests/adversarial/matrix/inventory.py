@@ -531,6 +531,7 @@ def _endpoints() -> list[Endpoint]:
         ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
         (dues, "GET", None, "cooperative.member_dues.read"),
         (dues + "paiement/", "POST", FORM, ""),
+        (dues + "parts/", "POST", FORM, ""),
     ):
         add(
             Endpoint(
