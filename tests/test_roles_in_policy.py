@@ -49,6 +49,7 @@ ALLOWED = {
     # Making the demonstration's and a new practice's people, with their roles.
     "carnet_demo/practice.py": "the demonstration's people and their roles",
     "carnet/management/commands/onboard_practice.py": "a new practice's first administrator",
+    "core/practices/services/applications.py": "an approved practice's people and their roles",
 }
 
 TEMPLATE_TAG = re.compile(r"{%-?\s*(?:if|elif)\b(.*?)-?%}", re.S)

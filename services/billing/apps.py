@@ -32,5 +32,18 @@ class BillingConfig(AppConfig):
                 when=PracticeAction.MANAGE_STAFF,
             ),
             navigation.Link(navigation.PRACTICE, "billing:tariffs", _("Fee schedule"), 30),
+            navigation.Link(
+                navigation.PRACTICE,
+                "billing:membership",
+                _("Membership of the cooperative"),
+                45,
+                when=PracticeAction.VIEW_MEMBERSHIP,
+            ),
+            navigation.Link(
+                navigation.COOPERATIVE,
+                "cooperative-dues:members-dues",
+                _("Members' dues and payments"),
+                20,
+            ),
             navigation.Link(navigation.PATIENT, "billing:patient", _("Billing"), 30, "f"),
         )

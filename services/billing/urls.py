@@ -3,6 +3,7 @@ from django.urls import path
 from billing import (
     care_time_views,
     cover_views,
+    membership_views,
     printer_views,
     tariff_views,
     tiers_payant_views,
@@ -30,6 +31,7 @@ urlpatterns = [
     path("export/fec/", views.fec_export, name="fec"),
     path("export/csv/", views.csv_export, name="csv"),
     path("cotisations/", views.dues_list, name="dues"),
+    path("adhesion/", membership_views.membership, name="membership"),
     path("tiers-payant/", tiers_payant_views.aging, name="tiers-payant"),
     path("tiers-payant/paiement/", tiers_payant_views.insurer_payment, name="insurer-payment"),
     path("factures/<int:invoice_id>/rejet/", tiers_payant_views.rejection, name="rejection"),

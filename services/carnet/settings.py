@@ -186,6 +186,9 @@ CARNET_LOGIN_LOCK_MINUTES = envint("CARNET_LOGIN_LOCK_MINUTES", 15)
 # refused (HTTP 429) until the window ends. Raise it for a practice whose workstations
 # all reach the node through one address.
 CARNET_LOGIN_ADDRESS_MAX_FAILURES = envint("CARNET_LOGIN_ADDRESS_MAX_FAILURES", 10)
+# Applications to join the cooperative accepted from one client address in an hour (the
+# public page: a limit against spam).
+CARNET_APPLICATIONS_PER_ADDRESS = envint("CARNET_APPLICATIONS_PER_ADDRESS", 5)
 CARNET_LOGIN_ADDRESS_WINDOW_MINUTES = envint("CARNET_LOGIN_ADDRESS_WINDOW_MINUTES", 15)
 # How long the answer to a write sent with an Idempotency-Key is kept for a retry: long
 # enough for a laptop that lost its connection to come back online (core/idempotency.py).

@@ -45,6 +45,9 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
         path("cooperative/", include("core.practices.cooperative_urls")),
         path("cooperative/", include("sharing.cooperative_urls")),
+        path("cooperative/", include("billing.cooperative_urls")),
+        # Applying to join the cooperative: public, no login (core/practices/join_views.py).
+        path("adherer/", include("core.practices.join_urls")),
         path("p/<slug:practice_slug>/", include("records.urls")),
         path("p/<slug:practice_slug>/", include("billing.urls")),
         path("p/<slug:practice_slug>/", include("sharing.urls")),

@@ -3,7 +3,14 @@
 from billing.models.cover import Cover
 from billing.models.fees import Act, CombinationRule
 from billing.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Issuer, Pathway
-from billing.models.payments import Allocation, CashDay, ChequeDeposit, Payment, Rejection
+from billing.models.payments import (
+    Allocation,
+    CashDay,
+    ChequeDeposit,
+    DuesPayment,
+    Payment,
+    Rejection,
+)
 from billing.models.printer import PrinterOffset
 from billing.models.tariffs import PracticeTariff
 
@@ -14,6 +21,7 @@ __all__ = [
     "ChequeDeposit",
     "CombinationRule",
     "Cover",
+    "DuesPayment",
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",

@@ -137,3 +137,45 @@ class Rejection(models.Model):
     noted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+
+class DuesPayment(models.Model):
+    """Money the cooperative received from a member practice for one of its dues
+    invoices (a transfer or a cheque), recorded by a cooperative administrator.
+
+    Not a ``Payment``: the cooperative receives it, not the practice, so it is in no
+    cash day and no deposit slip of the practice. It belongs to the practice's rows
+    (``practice_id``, row-level security) so that the practice's administrators see it.
+    """
+
+    class Method(models.TextChoices):
+        TRANSFER = "transfer", _("Transfer")
+        CHEQUE = "cheque", _("Cheque")
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="dues_payments"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    paid_on = models.DateField()
+    # The cheque's number or the transfer's reference, as on the bank statement.
+    reference = models.CharField(max_length=60)
+    # Sent by the form (one per form display): a double click never records twice.
+    idempotency_key = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "idempotency_key"], name="dues_payment_idempotent"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="dues_payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.amount}"

@@ -4,6 +4,7 @@ issued with the same engine (numbering, immutability) as the practices' invoices
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,10 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fees, pricing
-from billing.models import Invoice, InvoiceLine, Issuer
+from billing.models import DuesPayment, Invoice, InvoiceLine, Issuer
 from billing.services.invoices import invoice_issue
-from core.access.policy import Actor
+from core import tenancy
+from core.access.policy import Actor, CooperativeAction
+from core.access.services import require_cooperative
 from core.accounts.selectors import practitioner_count
+from core.audit.services import record_event
 
 DUES_CODE = "COTIS"
 
@@ -71,3 +75,85 @@ def dues_issue(*, actor: Actor, practice_id: int, month: date) -> Invoice:
 
 def this_month() -> date:
     return timezone.localdate().replace(day=1)
+
+
+DUES_TERM_DAYS = 30  # a dues invoice is due this many days after it is issued
+
+
+@transaction.atomic
+def dues_payment_record(
+    *,
+    actor: Actor,
+    practice_id: int,
+    invoice_id: int,
+    method: str,
+    amount: Decimal,
+    paid_on: date,
+    reference: str,
+    idempotency_key: str,
+) -> DuesPayment:
+    """The cooperative received money for one dues invoice of a member practice (a
+    transfer or a cheque): recorded by a cooperative administrator, never more than what
+    remains due, once per form (a double click records nothing more). Audited on the
+    practice's chain and the node's."""
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target=f"practice:{practice_id}")
+    key = idempotency_key.strip()[:64]
+    if not key:
+        raise ValidationError(_("The form is incomplete: reload the page."))
+    with tenancy.practice_context(practice_id, actor.person_id):
+        previous = DuesPayment.objects.filter(practice_id=practice_id, idempotency_key=key).first()
+        if previous is not None:
+            return previous
+        invoice = (
+            Invoice.objects.select_for_update()
+            .filter(pk=invoice_id, practice_id=practice_id, kind=Invoice.Kind.DUES)
+            .first()
+        )
+        errors: dict[str, str] = {}
+        if invoice is None or invoice.status != Invoice.Status.ISSUED:
+            errors["invoice"] = _("Choose one of the practice's dues invoices.")
+        if method not in DuesPayment.Method.values:
+            errors["method"] = _("Choose a transfer or a cheque.")
+        if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+            errors["amount"] = _("The amount must be positive, with at most two decimals.")
+        if not reference.strip():
+            errors["reference"] = _("Give the cheque's number or the transfer's reference.")
+        if paid_on > timezone.localdate():
+            errors["paid_on"] = _("The payment cannot be dated in the future.")
+        if not errors and invoice is not None:
+            due = dues_remaining(invoice)
+            if amount > due:
+                errors["amount"] = _("Only %(due)s € remain due on this invoice.") % {"due": due}
+        if errors:
+            raise ValidationError(errors)
+        assert invoice is not None
+        payment = DuesPayment.objects.create(
+            practice_id=practice_id,
+            invoice=invoice,
+            method=method,
+            amount=amount,
+            paid_on=paid_on,
+            reference=reference.strip()[:60],
+            idempotency_key=key,
+            recorded_by_id=actor.person_id,
+        )
+        for chain in (practice_id, None):
+            record_event(
+                "cooperative.dues_payment.record",
+                actor=actor,
+                practice_id=chain,
+                target=f"invoice:{invoice.pk}",
+                details={
+                    "practice": practice_id,
+                    "amount": str(amount),
+                    "method": method,
+                    "remaining": str(due - amount),
+                },
+            )
+    return payment
+
+
+def dues_remaining(invoice: Invoice) -> Decimal:
+    """What the member practice still owes on a dues invoice."""
+    paid = sum((p.amount for p in invoice.dues_payments.all()), Decimal("0.00"))
+    return invoice.total - paid

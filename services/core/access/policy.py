@@ -35,15 +35,18 @@ calendar feed; the desk hands over or posts the letters patients are owed (the
 letter about an emergency access); only administrators review the emergency accesses.
 The named actions of ``ROLES_FOR`` (patients' choices, emergency access, merging and
 importing records, the cash book, the accounting exports, the care work report) are for
-the roles they name; the dues and the practice's fee schedule are for administrators.
-Pages, APIs, services and templates ask these functions and never test a role name
-(``tests/test_roles_in_policy.py``).
+the roles they name; the dues, the membership and the practice's fee schedule are for
+administrators. Pages, APIs, services and templates ask these functions and never test a
+role name (``tests/test_roles_in_policy.py``).
 
 A third, ``decide_cooperative``, answers for the cooperative's administration (its member
-practices: plan, status, shares; never patient data): only cooperative administrators,
+practices: plan, status, shares; the applications to join; the dues and their payments;
+never patient data): only cooperative administrators,
 through their own session. Roles in a practice grant nothing there, and neither does the
 node-admin flag: a person holding both flags (the node's first account, made by
-``carnet createsuperuser``) is let in as cooperative administrator.
+``carnet createsuperuser``) is let in as cooperative administrator. Applying to join
+(the public page) asks no rule: anyone may apply, and nothing is granted until a
+cooperative administrator approves.
 """
 
 from __future__ import annotations
@@ -252,6 +255,9 @@ class PracticeAction(StrEnum):
     VIEW_CARE_WORK = "view_care_work"
     # The cooperative's invoices to the practice (its dues): administrators.
     VIEW_DUES = "view_dues"
+    # The practice's membership of the cooperative (plan, shares, dues and what it paid):
+    # administrators.
+    VIEW_MEMBERSHIP = "view_membership"
     # The patients' rights on paper (the waiting-room poster, the leaflet handed at
     # registration): they name the practice, never a patient.
     PRINT_PATIENT_RIGHTS = "print_patient_rights"
@@ -268,6 +274,7 @@ ADMIN_ACTIONS = {
     PracticeAction.REVIEW_EMERGENCY_ACCESS,
     PracticeAction.VIEW_DUES,
     PracticeAction.MANAGE_FEE_SCHEDULE,
+    PracticeAction.VIEW_MEMBERSHIP,
 }
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
@@ -365,6 +372,7 @@ def decide_practice(
         PracticeAction.REVIEW_EMERGENCY_ACCESS,
         PracticeAction.VIEW_DUES,
         PracticeAction.MANAGE_FEE_SCHEDULE,
+        PracticeAction.VIEW_MEMBERSHIP,
     ):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(
@@ -418,6 +426,18 @@ class CooperativeAction(StrEnum):
     VIEW_MEMBERS = "view_members"  # the member practices: plan, status, shares, since when
     # Install the cooperative's signed directory of practices and keys on this node.
     MANAGE_DIRECTORY = "manage_directory"
+    # The applications to join: read them, approve (which provisions the practice and
+    # makes its first administrator's invitation) or refuse them with a reason.
+    REVIEW_APPLICATIONS = "review_applications"
+    # A member's dues and the payments the cooperative received for them (a transfer, a
+    # cheque), and its shares paid up: read them, record a payment. Dues invoices only,
+    # never a patient's.
+    MANAGE_DUES = "manage_dues"
+
+
+# What a cooperative administrator may do: the member practices' membership, never a
+# practice's own data (``decide`` and ``decide_practice`` refuse them everything there).
+COOPERATIVE_ACTIONS = set(CooperativeAction)
 
 
 def decide_cooperative(
@@ -441,6 +461,6 @@ def decide_cooperative(
         return _deny(
             "not-cooperative-admin", _("only the cooperative's administrators may see this")
         )
-    if action in (CooperativeAction.VIEW_MEMBERS, CooperativeAction.MANAGE_DIRECTORY):
+    if action in COOPERATIVE_ACTIONS:
         return _allow("cooperative-admin", _("cooperative administrator"))
     return _deny("default", _("no rule allows this"))

@@ -15,3 +15,22 @@ class PracticesConfig(AppConfig):
             "practices_cooperativemembership",
             "cooperative administration reads all members; holds no patient data",
         )
+        # Applications come before any practice exists; the cooperative's administrators
+        # read them all. Names and addresses of practitioners, no patient data.
+        dbsecurity.register_exempt(
+            "practices_membershipapplication",
+            "applications to join precede any practice; holds no patient data",
+        )
+
+        from django.utils.translation import gettext_lazy as _
+
+        from core import navigation
+
+        navigation.register(
+            navigation.Link(
+                navigation.COOPERATIVE,
+                "cooperative:applications",
+                _("Applications to join"),
+                5,
+            ),
+        )

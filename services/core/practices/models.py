@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.accounts.models import Person
 
 
 class CareTeamMode(models.TextChoices):
@@ -67,8 +70,80 @@ class CooperativeMembership(models.Model):
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.GROUP)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     shares = models.PositiveIntegerField(_("cooperative shares"), default=1)
+    # Shares (parts sociales) the cooperative has received the money for.
+    shares_paid = models.PositiveIntegerField(_("cooperative shares paid"), default=0, db_default=0)
     joined_on = models.DateField(null=True, blank=True)
     left_on = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.practice} ({self.get_status_display()})"
+
+
+class MembershipApplication(models.Model):
+    """A practice asking to join the cooperative, from the node's public page.
+
+    Stored whole or not at all (``services.applications.application_submit``). A
+    cooperative administrator approves it (the practice is provisioned, ``practice``
+    names it) or refuses it with a reason. It holds no patient data: its table is read
+    by the cooperative's administrators without a practice context (core/practices/apps.py).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    class Country(models.TextChoices):
+        FRANCE = "FR", _("France")
+        BELGIUM = "BE", _("Belgium")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    practice_name = models.CharField(_("name of the practice"), max_length=200)
+    address = models.TextField(_("address"))
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    plan = models.CharField(_("plan"), max_length=20, choices=CooperativeMembership.Plan.choices)
+    shares = models.PositiveIntegerField(_("cooperative shares subscribed"))
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    contact_email = models.EmailField(_("contact e-mail"))
+    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    statutes_accepted_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    # The client address, kept to limit how many applications one machine sends.
+    submitted_from = models.CharField(max_length=64, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refusal_reason = models.CharField(max_length=500, blank=True)
+    practice = models.OneToOneField(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="application"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [models.Index(fields=["submitted_from", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.practice_name} ({self.get_status_display()})"
+
+
+class ApplicationPractitioner(models.Model):
+    """One practitioner of an applying practice, as the application names them. The
+    first one listed becomes the practice's first administrator."""
+
+    application = models.ForeignKey(
+        MembershipApplication, on_delete=models.CASCADE, related_name="practitioners"
+    )
+    position = models.PositiveSmallIntegerField()
+    full_name = models.CharField(_("full name"), max_length=200)
+    profession = models.CharField(_("profession"), max_length=20, choices=Person.Profession.choices)
+    # RPPS (France) or INAMI (Belgium) number, when given.
+    identifier = models.CharField(_("RPPS or INAMI number"), max_length=11, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.full_name

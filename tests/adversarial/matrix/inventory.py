@@ -533,6 +533,55 @@ def _endpoints() -> list[Endpoint]:
         )
     )
 
+    # applications to join, a member's dues and their payments (decide_cooperative:
+    # REVIEW_APPLICATIONS, MANAGE_DUES): the cooperative's administrators only
+    apps = "cooperative/demandes/"
+    app = apps + "<int:application_id>/"
+    dues = "cooperative/adherents/<int:practice_id>/"
+    for route, method, body, action in (
+        (apps, "GET", None, "cooperative.applications.read"),
+        (app, "GET", None, "cooperative.application.read"),
+        # provisions a practice (rolled back after the request)
+        (app + "approuver/", "POST", None, "cooperative.application.approve"),
+        # a refusal needs its reason: 400 once past the gate
+        (app + "refuser/", "POST", FORM, ""),
+        # the invitation prints only from the session that approved: else back to the page
+        (app + "invitation.pdf", "GET", None, ""),
+        ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
+        (dues, "GET", None, "cooperative.member_dues.read"),
+        (dues + "paiement/", "POST", FORM, ""),
+        (dues + "parts/", "POST", FORM, ""),
+    ):
+        add(
+            Endpoint(
+                route,
+                method,
+                "cooperative-admin",
+                "page",
+                body=body,
+                audit=(action,) if action else (),
+                audit_patient=False,
+                touches_patient=False,
+            )
+        )
+    # applying to join: public, for anyone (an anonymous applicant first); an empty form
+    # is 400 and stores nothing
+    add(Endpoint("adherer/", "GET", "public", "page", touches_patient=False))
+    add(Endpoint("adherer/", "POST", "public", "page", body=FORM, touches_patient=False))
+    add(Endpoint("adherer/envoyee/", "GET", "public", "page", touches_patient=False))
+    # the practice's membership: plan, shares, dues, payments (VIEW_MEMBERSHIP)
+    add(
+        Endpoint(
+            P + "adhesion/",
+            "GET",
+            "admin-role",
+            "page",
+            audit=("cooperative.membership.read",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
     for route, method, body in (

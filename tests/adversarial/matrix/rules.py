@@ -174,6 +174,10 @@ AUDIT_FOR_ROLE_GATE = {"practitioner-role": "actor"}  # opening a share is patie
 
 def expect(endpoint: Any, ctx: Ctx) -> Expectation:
     role = ctx.role
+    if endpoint.need == "public":
+        # Applying to join the cooperative: anyone, with or without a session or token;
+        # the page holds no data (§5: no rule is asked, nothing is granted).
+        return Expectation(True)
     if role.person is None:
         return Expectation(False, "", "anonymous")
     if endpoint.channel == "page" and role.is_token:

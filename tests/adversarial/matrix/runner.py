@@ -105,6 +105,9 @@ def path_values(endpoint: Endpoint, ctx: Ctx) -> dict[str, Any]:
         "version_id": 1,  # the world's entries are never corrected: their first version
         "person_id": ctx.gp_of_request_practice,
         "invitation_id": world.invitation[ctx.request_practice.pk],
+        "application_id": world.application_id,
+        # a member practice of the cooperative: the one the request names
+        "practice_id": ctx.request_practice.pk,
         "appointment_id": case.appointments[kind if kind in APPOINTMENT_KINDS else "appointment"],
         "practitioner_id": agenda.practitioner_id,
         "type_id": agenda.type_id,

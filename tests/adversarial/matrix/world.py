@@ -150,6 +150,8 @@ class MatrixWorld:
     # practice id -> its agenda
     agenda: dict[int, AgendaCase] = field(default_factory=dict)
     lab_queue: dict[int, int] = field(default_factory=dict)  # practice id -> file to match
+    # An application to join the cooperative, pending (the cooperative's pages).
+    application_id: int = 0
 
     def set_care_team_mode(self, mode: str) -> None:
         """Both practices switch (inside the world's transaction): every request reads
@@ -404,6 +406,33 @@ def _invitation(practice: Practice, inviter: Person) -> int:
     )
     tenancy.activate(None)
     return invitation.pk
+
+
+def _application() -> int:
+    """A practice that applied to join the cooperative and waits for the decision."""
+    from core.practices.services.applications import (
+        ApplicationInput,
+        PractitionerEntry,
+        application_submit,
+    )
+
+    application = application_submit(
+        data=ApplicationInput(
+            practice_name="Cabinet Candidat",
+            address="1 place du Marché",
+            postal_code="38000",
+            city="Grenoble",
+            country="FR",
+            plan="solo",
+            shares=1,
+            contact_name="Dr Jeanne Candidat",
+            contact_email="jeanne.candidat@example.org",
+            contact_phone="04 76 00 00 00",
+            statutes_accepted=True,
+            practitioners=(PractitionerEntry("Dr Jeanne Candidat", "gp"),),
+        )
+    )
+    return application.pk
 
 
 def _inbox_message(sender: Practice, recipient: Practice) -> str:
@@ -776,6 +805,7 @@ def build() -> MatrixWorld:
     }
     entry_excluded[("allergy", zoe.entries["allergy"].pk)] = {people["charlie"].pk}
     return MatrixWorld(
+        application_id=_application(),
         invitation=invitation,
         entry_excluded=entry_excluded,
         restriction_person={

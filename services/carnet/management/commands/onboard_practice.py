@@ -17,13 +17,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from core import tenancy
-from core.accounts import services as accounts
 from core.accounts.models import Person, Role
-from core.practices import services as practices
 from core.practices.models import CooperativeMembership, Practice
+from core.practices.services import onboarding
 
 
 class Command(BaseCommand):
@@ -57,29 +55,30 @@ class Command(BaseCommand):
             )
         password = secrets.token_urlsafe(12)
         try:
-            with transaction.atomic():
-                practice = practices.practice_create(
+            onboarded = onboarding.practice_onboard(
+                practice=onboarding.NewPractice(
                     slug=slug,
                     name=options["name"],
                     city=options["city"],
                     postal_code=options["postal_code"],
                     address=options["address"],
                     plan=options["plan"],
-                )
-                with tenancy.practice_context(practice.pk):
-                    accounts.person_create(
+                ),
+                people=[
+                    onboarding.NewPerson(
                         username=username,
                         full_name=options["admin_name"],
                         email=options["admin_email"],
-                        password=password,
-                        practice=practice,
                         roles=(Role.PRACTICE_ADMIN,),
-                        check_password=False,
                     )
+                ],
+                first_password=password,
+            )
         except (ValidationError, IntegrityError) as error:
             raise CommandError(
                 f"Rien n'a été créé : {error}\nNothing was created: {error}"
             ) from error
+        practice = onboarded.practice
         self.stdout.write(
             json.dumps(
                 {

@@ -65,7 +65,7 @@ def person_create(
     email: str = "",
     is_cooperative_admin: bool = False,
     is_node_admin: bool = False,
-    actor: Person | None = None,
+    actor: object = None,  # a Person, or a policy Actor (the audit names either)
     check_password: bool = True,
 ) -> Person:
     person = Person(

@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.access.policy import Actor, PracticeAction
-from core.access.services import require_practice
+from core import tenancy
+from core.access.policy import Actor, CooperativeAction, PracticeAction
+from core.access.services import require_cooperative, require_practice
 from core.accounts import throttle
 from core.accounts.models import (
     ApiToken,
@@ -188,6 +189,29 @@ def staff_reinvite(*, actor: Actor, practice: PracticeRow, person_id: int) -> Is
         raise ValidationError(_("This person has already set their password and second factor."))
     issued = _issue(actor=actor, practice=practice, person=person)
     record_event("staff.reinvite", actor=actor, target=f"person:{person.pk}")
+    return issued
+
+
+@transaction.atomic
+def first_admin_invite(*, actor: Actor, practice: PracticeRow, person_id: int) -> IssuedInvitation:
+    """The invitation of a new member practice's first administrator, made by the
+    cooperative administrator who approved its application: nobody in the practice can
+    make it yet (``staff_invite`` is for the practice's own administrators). The same
+    link and sheet as any invitation; only a person who never set a password gets one."""
+    require_cooperative(
+        actor, CooperativeAction.REVIEW_APPLICATIONS, target=f"practice:{practice.pk}"
+    )
+    with tenancy.practice_context(practice.pk, actor.person_id):
+        person = _member(practice, person_id)
+        if person.has_usable_password():
+            raise ValidationError(_("This person has already set their password."))
+        issued = _issue(actor=actor, practice=practice, person=person)
+        record_event(
+            "staff.invite_first_admin",
+            actor=actor,
+            practice_id=practice.pk,
+            target=f"person:{person.pk}",
+        )
     return issued
 
 

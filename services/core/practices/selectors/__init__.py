@@ -8,7 +8,12 @@ from datetime import date
 from django.conf import settings
 
 from core import tenancy
-from core.practices.models import CareTeamMode, CooperativeMembership, Practice
+from core.practices.models import (
+    CareTeamMode,
+    CooperativeMembership,
+    MembershipApplication,
+    Practice,
+)
 from core.prepared import Prepared
 
 CARE_TEAM_MODE = Prepared(
@@ -108,4 +113,32 @@ def cooperative_summary(members: list[MemberPractice]) -> CooperativeSummary:
         practices=len(members),
         active=sum(1 for m in members if m.status == CooperativeMembership.Status.ACTIVE),
         shares=sum(m.shares for m in members if m.status != CooperativeMembership.Status.LEFT),
+    )
+
+
+def applications() -> list[MembershipApplication]:
+    """Every application to join, pending ones first, newest first (the callers check
+    the policy first: ``CooperativeAction.REVIEW_APPLICATIONS``)."""
+    rows = MembershipApplication.objects.select_related("practice").prefetch_related(
+        "practitioners"
+    )
+    pending = MembershipApplication.Status.PENDING
+    return sorted(rows, key=lambda a: (a.status != pending, -a.submitted_at.timestamp()))
+
+
+def application_get(application_id: int) -> MembershipApplication | None:
+    return (
+        MembershipApplication.objects.select_related("practice", "decided_by")
+        .prefetch_related("practitioners")
+        .filter(pk=application_id)
+        .first()
+    )
+
+
+def membership_of(practice_id: int) -> CooperativeMembership | None:
+    """The practice's membership of the cooperative: plan, status, shares."""
+    return (
+        CooperativeMembership.objects.select_related("practice")
+        .filter(practice_id=practice_id)
+        .first()
     )

@@ -25,6 +25,9 @@ def practice_create(
     plan: str = CooperativeMembership.Plan.GROUP,
     care_team_mode: str = CareTeamMode.NAMED,
     actor: object = None,
+    country: str = "FR",
+    phone: str = "",
+    shares: int = 1,
 ) -> Practice:
     """A new practice; its care team is named patient by patient unless said otherwise
     (nothing is widened without the practice choosing it)."""
@@ -36,11 +39,14 @@ def practice_create(
         city=city,
         postal_code=postal_code,
         address=address,
+        country=country,
+        phone=phone,
         care_team_mode=care_team_mode,
     )
     CooperativeMembership.objects.create(
         practice=practice,
         plan=plan,
+        shares=shares,
         status=CooperativeMembership.Status.ACTIVE,
         joined_on=timezone.localdate(),
     )

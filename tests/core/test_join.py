@@ -1,0 +1,303 @@
+"""Joining the cooperative from the node's public page: a practice applies (no login),
+a cooperative administrator approves it (the practice, its membership and its people are
+provisioned as ``carnet onboard_practice`` does, and the first administrator gets a
+printable invitation) or refuses it with a reason. Bad input stores nothing; everyone
+else is refused, audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client, override_settings
+
+from core import tenancy
+from core.accounts.models import Invitation, Membership, Person
+from core.practices.models import CooperativeMembership, MembershipApplication, Practice
+from tests.factories import MembershipFactory, PersonFactory
+from tests.fixtures import World
+from tests.records.test_views import login, pdf_text
+
+APPLY = "/adherer/"
+LIST = "/cooperative/demandes/"
+
+
+def valid(**changes: Any) -> dict[str, Any]:
+    data = {
+        "practice_name": "Maison de santé des Tilleuls",
+        "address": "3 rue des Tilleuls",
+        "postal_code": "69003",
+        "city": "Lyon",
+        "country": "FR",
+        "plan": "group",
+        "shares": "4",
+        "contact_name": "Dr Inès Morel",
+        "contact_email": "ines.morel@example.org",
+        "contact_phone": "04 72 00 00 00",
+        "statutes_accepted": "on",
+        "practitioner_0_name": "Dr Inès Morel",
+        "practitioner_0_profession": "gp",
+        "practitioner_0_identifier": "10003456786",
+        "practitioner_1_name": "Luc Perrin",
+        "practitioner_1_profession": "nurse",
+        "practitioner_1_identifier": "",
+    }
+    data.update(changes)
+    return data
+
+
+def node_events(action: str) -> list[tuple[str, int | None, str, dict]]:
+    """Events of the whole trail (read as the database superuser, like an auditor)."""
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute(
+            "SELECT outcome, practice_id, target, details FROM audit_event"
+            " WHERE action = %s ORDER BY id",
+            [action],
+        )
+        rows = cursor.fetchall()
+        cursor.execute("SET ROLE carnet_app")
+    return [(o, p, t, json.loads(d)) for o, p, t, d in rows]
+
+
+@pytest.fixture
+def colette(db: None) -> Person:
+    return PersonFactory(username="colette", full_name="Colette Coop", is_cooperative_admin=True)
+
+
+def test_the_public_page_opens_without_login_in_french(db: None) -> None:
+    page = Client().get(APPLY, HTTP_ACCEPT_LANGUAGE="fr")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Adhérer à la coopérative" in html and "Parts sociales souscrites" in html
+    for english in ("Join the cooperative", "Practitioner 1", "Send the application"):
+        assert english not in html
+
+
+def test_a_practice_applies_and_the_application_is_stored_whole(db: None) -> None:
+    response = Client().post(APPLY, valid(), HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 302 and response["Location"] == "/adherer/envoyee/"
+    application = MembershipApplication.objects.get()
+    assert application.status == "pending" and application.shares == 4
+    assert [(p.full_name, p.profession, p.identifier) for p in application.practitioners.all()] == [
+        ("Dr Inès Morel", "gp", "10003456786"),
+        ("Luc Perrin", "nurse", ""),
+    ]
+    assert not Practice.objects.filter(name="Maison de santé des Tilleuls").exists()
+    assert node_events("cooperative.application.submit")[0][1] is None  # the node's chain
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"statutes_accepted": ""}, "statutes_accepted", "statuts"),
+        ({"shares": "0"}, "shares", "1"),
+        ({"shares": "beaucoup"}, "shares", "nombre entier"),
+        ({"contact_email": "pas-une-adresse"}, "contact_email", "adresse e-mail"),
+        ({"practitioner_1_identifier": "12345678901"}, "practitioner_1_identifier", "RPPS"),
+        ({"practitioner_0_profession": ""}, "practitioner_0_profession", "profession"),
+        ({"country": "DE"}, "country", "choix"),
+    ],
+)
+def test_bad_input_says_why_in_french_and_stores_nothing(
+    db: None, changes: dict[str, str], field: str, message: str
+) -> None:
+    response = Client().post(APPLY, valid(**changes), HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert field in errors, errors
+    assert message in " ".join(errors[field])
+    assert 'role="alert"' in response.content.decode()
+    assert not MembershipApplication.objects.exists()
+
+
+def test_an_application_needs_a_practitioner_and_says_it_in_english_too(db: None) -> None:
+    data = valid(practitioner_0_name="", practitioner_0_profession="", practitioner_0_identifier="")
+    data.update(practitioner_1_name="", practitioner_1_profession="")
+    response = Client().post(APPLY, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "Name at least one practitioner of the practice." in response.content.decode()
+    assert not MembershipApplication.objects.exists()
+
+
+def test_a_practitioner_error_lands_on_the_row_it_came_from(db: None) -> None:
+    # Row 1 left empty, row 2 filled with a wrong number: the error is on row 2.
+    data = valid(practitioner_1_name="", practitioner_1_profession="")
+    data.update(
+        practitioner_2_name="Zoé Lenoir",
+        practitioner_2_profession="physio",
+        practitioner_2_identifier="123",
+    )
+    response = Client().post(APPLY, data, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 400
+    assert "practitioner_2_identifier" in response.context["form"].errors
+
+
+def test_a_robot_filling_the_hidden_field_stores_nothing(db: None) -> None:
+    response = Client().post(APPLY, valid(website="http://spam.example"))
+    assert response.status_code == 302  # told nothing
+    assert not MembershipApplication.objects.exists()
+    assert node_events("cooperative.application.dropped")
+
+
+@override_settings(CARNET_APPLICATIONS_PER_ADDRESS=2)
+def test_one_address_cannot_flood_the_cooperative(db: None) -> None:
+    client = Client()
+    for _ in range(2):
+        assert client.post(APPLY, valid()).status_code == 302
+    third = client.post(APPLY, valid(), HTTP_ACCEPT_LANGUAGE="fr")
+    assert third.status_code == 429
+    assert "Trop de demandes" in third.content.decode()
+    assert MembershipApplication.objects.count() == 2
+
+
+def _apply() -> MembershipApplication:
+    assert Client().post(APPLY, valid()).status_code == 302
+    return MembershipApplication.objects.get()
+
+
+def test_the_cooperative_admin_approves_and_the_practice_is_provisioned(
+    colette: Person,
+) -> None:
+    application = _apply()
+    client = login(Client(), colette)
+    listing = client.get(LIST, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Maison de santé des Tilleuls" in listing and "En attente" in listing
+    detail = f"/cooperative/demandes/{application.pk}/"
+    assert "Dr Inès Morel" in client.get(detail).content.decode()
+
+    response = client.post(detail + "approuver/")
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "approved" and application.decided_by == colette
+    practice = application.practice
+    assert practice is not None and practice.slug == "maison-de-sante-des-tilleuls"
+    membership = CooperativeMembership.objects.get(practice=practice)
+    assert (membership.plan, membership.shares, membership.status) == ("group", 4, "active")
+    with tenancy.practice_context(practice.pk):
+        roles = sorted(
+            Membership.objects.filter(practice=practice).values_list("person__username", "role")
+        )
+        invitation = Invitation.objects.get(practice=practice)
+    assert roles == [
+        ("ines.morel", "practice_admin"),
+        ("ines.morel", "practitioner"),
+        ("luc.perrin", "practitioner"),
+    ]
+    admin = Person.objects.get(username="ines.morel")
+    assert invitation.person == admin and not admin.has_usable_password()
+    assert admin.rpps == "10003456786" and admin.email == "ines.morel@example.org"
+
+    # The invitation, shown once in this session, and printable.
+    page = client.get(detail, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "/invitation/" in page and "ines.morel" in page
+    pdf = client.get(detail + "invitation.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert "ines.morel" in text and "Maison de santé des Tilleuls" in text
+    # Another session of the same administrator never gets the secret.
+    other = login(Client(), colette)
+    assert "/invitation/" not in other.get(detail).content.decode()
+    assert other.get(detail + "invitation.pdf").status_code == 302
+
+    # Audited: on the node's chain and on the new practice's.
+    chains = {p for _o, p, _t, _d in node_events("cooperative.application.approve")}
+    assert chains == {None, practice.pk}
+    assert node_events("staff.invite_first_admin")[0][1] == practice.pk
+    assert node_events("cooperative.invitation.print")
+
+
+def test_the_invited_admin_sets_a_password_and_enters_the_practice(colette: Person) -> None:
+    import re
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.fixtures import totp_code
+
+    application = _apply()
+    client = login(Client(), colette)
+    client.post(f"/cooperative/demandes/{application.pk}/approuver/")
+    page = client.get(f"/cooperative/demandes/{application.pk}/").content.decode()
+    link = re.search(r'data-testid="invitation-link">([^<]+)<', page)
+    assert link is not None
+    path = "/" + link.group(1).split("/", 3)[3]
+    invited = Client()
+    assert invited.get(path).status_code == 200
+    admin = Person.objects.get(username="ines.morel")
+    device = TOTPDevice.objects.get(user=admin)
+    password = "un mot de passe assez long"
+    response = invited.post(
+        path, {"password": password, "password_again": password, "code": totp_code(device)}
+    )
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.has_usable_password()
+
+
+def test_approving_twice_or_a_decided_application_is_refused(colette: Person) -> None:
+    application = _apply()
+    client = login(Client(), colette)
+    client.post(f"/cooperative/demandes/{application.pk}/approuver/")
+    again = client.post(f"/cooperative/demandes/{application.pk}/approuver/")
+    assert again.status_code == 400
+    assert Practice.objects.filter(name="Maison de santé des Tilleuls").count() == 1
+
+
+def test_the_cooperative_admin_refuses_with_a_reason(colette: Person) -> None:
+    application = _apply()
+    client = login(Client(), colette)
+    url = f"/cooperative/demandes/{application.pk}/refuser/"
+    empty = client.post(url, {"reason": " "}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert empty.status_code == 400
+    application.refresh_from_db()
+    assert application.status == "pending"
+    assert client.post(url, {"reason": "Hors du territoire du nœud"}).status_code == 302
+    application.refresh_from_db()
+    assert (application.status, application.refusal_reason) == (
+        "refused",
+        "Hors du territoire du nœud",
+    )
+    assert application.practice is None and not Practice.objects.filter(slug__contains="tilleuls")
+    assert node_events("cooperative.application.refuse")[0][2] == f"application:{application.pk}"
+
+
+def test_nobody_else_reviews_applications_and_refusals_are_audited(world: World) -> None:
+    application = _apply()
+    tenancy.activate(world.practice_a.pk)
+    pia = PersonFactory(username="pia", full_name="Pia Poirier")
+    MembershipFactory(practice=world.practice_a, person=pia, role="practice_admin")
+    tenancy.activate(None)
+    node = PersonFactory(username="nadia", is_node_admin=True)
+    base = f"/cooperative/demandes/{application.pk}/"
+    for person in (world.alice, world.sam, pia, world.charlie, node):
+        client = login(Client(), person)
+        for method, path in (
+            ("get", LIST),
+            ("get", base),
+            ("post", base + "approuver/"),
+            ("post", base + "refuser/"),
+            ("get", base + "invitation.pdf"),
+        ):
+            response = getattr(client, method)(path, {"reason": "non"} if method == "post" else {})
+            assert response.status_code == 403, (person.username, path)
+            assert b"Tilleuls" not in response.content
+    denied = [
+        d for d in node_events("access.denied") if d[3].get("rule") == "not-cooperative-admin"
+    ]
+    assert len(denied) == 25
+    application.refresh_from_db()
+    assert application.status == "pending"
+    anonymous = Client().get(LIST)
+    assert anonymous.status_code == 302 and "/connexion/" in anonymous["Location"]
+
+
+def test_markup_in_an_application_is_shown_as_text(colette: Person) -> None:
+    hostile = "<script>alert('x')</script> Cabinet"
+    Client().post(APPLY, valid(practice_name=hostile, contact_name="<b>Léa</b>"))
+    application = MembershipApplication.objects.get()
+    page = login(Client(), colette).get(f"/cooperative/demandes/{application.pk}/")
+    html = page.content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<b>Léa</b>" not in html
