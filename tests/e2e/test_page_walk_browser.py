@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.adversarial.matrix.inventory import ENDPOINTS, PUBLIC, url_routes
+from tests.adversarial.matrix.inventory import ENDPOINTS, FORM, PUBLIC, url_routes
 from tests.e2e.axe import serious_violations
 from tests.e2e.totp import fresh_code
 from tests.live_server import CARNET, LiveCarnet, carnet_env, live_carnet_running
@@ -135,6 +135,24 @@ VISIBLE_TEXT = """() => {
 # --- the pages to walk ----------------------------------------------------------------
 
 
+def form_routes() -> set[str]:
+    """The pages whose form, sent empty, answers the form again with its errors (the
+    inventory's ``FORM`` bodies: 400 once past the gate, nothing stored)."""
+    return {
+        e.route
+        for e in ENDPOINTS
+        if e.channel == "page" and e.method == "POST" and e.body == FORM and not e.multipart
+    } - set(NOT_SENT_EMPTY)
+
+
+# Forms for which nothing filled in is a valid answer, not sent empty.
+NOT_SENT_EMPTY = {
+    "p/<slug:practice_slug>/agenda/reglages/horaires/<int:practitioner_id>/": (
+        "no span at all is a valid week: it would close the practitioner's agenda"
+    ),
+}
+
+
 def page_routes() -> dict[str, Any]:
     """Every route with a GET for people (the inventory's page channel), PDFs apart."""
     return {
@@ -169,6 +187,7 @@ def test_every_page_is_walked_or_skipped_with_a_reason() -> None:
 class Visit:
     route: str
     path: str
+    method: str = "GET"
     status: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -313,7 +332,37 @@ def walk(
             first = False
             check(page, visit, language, axe=axe)
         visits.append(visit)
+        if visit.status == 200 and route in form_routes():
+            visits.append(send_empty_form(page, route, path, language, judged))
     return visits
+
+
+SEND_EMPTY = """(path) => {
+  const form = document.createElement('form');
+  form.method = 'post';
+  form.action = path;
+  const token = document.querySelector('[name=csrfmiddlewaretoken]');
+  if (token) form.append(Object.assign(document.createElement('input'),
+    {type: 'hidden', name: token.name, value: token.value}));
+  document.body.append(form);
+  form.submit();
+}"""
+
+
+def send_empty_form(page: Any, route: str, path: str, language: str, judged: set[Any]) -> Visit:
+    """The page's form sent with nothing filled in: its errors, in the page's language."""
+    visit = Visit(route, path, "POST")
+    with page.expect_navigation() as navigation:
+        page.evaluate(SEND_EMPTY, path)
+    response = navigation.value
+    visit.status = response.status if response else 0
+    if visit.status >= 500 or visit.status == 0:
+        visit.problems.append(f"answered {visit.status}")
+        return visit
+    key = (language, route, "POST", page.evaluate(STRUCTURE))
+    check(page, visit, language, axe=key not in judged)
+    judged.add(key)
+    return visit
 
 
 def report(name: str, visits: dict[str, list[Visit]]) -> str:
@@ -324,9 +373,9 @@ def report(name: str, visits: dict[str, list[Visit]]) -> str:
     for language, walked_visits in visits.items():
         opened = [v for v in walked_visits if v.status == 200]
         lines.append(f"## {language}: {len(opened)} pages opened, {len(walked_visits)} walked")
-        lines += [f"- {v.status} {v.path[:120]}" for v in walked_visits]
+        lines += [f"- {v.status} {v.method} {v.path[:120]}" for v in walked_visits]
         problems += [
-            f"[{language}] {v.status} {v.path[:120]}: {problem}"
+            f"[{language}] {v.status} {v.method} {v.path[:120]}: {problem}"
             for v in walked_visits
             for problem in v.problems
         ]
@@ -374,7 +423,8 @@ def test_every_page_of_the_role_in_french_and_english(browser, walked, judged, r
     # walk looks for message ids and accessibility; the refusals' French was read).
     seen: set[int] = set()
     again = []
-    for (route, path), visit in zip(paths, visits["fr"], strict=True):
+    gets = [visit for visit in visits["fr"] if visit.method == "GET"]
+    for (route, path), visit in zip(paths, gets, strict=True):
         if visit.status == 200 or visit.status not in seen or route.startswith("error"):
             again.append((route, path))
             seen.add(visit.status)
@@ -393,7 +443,7 @@ def test_the_pages_before_login_in_french_and_english(browser, walked) -> None:
         ("connexion/", "/connexion/"),
         ("invitation/<str:secret>/", f"/invitation/{values['secret']}/"),
     ]
-    paths += [("error-404", "/p/inconnu/patients/")]
+    paths += [("error-404", "/nulle-part/"), ("invitation/<str:secret>/", "/invitation/perime/")]
     visits = {}
     for language, locale in (("fr", "fr-FR"), ("en", "en-GB")):
         context = browser.new_context(locale=locale)
