@@ -10,8 +10,11 @@ page for people must be listed in ``SKIPPED`` with the reason, or the walk fails
 
 Each role logs in once; a second browser context with the same session switches to
 English with the site's own language switch. A page the role may not open answers the
-error page, whose text is checked like any other (axe runs once per role, language and
-status on those, the template being the same).
+error page, whose text is checked like any other. A page's form is also sent empty
+(the inventory's ``FORM`` posts: 400 with the errors, nothing stored) and its answer
+checked. axe runs on every page whose main content has a structure not judged yet in
+that language (so the same markup seen by another role is not judged twice), on each
+role's first page (its menus) and on the first error page of each status.
 """
 
 from __future__ import annotations
