@@ -459,7 +459,7 @@ def test_the_pages_before_login_in_french_and_english(browser, walked) -> None:
         page.locator("#id_password").fill(account["password"])
         page.locator("#id_password").press("Enter")
         page.wait_for_url("**/connexion/code/")
-        visit = Visit("connexion/code/", "/connexion/code/", 200)
+        visit = Visit("connexion/code/", "/connexion/code/", status=200)
         check(page, visit, language, axe=True)
         visits[language].append(visit)
         context.close()
