@@ -28,6 +28,7 @@ def test_the_secretary_bills_takes_payments_prints_and_closes(
     slug = world.practice_a.slug
     page = sam.get(f"/p/{slug}/patients/{world.paul.pk}/facturation/").content.decode()
     assert "NOTE-CONFIDENTIELLE" not in page and "Suivi HTA" not in page
+    assert "<td>Consultation au cabinet</td>" in page and "<td>office</td>" not in page
     form = sam.get(
         f"/p/{slug}/patients/{world.paul.pk}/facturation/nouvelle/?consultation={encounter.pk}"
     )

@@ -31,6 +31,15 @@ def test_an_unknown_practice_in_english(client: Client, world: World) -> None:
     assert "Unknown practice" in response.content.decode()
 
 
+def test_a_refusal_page_shows_no_english_code_in_french(client: Client, world: World) -> None:
+    """The code is for machines: in an attribute, not in the text ("Code: forbidden")."""
+    response = logged_in(client, world).get(f"/p/{world.practice_b.slug}/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-error-code="forbidden"' in page
+    assert ">forbidden<" not in page and "Code:" not in page
+
+
 def test_another_practice_is_refused_and_audited(client: Client, world: World) -> None:
     from tests.core.test_login import all_events
 

@@ -30,6 +30,11 @@ class EncounterFacts:
     kind: str
     author_id: int
 
+    @property
+    def kind_label(self) -> str:
+        """The kind as people read it ("Consultation au cabinet"), not its code."""
+        return str(Encounter.Kind(self.kind).label)
+
 
 def patient_for_billing(*, actor: Actor, patient_id: int) -> Patient:
     patient, access = patient_with_access(patient_id)
