@@ -7,6 +7,7 @@
     carnet audit verify       check the audit trail; exit 1 naming the first bad event
     carnet audit anchor       sign the current chain heads with the node's key
     carnet node_key           create (once) and show the node's OpenPGP key
+    carnet node_key rotate    replace the node key, keeping the retired public key
     carnet backup             an encrypted backup, readable only with a backup private key
     carnet restore FILE       restore a backup into an empty database, then verify the audit
     carnet wal_archive P F    PostgreSQL's archive_command: encrypt one WAL segment
@@ -35,6 +36,7 @@ OWNER_COMMANDS = {
     "sqlmigrate",
     "backup",
     "restore",
+    "node_key",
 }
 
 # Commands that need no database and no Django: the WAL archiver runs as PostgreSQL's
