@@ -14,6 +14,7 @@
     carnet wal_restore F P    PostgreSQL's restore_command: decrypt one WAL segment
     carnet backup_loop        the container's nightly backup (sleep, back up, prune)
     carnet ops ACTION         drive the Ansible playbooks (deploy, upgrade, backup, restore)
+    carnet ops status         on the node: replication, backup, WAL archive, node key
 
 Commands that change the schema or must read every practice's audit events run as the
 owner role; everything else runs as the application role, under row-level security.
@@ -37,6 +38,7 @@ OWNER_COMMANDS = {
     "backup",
     "restore",
     "node_key",
+    "ops_status",
 }
 
 # Commands that need no database and no Django: the WAL archiver runs as PostgreSQL's
@@ -51,6 +53,10 @@ STANDALONE_COMMANDS = {
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
+    # `carnet ops status` reads the node itself (Django, the database); the other `ops`
+    # actions drive Ansible from the admin's machine.
+    if argv[1:3] == ["ops", "status"]:
+        argv = [argv[0], "ops_status", *argv[3:]]
     if len(argv) > 1 and argv[1] in STANDALONE_COMMANDS:
         import importlib
 

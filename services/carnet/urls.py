@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core.health import healthz
+from core.health import healthz, healthz_node
 
 handler400 = "core.errors.bad_request"
 handler403 = "core.errors.permission_denied"
@@ -18,6 +18,7 @@ handler500 = "core.errors.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/node", healthz_node, name="healthz-node"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
 

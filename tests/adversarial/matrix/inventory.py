@@ -500,6 +500,19 @@ def _endpoints() -> list[Endpoint]:
             )
         )
 
+    # --- the node's own state (decide_node): node administrators only, no practice -----
+    add(
+        Endpoint(
+            "healthz/node",
+            "GET",
+            "node-admin",
+            "page",
+            audit=("node.status.read",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+
     # installing the signed directory: an empty form is 400 once past the gate
     add(
         Endpoint(
