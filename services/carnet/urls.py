@@ -18,7 +18,6 @@ handler500 = "core.errors.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", healthz, name="healthz"),
-    path("healthz/node", healthz_node, name="healthz-node"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
 
@@ -36,6 +35,8 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         # GNU AGPL: the code of the version running here, linked from every page's footer
         # (not on the gateway, which serves other nodes the federation endpoints only).
         path("source/", source, name="source"),
+        # The node's state, for its administrators (the gateway serves the public part).
+        path("healthz/node", healthz_node, name="healthz-node"),
         path("", include("core.accounts.urls")),
         # The practice home shows today (the agenda's day, issue 14). Core owns the
         # address and its name (``practices:home`` still reverses to it) but cannot import
