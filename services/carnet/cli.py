@@ -7,12 +7,14 @@
     carnet audit verify       check the audit trail; exit 1 naming the first bad event
     carnet audit anchor       sign the current chain heads with the node's key
     carnet node_key           create (once) and show the node's OpenPGP key
+    carnet node_key rotate    replace the node key, keeping the retired public key
     carnet backup             an encrypted backup, readable only with a backup private key
     carnet restore FILE       restore a backup into an empty database, then verify the audit
     carnet wal_archive P F    PostgreSQL's archive_command: encrypt one WAL segment
     carnet wal_restore F P    PostgreSQL's restore_command: decrypt one WAL segment
     carnet backup_loop        the container's nightly backup (sleep, back up, prune)
     carnet ops ACTION         drive the Ansible playbooks (deploy, upgrade, backup, restore)
+    carnet ops status         on the node: replication, backup, WAL archive, node key
 
 Commands that change the schema or must read every practice's audit events run as the
 owner role; everything else runs as the application role, under row-level security.
@@ -35,6 +37,8 @@ OWNER_COMMANDS = {
     "sqlmigrate",
     "backup",
     "restore",
+    "node_key",
+    "ops_status",
 }
 
 # Commands that need no database and no Django: the WAL archiver runs as PostgreSQL's
@@ -49,6 +53,10 @@ STANDALONE_COMMANDS = {
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
+    # `carnet ops status` reads the node itself (Django, the database); the other `ops`
+    # actions drive Ansible from the admin's machine.
+    if argv[1:3] == ["ops", "status"]:
+        argv = [argv[0], "ops_status", *argv[3:]]
     if len(argv) > 1 and argv[1] in STANDALONE_COMMANDS:
         import importlib
 

@@ -3,6 +3,7 @@
     carnet ops deploy|upgrade|backup|restore|onboard|rotate-keys --inventory INV
                [--limit HOST] [-e key=value ...] [--ansible-dir DIR] [--history-dir DIR]
     carnet ops history [--history-dir DIR]
+    carnet ops status                 (on the node: see carnet/management/commands/ops_status.py)
 
 Drives the playbooks of infra/ansible through ansible-runner: one line per task and
 host as they finish (ok, changed, failed, unreachable, skipped), then a summary (hosts,

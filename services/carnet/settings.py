@@ -253,6 +253,13 @@ MEDIA_ROOT = Path(envstr("CARNET_MEDIA_ROOT", str(VAR_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
 
+# --- Monitoring (`carnet ops status`, /healthz/node) ----------------------------------
+# Where the backups are (`carnet backup`, the nightly timer): their manifests tell the
+# last successful backup.
+CARNET_BACKUP_DIR = Path(envstr("CARNET_BACKUP_DIR", str(VAR_DIR / "backups")))
+# A regional node has a standby: then "no standby" is CRITICAL, not OK.
+CARNET_EXPECT_STANDBY = envbool("CARNET_EXPECT_STANDBY", False)
+
 # --- OpenPGP: the node's signing key (audit anchors, later sharing) ------------------
 CARNET_GNUPG_HOME = Path(envstr("CARNET_GNUPG_HOME", str(VAR_DIR / "gnupg")))
 # The cooperative's key that signs the directory (its fingerprint, as published).

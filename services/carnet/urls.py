@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core.health import healthz
+from core.health import healthz, healthz_node
 
 handler400 = "core.errors.bad_request"
 handler403 = "core.errors.permission_denied"
@@ -35,6 +35,8 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         # GNU AGPL: the code of the version running here, linked from every page's footer
         # (not on the gateway, which serves other nodes the federation endpoints only).
         path("source/", source, name="source"),
+        # The node's state, for its administrators (the gateway serves the public part).
+        path("healthz/node", healthz_node, name="healthz-node"),
         path("", include("core.accounts.urls")),
         # The practice home shows today (the agenda's day, issue 14). Core owns the
         # address and its name (``practices:home`` still reverses to it) but cannot import

@@ -68,6 +68,17 @@ FUNCTIONS = [
     LANGUAGE sql STABLE PARALLEL SAFE AS
     $$ SELECT NULLIF(current_setting('carnet.person_id', true), '')::bigint $$
     """,
+    # The standbys' state for the node's monitoring (core.node_status), readable by the
+    # application role: only these columns, with the privileges of the owner role (which
+    # sees them when it is a member of pg_monitor), never other sessions' queries.
+    """
+    CREATE OR REPLACE FUNCTION carnet_replication()
+    RETURNS TABLE (application_name text, state text, lag_seconds double precision)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS
+    $$ SELECT application_name::text, state::text,
+              extract(epoch FROM coalesce(replay_lag, write_lag))::double precision
+       FROM pg_stat_replication $$
+    """,
 ]
 
 DEFAULT_POLICY = (

@@ -47,6 +47,10 @@ node-admin flag: a person holding both flags (the node's first account, made by
 ``carnet createsuperuser``) is let in as cooperative administrator. Applying to join
 (the public page) asks no rule: anyone may apply, and nothing is granted until a
 cooperative administrator approves.
+
+A fourth, ``decide_node``, answers for the node's own state (replication, backups, WAL
+archive, node key: the admin part of the health check; never patient data): only node
+administrators, through their own session.
 """
 
 from __future__ import annotations
@@ -463,4 +467,25 @@ def decide_cooperative(
         )
     if action in COOPERATIVE_ACTIONS:
         return _allow("cooperative-admin", _("cooperative administrator"))
+    return _deny("default", _("no rule allows this"))
+
+
+class NodeAction(StrEnum):
+    """Running the node itself: its state, never a practice's data."""
+
+    VIEW_STATUS = "view_status"  # replication, backups, WAL archive, node key
+
+
+def decide_node(actor: Actor, action: NodeAction, *, by_token: bool = False) -> Decision:
+    """May this person see the node's state? Only the node-admin flag lets anyone in; a
+    role in a practice (administrator included) or the cooperative-admin flag grants
+    nothing, and a practice's API token never opens it."""
+    if by_token:
+        return _deny(
+            "practice-token", _("an API token opens only the data of the practice it belongs to")
+        )
+    if not actor.is_node_admin:
+        return _deny("not-node-admin", _("only the node's administrators may see its state"))
+    if action == NodeAction.VIEW_STATUS:
+        return _allow("node-admin", _("node administrator"))
     return _deny("default", _("no rule allows this"))

@@ -1,7 +1,9 @@
 """Anchors: the chain heads, signed with the node's OpenPGP key.
 
 An anchor printed or kept off the node proves what the trail contained at that moment:
-whoever rewrites the trail afterwards cannot produce a matching signature.
+whoever rewrites the trail afterwards cannot produce a matching signature. Each anchor is
+checked with the key whose fingerprint it names: the current node key, or a retired one
+that the rotation statements link to it (``core.audit.selectors.node_keys``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils import timezone
 from core import openpgp
 from core.audit.models import AuditAnchor, AuditChain
 from core.audit.report import Problem, Report
+from core.audit.selectors.node_keys import trusted_fingerprints
 
 
 def create_anchor() -> AuditAnchor:
@@ -48,13 +51,23 @@ def check_anchors(seen: dict[tuple[int, int], str], report: Report) -> Iterator[
     if not anchors:
         return
     keyring = openpgp.node_keyring()
+    trusted = trusted_fingerprints(keyring)
     for anchor in anchors:
         report.anchors_checked += 1
-        verified = keyring.verify_clearsigned(anchor.signed_text)
-        if verified is None:
+        if anchor.fingerprint not in trusted:
+            yield Problem(
+                None,
+                -1,
+                None,
+                f"anchor {anchor.pk}: signed by {anchor.fingerprint},"
+                " which is not a node key (neither the current one nor a retired one)",
+            )
+            continue
+        signed = keyring.signed_body(anchor.signed_text)
+        if signed is None or signed.fingerprint != anchor.fingerprint:
             yield Problem(None, -1, None, f"anchor {anchor.pk}: signature is not valid")
             continue
-        heads = json.loads(verified)["node_heads"]
+        heads = json.loads(signed.text)["node_heads"]
         if heads != anchor.heads:
             yield Problem(
                 None, -1, None, f"anchor {anchor.pk}: stored heads differ from signed ones"

@@ -11,6 +11,8 @@ class AuditConfig(AppConfig):
 
         dbsecurity.register_append_only("audit_event")
         dbsecurity.register_append_only("audit_anchor")
+        # Node keys: written only by `carnet node_key rotate`, as the owner role.
+        dbsecurity.register_read_only("audit_node_key")
         # Any process may append events (even before a practice is known: a failed
         # login); reading is limited to the current practice.
         dbsecurity.register_policies(

@@ -8,6 +8,7 @@ chain 0 for node-level events such as a failed login of an unknown user) by
 chain's head; its row lock serialises appends to one chain for the instant of the
 append (events are written at the end of the request's transaction).
 ``AuditAnchor`` rows are chain heads signed with the node's OpenPGP key.
+``NodeKey`` rows are the node keys, current and retired, with their rotation statements.
 """
 
 from __future__ import annotations
@@ -74,3 +75,31 @@ class AuditAnchor(models.Model):
 
     class Meta:
         db_table = "audit_anchor"
+
+
+class NodeKey(models.Model):
+    """A node key that signed, or signs, audit anchors: its fingerprint and PUBLIC key.
+
+    The current key's secret half is in the node's keyring; a retired key's is deleted
+    at its rotation, so only its public half stays, here and in the keyring. A key made
+    by a rotation carries the rotation statement (who replaced whom, when) signed by the
+    retired key and by itself: from the current key back, each statement proves the
+    previous key, so verification trusts a retired key only through that chain.
+    Node-level (no practice): read-only for the application role, written by the owner
+    role (`carnet node_key rotate`); rows are never deleted.
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    public_key = models.TextField()
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+    previous_fingerprint = models.CharField(max_length=64, blank=True)
+    statement = models.TextField(blank=True)
+    signed_by_previous = models.TextField(blank=True)
+    signed_by_self = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "audit_node_key"
+
+    def __str__(self) -> str:
+        return self.fingerprint

@@ -519,6 +519,20 @@ def _endpoints() -> list[Endpoint]:
             )
         )
 
+    # --- the node's own state (decide_node): node administrators only, no practice -----
+    # No role of the matrix is a node administrator: every one is refused (audited). The
+    # admin's own read (node.status.read) is shown by tests/core/test_node_status.py.
+    add(
+        Endpoint(
+            "healthz/node",
+            "GET",
+            "node-admin",
+            "page",
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
+
     # installing the signed directory: an empty form is 400 once past the gate
     add(
         Endpoint(

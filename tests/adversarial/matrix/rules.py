@@ -190,6 +190,12 @@ def expect(endpoint: Any, ctx: Ctx) -> Expectation:
         if role.person.is_cooperative_admin:
             return Expectation(True)
         return Expectation(False, "actor", "not a cooperative administrator")
+    if endpoint.need == "node-admin":
+        # decide_node: the node-admin flag only; roles and the cooperative flag grant
+        # nothing. Refusals are audited.
+        if role.person.is_node_admin:
+            return Expectation(True)
+        return Expectation(False, "actor", "not a node administrator")
     if endpoint.need == "authenticated":
         return Expectation(True)
     if not role.roles:  # a cooperative administrator: no role in any practice

@@ -49,7 +49,7 @@ def default_keyring() -> Path:
 
 
 def default_backup_dir() -> Path:
-    return Path(os.environ.get("CARNET_BACKUP_DIR", str(Path(settings.VAR_DIR) / "backups")))
+    return Path(settings.CARNET_BACKUP_DIR)
 
 
 def carnet_version() -> str:

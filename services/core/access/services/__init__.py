@@ -12,11 +12,13 @@ from core.access.policy import (
     CooperativeAction,
     Decision,
     EntryFacts,
+    NodeAction,
     PatientFacts,
     PracticeAction,
     Purpose,
     decide,
     decide_cooperative,
+    decide_node,
     decide_practice,
 )
 from core.audit.services import Outcome, record_event
@@ -133,6 +135,23 @@ def require_cooperative(
             practice_id=actor.practice_id,
             reason=_english(decision.reason),
             target=target or "cooperative",
+            details={"rule": decision.rule, "action": action.value},
+        )
+        raise AccessDenied(decision)
+    return decision
+
+
+def require_node(actor: Actor, action: NodeAction, *, target: str = "") -> Decision:
+    """The node's own state: decide; a denial is audited (node chain) and raised (403)."""
+    decision = decide_node(actor, action)
+    if not decision.allowed:
+        record_event(
+            "access.denied",
+            outcome=Outcome.DENIED,
+            actor=actor,
+            practice_id=actor.practice_id,
+            reason=_english(decision.reason),
+            target=target or "node",
             details={"rule": decision.rule, "action": action.value},
         )
         raise AccessDenied(decision)

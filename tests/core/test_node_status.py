@@ -1,0 +1,223 @@
+"""The node's state for its administrators: `carnet ops status` (text, exit code) and
+the admin part of the health check; the public /healthz stays minimal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import translation
+
+from carnet import cli
+from core import node_status, openpgp
+from core.access.policy import Actor, NodeAction, decide_node
+from core.accounts.models import Person
+from tests.core.test_cooperative_page import events
+from tests.factories import PersonFactory
+from tests.fixtures import World
+from tests.records.test_views import login
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def write_manifest(directory: Path, created: datetime, name: str = "lyon") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = created.strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"carnet-{name}-{stamp}.manifest.json"
+    path.write_text(json.dumps({"created_at": created.isoformat(timespec="seconds")}))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The checks' messages in English (pages and `--lang` choose their own)."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def node_gnupg(settings, tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "gnupg"
+    settings.CARNET_GNUPG_HOME = home
+    yield home
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+
+
+@pytest.fixture
+def backups(settings, tmp_path: Path) -> Path:
+    settings.CARNET_BACKUP_DIR = tmp_path / "backups"
+    return settings.CARNET_BACKUP_DIR
+
+
+# --- the checks ----------------------------------------------------------------------
+
+
+def test_a_primary_without_standby_says_so(db: None) -> None:
+    check = node_status.replication()
+    assert (check.level, check.message) == ("OK", "no standby")
+
+
+def test_no_standby_is_critical_on_a_regional_node(db: None, settings) -> None:
+    settings.CARNET_EXPECT_STANDBY = True
+    check = node_status.replication()
+    assert check.level == "CRITICAL" and "no standby" in check.message
+
+
+@pytest.mark.parametrize(
+    ("age", "level"),
+    [
+        (timedelta(hours=10), "OK"),
+        (timedelta(hours=30), "WARNING"),
+        (timedelta(days=3), "CRITICAL"),
+    ],
+)
+def test_the_backup_check_reads_the_newest_manifest(
+    tmp_path: Path, age: timedelta, level: str
+) -> None:
+    write_manifest(tmp_path, NOW - timedelta(days=20))
+    write_manifest(tmp_path, NOW - age)
+    check = node_status.backup(tmp_path, now=NOW)
+    assert check.level == level
+    assert check.value == round(age.total_seconds())
+
+
+def test_no_backup_at_all_is_critical(tmp_path: Path) -> None:
+    check = node_status.backup(tmp_path / "none", now=NOW)
+    assert check.level == "CRITICAL" and "no backup" in check.message
+
+
+def test_a_failed_last_run_is_a_warning_even_after_a_recent_backup(tmp_path: Path) -> None:
+    write_manifest(tmp_path, NOW - timedelta(hours=20))
+    (tmp_path / ".last-run.json").write_text(
+        json.dumps({"started_at": (NOW - timedelta(hours=1)).isoformat(), "rc": 1})
+    )
+    check = node_status.backup(tmp_path, now=NOW)
+    assert check.level == "WARNING" and "failed (exit 1)" in check.message
+
+
+def test_an_incomplete_backup_does_not_count(tmp_path: Path) -> None:
+    """Files without their manifest (written last) are no backup."""
+    (tmp_path / "carnet-lyon-20261204T110000Z.dump.gpg").write_bytes(b"x")
+    (tmp_path / ".carnet-lyon-20261204T110000Z.manifest.json.partial").write_text("{}")
+    assert node_status.backup(tmp_path, now=NOW).level == "CRITICAL"
+
+
+def test_the_wal_archive_check_says_when_archiving_is_off(db: None) -> None:
+    # The test cluster does not archive; a node with backups does (archive_mode = on).
+    check = node_status.wal_archive()
+    assert check.level == "WARNING" and "off" in check.message
+
+
+def test_the_node_key_check_names_its_fingerprint(db: None, node_gnupg: Path) -> None:
+    assert node_status.node_key().level == "CRITICAL"
+    fingerprint = openpgp.node_keyring().ensure_node_key()
+    check = node_status.node_key()
+    assert check.level == "OK" and check.value == fingerprint
+    assert fingerprint in check.message
+    old = node_status.node_key(now=datetime.now(UTC) + timedelta(days=800))
+    assert old.level == "WARNING"
+
+
+# --- carnet ops status ----------------------------------------------------------------
+
+
+def test_ops_status_prints_one_line_per_check_and_exits_with_the_worst(
+    db: None, node_gnupg: Path, backups: Path, capsys
+) -> None:
+    openpgp.node_keyring().ensure_node_key()
+    write_manifest(backups, datetime.now(UTC) - timedelta(days=3))
+    with pytest.raises(SystemExit) as exited:
+        call_command("ops_status", "--lang", "en")
+    assert exited.value.code == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Node carnet-local: CRITICAL"
+    assert lines[1].split()[:3] == ["OK", "replication", "no"]
+    assert lines[2].startswith("CRITICAL backup") and "3 days ago" in lines[2]
+    assert lines[3].startswith("WARNING  WAL archive")
+    assert lines[4].startswith("OK       node key")
+
+
+def test_ops_status_speaks_french(db: None, node_gnupg: Path, backups: Path, capsys) -> None:
+    openpgp.node_keyring().ensure_node_key()
+    write_manifest(backups, datetime.now(UTC) - timedelta(hours=2))
+    with pytest.raises(SystemExit) as exited:
+        call_command("ops_status", "--lang", "fr")
+    assert exited.value.code == 1  # the WAL archive is off here
+    out = capsys.readouterr().out
+    assert "pas de serveur de secours" in out
+    assert "dernière sauvegarde il y a" in out
+
+
+def test_carnet_ops_status_runs_the_status_command_as_the_owner_role(monkeypatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(
+        "django.core.management.execute_from_command_line", lambda argv: seen.append(argv)
+    )
+    monkeypatch.delenv("CARNET_DATABASE_ROLE", raising=False)
+    cli.main(["carnet", "ops", "status", "--lang", "en"])
+    assert seen == [["carnet", "ops_status", "--lang", "en"]]
+    import os
+
+    assert os.environ["CARNET_DATABASE_ROLE"] == "owner"
+
+
+# --- the health check's admin part ----------------------------------------------------
+
+
+@pytest.fixture
+def nadia(db: None) -> Person:
+    return PersonFactory(username="nadia", full_name="Nadia Node", is_node_admin=True)
+
+
+def test_a_node_admin_reads_the_node_state(
+    world: World, nadia: Person, node_gnupg: Path, backups: Path
+) -> None:
+    write_manifest(backups, datetime.now(UTC) - timedelta(hours=1))
+    response = login(Client(), nadia).get("/healthz/node")
+    assert response.status_code == 200
+    body = response.json()
+    assert [check["name"] for check in body["checks"]] == [
+        "replication",
+        "backup",
+        "wal_archive",
+        "node_key",
+    ]
+    assert body["checks"][0]["message"] == "pas de serveur de secours"
+    assert body["status"] == "CRITICAL"  # no node key in this keyring yet
+    assert events("node.status.read", nadia)[0][0] == "success"
+
+
+def test_the_node_state_is_refused_to_everyone_else_and_audited(
+    world: World, node_gnupg: Path
+) -> None:
+    colette = PersonFactory(username="colette", is_cooperative_admin=True)
+    for person in (world.alice, world.sam, world.charlie, colette):
+        response = login(Client(), person).get("/healthz/node")
+        assert response.status_code == 403, person.username
+        assert b"replication" not in response.content
+        assert events("access.denied", person)[0][2]["rule"] == "not-node-admin"
+    anonymous = Client().get("/healthz/node")
+    assert anonymous.status_code == 302 and "/connexion/" in anonymous["Location"]
+
+
+def test_the_public_health_check_stays_minimal(db: None) -> None:
+    body = Client().get("/healthz").json()
+    assert set(body) == {"status", "database", "service"}
+
+
+def test_only_the_node_admin_flag_opens_the_node_state() -> None:
+    def actor(**flags: bool) -> Actor:
+        return Actor(person_id=1, practice_id=None, **flags)
+
+    assert decide_node(actor(is_node_admin=True), NodeAction.VIEW_STATUS)
+    assert not decide_node(actor(is_cooperative_admin=True), NodeAction.VIEW_STATUS)
+    practice_admin = Actor(person_id=1, practice_id=7, roles=frozenset({"practice_admin"}))
+    assert not decide_node(practice_admin, NodeAction.VIEW_STATUS)
+    token = decide_node(actor(is_node_admin=True), NodeAction.VIEW_STATUS, by_token=True)
+    assert not token and token.rule == "practice-token"
