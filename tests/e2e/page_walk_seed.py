@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from agenda.models import Appointment, AppointmentType, Site
 from billing.models import Invoice
-from carnet.demo import PRACTICE_SLUG
+from carnet_demo.practice import PRACTICE_SLUG
 from core import tenancy
 from core.accounts.models import Person
 from core.accounts.selectors import actor_for

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 REPORT_DIR = REPO / "var" / "test" / "page-walk"
 
-# The demo's people, one per role (carnet/demo.py). Dr Martin is the GP who administers
+# The demo's people, one per role (carnet_demo/practice.py). Dr Martin is the GP who administers
 # the practice; Lucie Garnier is a nurse.
 ROLES = {
     "gp": "karim.benali",

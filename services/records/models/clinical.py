@@ -318,7 +318,7 @@ class Observation(ClinicalEntry):
     # code ("lab"), its status (F final, P partial, C corrected), and the report it came in.
     reference_low = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     reference_high = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    # Database defaults too: the bulk loaders (records/volume.py) copy rows column by column.
+    # Database defaults too: the bulk loaders (carnet_demo/volume.py) copy rows column by column.
     reference_text = models.CharField(
         _("reference range"), max_length=60, blank=True, default="", db_default=""
     )

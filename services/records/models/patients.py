@@ -43,7 +43,7 @@ class Patient(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     # Empty for patients registered before the choice was asked. A database default
-    # too: bulk loads (records/volume.py) and raw inserts need not name it.
+    # too: bulk loads (carnet_demo/volume.py) and raw inserts need not name it.
     contact_preference = models.CharField(
         _("how to reach the patient"),
         max_length=10,
