@@ -220,10 +220,7 @@ class TariffImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file of tariffs"),
         required=False,
-        help_text=_(
-            "UTF-8, one tariff per line; columns: nomenclature, code, label, kind,"
-            " valid_from, valid_to, amount, amo_rate, source, profession."
-        ),
+        help_text=_("UTF-8, one tariff per line, the first line naming the columns as above."),
     )
     # The file checked in the preview, sent again to apply it (checked again then).
     content = forms.CharField(widget=forms.HiddenInput, required=False)

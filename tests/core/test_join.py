@@ -49,7 +49,8 @@ def valid(**changes: Any) -> dict[str, Any]:
 
 
 def node_events(action: str) -> list[tuple[str, int | None, str, dict]]:
-    """Events of the whole trail (read as the database superuser, like an auditor)."""
+    """Events of the whole trail (read as the database superuser, like an auditor), oldest
+    first: the trail is append-only, so events of earlier tests that committed stay in it."""
     with connection.cursor() as cursor:
         cursor.execute("RESET ROLE")
         cursor.execute(
@@ -86,7 +87,8 @@ def test_a_practice_applies_and_the_application_is_stored_whole(db: None) -> Non
         ("Luc Perrin", "nurse", ""),
     ]
     assert not Practice.objects.filter(name="Maison de santé des Tilleuls").exists()
-    assert node_events("cooperative.application.submit")[0][1] is None  # the node's chain
+    # the node's chain (the trail is append-only: earlier tests' events stay, this one is last)
+    assert node_events("cooperative.application.submit")[-1][1] is None
 
 
 @pytest.mark.parametrize(
@@ -205,7 +207,7 @@ def test_the_cooperative_admin_approves_and_the_practice_is_provisioned(
     # Audited: on the node's chain and on the new practice's.
     chains = {p for _o, p, _t, _d in node_events("cooperative.application.approve")}
     assert chains == {None, practice.pk}
-    assert node_events("staff.invite_first_admin")[0][1] == practice.pk
+    assert node_events("staff.invite_first_admin")[-1][1] == practice.pk
     assert node_events("cooperative.invitation.print")
 
 
@@ -260,7 +262,7 @@ def test_the_cooperative_admin_refuses_with_a_reason(colette: Person) -> None:
         "Hors du territoire du nœud",
     )
     assert application.practice is None and not Practice.objects.filter(slug__contains="tilleuls")
-    assert node_events("cooperative.application.refuse")[0][2] == f"application:{application.pk}"
+    assert node_events("cooperative.application.refuse")[-1][2] == f"application:{application.pk}"
 
 
 def test_nobody_else_reviews_applications_and_refusals_are_audited(world: World) -> None:

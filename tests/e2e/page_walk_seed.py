@@ -54,7 +54,37 @@ def main() -> None:
         values = path_values(practice, people, issued)
         values["message_id"] = _inbox_message(neighbour, practice)
         values["secret"] = issued.secret
+    # The cooperative's pages: an application waiting for its decision, a member.
+    values["application_id"] = _application()
+    values["practice_id"] = practice.pk
     print("PAGE-WALK", json.dumps(values))
+
+
+def _application() -> int:
+    """A practice that applied to join the cooperative (its review page)."""
+    from core.practices.services.applications import (
+        ApplicationInput,
+        PractitionerEntry,
+        application_submit,
+    )
+
+    application = application_submit(
+        data=ApplicationInput(
+            practice_name="Cabinet des Remparts",
+            address="2 rue des Remparts",
+            postal_code="38000",
+            city="Grenoble",
+            country="FR",
+            plan="solo",
+            shares=1,
+            contact_name="Dr Jeanne Remparts",
+            contact_email="jeanne.remparts@example.org",
+            contact_phone="04 76 00 00 00",
+            statutes_accepted=True,
+            practitioners=(PractitionerEntry("Dr Jeanne Remparts", "gp"),),
+        )
+    )
+    return application.pk
 
 
 def _living(queryset: Any) -> Any:

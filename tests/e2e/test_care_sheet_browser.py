@@ -7,17 +7,27 @@ calibrates the printer from the test page, by keyboard. axe-core on every page s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.test_billing_browser import assert_accessible, pdf_text
 from tests.e2e.test_login_browser import SCREENSHOTS, log_in
-from tests.live_server import LiveCarnet
+from tests.live_server import LiveCarnet, live_carnet_running
 
 pytestmark = pytest.mark.browser
 
 CAISSE = ("131", "CPAM des Bouches-du-Rhône")
 AMC = ("Mutuelle des Calanques", "44556677")
+
+
+@pytest.fixture(scope="module")
+def live_carnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCarnet]:
+    """A Carnet of its own: the cash-day story (test_billing_browser) closes today's cash
+    day on the shared one, and a closed day takes no payment, an insurer's neither."""
+    setup = (["load_reference"], ["load_fees"], ["demo_data", "--patients", "12"])
+    with live_carnet_running(tmp_path_factory, "caresheet", setup) as carnet:
+        yield carnet
 
 
 def _patient_with_a_consultation(page, live: LiveCarnet) -> int:  # type: ignore[no-untyped-def]

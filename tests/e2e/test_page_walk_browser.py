@@ -64,6 +64,7 @@ SKIPPED = {
         "the document's file as it was received, or a letter as a PDF"
     ),
     "healthz": "the health check, JSON for machines",
+    "healthz/node": "the node's state for its administrators' monitoring, JSON for machines",
     "i18n/setlang/": "the language switch: a form's POST, walked by every English walk",
     "deconnexion/": "a POST that ends the session",
     "federation/v1/messages": "the gateway of other nodes (JSON)",
@@ -212,6 +213,8 @@ def fill(route: str, values: dict[str, Any], username: str) -> list[str]:
         "site_id": values["site_id"],
         "type_id": values["type_id"],
         "invitation_id": values["invitation_id"],
+        "application_id": values["application_id"],
+        "practice_id": values["practice_id"],
         "message_id": values["message_id"],
         # one's own bank details and hours; the GP's for the others
         "person_id": practitioner or people["claire.martin"],
