@@ -65,6 +65,7 @@ class TransactionAndAuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenancy.forget()
         with audit.buffered() as events:
             with transaction.atomic():
                 user = getattr(request, "user", None)

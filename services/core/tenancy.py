@@ -67,6 +67,15 @@ def activate_then(
     return results[1:]
 
 
+def forget() -> None:
+    """A new request starts with no tenant on the Python side. The database side ends
+    with each transaction, but this value lives in the worker's context from one request
+    to the next: an anonymous request (the public application page, an API call before
+    its token is read) must not record its audit events on the previous request's
+    practice chain."""
+    _current.set(None)
+
+
 def remember_care_team_mode(practice_id: int, mode: str) -> None:
     """Keep the practice's care-team setting with the current tenant (read or changed
     during the transaction), so that the next facts of the request use it."""

@@ -91,6 +91,17 @@ def test_a_practice_applies_and_the_application_is_stored_whole(db: None) -> Non
     assert node_events("cooperative.application.submit")[-1][1] is None
 
 
+def test_an_application_goes_to_the_nodes_chain_whatever_the_last_request_left(
+    db: None,
+) -> None:
+    """A worker keeps its context from one request to the next: an anonymous applicant's
+    event must not land on the chain of the practice the previous request worked in."""
+    tenancy.activate(987654)  # what a previous request in this worker left behind
+    response = Client().post(APPLY, valid(), HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 302
+    assert node_events("cooperative.application.submit")[-1][1] is None
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
