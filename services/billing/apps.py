@@ -12,6 +12,14 @@ class BillingConfig(AppConfig):
         dbsecurity.register_read_only("billing_act")
         dbsecurity.register_read_only("billing_combinationrule")
 
+        # A practice that leaves is deleted, but for the cooperative's dues invoices.
+        from billing.leaving import KEPT, forget_issuers
+        from core.practices.services import leaving
+
+        for table, predicate in KEPT.items():
+            leaving.register_kept(table, predicate, "the cooperative's dues invoices")
+        leaving.practice_purging.connect(forget_issuers, dispatch_uid="billing-issuers")
+
         # Billing's links in the kernel's menu, on the practice home and on the record.
         from django.utils.translation import gettext_lazy as _
 

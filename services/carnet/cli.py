@@ -39,6 +39,7 @@ OWNER_COMMANDS = {
     "restore",
     "node_key",
     "ops_status",
+    "practice_purge",
 }
 
 # Commands that need no database and no Django: the WAL archiver runs as PostgreSQL's

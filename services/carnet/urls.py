@@ -29,6 +29,7 @@ if settings.CARNET_SERVICE in {"all", "gateway"}:
 if settings.CARNET_SERVICE in {"all", "practice"}:
     from agenda.day_views import home as practice_home
     from agenda.feed_views import calendar_feed
+    from carnet import leaving_views
     from core.source import source
 
     urlpatterns += [
@@ -45,6 +46,23 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         # without the agenda. See docs/architecture.md, "The practice home".
         path("p/<slug:practice_slug>/", practice_home, name="practice-home"),
         path("p/<slug:practice_slug>/", include("core.practices.urls")),
+        # Leaving the cooperative needs every service's export: the composition root's.
+        path("p/<slug:practice_slug>/adhesion/depart/", leaving_views.leaving_page, name="leaving"),
+        path(
+            "p/<slug:practice_slug>/adhesion/depart/export/",
+            leaving_views.leaving_export,
+            name="leaving-export",
+        ),
+        path(
+            "p/<slug:practice_slug>/adhesion/depart/demande/",
+            leaving_views.leaving_request,
+            name="leaving-request",
+        ),
+        path(
+            "p/<slug:practice_slug>/adhesion/depart/rester/",
+            leaving_views.leaving_withdraw,
+            name="leaving-withdraw",
+        ),
         path("cooperative/", include("core.practices.cooperative_urls")),
         path("cooperative/", include("sharing.cooperative_urls")),
         path("cooperative/", include("billing.cooperative_urls")),

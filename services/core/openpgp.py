@@ -148,3 +148,34 @@ def _clearsigned_body(signed_text: str) -> str:
 
 def node_keyring() -> Keyring:
     return Keyring(Path(settings.CARNET_GNUPG_HOME))
+
+
+class NotAnEncryptionKey(ValueError):
+    """The text given is not one OpenPGP public key that can encrypt."""
+
+
+def encrypt_for(armored_key: str, source: Path, target: Path) -> str:
+    """Encrypt ``source`` to one public key given as text (a practice's own key, never
+    kept: a keyring of its own for this call); its fingerprint. The node cannot read
+    what it wrote."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="carnet-recipient-") as home:
+        gpg = gnupg.GPG(gnupghome=home)
+        imported = gpg.import_keys(armored_key.strip())
+        fingerprints = [fp for fp in (imported.fingerprints or []) if fp]
+        # A secret key pasted by mistake is refused: the node never handles one.
+        if len(set(fingerprints)) != 1 or "PRIVATE KEY BLOCK" in armored_key:
+            raise NotAnEncryptionKey("not one OpenPGP public key")
+        fingerprint = fingerprints[0]
+        with source.open("rb") as stream:
+            result = gpg.encrypt_file(
+                stream,
+                recipients=[fingerprint],
+                output=str(target),
+                armor=False,
+                always_trust=True,
+            )
+        if not result.ok:
+            raise NotAnEncryptionKey(result.status or "encryption failed")
+        return str(fingerprint)

@@ -11,6 +11,11 @@ class RecordsConfig(AppConfig):
 
         idempotency.register_patient_check(require_read)
 
+        from core.practices.services import leaving
+        from records.leaving import forget_document_files
+
+        leaving.practice_purging.connect(forget_document_files, dispatch_uid="records-files")
+
         # Reference data is loaded by the owner role (`carnet load_reference`).
         dbsecurity.register_read_only("records_drug")
         dbsecurity.register_read_only("records_cim10code")

@@ -268,6 +268,9 @@ class PracticeAction(StrEnum):
     # The practice's own fee schedule: adding dated tariffs, importing a file of them
     # (administrators). Any member reads the schedule (VIEW_SETTINGS).
     MANAGE_FEE_SCHEDULE = "manage_fee_schedule"
+    # Leaving the cooperative: the practice's encrypted export, asking to leave, changing
+    # its mind during the notice (administrators).
+    LEAVE_COOPERATIVE = "leave_cooperative"
 
 
 # Only the practice's administrators may do these.
@@ -279,6 +282,7 @@ ADMIN_ACTIONS = {
     PracticeAction.VIEW_DUES,
     PracticeAction.MANAGE_FEE_SCHEDULE,
     PracticeAction.VIEW_MEMBERSHIP,
+    PracticeAction.LEAVE_COOPERATIVE,
 }
 # The desk runs the agenda with the administrators: in a French practice the secretary
 # enters the doctors' leave and the holidays.
@@ -377,6 +381,7 @@ def decide_practice(
         PracticeAction.VIEW_DUES,
         PracticeAction.MANAGE_FEE_SCHEDULE,
         PracticeAction.VIEW_MEMBERSHIP,
+        PracticeAction.LEAVE_COOPERATIVE,
     ):
         return _deny("not-practice-admin", _("only the practice's administrators may do this"))
     return _deny(

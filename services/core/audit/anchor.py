@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import openpgp
-from core.audit.models import AuditAnchor, AuditChain
+from core.audit.models import AuditAnchor, AuditChain, AuditEvent
 from core.audit.report import Problem, Report
 from core.audit.selectors.node_keys import trusted_fingerprints
 
@@ -37,6 +37,21 @@ def create_anchor() -> AuditAnchor:
         )
 
 
+# The node's chain records a practice deleted after it left the cooperative
+# (core.practices.services.leaving), with its chain's last event: that chain is gone
+# from the node (the practice took it in its export), and the anchors signed before
+# name heads of it that are no longer here.
+PRACTICE_DELETED = "cooperative.practice.deleted"
+
+
+def deleted_chains() -> dict[int, int]:
+    """Chain -> its last sequence number, for each practice deleted from the node."""
+    rows = AuditEvent.objects.filter(chain=0, action=PRACTICE_DELETED).values_list(
+        "details", flat=True
+    )
+    return {int(details["chain"]): int(details["last_seq"]) for details in rows}
+
+
 def anchored_positions() -> set[tuple[int, int]]:
     """(chain, seq) of every anchored head, as stored (the signature is checked later)."""
     positions = set()
@@ -50,6 +65,7 @@ def check_anchors(seen: dict[tuple[int, int], str], report: Report) -> Iterator[
     anchors = list(AuditAnchor.objects.order_by("id"))
     if not anchors:
         return
+    deleted = deleted_chains()
     keyring = openpgp.node_keyring()
     trusted = trusted_fingerprints(keyring)
     for anchor in anchors:
@@ -75,6 +91,8 @@ def check_anchors(seen: dict[tuple[int, int], str], report: Report) -> Iterator[
             continue
         for chain_text, head in heads.items():
             chain = int(chain_text)
+            if chain in deleted and head["seq"] <= deleted[chain]:
+                continue  # the practice left with this part of its chain
             if head["seq"] and seen.get((chain, head["seq"])) != head["hash"]:
                 yield Problem(
                     None,

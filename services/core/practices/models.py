@@ -64,6 +64,8 @@ class CooperativeMembership(models.Model):
         PENDING = "pending", _("Pending")
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
+        # The practice asked to leave: its data is deleted once the notice has run.
+        LEAVING = "leaving", _("Leaving: notice running")
         LEFT = "left", _("Left the cooperative")
 
     practice = models.OneToOneField(Practice, on_delete=models.PROTECT, related_name="membership")
@@ -74,6 +76,12 @@ class CooperativeMembership(models.Model):
     shares_paid = models.PositiveIntegerField(_("cooperative shares paid"), default=0, db_default=0)
     joined_on = models.DateField(null=True, blank=True)
     left_on = models.DateField(null=True, blank=True)
+    # Leaving (core.practices.services.leaving): asked on, and the day the node deletes
+    # the practice's data (the notice's end); then the signed certificate of deletion,
+    # kept with this membership record for good.
+    leaving_requested_at = models.DateTimeField(null=True, blank=True)
+    leaving_effective_on = models.DateField(null=True, blank=True)
+    deletion_certificate = models.TextField(blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"{self.practice} ({self.get_status_display()})"

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 
-from carnet.management.commands.export_practice import PARTS
+from carnet.practice_export import PARTS
 from core.audit.services import record_event
 from core.practices.models import Practice
 

@@ -52,10 +52,15 @@ def record_event(
     reason: str = "",
     target: str = "",
     details: dict[str, Any] | None = None,
+    node_chain: bool = False,
 ) -> None:
-    """Record one event. ``practice_id`` defaults to the current practice context."""
+    """Record one event. ``practice_id`` defaults to the current practice context;
+    ``node_chain`` puts it on the node's chain (the cooperative's trail) whatever the
+    context, with no practice."""
     info = requestinfo.current()
-    if practice_id is None:
+    if node_chain:
+        practice_id = None
+    elif practice_id is None:
         practice_id = tenancy.current_practice_id()
     # ``actor`` is a Person, or a policy Actor (person_id + label), or None.
     actor_id = getattr(actor, "person_id", None) or getattr(actor, "pk", None)
