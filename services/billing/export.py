@@ -28,8 +28,15 @@ from core.practices.models import Practice
 def export_part(practice: Practice) -> list[dict[str, Any]]:
     issuers = Issuer.objects.filter(person_id__in=members(practice))
     rows: list[Model] = [*issuers, *InvoiceCounter.objects.filter(issuer__in=issuers)]
-    invoices = Invoice.objects.filter(practice=practice).order_by("credited_invoice_id", "pk")
-    rows += [*invoices, *InvoiceLine.objects.filter(practice=practice).order_by("pk")]
+    # The cooperative's dues invoices to the practice are the cooperative's, issued in its
+    # own series by its own issuer: they stay with it (the membership page prints them).
+    invoices = (
+        Invoice.objects.filter(practice=practice)
+        .exclude(kind=Invoice.Kind.DUES)
+        .order_by("credited_invoice_id", "pk")
+    )
+    lines = InvoiceLine.objects.filter(practice=practice).exclude(invoice__kind=Invoice.Kind.DUES)
+    rows += [*invoices, *lines.order_by("pk")]
     rows += [
         *CashDay.objects.filter(practice=practice).order_by("pk"),
         *ChequeDeposit.objects.filter(practice=practice).order_by("pk"),

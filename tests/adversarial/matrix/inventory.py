@@ -596,6 +596,18 @@ def _endpoints() -> list[Endpoint]:
         )
     )
 
+    # leaving the cooperative (LEAVE_COOPERATIVE): the page, the encrypted export and the
+    # request sent empty (400 once past the gate: nothing exported, nothing asked), and
+    # staying (nothing asked: the page says so)
+    leave = P + "adhesion/depart/"
+    for route, method, body in (
+        ("", "GET", None),
+        ("export/", "POST", FORM),
+        ("demande/", "POST", FORM),
+        ("rester/", "POST", None),
+    ):
+        add(Endpoint(leave + route, method, "admin-role", "page", body=body, touches_patient=False))
+
     # --- pages: the practice's team (its administrators only) --------------------------
     team = P + "equipe/"
     for route, method, body in (

@@ -273,7 +273,9 @@ def practice_purge(*, practice_id: int, today: date | None = None) -> Deletion:
         rows: dict[str, int] = {}
         kept: dict[str, int] = {}
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('carnet.purging_practice', %s, true)", [practice.pk])
+            cursor.execute(
+                "SELECT set_config('carnet.purging_practice', %s, true)", [str(practice.pk)]
+            )
             for _receiver, counts in practice_purging.send(
                 sender=Practice, practice_id=practice.pk, person_ids=staff
             ):
