@@ -195,6 +195,8 @@ CARNET_LOGIN_ADDRESS_WINDOW_MINUTES = envint("CARNET_LOGIN_ADDRESS_WINDOW_MINUTE
 CARNET_IDEMPOTENCY_DAYS = envint("CARNET_IDEMPOTENCY_DAYS", 7)
 # `carnet audit verify` splits the chains over the cores from this many events on.
 CARNET_AUDIT_PARALLEL_FROM = envint("CARNET_AUDIT_PARALLEL_FROM", 50_000)
+# Days between a practice asking to leave the cooperative and the deletion of its data.
+CARNET_LEAVING_NOTICE_DAYS = envint("CARNET_LEAVING_NOTICE_DAYS", 30)
 # Idle session timeout: a screen left open in a consultation room must not stay logged in.
 CARNET_IDLE_TIMEOUT_MINUTES = envint("CARNET_IDLE_TIMEOUT_MINUTES", 30)
 # The drop folders of laboratory results: one per practice (<slug>/), where Apicrypt or

@@ -107,9 +107,8 @@ def test_the_services_are_active_under_systemd_and_run_as_the_carnet_user(node: 
     active = node.host.ssh(f"systemctl is-active {' '.join(SERVICES)}", check=False)
     assert active.stdout.split() == ["active"] * len(SERVICES), active.stdout
     assert node.host.ssh("systemctl is-active postgresql@15-main").stdout.strip() == "active"
-    assert node.host.ssh("systemctl is-enabled carnet-audit-anchor.timer").stdout.strip() == (
-        "enabled"
-    )
+    for timer in ("carnet-audit-anchor.timer", "carnet-leaving.timer"):
+        assert node.host.ssh(f"systemctl is-enabled {timer}").stdout.strip() == "enabled"
     for unit in ("carnet-web", "carnet-gateway", "carnet-worker"):
         pid = node.host.ssh(f"systemctl show -p MainPID --value {unit}").stdout.strip()
         assert pid not in ("", "0"), unit

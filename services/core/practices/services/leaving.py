@@ -73,7 +73,7 @@ def kept_tables() -> dict[str, Kept]:
 
 
 def notice_days() -> int:
-    return int(getattr(settings, "CARNET_LEAVING_NOTICE_DAYS", 30))
+    return int(settings.CARNET_LEAVING_NOTICE_DAYS)
 
 
 def _membership(practice_id: int) -> CooperativeMembership:
