@@ -6,6 +6,8 @@ app_name = "cooperative-dues"
 
 urlpatterns = [
     path("cotisations/", membership_views.members_dues, name="members-dues"),
+    path("cotisations/emettre/", membership_views.dues_issue_page, name="dues-issue"),
+    path("cotisations/fec/", membership_views.cooperative_fec, name="fec"),
     path("adherents/<int:practice_id>/", membership_views.member_dues, name="member-dues"),
     path(
         "adherents/<int:practice_id>/paiement/",

@@ -15,6 +15,8 @@ nothing here reads a patient's data.
 from __future__ import annotations
 
 import secrets
+from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -23,11 +25,16 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import DuesPayment
 from billing.selectors.membership import DuesAccount, dues_account
-from billing.services.dues import dues_payment_record
+from billing.services.dues import (
+    cooperative_fec_export,
+    dues_issue_month,
+    dues_payment_record,
+    dues_preview,
+)
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction, PracticeAction
 from core.access.services import require_cooperative, require_practice
@@ -200,3 +207,80 @@ def member_shares(request: AuthenticatedRequest, practice_id: int) -> HttpRespon
             messages.success(request, _("The shares paid were saved."))
             return redirect("cooperative-dues:member-dues", practice_id)
     return _member_page(request, practice_id, None, 400, shares_form=form)
+
+
+class MonthForm(forms.Form):
+    mois = forms.CharField(
+        label=_("Month"),
+        max_length=7,
+        widget=forms.DateInput(attrs={"type": "month"}),
+    )
+
+    def clean_mois(self) -> date:
+        try:
+            return date.fromisoformat(f"{self.cleaned_data['mois']}-01")
+        except ValueError as error:
+            raise ValidationError(_("Give a month, as 2026-11.")) from error
+
+
+def _month_form(data: QueryDict) -> MonthForm:
+    this_month = timezone.localdate().strftime("%Y-%m")
+    return MonthForm(data if "mois" in data else None, initial={"mois": this_month})
+
+
+@require_http_methods(["GET", "POST"])
+def dues_issue_page(request: AuthenticatedRequest) -> HttpResponse:
+    """A month's dues: what would be issued, member by member, then issued once the
+    cooperative administrator confirms (an issued invoice is never deleted)."""
+    actor = actor_for(request.user, None)
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:dues")
+    form = MonthForm(request.POST if request.method == "POST" else request.GET or None)
+    if form.is_bound and form.is_valid():
+        month = form.cleaned_data["mois"]
+        if request.method == "POST":
+            done = dues_issue_month(actor=actor, month=month)
+            issued = [row for row in done if row.invoice is not None]
+            messages.success(
+                request,
+                _("%(n)s dues invoices issued for %(month)s.")
+                % {"n": len(issued), "month": f"{month:%m/%Y}"},
+            )
+            for row in done:
+                if row.invoice is None:
+                    messages.warning(request, f"{row.name} : {row.problem}")
+            return redirect("cooperative-dues:members-dues")
+        rows = dues_preview(actor=actor, month=month)
+        to_issue = [row for row in rows if row.invoice is None and not row.problem]
+        context = {
+            "form": form,
+            "month": month,
+            "rows": rows,
+            "to_issue": len(to_issue),
+            "total": sum((row.amount for row in to_issue), Decimal("0.00")),
+        }
+        return render(request, "billing/dues_issue.html", context)
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "billing/dues_issue.html",
+        {"form": form if form.is_bound else _month_form(request.GET)},
+        status=status,
+    )
+
+
+@require_GET
+def cooperative_fec(request: AuthenticatedRequest) -> HttpResponse:
+    """The cooperative's FEC of a month: its dues invoices and the payments it received."""
+    actor = actor_for(request.user, None)
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:fec")
+    form = MonthForm(request.GET)
+    if form.is_valid():
+        try:
+            text, name = cooperative_fec_export(actor=actor, month=form.cleaned_data["mois"])
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            response = HttpResponse(text.encode(), content_type="text/plain; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    return render(request, "billing/dues_issue.html", {"form": form, "fec": True}, status=400)

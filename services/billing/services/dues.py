@@ -3,6 +3,7 @@ issued with the same engine (numbering, immutability) as the practices' invoices
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -12,13 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fees, pricing
+from billing.cooperative_accounting import Member, cooperative_entries_between
+from billing.fec import number_entries, validate_fec, write_fec
 from billing.models import DuesPayment, Invoice, InvoiceLine, Issuer
+from billing.reports import month_bounds
 from billing.services.invoices import invoice_issue
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction
 from core.access.services import require_cooperative
 from core.accounts.selectors import practitioner_count
 from core.audit.services import record_event
+from core.practices import selectors as practices
+from core.practices.models import CooperativeMembership
 
 DUES_CODE = "COTIS"
 
@@ -157,3 +163,103 @@ def dues_remaining(invoice: Invoice) -> Decimal:
     """What the member practice still owes on a dues invoice."""
     paid = sum((p.amount for p in invoice.dues_payments.all()), Decimal("0.00"))
     return invoice.total - paid
+
+
+@dataclass(frozen=True)
+class MonthDues:
+    """One member's dues for a month, before or after issuing them."""
+
+    practice_id: int
+    slug: str
+    name: str
+    practitioners: int
+    amount: Decimal
+    invoice: Invoice | None  # already issued (before), or just issued (after)
+    problem: str = ""
+
+
+def _active_members() -> list[tuple[int, str, str]]:
+    return [
+        (member.practice_id, member.slug, member.name)
+        for member in practices.cooperative_members()
+        # A practice in its notice to leave still uses the node, and pays for it.
+        if member.status
+        in (CooperativeMembership.Status.ACTIVE, CooperativeMembership.Status.LEAVING)
+    ]
+
+
+def dues_preview(*, actor: Actor, month: date) -> list[MonthDues]:
+    """What issuing a month's dues would do, member by member: shown before the
+    cooperative administrator confirms (an issued invoice is never deleted)."""
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:dues")
+    first_day = month.replace(day=1)
+    act = fees.act_valid_on(DUES_CODE, first_day, nomenclatures=("COOP",))
+    rows = []
+    for practice_id, slug, name in _active_members():
+        with tenancy.practice_context(practice_id, actor.person_id):
+            practitioners = practitioner_count(practice_id)
+            existing = Invoice.objects.filter(
+                kind=Invoice.Kind.DUES, practice_id=practice_id, service_date=first_day
+            ).first()
+        amount = pricing.cents(act.amount * practitioners) if act else Decimal("0.00")
+        problem = ""
+        if act is None:
+            problem = _("No dues tariff is valid for this month.")
+        elif practitioners == 0:
+            problem = _("This practice has no practitioner.")
+        rows.append(MonthDues(practice_id, slug, name, practitioners, amount, existing, problem))
+    return rows
+
+
+def dues_issue_month(*, actor: Actor, month: date) -> list[MonthDues]:
+    """Issue the month's dues of every active member (each once, in the cooperative's
+    own gapless series); one member's refusal (already invoiced, no practitioner) does
+    not stop the others. Audited on the node's chain, each invoice on its practice's."""
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:dues")
+    done = []
+    for practice_id, slug, name in _active_members():
+        with tenancy.practice_context(practice_id, actor.person_id):
+            try:
+                invoice = dues_issue(actor=actor, practice_id=practice_id, month=month)
+            except ValidationError as error:
+                done.append(
+                    MonthDues(
+                        practice_id, slug, name, 0, Decimal("0.00"), None, " ".join(error.messages)
+                    )
+                )
+                continue
+        line = invoice.lines.first()
+        done.append(
+            MonthDues(
+                practice_id, slug, name, int(line.quantity if line else 0), invoice.total, invoice
+            )
+        )
+    record_event(
+        "cooperative.dues.issue",
+        actor=actor,
+        node_chain=True,
+        target=f"month:{month:%Y-%m}",
+        details={
+            "issued": sum(1 for row in done if row.invoice),
+            "refused": len(done) - sum(1 for row in done if row.invoice),
+        },
+    )
+    return done
+
+
+def cooperative_fec_export(*, actor: Actor, month: date) -> tuple[str, str]:
+    """The cooperative's FEC for a month: its dues invoices and the payments it received.
+    A file failing its own checks is refused; the export is audited on the node's chain."""
+    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:fec")
+    start, end = month_bounds(month)
+    members = [Member(m.practice_id, m.name) for m in practices.cooperative_members()]
+    entries = cooperative_entries_between(start, end, members)
+    text = write_fec(number_entries(entries))
+    if entries and validate_fec(text):
+        raise ValidationError(
+            {"month": [_("The accounting export failed its checks; nothing was exported.")]}
+        )
+    record_event(
+        "cooperative.export_fec", actor=actor, node_chain=True, target=f"month:{month:%Y-%m}"
+    )
+    return text, f"FEC-cooperative-{end:%Y%m%d}.txt"

@@ -562,6 +562,11 @@ def _endpoints() -> list[Endpoint]:
         # the invitation prints only from the session that approved: else back to the page
         (app + "invitation.pdf", "GET", None, ""),
         ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
+        # what a month's dues would be (nothing issued); confirming with no month is 400
+        ("cooperative/cotisations/emettre/", "GET", None, ""),
+        ("cooperative/cotisations/emettre/", "POST", FORM, ""),
+        # the cooperative's FEC needs its month: 400 once past the gate
+        ("cooperative/cotisations/fec/", "GET", None, ""),
         (dues, "GET", None, "cooperative.member_dues.read"),
         (dues + "paiement/", "POST", FORM, ""),
         (dues + "parts/", "POST", FORM, ""),

@@ -1,19 +1,17 @@
-"""carnet invoice_dues --month 2026-11 [--by USERNAME]: the cooperative invoices the
-monthly dues of every active member practice (each once)."""
+"""carnet invoice_dues --month 2026-11 --by USERNAME: the cooperative invoices the monthly
+dues of every active member practice (each once), as the page does
+(``billing.services.dues.dues_issue_month``)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.services.dues import dues_issue
-from core import tenancy
+from billing.services.dues import dues_issue_month
 from core.access.policy import Actor
 from core.accounts.models import Person
-from core.practices.models import CooperativeMembership
 
 
 class Command(BaseCommand):
@@ -34,12 +32,8 @@ class Command(BaseCommand):
         actor = Actor(
             person_id=admin.pk, practice_id=None, is_cooperative_admin=True, label=admin.username
         )
-        members = CooperativeMembership.objects.filter(status="active").select_related("practice")
-        for membership in members:
-            practice = membership.practice
-            with tenancy.practice_context(practice.pk, admin.pk):
-                try:
-                    invoice = dues_issue(actor=actor, practice_id=practice.pk, month=month)
-                    self.stdout.write(f"{practice.slug}: {invoice.reference} {invoice.total} €")
-                except ValidationError as error:
-                    self.stdout.write(f"{practice.slug}: {' '.join(error.messages)}")
+        for row in dues_issue_month(actor=actor, month=month):
+            if row.invoice is not None:
+                self.stdout.write(f"{row.slug}: {row.invoice.reference} {row.invoice.total} €")
+            else:
+                self.stdout.write(f"{row.slug}: {row.problem}")
