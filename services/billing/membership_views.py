@@ -29,12 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.models import DuesPayment
 from billing.selectors.membership import DuesAccount, dues_account
-from billing.services.dues import (
-    cooperative_fec_export,
-    dues_issue_month,
-    dues_payment_record,
-    dues_preview,
-)
+from billing.services.dues import dues_issue_month, dues_payment_record, dues_preview
+from billing.services.exports import cooperative_fec_export
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction, PracticeAction
 from core.access.services import require_cooperative, require_practice

@@ -95,6 +95,26 @@ def test_the_members_print_to_pdf(members: World, colette: Person) -> None:
     assert events("cooperative.members.print", colette)
 
 
+def test_the_general_assemblys_sheet_gives_each_member_one_vote(
+    members: World, colette: Person
+) -> None:
+    """Practice A (3 shares) and B (suspended, 2 shares) vote, one vote each; the practice
+    that left does not; an applicant is no member yet."""
+    PracticeFactory(slug="cabinet-candidat", name="Cabinet Candidat")
+    CooperativeMembership.objects.filter(practice__slug="cabinet-candidat").update(status="pending")
+    response = login(Client(), colette).get("/cooperative/assemblee.pdf", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "Assemblée générale : feuille d'émargement" in text
+    assert "Cabinet A" in text and "Cabinet B" in text
+    assert "Cabinet Parti" not in text and "Cabinet Candidat" not in text
+    assert "2 adhérents" in text and "Un adhérent, une voix" in text
+    assert "Dupont" not in text
+    assert events("cooperative.assembly.print", colette)[0][2] == {"members": 2}
+    for person in (members.alice, members.sam):
+        assert login(Client(), person).get("/cooperative/assemblee.pdf").status_code == 403
+
+
 def test_the_members_as_json(members: World, colette: Person) -> None:
     client = login(Client(), colette)
     response = client.get(API)

@@ -13,10 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fees, pricing
-from billing.cooperative_accounting import Member, cooperative_entries_between
-from billing.fec import number_entries, validate_fec, write_fec
 from billing.models import DuesPayment, Invoice, InvoiceLine, Issuer
-from billing.reports import month_bounds
 from billing.services.invoices import invoice_issue
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction
@@ -245,21 +242,3 @@ def dues_issue_month(*, actor: Actor, month: date) -> list[MonthDues]:
         },
     )
     return done
-
-
-def cooperative_fec_export(*, actor: Actor, month: date) -> tuple[str, str]:
-    """The cooperative's FEC for a month: its dues invoices and the payments it received.
-    A file failing its own checks is refused; the export is audited on the node's chain."""
-    require_cooperative(actor, CooperativeAction.MANAGE_DUES, target="cooperative:fec")
-    start, end = month_bounds(month)
-    members = [Member(m.practice_id, m.name) for m in practices.cooperative_members()]
-    entries = cooperative_entries_between(start, end, members)
-    text = write_fec(number_entries(entries))
-    if entries and validate_fec(text):
-        raise ValidationError(
-            {"month": [_("The accounting export failed its checks; nothing was exported.")]}
-        )
-    record_event(
-        "cooperative.export_fec", actor=actor, node_chain=True, target=f"month:{month:%Y-%m}"
-    )
-    return text, f"FEC-cooperative-{end:%Y%m%d}.txt"

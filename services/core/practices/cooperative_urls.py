@@ -7,6 +7,7 @@ app_name = "cooperative"
 urlpatterns = [
     path("", cooperative_views.cooperative_members, name="members"),
     path("adherents.pdf", cooperative_views.cooperative_members_pdf, name="members-pdf"),
+    path("assemblee.pdf", cooperative_views.assembly_sheet_pdf, name="assembly-pdf"),
     path("demandes/", application_views.application_list, name="applications"),
     path(
         "demandes/<int:application_id>/",

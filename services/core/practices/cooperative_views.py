@@ -67,3 +67,29 @@ def cooperative_members_pdf(request: AuthenticatedRequest) -> HttpResponse:
         details={"practices": len(context["members"])},  # type: ignore[arg-type]
     )
     return pdf_response(pdf, "cooperative-membres.pdf")
+
+
+# Members with a vote at the general assembly: one member, one vote, whatever its shares.
+# A practice in its notice is a member until it leaves; an applicant is not one yet.
+VOTING = ("active", "suspended", "leaving")
+
+
+@require_GET
+def assembly_sheet_pdf(request: AuthenticatedRequest) -> HttpResponse:
+    """The general assembly's attendance sheet: each member, its one vote, a line to sign."""
+    actor = _cooperative_admin(request, "cooperative:assembly")
+    members = [member for member in selectors.cooperative_members() if member.status in VOTING]
+    context = {
+        "members": members,
+        "votes": len(members),
+        "node": settings.CARNET_NODE_NAME,
+        "printed_at": timezone.now(),
+    }
+    pdf = render_pdf("practices/pdf/assembly_sheet.html", context)
+    record_event(
+        "cooperative.assembly.print",
+        actor=actor,
+        target="cooperative:assembly",
+        details={"members": len(members)},
+    )
+    return pdf_response(pdf, "assemblee-generale-emargement.pdf")

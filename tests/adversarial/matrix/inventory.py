@@ -504,6 +504,7 @@ def _endpoints() -> list[Endpoint]:
         ("cooperative/", "page", "cooperative.members.read", False),
         ("cooperative/annuaire/", "page", "directory.read", False),
         ("cooperative/adherents.pdf", "page", "cooperative.members.print", True),
+        ("cooperative/assemblee.pdf", "page", "cooperative.assembly.print", True),
         (API + "cooperative/members/", "api", "cooperative.members.read", False),
     ):
         add(
