@@ -1,0 +1,61 @@
+"""A page whose main job is a form puts the cursor in its first field (issue 18: it took
+13 Tabs to reach it), and, when the form comes back refused, in the first field in
+error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from core import tenancy
+from core.accounts.models import Membership
+from tests.fixtures import World
+from tests.records.test_views import login
+
+
+def focused(html: str) -> list[str]:
+    """The names of the fields with the autofocus attribute."""
+    return [
+        re.search(r'name="([^"]+)"', tag).group(1)  # type: ignore[union-attr]
+        for tag in re.findall(r"<(?:input|select|textarea)[^>]*\bautofocus\b[^>]*>", html)
+    ]
+
+
+@pytest.fixture
+def desk(world: World) -> World:
+    """Sam runs the desk and the practice."""
+    tenancy.activate(world.practice_a.pk)
+    Membership.objects.create(practice=world.practice_a, person=world.sam, role="practice_admin")
+    tenancy.activate(None)
+    return world
+
+
+@pytest.mark.parametrize(
+    ("address", "field"),
+    [
+        ("agenda/reglages/sites/", "name"),
+        ("agenda/reglages/types/", "name"),
+        ("agenda/reglages/absences/", "practitioner"),
+        ("resultats/reception/", "file"),
+        ("jetons/", "name"),
+    ],
+)
+def test_the_cursor_starts_in_the_forms_first_field(desk: World, address: str, field: str) -> None:
+    page = login(Client(), desk.sam).get(f"/p/{desk.practice_a.slug}/{address}")
+    assert page.status_code == 200, address
+    assert focused(page.content.decode()) == [field], address
+
+
+def test_the_profile_starts_in_the_current_password(desk: World) -> None:
+    page = login(Client(), desk.alice).get("/profil/")
+    assert focused(page.content.decode()) == ["current_password"]
+
+
+def test_a_refused_form_puts_the_cursor_in_the_first_field_in_error(desk: World) -> None:
+    client = login(Client(), desk.sam)
+    address = f"/p/{desk.practice_a.slug}/agenda/reglages/types/"
+    refused = client.post(address, {"name": "Consultation", "minutes": "-5"})
+    assert refused.status_code == 400
+    assert focused(refused.content.decode()) == ["minutes"]
