@@ -9,9 +9,12 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -78,3 +81,16 @@ def enroll(person: Person) -> TOTPDevice:
 
 def b32(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode()
+
+
+@contextmanager
+def as_owner() -> Iterator[None]:
+    """The tables' owner role, as the owner's commands run (`carnet load_reference`,
+    `generate_volume`, `practice_purge`); the tests' connection is the application's role."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE carnet_owner")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET ROLE carnet_app")

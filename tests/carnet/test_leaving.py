@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from records.models import Document
 from records.services import document_upload
 from tests.carnet.test_practice_export import assert_moved_intact, fill, import_on_a_fresh_database
 from tests.factories import PersonFactory
-from tests.fixtures import World
+from tests.fixtures import World, as_owner
 from tests.records.test_views import login
 
 # What the cooperative keeps of a practice that left, table by table: the rows of these
@@ -51,19 +49,6 @@ KEPT = {
     "billing_duespayment": "true",
     "audit_event": "chain = 0",  # the cooperative's own trail
 }
-
-
-@contextmanager
-def as_owner() -> Iterator[None]:
-    """The tables' owner role, as `carnet practice_purge` runs (the tests' connection is
-    the application's role)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET ROLE carnet_owner")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET ROLE carnet_app")
 
 
 def practice_key(home: Path) -> tuple[gnupg.GPG, str]:

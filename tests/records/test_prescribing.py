@@ -18,7 +18,6 @@ The pairs are real thesaurus entries:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -31,7 +30,7 @@ from records import compositions, reference, safety, services
 from records.access import access_for
 from records.models import Allergy, Prescription, PrescriptionItem
 from records.services import ItemInput, PrescriptionBlocked
-from tests.fixtures import World
+from tests.fixtures import World, as_owner
 
 AMOXICILLIN = "66082724"  # AMOXICILLINE ARROW 500 mg, gélule
 AUGMENTIN = "63565244"  # amoxicilline + acide clavulanique (not in the thesaurus)
@@ -44,17 +43,6 @@ VENLAFAXINE = "61403425"  # EFFEXOR L.P. 75 mg
 CLARITHROMYCIN = "60814021"  # CLARITHROMYCINE ARROW 500 mg
 CODOLIPRANE = "60904643"  # paracétamol + codéine
 BIMATOPROST = "66203859"  # LUMIGAN 0,1 mg/ml: not in the thesaurus
-
-
-@contextmanager
-def as_owner() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SET ROLE carnet_owner")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET ROLE carnet_app")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -19,18 +18,7 @@ from pytest_django import DjangoDbBlocker
 
 from records import reference
 from records.models import Cim10Code, Drug, Prescription, PrescriptionItem
-from tests.fixtures import World
-
-
-@contextmanager
-def as_owner() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SET ROLE carnet_owner")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET ROLE carnet_app")
+from tests.fixtures import World, as_owner
 
 
 @pytest.fixture(scope="module")
