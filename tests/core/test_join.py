@@ -454,3 +454,111 @@ def test_the_public_page_says_the_practice_already_applied_and_stores_nothing(
     english = Client().post(APPLY, again, HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 400 and SAME_NAME_EN in english.content.decode()
     assert MembershipApplication.objects.count() == 1
+
+
+# A new link for the first administrator, from the application's page.
+
+
+def _invitation_path(page: str) -> str:
+    import re
+
+    link = re.search(r'data-testid="invitation-link">([^<]+)<', page)
+    assert link is not None, "no link on the page"
+    return "/invitation/" + link.group(1).split("/invitation/")[1]
+
+
+def test_the_cooperative_admin_makes_a_new_link_for_the_first_administrator(
+    colette: Person,
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.fixtures import totp_code
+
+    application = _apply()
+    client = login(Client(), colette)
+    detail = f"/cooperative/demandes/{application.pk}/"
+    client.post(detail + "approuver/")
+    page = client.get(detail, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    old = _invitation_path(page)
+    # The sentence before the button: the link handed over stops working.
+    assert "le lien déjà remis cesse aussitôt de fonctionner" in page
+    assert f'action="{detail}nouvelle-invitation/"' in page
+    assert client.get(detail + "nouvelle-invitation/").status_code == 405  # a POST only
+
+    # The link is lost: the session that made it no longer holds it (the secret is
+    # stored nowhere else). A new one is made, printable.
+    from core.practices.staff_views import SHEETS
+
+    session = client.session
+    del session[SHEETS]
+    session.save()
+    other = client
+    assert "/invitation/" not in other.get(detail).content.decode()
+    response = other.post(detail + "nouvelle-invitation/")
+    assert response.status_code == 302 and response["Location"] == detail
+    page = other.get(detail, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    new = _invitation_path(page)
+    assert new != old and "ines.morel" in page
+    pdf = other.get(detail + "invitation.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    # The old link is refused, the new one sets the account up.
+    assert Client().get(old).status_code == 404
+    invited = Client()
+    assert invited.get(new).status_code == 200
+    admin = Person.objects.get(username="ines.morel")
+    device = TOTPDevice.objects.get(user=admin, confirmed=False)
+    password = "un mot de passe assez long"
+    done = invited.post(
+        new, {"password": password, "password_again": password, "code": totp_code(device)}
+    )
+    assert done.status_code == 302
+    # Audited on the node's chain and on the practice's.
+    practice = Practice.objects.get(application=application)
+    assert node_events("cooperative.application.reinvite")[-1][:3] == (
+        "success",
+        None,
+        f"application:{application.pk}",
+    )
+    assert node_events("staff.reinvite_first_admin")[-1][1] == practice.pk
+    # Once the administrator has set their password: no new link.
+    assert "nouvelle-invitation" not in other.get(detail).content.decode()
+    refused = other.post(detail + "nouvelle-invitation/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert "already set their password" in refused.content.decode()
+
+
+def test_only_a_cooperative_admin_makes_a_new_link_and_only_for_an_approved_practice(
+    world: World, colette: Person
+) -> None:
+    application = _apply()
+    url = f"/cooperative/demandes/{application.pk}/nouvelle-invitation/"
+    coop = login(Client(), colette)
+    pending = coop.post(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert pending.status_code == 400
+    assert "Seul le cabinet d" in pending.content.decode()
+    coop.post(f"/cooperative/demandes/{application.pk}/approuver/")
+    practice = Practice.objects.get(application=application)
+    with tenancy.practice_context(practice.pk):
+        before = list(Invitation.objects.filter(practice=practice).values_list("pk", "revoked_at"))
+    tenancy.activate(world.practice_a.pk)
+    pia = PersonFactory(username="pia", full_name="Pia Poirier")
+    MembershipFactory(practice=world.practice_a, person=pia, role="practice_admin")
+    tenancy.activate(None)
+    # Another practice's administrator, a secretary, a node administrator.
+    node = PersonFactory(username="nadia", is_node_admin=True)
+    for person in (pia, world.sam, node):
+        assert login(Client(), person).post(url).status_code == 403, person.username
+    denied = [
+        d
+        for d in node_events("access.denied")
+        if d[3].get("rule") == "not-cooperative-admin" and d[2] == f"application:{application.pk}"
+    ]
+    assert len(denied) == 3
+    with tenancy.practice_context(practice.pk):
+        after = list(Invitation.objects.filter(practice=practice).values_list("pk", "revoked_at"))
+    assert after == before  # the first link still works, no other was made
+    assert not [
+        e
+        for e in node_events("cooperative.application.reinvite")
+        if e[2] == f"application:{application.pk}"
+    ]

@@ -561,6 +561,9 @@ def _endpoints() -> list[Endpoint]:
         (app + "refuser/", "POST", FORM, ""),
         # the invitation prints only from the session that approved: else back to the page
         (app + "invitation.pdf", "GET", None, ""),
+        # a new link for the first administrator: the world's application is pending,
+        # so it has none yet (400 once past the gate)
+        (app + "nouvelle-invitation/", "POST", None, ""),
         ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
         (dues, "GET", None, "cooperative.member_dues.read"),
         (dues + "paiement/", "POST", FORM, ""),

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from core import tenancy
-from core.accounts.models import Membership, Person
+from core.accounts.models import Invitation, Membership, Person
 from core.practices.models import (
     ApplicationPractitioner,
     CareTeamMode,
@@ -248,3 +248,26 @@ def identifiers_already_in(identifiers: Collection[str]) -> set[str]:
                 tenancy.activate(None)
                 tenancy.forget()
     return found
+
+
+def first_admin_of(practice_id: int) -> int | None:
+    """The practice's first administrator: the person of its first invitation, made when
+    the cooperative approved its application (invitations are readable before their
+    person logs in, core/accounts/apps.py; they hold only a hash of the link)."""
+    person_id: int | None = (
+        Invitation.objects.filter(practice_id=practice_id)
+        .order_by("pk")
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    return person_id
+
+
+def latest_invitation_of(practice_id: int, person_id: int) -> Invitation | None:
+    """The person's latest invitation to the practice (the one a re-send made)."""
+    return (
+        Invitation.objects.select_related("person")
+        .filter(practice_id=practice_id, person_id=person_id)
+        .order_by("-pk")
+        .first()
+    )

@@ -316,3 +316,43 @@ def application_refuse(*, actor: Actor, application_id: int, reason: str) -> Non
         target=f"application:{application.pk}",
         reason=application.refusal_reason,
     )
+
+
+@transaction.atomic
+def application_reinvite(*, actor: Actor, application_id: int) -> staff.IssuedInvitation:
+    """A new invitation link for the first administrator of the practice an approved
+    application created, when theirs was lost or expired before they used it: the old
+    link stops working at once. Audited on the node's chain (and, by
+    ``staff.first_admin_reinvite``, on the practice's)."""
+    require_cooperative(
+        actor, CooperativeAction.REVIEW_APPLICATIONS, target=f"application:{application_id}"
+    )
+    application = (
+        MembershipApplication.objects.select_for_update(of=("self",))
+        .select_related("practice")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise MembershipApplication.DoesNotExist(_("No such application."))
+    person_id = (
+        selectors.first_admin_of(application.practice.pk)
+        if application.status == MembershipApplication.Status.APPROVED and application.practice
+        else None
+    )
+    if application.practice is None or person_id is None:
+        raise ValidationError(
+            _("Only the practice of an approved application has a first administrator to invite."),
+            code="not_approved",
+        )
+    issued = staff.first_admin_reinvite(
+        actor=actor, practice=application.practice, person_id=person_id
+    )
+    record_event(
+        "cooperative.application.reinvite",
+        actor=actor,
+        practice_id=None,
+        target=f"application:{application.pk}",
+        details={"invitation": issued.invitation.pk},
+    )
+    return issued
