@@ -563,7 +563,7 @@ def _endpoints() -> list[Endpoint]:
         (app + "invitation.pdf", "GET", None, ""),
         # a new link for the first administrator: the world's application is pending,
         # so it has none yet (400 once past the gate)
-        (app + "nouvelle-invitation/", "POST", None, ""),
+        (app + "nouvelle-invitation/", "POST", FORM, ""),
         ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
         (dues, "GET", None, "cooperative.member_dues.read"),
         (dues + "paiement/", "POST", FORM, ""),
