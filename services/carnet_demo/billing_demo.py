@@ -1,5 +1,7 @@
 """Demo billing: the recent consultations of the demo practice are billed, and most of
-them paid, so that the cash journal, the FEC export and the reports have content."""
+them paid, so that the cash journal, the FEC export and the reports have content. Beside
+them: the practice's own tariff for a non-reimbursed act, the desk printer's calibration
+and a nurse's home visit (AMI 4, IFD, IK)."""
 
 from __future__ import annotations
 
@@ -10,21 +12,26 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from stdnum import iban
 
-from billing.models import Act, Invoice
+from billing.models import Act, Invoice, InvoiceLine, PracticeTariff, PrinterOffset
 from billing.pricing import Coverage
 from billing.services import (
     CoverInput,
     LineInput,
+    TariffInput,
     cover_record,
     invoice_draft,
     invoice_issue,
     issuer_bank_details_set,
     issuer_for,
+    lines_from_text,
     payment_record,
+    printer_offset_save,
+    tariff_set,
 )
 from billing.suggest import suggested_codes
 from core.access.policy import Actor
 from core.accounts.models import Person
+from records.models import Patient
 from records.selectors.billing import latest_consultations
 
 logger = logging.getLogger(__name__)
@@ -123,3 +130,66 @@ def _demo_accounts(secretary: Actor, practitioner_ids: list[int]) -> None:
             bank_name="Banque des Canuts",
             iban=f"FR{iban.calc_check_digits('FR00' + bban)}{bban}",
         )
+
+
+# The practice's own price for an act the Assurance Maladie does not pay for: a sports
+# certificate, billed at the practice's tariff, not reimbursed (rate 0 %).
+OWN_TARIFF = {
+    "nomenclature": "NGAP",
+    "code": "CNCI",
+    "label": "Certificat de non contre-indication au sport (non remboursable)",
+    "amount": Decimal("25.00"),
+    "amo_rate": Decimal("0"),
+    "profession": "gp",
+    "source": "Tarif du cabinet (démonstration)",
+}
+DESK_PRINTER = "Accueil"
+# The nurse's home visit as typed at the desk: AMI 4, the travel allowance, 12 km.
+HOME_VISIT = "AMI4 IFD IK*12"
+
+
+def demo_practice_settings_create(*, admin: Actor) -> None:
+    """The practice's own tariff for a non-reimbursed act and the desk printer's
+    calibration for the feuille de soins, as its administrator sets them (once)."""
+    practice_id = admin.practice_id
+    if practice_id is None:
+        return
+    if not PracticeTariff.objects.filter(practice_id=practice_id, code=OWN_TARIFF["code"]).exists():
+        tariff_set(
+            actor=admin,
+            values=TariffInput(
+                valid_from=timezone.localdate().replace(month=1, day=1),
+                **OWN_TARIFF,  # type: ignore[arg-type]
+            ),
+            country="FR",
+        )
+    if not PrinterOffset.objects.filter(practice_id=practice_id, printer=DESK_PRINTER).exists():
+        # Measured from the test print: the desk printer prints 1.5 mm too far left and
+        # 1 mm too low.
+        printer_offset_save(
+            actor=admin, practice_id=practice_id, printer=DESK_PRINTER, x_mm="1.5", y_mm="-1"
+        )
+
+
+def demo_home_visit_create(*, nurse: Actor) -> Invoice | None:
+    """One home visit of the nurse, billed and issued today (AMI 4, IFD, 12 km of IK),
+    for the oldest demo patient. Once: skipped when the nurse has billed an IFD already,
+    or when the fee schedules are not loaded."""
+    person = Person.objects.get(pk=nurse.person_id)
+    if not Act.objects.filter(code="IFD").exists():
+        return None
+    if InvoiceLine.objects.filter(invoice__issuer__person=person, code="IFD").exists():
+        return None
+    patient = Patient.objects.order_by("birth_date", "pk").first()
+    if patient is None:
+        return None
+    draft = invoice_draft(
+        actor=nurse,
+        issuer=issuer_for(person),
+        patient_id=patient.pk,
+        birth_date=patient.birth_date,
+        service_date=timezone.localdate(),
+        lines=lines_from_text(HOME_VISIT),
+        coverage=Coverage(has_complementary=True),
+    )
+    return invoice_issue(actor=nurse, invoice=draft)

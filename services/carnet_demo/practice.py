@@ -17,8 +17,13 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carnet_demo.agenda_demo import demo_agenda_create
-from carnet_demo.billing_demo import demo_billing_create
+from carnet_demo.billing_demo import (
+    demo_billing_create,
+    demo_home_visit_create,
+    demo_practice_settings_create,
+)
 from carnet_demo.care_time_demo import demo_care_time_create
+from carnet_demo.cooperative_demo import demo_application_create
 from carnet_demo.lab_demo import demo_lab_create
 from carnet_demo.records_demo import (
     demo_histories_create,
@@ -160,6 +165,13 @@ def load(patient_count: int = 200) -> dict[str, Any]:
         demo_safety_patient_create(actor=actor_for(gps[0], practice.pk), gp_id=gps[0].pk)
         secretary = actor_for(Person.objects.get(username="sophie.durand"), practice.pk)
         demo_billing_create(secretary=secretary)
+        # Dr Martin, the administrator, set the practice's price of a sports certificate
+        # (not reimbursed) and calibrated the desk printer for the feuille de soins.
+        demo_practice_settings_create(admin=actor_for(gps[0], practice.pk))
+        # Lucie Garnier, the nurse, billed a home visit (AMI 4, IFD, 12 km of IK).
+        demo_home_visit_create(
+            nurse=actor_for(Person.objects.get(username="lucie.garnier"), practice.pk)
+        )
         demo_agenda_create(
             desk=secretary,
             people={
@@ -189,6 +201,9 @@ def load(patient_count: int = 200) -> dict[str, Any]:
         )
         token = _api_token(practice, Person.objects.get(username="claire.martin"))
         patient_total = Patient.objects.count()
+    # A practice asking to join the cooperative, for Marc Lefort to review (the
+    # applications precede any practice: outside the demo practice's context).
+    demo_application_create()
     return {
         "practice": {"slug": practice.slug, "name": practice.name},
         "accounts": accounts_out,

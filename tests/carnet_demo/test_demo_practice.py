@@ -11,9 +11,16 @@ from core.accounts import services as accounts
 from core.practices.models import CareTeamMode, Practice
 from records import nir
 from records.models import Patient
+from tests.billing.conftest import fee_schedules  # noqa: F401 - the fee files, loaded once
 
 
-def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path, capsys) -> None:
+def test_demo_data_is_complete_and_kept_on_a_rerun(
+    db: None,
+    settings,
+    tmp_path,
+    capsys,
+    fee_schedules: None,  # noqa: F811 - as `make demo` loads them first
+) -> None:
     settings.VAR_DIR = tmp_path
     call_command("demo_data", "--patients", "12")
     output = capsys.readouterr().out
@@ -83,11 +90,41 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(db: None, settings, tmp_path,
     assert LabFile.objects.filter(status=FileStatus.REFUSED).count() == 1
     lab_files = LabFile.objects.count()
 
+    # The practice's own price of a non-reimbursed act, the desk printer's calibration,
+    # a nurse's home visit billed, an application to join waiting for the cooperative.
+    from decimal import Decimal
+
+    from billing.models import InvoiceLine, PracticeTariff, PrinterOffset
+    from core.practices.models import MembershipApplication
+
+    tariff = PracticeTariff.objects.get(practice=practice, code="CNCI")
+    assert (tariff.amount, tariff.amo_rate, tariff.valid_to) == (Decimal("25.00"), 0, None)
+    printer = PrinterOffset.objects.get(practice=practice, printer="Accueil")
+    assert (printer.x_mm, printer.y_mm) == (Decimal("1.5"), Decimal("-1.0"))
+    visit = InvoiceLine.objects.filter(
+        invoice__issuer__person__username="lucie.garnier", invoice__status="issued"
+    )
+    assert sorted(visit.values_list("code", "coefficient", "quantity")) == [
+        ("AMI", 4, 1),
+        ("IFD", 1, 1),
+        ("IK", 1, 12),
+    ]
+    (application,) = MembershipApplication.objects.filter(status="pending")
+    assert application.practice_name == "Cabinet infirmier du Parc"
+    assert [p.profession for p in application.practitioners.all()] == ["nurse", "nurse"]
+    # No Belgian practice in the demo: nobody has an INAMI number.
+    assert not Practice.objects.filter(country="BE").exists()
+    assert not Person.objects.exclude(inami="").exists()
+    invoices = InvoiceLine.objects.count()
+
     call_command("demo_data", "--patients", "12")
     tenancy.activate(practice.pk)
     assert Appointment.objects.count() == count
     assert DocumentationAct.objects.count() == acts_count  # nothing added twice
     assert LabFile.objects.count() == lab_files
+    assert InvoiceLine.objects.count() == invoices
+    assert PracticeTariff.objects.count() == 1 and PrinterOffset.objects.count() == 1
+    assert MembershipApplication.objects.count() == 1
     again = json.loads((tmp_path / "demo-credentials.json").read_text())
     tenancy.activate(practice.pk)
     assert Patient.objects.count() == 12

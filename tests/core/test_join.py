@@ -10,12 +10,21 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client, override_settings
+from django.utils import translation
 
 from core import tenancy
 from core.accounts.models import Invitation, Membership, Person
-from core.practices.models import CooperativeMembership, MembershipApplication, Practice
+from core.accounts.selectors import actor_for
+from core.practices.models import (
+    ApplicationPractitioner,
+    CooperativeMembership,
+    MembershipApplication,
+    Practice,
+)
+from core.practices.services import applications
 from tests.factories import MembershipFactory, PersonFactory
 from tests.fixtures import World
 from tests.records.test_views import login, pdf_text
@@ -158,9 +167,14 @@ def test_a_robot_filling_the_hidden_field_stores_nothing(db: None) -> None:
 @override_settings(CARNET_APPLICATIONS_PER_ADDRESS=2)
 def test_one_address_cannot_flood_the_cooperative(db: None) -> None:
     client = Client()
-    for _ in range(2):
-        assert client.post(APPLY, valid()).status_code == 302
-    third = client.post(APPLY, valid(), HTTP_ACCEPT_LANGUAGE="fr")
+    for number in range(2):  # two practices (one practice may not apply twice)
+        other = valid(practice_name=f"Cabinet {number}", practitioner_0_identifier="")
+        assert client.post(APPLY, other).status_code == 302
+    third = client.post(
+        APPLY,
+        valid(practice_name="Cabinet 3", practitioner_0_identifier=""),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
     assert third.status_code == 429
     assert "Trop de demandes" in third.content.decode()
     assert MembershipApplication.objects.count() == 2
@@ -314,3 +328,237 @@ def test_markup_in_an_application_is_shown_as_text(colette: Person) -> None:
     html = page.content.decode()
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     assert "<b>Léa</b>" not in html
+
+
+# A second application for the same practice (issue 22).
+
+
+def as_input(**changes: Any) -> applications.ApplicationInput:
+    """The application of ``valid()`` as the service takes it."""
+    data = valid(**changes)
+    return applications.ApplicationInput(
+        practice_name=data["practice_name"],
+        address=data["address"],
+        postal_code=data["postal_code"],
+        city=data["city"],
+        country=data["country"],
+        plan=data["plan"],
+        shares=int(data["shares"]),
+        contact_name=data["contact_name"],
+        contact_email=data["contact_email"],
+        contact_phone=data["contact_phone"],
+        statutes_accepted=True,
+        practitioners=tuple(
+            applications.PractitionerEntry(
+                data[f"practitioner_{i}_name"],
+                data[f"practitioner_{i}_profession"],
+                data[f"practitioner_{i}_identifier"],
+            )
+            for i in (0, 1)
+            if data[f"practitioner_{i}_name"]
+        ),
+    )
+
+
+SAME_NAME_FR = "a déjà demandé à adhérer"
+SAME_NAME_EN = "has already applied to join"
+SAME_NUMBER_FR = "déjà indiqué sur une demande"
+SAME_NUMBER_EN = "already named on an application to join"
+
+
+def refused(data: applications.ApplicationInput, language: str) -> dict[str, list[str]]:
+    with translation.override(language), pytest.raises(ValidationError) as raised:
+        applications.application_submit(data=data)
+    return raised.value.message_dict
+
+
+def test_the_same_practice_cannot_apply_twice_whatever_its_accents_and_case(db: None) -> None:
+    applications.application_submit(data=as_input())
+    # Same name without accents, in capitals, other words spacing, other practitioners.
+    again = as_input(
+        practice_name="  MAISON DE SANTE  des tilleuls ",
+        postal_code="69 003",
+        practitioner_0_identifier="10004567896",
+    )
+    for language, words in (("fr", SAME_NAME_FR), ("en", SAME_NAME_EN)):
+        errors = refused(again, language)
+        assert list(errors) == ["practice_name"], errors
+        assert words in errors["practice_name"][0]
+    assert MembershipApplication.objects.count() == 1
+    assert ApplicationPractitioner.objects.count() == 2
+    # The same name elsewhere is another practice.
+    applications.application_submit(
+        data=as_input(postal_code="69100", practitioner_0_identifier="10004567896")
+    )
+    assert MembershipApplication.objects.count() == 2
+
+
+def test_a_practitioner_already_named_on_an_application_cannot_apply_again(db: None) -> None:
+    applications.application_submit(data=as_input())
+    again = as_input(practice_name="Cabinet du Parc", postal_code="69006")
+    for language, words in (("fr", SAME_NUMBER_FR), ("en", SAME_NUMBER_EN)):
+        errors = refused(again, language)
+        assert list(errors) == ["practitioner_0_identifier"], errors
+        assert words in errors["practitioner_0_identifier"][0]
+    assert MembershipApplication.objects.count() == 1
+
+
+def test_a_member_practice_or_its_practitioner_cannot_apply(world: World) -> None:
+    """The member practice's name at its postal code; the RPPS of one of its people."""
+    Practice.objects.filter(pk=world.practice_b.pk).update(
+        name="Maison de Santé des Tilleuls", postal_code="69003"
+    )
+    errors = refused(as_input(practitioner_0_identifier=""), "en")
+    assert list(errors) == ["practice_name"], errors
+    Person.objects.filter(pk=world.alice.pk).update(rpps="10003456786")
+    before = tenancy.current()
+    errors = refused(as_input(practice_name="Cabinet du Parc"), "fr")
+    assert list(errors) == ["practitioner_0_identifier"], errors
+    assert SAME_NUMBER_FR in errors["practitioner_0_identifier"][0]
+    # Alice's memberships were read under her person context, which is put back.
+    assert tenancy.current() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('carnet.person_id', true)")
+        assert cursor.fetchone()[0] in ("", None)
+    assert not MembershipApplication.objects.exists()
+    # A practice that left the cooperative, and its people, may apply again.
+    CooperativeMembership.objects.filter(practice__in=[world.practice_a, world.practice_b]).update(
+        status="left"
+    )
+    applications.application_submit(data=as_input())
+    assert MembershipApplication.objects.count() == 1
+
+
+def test_a_refused_application_does_not_block_a_new_one(colette: Person) -> None:
+    first = applications.application_submit(data=as_input())
+    applications.application_refuse(
+        actor=actor_for(colette, None), application_id=first.pk, reason="Dossier incomplet"
+    )
+    second = applications.application_submit(data=as_input())
+    assert second.pk != first.pk and second.status == "pending"
+
+
+def test_the_public_page_says_the_practice_already_applied_and_stores_nothing(
+    db: None,
+) -> None:
+    assert Client().post(APPLY, valid()).status_code == 302
+    again = valid(practice_name="Maison de sante des TILLEULS", practitioner_1_identifier="")
+    response = Client().post(APPLY, again, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert SAME_NAME_FR in " ".join(errors["practice_name"])
+    assert SAME_NUMBER_FR in " ".join(errors["practitioner_0_identifier"])
+    html = response.content.decode()
+    assert 'role="alert"' in html and SAME_NAME_FR in html
+    assert MembershipApplication.objects.count() == 1
+    english = Client().post(APPLY, again, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and SAME_NAME_EN in english.content.decode()
+    assert MembershipApplication.objects.count() == 1
+
+
+# A new link for the first administrator, from the application's page.
+
+
+def _invitation_path(page: str) -> str:
+    import re
+
+    link = re.search(r'data-testid="invitation-link">([^<]+)<', page)
+    assert link is not None, "no link on the page"
+    return "/invitation/" + link.group(1).split("/invitation/")[1]
+
+
+def test_the_cooperative_admin_makes_a_new_link_for_the_first_administrator(
+    colette: Person,
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.fixtures import totp_code
+
+    application = _apply()
+    client = login(Client(), colette)
+    detail = f"/cooperative/demandes/{application.pk}/"
+    client.post(detail + "approuver/")
+    page = client.get(detail, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    old = _invitation_path(page)
+    # The sentence before the button: the link handed over stops working.
+    assert "le lien déjà remis cesse aussitôt de fonctionner" in page
+    assert f'action="{detail}nouvelle-invitation/"' in page
+    assert client.get(detail + "nouvelle-invitation/").status_code == 405  # a POST only
+
+    # The link is lost: the session that made it no longer holds it (the secret is
+    # stored nowhere else). A new one is made, printable.
+    from core.practices.staff_views import SHEETS
+
+    session = client.session
+    del session[SHEETS]
+    session.save()
+    other = client
+    assert "/invitation/" not in other.get(detail).content.decode()
+    response = other.post(detail + "nouvelle-invitation/")
+    assert response.status_code == 302 and response["Location"] == detail
+    page = other.get(detail, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    new = _invitation_path(page)
+    assert new != old and "ines.morel" in page
+    pdf = other.get(detail + "invitation.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    # The old link is refused, the new one sets the account up.
+    assert Client().get(old).status_code == 404
+    invited = Client()
+    assert invited.get(new).status_code == 200
+    admin = Person.objects.get(username="ines.morel")
+    device = TOTPDevice.objects.get(user=admin, confirmed=False)
+    password = "un mot de passe assez long"
+    done = invited.post(
+        new, {"password": password, "password_again": password, "code": totp_code(device)}
+    )
+    assert done.status_code == 302
+    # Audited on the node's chain and on the practice's.
+    practice = Practice.objects.get(application=application)
+    assert node_events("cooperative.application.reinvite")[-1][:3] == (
+        "success",
+        None,
+        f"application:{application.pk}",
+    )
+    assert node_events("staff.reinvite_first_admin")[-1][1] == practice.pk
+    # Once the administrator has set their password: no new link.
+    assert "nouvelle-invitation" not in other.get(detail).content.decode()
+    refused = other.post(detail + "nouvelle-invitation/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert "already set their password" in refused.content.decode()
+
+
+def test_only_a_cooperative_admin_makes_a_new_link_and_only_for_an_approved_practice(
+    world: World, colette: Person
+) -> None:
+    application = _apply()
+    url = f"/cooperative/demandes/{application.pk}/nouvelle-invitation/"
+    coop = login(Client(), colette)
+    pending = coop.post(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert pending.status_code == 400
+    assert "Seul le cabinet d" in pending.content.decode()
+    coop.post(f"/cooperative/demandes/{application.pk}/approuver/")
+    practice = Practice.objects.get(application=application)
+    with tenancy.practice_context(practice.pk):
+        before = list(Invitation.objects.filter(practice=practice).values_list("pk", "revoked_at"))
+    tenancy.activate(world.practice_a.pk)
+    pia = PersonFactory(username="pia", full_name="Pia Poirier")
+    MembershipFactory(practice=world.practice_a, person=pia, role="practice_admin")
+    tenancy.activate(None)
+    # Another practice's administrator, a secretary, a node administrator.
+    node = PersonFactory(username="nadia", is_node_admin=True)
+    for person in (pia, world.sam, node):
+        assert login(Client(), person).post(url).status_code == 403, person.username
+    denied = [
+        d
+        for d in node_events("access.denied")
+        if d[3].get("rule") == "not-cooperative-admin" and d[2] == f"application:{application.pk}"
+    ]
+    assert len(denied) == 3
+    with tenancy.practice_context(practice.pk):
+        after = list(Invitation.objects.filter(practice=practice).values_list("pk", "revoked_at"))
+    assert after == before  # the first link still works, no other was made
+    assert not [
+        e
+        for e in node_events("cooperative.application.reinvite")
+        if e[2] == f"application:{application.pk}"
+    ]

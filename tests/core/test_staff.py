@@ -381,3 +381,84 @@ def test_createsuperuser_makes_a_node_and_cooperative_admin_without_patient_acce
     assert person.is_node_admin and person.is_cooperative_admin
     assert not person.memberships.exists()
     assert person.check_password(NEW_PASSWORD)
+
+
+def _link_path(page: str) -> str:
+    """The invitation link a sheet shows, as a path."""
+    link = re.search(r'data-testid="invitation-link">([^<]+)<', page)
+    assert link is not None, "no link on the sheet"
+    return "/invitation/" + link.group(1).split("/invitation/")[1]
+
+
+def test_a_lost_invitation_is_made_again_and_the_old_link_stops_working(
+    world: World, admin: Person
+) -> None:
+    issued = invite(world)
+    nadia = issued.invitation.person
+    old = reverse("accounts:invitation", args=[issued.secret])
+    alice = login(Client(), world.alice)
+    member = f"/p/{world.practice_a.slug}/equipe/{nadia.pk}/"
+    # The page says, before the button, that the link handed over stops working.
+    page = alice.get(member, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "le lien déjà remis cesse aussitôt de fonctionner" in page
+    assert f'action="{member}nouvelle-invitation/"' in page and 'method="post"' in page
+    assert alice.get(member + "nouvelle-invitation/").status_code == 405  # a POST only
+
+    response = alice.post(member + "nouvelle-invitation/")
+    assert response.status_code == 302 and "/equipe/invitations/" in response["Location"]
+    sheet = alice.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    new = _link_path(sheet)
+    assert new != old
+    pdf = alice.get(response["Location"].rstrip("/") + ".pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+    refused = Client().get(old, HTTP_ACCEPT_LANGUAGE="fr")
+    assert refused.status_code == 404 and "remplacé" in refused.content.decode()
+    invited = Client()
+    assert invited.get(new).status_code == 200
+    device = TOTPDevice.objects.get(user=nadia, confirmed=False)
+    done = invited.post(
+        new,
+        {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "code": totp_code(device)},
+    )
+    assert done.status_code == 302
+    nadia.refresh_from_db()
+    assert nadia.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action="staff.reinvite")
+    assert (event.actor_id, event.target, event.practice_id) == (
+        world.alice.pk,
+        f"person:{nadia.pk}",
+        world.practice_a.pk,
+    )
+    # Once set up, no new link: the page offers none and a forged request is refused.
+    assert "nouvelle-invitation" not in alice.get(member).content.decode()
+    assert alice.post(member + "nouvelle-invitation/").status_code == 400
+
+
+def test_a_secretary_or_another_practice_cannot_make_a_new_invitation_link(
+    world: World, admin: Person
+) -> None:
+    issued = invite(world)
+    nadia = issued.invitation.person
+    url = f"/p/{world.practice_a.slug}/equipe/{nadia.pk}/nouvelle-invitation/"
+    sam = login(Client(), world.sam)  # the secretary of practice A
+    assert sam.post(url).status_code == 403
+    assert AuditEvent.objects.filter(
+        action="access.denied", actor_id=world.sam.pk, target=f"person:{nadia.pk}"
+    ).exists()
+    with pytest.raises(AccessDenied):
+        staff.staff_reinvite(
+            actor=world.actor(world.sam), practice=world.practice_a, person_id=nadia.pk
+        )
+    # Practice B's administrator: not in practice A, and nadia is not of practice B.
+    tenancy.activate(world.practice_b.pk)
+    MembershipFactory(practice=world.practice_b, person=world.charlie, role="practice_admin")
+    tenancy.activate(None)
+    charlie = login(Client(), world.charlie)
+    assert charlie.post(url).status_code == 403
+    other = f"/p/{world.practice_b.slug}/equipe/{nadia.pk}/nouvelle-invitation/"
+    assert charlie.post(other).status_code == 404
+    # The link handed over still works, and no other was made.
+    assert Client().get(reverse("accounts:invitation", args=[issued.secret])).status_code == 200
+    assert Invitation.objects.filter(person=nadia).count() == 1
+    assert not AuditEvent.objects.filter(action="staff.reinvite").exists()

@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from core import tenancy
 from core.access.policy import Actor, CooperativeAction
 from core.access.services import require_cooperative
-from core.accounts.models import Invitation
 from core.accounts.selectors import actor_for
+from core.accounts.services import staff
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response, render_pdf
 from core.practices import selectors
@@ -71,12 +71,13 @@ def _invitation_context(
         return {}
     # Invitations are the practice's rows (row-level security): read within it, and
     # nothing else of it.
+    # The first administrator's latest link: a re-send replaces the first one.
     with tenancy.practice_context(application.practice_id, request.user.pk):
+        person_id = selectors.first_admin_of(application.practice_id)
         invitation = (
-            Invitation.objects.select_related("person")
-            .filter(practice_id=application.practice_id)
-            .order_by("pk")
-            .first()
+            selectors.latest_invitation_of(application.practice_id, person_id)
+            if person_id is not None
+            else None
         )
     if invitation is None:
         return {}
@@ -131,9 +132,7 @@ def application_approve(request: AuthenticatedRequest, application_id: int) -> H
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _page(request, application, status=400)
-    sheets = dict(request.session.get(SHEETS, {}))
-    sheets[str(approval.invitation.invitation.pk)] = approval.invitation.secret
-    request.session[SHEETS] = sheets
+    _keep_sheet(request, approval.invitation)
     messages.success(
         request,
         _("The practice was created. Print the invitation of its first administrator."),
@@ -157,6 +156,32 @@ def application_refuse(request: AuthenticatedRequest, application_id: int) -> Ht
             messages.success(request, _("The application was refused."))
             return redirect("cooperative:application", application_id)
     return _page(request, application, refuse_form=form, status=400)
+
+
+def _keep_sheet(request: HttpRequest, issued: staff.IssuedInvitation) -> None:
+    """The link's secret, for this session only (the sheet and its PDF show it)."""
+    sheets = dict(request.session.get(SHEETS, {}))
+    sheets[str(issued.invitation.pk)] = issued.secret
+    request.session[SHEETS] = sheets
+
+
+@require_POST
+def application_reinvite(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
+    """A new link for the first administrator who lost theirs (confirmed by the form's
+    button, under the sentence saying the old link stops working)."""
+    actor = _reviewer(request, f"application:{application_id}")
+    application = _application_or_404(application_id)
+    try:
+        issued = applications.application_reinvite(actor=actor, application_id=application_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _page(request, application, status=400)
+    _keep_sheet(request, issued)
+    messages.success(
+        request,
+        _("A new invitation link was made: the previous one no longer works. Print it below."),
+    )
+    return redirect("cooperative:application", application_id)
 
 
 @require_GET

@@ -25,6 +25,11 @@ urlpatterns = [
         name="application-refuse",
     ),
     path(
+        "demandes/<int:application_id>/nouvelle-invitation/",
+        application_views.application_reinvite,
+        name="application-reinvite",
+    ),
+    path(
         "demandes/<int:application_id>/invitation.pdf",
         application_views.invitation_pdf,
         name="application-invitation-pdf",

@@ -562,6 +562,9 @@ def _endpoints() -> list[Endpoint]:
         (app + "refuser/", "POST", FORM, ""),
         # the invitation prints only from the session that approved: else back to the page
         (app + "invitation.pdf", "GET", None, ""),
+        # a new link for the first administrator: the world's application is pending,
+        # so it has none yet (400 once past the gate)
+        (app + "nouvelle-invitation/", "POST", FORM, ""),
         ("cooperative/cotisations/", "GET", None, "cooperative.dues.read"),
         # what a month's dues would be (nothing issued); confirming with no month is 400
         ("cooperative/cotisations/emettre/", "GET", None, ""),

@@ -198,6 +198,26 @@ def first_admin_invite(*, actor: Actor, practice: PracticeRow, person_id: int) -
     cooperative administrator who approved its application: nobody in the practice can
     make it yet (``staff_invite`` is for the practice's own administrators). The same
     link and sheet as any invitation; only a person who never set a password gets one."""
+    return _first_admin_link(
+        actor=actor, practice=practice, person_id=person_id, action="staff.invite_first_admin"
+    )
+
+
+@transaction.atomic
+def first_admin_reinvite(
+    *, actor: Actor, practice: PracticeRow, person_id: int
+) -> IssuedInvitation:
+    """A new link for a new member practice's first administrator who lost theirs or let
+    it expire, made by a cooperative administrator (nobody in the practice can yet): the
+    previous link stops working. Refused once they have set their password."""
+    return _first_admin_link(
+        actor=actor, practice=practice, person_id=person_id, action="staff.reinvite_first_admin"
+    )
+
+
+def _first_admin_link(
+    *, actor: Actor, practice: PracticeRow, person_id: int, action: str
+) -> IssuedInvitation:
     require_cooperative(
         actor, CooperativeAction.REVIEW_APPLICATIONS, target=f"practice:{practice.pk}"
     )
@@ -206,12 +226,7 @@ def first_admin_invite(*, actor: Actor, practice: PracticeRow, person_id: int) -
         if person.has_usable_password():
             raise ValidationError(_("This person has already set their password."))
         issued = _issue(actor=actor, practice=practice, person=person)
-        record_event(
-            "staff.invite_first_admin",
-            actor=actor,
-            practice_id=practice.pk,
-            target=f"person:{person.pk}",
-        )
+        record_event(action, actor=actor, practice_id=practice.pk, target=f"person:{person.pk}")
     return issued
 
 

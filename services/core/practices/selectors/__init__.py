@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from core import tenancy
+from core.accounts.models import Invitation, Membership, Person
 from core.practices.models import (
+    ApplicationPractitioner,
     CareTeamMode,
     CooperativeMembership,
     MembershipApplication,
@@ -140,5 +147,127 @@ def membership_of(practice_id: int) -> CooperativeMembership | None:
     return (
         CooperativeMembership.objects.select_related("practice")
         .filter(practice_id=practice_id)
+        .first()
+    )
+
+
+# What stands for a practice in the cooperative: an application not refused (pending, or
+# approved while its practice has not left), or a member practice that has not left.
+_STANDING_APPLICATIONS = (
+    MembershipApplication.Status.PENDING,
+    MembershipApplication.Status.APPROVED,
+)
+_STANDING_MEMBERS = (
+    CooperativeMembership.Status.PENDING,
+    CooperativeMembership.Status.ACTIVE,
+    CooperativeMembership.Status.SUSPENDED,
+)
+
+
+def folded_name(name: str) -> str:
+    """A practice's name as compared for sameness: no accents, no case, the words only
+    ("Maison de Santé  des Tilleuls" and "maison-de-sante des tilleuls" are one name)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.findall(r"\w+", plain.casefold()))
+
+
+def folded_postal_code(code: str) -> str:
+    return "".join(code.split()).upper()
+
+
+def _standing_applications() -> QuerySet[MembershipApplication]:
+    return MembershipApplication.objects.filter(status__in=_STANDING_APPLICATIONS).exclude(
+        status=MembershipApplication.Status.APPROVED,
+        practice__membership__status=CooperativeMembership.Status.LEFT,
+    )
+
+
+def practice_already_in(name: str, postal_code: str) -> bool:
+    """Has a practice of this name, at this postal code, a pending or approved
+    application to join, or is it a member practice already? A refused application, or
+    a practice that left, does not count. Names and postal codes only: no patient data,
+    readable without a practice context (core/practices/apps.py)."""
+    wanted = (folded_name(name), folded_postal_code(postal_code))
+    if not wanted[0]:
+        return False
+    applied = _standing_applications().values_list("practice_name", "postal_code")
+    members = Practice.objects.filter(membership__status__in=_STANDING_MEMBERS).values_list(
+        "name", "postal_code"
+    )
+    return any(
+        (folded_name(row_name), folded_postal_code(row_code)) == wanted
+        for row_name, row_code in (*applied, *members)
+    )
+
+
+def identifiers_already_in(identifiers: Collection[str]) -> set[str]:
+    """Which of these practitioners' numbers (RPPS, Assurance Maladie or INAMI, as
+    digits) are named on a pending or approved application, or held by an active member
+    of a member practice.
+
+    A person's memberships are row-level secured: each person found by number (usually
+    none) is read under their own person context, as at their login, then the caller's
+    context is put back. Only practice ids are read, never a patient's data."""
+    wanted = {number for number in identifiers if number}
+    if not wanted:
+        return set()
+    found = set(
+        ApplicationPractitioner.objects.filter(
+            identifier__in=wanted, application__in=_standing_applications()
+        ).values_list("identifier", flat=True)
+    )
+    people = Person.objects.filter(
+        Q(rpps__in=wanted) | Q(inami__in=wanted) | Q(am_number__in=wanted)
+    ).values_list("pk", "rpps", "inami", "am_number")
+    members = set(
+        CooperativeMembership.objects.filter(status__in=_STANDING_MEMBERS).values_list(
+            "practice_id", flat=True
+        )
+    )
+    previous = tenancy.current()
+    with transaction.atomic():
+        try:
+            for person_id, *numbers in people:
+                tenancy.activate(None, person_id)
+                practices = set(
+                    Membership.objects.filter(person_id=person_id, is_active=True).values_list(
+                        "practice_id", flat=True
+                    )
+                )
+                if practices & members:
+                    found.update(set(numbers) & wanted)
+        finally:
+            if previous is not None:
+                tenancy.activate_then(
+                    previous.practice_id,
+                    previous.person_id,
+                    care_team_mode=previous.care_team_mode,
+                )
+            else:
+                tenancy.activate(None)
+                tenancy.forget()
+    return found
+
+
+def first_admin_of(practice_id: int) -> int | None:
+    """The practice's first administrator: the person of its first invitation, made when
+    the cooperative approved its application (invitations are readable before their
+    person logs in, core/accounts/apps.py; they hold only a hash of the link)."""
+    person_id: int | None = (
+        Invitation.objects.filter(practice_id=practice_id)
+        .order_by("pk")
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    return person_id
+
+
+def latest_invitation_of(practice_id: int, person_id: int) -> Invitation | None:
+    """The person's latest invitation to the practice (the one a re-send made)."""
+    return (
+        Invitation.objects.select_related("person")
+        .filter(practice_id=practice_id, person_id=person_id)
+        .order_by("-pk")
         .first()
     )

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from core.accounts.models import Person, Role
 from core.accounts.services import staff
 from core.accounts.validators import validate_am_number, validate_rpps
 from core.audit.services import record_event
+from core.practices import selectors
 from core.practices.models import (
     ApplicationPractitioner,
     CooperativeMembership,
@@ -31,6 +32,9 @@ from core.practices.services import onboarding
 
 MAX_PRACTITIONERS = 12
 MAX_SHARES = 1000
+# Applications are checked against the stored ones one at a time (a transaction-level
+# advisory lock), so that two copies sent at once cannot both pass the sameness check.
+SUBMIT_LOCK = 0x4361726E65744170  # "CarnetAp"
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,40 @@ def _validate(data: ApplicationInput) -> dict[str, list[str]]:
             _check_identifier(data.country, entry.identifier)
         except ValidationError as error:
             add(f"practitioner_{index}_identifier", error.messages[0])
+    _validate_not_already_in(data, errors)
     return errors
+
+
+def _validate_not_already_in(data: ApplicationInput, errors: dict[str, list[str]]) -> None:
+    """A second application for the same practice is refused: same name (accents and
+    case aside) at the same postal code, or a practitioner's number already named on a
+    pending or approved application or held by someone of a member practice. A refused
+    application does not count: the practice may apply again."""
+    if data.practice_name.strip() and selectors.practice_already_in(
+        data.practice_name, data.postal_code
+    ):
+        errors.setdefault("practice_name", []).append(
+            _(
+                "A practice of this name at this postal code has already applied to join"
+                " the cooperative, or is a member already: it cannot apply twice. If"
+                " this is a mistake, contact the cooperative."
+            )
+        )
+    numbers: dict[int, str] = {}
+    for index, entry in enumerate(data.practitioners):
+        try:
+            numbers[index] = _check_identifier(data.country, entry.identifier)
+        except ValidationError:
+            continue  # already said
+    taken = selectors.identifiers_already_in(set(numbers.values()))
+    for index, number in numbers.items():
+        if number and number in taken:
+            errors.setdefault(f"practitioner_{index}_identifier", []).append(
+                _(
+                    "This number is already named on an application to join the"
+                    " cooperative, or held by a practitioner of a member practice."
+                )
+            )
 
 
 def _throttle(address: str) -> None:
@@ -135,7 +172,10 @@ def _throttle(address: str) -> None:
 
 @transaction.atomic
 def application_submit(*, data: ApplicationInput, address: str = "") -> MembershipApplication:
-    """Store an application, whole, or refuse it with the reason for each field."""
+    """Store an application, whole, or refuse it with the reason for each field (a
+    second application for the same practice among them: nothing is stored)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUBMIT_LOCK])
     errors = _validate(data)
     if errors:
         raise ValidationError(errors)
@@ -276,3 +316,43 @@ def application_refuse(*, actor: Actor, application_id: int, reason: str) -> Non
         target=f"application:{application.pk}",
         reason=application.refusal_reason,
     )
+
+
+@transaction.atomic
+def application_reinvite(*, actor: Actor, application_id: int) -> staff.IssuedInvitation:
+    """A new invitation link for the first administrator of the practice an approved
+    application created, when theirs was lost or expired before they used it: the old
+    link stops working at once. Audited on the node's chain (and, by
+    ``staff.first_admin_reinvite``, on the practice's)."""
+    require_cooperative(
+        actor, CooperativeAction.REVIEW_APPLICATIONS, target=f"application:{application_id}"
+    )
+    application = (
+        MembershipApplication.objects.select_for_update(of=("self",))
+        .select_related("practice")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise MembershipApplication.DoesNotExist(_("No such application."))
+    person_id = (
+        selectors.first_admin_of(application.practice.pk)
+        if application.status == MembershipApplication.Status.APPROVED and application.practice
+        else None
+    )
+    if application.practice is None or person_id is None:
+        raise ValidationError(
+            _("Only the practice of an approved application has a first administrator to invite."),
+            code="not_approved",
+        )
+    issued = staff.first_admin_reinvite(
+        actor=actor, practice=application.practice, person_id=person_id
+    )
+    record_event(
+        "cooperative.application.reinvite",
+        actor=actor,
+        practice_id=None,
+        target=f"application:{application.pk}",
+        details={"invitation": issued.invitation.pk},
+    )
+    return issued
