@@ -180,6 +180,23 @@ def test_one_address_cannot_flood_the_cooperative(db: None) -> None:
     assert MembershipApplication.objects.count() == 2
 
 
+@override_settings(CARNET_APPLICATIONS_PER_ADDRESS=2)
+def test_the_cooperative_admin_types_in_paper_applications_without_the_limit(
+    colette: Person,
+) -> None:
+    """Applications received by post are typed on the same page by a cooperative
+    administrator: the same checks, no limit per connection, the event names who typed."""
+    client = login(Client(), colette)
+    for number in range(4):
+        other = valid(practice_name=f"Cabinet papier {number}", practitioner_0_identifier="")
+        assert client.post(APPLY, other).status_code == 302, number
+    assert MembershipApplication.objects.count() == 4
+    assert client.post(APPLY, valid(practice_name="")).status_code == 400  # same checks
+    assert [details["on_paper"] for *_, details in node_events("cooperative.application.submit")][
+        -4:
+    ] == [True] * 4
+
+
 def _apply() -> MembershipApplication:
     assert Client().post(APPLY, valid()).status_code == 302
     return MembershipApplication.objects.get()

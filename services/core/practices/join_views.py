@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import requestinfo
+from core.access.policy import Actor, CooperativeAction, decide_cooperative
+from core.accounts.selectors import actor_for
 from core.audit.services import record_event
 from core.practices.forms import ApplicationForm
 from core.practices.services import applications
@@ -34,7 +36,9 @@ def apply(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 applications.application_submit(
-                    data=form.to_input(), address=requestinfo.current().ip
+                    data=form.to_input(),
+                    address=requestinfo.current().ip,
+                    entered_by=_paper_clerk(request),
                 )
             except applications.TooManyApplications as error:
                 form.add_error(None, error.messages)
@@ -47,6 +51,15 @@ def apply(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     return render(request, "practices/join.html", {"form": form}, status=status)
+
+
+def _paper_clerk(request: HttpRequest) -> Actor | None:
+    """A cooperative administrator logged in types an application received on paper."""
+    if not request.user.is_authenticated:
+        return None
+    actor = actor_for(request.user, None)
+    decision = decide_cooperative(actor, CooperativeAction.REVIEW_APPLICATIONS)
+    return actor if decision.allowed else None
 
 
 @login_not_required

@@ -171,9 +171,18 @@ def _throttle(address: str) -> None:
 
 
 @transaction.atomic
-def application_submit(*, data: ApplicationInput, address: str = "") -> MembershipApplication:
+def application_submit(
+    *, data: ApplicationInput, address: str = "", entered_by: Actor | None = None
+) -> MembershipApplication:
     """Store an application, whole, or refuse it with the reason for each field (a
-    second application for the same practice among them: nothing is stored)."""
+    second application for the same practice among them: nothing is stored).
+
+    ``entered_by``: a cooperative administrator typing in an application received on
+    paper (the same page, the same checks); theirs is not counted against the limit of
+    applications per connection, and the audit event names them."""
+    if entered_by is not None:
+        require_cooperative(entered_by, CooperativeAction.REVIEW_APPLICATIONS)
+        address = ""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUBMIT_LOCK])
     errors = _validate(data)
@@ -204,10 +213,15 @@ def application_submit(*, data: ApplicationInput, address: str = "") -> Membersh
         )
     record_event(
         "cooperative.application.submit",
-        actor_label=application.contact_email,
+        actor=entered_by,
+        actor_label="" if entered_by else application.contact_email,
         practice_id=None,
         target=f"application:{application.pk}",
-        details={"practitioners": len(data.practitioners), "shares": data.shares},
+        details={
+            "practitioners": len(data.practitioners),
+            "shares": data.shares,
+            "on_paper": entered_by is not None,
+        },
     )
     return application
 
