@@ -569,8 +569,6 @@ def _endpoints() -> list[Endpoint]:
         # what a month's dues would be (nothing issued); confirming with no month is 400
         ("cooperative/cotisations/emettre/", "GET", None, ""),
         ("cooperative/cotisations/emettre/", "POST", FORM, ""),
-        # the cooperative's FEC needs its month: 400 once past the gate
-        ("cooperative/cotisations/fec/", "GET", None, ""),
         (dues, "GET", None, "cooperative.member_dues.read"),
         (dues + "paiement/", "POST", FORM, ""),
         (dues + "parts/", "POST", FORM, ""),
@@ -587,6 +585,19 @@ def _endpoints() -> list[Endpoint]:
                 touches_patient=False,
             )
         )
+    # the cooperative's FEC of a month (a file, audited on the node's chain)
+    add(
+        Endpoint(
+            "cooperative/cotisations/fec/",
+            "GET",
+            "cooperative-admin",
+            "page",
+            query="mois=2026-11",
+            audit=("cooperative.export_fec",),
+            audit_patient=False,
+            touches_patient=False,
+        )
+    )
     # applying to join: public, for anyone (an anonymous applicant first); an empty form
     # is 400 and stores nothing
     add(Endpoint("adherer/", "GET", "public", "page", touches_patient=False))
