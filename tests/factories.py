@@ -71,3 +71,32 @@ class PatientFactory(factory.django.DjangoModelFactory):
     def care_team(obj, create, extracted, **kwargs):
         if create and obj.gp_id:
             CareTeamMember.objects.create(practice=obj.practice, patient=obj, person_id=obj.gp_id)
+
+
+def submitted_application(practice_name: str, contact: str, street: str) -> int:
+    """A practice that applied to join the cooperative and waits for the decision
+    (through the public page's service, so it is valid); its id."""
+    from core.practices.services.applications import (
+        ApplicationInput,
+        PractitionerEntry,
+        application_submit,
+    )
+
+    email = contact.split()[-1].lower()
+    application = application_submit(
+        data=ApplicationInput(
+            practice_name=practice_name,
+            address=street,
+            postal_code="38000",
+            city="Grenoble",
+            country="FR",
+            plan="solo",
+            shares=1,
+            contact_name=contact,
+            contact_email=f"jeanne.{email}@example.org",
+            contact_phone="04 76 00 00 00",
+            statutes_accepted=True,
+            practitioners=(PractitionerEntry(contact, "gp"),),
+        )
+    )
+    return application.pk

@@ -62,29 +62,9 @@ def main() -> None:
 
 def _application() -> int:
     """A practice that applied to join the cooperative (its review page)."""
-    from core.practices.services.applications import (
-        ApplicationInput,
-        PractitionerEntry,
-        application_submit,
-    )
+    from tests.factories import submitted_application
 
-    application = application_submit(
-        data=ApplicationInput(
-            practice_name="Cabinet des Remparts",
-            address="2 rue des Remparts",
-            postal_code="38000",
-            city="Grenoble",
-            country="FR",
-            plan="solo",
-            shares=1,
-            contact_name="Dr Jeanne Remparts",
-            contact_email="jeanne.remparts@example.org",
-            contact_phone="04 76 00 00 00",
-            statutes_accepted=True,
-            practitioners=(PractitionerEntry("Dr Jeanne Remparts", "gp"),),
-        )
-    )
-    return application.pk
+    return submitted_application("Cabinet des Remparts", "Dr Jeanne Remparts", "2 rue des Remparts")
 
 
 def _living(queryset: Any) -> Any:

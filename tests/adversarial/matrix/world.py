@@ -410,29 +410,9 @@ def _invitation(practice: Practice, inviter: Person) -> int:
 
 def _application() -> int:
     """A practice that applied to join the cooperative and waits for the decision."""
-    from core.practices.services.applications import (
-        ApplicationInput,
-        PractitionerEntry,
-        application_submit,
-    )
+    from tests.factories import submitted_application
 
-    application = application_submit(
-        data=ApplicationInput(
-            practice_name="Cabinet Candidat",
-            address="1 place du Marché",
-            postal_code="38000",
-            city="Grenoble",
-            country="FR",
-            plan="solo",
-            shares=1,
-            contact_name="Dr Jeanne Candidat",
-            contact_email="jeanne.candidat@example.org",
-            contact_phone="04 76 00 00 00",
-            statutes_accepted=True,
-            practitioners=(PractitionerEntry("Dr Jeanne Candidat", "gp"),),
-        )
-    )
-    return application.pk
+    return submitted_application("Cabinet Candidat", "Dr Jeanne Candidat", "1 place du Marché")
 
 
 def _inbox_message(sender: Practice, recipient: Practice) -> str:
