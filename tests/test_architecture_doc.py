@@ -27,7 +27,10 @@ SERVICES_PACKAGES = (
     "carnet_demo",
 )
 # Dotted names in the text that are not Python's.
-NOT_MODULES = {"carnet.person_id": "the PostgreSQL setting the middleware sets"}
+NOT_MODULES = {
+    "carnet.person_id": "the PostgreSQL setting the middleware sets",
+    "carnet.purging_practice": "the PostgreSQL setting the purge of a practice sets",
+}
 CODE = re.compile(r"`([^`\s]+)`")
 DOTTED = re.compile(r"[a-z_]+(?:\.[A-Za-z_]\w*)+")
 
