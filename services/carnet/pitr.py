@@ -271,14 +271,24 @@ def start(
     log = plan.data_dir / "pitr-start.log"
     options = f"-p {port} -k {shlex.quote(str(socket_dir))} -h ''"
     say(f"Starting the recovered server on port {port} (socket in {socket_dir}, log {log})")
-    run_as = {"user": plan.system_user} if plan.system_user else {}
     done = subprocess.run(  # nosec B603
-        [pg_ctl, "-D", str(plan.data_dir), "-l", str(log), "-w", "-t", str(int(timeout))]
-        + ["-o", options, "start"],
+        [
+            pg_ctl,
+            "-D",
+            str(plan.data_dir),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "-o",
+            options,
+            "start",
+        ],
         capture_output=True,
         text=True,
         check=False,
-        **run_as,  # type: ignore[arg-type]
+        user=plan.system_user,  # None: as whoever runs this command
     )
     if done.returncode != 0:
         raise BackupError(
@@ -288,17 +298,22 @@ def start(
     conninfo = f"host={socket_dir} port={port} user={superuser} dbname=postgres"
     deadline = time.monotonic() + timeout
     while True:
-        with contextlib.suppress(psycopg.OperationalError):
-            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-                row = conn.execute(
-                    "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()"
-                ).fetchone()
-                if row is not None and not row[0]:
-                    replayed = row[1].isoformat() if row[1] else "none"
-                    say(f"Recovery complete, promoted. Last transaction replayed: {replayed}")
-                    return replayed
+        with (
+            contextlib.suppress(psycopg.OperationalError),
+            psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn,
+        ):
+            row = conn.execute(
+                "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()"
+            ).fetchone()
+            if row is not None and not row[0]:
+                replayed = row[1].isoformat() if row[1] else "none"
+                say(f"Recovery complete, promoted. Last transaction replayed: {replayed}")
+                return replayed
         status = subprocess.run(  # nosec B603
-            [pg_ctl, "-D", str(plan.data_dir), "status"], capture_output=True, check=False
+            [pg_ctl, "-D", str(plan.data_dir), "status"],
+            capture_output=True,
+            check=False,
+            user=plan.system_user,  # None: as whoever runs this command
         )
         if status.returncode != 0 or time.monotonic() > deadline:
             raise BackupError(

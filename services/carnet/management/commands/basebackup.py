@@ -75,7 +75,6 @@ class Command(BaseCommand):
             raise CommandError(f"{error}") from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"Base backup written: {result.manifest}"
-                f" ({time.monotonic() - started:.1f} s)"
+                f"Base backup written: {result.manifest} ({time.monotonic() - started:.1f} s)"
             )
         )
