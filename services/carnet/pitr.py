@@ -150,6 +150,16 @@ class Plan:
 def recover(plan: Plan, say: Say = print) -> dict:
     """Check everything, then decrypt the base backup into the empty data directory and
     write the recovery settings. Returns the base backup's manifest."""
+    if plan.system_user:
+        try:
+            pwd.getpwnam(plan.system_user)
+        except KeyError:
+            raise BackupError(
+                f"L'utilisateur système {plan.system_user} n'existe pas (--system-user :"
+                " celui sous lequel PostgreSQL tourne).",
+                f"The system user {plan.system_user} does not exist (--system-user: the one"
+                " PostgreSQL runs as).",
+            ) from None
     say(f"1/5 Checking the base backup {plan.base.name} against its manifest")
     manifest = backups.read_manifest(plan.base, entry="base")
     base = backups.check_file(plan.base.parent, manifest["base"])
@@ -239,6 +249,7 @@ def recover(plan: Plan, say: Say = print) -> dict:
         for name, value in settings.items():
             conf.write(f"{name} = {conf_quote(value)}\n")
             say(f"    {name} = {conf_quote(value)}")
+    _write_missing_conf(plan, say)
     for stale in ("standby.signal", "postmaster.pid", "postmaster.opts"):
         with contextlib.suppress(FileNotFoundError):
             (plan.data_dir / stale).unlink()
@@ -251,6 +262,29 @@ def recover(plan: Plan, say: Say = print) -> dict:
                 os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
         os.chown(plan.data_dir, user.pw_uid, user.pw_gid)
     return manifest
+
+
+def _write_missing_conf(plan: Plan, say: Say) -> None:
+    """Debian keeps postgresql.conf and pg_hba.conf in /etc/postgresql, outside the data
+    directory: the base backup has none. Minimal ones let the recovered directory start
+    on its own (--start, pg_ctl); run as the Debian cluster, /etc's files apply instead."""
+    conf = plan.data_dir / "postgresql.conf"
+    if conf.exists():
+        return
+    say("    the base backup has no postgresql.conf (Debian): writing minimal ones")
+    conf.write_text("# carnet pitr: PostgreSQL's defaults; postgresql.auto.conf follows.\n")
+    (plan.data_dir / "pg_hba.conf").write_text(
+        "# carnet pitr: the superuser through the local socket (for root and postgres),\n"
+        "# the other roles with their passwords.\n"
+        "local all postgres peer map=carnet_pitr\n"
+        "local all all scram-sha-256\n"
+        "host all all 127.0.0.1/32 scram-sha-256\n"
+        "host all all ::1/128 scram-sha-256\n"
+    )
+    users = {"root", "postgres", plan.system_user or pwd.getpwuid(os.geteuid()).pw_name}
+    (plan.data_dir / "pg_ident.conf").write_text(
+        "".join(f"carnet_pitr {user} postgres\n" for user in sorted(users))
+    )
 
 
 def start(
@@ -392,9 +426,12 @@ def pitr_main(argv: list[str]) -> int:
     print(f"Done in {time.monotonic() - started:.1f} s.")
     if not options.start:
         who = f"sudo -u {plan.system_user} " if plan.system_user else ""
+        pg_ctl = "pg_ctl"
+        with contextlib.suppress(BackupError, KeyError):
+            pg_ctl = backups.pg_tool("pg_ctl", manifest["postgresql_version"] // 10000)
         print(
             "Start it (it replays the archived WAL up to the target, then is promoted):\n"
-            f"  {who}pg_ctl -D {plan.data_dir} -l {plan.data_dir}/pitr-start.log start\n"
+            f"  {who}{pg_ctl} -D {plan.data_dir} -l {plan.data_dir}/pitr-start.log start\n"
             "or, on Debian, make it the cluster's data directory (data_directory in"
             " /etc/postgresql/<version>/main/postgresql.conf) and `systemctl start"
             " postgresql@<version>-main`. Then check the records, run `carnet audit verify`,"
