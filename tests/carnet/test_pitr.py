@@ -396,3 +396,53 @@ def test_pitr_refuses_what_cannot_work_and_changes_nothing(
     assert done.returncode == 1
     assert "No backup private key" in done.stderr and "Aucune clé privée" in done.stderr
     assert not empty.exists()
+
+
+def test_the_target_time_is_a_minute_of_this_host_or_has_its_offset() -> None:
+    from carnet.backups import BackupError
+    from carnet.pitr import parse_target
+
+    minute = parse_target("2026-12-04 10:42")
+    assert (minute.hour, minute.minute, minute.second) == (10, 42, 0)
+    assert minute.utcoffset() == datetime(2026, 12, 4, 10, 42).astimezone().utcoffset()
+    explicit = parse_target("2026-12-04 10:42:30+01:00")
+    assert explicit.isoformat() == "2026-12-04T10:42:30+01:00"
+    with pytest.raises(BackupError) as refused:
+        parse_target("hier vers 10 h")
+    assert "Heure cible illisible" in str(refused.value)
+    assert "Unreadable target time" in str(refused.value)
+
+
+def test_a_base_backup_without_configuration_files_gets_minimal_ones(tmp_path: Path) -> None:
+    """Debian keeps postgresql.conf and pg_hba.conf in /etc: the recovered directory gets
+    minimal ones to start on its own; a base backup that has them keeps its own."""
+    from carnet.backups import PrivateKey
+    from carnet.pitr import Plan, _write_missing_conf
+
+    def plan(data_dir: Path) -> Plan:
+        return Plan(
+            base=tmp_path / "b.base.tar.gpg",
+            wal_dir=tmp_path / "wal",
+            target=datetime(2026, 12, 4, 10, 42).astimezone(),
+            data_dir=data_dir,
+            key=PrivateKey(tmp_path / "key"),
+            system_user=None,
+            carnet_bin=CARNET,
+        )
+
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    said: list[str] = []
+    _write_missing_conf(plan(debian), said.append)
+    assert (debian / "postgresql.conf").is_file()
+    hba = (debian / "pg_hba.conf").read_text()
+    assert "local all postgres peer map=carnet_pitr" in hba and "trust" not in hba
+    assert "carnet_pitr root postgres" in (debian / "pg_ident.conf").read_text()
+    assert said and "Debian" in said[0]
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "postgresql.conf").write_text("port = 5499\n")
+    _write_missing_conf(plan(own), said.append)
+    assert (own / "postgresql.conf").read_text() == "port = 5499\n"
+    assert not (own / "pg_hba.conf").exists()
