@@ -32,6 +32,7 @@ from typing import IO
 
 KEY_SUFFIXES = (".asc", ".gpg", ".pgp", ".key", ".pub")
 MANIFEST_FORMAT = 1
+BASE_MANIFEST_SUFFIX = ".basebackup.json"
 Say = Callable[[str], None]
 
 
@@ -220,6 +221,15 @@ class Database:
 
     def args(self) -> list[str]:
         args = ["--dbname", self.name, "--username", self.user, "--no-password"]
+        if self.host:
+            args += ["--host", self.host]
+        if self.port:
+            args += ["--port", self.port]
+        return args
+
+    def server_args(self) -> list[str]:
+        """For the tools that talk to the server, not to one database (pg_basebackup)."""
+        args = ["--username", self.user, "--no-password"]
         if self.host:
             args += ["--host", self.host]
         if self.port:
@@ -419,24 +429,29 @@ def write_backup(
                 "migrations": migrations,
             }
         manifest_path = output_dir / f"{base}.manifest.json"
-        partial = manifest_path.with_name(f".{manifest_path.name}.partial")
-        try:
-            partial.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
-            partial.rename(manifest_path)
-        except OSError as error:
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-            if _disk_full(str(error)) or error.errno == 28:
-                raise BackupError(
-                    f"Disque plein dans {output_dir} : sauvegarde abandonnée.",
-                    f"Disk full in {output_dir}: backup abandoned.",
-                ) from error
-            raise
+        write_manifest(manifest_path, manifest)
         return BackupResult(manifest=manifest_path, files=files)
     except BaseException:
         for path in written:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+        raise
+
+
+def write_manifest(manifest_path: Path, manifest: dict) -> None:
+    """Write the manifest last, through a temporary name; a full disk leaves nothing."""
+    partial = manifest_path.with_name(f".{manifest_path.name}.partial")
+    try:
+        partial.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+        partial.rename(manifest_path)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        if _disk_full(str(error)) or error.errno == 28:
+            raise BackupError(
+                f"Disque plein dans {manifest_path.parent} : sauvegarde abandonnée.",
+                f"Disk full in {manifest_path.parent}: backup abandoned.",
+            ) from error
         raise
 
 
@@ -449,13 +464,20 @@ def asdict_file(written: WrittenFile) -> dict[str, object]:
 
 def manifest_for(backup: Path) -> Path:
     name = backup.name
+    # A physical base backup (`carnet basebackup`) has its own manifest name, so that
+    # the nightly pruning and the status never take it for a nightly dump.
+    for suffix in (".base.tar.gpg", BASE_MANIFEST_SUFFIX):
+        if name.endswith(suffix):
+            return backup.with_name(name[: -len(suffix)] + BASE_MANIFEST_SUFFIX)
     for suffix in (".dump.gpg", ".files.tar.gpg", ".manifest.json"):
         if name.endswith(suffix):
             return backup.with_name(name[: -len(suffix)] + ".manifest.json")
     return backup.with_name(backup.name + ".manifest.json")
 
 
-def read_manifest(backup: Path) -> dict:
+def read_manifest(backup: Path, entry: str = "dump") -> dict:
+    """The manifest next to a backup file; `entry` is the file it must describe: "dump"
+    for `carnet backup`, "base" for `carnet basebackup`."""
     path = manifest_for(backup)
     if not path.is_file():
         raise BackupError(
@@ -469,7 +491,7 @@ def read_manifest(backup: Path) -> dict:
             f"Le manifeste {path} est illisible : {error}",
             f"The manifest {path} is unreadable: {error}",
         ) from error
-    if manifest.get("format") != MANIFEST_FORMAT or "dump" not in manifest:
+    if manifest.get("format") != MANIFEST_FORMAT or entry not in manifest:
         raise BackupError(
             f"{path} n'est pas un manifeste de sauvegarde Carnet.",
             f"{path} is not a Carnet backup manifest.",

@@ -12,6 +12,8 @@
     carnet restore FILE       restore a backup into an empty database, then verify the audit
     carnet wal_archive P F    PostgreSQL's archive_command: encrypt one WAL segment
     carnet wal_restore F P    PostgreSQL's restore_command: decrypt one WAL segment
+    carnet basebackup         an encrypted physical base backup (point-in-time recovery)
+    carnet pitr --base … --to …  recover a new data directory to a point in time
     carnet backup_loop        the container's nightly backup (sleep, back up, prune)
     carnet ops ACTION         drive the Ansible playbooks (deploy, upgrade, backup, restore)
     carnet ops status         on the node: replication, backup, WAL archive, node key
@@ -37,6 +39,7 @@ OWNER_COMMANDS = {
     "sqlmigrate",
     "backup",
     "restore",
+    "basebackup",
     "node_key",
     "ops_status",
     "practice_purge",
@@ -47,6 +50,7 @@ OWNER_COMMANDS = {
 STANDALONE_COMMANDS = {
     "wal_archive": "carnet.wal:archive_main",
     "wal_restore": "carnet.wal:restore_main",
+    "pitr": "carnet.pitr:pitr_main",
     "ops": "carnet.ops:main",
     "backup_loop": "carnet.nightly:main",
 }
