@@ -38,3 +38,24 @@ def demo_application_create() -> MembershipApplication:
             ),
         )
     )
+
+
+def demo_dues_issue() -> int:
+    """Marc Lefort issues last month's dues of the member practices, so that the
+    membership pages, the dues' payment and the cooperative's FEC have something to show;
+    kept on a re-run (a member is invoiced once a month), nothing without the fee
+    schedules (`carnet load_fees`). How many invoices were issued."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.services.dues import dues_issue_month
+    from core.accounts.models import Person
+    from core.accounts.selectors import actor_for
+
+    admin = Person.objects.filter(username="marc.lefort", is_cooperative_admin=True).first()
+    if admin is None:
+        return 0
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    done = dues_issue_month(actor=actor_for(admin, None), month=last_month.replace(day=1))
+    return sum(1 for row in done if row.invoice is not None)

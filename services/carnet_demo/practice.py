@@ -23,7 +23,7 @@ from carnet_demo.billing_demo import (
     demo_practice_settings_create,
 )
 from carnet_demo.care_time_demo import demo_care_time_create
-from carnet_demo.cooperative_demo import demo_application_create
+from carnet_demo.cooperative_demo import demo_application_create, demo_dues_issue
 from carnet_demo.lab_demo import demo_lab_create
 from carnet_demo.records_demo import (
     demo_histories_create,
@@ -204,6 +204,8 @@ def load(patient_count: int = 200) -> dict[str, Any]:
     # A practice asking to join the cooperative, for Marc Lefort to review (the
     # applications precede any practice: outside the demo practice's context).
     demo_application_create()
+    # Last month's dues of the members, for the membership and the cooperative's pages.
+    demo_dues_issue()
     return {
         "practice": {"slug": practice.slug, "name": practice.name},
         "accounts": accounts_out,

@@ -115,6 +115,13 @@ def test_demo_data_is_complete_and_kept_on_a_rerun(
     # No Belgian practice in the demo: nobody has an INAMI number.
     assert not Practice.objects.filter(country="BE").exists()
     assert not Person.objects.exclude(inami="").exists()
+    # Last month's dues of the member practice, issued by the cooperative.
+    from billing.models import Invoice
+
+    (dues,) = Invoice.objects.filter(practice=practice, kind="dues", status="issued")
+    assert dues.service_date == (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(
+        day=1
+    )
     invoices = InvoiceLine.objects.count()
 
     call_command("demo_data", "--patients", "12")
