@@ -148,10 +148,7 @@ def test_the_demo_has_a_patient_to_try_the_safety_checks_beside_the_agenda(
     penicillins (ATC J01C) and on warfarin: amoxicillin blocks, ibuprofen warns. The
     GPs have their Assurance Maladie number and the practice its phone, for the
     ordonnance; the agenda is filled as well."""
-    from contextlib import contextmanager
     from decimal import Decimal
-
-    from django.db import connection
 
     from agenda.models import Appointment
     from core.accounts.models import Person
@@ -160,18 +157,9 @@ def test_the_demo_has_a_patient_to_try_the_safety_checks_beside_the_agenda(
     from records import services as records
     from records.access import access_for
     from records.models import Allergy, PrescriptionItem
+    from tests.fixtures import as_owner
 
-    @contextmanager
-    def as_owner():  # the reference tables are written by the owner role only
-        with connection.cursor() as cursor:
-            cursor.execute("SET ROLE carnet_owner")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SET ROLE carnet_app")
-
-    with as_owner():
+    with as_owner():  # the reference tables are written by the owner role only
         reference.load_drugs(reference.DEFAULT_DRUGS_FILE)
         compositions.load_all()
     settings.VAR_DIR = tmp_path

@@ -30,6 +30,7 @@ from records.models import (
     PrescriptionItem,
     Problem,
 )
+from tests.fixtures import as_owner as owner_role
 
 ENTRY_MODELS = (Encounter, Observation, Prescription, Problem, Allergy, Immunization)
 SPEC = volume.VolumeSpec(practices=2, patients=200, entries=2_000, seed=5)
@@ -44,13 +45,8 @@ def current_role() -> str:
 @pytest.fixture
 def as_owner(db: None) -> Iterator[None]:
     """The generator writes as the tables' owner, like `carnet generate_volume` does."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET ROLE carnet_owner")
-    try:
+    with owner_role():
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET ROLE carnet_app")
 
 
 @pytest.fixture
