@@ -1,17 +1,26 @@
 """Backups on real systemd hosts: a backup taken on one node cannot be decrypted there
 (the node holds the backup keys' public halves only), and `restore.yml` brings it back
 on a second, fresh node with the same rows and a verifying audit trail. WAL segments
-are archived encrypted by PostgreSQL's archive_command. The same booted nodes then run
-`onboard-practice.yml` and `rotate-keys.yml`.
+are archived encrypted by PostgreSQL's archive_command.
 
-Two Debian 12 hosts booted with systemd-nspawn (tests/infra/hosts.py), deployed by
-site.yml, driven by ansible-runner over SSH.
+Off the host: the node's inventory names a backup host (`backups_target`). After the
+backup and its push, the backup host holds the same encrypted files (same SHA-256) and
+cannot decrypt them; the node's push key cannot read, delete or replace a file already
+there; and the restore on the fresh node is made from the files fetched from the backup
+host.
+
+Three Debian 12 hosts booted with systemd-nspawn (tests/infra/hosts.py): two nodes
+deployed by site.yml, and a bare backup host set up by the backups role; driven by
+ansible-runner over SSH.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shlex
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +39,7 @@ pytestmark = pytest.mark.skipif(
 class Nodes:
     old: hosts.Host
     new: hosts.Host
+    store: hosts.Host
     old_inventory: Path
     new_inventory: Path
     extravars: dict
@@ -39,11 +49,22 @@ class Nodes:
     tmp: Path
 
 
-def inventory_for(tmp: Path, name: str, host: hosts.Host, public_key: Path) -> Path:
-    inventory = hosts.write_inventory(tmp / name, {"primary": [host]})
+def inventory_for(
+    tmp: Path, name: str, host: hosts.Host, public_key: Path, store: hosts.Host | None = None
+) -> Path:
+    """A node's inventory with the cooperative's public key; with ``store``, a backup
+    host in group ``backup`` that the node pushes to (``backups_target``)."""
+    groups = {"primary": [host]}
+    if store is not None:
+        groups["backup"] = [store]
+    inventory = hosts.write_inventory(tmp / name, groups)
     keys = inventory / "files" / "backup-keys"
     keys.mkdir(parents=True)
     shutil.copy(public_key, keys / public_key.name)
+    if store is not None:
+        (inventory / "group_vars" / "all" / "backups.yml").write_text(
+            f"---\nbackups_target: {store.name}\n"
+        )
     return inventory
 
 
@@ -63,13 +84,14 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     public_key, secret_key, fingerprint = hosts.cooperative_key(tmp)
     wheelhouse = hosts.ensure_wheelhouse()
     extravars = hosts.node_extravars(wheelhouse, hosts.test_secrets())
-    with hosts.boot_hosts(["bk-old", "bk-new"]) as (old, new):
+    with hosts.boot_hosts(["bk-old", "bk-new", "bk-store"]) as (old, new, store):
         both = hosts.write_inventory(tmp / "both", {"primary": [old, new]})
         play("site.yml", both, extravars)
         yield Nodes(
             old=old,
             new=new,
-            old_inventory=inventory_for(tmp, "old", old, public_key),
+            store=store,
+            old_inventory=inventory_for(tmp, "old", old, public_key, store),
             new_inventory=inventory_for(tmp, "new", new, public_key),
             extravars=extravars,
             secret_key=secret_key,
@@ -90,6 +112,100 @@ SAMPLE = (
     "SELECT string_agg(birth_name || ' ' || given_names || ' ' || nir, ', ' ORDER BY id)"
     " FROM records_patient"
 )
+
+
+def sha256s(host: hosts.Host, directory: str) -> dict[str, str]:
+    """Name -> SHA-256 of the regular files directly in a directory of a host (not the
+    hidden ones: files being written, the node's note of its last run)."""
+    listed = host.ssh(
+        f"cd {shlex.quote(directory)} && find . -maxdepth 1 -type f -name '[!.]*' -printf '%P\\0'"
+        " | sort -z | xargs -0r sha256sum"
+    ).stdout
+    return {name: digest for digest, name in (line.split("  ", 1) for line in listed.splitlines())}
+
+
+def local_sha256s(directory: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in directory.iterdir()
+        if path.is_file()
+    }
+
+
+def fetch_directory(host: hosts.Host, directory: str, into: Path) -> None:
+    """Copy the files of a host's directory (not its subdirectories) to the controller,
+    as an administrator would with scp."""
+    into.mkdir(parents=True)
+    copied = subprocess.run(
+        [
+            "scp",
+            *hosts.SSH_OPTIONS,
+            "-i",
+            str(host.key),
+            "-p",
+            f"root@{host.ip}:{directory}/*.gpg",
+            f"root@{host.ip}:{directory}/*.json",
+            str(into),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert copied.returncode == 0, copied.stderr
+
+
+PUSH_SSH = (
+    "ssh -i /etc/carnet/backup-push-key -o IdentitiesOnly=yes -o BatchMode=yes"
+    " -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/carnet/backup-known-hosts"
+)
+
+
+def check_the_backup_host_cannot_decrypt(store: hosts.Host, encrypted: str) -> None:
+    """No OpenPGP secret key anywhere on the backup host, and gpg there cannot decrypt."""
+    decrypt = store.ssh(f"gpg --batch --decrypt {encrypted} > /dev/null; echo rc=$?")
+    assert "No secret key" in decrypt.stderr and "rc=2" in decrypt.stdout, decrypt
+    assert "sec" not in store.ssh("gpg --batch --list-secret-keys --with-colons").stdout
+    secret_files = store.ssh(
+        "grep -rlsI -e 'PGP PRIVATE KEY BLOCK' /etc /root /home /srv /var"
+        " /opt /usr/local /tmp; find / -xdev -path '*/private-keys-v1.d/*' -type f;"
+        " find / -xdev -name 'secring.gpg'",
+        check=False,
+    ).stdout
+    assert secret_files.strip() == "", secret_files
+
+
+def check_the_push_key_cannot_read_delete_or_replace(
+    node: hosts.Host, store: hosts.Host, store_dir: str, name: str
+) -> None:
+    """With the node's own push key (a node broken into), an older file on the backup
+    host can be neither deleted, replaced nor read back; nothing but rsync runs."""
+    before = store.ssh(f"sha256sum {store_dir}/{name}").stdout
+    target = f"carnet-backups@{store.ip}"
+
+    def attempt(command: str) -> subprocess.CompletedProcess[str]:
+        return node.ssh(f"cd $(mktemp -d) && {command}", check=False, timeout=120)
+
+    # Delete: a push of an empty directory with --delete, or of a missing file with
+    # --delete-missing-args.
+    deleted = attempt(f"mkdir empty && rsync -r --delete -e '{PUSH_SSH}' empty/ {target}:")
+    assert deleted.returncode != 0, deleted
+    attempt(f"rsync -r --delete-missing-args -e '{PUSH_SSH}' ./{name} {target}:")
+    assert store.ssh(f"sha256sum {store_dir}/{name}").stdout == before
+    # Replace: the same name with other content, sent whatever the times (-I), in place too.
+    for options in ("-rI", "-rI --inplace", "-rI --backup --suffix=.old"):
+        attempt(
+            f"mkdir forged && echo forged > forged/{name}"
+            f" && rsync {options} -e '{PUSH_SSH}' forged/ {target}:"
+        )
+        assert store.ssh(f"sha256sum {store_dir}/{name}").stdout == before, options
+    # Read it back.
+    read = attempt(f"rsync -e '{PUSH_SSH}' {target}:{name} got; ls got")
+    assert read.returncode != 0 and "got" not in read.stdout, read
+    # Anything but rsync.
+    shell = attempt(f"{PUSH_SSH} {target} rm -f {store_dir}/{name}")
+    assert shell.returncode != 0 and "does not run rsync" in shell.stderr, shell
+    assert store.ssh(f"sha256sum {store_dir}/{name}").stdout == before
+    assert store.ssh(f"ls {store_dir}").stdout.split().count(f"{name}.old") == 0
 
 
 def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: Nodes) -> None:
@@ -147,14 +263,37 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     stats = psql(old, "SELECT archived_count, failed_count FROM pg_stat_archiver").strip()
     assert int(stats.split("|")[0]) >= 1, stats
 
-    # Restore on the fresh node, with the backup key brought for the restore only.
+    # Off the host: backup.yml pushed its backup to the backup host; the nightly unit
+    # takes another one and pushes it, with the WAL segments archived so far.
+    store_dir = f"/srv/carnet-backups/{old.name}"
+    pushed_first = sha256s(nodes.store, store_dir)
+    assert set(pushed_first) == {p.name for p in fetched.iterdir()}, pushed_first
+    assert pushed_first == local_sha256s(fetched)
+    old.ssh("systemctl start carnet-backup.service", timeout=600)
+    on_node = sha256s(old, "/var/backups/carnet")
+    on_store = sha256s(nodes.store, store_dir)
+    assert on_store == on_node
+    assert len([n for n in on_node if n.endswith(".manifest.json")]) == 2
+    wal_on_node = sha256s(old, "/var/backups/carnet-wal")
+    wal_on_store = sha256s(nodes.store, f"{store_dir}/wal")
+    assert wal_on_store and all(wal_on_node[n] == h for n, h in wal_on_store.items())
+    check_the_backup_host_cannot_decrypt(nodes.store, f"{store_dir}/{dump}")
+    check_the_push_key_cannot_read_delete_or_replace(old, nodes.store, store_dir, dump)
+    assert sha256s(nodes.store, store_dir) == on_node
+
+    # Restore on the fresh node from the files fetched from the backup host (the first
+    # backup's), with the backup key brought for the restore only.
+    from_store = nodes.tmp / "from-backup-host"
+    fetch_directory(nodes.store, store_dir, from_store)
+    assert local_sha256s(from_store) == on_node
     started = time.monotonic()
     result = play(
         "restore.yml",
         nodes.new_inventory,
         {
             **nodes.extravars,
-            "restore_from": str(fetched),
+            "restore_from": str(from_store),
+            "restore_manifest": manifests[0].name,
             "restore_private_key": str(nodes.secret_key),
         },
     )
