@@ -40,12 +40,21 @@ def desk(world: World) -> World:
         ("agenda/reglages/absences/", "practitioner"),
         ("resultats/reception/", "file"),
         ("jetons/", "name"),
+        ("tarifs/nouveau/", "nomenclature"),
+        ("tarifs/import/", "file"),
+        ("feuilles-de-soins/imprimante/", "printer"),
     ],
 )
 def test_the_cursor_starts_in_the_forms_first_field(desk: World, address: str, field: str) -> None:
     page = login(Client(), desk.sam).get(f"/p/{desk.practice_a.slug}/{address}")
     assert page.status_code == 200, address
     assert focused(page.content.decode()) == [field], address
+
+
+def test_the_merge_starts_in_its_search(desk: World) -> None:
+    slug = desk.practice_a.slug
+    merge = login(Client(), desk.alice).get(f"/p/{slug}/patients/{desk.paul.pk}/fusionner/")
+    assert focused(merge.content.decode()) == ["q"]
 
 
 def test_the_profile_starts_in_the_current_password(desk: World) -> None:
