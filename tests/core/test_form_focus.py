@@ -57,6 +57,14 @@ def test_the_merge_starts_in_its_search(desk: World) -> None:
     assert focused(merge.content.decode()) == ["q"]
 
 
+def test_the_patients_consent_form_starts_in_its_first_field(desk: World) -> None:
+    page = login(Client(), desk.sam).get(
+        f"/p/{desk.practice_a.slug}/patients/{desk.paul.pk}/consentements/"
+    )
+    assert page.status_code == 200
+    assert len(focused(page.content.decode())) == 1
+
+
 def test_the_profile_starts_in_the_current_password(desk: World) -> None:
     page = login(Client(), desk.alice).get("/profil/")
     assert focused(page.content.decode()) == ["current_password"]
