@@ -59,6 +59,7 @@ SKIPPED = {
     "p/<slug:practice_slug>/equipe/invitations/<int:invitation_id>.pdf": "a PDF",
     "p/<slug:practice_slug>/export/fec/": "a download (the accounting file)",
     "p/<slug:practice_slug>/export/csv/": "a download (a spreadsheet)",
+    "cooperative/cotisations/fec/": "a download (the cooperative's accounting file)",
     "source/": "a download (the code of this version)",
     "p/<slug:practice_slug>/patients/<int:patient_id>/documents/<int:document_id>/": (
         "the document's file as it was received, or a letter as a PDF"
