@@ -357,11 +357,29 @@ class MemorySampler(threading.Thread):
 # --- load ------------------------------------------------------------------------------
 
 
-def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) -> Path:
+# A booking's line names a time no other line of its run names: the fixed-rate run sends
+# FIXED_SECONDS x 50 requests, more than there are patients, so its lines go round the
+# patients several times with new times; the saturation run gets times after those.
+BOOKING_ROUNDS = 3
+
+
+def targets_file(
+    op: dict[str, Any],
+    prepared: dict[str, Any],
+    directory: Path,
+    first_round: int = 0,
+    suffix: str = "",
+) -> Path:
     today = datetime.now(UTC).astimezone().date().isoformat()
+    rounds = BOOKING_ROUNDS if "{slot}" in op.get("body", "") else 1
     lines = []
     for practice in prepared["practices"]:
-        for index, patient in enumerate(practice["patients"]):
+        count = len(practice["patients"])
+        for round_, (index, patient) in (
+            (r, pair)
+            for r in range(first_round, first_round + rounds)
+            for pair in enumerate(practice["patients"])
+        ):
             search = practice["searches"][index % len(practice["searches"])]
             path = op["path"].format(
                 patient=patient, slug=practice["slug"], search=quote_plus(search)
@@ -376,20 +394,22 @@ def targets_file(op: dict[str, Any], prepared: dict[str, Any], directory: Path) 
                 headers += "|Content-Type: application/json"
                 body = body.replace("{gp}", str(practice["gp_id"])).replace("{today}", today)
                 body = body.replace("{type}", str(practice.get("type_id", "")))
-                body = body.replace("{slot}", _slot(index))
+                body = body.replace("{slot}", _slot(round_ * count + index))
             lines.append(f"{op['method']}\t{path}\t{headers}\t{body}")
     # Interleave practices, so that consecutive requests are for different practices.
-    width = len(prepared["practices"][0]["patients"])
+    width = len(prepared["practices"][0]["patients"]) * rounds
     lines = [lines[p * width + i] for i in range(width) for p in range(len(prepared["practices"]))]
-    path = directory / f"{op['name']}.targets"
+    path = directory / f"{op['name']}{suffix}.targets"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def _slot(index: int) -> str:
-    """A distinct booking time per target line (10-minute steps from tomorrow 00:00):
-    the fixed-rate run books each once; the saturation run, sending the same lines
-    again, meets them taken and is answered 409 with the next free times."""
+    """A distinct booking time per target line (10-minute steps from tomorrow 00:00).
+    The fixed-rate run books each of its times once; the saturation run has times of its
+    own, but wrk's threads each start at a random line and go round the list, so some
+    of its requests meet a time another thread took and are answered 409 with the next
+    free times (counted, as every answer is)."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -666,6 +686,8 @@ def main() -> int:
             log(f"{op['name']}: fixed rate {op['rate']}/s for {FIXED_SECONDS:.0f} s")
             fixed = fixed_rate(server.url, targets, op["rate"])
             log(f"{op['name']}: saturation ({CONNECTIONS} connections, {SATURATION_SECONDS} s)")
+            if "{slot}" in op.get("body", ""):  # times the fixed-rate run did not book
+                targets = targets_file(op, prepared, work, BOOKING_ROUNDS, ".saturation")
             saturated = saturation(server.url, targets, server, cluster.postmaster_pid())
             statements = captured.get(op["name"], {}).get("reads", [])
             raw = raw_replay(cluster, statements) if statements else None
