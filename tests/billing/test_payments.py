@@ -121,3 +121,18 @@ def test_a_closed_day_cannot_be_closed_again_nor_a_future_one(billing_world: Wor
     with pytest.raises(ValidationError):
         day_close(actor=actor, day=date(2999, 1, 1))
     assert CashDay.objects.get(day=date(2025, 1, 6)).is_closed
+
+
+def test_the_invoice_page_starts_in_its_payment(billing_world: World, invoice: Invoice) -> None:
+    """Money still due: the cursor is in the payment's first field, not 13 Tabs away."""
+    from django.test import Client
+
+    from tests.core.test_form_focus import focused
+    from tests.records.test_views import login
+
+    slug = billing_world.practice_a.slug
+    page = login(Client(), billing_world.sam).get(f"/p/{slug}/factures/{invoice.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    payment_form = html.split('<form method="post" novalidate>', 1)[1].split("</form>", 1)[0]
+    assert len(focused(html)) == 1 and focused(payment_form) == focused(html)

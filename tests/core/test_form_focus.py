@@ -76,3 +76,23 @@ def test_a_refused_form_puts_the_cursor_in_the_first_field_in_error(desk: World)
     refused = client.post(address, {"name": "Consultation", "minutes": "-5"})
     assert refused.status_code == 400
     assert focused(refused.content.decode()) == ["minutes"]
+
+
+def test_a_form_whose_first_field_is_a_box_starts_on_the_box(desk: World) -> None:
+    """Closing the cash day: its one field, the confirmation box, has the cursor."""
+    page = login(Client(), desk.sam).get(f"/p/{desk.practice_a.slug}/caisse/cloturer/")
+    assert page.status_code == 200
+    assert focused(page.content.decode()) == ["confirm"]
+
+
+def test_the_patients_choices_start_in_the_exclusion_or_in_the_refused_permission(
+    desk: World,
+) -> None:
+    address = f"/p/{desk.practice_a.slug}/patients/{desk.paul.pk}/choix/"
+    client = login(Client(), desk.alice)
+    assert focused(client.get(address).content.decode()) == ["person"]
+    refused = client.post(address, {"grant": "1"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    grant_form = html.split('name="grant"', 1)[0].rsplit("<form", 1)[1]
+    assert len(focused(html)) == 1 and focused(grant_form) == focused(html)

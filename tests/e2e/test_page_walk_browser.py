@@ -340,8 +340,31 @@ def walk(
             check(page, visit, language, axe=axe)
         visits.append(visit)
         if visit.status == 200 and route in form_routes():
+            check_focus(page, visit)
             visits.append(send_empty_form(page, route, path, language, judged))
     return visits
+
+
+# The first field of the page's form when the cursor is not in a field of the page's
+# main content ('' when it is, or when the page shows no field to fill).
+UNFOCUSED_FIELD = """() => {
+  const main = document.querySelector('main') || document.body;
+  const fields = Array.from(main.querySelectorAll('form input, form select, form textarea'))
+    .filter((e) => !['hidden', 'submit', 'button', 'reset'].includes(e.type)
+                   && !e.disabled && e.offsetParent !== null);
+  if (!fields.length) return '';
+  const active = document.activeElement;
+  if (active && main.contains(active) && active.matches('input, select, textarea')) return '';
+  return fields[0].name || fields[0].id || fields[0].tagName;
+}"""
+
+
+def check_focus(page: Any, visit: Visit) -> None:
+    """A page whose job is a form starts with the cursor in it (issue 18: it took 13 Tabs
+    to reach the first field); refused, the form puts it back in a field."""
+    field = page.evaluate(UNFOCUSED_FIELD)
+    if field:
+        visit.problems.append(f"the cursor is not in the form: its first field is {field!r}")
 
 
 SEND_EMPTY = """(path) => {
@@ -368,6 +391,8 @@ def send_empty_form(page: Any, route: str, path: str, language: str, judged: set
         return visit
     key = (language, route, "POST", page.evaluate(STRUCTURE))
     check(page, visit, language, axe=key not in judged)
+    if visit.status == 400:  # the form came back refused (not a page it led to)
+        check_focus(page, visit)
     judged.add(key)
     return visit
 
