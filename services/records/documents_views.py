@@ -20,9 +20,8 @@ from records import access as records_access
 from records import certificates, selectors, services
 from records.forms import CertificateForm, DocumentUploadForm, LetterForm
 from records.models import Document, Patient
-from records.services import care_time
 from records.services.care_time import ActKind
-from records.views import _draft, _patient_for_writing
+from records.views import _draft, _patient_for_writing, _save_timed
 
 
 @practice_view
@@ -40,18 +39,15 @@ def document_upload(request: PracticeRequest, patient_id: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         upload = data.pop("file")
         try:
-            care_time.act_with_entry(
-                actor=request.actor,
-                kind=ActKind.DOCUMENT,
-                token=draft,
-                patient_id=patient_id,
-                write=lambda: services.document_upload(
-                    actor=request.actor,
-                    access=patient_access,
-                    upload=upload,
-                    size=upload.size,
-                    **data,
-                ),
+            _save_timed(
+                request,
+                ActKind.DOCUMENT,
+                draft,
+                patient_access,
+                services.document_upload,
+                upload=upload,
+                size=upload.size,
+                **data,
             )
             messages.success(request, _("Document added."))
             return redirect("records:chart", request.practice.slug, patient_id)
@@ -80,14 +76,13 @@ def letter_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     draft = _draft(request, ActKind.LETTER, patient_id)
     if post is not None and form.is_valid():
         try:
-            letter = care_time.act_with_entry(
-                actor=request.actor,
-                kind=ActKind.LETTER,
-                token=draft,
-                patient_id=patient_id,
-                write=lambda: services.letter_write(
-                    actor=request.actor, access=patient_access, **form.cleaned_data
-                ),
+            letter = _save_timed(
+                request,
+                ActKind.LETTER,
+                draft,
+                patient_access,
+                services.letter_write,
+                **form.cleaned_data,
             )
             return redirect("records:document", request.practice.slug, patient_id, letter.pk)
         except ValidationError as error:
@@ -133,17 +128,14 @@ def certificate_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     draft = _draft(request, ActKind.CERTIFICATE, patient_id)
     if post is not None and form.is_valid():
         try:
-            written = care_time.act_with_entry(
-                actor=request.actor,
-                kind=ActKind.CERTIFICATE,
-                token=draft,
-                patient_id=patient_id,
-                write=lambda: services.certificate_write(
-                    actor=request.actor,
-                    access=patient_access,
-                    model=model.key,
-                    **form.cleaned_data,
-                ),
+            written = _save_timed(
+                request,
+                ActKind.CERTIFICATE,
+                draft,
+                patient_access,
+                services.certificate_write,
+                model=model.key,
+                **form.cleaned_data,
             )
             messages.success(request, _("Saved in the record; print it from the PDF."))
             return redirect("records:document", request.practice.slug, patient_id, written.pk)

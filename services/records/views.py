@@ -6,6 +6,7 @@ to patient data goes through ``records.access`` (the policy) and is audited ther
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -44,7 +45,7 @@ from records.models import (
     Problem,
 )
 from records.services import care_time
-from records.services.care_time import ActKind
+from records.services.care_time import ActKind, SavedEntry
 from records.services.consultations import VITALS
 from records.signals import consultation_recorded
 
@@ -78,6 +79,28 @@ def _draft(request: PracticeRequest, kind: str, patient_id: int | None) -> str:
     posted = request.POST.get("draft", "") if request.method == "POST" else None
     return care_time.form_draft(
         actor=request.actor, posted=posted, kind=kind, patient_id=patient_id
+    )
+
+
+def _save_timed(
+    request: PracticeRequest,
+    kind: str,
+    draft: str,
+    access: records_access.PatientAccess,
+    service: Callable[..., SavedEntry],
+    /,
+    **values: Any,
+) -> SavedEntry:
+    """A timed entry saved from its page: ``service`` (a records service) writes it as
+    the person, through their access to the patient, and its documentation act closes,
+    in one transaction (``care_time.act_with_entry``). The first arguments are
+    positional only: a form's values may hold a ``kind`` of their own (a document's)."""
+    return care_time.act_with_entry(
+        actor=request.actor,
+        kind=kind,
+        token=draft,
+        patient_id=access.patient.pk,
+        write=lambda: service(actor=request.actor, access=access, **values),
     )
 
 
@@ -237,17 +260,14 @@ def entry_new(request: PracticeRequest, patient_id: int, entry_type: str) -> Htt
     draft = _draft(request, kind, patient_id)
     if request.method == "POST" and form.is_valid():
         try:
-            care_time.act_with_entry(
-                actor=request.actor,
-                kind=kind,
-                token=draft,
-                patient_id=patient_id,
-                write=lambda: services.entry_create(
-                    actor=request.actor,
-                    access=patient_access,
-                    model=ENTRY_MODELS[entry_type],
-                    **form.cleaned_data,
-                ),
+            _save_timed(
+                request,
+                kind,
+                draft,
+                patient_access,
+                services.entry_create,
+                model=ENTRY_MODELS[entry_type],
+                **form.cleaned_data,
             )
             messages.success(request, _("Saved."))
             return redirect("records:chart", request.practice.slug, patient_id)
@@ -387,18 +407,15 @@ def prescription_new(request: PracticeRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         items = _item_inputs(lines)
         try:
-            prescription = care_time.act_with_entry(
-                actor=request.actor,
-                kind=ActKind.PRESCRIPTION,
-                token=draft,
-                patient_id=patient_id,
-                write=lambda: services.prescription_create(
-                    actor=request.actor,
-                    access=patient_access,
-                    items=items,
-                    override_reason=override_reason,
-                    **form.cleaned_data,
-                ),
+            prescription = _save_timed(
+                request,
+                ActKind.PRESCRIPTION,
+                draft,
+                patient_access,
+                services.prescription_create,
+                items=items,
+                override_reason=override_reason,
+                **form.cleaned_data,
             )
             messages.success(request, _("Prescription saved."))
             return redirect(
