@@ -144,10 +144,11 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
             "cat > /opt/carnet/failover-clients.py && chmod 0644 /opt/carnet/failover-clients.py",
             input=CLIENT_SCRIPT,
         )
+        # A transient systemd unit: the SSH session returns at once.
         monitor.ssh(
-            f"cd /var/lib/carnet && nohup runuser -u carnet -- /opt/carnet/current/bin/python "
-            f"/opt/carnet/failover-clients.py {shlex.quote(url)} {CLIENTS} {out} "
-            "< /dev/null > /var/lib/carnet/failover-clients.log 2>&1 &"
+            "systemd-run --unit=failover-clients --uid=carnet --gid=carnet "
+            "--working-directory=/var/lib/carnet /opt/carnet/current/bin/python "
+            f"/opt/carnet/failover-clients.py {shlex.quote(url)} {CLIENTS} {out}"
         )
 
         def acked() -> dict[int, list[tuple[int, float]]]:
