@@ -70,13 +70,15 @@ def booked_today(
 
 
 def _today_at(minutes_from_now: int) -> datetime:
-    """A time of today: ``minutes_from_now`` later, kept inside today (a run at 23:50
-    must not book tomorrow)."""
+    """A time of today, ``minutes_from_now`` after now. Near midnight "now" is moved to
+    22:00 (or 01:30 just after midnight) so that every appointment stays today and
+    two appointments asked for at different offsets never share a time: clamping
+    each one to 23:50 made a run at 23:20 book two at once."""
     now = timezone.now().astimezone(local_zone())
-    end_of_day = now.replace(hour=23, minute=50, second=0, microsecond=0)
-    start_of_day = now.replace(hour=0, minute=5, second=0, microsecond=0)
-    wanted = now + timedelta(minutes=minutes_from_now)
-    return max(start_of_day, min(wanted, end_of_day))
+    earliest = now.replace(hour=1, minute=30, second=0, microsecond=0)
+    latest = now.replace(hour=22, minute=0, second=0, microsecond=0)
+    anchor = max(earliest, min(now, latest))
+    return anchor + timedelta(minutes=minutes_from_now)
 
 
 def walk_in(world: World, agenda: Agenda, patient) -> Appointment:  # type: ignore[no-untyped-def]
