@@ -2,12 +2,18 @@
 
 Three Debian 12 systemd hosts are booted (tests/infra/hosts.py): the monitor (which also
 runs Carnet), the primary and the secondary; site.yml deploys them, and a second run
-changes nothing. Then, while clients write through Carnet's database URL (the libpq
-multi-host string with target_session_attrs=read-write that Carnet's processes use), the
-primary's PostgreSQL is killed (SIGKILL) and its host stopped. Nobody acts: the monitor
-must promote the secondary, the clients and Carnet must reach it, and every write
-acknowledged before the kill must be there exactly once (synchronous replication). The
-time to recover (RTO) is printed.
+changes nothing. A practice of its own is set up on the node (a practitioner with
+personal API tokens, a few patients; tests/infra/failover_setup.py). Then, while 20
+clients write consultations and invoice them through Carnet's HTTP API (nginx on the
+monitor, HTTPS), the primary's PostgreSQL is killed (SIGKILL) and its host stopped.
+Nobody acts: the monitor must promote the secondary and Carnet must reach it.
+
+A client counts a write only when Carnet acknowledged it (201 with the new id, and the
+invoice's reference); anything else it sends again with the same Idempotency-Key. After
+the recovery, on the new primary: every acknowledged consultation and invoice is there
+exactly once with its audit event (synchronous replication: RPO 0), no consultation is
+billed twice, the practice's invoice numbers run 1..n without a hole or a repeat, Carnet
+answers and `carnet audit verify` passes. The time to recover (RTO) is printed.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from __future__ import annotations
 import json
 import shlex
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,49 +35,117 @@ pytestmark = pytest.mark.skipif(
 )
 
 CLIENTS = 20
+PATIENTS = 8
 MONITOR_PGDATA = "/var/lib/postgresql/15/monitor"
 NODE_PGDATA = "/var/lib/postgresql/15/pgaf"
 RTO_LIMIT = 180  # seconds; the cooperative promises 15 min, this small node does far better
+SETUP = Path(__file__).with_name("failover_setup.py")
+OUT = "/var/lib/carnet/failover-clients"
+# Carnet's command-line environment, as /usr/local/sbin/carnet sets it up.
+NODE_PYTHON = (
+    "set -a && . /etc/carnet/carnet.env && . /etc/carnet/owner.env && set +a && "
+    "cd /var/lib/carnet && runuser -u carnet -- /opt/carnet/current/bin/python"
+)
 
-# Runs on the monitor host with Carnet's Python: CLIENTS threads, each inserting numbered
-# rows through the URL Carnet uses (the owner's, so it may create the probe table), and
-# writing each acknowledged number (after COMMIT returned) to its own file. A failed write
-# is not retried with the same number: it was never acknowledged.
+# Runs on the monitor host with Carnet's Python: CLIENTS threads, each writing a
+# consultation for one of the practitioner's patients, then its invoice (a G), through
+# https://<monitor>/api/v1/ with its own token. A write counts only once Carnet answered
+# 201 with its id: the client then appends it, as one JSON line, to its own file. Any
+# other outcome (no answer, a cut connection, 5xx, a timeout) is unknown: the client
+# sends the same request again with the same Idempotency-Key until it is acknowledged
+# (or the drill ends: then it was never acknowledged). A 4xx is a refusal, written down.
 CLIENT_SCRIPT = r"""
-import os, sys, threading, time
-import psycopg
+import http.client, json, os, ssl, sys, threading, time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-url, clients, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+host, setup_file, out = sys.argv[1], sys.argv[2], sys.argv[3]
+setup = json.load(open(setup_file))
 os.makedirs(out, exist_ok=True)
-with psycopg.connect(url, autocommit=True) as conn:
-    conn.execute("CREATE TABLE IF NOT EXISTS failover_probe "
-                 "(id bigserial PRIMARY KEY, client int NOT NULL, seq int NOT NULL, "
-                 "at timestamptz NOT NULL DEFAULT now())")
+TLS = ssl._create_unverified_context()  # the node's certificate is self-signed
+PARIS = ZoneInfo("Europe/Paris")  # the node's time zone: invoices are dated in it
+
+
+def stopped():
+    return os.path.exists(f"{out}/stop")
+
+
+def post(token, path, body, key):
+    connection = http.client.HTTPSConnection(host, 443, timeout=20, context=TLS)
+    try:
+        connection.request("POST", path, body=json.dumps(body), headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": key,
+            "Content-Type": "application/json", "Accept": "application/json",
+            "Connection": "close"})
+        response = connection.getresponse()
+        raw = response.read()
+        replayed = response.getheader("Idempotent-Replayed") == "true"
+    finally:
+        connection.close()
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        data = None
+    return response.status, data, replayed
+
 
 def client(number):
+    token = setup["tokens"][number % len(setup["tokens"])]
     acks = open(f"{out}/acked-{number}", "a", buffering=1)
     errors = open(f"{out}/errors-{number}", "a", buffering=1)
-    seq, conn = 0, None
-    while not os.path.exists(f"{out}/stop"):
-        seq += 1
-        try:
-            if conn is None or conn.closed:
-                conn = psycopg.connect(url, connect_timeout=3)
-            with conn.transaction():
-                conn.execute("INSERT INTO failover_probe (client, seq) VALUES (%s, %s)",
-                             (number, seq))
-            acks.write(f"{seq} {time.time():.3f}\n")
-        except psycopg.Error as error:
-            errors.write(f"{seq} {time.time():.3f} {type(error).__name__}\n")
+
+    def until_acknowledged(path, body, key):
+        attempts = 0
+        while True:
+            attempts += 1
+            sent = time.time()
             try:
-                conn and conn.close()
-            except Exception:
-                pass
-            conn = None
-            time.sleep(0.2)
+                status, data, replayed = post(token, path, body, key)
+            except (OSError, http.client.HTTPException) as error:
+                status, data, replayed = 0, type(error).__name__, False
+            if status == 201 and isinstance(data, dict) and "id" in data:
+                return data, sent, time.time(), attempts, replayed
+            if 400 <= status < 500 and status not in (408, 429):
+                errors.write(json.dumps({"refused": status, "path": path, "data": data}) + "\n")
+                time.sleep(0.3)
+                return None
+            errors.write(json.dumps({"at": time.time(), "status": status, "key": key,
+                                     "data": str(data)[:200]}) + "\n")
+            if stopped():
+                return None  # never acknowledged
+            time.sleep(0.3)
+
+    sequence = 0
+    while not stopped():
+        sequence += 1
+        marker = f"failover {number}-{sequence}"
+        patient = setup["patients"][(number + sequence) % len(setup["patients"])]
+        done = until_acknowledged(
+            f"/api/v1/patients/{patient}/encounters/",
+            {"reason": marker, "subjective": "Toux depuis trois jours.", "kind": "office"},
+            f"{marker} encounter")
+        if done is None:
+            continue
+        encounter, sent, at, attempts, replayed = done
+        acks.write(json.dumps({"kind": "encounter", "id": encounter["id"], "patient": patient,
+                               "marker": marker, "sent": sent, "at": at,
+                               "attempts": attempts, "replayed": replayed}) + "\n")
+        done = until_acknowledged(
+            f"/api/v1/patients/{patient}/invoices/",
+            {"practitioner": setup["practitioner"], "lines": [{"code": "G"}],
+             "service_date": datetime.now(PARIS).date().isoformat(),
+             "encounter": encounter["id"]},
+            f"{marker} invoice")
+        if done is None:
+            continue
+        invoice, sent, at, attempts, replayed = done
+        acks.write(json.dumps({"kind": "invoice", "id": invoice["id"],
+                               "reference": invoice["reference"], "encounter": encounter["id"],
+                               "sent": sent, "at": at, "attempts": attempts,
+                               "replayed": replayed}) + "\n")
         time.sleep(0.05)
 
-threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+threads = [threading.Thread(target=client, args=(n,)) for n in range(int(sys.argv[4]))]
 for thread in threads:
     thread.start()
 for thread in threads:
@@ -107,6 +183,44 @@ def owner_url(monitor: hosts.Host) -> str:
     return line.split("=", 1)[1].strip("'")
 
 
+def acknowledged(monitor: hosts.Host) -> list[dict[str, Any]]:
+    """Every write the clients were told succeeded, each with its client's number."""
+    listing = monitor.ssh(f"cd {OUT} && grep -H . acked-* || true").stdout
+    writes = []
+    for line in listing.splitlines():
+        name, record = line.split(":", 1)
+        writes.append({**json.loads(record), "client": int(name.split("-")[1])})
+    return writes
+
+
+def refusals(monitor: hosts.Host) -> list[str]:
+    return monitor.ssh(f"cd {OUT} && cat errors-* | grep -h refused || true").stdout.split("\n")[
+        :-1
+    ]
+
+
+def query(host: hosts.Host, sql: str) -> list[list[str]]:
+    """Rows of a query on the carnet database, as the superuser (around row-level security)."""
+    result = host.ssh(
+        f"runuser -u postgres -- psql -XAt -F '|' -d carnet -c {shlex.quote(sql)}", timeout=60
+    )
+    return [line.split("|") for line in result.stdout.splitlines() if line]
+
+
+def setup_practice(monitor: hosts.Host) -> dict[str, Any]:
+    """The drill's practice, practitioner, tokens and patients, made on the node."""
+    monitor.ssh("install -m 0644 /dev/stdin /opt/carnet/failover-setup.py", input=SETUP.read_text())
+    result = monitor.ssh(
+        f"{NODE_PYTHON} /opt/carnet/failover-setup.py {PATIENTS} {CLIENTS}", timeout=300
+    )
+    setup: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    monitor.ssh(
+        "install -o carnet -g carnet -m 0600 /dev/stdin /var/lib/carnet/failover-setup.json",
+        input=json.dumps(setup),
+    )
+    return setup
+
+
 def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_write_is_lost(
     tmp_path: Path,
 ) -> None:
@@ -138,33 +252,36 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         healthz = f"curl -sk -o /dev/null -w '%{{http_code}}' https://{monitor.ip}/healthz"
         assert monitor.ssh(healthz).stdout == "200"
 
-        # Clients write through Carnet's URL.
-        out = "/var/lib/carnet/failover-clients"
-        monitor.ssh(
-            "cat > /opt/carnet/failover-clients.py && chmod 0644 /opt/carnet/failover-clients.py",
-            input=CLIENT_SCRIPT,
+        setup = setup_practice(monitor)
+        api_get = (
+            "curl -sk -o /dev/null -w '%{http_code}' -H "
+            + shlex.quote(f"Authorization: Bearer {setup['tokens'][0]}")
+            + f" https://{monitor.ip}/api/v1/patients/{setup['patients'][0]}/"
         )
-        # A transient systemd unit: the SSH session returns at once.
+        assert monitor.ssh(api_get).stdout == "200"
+
+        # The clients write through Carnet's API, from a transient systemd unit (the SSH
+        # session returns at once).
+        monitor.ssh(
+            "install -m 0644 /dev/stdin /opt/carnet/failover-clients.py", input=CLIENT_SCRIPT
+        )
         monitor.ssh(
             "systemd-run --unit=failover-clients --uid=carnet --gid=carnet "
             "--working-directory=/var/lib/carnet /opt/carnet/current/bin/python "
-            f"/opt/carnet/failover-clients.py {shlex.quote(url)} {CLIENTS} {out}"
+            f"/opt/carnet/failover-clients.py {monitor.ip} /var/lib/carnet/failover-setup.json "
+            f"{OUT} {CLIENTS}"
         )
 
-        def acked() -> dict[int, list[tuple[int, float]]]:
-            listing = monitor.ssh(f"cd {out} && grep -H . acked-* || true").stdout
-            rows: dict[int, list[tuple[int, float]]] = {}
-            for line in listing.splitlines():
-                name, record = line.split(":", 1)
-                seq, at = record.split()
-                rows.setdefault(int(name.split("-")[1]), []).append((int(seq), float(at)))
-            return rows
+        def invoices_per_client() -> Counter[int]:
+            return Counter(w["client"] for w in acknowledged(monitor) if w["kind"] == "invoice")
 
         wait_for(
-            f"all {CLIENTS} clients have written",
-            lambda: len(acked()) == CLIENTS and all(len(r) >= 5 for r in acked().values()),
-            timeout=90,
+            f"all {CLIENTS} clients have written and billed consultations",
+            lambda: len(per := invoices_per_client()) == CLIENTS and min(per.values()) >= 3,
+            timeout=180,
+            interval=2,
         )
+        assert refusals(monitor) == []
 
         # Kill the primary's PostgreSQL, then stop its host.
         killed_at = float(
@@ -173,6 +290,7 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
             ).stdout.strip()
         )
         hosts._stop_host(primary)
+        stopped_at = time.time()
         hosts.log(f"killed the primary's PostgreSQL and stopped {primary.name}")
 
         # Nobody acts: the monitor promotes the secondary.
@@ -190,51 +308,122 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
             == "f"
         )
 
-        # The clients write again, through the same URL, to the new primary.
-        def writes_after_kill() -> list[float]:
-            return sorted(at for rows in acked().values() for _, at in rows if at > killed_at)
+        # The clients write again, through Carnet, to the new primary. The RTO runs from
+        # the SIGKILL to the first write acknowledged afterwards; only a request sent
+        # once the old primary's host was down counts (it cannot have been served by it).
+        def served_by_the_new_primary() -> list[float]:
+            return sorted(w["at"] for w in acknowledged(monitor) if w["sent"] > stopped_at)
 
         first = wait_for(
-            "writes acknowledged after the kill", writes_after_kill, timeout=RTO_LIMIT
+            "writes acknowledged after the kill",
+            served_by_the_new_primary,
+            timeout=RTO_LIMIT,
+            interval=1,
         )[0]
         rto = first - killed_at
         wait_for("Carnet answers again", lambda: monitor.ssh(healthz).stdout == "200", 60)
         wait_for(
             "every client writes again",
-            lambda: len({c for c, rows in acked().items() if rows[-1][1] > killed_at}) == CLIENTS,
+            lambda: (
+                len({w["client"] for w in acknowledged(monitor) if w["sent"] > stopped_at})
+                == CLIENTS
+            ),
             timeout=120,
+            interval=2,
         )
-        monitor.ssh(f"touch {out}/stop")
-        time.sleep(1)
+        monitor.ssh(f"touch {OUT}/stop")
+        wait_for(
+            "the clients stop",
+            lambda: (
+                monitor.ssh("systemctl is-active failover-clients", check=False).stdout.strip()
+                != "active"
+            ),
+            timeout=90,
+        )
 
-        # Every acknowledged write is there exactly once.
-        acknowledged = acked()
-        stored = secondary.ssh(
-            "runuser -u postgres -- psql -XAt -d carnet -c "
-            "'SELECT client, seq, count(*) FROM failover_probe GROUP BY client, seq'"
-        ).stdout
-        counts = {
-            (int(c), int(s)): int(n) for c, s, n in (line.split("|") for line in stored.split())
-        }
-        missing = [
-            (client, seq)
-            for client, rows in acknowledged.items()
-            for seq, _ in rows
-            if counts.get((client, seq)) != 1
-        ]
-        total = sum(len(rows) for rows in acknowledged.values())
-        assert not missing, f"{len(missing)} of {total} acknowledged writes missing: {missing[:20]}"
-        assert all(n == 1 for n in counts.values()), "a write stored twice"
+        writes = acknowledged(monitor)
+        before_kill = sum(1 for w in writes if w["at"] <= killed_at)
+        retried = sum(1 for w in writes if w["attempts"] > 1)
+        replayed = sum(1 for w in writes if w["replayed"])
+        assert refusals(monitor) == []
+        check_writes(secondary, setup, writes)
 
-        # The audit trail still verifies.
+        # Carnet answers, and the audit trail still verifies.
+        assert monitor.ssh(api_get).stdout == "200"
         verify = monitor.ssh("/usr/local/sbin/carnet audit verify", check=False, timeout=300)
         assert verify.returncode == 0, verify.stdout + verify.stderr
 
+        encounters = sum(1 for w in writes if w["kind"] == "encounter")
         print(
-            f"[failover] RTO (SIGKILL of the primary to the first write acknowledged by the "
-            f"new primary): {rto:.1f} s; {total} writes acknowledged by {CLIENTS} clients, "
-            f"all present exactly once",
+            f"[failover] RTO (SIGKILL of the primary to the first write acknowledged by "
+            f"Carnet on the new primary): {rto:.1f} s. RPO (synchronous): 0 of "
+            f"{before_kill} writes acknowledged before the kill lost; {len(writes)} writes "
+            f"acknowledged in all by {CLIENTS} clients ({encounters} consultations, "
+            f"{len(writes) - encounters} invoices), all present exactly once, invoice "
+            f"numbers gapless; {retried} acknowledged after a retry ({replayed} of them "
+            f"answered by an idempotent replay).",
             flush=True,
         )
         assert rto < RTO_LIMIT
     print(f"[timing] test_failover: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def check_writes(node: hosts.Host, setup: dict[str, Any], writes: list[dict[str, Any]]) -> None:
+    """On the new primary: every acknowledged write there once, the numbers gapless."""
+    audit = Counter(
+        (action, target)
+        for action, target in query(
+            node,
+            "SELECT action, target FROM audit_event "
+            "WHERE action IN ('encounter.create', 'invoice.issue')",
+        )
+    )
+
+    # Consultations: each acknowledged one is there with its marker, and no marker twice
+    # (a retry executed again would store its consultation a second time).
+    stored = {
+        int(pk): (int(patient), reason)
+        for pk, patient, reason in query(
+            node,
+            "SELECT id, patient_id, reason FROM records_encounter WHERE reason LIKE 'failover %'",
+        )
+    }
+    encounters = [w for w in writes if w["kind"] == "encounter"]
+    missing = [w for w in encounters if stored.get(w["id"]) != (w["patient"], w["marker"])]
+    assert not missing, f"{len(missing)} of {len(encounters)} consultations lost: {missing[:5]}"
+    twice = [m for m, n in Counter(r for _p, r in stored.values()).items() if n > 1]
+    assert twice == [], f"consultations stored twice: {twice[:5]}"
+    unaudited = [w for w in encounters if audit[("encounter.create", f"encounter:{w['id']}")] != 1]
+    assert unaudited == [], unaudited[:5]
+
+    # Invoices: each acknowledged one issued once, for its consultation; none billed twice.
+    issued = {
+        int(pk): (reference, int(encounter) if encounter else None, int(number))
+        for pk, reference, encounter, number in query(
+            node,
+            "SELECT id, reference, encounter_id, number FROM billing_invoice "
+            f"WHERE practice_id = {int(setup['practice'])} AND status = 'issued'",
+        )
+    }
+    invoices = [w for w in writes if w["kind"] == "invoice"]
+    missing = [
+        w for w in invoices if issued.get(w["id"], ())[:2] != (w["reference"], w["encounter"])
+    ]
+    assert not missing, f"{len(missing)} of {len(invoices)} invoices lost: {missing[:5]}"
+    billed = Counter(encounter for _r, encounter, _n in issued.values())
+    assert [e for e, n in billed.items() if n > 1] == [], "a consultation billed twice"
+    unaudited = [w for w in invoices if audit[("invoice.issue", f"invoice:{w['reference']}")] != 1]
+    assert unaudited == [], unaudited[:5]
+
+    # The practice's invoice numbers (one practitioner: one series) run 1..n, no hole.
+    practice = int(setup["practice"])
+    issuers = query(
+        node, f"SELECT DISTINCT issuer_id FROM billing_invoice WHERE practice_id = {practice}"
+    )
+    assert len(issuers) == 1, issuers
+    numbers = sorted(number for _r, _e, number in issued.values())
+    holes = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+    repeats = [n for n, times in Counter(numbers).items() if times > 1]
+    assert numbers == list(range(1, len(numbers) + 1)), (
+        f"holes {holes[:20]}, repeats {repeats[:20]}"
+    )
