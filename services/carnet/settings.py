@@ -113,10 +113,18 @@ TEMPLATES = [
 # CARNET_DATABASE_ROLE=owner makes this process use the owner URL (set by the CLI).
 
 
-def _database_from_url(url: str) -> dict[str, object]:
+# libpq connection parameters a URL may carry in its query. With several hosts
+# (``postgresql://user:pw@/carnet?host=a,b&port=5432,5432&target_session_attrs=read-write``)
+# libpq tries them in turn and keeps the one that accepts writes: after a failover the
+# processes reconnect to the new primary and never write to a demoted node.
+_LIBPQ_URL_OPTIONS = ("target_session_attrs", "connect_timeout", "sslmode")
+
+
+def _database_from_url(url: str) -> tuple[dict[str, object], dict[str, str]]:
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
     host = query.get("host", [parsed.hostname or ""])[0]
+    options = {name: query[name][0] for name in _LIBPQ_URL_OPTIONS if name in query}
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")),
@@ -124,7 +132,7 @@ def _database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": host,
         "PORT": str(parsed.port or query.get("port", [""])[0]),
-    }
+    }, options
 
 
 DATABASE_ROLE = envstr("CARNET_DATABASE_ROLE", "app")
@@ -146,13 +154,16 @@ if EMBEDDED_DATABASE:
         "PORT": str(_server.port),
     }
 else:
-    _db = _database_from_url(
+    _db, _db_url_options = _database_from_url(
         _owner_url if DATABASE_ROLE == "owner" and _owner_url else _database_url
     )
 
 _db["CONN_MAX_AGE"] = envint("DATABASE_CONN_MAX_AGE", 60)
 _db["CONN_HEALTH_CHECKS"] = True
-_db["OPTIONS"] = {"application_name": f"carnet-{CARNET_SERVICE}"}
+_db_options: dict[str, str] = {"application_name": f"carnet-{CARNET_SERVICE}"}
+if not EMBEDDED_DATABASE:
+    _db_options.update(_db_url_options)
+_db["OPTIONS"] = _db_options
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

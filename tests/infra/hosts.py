@@ -96,6 +96,8 @@ ROLE_PACKAGES = [
     "postgresql-15",
     "postgresql-contrib",
     "postgresql-client-15",
+    # postgresql with automatic failover (postgresql_failover: pg_auto_failover)
+    "postgresql-15-auto-failover",
     # carnet
     "python3-venv",
     "gnupg",
@@ -607,6 +609,7 @@ def test_secrets() -> dict[str, str]:
         "carnet_db_app_password": secrets.token_urlsafe(24),
         "carnet_db_gateway_password": secrets.token_urlsafe(24),
         "carnet_db_replication_password": secrets.token_urlsafe(24),
+        "carnet_db_monitor_password": secrets.token_urlsafe(24),
     }
 
 
