@@ -77,7 +77,7 @@ def inventory_for(
     shutil.copy(public_key, keys / public_key.name)
     if store is not None and push:
         (inventory / "group_vars" / "all" / "backups.yml").write_text(
-            f"---\nbackups_target: {store.name}\n"
+            f"---\nbackups_target: {store.name}\nbackups_base_keep: 1\n"
         )
     return inventory
 
@@ -337,6 +337,25 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     assert sha256s(nodes.store, store_dir) == on_node
     check_the_backup_host_cannot_decrypt(nodes.store, f"{store_dir}/{bases[0]}")
 
+    # The next night's: the node keeps the newest base backup only (backups_base_keep: 1)
+    # and the WAL from its first segment on; the backup host keeps everything.
+    old.ssh("systemctl start carnet-basebackup.service", timeout=900)
+    on_node = sha256s(old, "/var/backups/carnet")
+    on_store = sha256s(nodes.store, store_dir)
+    [newest] = [n for n in on_node if n.endswith(".base.tar.gpg")]
+    assert newest != bases[0] and on_store[bases[0]] and on_store[newest] == on_node[newest]
+    assert all(on_store[n] == h for n, h in on_node.items())
+    newest_json = old.ssh(
+        f"cat /var/backups/carnet/{newest.removesuffix('.base.tar.gpg')}.basebackup.json"
+    ).stdout
+    wal_start = json.loads(newest_json)["wal_start"]
+    wal_on_node = sha256s(old, "/var/backups/carnet-wal")
+    wal_on_store = sha256s(nodes.store, f"{store_dir}/wal")
+    segments_on_node = [n for n in wal_on_node if not n.endswith(".history.gpg")]
+    assert segments_on_node and min(n[:24] for n in segments_on_node) >= wal_start
+    assert any(n[:24] < wal_start for n in wal_on_store), (wal_start, sorted(wal_on_store))
+    assert all(wal_on_store[n] == h for n, h in wal_on_node.items())
+
     # Two consultations a minute apart, after the base backup; their WAL reaches the
     # backup host.
     first_written = write_consultation(old, "PITR first consultation")
@@ -385,8 +404,9 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     assert new.ssh("ls -A /var/lib/carnet/restore").stdout.strip() == ""
     assert set(Path(tempfile.gettempdir()).glob("carnet-restore-*")) == relays_before
     assert nodes.store.ssh("cat /srv/carnet-backups/.ssh/authorized_keys").stdout == authorized
-    assert sha256s(nodes.store, store_dir) == sha256s(old, "/var/backups/carnet")
-    assert set(dumps_on_node) < set(sha256s(nodes.store, store_dir))
+    on_store = sha256s(nodes.store, store_dir)
+    assert all(on_store[n] == h for n, h in sha256s(old, "/var/backups/carnet").items())
+    assert set(dumps_on_node) < set(on_store)
     assert new.ssh("systemctl is-active carnet-web").stdout.strip() == "active"
     print(f"[timing] backup.yml {backup_seconds:.1f} s, restore.yml {restore_seconds:.1f} s")
 
