@@ -92,6 +92,21 @@ def psql(host: hosts.Host, sql: str) -> str:
     return host.ssh(f"runuser -u postgres -- psql -XAtd carnet -c {json.dumps(sql)}").stdout
 
 
+def wait_for_logins(host: hosts.Host, timeout: float = 120) -> None:
+    """A host booted under load can be up but 'degraded' with /run/nologin still there:
+    the backup host's own user (carnet-backups, not root) is then refused ("System is
+    booting up"). Wait for it to go; if it does not, say which units failed."""
+    deadline = time.monotonic() + timeout
+    while host.ssh("test -e /run/nologin", check=False).returncode == 0:
+        if time.monotonic() > deadline:
+            failed = host.ssh(
+                "systemctl --failed --no-legend; systemctl status systemd-user-sessions --no-pager",
+                check=False,
+            )
+            raise AssertionError(f"{host.name} still refuses logins: {failed.stdout}")
+        time.sleep(2)
+
+
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     tmp = tmp_path_factory.mktemp("ansible-backup")
@@ -101,6 +116,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     with hosts.boot_hosts(["bk-old", "bk-new", "bk-store"]) as (old, new, store):
         both = hosts.write_inventory(tmp / "both", {"primary": [old, new]})
         play("site.yml", both, extravars)
+        for host in (old, new, store):
+            wait_for_logins(host)
         yield Nodes(
             old=old,
             new=new,
@@ -409,6 +426,29 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     assert set(dumps_on_node) < set(on_store)
     assert new.ssh("systemctl is-active carnet-web").stdout.strip() == "active"
     print(f"[timing] backup.yml {backup_seconds:.1f} s, restore.yml {restore_seconds:.1f} s")
+
+    # A target before every base backup is refused before anything is changed.
+    refused = hosts.run_playbook(
+        "pitr.yml",
+        nodes.new_inventory,
+        {
+            **nodes.extravars,
+            "pitr_target": "2020-01-01 00:00",
+            "restore_backup_node": old.name,
+            "restore_private_key": str(nodes.secret_key),
+            "restore_force": True,
+        },
+    )
+    assert not refused.ok
+    assert "a recovery cannot stop before its base backup" in refused.failure_report()
+    assert {label: psql(new, sql).strip() for label, sql in COUNTS.items()} == after
+    assert (
+        new.ssh(
+            "ls -d /var/lib/postgresql/15/main.before-pitr-* /var/lib/carnet/restore/*", check=False
+        ).stdout.strip()
+        == ""
+    )
+    assert new.ssh("systemctl is-active carnet-web").stdout.strip() == "active"
 
     # Point-in-time recovery of the same fresh node (it holds the restore above: forced),
     # from the backup host, to the minute between the two consultations.
