@@ -1,6 +1,6 @@
 """`carnet ops`: the admin's deployments, run from the admin's own machine.
 
-    carnet ops deploy|upgrade|backup|restore|onboard|rotate-keys --inventory INV
+    carnet ops deploy|upgrade|backup|restore|pitr|onboard|rotate-keys --inventory INV
                [--limit HOST] [-e key=value ...] [--ansible-dir DIR] [--history-dir DIR]
     carnet ops history [--history-dir DIR]
     carnet ops status                 (on the node: see carnet/management/commands/ops_status.py)
@@ -33,6 +33,7 @@ PLAYBOOKS = {
     "upgrade": "upgrade.yml",
     "backup": "backup.yml",
     "restore": "restore.yml",
+    "pitr": "pitr.yml",
     "onboard": "onboard-practice.yml",
     "rotate-keys": "rotate-keys.yml",
 }

@@ -152,3 +152,12 @@ def test_ops_refuses_an_unknown_playbook_or_inventory(tmp_path: Path) -> None:
     (tmp_path / "ansible").mkdir()
     done = carnet_ops(tmp_path, "deploy", "--inventory", str(tmp_path / "inventory.ini"))
     assert done.returncode == 2 and "no playbook site.yml" in done.stdout
+
+
+def test_every_action_names_a_playbook_of_the_repository() -> None:
+    from carnet import ops
+
+    ansible = Path(__file__).resolve().parents[2] / "infra" / "ansible"
+    missing = [name for name in ops.PLAYBOOKS.values() if not (ansible / name).is_file()]
+    assert missing == []
+    assert ops.PLAYBOOKS["pitr"] == "pitr.yml"

@@ -163,6 +163,18 @@ def test_the_database_belongs_to_the_owner_role_and_the_audit_trail_verifies(nod
 
 def test_site_sets_up_nightly_backups_with_public_keys_only(node: Node) -> None:
     assert node.host.ssh("systemctl is-active carnet-backup.timer").stdout.strip() == "active"
+    # The nightly base backup (point-in-time recovery): its timer, and the owner role may
+    # take it (REPLICATION, and a local replication line in pg_hba.conf).
+    assert node.host.ssh("systemctl is-active carnet-basebackup.timer").stdout.strip() == "active"
+    replication = node.host.ssh(
+        "runuser -u postgres -- psql -XAtc"
+        " \"SELECT rolreplication FROM pg_roles WHERE rolname = 'carnet_owner'\""
+    ).stdout.strip()
+    assert replication == "t"
+    hba = node.host.ssh("cat /etc/postgresql/15/main/pg_hba.conf").stdout.split("\n")
+    assert "host replication carnet_owner 127.0.0.1/32 scram-sha-256" in [
+        " ".join(line.split()) for line in hba
+    ]
     # The keyring directory holds the cooperative's public key, and no secret key: the
     # node cannot read its own backups.
     keys = node.host.ssh("cat /etc/carnet-backup-keys/*.asc").stdout
