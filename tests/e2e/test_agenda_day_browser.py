@@ -34,6 +34,9 @@ def waiting_patient(live: LiveCarnet) -> dict[str, Any]:
     longest waiting, so the next one), as the desk checks in a walk-in for him; written
     as the database owner with the demo's site and type of appointment."""
     slug = live.credentials["practice"]["slug"]
+    # One minute past midnight of the practice's day (its zone, not the database
+    # session's: in UTC, between 00:00 and 01:00 in Paris that was yesterday).
+    zone = settings.TIME_ZONE
     with psycopg.connect(database(live)) as connection:
         practice_id, gp_id = connection.execute(
             "SELECT p.id, m.person_id FROM practices_practice p"
@@ -58,9 +61,10 @@ def waiting_patient(live: LiveCarnet) -> dict[str, Any]:
             " reason_is_administrative, outside_hours, arrived_at, cancel_reason,"
             " created_by_id, created_at, updated_at, version)"
             " VALUES (%s, %s, %s, '', '', %s, 'arrived', 'walk_in', 'toux', false, false,"
-            " date_trunc('day', now()) + interval '1 minute', '', %s, now(), now(), 1)"
+            " (date_trunc('day', now() AT TIME ZONE %s) + interval '1 minute') AT TIME ZONE %s,"
+            " '', %s, now(), now(), 1)"
             " RETURNING id",
-            [practice_id, gp_id, patient_id, type_id, gp_id],
+            [practice_id, gp_id, patient_id, type_id, zone, zone, gp_id],
         ).fetchone()
     return {"gp_id": gp_id, "patient_id": patient_id, "appointment_id": appointment_id}
 
