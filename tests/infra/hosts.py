@@ -446,6 +446,14 @@ def _cleanup_network(network: _Network) -> None:
         if name.startswith(prefix):
             run(["ip", "netns", "delete", name], check=False)
     run(["ip", "link", "delete", network.bridge], check=False)
+    # A host stopped abruptly (the failover drill stops the primary's) can leave its veth
+    # behind: the namespace loses its name, but the kernel keeps it while the dead host's
+    # sockets close, and the next "ip link add" of that name fails with "File exists".
+    # Deleting our end deletes the pair.
+    for line in run(["ip", "-o", "link", "show"]).stdout.splitlines():
+        name = line.split(":", 2)[1].strip().split("@", 1)[0] if line.count(":") >= 2 else ""
+        if name.startswith(f"cv{network.index}x"):
+            run(["ip", "link", "delete", name], check=False)
 
 
 def _start_network(network: _Network) -> None:
