@@ -4,6 +4,7 @@ from records.services.consultations import consultation_record
 from records.services.documents import certificate_write, document_upload, letter_write
 from records.services.entries import (
     EditConflict,
+    entry_build,
     entry_create,
     entry_mark_in_error,
     entry_update,
@@ -33,6 +34,7 @@ from records.services.patients import (
 from records.services.prescriptions import (
     ItemInput,
     PrescriptionBlocked,
+    historical_prescription_build,
     prescription_check,
     prescription_create,
 )
@@ -55,9 +57,11 @@ __all__ = [
     "certificate_write",
     "consultation_record",
     "document_upload",
+    "entry_build",
     "entry_create",
     "entry_mark_in_error",
     "entry_update",
+    "historical_prescription_build",
     "letter_write",
     "patient_create",
     "patient_death_record",

@@ -89,6 +89,25 @@ def entry_create(
     return entry
 
 
+def entry_build(*, actor: Actor, access: PatientAccess, model: type[Entry], **fields: Any) -> Entry:
+    """An entry as ``entry_create`` would save it, checked the same way, but not saved
+    nor audited: for a bulk import, which decides the policy once per patient
+    (``records_access.require``), writes the rows together and records one event per
+    patient. References to other rows (a consultation) must come from rows the caller
+    has read or written under row-level security; the database still checks them."""
+    unknown = set(fields) & BOOKKEEPING
+    if unknown:
+        raise ValueError(f"not settable: {sorted(unknown)}")
+    entry = model(
+        practice_id=access.patient.practice_id,
+        patient=access.patient,
+        author_id=actor.person_id,
+        **fields,
+    )
+    entry.full_clean(exclude=["practice", "patient", "author", "encounter"])
+    return entry
+
+
 def _lock_for_change(
     actor: Actor, access: PatientAccess, entry: Entry, expected_version: int
 ) -> Entry:

@@ -18,8 +18,8 @@ from records import posology as text
 from records import safety
 from records.access import PatientAccess
 from records.models import Drug, Encounter, Prescription, PrescriptionItem
-from records.selectors.prescribing import check_lines, drug_facts
-from records.services.entries import entry_create
+from records.selectors.prescribing import check_lines, drug_facts, prescribing_facts_unaudited
+from records.services.entries import entry_build, entry_create
 
 MAX_DOSE_QUANTITY = Decimal(1000)
 PERIODS = ("day", "week")
@@ -164,6 +164,51 @@ def prescription_create(
             details={"alerts": sorted({alert.code for alert in blocks})},
         )
     return prescription
+
+
+def historical_prescription_build(
+    *,
+    actor: Actor,
+    access: PatientAccess,
+    items: list[ItemInput],
+    renewals: int,
+    encounter_id: int | None,
+    prescribed_on: date,
+) -> tuple[Prescription, list[PrescriptionItem]]:
+    """A historical prescription (imported) and its lines as ``prescription_create``
+    would save them, with the same checks and the same alerts kept (blocking nothing),
+    not saved nor audited: for a bulk import, which decides the policy once per patient
+    (the write, and the read of the record the alerts need) and records one event per
+    patient. The caller saves the prescription, sets it on the lines, then saves them,
+    before building the next one (the current treatment is read from the database)."""
+    if not items:
+        raise ValidationError({"items": _("A prescription needs at least one drug.")})
+    drugs = Drug.objects.in_bulk([item.drug_cis for item in items if item.drug_cis])
+    _validate(items, drugs)
+    facts = line_facts(items)
+    known = prescribing_facts_unaudited(actor=actor, access=access, drugs=facts)
+    alerts = [
+        alert
+        for index, line in enumerate(facts)
+        for alert in safety.check(line, known, others=list(facts[:index]))
+    ]
+    prescription = entry_build(
+        actor=actor,
+        access=access,
+        model=Prescription,
+        renewals=renewals,
+        encounter_id=encounter_id,
+        note="",
+        sensitivity="",
+        alerts=sorted({alert.code for alert in alerts}),
+        override_reason="",
+        prescribed_on=prescribed_on,
+    )
+    lines = [
+        _item(prescription, index, item, drugs, fact)
+        for index, (item, fact) in enumerate(zip(items, facts, strict=True))
+    ]
+    return prescription, lines
 
 
 def _item(

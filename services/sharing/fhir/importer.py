@@ -51,6 +51,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as day_start
@@ -61,27 +62,32 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
-from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B import fhirtypes, get_fhir_model_class
 
 from core import tenancy
-from core.access.policy import Actor, Category
+from core.access.policy import Action, Actor, Category
 from core.accounts.models import Person
 from core.accounts.selectors import holds_practitioner_role
 from core.audit.services import Outcome, append, buffered, record_event
 from core.practices.models import Practice
+from core.staging import insert_through_staging
+from records import access as records_access
 from records.access import PatientAccess, access_for
-from records.selectors import cim10_code, encounter_of_practice, patient_get
+from records.models import PrescriptionItem
+from records.models.clinical import ClinicalEntry
+from records.selectors import cim10_code, patient_get
 from records.services import (
     Allergy,
     Document,
     Encounter,
     Immunization,
+    ItemInput,
     Observation,
     Patient,
-    Prescription,
     Problem,
     document_upload,
-    entry_create,
+    entry_build,
+    historical_prescription_build,
     patient_create,
 )
 from sharing.models import ImportedResource
@@ -241,7 +247,7 @@ def import_bundle(
     with buffered() as events:
         try:
             data = _load(name, path_or_dict)
-            bundle = _validate(name, data)
+            resources = _validate(name, data)
             if not holds_practitioner_role(gp, practice.pk):
                 raise FhirImportError(
                     name,
@@ -254,14 +260,14 @@ def import_bundle(
                     practice=practice,
                     gp=gp,
                     name=name,
-                    source=_source(bundle, name),
-                    bundle=bundle,
+                    source=_source(data, name),
                     raw=data,
+                    resources=resources,
                     confirm_not_duplicate=confirm_not_duplicate,
                 )
                 report = run.run()
                 report.seconds = time.monotonic() - started
-                _record_import(actor, report, run.patient_ids)
+                _record_import(actor, report, run)
                 # Appended inside the transaction: they commit with the rows they describe.
                 append(events)
                 events.clear()
@@ -299,36 +305,76 @@ def _load(name: str, path_or_dict: str | Path | Mapping[str, Any]) -> Any:
         raise FhirImportError(name, f"not JSON ({error}).", code="not_json") from error
 
 
-def _validate(name: str, data: Any) -> Any:
+def _validate(name: str, data: Any) -> list[Any]:
+    """The bundle's resources that Carnet stores, checked by fhir.resources (its R4B
+    models accept Synthea's R4), each on its own; None for the others. The others are
+    only counted, so they are not checked beyond being resources of FHIR: checking a
+    Claim that nothing reads cost most of an import."""
     kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
     if kind != "Bundle":
         raise FhirImportError(
             name, f"not a FHIR Bundle (resourceType: {kind!r}).", code="not_a_bundle"
         )
-    try:
-        return Bundle.model_validate(data)
-    except ValueError as error:  # pydantic's ValidationError is a ValueError
-        raise FhirImportError(
-            name, f"refused by the FHIR R4 validation: {_pydantic_errors(error)}"
-        ) from error
-    except (KeyError, TypeError) as error:  # an unknown resourceType ends up here
-        raise FhirImportError(name, f"refused by the FHIR R4 validation: {error!r}") from error
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        raise FhirImportError(name, "refused by the FHIR R4 validation: entry: not a list")
+    checked: list[Any] = []
+    for index, fhir_entry in enumerate(entries):
+        where = f"entry.{index}"
+        if not isinstance(fhir_entry, dict):
+            raise FhirImportError(
+                name, f"refused by the FHIR R4 validation: {where}: not an object"
+            )
+        resource = fhir_entry.get("resource")
+        if resource is None:
+            checked.append(None)
+            continue
+        resource_type = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(resource_type, str) or not _is_resource_type(resource_type):
+            raise FhirImportError(
+                name,
+                f"refused by the FHIR R4 validation: {where}.resource.resourceType:"
+                f" not a FHIR resource type ({resource_type!r})",
+            )
+        if resource_type not in SUPPORTED:
+            checked.append(None)
+            continue
+        try:
+            checked.append(get_fhir_model_class(resource_type).model_validate(resource))
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            raise FhirImportError(
+                name,
+                "refused by the FHIR R4 validation:"
+                f" {_pydantic_errors(error, f'{where}.resource')}",
+            ) from error
+        except (KeyError, TypeError) as error:
+            raise FhirImportError(
+                name, f"refused by the FHIR R4 validation: {where}.resource: {error!r}"
+            ) from error
+    return checked
 
 
-def _pydantic_errors(error: ValueError) -> str:
+def _is_resource_type(name: str) -> bool:
+    """A type fhir.resources knows (without loading its model)."""
+    return name[:1].isupper() and name.isalnum() and hasattr(fhirtypes, f"{name}Type")
+
+
+def _pydantic_errors(error: ValueError, where: str) -> str:
     errors = getattr(error, "errors", None)
     if not callable(errors):
-        return str(error)
+        return f"{where}: {error}"
     found = errors()
     described = [
-        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in found[:3]
+        f"{'.'.join([where, *(str(part) for part in item['loc'])])}: {item['msg']}"
+        for item in found[:3]
     ]
     more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
     return "; ".join(described) + more
 
 
-def _source(bundle: Any, name: str) -> str:
-    meta_source = bundle.meta.source if bundle.meta is not None else None
+def _source(data: dict[str, Any], name: str) -> str:
+    meta = data.get("meta")
+    meta_source = meta.get("source") if isinstance(meta, dict) else None
     return str(meta_source or name)[:200]
 
 
@@ -341,7 +387,7 @@ class _Entry:
 
     type: str
     key: str  # the FHIR id, or the entry's fullUrl
-    resource: Any  # a fhir.resources model
+    resource: Any  # a fhir.resources model (None for a type Carnet does not store)
     raw: dict[str, Any]  # the same resource as JSON, to look for references
 
     @property
@@ -360,8 +406,8 @@ class _BundleImport:
         gp: Person,
         name: str,
         source: str,
-        bundle: Any,
         raw: dict[str, Any],
+        resources: list[Any],
         confirm_not_duplicate: bool,
     ) -> None:
         self.actor = actor
@@ -370,43 +416,51 @@ class _BundleImport:
         self.source = source
         self.confirm_not_duplicate = confirm_not_duplicate
         self.report = ImportReport(name=name, source=source)
-        self.entries = self._entries(bundle, raw)
+        self.entries = self._entries(raw, resources)
         self.by_reference: dict[str, _Entry] = {}
-        for entry, fhir_entry in self.entries:
+        for entry, full_url in self.entries:
             self.by_reference[f"{entry.type}/{entry.key}"] = entry
-            if fhir_entry.fullUrl:
-                self.by_reference[fhir_entry.fullUrl] = entry
+            if full_url:
+                self.by_reference[full_url] = entry
         # (FHIR type, key) -> the Carnet row it became, in an earlier import or this one.
         self.targets: dict[tuple[str, str], int] = {}
         self.known: set[tuple[str, str]] = set()
         self.accesses: dict[int, PatientAccess] = {}
+        # The patients the policy let this actor write to, decided once per bundle each.
+        self.writable: set[int] = set()
         self.patient_ids: set[int] = set()
         self.new_rows: list[ImportedResource] = []
+        # Checked entries of the type being imported, written together (_flush).
+        self.pending: list[tuple[_Entry, str, str, ClinicalEntry]] = []
+        # What was created for each patient: FHIR resources, and rows by Carnet type.
+        self.resources_of: dict[int, set[tuple[str, str]]] = {}
+        self.created_of: dict[int, Counter[str]] = {}
 
-    def _entries(self, bundle: Any, raw: dict[str, Any]) -> list[tuple[_Entry, Any]]:
+    def _entries(
+        self, raw: dict[str, Any], resources: list[Any]
+    ) -> list[tuple[_Entry, str | None]]:
         found = []
         raw_entries = raw.get("entry") or []
-        for index, fhir_entry in enumerate(bundle.entry or []):
-            resource = fhir_entry.resource
-            if resource is None:
+        for index, (fhir_entry, resource) in enumerate(zip(raw_entries, resources, strict=True)):
+            data = fhir_entry.get("resource")
+            if data is None:
                 self.report.skipped.append(f"entry {index}: no resource")
                 continue
-            kind = resource.get_resource_type()
-            key = resource.id or fhir_entry.fullUrl
+            kind = data["resourceType"]
+            full_url = fhir_entry.get("fullUrl")
+            key = data.get("id") or full_url
             if not key:
                 self.report.skipped.append(f"entry {index} ({kind}): neither id nor fullUrl")
                 continue
-            found.append(
-                (_Entry(kind, str(key), resource, raw_entries[index]["resource"]), fhir_entry)
-            )
-        self.report.resources = len(bundle.entry or [])
+            found.append((_Entry(kind, str(key), resource, data), full_url and str(full_url)))
+        self.report.resources = len(raw_entries)
         return found
 
     def run(self) -> ImportReport:
         self._load_known()
         by_type: dict[str, list[_Entry]] = {kind: [] for kind in SUPPORTED}
         seen: set[tuple[str, str]] = set()
-        for entry, _fhir_entry in self.entries:
+        for entry, _full_url in self.entries:
             if entry.type not in by_type:
                 self.report.unsupported[entry.type] += 1
             elif (entry.type, entry.key) in seen:
@@ -417,9 +471,11 @@ class _BundleImport:
         for kind in SUPPORTED:
             for entry in by_type[kind]:
                 self._import(entry)
+            # Written type by type: what comes next refers to it (a consultation).
+            self._flush(kind)
         try:
             with transaction.atomic():
-                ImportedResource.objects.bulk_create(self.new_rows)
+                insert_through_staging(ImportedResource, self.new_rows)
         except IntegrityError as error:
             # The unique constraint caught another import of the same resources running
             # at the same time: this one stores nothing.
@@ -431,10 +487,10 @@ class _BundleImport:
         return self.report
 
     def _load_known(self) -> None:
-        keys = {entry.key for entry, _fhir_entry in self.entries if entry.type in SUPPORTED}
+        keys = {entry.key for entry, _full_url in self.entries if entry.type in SUPPORTED}
         keys |= {
             f"{entry.key}{COMPONENT}{index}"
-            for entry, _fhir_entry in self.entries
+            for entry, _full_url in self.entries
             if entry.type == "Observation"
             for index in range(len(entry.resource.component or []))
         }
@@ -451,22 +507,55 @@ class _BundleImport:
         if (entry.type, entry.key) in self.known:
             self.report.already_imported[entry.type] += 1
             return
-        try:
+        with self._failing_as(entry.label):
             IMPORTERS[entry.type](self, entry)
+
+    @contextmanager
+    def _failing_as(self, label: str) -> Iterator[None]:
+        """Carnet's refusals as the bundle's failure, naming the resource (or the type)."""
+        try:
+            yield
         except FhirImportError:
             raise
         except PermissionDenied as error:
             raise FhirImportError(
-                self.report.name, f"{entry.label}: refused: {error}", code="not_allowed"
+                self.report.name, f"{label}: refused: {error}", code="not_allowed"
             ) from error
         except ValidationError as error:
             raise FhirImportError(
-                self.report.name, f"{entry.label}: {_validation_text(error)}", code="rejected"
+                self.report.name, f"{label}: {_validation_text(error)}", code="rejected"
             ) from error
         except (ValueError, DatabaseError) as error:
-            raise FhirImportError(
-                self.report.name, f"{entry.label}: {error}", code="rejected"
-            ) from error
+            raise FhirImportError(self.report.name, f"{label}: {error}", code="rejected") from error
+
+    def _add(
+        self,
+        entry: _Entry,
+        access: PatientAccess,
+        model: type[ClinicalEntry],
+        target_type: str,
+        key: str = "",
+        **fields: Any,
+    ) -> None:
+        """One entry, checked as ``entry_create`` checks it, written with the others of
+        its type (``_flush``)."""
+        row = entry_build(actor=self.actor, access=access, model=model, **fields)
+        self.pending.append((entry, target_type, key, row))
+
+    def _flush(self, kind: str) -> None:
+        """Write the checked entries of one FHIR type, table by table, through a staging
+        table under row-level security, then remember them."""
+        if not self.pending:
+            return
+        by_model: dict[type[ClinicalEntry], list[ClinicalEntry]] = {}
+        for _entry, _target_type, _key, row in self.pending:
+            by_model.setdefault(type(row), []).append(row)
+        with self._failing_as(kind):
+            for model, rows in by_model.items():
+                insert_through_staging(model, rows)
+        for entry, target_type, key, row in self.pending:
+            self._remember(entry, target_type, row.pk, key, patient_id=row.patient_id)
+        self.pending.clear()
 
     # --- references
 
@@ -503,13 +592,29 @@ class _BundleImport:
                 patient = patient_get(actor=self.actor, patient_id=patient.merged_into_id)
             access = access_for(patient)
             self.accesses[patient_id] = access
+        if access.patient.pk not in self.writable:
+            # The policy decides once per patient and bundle (a refusal is audited and
+            # fails the bundle); what is written is audited once per patient.
+            records_access.require(
+                self.actor,
+                Action.WRITE,
+                Category.CLINICAL,
+                access.patient,
+                access=access,
+                audit_success=False,
+            )
+            self.writable.add(access.patient.pk)
         self.patient_ids.add(access.patient.pk)
         return access
 
-    def _remember(self, entry: _Entry, target_type: str, target_id: int, key: str = "") -> None:
+    def _remember(
+        self, entry: _Entry, target_type: str, target_id: int, key: str = "", *, patient_id: int
+    ) -> None:
         key = key or entry.key
         self.targets[(entry.type, key)] = target_id
         self.report.created[target_type] += 1
+        self.resources_of.setdefault(patient_id, set()).add((entry.type, entry.key))
+        self.created_of.setdefault(patient_id, Counter())[target_type] += 1
         self.new_rows.append(
             ImportedResource(
                 practice=self.practice,
@@ -520,6 +625,40 @@ class _BundleImport:
                 target_id=target_id,
             )
         )
+
+    def _prescription(
+        self,
+        *,
+        access: PatientAccess,
+        prescribed_on: date,
+        encounter_id: int | None,
+        renewals: int,
+        drug_label: str,
+        posology: str,
+        duration_days: int,
+    ) -> int:
+        """A prescription dated from the source, with one free-text line, checked and
+        with its alerts as ``prescription_create`` keeps them; written at once, since the
+        next one's alerts read the current treatment. Returns its id."""
+        prescription, lines = historical_prescription_build(
+            actor=self.actor,
+            access=access,
+            items=[
+                ItemInput(
+                    posology=posology[:300],
+                    duration_days=min(max(duration_days, 1), 366),
+                    drug_label=drug_label[:300],
+                )
+            ],
+            renewals=min(renewals, 11),
+            encounter_id=encounter_id,
+            prescribed_on=prescribed_on,
+        )
+        prescription.save()
+        for line in lines:
+            line.prescription = prescription
+        PrescriptionItem.objects.bulk_create(lines)
+        return int(prescription.pk)
 
     def _skip(self, entry: _Entry, why: str) -> None:
         self.report.skipped.append(f"{entry.label}: {why}")
@@ -552,7 +691,7 @@ class _BundleImport:
             ) from error
         self.accesses[patient.pk] = access_for(patient)
         self.patient_ids.add(patient.pk)
-        self._remember(entry, "patient", patient.pk)
+        self._remember(entry, "patient", patient.pk, patient_id=patient.pk)
 
     def encounter(self, entry: _Entry) -> None:
         resource = entry.resource
@@ -569,15 +708,15 @@ class _BundleImport:
         if kind is None:
             self.report.notes[f"Encounter class {klass} imported as an office consultation"] += 1
         reason = _first_text(resource.reasonCode) or _first_text(resource.type) or "Consultation"
-        encounter = entry_create(
-            actor=self.actor,
-            access=access,
-            model=Encounter,
+        self._add(
+            entry,
+            access,
+            Encounter,
+            "encounter",
             occurred_at=occurred_at,
             kind=kind or Encounter.Kind.OFFICE,
             reason=reason,
         )
-        self._remember(entry, "encounter", encounter.pk)
         return None
 
     def condition(self, entry: _Entry) -> None:
@@ -600,10 +739,11 @@ class _BundleImport:
             # The record only takes codes of the French list; the text stays.
             self.report.notes[f"CIM-10 code {code} not in the French list: kept as text"] += 1
             code = ""
-        problem = entry_create(
-            actor=self.actor,
-            access=access,
-            model=Problem,
+        self._add(
+            entry,
+            access,
+            Problem,
+            "problem",
             label=label,
             code=code,
             clinical_status=(
@@ -612,7 +752,6 @@ class _BundleImport:
             onset=_day(onset),
             resolved_on=_day(resource.abatementDateTime) if resolved else None,
         )
-        self._remember(entry, "problem", problem.pk)
         return None
 
     def allergy(self, entry: _Entry) -> None:
@@ -633,10 +772,11 @@ class _BundleImport:
             (level for level in ("severe", "moderate", "mild") if level in severities),
             Allergy.Severity.MODERATE,
         )
-        allergy = entry_create(
-            actor=self.actor,
-            access=access,
-            model=Allergy,
+        self._add(
+            entry,
+            access,
+            Allergy,
+            "allergy",
             substance=substance,
             kind=(
                 Allergy.Kind.INTOLERANCE if resource.type == "intolerance" else Allergy.Kind.ALLERGY
@@ -644,7 +784,6 @@ class _BundleImport:
             reaction="; ".join(dict.fromkeys(m for m in manifestations if m)),
             severity=severity,
         )
-        self._remember(entry, "allergy", allergy.pk)
         return None
 
     def medication_request(self, entry: _Entry) -> None:
@@ -665,8 +804,7 @@ class _BundleImport:
             return None
         texts = [d.text.strip() for d in resource.dosageInstruction or [] if d.text]
         dispense = resource.dispenseRequest
-        prescription = _prescription_dated(
-            actor=self.actor,
+        prescription = self._prescription(
             access=access,
             prescribed_on=prescribed_on,
             encounter_id=self._target(resource.encounter, "Encounter"),
@@ -675,7 +813,7 @@ class _BundleImport:
             posology="; ".join(texts) or DEFAULT_POSOLOGY,
             duration_days=_duration_days(dispense),
         )
-        self._remember(entry, "prescription", prescription.pk)
+        self._remember(entry, "prescription", prescription, patient_id=access.patient.pk)
         return None
 
     def immunization(self, entry: _Entry) -> None:
@@ -690,16 +828,16 @@ class _BundleImport:
         if access is None:
             return None
         dose = resource.doseQuantity
-        immunization = entry_create(
-            actor=self.actor,
-            access=access,
-            model=Immunization,
+        self._add(
+            entry,
+            access,
+            Immunization,
+            "immunization",
             vaccine=vaccine,
             vaccinated_on=vaccinated_on,
             lot_number=resource.lotNumber or "",
             dose=f"{dose.value} {dose.unit or ''}".strip() if dose and dose.value else "",
         )
-        self._remember(entry, "immunization", immunization.pk)
         return None
 
     def observation(self, entry: _Entry) -> None:
@@ -750,10 +888,12 @@ class _BundleImport:
         code = _coding_code(concept, {LOINC}, max_length=40) or _coding_code(
             concept, None, max_length=40
         )
-        observation = entry_create(
-            actor=self.actor,
-            access=access,
-            model=Observation,
+        self._add(
+            entry,
+            access,
+            Observation,
+            "observation",
+            key,
             encounter_id=encounter_id,
             effective_at=effective_at,
             code=code or label[:40],
@@ -764,7 +904,6 @@ class _BundleImport:
             # History from elsewhere, not a new result waiting for the GP's review.
             reviewed=True,
         )
-        self._remember(entry, "observation", observation.pk, key)
 
 
 def _document_reference(self: _BundleImport, entry: _Entry) -> None:
@@ -805,7 +944,7 @@ def _document_reference(self: _BundleImport, entry: _Entry) -> None:
         kind=category if category in kinds else Document.Kind.OTHER,
         document_date=document_date,
     )
-    self._remember(entry, "document", document.pk)
+    self._remember(entry, "document", document.pk, patient_id=access.patient.pk)
     return None
 
 
@@ -819,39 +958,6 @@ IMPORTERS: dict[str, Callable[[_BundleImport, _Entry], None]] = {
     "Immunization": _BundleImport.immunization,
     "Observation": _BundleImport.observation,
 }
-
-
-def _prescription_dated(
-    *,
-    actor: Actor,
-    access: PatientAccess,
-    prescribed_on: date,
-    encounter_id: int | None,
-    renewals: int,
-    drug_label: str,
-    posology: str,
-    duration_days: int,
-) -> Prescription:
-    """A prescription dated from the source, with one free-text line, through the records
-    service (policy, checks and audit)."""
-    from records.services import ItemInput, prescription_create
-
-    encounter = encounter_of_practice(encounter_id)
-    return prescription_create(
-        actor=actor,
-        access=access,
-        items=[
-            ItemInput(
-                posology=posology[:300],
-                duration_days=min(max(duration_days, 1), 366),
-                drug_label=drug_label[:300],
-            )
-        ],
-        renewals=min(renewals, 11),
-        encounter=encounter,
-        prescribed_on=prescribed_on,
-        historical=True,
-    )
 
 
 # --- Patients ---------------------------------------------------------------------------
@@ -1063,23 +1169,39 @@ def _validation_text(error: ValidationError) -> str:
 # --- Audit ------------------------------------------------------------------------------
 
 
-def _record_import(actor: Actor, report: ImportReport, patient_ids: set[int]) -> None:
-    record_event(
-        "fhir.import",
-        actor=actor,
-        patient_id=next(iter(patient_ids)) if len(patient_ids) == 1 else None,
-        category=Category.CLINICAL.value,
-        target=f"file:{report.name}",
-        details={
-            "source": report.source,
-            "created": dict(report.created),
-            "already_imported": dict(report.already_imported),
-            "unsupported": dict(report.unsupported),
-            "skipped": len(report.skipped),
-            "unresolved_references": len(report.unresolved),
-            "patients": sorted(patient_ids),
-        },
-    )
+def _record_import(actor: Actor, report: ImportReport, run: _BundleImport) -> None:
+    """One event per patient the bundle wrote to (or read, for a resource it skipped),
+    naming how many resources were imported for them and the rows they became; one
+    event without a patient when the bundle created nothing for anyone."""
+    bundle = {
+        "source": report.source,
+        "already_imported": dict(report.already_imported),
+        "unsupported": dict(report.unsupported),
+        "skipped": len(report.skipped),
+        "unresolved_references": len(report.unresolved),
+    }
+    patients = sorted(run.patient_ids | set(run.resources_of))
+    if not patients:
+        record_event(
+            "fhir.import",
+            actor=actor,
+            category=Category.CLINICAL.value,
+            target=f"file:{report.name}",
+            details={**bundle, "created": dict(report.created), "patients": []},
+        )
+    for patient_id in patients:
+        record_event(
+            "fhir.import",
+            actor=actor,
+            patient_id=patient_id,
+            category=Category.CLINICAL.value,
+            target=f"file:{report.name}",
+            details={
+                **bundle,
+                "resources": len(run.resources_of.get(patient_id, ())),
+                "created": dict(run.created_of.get(patient_id, {})),
+            },
+        )
 
 
 def _record_failure(actor: Actor, events: list[Any], name: str, reason: str) -> None:
