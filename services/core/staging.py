@@ -10,9 +10,12 @@ which id each of its rows got.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
 
 
 def insert_through_staging(model: type[models.Model], rows: Sequence[models.Model]) -> None:
@@ -42,22 +45,44 @@ def insert_through_staging(model: type[models.Model], rows: Sequence[models.Mode
             [table, meta.pk.column, len(rows)],
         )
         ids = [row[0] for row in cursor.fetchall()]
+        values = [_value_of(field) for field in fields]
         with cursor.cursor.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:  # nosec B608
             for pk, row in zip(ids, rows, strict=True):
-                copy.write_row(
-                    [
-                        pk,
-                        *(
-                            field.get_db_prep_save(field.pre_save(row, True), connection)
-                            for field in fields
-                        ),
-                    ]
-                )
+                copy.write_row([pk, *(value(row) for value in values)])
         cursor.execute(
             f"INSERT INTO {real} ({column_list}) SELECT {column_list} FROM {staging};"  # noqa: S608  # nosec B608
-            f" TRUNCATE {staging}"
+            f" DELETE FROM {staging}"
         )
     for pk, row in zip(ids, rows, strict=True):
         row.pk = pk
         row._state.adding = False
         row._state.db = connection.alias
+
+
+# Fields whose Python value PostgreSQL takes as it is (the rows were checked by
+# ``full_clean``): read directly, which is most of the speed of a bulk write.
+_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.DecimalField,
+    models.ForeignKey,
+)
+
+
+def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
+    """How to read ``field``'s database value from a row, as ``save`` would write it."""
+    attname = field.attname
+    if isinstance(field, _PLAIN) and not isinstance(field, models.JSONField):
+        return lambda row: getattr(row, attname)
+    if isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add):
+        # DateTimeField is a DateField: an aware datetime, or a date, as it is.
+        return lambda row: _aware(getattr(row, attname))
+    return lambda row: field.get_db_prep_save(field.pre_save(row, True), connection)
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        raise ValueError(f"a naive date-time cannot be written: {value}")
+    return value

@@ -183,14 +183,6 @@ def prescribing_facts(
     """The patient's facts for checking ``drugs`` (the lines being prescribed). The read
     of the clinical record is judged by the policy and audited."""
     records_access.require(actor, Action.READ, Category.CLINICAL, access.patient, access=access)
-    return prescribing_facts_unaudited(actor=actor, access=access, drugs=drugs)
-
-
-def prescribing_facts_unaudited(
-    *, actor: Actor, access: records_access.PatientAccess, drugs: Sequence[safety.DrugFacts]
-) -> safety.Facts:
-    """``prescribing_facts`` for a caller that has decided and audited the read itself
-    (a bulk import: once per patient, not once per prescription)."""
     allergies, hidden_allergies = allergy_facts(actor, access)
     items, hidden_prescriptions = current_treatment(actor, access)
     treatment = treatment_facts(items)

@@ -32,9 +32,9 @@ from records.services.patients import (
     patient_merge,
 )
 from records.services.prescriptions import (
+    HistoricalPrescriptions,
     ItemInput,
     PrescriptionBlocked,
-    historical_prescription_build,
     prescription_check,
     prescription_create,
 )
@@ -44,6 +44,7 @@ __all__ = [
     "Document",
     "EditConflict",
     "Encounter",
+    "HistoricalPrescriptions",
     "IdentityConflict",
     "Immunization",
     "ItemInput",
@@ -61,7 +62,6 @@ __all__ = [
     "entry_create",
     "entry_mark_in_error",
     "entry_update",
-    "historical_prescription_build",
     "letter_write",
     "patient_create",
     "patient_death_record",

@@ -5,11 +5,12 @@ substance twice (``records.safety``) before it is saved."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access.policy import Actor, Category
@@ -18,7 +19,15 @@ from records import posology as text
 from records import safety
 from records.access import PatientAccess
 from records.models import Drug, Encounter, Prescription, PrescriptionItem
-from records.selectors.prescribing import check_lines, drug_facts, prescribing_facts_unaudited
+from records.models.clinical import TREATMENT_LOOKBACK_DAYS
+from records.selectors.prescribing import (
+    allergy_facts,
+    check_lines,
+    current_treatment,
+    drug_facts,
+    rules_for,
+    treatment_facts,
+)
 from records.services.entries import entry_build, entry_create
 
 MAX_DOSE_QUANTITY = Decimal(1000)
@@ -166,49 +175,79 @@ def prescription_create(
     return prescription
 
 
-def historical_prescription_build(
-    *,
-    actor: Actor,
-    access: PatientAccess,
-    items: list[ItemInput],
-    renewals: int,
-    encounter_id: int | None,
-    prescribed_on: date,
-) -> tuple[Prescription, list[PrescriptionItem]]:
-    """A historical prescription (imported) and its lines as ``prescription_create``
-    would save them, with the same checks and the same alerts kept (blocking nothing),
-    not saved nor audited: for a bulk import, which decides the policy once per patient
-    (the write, and the read of the record the alerts need) and records one event per
-    patient. The caller saves the prescription, sets it on the lines, then saves them,
-    before building the next one (the current treatment is read from the database)."""
-    if not items:
-        raise ValidationError({"items": _("A prescription needs at least one drug.")})
-    drugs = Drug.objects.in_bulk([item.drug_cis for item in items if item.drug_cis])
-    _validate(items, drugs)
-    facts = line_facts(items)
-    known = prescribing_facts_unaudited(actor=actor, access=access, drugs=facts)
-    alerts = [
-        alert
-        for index, line in enumerate(facts)
-        for alert in safety.check(line, known, others=list(facts[:index]))
-    ]
-    prescription = entry_build(
-        actor=actor,
-        access=access,
-        model=Prescription,
-        renewals=renewals,
-        encounter_id=encounter_id,
-        note="",
-        sensitivity="",
-        alerts=sorted({alert.code for alert in alerts}),
-        override_reason="",
-        prescribed_on=prescribed_on,
-    )
-    lines = [
-        _item(prescription, index, item, drugs, fact)
-        for index, (item, fact) in enumerate(zip(items, facts, strict=True))
-    ]
-    return prescription, lines
+class HistoricalPrescriptions:
+    """A patient's historical prescriptions (imported) built one after the other, as
+    ``prescription_create`` would save them: the same checks, the same alerts kept
+    (blocking nothing). Nothing is saved nor audited here: a bulk import decides the
+    policy once per patient (the write, and the read of the record the alerts need),
+    writes the rows together and records one event per patient.
+
+    The record is read once (allergies, current treatment); each prescription built
+    joins the current treatment the next one is checked against, as it would once
+    saved. The caller must not add allergies or prescriptions to this patient in
+    between."""
+
+    def __init__(self, *, actor: Actor, access: PatientAccess) -> None:
+        self.actor = actor
+        self.access = access
+        self.allergies, hidden_allergies = allergy_facts(actor, access)
+        items, hidden_prescriptions = current_treatment(actor, access)
+        self.treatment = treatment_facts(items)
+        self.hidden = hidden_allergies + hidden_prescriptions
+        self.today = timezone.localdate()
+
+    def build(
+        self,
+        *,
+        items: list[ItemInput],
+        renewals: int,
+        encounter_id: int | None,
+        prescribed_on: date,
+    ) -> tuple[Prescription, list[PrescriptionItem]]:
+        """The prescription and its lines (``line.prescription`` to set once saved)."""
+        if not items:
+            raise ValidationError({"items": _("A prescription needs at least one drug.")})
+        drugs = Drug.objects.in_bulk([item.drug_cis for item in items if item.drug_cis])
+        _validate(items, drugs)
+        facts = line_facts(items)
+        known = safety.Facts(
+            allergies=self.allergies,
+            treatment=list(self.treatment),
+            rules=rules_for(facts, [*self.treatment, *facts]),
+            hidden_entries=self.hidden,
+        )
+        alerts = [
+            alert
+            for index, line in enumerate(facts)
+            for alert in safety.check(line, known, others=list(facts[:index]))
+        ]
+        prescription = entry_build(
+            actor=self.actor,
+            access=self.access,
+            model=Prescription,
+            renewals=renewals,
+            encounter_id=encounter_id,
+            note="",
+            sensitivity="",
+            alerts=sorted({alert.code for alert in alerts}),
+            override_reason="",
+            prescribed_on=prescribed_on,
+        )
+        lines = [
+            _item(prescription, index, item, drugs, fact)
+            for index, (item, fact) in enumerate(zip(items, facts, strict=True))
+        ]
+        # What current_treatment will read once it is saved: an active prescription of
+        # the last two years whose end has not passed (its author sees it).
+        recent = prescribed_on >= self.today - timedelta(days=TREATMENT_LOOKBACK_DAYS)
+        current = [
+            line
+            for line in lines
+            if prescribed_on + timedelta(days=line.duration_days * (1 + renewals)) >= self.today
+        ]
+        if recent:
+            self.treatment.extend(treatment_facts(current))
+        return prescription, lines
 
 
 def _item(

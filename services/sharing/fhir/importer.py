@@ -80,6 +80,7 @@ from records.services import (
     Allergy,
     Document,
     Encounter,
+    HistoricalPrescriptions,
     Immunization,
     ItemInput,
     Observation,
@@ -87,7 +88,6 @@ from records.services import (
     Problem,
     document_upload,
     entry_build,
-    historical_prescription_build,
     patient_create,
 )
 from sharing.models import ImportedResource
@@ -432,6 +432,8 @@ class _BundleImport:
         self.new_rows: list[ImportedResource] = []
         # Checked entries of the type being imported, written together (_flush).
         self.pending: list[tuple[_Entry, str, str, ClinicalEntry]] = []
+        self.pending_lines: list[PrescriptionItem] = []
+        self.prescribers: dict[int, HistoricalPrescriptions] = {}
         # What was created for each patient: FHIR resources, and rows by Carnet type.
         self.resources_of: dict[int, set[tuple[str, str]]] = {}
         self.created_of: dict[int, Counter[str]] = {}
@@ -553,6 +555,10 @@ class _BundleImport:
         with self._failing_as(kind):
             for model, rows in by_model.items():
                 insert_through_staging(model, rows)
+            for line in self.pending_lines:
+                line.prescription = line.prescription  # its id, now that it is saved
+            insert_through_staging(PrescriptionItem, self.pending_lines)
+        self.pending_lines.clear()
         for entry, target_type, key, row in self.pending:
             self._remember(entry, target_type, row.pk, key, patient_id=row.patient_id)
         self.pending.clear()
@@ -628,6 +634,7 @@ class _BundleImport:
 
     def _prescription(
         self,
+        entry: _Entry,
         *,
         access: PatientAccess,
         prescribed_on: date,
@@ -636,13 +643,14 @@ class _BundleImport:
         drug_label: str,
         posology: str,
         duration_days: int,
-    ) -> int:
+    ) -> None:
         """A prescription dated from the source, with one free-text line, checked and
-        with its alerts as ``prescription_create`` keeps them; written at once, since the
-        next one's alerts read the current treatment. Returns its id."""
-        prescription, lines = historical_prescription_build(
-            actor=self.actor,
-            access=access,
+        with its alerts as ``prescription_create`` keeps them."""
+        builder = self.prescribers.get(access.patient.pk)
+        if builder is None:
+            builder = HistoricalPrescriptions(actor=self.actor, access=access)
+            self.prescribers[access.patient.pk] = builder
+        prescription, lines = builder.build(
             items=[
                 ItemInput(
                     posology=posology[:300],
@@ -654,11 +662,8 @@ class _BundleImport:
             encounter_id=encounter_id,
             prescribed_on=prescribed_on,
         )
-        prescription.save()
-        for line in lines:
-            line.prescription = prescription
-        PrescriptionItem.objects.bulk_create(lines)
-        return int(prescription.pk)
+        self.pending.append((entry, "prescription", "", prescription))
+        self.pending_lines.extend(lines)
 
     def _skip(self, entry: _Entry, why: str) -> None:
         self.report.skipped.append(f"{entry.label}: {why}")
@@ -804,7 +809,8 @@ class _BundleImport:
             return None
         texts = [d.text.strip() for d in resource.dosageInstruction or [] if d.text]
         dispense = resource.dispenseRequest
-        prescription = self._prescription(
+        self._prescription(
+            entry,
             access=access,
             prescribed_on=prescribed_on,
             encounter_id=self._target(resource.encounter, "Encounter"),
@@ -813,7 +819,6 @@ class _BundleImport:
             posology="; ".join(texts) or DEFAULT_POSOLOGY,
             duration_days=_duration_days(dispense),
         )
-        self._remember(entry, "prescription", prescription, patient_id=access.patient.pk)
         return None
 
     def immunization(self, entry: _Entry) -> None:
