@@ -23,15 +23,18 @@ def insert_through_staging(model: type[models.Model], rows: Sequence[models.Mode
     ids. Must run inside a transaction."""
     if not rows:
         return
+    if not connection.in_atomic_block:
+        raise RuntimeError("insert_through_staging needs a transaction.")
     meta = model._meta
+    pk_column = str(meta.pk.column) if meta.pk is not None else "id"
     table = meta.db_table
     fields = [
         field
         for field in meta.concrete_fields
         if not field.primary_key and not isinstance(field, models.GeneratedField)
     ]
-    names = [connection.ops.quote_name(meta.pk.column)] + [
-        connection.ops.quote_name(field.column) for field in fields
+    names = [connection.ops.quote_name(pk_column)] + [
+        connection.ops.quote_name(str(field.column)) for field in fields
     ]
     column_list = ", ".join(names)
     staging = connection.ops.quote_name(f"staging_{table}")
@@ -42,7 +45,7 @@ def insert_through_staging(model: type[models.Model], rows: Sequence[models.Mode
         )
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, meta.pk.column, len(rows)],
+            [table, pk_column, len(rows)],
         )
         ids = [row[0] for row in cursor.fetchall()]
         values = [_value_of(field) for field in fields]

@@ -1,8 +1,9 @@
 """Importing FHIR R4 bundles (Synthea and the like) into a practice's records.
 
-``import_bundle`` reads one Bundle, has fhir.resources check it (its R4B models accept the
-R4 output of Synthea), and writes what Carnet can hold through the records services, so
-the access policy and the audit trail apply exactly as for an entry typed by hand:
+``import_bundle`` reads one Bundle, has fhir.resources check the resources Carnet stores
+(its R4B models accept the R4 output of Synthea), and writes them in bulk, with the same
+checks and the same rows as the records services would, the access policy deciding and
+the audit trail recording:
 
     Patient             -> Patient (``patient_create``; the given practitioner is GP of record)
     Encounter           -> Encounter (a consultation: date, kind, reason)
@@ -14,6 +15,24 @@ the access policy and the audit trail apply exactly as for an entry typed by han
                            becomes one Observation per component, as Carnet records vitals
 
 The rules, and why:
+
+- **Fast, with the same rows.** Only the types Carnet stores are validated, each resource
+  on its own (an error still names ``entry.N.resource.field``); the others (Claim,
+  ExplanationOfBenefit...) are only checked to be FHIR resource types, and counted. Each
+  entry is checked as ``entry_create`` checks it (``records.services.entry_build``);
+  prescriptions keep their alerts (``records.services.HistoricalPrescriptions``). The
+  entries are written type by type with COPY into a temporary staging table, then moved
+  into the real table by one ``INSERT ... SELECT`` as the application role in the
+  practice's context, so row-level security checks every row (``core.staging``). The
+  rows are those the entry-by-entry import wrote (tests/sharing/test_fhir_import_rows.py).
+- **The policy decides once per patient and bundle** (write of the clinical record; a
+  refusal is audited and fails the bundle). Registering a patient goes through
+  ``patient_create`` (duplicate check, care team, its own events); a document through
+  ``document_upload``.
+- **One audit event per patient**: ``fhir.import``, chained like every event, naming the
+  patient, the file, the number of resources imported for them and the rows they became
+  (``created``), with the bundle's counts (already imported, not supported, skipped);
+  one without a patient when the bundle created nothing. Not one event per entry.
 
 - **One bundle, one transaction.** Any error and nothing of the bundle is stored: half a
   record is worse than none. A refusal by the policy and the failed attempt itself stay in
