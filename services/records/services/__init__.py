@@ -17,12 +17,14 @@ from records.services.identity import (
 )
 from records.services.kinds import (
     Allergy,
+    ClinicalEntry,
     Document,
     Encounter,
     Immunization,
     Observation,
     Patient,
     Prescription,
+    PrescriptionItem,
     Problem,
 )
 from records.services.patients import (
@@ -41,6 +43,7 @@ from records.services.prescriptions import (
 
 __all__ = [
     "Allergy",
+    "ClinicalEntry",
     "Document",
     "EditConflict",
     "Encounter",
@@ -52,6 +55,7 @@ __all__ = [
     "Patient",
     "Prescription",
     "PrescriptionBlocked",
+    "PrescriptionItem",
     "Problem",
     "care_team_add",
     "care_team_remove",

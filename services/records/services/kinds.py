@@ -1,6 +1,7 @@
 """The kinds of entry the records services write, and their choices, named for the
-services above records (sharing's FHIR import): ``entry_create`` takes the kind as its
-``model``, and a patient's sex or a consultation's kind is one of these choices.
+services above records (sharing's FHIR import): ``entry_create`` and ``entry_build`` (whose
+rows a bulk import writes) take the kind as their ``model``, and a patient's sex or a
+consultation's kind is one of these choices.
 
 They are named, never queried, from above: reads go through ``records.selectors``.
 """
@@ -15,16 +16,20 @@ from records.models import (
     Observation,
     Patient,
     Prescription,
+    PrescriptionItem,
     Problem,
 )
+from records.models.clinical import ClinicalEntry
 
 __all__ = [
     "Allergy",
+    "ClinicalEntry",
     "Document",
     "Encounter",
     "Immunization",
     "Observation",
     "Patient",
     "Prescription",
+    "PrescriptionItem",
     "Problem",
 ]

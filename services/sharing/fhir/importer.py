@@ -92,11 +92,10 @@ from core.practices.models import Practice
 from core.staging import insert_through_staging
 from records import access as records_access
 from records.access import PatientAccess, access_for
-from records.models import PrescriptionItem
-from records.models.clinical import ClinicalEntry
 from records.selectors import cim10_code, patient_get
 from records.services import (
     Allergy,
+    ClinicalEntry,
     Document,
     Encounter,
     HistoricalPrescriptions,
@@ -104,6 +103,7 @@ from records.services import (
     ItemInput,
     Observation,
     Patient,
+    PrescriptionItem,
     Problem,
     document_upload,
     entry_build,
