@@ -281,6 +281,27 @@ def test_unsupported_resources_and_unresolved_references_are_reported(world: Wor
     assert report.created["encounter"] == 61
 
 
+def test_a_type_carnet_does_not_store_is_counted_not_validated(world: World) -> None:
+    """Only what is stored is validated: a Claim with a bad date is counted as not
+    imported, while the same date in a Patient refuses the bundle (below); a type that
+    is not FHIR at all still refuses it."""
+    bundle = _bundle(GABRIELE)
+    claim = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim")
+    claim["resource"]["created"] = "04/05/2009"
+
+    report = _import(world, bundle)
+
+    assert report.created["patient"] == 1
+    assert report.unsupported["Claim"] > 0
+    bundle["id"] = "not-fhir"
+    bundle["entry"].append({"resource": {"resourceType": "Claimm", "id": "x"}})
+    with pytest.raises(FhirImportError) as raised:
+        _import(world, bundle)
+    assert raised.value.code == "invalid"
+    last = len(bundle["entry"]) - 1
+    assert f"entry.{last}.resource.resourceType" in raised.value.reason
+
+
 def test_an_observation_without_a_value_is_skipped_with_the_reason(world: World) -> None:
     lanell = SYNTHEA / "fdp_Lanell756_Goodwin327_988f3282-6014-affe-fb17-b051fe0380ee.json"
 
