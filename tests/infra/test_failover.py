@@ -178,6 +178,14 @@ def node_states(monitor: hosts.Host) -> dict[str, str]:
     return {n["nodename"]: n["current_group_state"] for n in json.loads(result.stdout)}
 
 
+def failover_status(monitor: hosts.Host) -> str:
+    """The failover line of `carnet ops status`, as an admin reads it over SSH."""
+    out = monitor.ssh("/usr/local/sbin/carnet ops status --lang en", check=False).stdout
+    lines = [line for line in out.splitlines() if line.split()[1:2] == ["failover"]]
+    assert len(lines) == 1, out
+    return lines[0]
+
+
 def owner_url(monitor: hosts.Host) -> str:
     line = monitor.ssh("grep ^DATABASE_OWNER_URL= /etc/carnet/owner.env").stdout.strip()
     return line.split("=", 1)[1].strip("'")
@@ -250,6 +258,17 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         assert secondary.ip in url
         healthz = f"curl -sk -o /dev/null -w '%{{http_code}}' https://{monitor.ip}/healthz"
         assert monitor.ssh(healthz).stdout == "200"
+        # The admin's status reads the monitor: pg-1 primary, pg-2 its steady secondary.
+        assert failover_status(monitor).split() == [
+            "OK",
+            "failover",
+            "primary",
+            "pg-1:",
+            "pg-1",
+            "primary,",
+            "pg-2",
+            "secondary",
+        ]
 
         setup = setup_practice(monitor)
         api_get = (
@@ -346,6 +365,12 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         replayed = sum(1 for w in writes if w["replayed"])
         assert refusals(monitor) == []
         check_writes(secondary, setup, writes)
+
+        # The admin's status says who is primary now, and that it is alone.
+        after = failover_status(monitor)
+        hosts.log(f"carnet ops status after the failover: {after}")
+        assert after.startswith("WARNING  failover       primary pg-2: "), after
+        assert "writes are not copied to a standby" in after
 
         # Carnet answers, and the audit trail still verifies.
         assert monitor.ssh(api_get).stdout == "200"
