@@ -339,3 +339,18 @@ def test_ops_status_adds_the_failover_line_on_a_node_with_automatic_failover(
 def test_the_node_state_has_no_failover_line_without_a_monitor(db: None, settings) -> None:
     settings.CARNET_FAILOVER_MONITOR_URL = ""
     assert "failover" not in [check.name for check in node_status.node_status()]
+
+
+def test_the_node_admin_reads_the_failover_state_in_the_health_check(
+    world: World, nadia: Person, node_gnupg: Path, backups: Path, monitor_database: str, settings
+) -> None:
+    settings.CARNET_FAILOVER_MONITOR_URL = monitor_database
+    response = login(Client(), nadia).get("/healthz/node")
+    assert response.status_code == 200
+    failover = response.json()["checks"][-1]
+    assert failover == {
+        "name": "failover",
+        "level": "OK",
+        "message": "primaire pg-1 : pg-1 primary, pg-2 secondary",
+        "value": "pg-1",
+    }
