@@ -209,6 +209,14 @@ def backup_recipients(keyring: Path) -> Iterator[Recipients]:
 # --- Writing a backup -----------------------------------------------------------------
 
 
+# The URL options Carnet's settings keep, as the environment pg_dump and pg_basebackup read.
+LIBPQ_ENVIRONMENT = {
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "sslmode": "PGSSLMODE",
+}
+
+
 @dataclass(frozen=True)
 class Database:
     """Where the node's database is, as the owner role (pg_dump reads every table)."""
@@ -218,6 +226,9 @@ class Database:
     host: str = ""
     port: str = ""
     password: str = ""
+    # libpq's options of the URL (``target_session_attrs=read-write`` with several hosts:
+    # a node with automatic failover is dumped from whichever host is primary).
+    options: tuple[tuple[str, str], ...] = ()
 
     def args(self) -> list[str]:
         args = ["--dbname", self.name, "--username", self.user, "--no-password"]
@@ -240,6 +251,9 @@ class Database:
         env = dict(os.environ)
         if self.password:
             env["PGPASSWORD"] = self.password
+        for name, value in self.options:
+            if name in LIBPQ_ENVIRONMENT:
+                env[LIBPQ_ENVIRONMENT[name]] = value
         return env
 
 

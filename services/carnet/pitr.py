@@ -236,13 +236,24 @@ def recover(plan: Plan, say: Say = print) -> dict:
     if plan.key.passphrase_file is not None:
         restore += f" --passphrase-file {shlex.quote(str(plan.key.passphrase_file))}"
     settings = {
+        # The server that wrote the WAL may have allowed more (pg_auto_failover's
+        # max_wal_senders = 12): a recovering server refuses to replay with less.
+        **primary_limits(plan.data_dir, manifest["postgresql_version"] // 10000),
         "restore_command": f"{restore} %f %p",
         "recovery_target_time": plan.target.isoformat(),
         "recovery_target_action": "promote",
-        "recovery_target_timeline": "current",
+        # Across a failover too: the archive's history files say where the promoted
+        # node's timeline forked, and a target before the fork stays on the old one.
+        "recovery_target_timeline": "latest",
         # The recovered server starts a new timeline: it must not write into the
         # archive of the node it was recovered from. Turn it back on once checked.
         "archive_mode": "off",
+        # A base backup of a node with automatic failover carries pg_auto_failover's
+        # settings (ALTER SYSTEM): the recovered server is alone, waits for no
+        # synchronous standby and follows no primary.
+        "synchronous_standby_names": "",
+        "primary_conninfo": "",
+        "primary_slot_name": "",
     }
     with (plan.data_dir / "postgresql.auto.conf").open("a") as conf:
         conf.write(f"\n# carnet pitr, {datetime.now(UTC).isoformat(timespec='seconds')}\n")
@@ -262,6 +273,35 @@ def recover(plan: Plan, say: Say = print) -> dict:
                 os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
         os.chown(plan.data_dir, user.pw_uid, user.pw_gid)
     return manifest
+
+
+# pg_controldata's names for the settings a standby or a recovering server must have at
+# least as high as the server that wrote the WAL.
+CONTROL_LIMITS = {
+    "max_connections setting": "max_connections",
+    "max_worker_processes setting": "max_worker_processes",
+    "max_wal_senders setting": "max_wal_senders",
+    "max_prepared_xacts setting": "max_prepared_transactions",
+    "max_locks_per_xact setting": "max_locks_per_transaction",
+}
+
+
+def primary_limits(data_dir: Path, server_major: int) -> dict[str, str]:
+    """The base backup's own values of those settings (its pg_control)."""
+    pg_controldata = backups.pg_tool("pg_controldata", server_major)
+    out = subprocess.run(  # nosec B603
+        [pg_controldata, str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LC_ALL": "C"},
+    ).stdout
+    limits = {}
+    for line in out.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in CONTROL_LIMITS and value.strip().isdigit():
+            limits[CONTROL_LIMITS[name.strip()]] = value.strip()
+    return limits
 
 
 def _write_missing_conf(plan: Plan, say: Say) -> None:

@@ -272,6 +272,10 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 CARNET_BACKUP_DIR = Path(envstr("CARNET_BACKUP_DIR", str(VAR_DIR / "backups")))
 # A regional node has a standby: then "no standby" is CRITICAL, not OK.
 CARNET_EXPECT_STANDBY = envbool("CARNET_EXPECT_STANDBY", False)
+# Automatic failover: the pg_auto_failover monitor's database, read by a role that may
+# only read its node table (libpq URL; empty: no failover engine on this node).
+CARNET_FAILOVER_MONITOR_URL = envstr("CARNET_FAILOVER_MONITOR_URL", "")
+CARNET_FAILOVER_FORMATION = envstr("CARNET_FAILOVER_FORMATION", "default")
 
 # --- OpenPGP: the node's signing key (audit anchors, later sharing) ------------------
 CARNET_GNUPG_HOME = Path(envstr("CARNET_GNUPG_HOME", str(VAR_DIR / "gnupg")))

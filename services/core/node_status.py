@@ -15,16 +15,23 @@ Each check says OK, WARNING or CRITICAL; the thresholds (docs/operations.md,
 - WAL archive: archiving off is WARNING (no point-in-time recovery); a failure more
   recent than the last archived segment is CRITICAL;
 - node key: none is CRITICAL (no anchor can be signed); older than ``KEY_WARNING``
-  (2 years) is WARNING (rotate it: `carnet node_key rotate`).
+  (2 years) is WARNING (rotate it: `carnet node_key rotate`);
+- failover (only with automatic failover, ``CARNET_FAILOVER_MONITOR_URL``): the
+  pg_auto_failover monitor's view of the data nodes. No writable primary, or a monitor
+  that cannot be read, is CRITICAL; a primary alone when a standby is expected
+  (``wait_primary``: writes are not copied), a node that is unhealthy or between two
+  states (a failover under way) is WARNING; a primary and its secondaries all steady is OK.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -220,5 +227,97 @@ def node_key(now: datetime | None = None) -> Check:
     )
 
 
+# --- Automatic failover (pg_auto_failover's monitor) ----------------------------------
+
+# The states in which a node takes writes (pg_auto_failover's replication_state).
+WRITABLE = {"single", "wait_primary", "primary", "join_primary", "apply_settings"}
+STEADY_STANDBY = {"secondary"}
+MONITOR_TIMEOUT = 5  # seconds: the status must answer even when the monitor does not
+
+
+@dataclass(frozen=True)
+class DataNode:
+    """A data node as the monitor sees it."""
+
+    name: str
+    reported: str  # the state the node's pg_autoctl last reported
+    goal: str  # the state the monitor assigned it
+    healthy: bool | None  # the monitor's health check: None before the first one
+
+
+def failover(
+    url: str | None = None, formation: str | None = None, nodes: Sequence[DataNode] | None = None
+) -> Check:
+    """The monitor's view of the formation (``pgautofailover.node``), read with a role that
+    may only read it (the postgresql role's ``carnet_status``)."""
+    if nodes is None:
+        try:
+            nodes = _monitor_nodes(
+                url or settings.CARNET_FAILOVER_MONITOR_URL,
+                formation or settings.CARNET_FAILOVER_FORMATION,
+            )
+        except psycopg.Error as error:
+            text = str(error).strip()
+            reason = text.splitlines()[-1] if text else type(error).__name__
+            return Check(
+                "failover",
+                CRITICAL,
+                _("the failover monitor cannot be read: %(reason)s") % {"reason": reason},
+            )
+    return _failover_check(list(nodes))
+
+
+def _monitor_nodes(url: str, formation: str) -> list[DataNode]:
+    with psycopg.connect(url, connect_timeout=MONITOR_TIMEOUT, autocommit=True) as monitor:
+        rows = monitor.execute(
+            "SELECT nodename, reportedstate::text, goalstate::text, health"
+            " FROM pgautofailover.node WHERE formationid = %s ORDER BY nodeid",
+            (formation,),
+        ).fetchall()
+    return [
+        DataNode(name, reported, goal, None if health < 0 else health == 1)
+        for name, reported, goal, health in rows
+    ]
+
+
+def _node_text(node: DataNode) -> str:
+    state = node.reported if node.reported == node.goal else f"{node.reported} → {node.goal}"
+    text = f"{node.name} {state}"
+    if node.healthy is False:
+        text += " " + _("(unreachable)")
+    return text
+
+
+def _failover_check(nodes: list[DataNode]) -> Check:
+    if not nodes:
+        return Check("failover", CRITICAL, _("the failover monitor knows no data node"))
+    summary = ", ".join(_node_text(node) for node in nodes)
+    primaries = [n for n in nodes if n.reported in WRITABLE and n.reported == n.goal]
+    if not primaries:
+        return Check(
+            "failover",
+            CRITICAL,
+            _("no primary takes writes: %(nodes)s") % {"nodes": summary},
+        )
+    primary = primaries[0]
+    others = [n for n in nodes if n is not primary]
+    steady = (
+        primary.reported == "primary"
+        and all(n.reported in STEADY_STANDBY and n.reported == n.goal for n in others)
+        and all(n.healthy is not False for n in nodes)
+    )
+    if primary.reported == "single" and not others:
+        # A node without a standby: steady unless the inventory promised one.
+        steady = not settings.CARNET_EXPECT_STANDBY
+    level = OK if steady else WARNING
+    message = _("primary %(primary)s: %(nodes)s") % {"primary": primary.name, "nodes": summary}
+    if primary.reported == "wait_primary":
+        message += " — " + _("writes are not copied to a standby")
+    return Check("failover", level, message, primary.name)
+
+
 def node_status() -> list[Check]:
-    return [replication(), backup(), wal_archive(), node_key()]
+    checks = [replication(), backup(), wal_archive(), node_key()]
+    if settings.CARNET_FAILOVER_MONITOR_URL:
+        checks.append(failover())
+    return checks

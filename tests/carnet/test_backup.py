@@ -437,3 +437,38 @@ def test_the_nightly_loop_backs_up_prunes_and_reports_its_health(
     check = setup.source.carnet("backup_loop", "--check", **env)
     assert check.returncode == 1 and "the last backup failed" in check.stdout
     assert len(list(out.glob("*.manifest.json"))) == 1  # a failed night prunes nothing
+
+
+def test_pg_dump_is_given_the_urls_libpq_options(db: None, settings) -> None:
+    """With automatic failover the owner's URL names every data node with
+    ``target_session_attrs=read-write``: pg_dump must keep it, or it could dump a standby
+    (or a demoted node). The option reaches the server's tools through the environment:
+    asked for a standby, the same server (a primary) is refused."""
+    from carnet import backups
+    from carnet.management.commands.backup import database_params, server_version
+
+    settings.DATABASES["default"]["OPTIONS"] = {
+        **settings.DATABASES["default"]["OPTIONS"],
+        "target_session_attrs": "read-write",
+        "connect_timeout": "3",
+    }
+    database = database_params()
+    assert database.env()["PGTARGETSESSIONATTRS"] == "read-write"
+    assert database.env()["PGCONNECT_TIMEOUT"] == "3"
+    pg_dump = backups.pg_tool("pg_dump", server_version() // 10000)
+
+    def dump(target: str) -> subprocess.CompletedProcess[str]:
+        options = tuple(
+            (k, target if k == "target_session_attrs" else v) for k, v in database.options
+        )
+        where = backups.Database(**{**database.__dict__, "options": options})
+        return subprocess.run(
+            [pg_dump, "--schema-only", "--table=django_migrations", *where.args()],
+            env=where.env(),
+            capture_output=True,
+            text=True,
+        )
+
+    assert dump("read-write").returncode == 0
+    refused = dump("standby")
+    assert refused.returncode != 0 and "standby" in refused.stderr

@@ -446,3 +446,20 @@ def test_a_base_backup_without_configuration_files_gets_minimal_ones(tmp_path: P
     _write_missing_conf(plan(own), said.append)
     assert (own / "postgresql.conf").read_text() == "port = 5499\n"
     assert not (own / "pg_hba.conf").exists()
+
+
+def test_the_recovery_allows_what_the_server_that_wrote_the_wal_allowed(db: None) -> None:
+    """pg_auto_failover runs its nodes with max_wal_senders = 12 (Debian's default is 10):
+    a server recovering their WAL with less refuses to replay it. carnet pitr reads the
+    limits from the base backup's pg_control, here the test server's own."""
+    from carnet import pitr
+    from tests.conftest import superuser_conninfo
+
+    with psycopg.connect(superuser_conninfo(), autocommit=True) as server:
+        data_dir = server.execute("SHOW data_directory").fetchone()[0]
+        wanted = {
+            name: str(server.execute(f"SHOW {name}").fetchone()[0])
+            for name in pitr.CONTROL_LIMITS.values()
+        }
+        major = server.info.server_version // 10000
+    assert pitr.primary_limits(Path(data_dir), major) == wanted

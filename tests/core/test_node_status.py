@@ -221,3 +221,136 @@ def test_only_the_node_admin_flag_opens_the_node_state() -> None:
     assert not decide_node(practice_admin, NodeAction.VIEW_STATUS)
     token = decide_node(actor(is_node_admin=True), NodeAction.VIEW_STATUS, by_token=True)
     assert not token and token.rule == "practice-token"
+
+
+# --- automatic failover: the pg_auto_failover monitor's view -------------------------
+
+
+def node(name: str, reported: str, goal: str | None = None, healthy: bool | None = True):
+    return node_status.DataNode(name, reported, goal or reported, healthy)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "level", "words"),
+    [
+        ([node("pg-1", "primary"), node("pg-2", "secondary")], "OK", "primary pg-1: "),
+        # The primary lost: the monitor promotes the secondary, nothing takes writes yet.
+        (
+            [
+                node("pg-1", "primary", "demote_timeout", healthy=False),
+                node("pg-2", "prepare_promotion", "stop_replication"),
+            ],
+            "CRITICAL",
+            "no primary takes writes",
+        ),
+        # Promoted, alone: writes go on, but are no longer copied.
+        (
+            [node("pg-1", "demoted", "catchingup", healthy=False), node("pg-2", "wait_primary")],
+            "WARNING",
+            "writes are not copied to a standby",
+        ),
+        # The old primary back, catching up.
+        (
+            [node("pg-1", "catchingup", "secondary"), node("pg-2", "primary")],
+            "WARNING",
+            "pg-1 catchingup → secondary",
+        ),
+        (
+            [node("pg-1", "primary"), node("pg-2", "secondary", healthy=False)],
+            "WARNING",
+            "unreachable",
+        ),
+        ([node("pg-1", "single")], "OK", "primary pg-1"),
+        ([], "CRITICAL", "knows no data node"),
+    ],
+)
+def test_the_failover_check_reads_the_monitors_states(nodes, level: str, words: str) -> None:
+    check = node_status.failover(nodes=nodes)
+    assert check.level == level, check.message
+    assert words in check.message
+    assert check.name == "failover"
+
+
+def test_a_lone_primary_is_a_warning_where_a_standby_is_expected(settings) -> None:
+    settings.CARNET_EXPECT_STANDBY = True
+    assert node_status.failover(nodes=[node("pg-1", "single")]).level == "WARNING"
+
+
+@pytest.fixture
+def monitor_database(django_db_blocker) -> Iterator[str]:
+    """A database shaped as pg_auto_failover's monitor (its node table's columns that the
+    check reads, with the same enum type), on the test cluster; its URL."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    name = f"{connection.settings_dict['NAME']}_monitor"
+    admin = {k: v for k, v in params.items() if k in ("host", "port", "user", "password")}
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        server.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(dbname=name, autocommit=True, **admin) as monitor:
+        monitor.execute(
+            "CREATE SCHEMA pgautofailover;"
+            " CREATE TYPE pgautofailover.replication_state AS ENUM"
+            " ('single', 'wait_primary', 'primary', 'secondary', 'catchingup', 'demoted');"
+            " CREATE TABLE pgautofailover.node (formationid text NOT NULL DEFAULT 'default',"
+            " nodeid bigserial, nodename text NOT NULL,"
+            " goalstate pgautofailover.replication_state NOT NULL,"
+            " reportedstate pgautofailover.replication_state NOT NULL,"
+            " health integer NOT NULL DEFAULT -1);"
+            " INSERT INTO pgautofailover.node (nodename, goalstate, reportedstate, health)"
+            " VALUES ('pg-1', 'primary', 'primary', 1), ('pg-2', 'secondary', 'secondary', 1),"
+            " ('elsewhere', 'single', 'single', 1);"
+            " UPDATE pgautofailover.node SET formationid = 'other' WHERE nodename = 'elsewhere'"
+        )
+    url = psycopg.conninfo.make_conninfo(dbname=name, **admin)
+    yield url
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_the_failover_check_reads_the_monitors_node_table(monitor_database: str) -> None:
+    check = node_status.failover(monitor_database, "default")
+    assert (check.level, check.value) == ("OK", "pg-1")
+    assert check.message == "primary pg-1: pg-1 primary, pg-2 secondary"
+
+
+def test_a_monitor_that_cannot_be_read_is_critical(monitor_database: str) -> None:
+    check = node_status.failover(monitor_database.replace("_monitor", "_nowhere"), "default")
+    assert check.level == "CRITICAL"
+    assert check.message.startswith("the failover monitor cannot be read: ")
+    assert "_nowhere" in check.message
+
+
+def test_ops_status_adds_the_failover_line_on_a_node_with_automatic_failover(
+    db: None, settings, node_gnupg: Path, backups: Path, monitor_database: str, capsys
+) -> None:
+    settings.CARNET_FAILOVER_MONITOR_URL = monitor_database
+    openpgp.node_keyring().ensure_node_key()
+    write_manifest(backups, datetime.now(UTC) - timedelta(hours=2))
+    with pytest.raises(SystemExit):
+        call_command("ops_status", "--lang", "fr")
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("OK       bascule")
+    assert "primaire pg-1 : pg-1 primary, pg-2 secondary" in last
+
+
+def test_the_node_state_has_no_failover_line_without_a_monitor(db: None, settings) -> None:
+    settings.CARNET_FAILOVER_MONITOR_URL = ""
+    assert "failover" not in [check.name for check in node_status.node_status()]
+
+
+def test_the_node_admin_reads_the_failover_state_in_the_health_check(
+    world: World, nadia: Person, node_gnupg: Path, backups: Path, monitor_database: str, settings
+) -> None:
+    settings.CARNET_FAILOVER_MONITOR_URL = monitor_database
+    response = login(Client(), nadia).get("/healthz/node")
+    assert response.status_code == 200
+    failover = response.json()["checks"][-1]
+    assert failover == {
+        "name": "failover",
+        "level": "OK",
+        "message": "primaire pg-1 : pg-1 primary, pg-2 secondary",
+        "value": "pg-1",
+    }

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,6 +42,7 @@ NODE_PGDATA = "/var/lib/postgresql/15/pgaf"
 RTO_LIMIT = 180  # seconds; the cooperative promises 15 min, this small node does far better
 SETUP = Path(__file__).with_name("failover_setup.py")
 OUT = "/var/lib/carnet/failover-clients"
+STORE = "/srv/carnet-backups"
 # Carnet's command-line environment, as /usr/local/sbin/carnet sets it up.
 NODE_PYTHON = (
     "set -a && . /etc/carnet/carnet.env && . /etc/carnet/owner.env && set +a && "
@@ -178,6 +180,14 @@ def node_states(monitor: hosts.Host) -> dict[str, str]:
     return {n["nodename"]: n["current_group_state"] for n in json.loads(result.stdout)}
 
 
+def failover_status(monitor: hosts.Host) -> str:
+    """The failover line of `carnet ops status`, as an admin reads it over SSH."""
+    out = monitor.ssh("/usr/local/sbin/carnet ops status --lang en", check=False).stdout
+    lines = [line for line in out.splitlines() if line.split()[1:2] == ["failover"]]
+    assert len(lines) == 1, out
+    return lines[0]
+
+
 def owner_url(monitor: hosts.Host) -> str:
     line = monitor.ssh("grep ^DATABASE_OWNER_URL= /etc/carnet/owner.env").stdout.strip()
     return line.split("=", 1)[1].strip("'")
@@ -225,12 +235,22 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
 ) -> None:
     started = time.monotonic()
     wheelhouse = hosts.ensure_wheelhouse()
-    with hosts.boot_hosts(["monitor", "pg-1", "pg-2"]) as (monitor, primary, secondary):
+    names = ["monitor", "pg-1", "pg-2", "bk-store", "fresh"]
+    with hosts.boot_hosts(names) as (monitor, primary, secondary, store, fresh):
         inventory = hosts.write_inventory(
             tmp_path / "inventory",
-            {"monitor": [monitor], "primary": [primary], "standby": [secondary]},
+            {"monitor": [monitor], "primary": [primary], "standby": [secondary], "backup": [store]},
             example="regional-node-failover",
             server_name=monitor.ip,
+        )
+        # The cooperative's backup public key and a backup host: the dumps and base
+        # backups run on Carnet's host, every data node archives its WAL, all pushed there.
+        public_key, secret_key, _fingerprint = hosts.cooperative_key(tmp_path)
+        keys = inventory / "files" / "backup-keys"
+        keys.mkdir(parents=True, exist_ok=True)
+        shutil.copy(public_key, keys / public_key.name)
+        (inventory / "group_vars" / "all" / "backups.yml").write_text(
+            f"---\nbackups_target: {store.name}\n"
         )
         extravars = hosts.node_extravars(wheelhouse, hosts.test_secrets())
         result = hosts.run_playbook(
@@ -250,6 +270,22 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         assert secondary.ip in url
         healthz = f"curl -sk -o /dev/null -w '%{{http_code}}' https://{monitor.ip}/healthz"
         assert monitor.ssh(healthz).stdout == "200"
+        for node in (primary, secondary):
+            assert query(node, "SELECT current_setting('archive_mode')") == [["always"]]
+        # The night's base backup, taken on Carnet's host from pg-1, goes to the backup host.
+        monitor.ssh("systemctl start carnet-basebackup.service", timeout=600)
+        assert store.ssh(f"ls {STORE}/{monitor.name}/*.base.tar.gpg").stdout.strip()
+        # The admin's status reads the monitor: pg-1 primary, pg-2 its steady secondary.
+        assert failover_status(monitor).split() == [
+            "OK",
+            "failover",
+            "primary",
+            "pg-1:",
+            "pg-1",
+            "primary,",
+            "pg-2",
+            "secondary",
+        ]
 
         setup = setup_practice(monitor)
         api_get = (
@@ -347,6 +383,19 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         assert refusals(monitor) == []
         check_writes(secondary, setup, writes)
 
+        # The admin's status says who is primary now, and that it is alone.
+        after = failover_status(monitor)
+        hosts.log(f"carnet ops status after the failover: {after}")
+        assert after.startswith("WARNING  failover       primary pg-2: "), after
+        assert "writes are not copied to a standby" in after
+
+        # The nightly backup, on Carnet's host, now dumps the new primary: every
+        # consultation acknowledged during the drill is in it.
+        check_backup(monitor, secondary, secret_key)
+        check_point_in_time_recovery(
+            monitor, secondary, store, fresh, setup, secret_key, tmp_path, extravars
+        )
+
         # Carnet answers, and the audit trail still verifies.
         assert monitor.ssh(api_get).stdout == "200"
         verify = monitor.ssh("/usr/local/sbin/carnet audit verify", check=False, timeout=300)
@@ -365,6 +414,114 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         )
         assert rto < RTO_LIMIT
     print(f"[timing] test_failover: {time.monotonic() - started:.1f} s", flush=True)
+
+
+# Decrypts the newest dump with the cooperative's secret key (brought for the check, in a
+# throwaway keyring) and counts the consultations it holds.
+COUNT_IN_DUMP = r"""
+set -eu
+home=$(mktemp -d)
+trap 'gpgconf --homedir "$home" --kill all; rm -rf "$home"' EXIT
+gpg --homedir "$home" --batch --quiet --import /root/cooperative-backup.secret.asc
+dump=$(ls /var/backups/carnet/*.dump.gpg | tail -1)
+gpg --homedir "$home" --batch --quiet --pinentry-mode loopback --passphrase '' --decrypt "$dump" \
+  | pg_restore --data-only --table=records_encounter --file=- \
+  | awk '/^COPY /{copy=1; next} /^\\\.$/{copy=0} copy' | wc -l
+"""
+
+
+def check_backup(monitor: hosts.Host, primary: hosts.Host, secret_key: Path) -> None:
+    assert monitor.ssh("systemctl is-enabled carnet-backup.timer").stdout.strip() == "enabled"
+    monitor.ssh("systemctl start carnet-backup.service", timeout=600)
+    status = monitor.ssh("/usr/local/sbin/carnet ops status --lang en", check=False).stdout
+    assert any(line.startswith("OK       backup") for line in status.splitlines()), status
+    monitor.ssh(
+        "install -m 0600 /dev/stdin /root/cooperative-backup.secret.asc",
+        input=secret_key.read_text(),
+    )
+    try:
+        in_dump = int(monitor.ssh("bash -s", input=COUNT_IN_DUMP, timeout=300).stdout.strip())
+    finally:
+        monitor.ssh("rm -f /root/cooperative-backup.secret.asc")
+    on_primary = int(query(primary, "SELECT count(*) FROM records_encounter")[0][0])
+    hosts.log(f"the backup after the failover holds {in_dump} consultations")
+    assert in_dump == on_primary > 0
+
+
+def api_consultation(monitor: hosts.Host, setup: dict[str, Any], reason: str) -> str:
+    """A consultation written through Carnet's API; the node's clock once acknowledged."""
+    body = json.dumps({"reason": reason, "subjective": "Contrôle.", "kind": "office"})
+    status = monitor.ssh(
+        "curl -sk -o /dev/null -w '%{http_code}' -X POST"
+        f" -H {shlex.quote('Authorization: Bearer ' + setup['tokens'][0])}"
+        " -H 'Content-Type: application/json'"
+        f" -H {shlex.quote('Idempotency-Key: ' + reason)} -d {shlex.quote(body)}"
+        f" https://{monitor.ip}/api/v1/patients/{setup['patients'][0]}/encounters/"
+    ).stdout
+    assert status == "201", status
+    return monitor.ssh("date '+%F %T'").stdout.strip()
+
+
+def check_point_in_time_recovery(
+    monitor: hosts.Host,
+    primary: hosts.Host,
+    store: hosts.Host,
+    fresh: hosts.Host,
+    setup: dict[str, Any],
+    secret_key: Path,
+    tmp_path: Path,
+    extravars: dict[str, Any],
+) -> None:
+    """Two consultations a minute apart on the new primary; a fresh host recovered from
+    the backup host (the base backup taken on pg-1 before the failover, the WAL of both
+    sides of it) to the minute between them holds the first, not the second."""
+    first = api_consultation(monitor, setup, "PITR first consultation")
+    time.sleep(61 - int(monitor.ssh("date +%S").stdout))  # into the node's next minute
+    target = monitor.ssh("date '+%Y-%m-%d %H:%M'").stdout.strip()
+    time.sleep(1)
+    second = api_consultation(monitor, setup, "PITR second consultation")
+    hosts.log(f"PITR: first {first}, target {target}, second {second}")
+    [[switched]] = query(primary, "SELECT pg_walfile_name(pg_switch_wal())")
+    wait_for(
+        f"{switched} archived on the new primary",
+        lambda: (
+            primary.ssh(f"test -f /var/backups/carnet-wal/{switched}.gpg", check=False).returncode
+            == 0
+        ),
+        timeout=120,
+    )
+    primary.ssh("systemctl start carnet-wal-push.service", timeout=300)
+    wal = store.ssh(f"ls {STORE}/{monitor.name}/wal").stdout.split()
+    assert f"{switched}.gpg" in wal and "00000002.history.gpg" in wal, wal
+    assert any(name.startswith("00000001") for name in wal), wal
+
+    fresh_inventory = hosts.write_inventory(
+        tmp_path / "fresh", {"primary": [fresh], "backup": [store]}, example="regional-node"
+    )
+    result = hosts.run_playbook("site.yml", fresh_inventory, extravars, label="site.yml, fresh")
+    assert result.ok, result.failure_report()
+    with hosts.timed("pitr.yml onto the fresh host"):
+        recovered = hosts.run_playbook(
+            "pitr.yml",
+            fresh_inventory,
+            {
+                **extravars,
+                "pitr_target": target,
+                "restore_backup_node": monitor.name,
+                "restore_private_key": str(secret_key),
+            },
+            label="pitr.yml",
+        )
+    assert recovered.ok, recovered.failure_report()
+    reasons = (
+        "SELECT string_agg(reason, ' + ' ORDER BY id) FROM records_encounter"
+        " WHERE reason LIKE 'PITR %'"
+    )
+    assert query(primary, reasons) == [["PITR first consultation + PITR second consultation"]]
+    assert query(fresh, reasons) == [["PITR first consultation"]]
+    verify = fresh.ssh("/usr/local/sbin/carnet audit verify", check=False, timeout=300)
+    assert verify.returncode == 0 and "Audit trail intact" in verify.stdout, verify.stdout
+    assert query(fresh, "SELECT pg_is_in_recovery()") == [["f"]]
 
 
 def check_writes(node: hosts.Host, setup: dict[str, Any], writes: list[dict[str, Any]]) -> None:

@@ -19,7 +19,7 @@ import os
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -30,12 +30,14 @@ from carnet import backups
 
 def database_params() -> backups.Database:
     db = settings.DATABASES["default"]
+    options = cast("dict[str, object]", db.get("OPTIONS") or {})
     return backups.Database(
         name=str(db["NAME"]),
         user=str(db["USER"]),
         host=str(db.get("HOST") or ""),
         port=str(db.get("PORT") or ""),
         password=str(db.get("PASSWORD") or ""),
+        options=tuple(sorted((str(k), str(v)) for k, v in options.items())),
     )
 
 

@@ -2,7 +2,8 @@
 
     sudo carnet ops status [--lang fr|en]
 
-One line per check (replication, backup, WAL archive, node key): OK, WARNING or
+One line per check (replication, backup, WAL archive, node key, and failover on a node
+with automatic failover): OK, WARNING or
 CRITICAL, and why (thresholds in core/node_status.py and docs/operations.md). The exit
 code is the worst level, as monitoring plugins expect: 0 OK, 1 WARNING, 2 CRITICAL.
 Runs as the owner role (`carnet ops status` is dispatched here by carnet.cli).
@@ -24,7 +25,7 @@ EXIT_CODES = {node_status.OK: 0, node_status.WARNING: 1, node_status.CRITICAL: 2
 
 
 class Command(BaseCommand):
-    help = "The node's state: replication, backups, WAL archive, node key."
+    help = "The node's state: replication, backups, WAL archive, node key, failover."
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 "backup": _("backup"),
                 "wal_archive": _("WAL archive"),
                 "node_key": _("node key"),
+                "failover": _("failover"),
             }
             overall = node_status.worst(checks)
             self.stdout.write(
