@@ -65,18 +65,7 @@ def entry_create(
     records_access.require(
         actor, Action.WRITE, Category.CLINICAL, access.patient, access=access, audit_success=False
     )
-    unknown = set(fields) & BOOKKEEPING
-    if unknown:
-        raise ValueError(f"not settable: {sorted(unknown)}")
-    entry = model(
-        practice_id=access.patient.practice_id,
-        patient=access.patient,
-        author_id=actor.person_id,
-        **fields,
-    )
-    # The practice, the patient and the author come from rows this request has just
-    # read (the patient under row-level security): no query to check that they exist.
-    entry.full_clean(exclude=["practice", "patient", "author"])
+    entry = _checked_entry(actor, access, model, fields)
     entry.save()
     record_event(
         f"{model.ENTRY_TYPE}.create",
@@ -95,6 +84,16 @@ def entry_build(*, actor: Actor, access: PatientAccess, model: type[Entry], **fi
     (``records_access.require``), writes the rows together and records one event per
     patient. References to other rows (a consultation) must come from rows the caller
     has read or written under row-level security; the database still checks them."""
+    return _checked_entry(actor, access, model, fields, trusted=("encounter",))
+
+
+def _checked_entry(
+    actor: Actor,
+    access: PatientAccess,
+    model: type[Entry],
+    fields: dict[str, Any],
+    trusted: tuple[str, ...] = (),
+) -> Entry:
     unknown = set(fields) & BOOKKEEPING
     if unknown:
         raise ValueError(f"not settable: {sorted(unknown)}")
@@ -104,7 +103,9 @@ def entry_build(*, actor: Actor, access: PatientAccess, model: type[Entry], **fi
         author_id=actor.person_id,
         **fields,
     )
-    entry.full_clean(exclude=["practice", "patient", "author", "encounter"])
+    # The practice, the patient and the author come from rows this request has just
+    # read (the patient under row-level security): no query to check that they exist.
+    entry.full_clean(exclude=["practice", "patient", "author", *trusted])
     return entry
 
 
