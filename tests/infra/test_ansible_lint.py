@@ -38,3 +38,24 @@ def test_ansible_lint_production_profile_is_clean() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Profile 'production' was required, and it passed" in output
+
+
+def tasks_delegated_to_the_backup_host() -> list[tuple[str, dict[str, object]]]:
+    import yaml
+
+    found = []
+    for path in sorted((ANSIBLE_DIR / "roles").glob("*/tasks/*.yml")):
+        for task in yaml.safe_load(path.read_text()) or []:
+            if "backups_target" in str(task.get("delegate_to", "")):
+                found.append((f"{path.relative_to(ANSIBLE_DIR)}: {task.get('name')}", task))
+    return found
+
+
+def test_the_backup_host_is_changed_for_one_node_at_a_time() -> None:
+    # The data nodes of a failover layout share one backup host and run in the same play:
+    # two concurrent useradd calls fail ("user already exists") and two concurrent edits
+    # of authorized_keys can lose one node's key.
+    tasks = tasks_delegated_to_the_backup_host()
+    assert len(tasks) >= 6
+    unthrottled = [name for name, task in tasks if task.get("throttle") != 1]
+    assert unthrottled == []
