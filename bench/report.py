@@ -40,7 +40,8 @@ def section(report: dict[str, Any]) -> str:
         "",
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB;"
         f" Linux {machine['kernel']}, Python {machine['python']}, Django {machine['django']},"
-        f" gunicorn {machine['gunicorn']} ({report['server']['workers']} workers),"
+        f" gunicorn {machine['gunicorn']} ({report['server']['workers']}"
+        f" {report['server'].get('worker_class', 'sync')} workers),"
         f" psycopg {machine['psycopg']}, PostgreSQL {machine['postgresql']}, {machine['wrk']}."
         " The load generator runs on the same 2 cores.",
         "",

@@ -8,6 +8,7 @@ Parameters (environment):
     BENCH_CACHE=/var/cache/carnet/bench   where built nodes are kept (keyed by parameters)
     BENCH_FIXED_SECONDS=20 BENCH_SATURATION_SECONDS=15 BENCH_CONNECTIONS=16
     BENCH_WORKERS=(gunicorn workers; default as `carnet serve`)
+    BENCH_WORKER_CLASS=gthread   or sync (the server before keep-alive, for comparison)
     BENCH_BUILD_ONLY=1           stop after building the node
     BENCH_DOCS=0                 do not rewrite docs/performance.md
     BENCH_OPERATIONS=chart_json,patient_search   only these (development; no report)
@@ -258,9 +259,11 @@ def entry_counts(cluster: Cluster) -> dict[str, int]:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], root: Path, port: int, workers: int | None) -> None:
+    def __init__(
+        self, env: dict[str, str], root: Path, port: int, workers: int | None, worker_class: str
+    ) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        args = [CARNET, "serve", "--bind", f"127.0.0.1:{port}"]
+        args = [CARNET, "serve", "--bind", f"127.0.0.1:{port}", "--worker-class", worker_class]
         if workers:
             args += ["--workers", str(workers)]
         self.log = open(root / "server.log", "ab")  # noqa: SIM115 - closed in stop()
@@ -674,7 +677,8 @@ def main() -> int:
         workers = int(os.environ["BENCH_WORKERS"]) if os.environ.get("BENCH_WORKERS") else None
         from node import free_port
 
-        server = Server(env, root, free_port(), workers)
+        worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+        server = Server(env, root, free_port(), workers, worker_class)
         sampler = MemorySampler(server, cluster.postmaster_pid())
         sampler.start()
         results: dict[str, Any] = {}
@@ -732,6 +736,7 @@ def main() -> int:
             "server": {
                 "command": "carnet serve (gunicorn, production settings: DEBUG off, audit on)",
                 "workers": workers or (os.cpu_count() or 1) * 2 + 1,
+                "worker_class": worker_class,
             },
             "method": {
                 "fixed_rate": f"bench/fixed_rate.py, {FIXED_SECONDS:.0f} s per operation,"

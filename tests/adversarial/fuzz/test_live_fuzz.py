@@ -8,13 +8,16 @@ of the schema and every FHIR read and search, as the demo practitioner.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import schemathesis
+from django.urls import reverse
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.adversarial import counts
@@ -75,3 +78,45 @@ def test_the_real_server_keeps_to_its_schemas(real_carnet: LiveCarnet) -> None:
         examples += outcome.examples
         operations += outcome.operations
     assert operations > 50 and examples >= operations
+
+
+def test_one_kept_alive_connection_carries_pages_answers_and_errors(
+    real_carnet: LiveCarnet,
+) -> None:
+    """The server keeps the connection open between requests (gthread workers); every
+    answer on it, errors included, keeps its headers and its error format."""
+    token = f"Bearer {real_carnet.credentials['api_token']['token']}"
+    api = {"Authorization": token, "Accept-Language": "fr"}
+    connection = http.client.HTTPConnection(urlparse(real_carnet.url).netloc, timeout=10)
+    sockets = set()
+
+    def get(path: str, headers: dict[str, str], method: str = "GET", body: str = "") -> Any:
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        sockets.add(id(connection.sock))
+        assert response.getheader("Connection", "").lower() != "close", path
+        assert response.getheader("X-Content-Type-Options") == "nosniff", path
+        assert response.getheader("X-Frame-Options") == "DENY", path
+        assert response.getheader("Referrer-Policy") == "same-origin", path
+        return response, content
+
+    page, _ = get(reverse("accounts:login"), {})
+    assert page.status == 200 and "frame-ancestors 'none'" in page.getheader(
+        "Content-Security-Policy"
+    )
+    answer, content = get("/api/v1/patients/", api)
+    assert answer.status == 200 and answer.getheader("Cache-Control") == "no-store"
+    assert json.loads(content)
+    missing, content = get("/api/v1/patients/999999999/", api)
+    assert missing.status == 404 and json.loads(content)["error"]["status"] == 404
+    refused, content = get("/api/v1/patients/", {"Authorization": "Bearer forged"})
+    assert refused.status == 401 and json.loads(content)["error"]["status"] == 401
+    malformed, content = get(
+        "/api/v1/patients/", {**api, "Content-Type": "application/json"}, "POST", "{not json"
+    )
+    assert malformed.status == 400 and json.loads(content)["error"]["status"] == 400
+    again, _ = get("/api/v1/patients/", api)
+    assert again.status == 200
+    connection.close()
+    assert len(sockets) == 1, "the server closed the connection between two requests"

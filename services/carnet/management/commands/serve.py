@@ -1,4 +1,10 @@
-"""carnet serve: gunicorn, as in production, on 127.0.0.1:$PORT (8000 by default)."""
+"""carnet serve: gunicorn, as in production, on 127.0.0.1:$PORT (8000 by default).
+
+The worker class is gthread: each worker keeps a client's connection open between its
+requests (HTTP/1.1 keep-alive), so a browser's page and its assets, an API client and the
+reverse proxy's upstream pool skip a TCP handshake and an accept per request. The sync
+worker closes the connection after every response; it stays available
+(``--worker-class sync``) for comparison (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=None, help="host:port (default 127.0.0.1:$PORT)")
         parser.add_argument("--workers", type=int, default=None)
+        parser.add_argument(
+            "--worker-class",
+            choices=["gthread", "sync"],
+            default=os.environ.get("WEB_WORKER_CLASS", "gthread"),
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("WEB_THREADS", "4")),
+            help="threads per gthread worker (each holds its own database connection)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
@@ -30,10 +47,18 @@ class Command(BaseCommand):
             or ((os.cpu_count() or 1) * 2 + 1)
         )
 
+        worker_class = options["worker_class"]
+        threads = options["threads"] if worker_class == "gthread" else 1
+
         class Server(BaseApplication):
             def load_config(self) -> None:
                 self.cfg.set("bind", bind)
                 self.cfg.set("workers", workers)
+                self.cfg.set("worker_class", worker_class)
+                self.cfg.set("threads", threads)
+                # Longer than the reverse proxy's idle upstream timeout, so the proxy
+                # closes first and never sends on a connection gunicorn has just closed.
+                self.cfg.set("keepalive", 75)
                 self.cfg.set("preload_app", True)
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 60)
@@ -41,5 +66,8 @@ class Command(BaseCommand):
             def load(self) -> Any:
                 return application
 
-        self.stdout.write(f"Carnet is serving on http://{bind}/ ({workers} workers)")
+        self.stdout.write(
+            f"Carnet is serving on http://{bind}/ ({workers} {worker_class} workers"
+            + (f", {threads} threads each)" if worker_class == "gthread" else ")")
+        )
         Server().run()
