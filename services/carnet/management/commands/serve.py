@@ -62,6 +62,11 @@ class Command(BaseCommand):
                 # Longer than the reverse proxy's idle upstream timeout, so the proxy
                 # closes first and never sends on a connection gunicorn has just closed.
                 self.cfg.set("keepalive", 75)
+                # gunicorn 25.1+ opens a control socket in $HOME by default: one path for
+                # every instance of the user (the tests run several), and a way to change
+                # the workers that Carnet does not use. systemd restarts the service.
+                if "control_socket_disable" in self.cfg.settings:
+                    self.cfg.set("control_socket_disable", True)
                 self.cfg.set("preload_app", True)
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 60)
@@ -71,6 +76,6 @@ class Command(BaseCommand):
 
         self.stdout.write(
             f"Carnet is serving on http://{bind}/ ({workers} {worker_class} workers"
-            + (f", {threads} threads each)" if worker_class == "gthread" else ")")
+            + (f", {threads} thread(s) each)" if worker_class == "gthread" else ")")
         )
         Server().run()
