@@ -9,13 +9,16 @@ documented interface. If a Django upgrade changes one of them, it breaks here, a
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models import QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -123,6 +126,35 @@ def instance(parts: QueryParts, row: Sequence[Any], alias: str) -> Any:
     for populator in parts.populators:
         populator.populate(row, obj)
     return obj
+
+
+def execute_planned_once(connection: BaseDatabaseWrapper, sql: str, params: Any) -> list[Any]:
+    """Run one statement through a server-binding cursor: psycopg prepares it on its first
+    use in this connection (``prepare_threshold`` 0, settings.py) and later uses only bind
+    values, so PostgreSQL plans it once and, after five custom plans, keeps a generic
+    one. Django's own cursors bind on the client and are never prepared. The cursor is
+    wrapped as Django wraps its own (errors, query logging, execute wrappers)."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    # As Django's create_cursor: the session's time zone for timestamptz values.
+    loader = connection.connection.adapters.get_loader(
+        psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
+    )
+    if connection.timezone != getattr(loader, "timezone", None):
+        register_tzloader(connection.timezone, raw)
+    connection.validate_thread_sharing()
+    started = time.monotonic()
+    # (the stubs name the wrapper where Django takes the database's own cursor)
+    with connection.make_cursor(raw) as cursor:  # type: ignore[arg-type]
+        cursor.execute(sql, params)
+        rows = list(cursor.fetchall())
+    if connection.queries_logged:
+        # Logged as Django logs its own statements, with the values in place (a
+        # prepared statement's own text has only $1, $2...).
+        shown = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
+        duration = time.monotonic() - started
+        connection.queries_log.append({"sql": shown, "time": f"{duration:.3f}"})
+    return rows
 
 
 def execute_together(

@@ -46,7 +46,11 @@ SEARCHES_KEPT = 128
 @functools.lru_cache(maxsize=SEARCHES_KEPT)
 def _search_statement(shape: tuple[tuple[bool, ...], int, int]) -> PreparedModelSQL:
     return PreparedModelSQL(
-        _search_sql(*shape), Patient, alias="p", annotations=["exact", "edits", "coverage"]
+        _search_sql(*shape),
+        Patient,
+        alias="p",
+        annotations=["exact", "edits", "coverage"],
+        plan_once=True,
     )
 
 

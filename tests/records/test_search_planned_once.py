@@ -1,0 +1,109 @@
+"""The patient search is planned once per database connection (issue 21, generic plans):
+its statement is prepared on the server on first use and, after PostgreSQL's five
+custom plans, runs on one generic plan; the answers are those of the statement bound on
+the client, as every other statement is."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core import tenancy
+from core.prepared import PreparedModelSQL
+from records import nir
+from records.models import Patient
+from records.selectors import patient_search
+from records.selectors import patients as search_module
+from tests.factories import PatientFactory
+from tests.fixtures import World
+
+QUERIES = [
+    "dupont helene",
+    "dupond hélène",
+    "DUPUIS marc",
+    "dupuis marc",
+    "dup",
+    "helene 14/03/1962",
+    "2620369",
+    "marc 17/05/1970",
+    "dupont marc",
+    "xyzzy",
+]
+
+
+def add_patients(world: World) -> None:
+    tenancy.activate(world.practice_a.pk)
+    born = date(1962, 3, 14)
+    PatientFactory(
+        practice=world.practice_a,
+        birth_name="Dupont",
+        given_names="Hélène",
+        birth_date=born,
+        nir=nir.make("2", born, "69123", 17),
+    )
+    PatientFactory(
+        practice=world.practice_a,
+        birth_name="Dupuis",
+        given_names="Marc",
+        sex="M",
+        birth_date=date(1970, 5, 17),
+    )
+
+
+def plans_of_the_search() -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%records_patientword%"],
+        )
+        return list(cursor.fetchall())
+
+
+def test_the_search_is_prepared_once_and_runs_on_a_generic_plan(world: World) -> None:
+    add_patients(world)
+    actor = world.actor(world.sam)
+    assert plans_of_the_search() == []
+    for _ in range(8):
+        assert patient_search(actor=actor, query="dupond helene")
+    plans = plans_of_the_search()
+    assert len(plans) == 1, plans  # one statement for this shape of query
+    generic, custom = plans[0]
+    assert custom <= 5 and generic >= 3, plans
+
+
+def test_the_prepared_search_is_logged_with_its_values_as_every_statement(world: World) -> None:
+    add_patients(world)
+    actor = world.actor(world.sam)
+    with CaptureQueriesContext(connection) as captured:
+        patient_search(actor=actor, query="dupond helene")
+    searches = [q["sql"] for q in captured.captured_queries if "records_patientword" in q["sql"]]
+    assert len(searches) == 1 and "'dupond'" in searches[0]
+
+
+def test_the_search_planned_once_answers_as_the_search_bound_on_the_client(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_patients(world)
+    actor = world.actor(world.sam)
+    found = {query: patient_search(actor=actor, query=query) for query in QUERIES}
+    assert any(found.values())
+    # The same statements, bound on the client as Django binds every other one.
+    monkeypatch.setattr(
+        search_module,
+        "_search_statement",
+        lambda shape: PreparedModelSQL(
+            search_module._search_sql(*shape),
+            Patient,
+            alias="p",
+            annotations=["exact", "edits", "coverage"],
+        ),
+    )
+    for query in QUERIES:
+        bound = patient_search(actor=actor, query=query)
+        assert [(p.pk, p.exact, p.edits, p.coverage) for p in bound] == [
+            (p.pk, p.exact, p.edits, p.coverage) for p in found[query]
+        ], query
