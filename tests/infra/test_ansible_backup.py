@@ -95,9 +95,18 @@ def psql(host: hosts.Host, sql: str) -> str:
 def wait_for_logins(host: hosts.Host, timeout: float = 120) -> None:
     """A host booted under load can be up but 'degraded' with /run/nologin still there:
     the backup host's own user (carnet-backups, not root) is then refused ("System is
-    booting up"). Wait for it to go; if it does not, say which units failed."""
+    booting up"). Wait for it to go. systemd-user-sessions, which removes it, has been
+    seen to fail at boot when the controller is loaded ("status=219/CGROUP": systemd
+    could not place its process in a cgroup): it is then started again, as an admin
+    would, up to three times. If logins stay refused, say which units failed."""
     deadline = time.monotonic() + timeout
+    restarts = 0
     while host.ssh("test -e /run/nologin", check=False).returncode == 0:
+        failed = host.ssh("systemctl is-failed --quiet systemd-user-sessions", check=False)
+        if failed.returncode == 0 and restarts < 3:
+            restarts += 1
+            host.ssh("systemctl restart systemd-user-sessions", check=False)
+            continue
         if time.monotonic() > deadline:
             failed = host.ssh(
                 "systemctl --failed --no-legend; systemctl status systemd-user-sessions --no-pager",
