@@ -3,42 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
-
-import pytest
 
 from core import tenancy
-from records import nir
 from records.selectors import patient_search
-from tests.factories import PatientFactory
 from tests.fixtures import World
-
-
-@pytest.fixture
-def people(world: World) -> World:
-    tenancy.activate(world.practice_a.pk)
-    born = date(1962, 3, 14)
-    PatientFactory(
-        practice=world.practice_a,
-        birth_name="Dupont",
-        given_names="Hélène",
-        birth_date=born,
-        nir=nir.make("2", born, "69123", 17),
-    )
-    PatientFactory(
-        practice=world.practice_a,
-        birth_name="Dupuis",
-        given_names="Marc",
-        sex="M",
-        nir=nir.make("1", date(1970, 5, 17), "69123", 18),
-    )
-    PatientFactory(
-        practice=world.practice_a,
-        birth_name="N'Diaye-Lefèvre",
-        given_names="Aïssa",
-        nir=nir.make("2", date(1970, 5, 17), "75056", 19),  # not a generated NIR (69123)
-    )
-    return world
 
 
 def names(world: World, query: str) -> list[str]:
