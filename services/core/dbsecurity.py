@@ -3,6 +3,7 @@
 - every table with a ``practice_id`` column gets row-level security with the
   ``carnet_tenant`` policy, unless its app registered a policy of its own or listed it
   as exempt with a reason;
+- the apps' SQL functions are created (``CREATE OR REPLACE``);
 - the application role gets data privileges on every table, except on append-only
   tables where it may only INSERT and SELECT.
 
@@ -32,6 +33,8 @@ class Registry:
     read_only: set[str] = field(default_factory=set)
     # the gateway role's only privileges: table -> privileges (it reads no clinical table)
     gateway: dict[str, str] = field(default_factory=dict)
+    # an app's own SQL functions (CREATE OR REPLACE), created after the core's
+    functions: list[str] = field(default_factory=list)
 
 
 registry = Registry()
@@ -55,6 +58,11 @@ def register_read_only(table: str) -> None:
 
 def register_gateway_access(table: str, privileges: str) -> None:
     registry.gateway[table] = privileges
+
+
+def register_function(statement: str) -> None:
+    if statement not in registry.functions:
+        registry.functions.append(statement)
 
 
 FUNCTIONS = [
@@ -116,7 +124,7 @@ def apply() -> None:
     """Create helper functions, RLS policies and grants. Runs as the owner role."""
     app_role = settings.CARNET_APP_DB_ROLE
     with connection.cursor() as cursor:
-        for statement in FUNCTIONS:
+        for statement in [*FUNCTIONS, *registry.functions]:
             cursor.execute(statement)
         for table in tenant_tables():
             if table in registry.exempt:

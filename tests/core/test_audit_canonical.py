@@ -14,6 +14,7 @@ from core.audit.chain import (
     HASHED_FIELDS,
     SORTED_FIELDS,
     canonical,
+    canonical_around_link,
     canonical_reference,
     canonical_values,
     encoded,
@@ -67,3 +68,35 @@ def test_a_typical_event_with_markup_quotes_and_non_ascii_text() -> None:
     )
     assert canonical(fields) == canonical_reference(fields)
     assert b'"occurred_at":"2026-11-22T10:00:00.123456Z"' in canonical(fields)
+
+
+# The fields the database links (prev_hash: a hex digest; seq: a positive number).
+links = st.fixed_dictionaries(
+    {
+        "prev_hash": st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+        "seq": st.integers(min_value=1, max_value=2**62),
+    }
+)
+
+
+@given(st.fixed_dictionaries(dict.fromkeys(HASHED_FIELDS, field_values)), links)
+def test_the_pieces_around_the_link_rebuild_the_definition(
+    fields: dict[str, Any], link: dict[str, Any]
+) -> None:
+    """What ``audit_append`` joins in the database is, byte for byte, the definition:
+    whatever the other fields hold (a details object with its own "prev_hash" or "seq"
+    key, quotes, markup)."""
+    head, middle, tail = canonical_around_link(fields)
+    joined = (head + link["prev_hash"] + middle + str(link["seq"]) + tail).encode()
+    assert joined == canonical_reference(dict(fields, **link))
+
+
+def test_a_details_object_naming_the_link_keys_does_not_move_the_cut() -> None:
+    fields: dict[str, Any] = dict.fromkeys(HASHED_FIELDS, "")
+    fields["details"] = {"prev_hash": "", "seq": 0, "x": ',"seq":0'}
+    fields["reason"] = '"prev_hash":"'
+    head, middle, tail = canonical_around_link(fields)
+    link = {"prev_hash": "a" * 64, "seq": 7}
+    assert (head + "a" * 64 + middle + "7" + tail).encode() == canonical_reference(
+        dict(fields, **link)
+    )

@@ -8,8 +8,10 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from core import dbsecurity
+        from core.audit.append_sql import APPEND_FUNCTION
 
         dbsecurity.register_append_only("audit_event")
+        dbsecurity.register_function(APPEND_FUNCTION)
         dbsecurity.register_append_only("audit_anchor")
         # Node keys: written only by `carnet node_key rotate`, as the owner role.
         dbsecurity.register_read_only("audit_node_key")

@@ -104,3 +104,28 @@ def canonical_values(values: list[Any]) -> bytes:
 
 def event_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+# --- The link, added in the database ----------------------------------------------------
+# An event's hash depends on the chain's head (``prev_hash``, ``seq``), known only once the
+# head is locked. To lock, link and insert in one round trip, the database receives the
+# canonical form cut around those two values and only joins the pieces:
+#     canonical(fields) == head + prev_hash + middle + str(seq) + tail
+# The definition stays here; SQL adds no byte of its own (``audit_append``).
+
+_PREV_KEY = '"prev_hash":"'
+_SEQ_KEY = ',"seq":'
+
+
+def canonical_around_link(fields: dict[str, Any]) -> tuple[str, str, str]:
+    """The canonical form of an event whose ``prev_hash`` and ``seq`` are not known yet,
+    as the three pieces around them (text, to be encoded as UTF-8 with them)."""
+    text = canonical(dict(fields, prev_hash="", seq=0)).decode()
+    # The last occurrences are the top-level keys: every field after ``prev_hash`` in the
+    # sorted order is a plain string or number, whose quotes are escaped, so a key written
+    # inside the details (which come before) cannot be taken for them.
+    prev_at = text.rindex(_PREV_KEY) + len(_PREV_KEY)
+    seq_at = text.rindex(_SEQ_KEY) + len(_SEQ_KEY)
+    if text[seq_at] != "0":  # the placeholder: the form did not come out as expected
+        raise ValueError("Unexpected canonical form around the sequence number.")
+    return text[:prev_at], text[prev_at:seq_at], text[seq_at + 1 :]

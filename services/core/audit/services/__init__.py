@@ -8,18 +8,18 @@ request (commands, jobs) events are appended at once, in the caller's transactio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
-from psycopg.types.json import Json
 
 from core import requestinfo, tenancy
-from core.audit.chain import GENESIS, event_hash
+from core.audit.chain import canonical_around_link
 from core.audit.models import AuditEvent
 
 NODE_CHAIN = 0
@@ -117,62 +117,24 @@ def buffered() -> Iterator[list[PendingEvent]]:
 
 
 def append(events: list[PendingEvent]) -> None:
-    """Chain and insert events, one chain at a time in a fixed order (no deadlocks)."""
+    """Chain and insert events in one round trip (``audit_append``), one chain at a time
+    in a fixed order (no deadlocks). No savepoint inside the request's transaction: if
+    the append fails, the whole request fails with it."""
     if not events:
         return
-    by_chain: dict[int, list[PendingEvent]] = {}
-    for event in events:
-        by_chain.setdefault(event.fields["chain"], []).append(event)
-    # No savepoint inside the request's transaction: if the append fails, the whole
-    # request fails with it (two round trips fewer on every audited request).
-    with transaction.atomic(savepoint=False):
-        rows: list[dict[str, Any]] = []
-        heads: list[tuple[int, int, str]] = []
-        for chain in sorted(by_chain):
-            seq, head_hash = _lock_head(chain)
-            for event in by_chain[chain]:
-                fields = dict(event.fields, seq=seq + 1, prev_hash=head_hash)
-                fields["hash"] = event_hash(fields)
-                seq, head_hash = fields["seq"], fields["hash"]
-                rows.append(fields)
-            heads.append((chain, seq, head_hash))
-        _insert(rows, heads)
-
-
-def _lock_head(chain: int) -> tuple[int, str]:
-    """Create the chain head if needed and lock it, in one statement."""
+    payload = []
+    for event in sorted(events, key=lambda event: event.fields["chain"]):  # stable
+        head, middle, tail = canonical_around_link(event.fields)
+        row = {column: event.fields[column] for column in _ROW_COLUMNS}
+        row["occurred_at"] = row["occurred_at"].isoformat()
+        payload.append({"row": row, "head": head, "middle": middle, "tail": tail})
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO audit_chain (chain, seq, hash) VALUES (%s, 0, %s)"
-            " ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain RETURNING seq, hash",
-            [chain, GENESIS],
-        )
-        seq, head_hash = cursor.fetchone()
-    return int(seq), str(head_hash)
+        cursor.execute("SELECT audit_append(%s::jsonb)", [json.dumps(payload, ensure_ascii=False)])
 
 
-_COLUMNS: list[str] = [str(f.column) for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-
-
-def _insert(rows: list[dict[str, Any]], heads: list[tuple[int, int, str]]) -> None:
-    """The new heads and the events, in one round trip (one message of plain statements).
-
-    A plain INSERT: with RETURNING (as the ORM does) PostgreSQL would apply the read
-    policy to the new row, and an event of another chain could not be appended."""
-    insert = f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608 - fixed column names  # nosec B608
-    one_row = f"({', '.join(['%s'] * len(_COLUMNS))})"
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's client-side cursor: binds the values itself
-        statements = [
-            raw.mogrify(
-                "UPDATE audit_chain SET seq = %s, hash = %s WHERE chain = %s",
-                [seq, head_hash, chain],
-            )
-            for chain, seq, head_hash in heads
-        ]
-        values = [
-            raw.mogrify(one_row, [Json(row[c]) if c == "details" else row[c] for c in _COLUMNS])
-            for row in rows
-        ]
-        statements.append(insert + ", ".join(values))
-        cursor.execute("; ".join(statements))
+# What the caller gives of a row; the chain link (seq, prev_hash, hash) is the database's.
+_ROW_COLUMNS = [
+    str(f.column)
+    for f in AuditEvent._meta.concrete_fields
+    if not f.primary_key and f.column not in {"seq", "prev_hash", "hash"}
+]
