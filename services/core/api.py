@@ -87,11 +87,13 @@ class PracticeAPIMixin:
         from core.practices.context import enter_practice
         from core.practices.selectors import practice_by_slug
 
+        entered_roles = None
         if isinstance(request.auth, ApiToken):
             practice = request.auth.practice if request.auth.practice.is_active else None
+            entered_roles = getattr(request.auth, "entered_roles", None)
         else:
             practice = practice_by_slug(request.META.get("HTTP_X_CARNET_PRACTICE", ""))
-        self.actor = enter_practice(request._request, request.user, practice)
+        self.actor = enter_practice(request._request, request.user, practice, entered_roles)
         self.practice = request._request.practice
         # Before the idempotency key: a replayed answer is handed out only past the gate.
         self.practice_gate()

@@ -67,6 +67,15 @@ def activate_then(
     return results[1:]
 
 
+def adopt(practice_id: int, person_id: int, care_team_mode: str = "") -> None:
+    """Record on the Python side a tenant that a statement of the caller's has just set
+    in the database (in the same transaction, with the same settings as ``activate``):
+    the API token's round trip sets it together with the token's check."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("The practice context can only be set inside a transaction.")
+    _current.set(Tenant(practice_id, person_id, care_team_mode))
+
+
 def forget() -> None:
     """A new request starts with no tenant on the Python side. The database side ends
     with each transaction, but this value lives in the worker's context from one request

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core import tenancy
 from core.accounts import services
+from core.accounts.models import ApiToken, Membership, Person
 from core.audit.models import AuditEvent
 from core.audit.services import Outcome
+from core.practices.models import Practice
 from tests.fixtures import World, enroll, totp_code
 
 
@@ -106,3 +114,112 @@ def test_a_token_revoked_on_its_page_is_refused_at_once_and_the_refusal_audited(
     assert refusal.actor_label == token.key_id
     assert refusal.channel == "api"
     assert refusal.occurred_at >= revoked.occurred_at
+
+
+# --- One round trip: the token, its practice entered, the roles there ------------------
+
+
+def database_tenant() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('carnet.practice_id', true),"
+            " current_setting('carnet.person_id', true)"
+        )
+        practice, person = cursor.fetchone()
+    return practice or "", person or ""
+
+
+def as_a_new_request() -> None:
+    """No tenant on either side, as at the start of a request's transaction."""
+    tenancy.forget()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('carnet.practice_id', '', true),"
+            " set_config('carnet.person_id', '', true)"
+        )
+
+
+def test_a_good_token_enters_its_practice_with_the_roles_in_one_round_trip(
+    world: World,
+) -> None:
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    _token, plaintext = services.api_token_create(
+        person=world.alice, practice=world.practice_a, name="t"
+    )
+    as_a_new_request()
+    with CaptureQueriesContext(connection) as queries:
+        token = services.api_token_enter(plaintext)
+    assert len(queries.captured_queries) == 1
+    assert token is not None
+    assert token.entered_roles == frozenset({"practitioner"})
+    assert database_tenant() == (str(world.practice_a.pk), str(world.alice.pk))
+    assert tenancy.current() == tenancy.Tenant(
+        world.practice_a.pk, world.alice.pk, world.practice_a.care_team_mode
+    )
+
+
+def _revoke(token: ApiToken, world: World) -> None:
+    services.api_token_revoke(token=token, actor=world.alice)
+
+
+def _expire(token: ApiToken, world: World) -> None:
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def _deactivate_person(token: ApiToken, world: World) -> None:
+    Person.objects.filter(pk=world.alice.pk).update(is_active=False)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "tamper"),
+    [
+        (None, True),
+        (_revoke, False),
+        (_expire, False),
+        (_deactivate_person, False),
+    ],
+    ids=["wrong secret", "revoked", "expired", "person deactivated"],
+)
+def test_a_refused_token_sets_no_tenant(world: World, spoil: Any, tamper: bool) -> None:
+    """The database's own test of the token decides whether the tenant is set: a token
+    refused by the application leaves the transaction with no practice at all."""
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    token, plaintext = services.api_token_create(
+        person=world.alice, practice=world.practice_a, name="t"
+    )
+    if spoil is not None:
+        spoil(token, world)
+    as_a_new_request()
+    assert services.api_token_enter(plaintext[:-2] + "xx" if tamper else plaintext) is None
+    assert database_tenant() == ("", "")
+    assert tenancy.current() is None
+
+
+def test_a_token_of_a_closed_practice_enters_nothing(client: Client, world: World) -> None:
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    _token, plaintext = services.api_token_create(
+        person=world.alice, practice=world.practice_a, name="t"
+    )
+    Practice.objects.filter(pk=world.practice_a.pk).update(is_active=False)
+    as_a_new_request()
+    token = services.api_token_enter(plaintext)
+    assert not hasattr(token, "entered_roles")
+    assert database_tenant() == ("", "")
+    response = get(client, "/api/v1/patients/", plaintext)
+    assert response.status_code == 404
+
+
+def test_a_token_whose_person_left_the_practice_reads_nothing(
+    client: Client, world: World
+) -> None:
+    """The roles read under the token's tenant are the membership's: none once it ended."""
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    _token, plaintext = services.api_token_create(
+        person=world.alice, practice=world.practice_a, name="t"
+    )
+    Membership.objects.filter(person=world.alice, practice=world.practice_a).update(
+        is_active=False
+    )
+    response = get(client, "/api/v1/patients/", plaintext)
+    assert response.status_code == 403
+    assert "patients" not in response.content.decode()

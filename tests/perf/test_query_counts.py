@@ -39,17 +39,18 @@ from tests.factories import PatientFactory
 from tests.fixtures import World, enroll, totp_code
 
 # The queries of one request, on the benchmarked paths (see docs/performance.md). The
-# audit events are linked and inserted in one call (audit_append): one query each.
+# audit events are linked and inserted in one call (audit_append), and an API token is
+# read with its practice entered and the roles there (api_token_enter): one query each.
 EXPECTED = {
-    "chart_json": 7,
+    "chart_json": 6,
     "chart_html": 11,
-    "patient_search": 6,
+    "patient_search": 5,
     # + the act of documentation, written in the save's transaction (records.care_time)
-    "consultation_write": 12,
+    "consultation_write": 11,
     # + the practice's own tariffs valid that day, one query per invoice (billing.fees)
-    "invoice_issue": 24,
-    "fhir_patient_read": 6,
-    "fhir_observation_search": 9,
+    "invoice_issue": 23,
+    "fhir_patient_read": 5,
+    "fhir_observation_search": 8,
 }
 
 

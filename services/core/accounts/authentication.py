@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from core.accounts.models import ApiToken
-from core.accounts.services import api_token_authenticate
+from core.accounts.services import api_token_enter
 from core.audit.services import Outcome, record_event
 
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -28,7 +28,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
-        token = api_token_authenticate(parts[1])
+        # The token's practice is entered in the same round trip (``enter_practice``
+        # then finds it entered).
+        token = api_token_enter(parts[1])
         if token is None:
             record_event(
                 "api.auth_failed",

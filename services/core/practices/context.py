@@ -7,7 +7,7 @@ set and row-level security shows only this practice's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import Any
 
@@ -41,20 +41,33 @@ class UnknownPractice(Http404):
         self.carnet_message = message
 
 
-def enter_practice(request: HttpRequest, person: Any, practice: Practice | None) -> Actor:
-    """Scope the current transaction to the practice, or refuse (audited)."""
+def enter_practice(
+    request: HttpRequest,
+    person: Any,
+    practice: Practice | None,
+    entered_roles: frozenset[str] | None = None,
+) -> Actor:
+    """Scope the current transaction to the practice, or refuse (audited).
+
+    ``entered_roles``: the person's roles, read when the practice was entered already
+    (an API token's round trip, ``api_token_enter``); used only if the tenant in place
+    is exactly this practice and person."""
     if practice is None:
         raise UnknownPractice()
-    # Activate first: the person's memberships are readable once their id is set (both
-    # in one round trip).
-    # The practice's care-team setting goes with the tenant: the policy's facts need it
-    # on every read of a record, and the row is at hand.
-    (roles,) = tenancy.activate_then(
-        practice.pk,
-        person.pk,
-        roles_statement(person, practice.pk),
-        care_team_mode=practice.care_team_mode,
-    )
+    entered = tenancy.Tenant(practice.pk, person.pk, practice.care_team_mode)
+    if entered_roles is not None and tenancy.current() == entered:
+        roles: Collection[str] = entered_roles
+    else:
+        # Activate first: the person's memberships are readable once their id is set
+        # (both in one round trip). The practice's care-team setting goes with the
+        # tenant: the policy's facts need it on every read of a record, and the row is
+        # at hand.
+        (roles,) = tenancy.activate_then(
+            practice.pk,
+            person.pk,
+            roles_statement(person, practice.pk),
+            care_team_mode=practice.care_team_mode,
+        )
     actor = actor_for(person, practice.pk, frozenset(roles))
     if not actor.roles:
         record_event(

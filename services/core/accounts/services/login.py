@@ -9,6 +9,7 @@ password was right) lock the account itself after ``CARNET_LOGIN_MAX_FAILURES``,
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,14 +19,15 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core import requestinfo
+from core import requestinfo, tenancy
 from core.accounts import throttle
 from core.accounts.models import ApiToken, Membership, Person, PracticeRow
 from core.audit.services import Outcome, record_event
-from core.prepared import Prepared
+from core.prepared import Prepared, PreparedSQL, fetch_together
 
 
 class LoginError:
@@ -309,16 +311,82 @@ _TOKEN = Prepared(
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """Find the usable token matching a plaintext, or None."""
+    key = _token_key(raw)
+    if key is None:
+        return None
+    return _usable(_TOKEN.first(key_id=key[0]), key[1])
+
+
+def _token_key(raw: str) -> tuple[str, str] | None:
+    """The token's key id and the hash of its secret, from its plaintext."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != ApiToken.PREFIX:
         return None
-    token = _TOKEN.first(key_id=parts[1])
-    if token is None or not secrets.compare_digest(
-        token.secret_hash, ApiToken.hash_secret(parts[2])
-    ):
+    return parts[1], ApiToken.hash_secret(parts[2])
+
+
+def _usable(token: ApiToken | None, secret_hash: str) -> ApiToken | None:
+    if token is None or not secrets.compare_digest(token.secret_hash, secret_hash):
         return None
     if not token.is_usable() or not token.person.is_active:
         return None
+    return token
+
+
+# An API call's first round trip: the token; the tenant set for row-level security when
+# the token is good; the person's roles in the token's practice, read under it (the
+# statements of one message run in order, so the last sees the settings just made). The
+# database's test of the token only decides whether the tenant is set: the token is
+# accepted or refused by ``_usable`` above, as for any other caller.
+@functools.cache
+def _enter_by_token() -> PreparedSQL:
+    """(Built on first use: the practice model is another app's, known once all are.)"""
+    token, person = ApiToken._meta.db_table, Person._meta.db_table
+    practice = ApiToken._meta.get_field("practice").related_model._meta.db_table
+    usable = (
+        "t.secret_hash = %(secret_hash)s AND t.revoked_at IS NULL"
+        " AND (t.expires_at IS NULL OR t.expires_at > now()) AND p.is_active AND pr.is_active"
+    )
+    return PreparedSQL(
+        f"SELECT set_config('carnet.practice_id', t.practice_id::text, true),"  # noqa: S608
+        f" set_config('carnet.person_id', t.person_id::text, true)"
+        f' FROM "{token}" t JOIN "{person}" p ON p.id = t.person_id'
+        f' JOIN "{practice}" pr ON pr.id = t.practice_id'
+        f" WHERE t.key_id = %(key_id)s AND {usable}"  # nosec B608 - fixed names
+    )
+
+
+_ROLES_UNDER_TENANT = Prepared(
+    lambda: Membership.objects.filter(
+        person_id=RawSQL("carnet_current_person()", []),
+        practice_id=RawSQL("carnet_current_practice()", []),
+        is_active=True,
+    ).values_list("role", flat=True)
+)
+
+
+def api_token_enter(raw: str) -> ApiToken | None:
+    """Authenticate an API call by its token and, in the same round trip, enter the
+    token's practice: the tenant is set for the rest of the transaction and the person's
+    roles there are kept on the token (``entered_roles``), for ``enter_practice``.
+
+    Outside a transaction (where the tenant cannot be set) it only authenticates."""
+    if not transaction.get_connection().in_atomic_block:
+        return api_token_authenticate(raw)
+    key = _token_key(raw)
+    if key is None:
+        return None
+    tokens, entered, roles = fetch_together(
+        _TOKEN.bind(key_id=key[0]),
+        _enter_by_token().bind(key_id=key[0], secret_hash=key[1]),
+        _ROLES_UNDER_TENANT.bind(),
+    )
+    token = _usable(tokens[0] if tokens else None, key[1])
+    if token is None:
+        return None
+    if entered == [(str(token.practice_id), str(token.person_id))]:
+        tenancy.adopt(token.practice_id, token.person_id, token.practice.care_team_mode)
+        token.entered_roles = frozenset(roles)  # type: ignore[attr-defined]
     return token
 
 
