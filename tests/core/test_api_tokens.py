@@ -209,17 +209,13 @@ def test_a_token_of_a_closed_practice_enters_nothing(client: Client, world: Worl
     assert response.status_code == 404
 
 
-def test_a_token_whose_person_left_the_practice_reads_nothing(
-    client: Client, world: World
-) -> None:
+def test_a_token_whose_person_left_the_practice_reads_nothing(client: Client, world: World) -> None:
     """The roles read under the token's tenant are the membership's: none once it ended."""
     tenancy.activate(world.practice_a.pk, world.alice.pk)
     _token, plaintext = services.api_token_create(
         person=world.alice, practice=world.practice_a, name="t"
     )
-    Membership.objects.filter(person=world.alice, practice=world.practice_a).update(
-        is_active=False
-    )
+    Membership.objects.filter(person=world.alice, practice=world.practice_a).update(is_active=False)
     response = get(client, "/api/v1/patients/", plaintext)
     assert response.status_code == 403
     assert "patients" not in response.content.decode()
