@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -219,3 +220,41 @@ def test_a_token_whose_person_left_the_practice_reads_nothing(client: Client, wo
     response = get(client, "/api/v1/patients/", plaintext)
     assert response.status_code == 403
     assert "patients" not in response.content.decode()
+
+
+def test_the_databases_test_of_a_token_agrees_with_the_applications_on_every_case(
+    world: World,
+) -> None:
+    """The token is tested twice: in SQL (does the round trip set the tenant?) and in
+    Python (``api_token_authenticate``, the specification, with the practice's state that
+    ``PracticeAPIMixin`` checks). Over every combination of the five conditions both
+    decide alike: the tenant is set exactly when the application accepts the token and
+    its practice is open."""
+    cases = list(itertools.product([False, True], repeat=5))
+    for index, (wrong_secret, revoked, expired, person_off, practice_off) in enumerate(cases):
+        tenancy.activate(world.practice_a.pk, world.alice.pk)
+        token, plaintext = services.api_token_create(
+            person=world.alice, practice=world.practice_a, name=f"case {index}"
+        )
+        ApiToken.objects.filter(pk=token.pk).update(
+            revoked_at=timezone.now() if revoked else None,
+            expires_at=timezone.now() + timedelta(days=-1 if expired else 1),
+        )
+        Person.objects.filter(pk=world.alice.pk).update(is_active=not person_off)
+        Practice.objects.filter(pk=world.practice_a.pk).update(is_active=not practice_off)
+        raw = plaintext[:-2] + "xx" if wrong_secret else plaintext
+        accepted = services.api_token_authenticate(raw)
+        expected = accepted is not None and not practice_off
+
+        as_a_new_request()
+        entered = services.api_token_enter(raw)
+        names = ["wrong secret", "revoked", "expired", "person off", "practice off"]
+        case = dict(zip(names, cases[index], strict=True))
+        assert (entered is None) == (accepted is None), case
+        tenant = (str(world.practice_a.pk), str(world.alice.pk)) if expected else ("", "")
+        assert database_tenant() == tenant, case
+        assert hasattr(entered, "entered_roles") == expected, case
+
+        Person.objects.filter(pk=world.alice.pk).update(is_active=True)
+        Practice.objects.filter(pk=world.practice_a.pk).update(is_active=True)
+    assert len(cases) == 32
