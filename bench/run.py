@@ -58,7 +58,8 @@ SATURATION_SECONDS = int(os.environ.get("BENCH_SATURATION_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 RAW_SECONDS = float(os.environ.get("BENCH_RAW_SECONDS", "8"))
 
-# name, what, method, path template, auth, body template, fixed rate, targets
+# name, what, method, path template, auth, body template, fixed rate, targets (the goals
+# in docs/performance.md; for the writes, the p95 measured before: no worse than that)
 OPERATIONS: list[dict[str, Any]] = [
     {
         "name": "chart_json",
@@ -67,7 +68,7 @@ OPERATIONS: list[dict[str, Any]] = [
         "path": "/api/v1/patients/{patient}/chart/",
         "auth": "token",
         "rate": 100,
-        "target": {"saturation_rps": 1400, "p95_ms": 25},
+        "target": {"saturation_rps": 1000, "p95_ms": 10},
     },
     {
         "name": "chart_html",
@@ -76,7 +77,7 @@ OPERATIONS: list[dict[str, Any]] = [
         "path": "/p/{slug}/patients/{patient}/",
         "auth": "session",
         "rate": 100,
-        "target": {"saturation_rps": 500, "p95_ms": 40},
+        "target": {"saturation_rps": 500, "p95_ms": 25},
     },
     {
         "name": "patient_search",
@@ -96,7 +97,7 @@ OPERATIONS: list[dict[str, Any]] = [
         "body": '{"reason": "Toux depuis 3 jours", "subjective": "Pas de fièvre.",'
         ' "assessment": "Rhinopharyngite", "plan": "Traitement symptomatique."}',
         "rate": 50,
-        "target": {"p95_ms": 40},
+        "target": {"p95_ms": 24},
     },
     {
         "name": "invoice_issue",
@@ -106,7 +107,7 @@ OPERATIONS: list[dict[str, Any]] = [
         "auth": "token",
         "body": '{"practitioner": {gp}, "service_date": "{today}", "lines": [{"code": "G"}]}',
         "rate": 50,
-        "target": {"p95_ms": 40},
+        "target": {"p95_ms": 33},
     },
     {
         "name": "appointment_book",
@@ -134,7 +135,7 @@ OPERATIONS: list[dict[str, Any]] = [
         "path": "/fhir/r4/Patient/{patient}",
         "auth": "token",
         "rate": 100,
-        "target": {},
+        "target": {"saturation_rps": 1000},
     },
     {
         "name": "fhir_observation_search",
@@ -143,7 +144,7 @@ OPERATIONS: list[dict[str, Any]] = [
         "path": "/fhir/r4/Observation?patient={patient}",
         "auth": "token",
         "rate": 100,
-        "target": {},
+        "target": {"saturation_rps": 500},
     },
 ]
 
