@@ -719,7 +719,7 @@ def main() -> int:
         server = None
 
         if wanted:  # a partial run, for development: no report
-            log(json.dumps(results, indent=1))
+            log(json.dumps({**results, "memory_under_load_kib": sampler.peak}, indent=1))
             return 0
         log("FHIR import")
         results_import = fhir_import(env)
