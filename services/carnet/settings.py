@@ -103,7 +103,14 @@ TEMPLATES = [
                 "core.context_processors.carnet",
             ],
         },
-    }
+    },
+    # The parts of hot pages rendered row by row (core/jinja.py); found in each app's
+    # jinja2/ folder, and asked for by name from this engine only.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "core.jinja.environment"},
+    },
 ]
 
 

@@ -1,0 +1,46 @@
+"""The Jinja2 environment, for the few parts of pages rendered many times per request.
+
+Django's templates stay the rule. A part moves here when its rendering is measured to
+cost most of a hot page (docs/performance.md): today's list of appointments is rendered
+row by row, all day long, and Jinja2 compiles a template to Python, so a row costs a
+fraction of what Django's template engine spends resolving it node by node.
+
+The output is the same, byte for byte, as Django's (tests/agenda/test_today_render.py):
+
+- values are escaped by Django's own ``conditional_escape`` (``'`` as ``&#x27;``), and
+  what is already safe (a translation, a CSRF input) is left as it is;
+- translations come from Django's catalogue, marked safe as Django's ``{% translate %}``
+  marks them, their variables escaped;
+- ``hour_minute`` is Django's ``time:"H:i"``: hours and minutes in the local time.
+
+Strings are written ``{{ _("...") }}`` in templates named ``.html``: ``make messages``
+reads those as Django templates and finds them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils.html import conditional_escape
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from django.utils.translation import gettext, ngettext
+from jinja2 import Environment
+
+
+def _hour_minute(value: datetime | None) -> str:
+    """Django's ``value|time:"H:i"``, without its look-up of the language's formats: a
+    list of 40 lines shows 120 times."""
+    if value is None:
+        return ""
+    return template_localtime(value).strftime("%H:%M")
+
+
+def environment(**options: Any) -> Environment:
+    options.pop("autoescape", None)  # always on, whatever a setting says
+    env = Environment(
+        autoescape=True, extensions=["jinja2.ext.i18n"], finalize=conditional_escape, **options
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["hour_minute"] = _hour_minute
+    return env
