@@ -61,8 +61,9 @@ def test_today_costs_the_same_for_2_and_30_appointments(world, agenda):
     alice = world.actor(world.alice)
     small = count_queries(lambda: selectors.today_for(alice, world.alice.pk, small_day))
     big = count_queries(lambda: selectors.today_for(alice, world.alice.pk, big_day))
-    # The appointments, their patients, the policy's facts; the audit (one call).
-    assert small == big == 4
+    # The appointments; their patients and the policy's facts (one round trip); the
+    # audit (one call).
+    assert small == big == 3
     today = selectors.today_for(alice, world.alice.pk, big_day)
     assert len(today.appointments) == 30
 

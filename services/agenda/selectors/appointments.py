@@ -29,6 +29,7 @@ from core.access.policy import (
 )
 from core.access.services import require_patient
 from core.audit.services import record_event
+from core.prepared import Prepared
 from records.selectors.agenda import AgendaPatient, patients_for_agenda
 
 
@@ -274,21 +275,29 @@ class Today:
     walk_ins_seen: list[AppointmentRow]
 
 
-def today_for(actor: Actor, practitioner_id: int, day: date | None = None) -> Today:
-    """The practitioner's day: the list, the waiting room (theirs and walk-ins for anyone)
-    and the walk-ins they saw. One query for appointments, two for their patients."""
-    day = day or timezone.localdate()
-    start, end = day_bounds(day)
-    mine = Q(practitioner_id=practitioner_id, starts_at__gte=start, starts_at__lt=end)
+def _day_of(practitioner: int, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    mine = Q(practitioner_id=practitioner, starts_at__gte=start, starts_at__lt=end)
     waiting = Q(status=Status.ARRIVED, arrived_at__gte=start, arrived_at__lt=end) & (
-        Q(practitioner_id=practitioner_id) | Q(practitioner__isnull=True)
+        Q(practitioner_id=practitioner) | Q(practitioner__isnull=True)
     )
-    found = (
+    return (
         _base()
         .filter(mine | waiting)
         .exclude(status=Status.CANCELLED)
         .order_by("starts_at", "arrived_at", "pk")
     )
+
+
+# Today's list is opened all day: its statement is compiled once per connection.
+_DAY = Prepared(_day_of, start=datetime, end=datetime)
+
+
+def today_for(actor: Actor, practitioner_id: int, day: date | None = None) -> Today:
+    """The practitioner's day: the list, the waiting room (theirs and walk-ins for anyone)
+    and the walk-ins they saw. One query for appointments, two for their patients."""
+    day = day or timezone.localdate()
+    start, end = day_bounds(day)
+    found = _DAY.all(practitioner=practitioner_id, start=start, end=end)
     rows = rows_for(actor, found, target=f"agenda:today:{practitioner_id}")
     booked = [r for r in rows if not r.is_walk_in]
     walk_ins_seen = [r for r in rows if r.is_walk_in and r.status != Status.ARRIVED]

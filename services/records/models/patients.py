@@ -99,13 +99,7 @@ class Patient(models.Model):
 
     @property
     def display_name(self) -> str:
-        family = self.used_name or self.birth_name
-        born = ""
-        if self.used_name and self.used_name != self.birth_name:
-            # Outside the f-string, so that the words are found for translation.
-            words = _("née %(name)s") if self.sex == "F" else _("born %(name)s")
-            born = " (" + str(words) % {"name": self.birth_name} + ")"
-        return f"{family.upper()} {self.given_names}{born}"
+        return display_name(self.birth_name, self.used_name, self.given_names, self.sex)
 
 
 class IdentityChange(models.Model):
@@ -263,3 +257,15 @@ class NameKey(models.Model):
     class Meta:
         # word last: the search reads it from the index alone.
         indexes = [models.Index(fields=["practice", "key", "word"], name="name_key")]
+
+
+def display_name(birth_name: str, used_name: str, given_names: str, sex: str) -> str:
+    """How a patient is named on every page: the family name used, in capitals, then
+    the given names, then the birth name when another is used ("née" for a woman)."""
+    family = used_name or birth_name
+    born = ""
+    if used_name and used_name != birth_name:
+        # Outside the f-string, so that the words are found for translation.
+        words = _("née %(name)s") if sex == "F" else _("born %(name)s")
+        born = " (" + str(words) % {"name": birth_name} + ")"
+    return f"{family.upper()} {given_names}{born}"
