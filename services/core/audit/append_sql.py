@@ -23,6 +23,12 @@ DECLARE
     head_seq bigint;
     head_hash text;
     new_hash text;
+    -- Each event's link, in the events' order; the rows are then inserted in one
+    -- statement (a day's list appends 30 events: one INSERT each cost more than the
+    -- hashing).
+    seqs bigint[] := '{}';
+    prevs text[] := '{}';
+    hashes text[] := '{}';
 BEGIN
     FOR event IN SELECT value FROM jsonb_array_elements(events) LOOP
         event_chain := (event -> 'row' ->> 'chain')::bigint;
@@ -39,19 +45,24 @@ BEGIN
         new_hash := encode(sha256(convert_to(
             (event ->> 'head') || head_hash || (event ->> 'middle') || head_seq::text
             || (event ->> 'tail'), 'UTF8')), 'hex');
-        INSERT INTO audit_event (
-            chain, seq, occurred_at, practice_id, actor_id, actor_label, action, outcome,
-            patient_id, category, purpose, reason, target, ip, user_agent, request_id,
-            channel, details, prev_hash, hash)
-        SELECT r.chain, head_seq, r.occurred_at, r.practice_id, r.actor_id, r.actor_label,
-            r.action, r.outcome, r.patient_id, r.category, r.purpose, r.reason, r.target,
-            r.ip, r.user_agent, r.request_id, r.channel, r.details, head_hash, new_hash
-        FROM jsonb_populate_record(NULL::audit_event, event -> 'row') AS r;
+        seqs := seqs || head_seq;
+        prevs := prevs || head_hash;
+        hashes := hashes || new_hash;
         head_hash := new_hash;
     END LOOP;
     IF link_chain IS NOT NULL THEN
         UPDATE audit_chain SET seq = head_seq, hash = head_hash WHERE chain = link_chain;
     END IF;
+    INSERT INTO audit_event (
+        chain, seq, occurred_at, practice_id, actor_id, actor_label, action, outcome,
+        patient_id, category, purpose, reason, target, ip, user_agent, request_id,
+        channel, details, prev_hash, hash)
+    SELECT r.chain, seqs[e.n], r.occurred_at, r.practice_id, r.actor_id, r.actor_label,
+        r.action, r.outcome, r.patient_id, r.category, r.purpose, r.reason, r.target,
+        r.ip, r.user_agent, r.request_id, r.channel, r.details, prevs[e.n], hashes[e.n]
+    FROM jsonb_array_elements(events) WITH ORDINALITY AS e(value, n),
+        jsonb_populate_record(NULL::audit_event, e.value -> 'row') AS r
+    ORDER BY e.n;
 END
 $$
 """
