@@ -156,15 +156,21 @@ def clinicians_of_practice(practice_id: int) -> list[Person]:
     return CLINICIANS.all(practice=practice_id)
 
 
-def is_practitioner_of(person_id: int, practice_id: int) -> bool:
-    """An active practitioner of the practice, with an active account."""
-    return Membership.objects.filter(
-        person_id=person_id,
-        practice_id=practice_id,
+# Asked on every practice home and today's list: compiled once per connection.
+PRACTITIONER_OF = Prepared(
+    lambda person, practice: Membership.objects.filter(
+        person_id=person,
+        practice_id=practice,
         role=Role.PRACTITIONER,
         is_active=True,
         person__is_active=True,
-    ).exists()
+    ).values_list("pk", flat=True)[:1]
+)
+
+
+def is_practitioner_of(person_id: int, practice_id: int) -> bool:
+    """An active practitioner of the practice, with an active account."""
+    return PRACTITIONER_OF.first(person=person_id, practice=practice_id) is not None
 
 
 def practitioner_count(practice_id: int) -> int:

@@ -28,8 +28,15 @@ CARE_TEAM_MODE = Prepared(
 )
 
 
+# Every page of a practice reads it by its address: compiled once per connection.
+PRACTICE_BY_SLUG = Prepared(
+    lambda slug: Practice.objects.filter(slug=slug, is_active=True).order_by("pk")[:1], slug=str
+)
+
+
 def practice_by_slug(slug: str) -> Practice | None:
-    return Practice.objects.filter(slug=slug, is_active=True).first()
+    found: Practice | None = PRACTICE_BY_SLUG.first(slug=slug)
+    return found
 
 
 def country_of(practice_id: int) -> str:
