@@ -107,14 +107,15 @@ def section(report: dict[str, Any]) -> str:
     else:
         lines.append(f"| FHIR import | {imported.get('skipped')} | ≥ 3,000 resources/s | — |")
     # Every run adds its requests' events to the node's trail, so the trail outgrows
-    # 1,000,000: the target is judged at the measured rate (1,000,000 in 10 s or less).
+    # 1,000,000: the target is judged at the measured rate, no slower than the run of
+    # 22 November (8.9 s per 1,000,000 events).
     per_million = round(1_000_000 * verify["seconds"] / max(verify["events"], 1), 2)
-    verified = verify["events"] >= 1_000_000 and per_million <= 10 and verify["intact"]
+    verified = verify["events"] >= 1_000_000 and per_million <= 8.9 and verify["intact"]
     lines.append(
         f"| `carnet audit verify` | {verify['events']:,} events, {verify['chains']} chains in"
         f" {verify['seconds']} s ({'intact' if verify['intact'] else 'NOT intact'});"
         f" {per_million} s per 1,000,000 |"
-        f" ≥ 1,000,000 events in ≤ 10 s |"
+        f" ≥ 1,000,000 events; ≤ 8.9 s per 1,000,000 |"
         f" {_verdict(verified)} |"
     )
     if total:
@@ -124,7 +125,8 @@ def section(report: dict[str, Any]) -> str:
             f" app {app['pss_kib'] / 1024:,.0f} MiB + PostgreSQL {db['pss_kib'] / 1024:,.0f} MiB"
             f" = {total['pss_kib'] / 1024:,.0f} MiB"
             f" (plain RSS sum {total['rss_kib'] / 1024:,.0f} MiB, counts shared pages once per"
-            f" process) | ≤ 1.5 GB | {_verdict(total['pss_kib'] * 1024 <= 1.5e9)} |"
+            f" process) | ≤ 614 MiB (the run of 22 November) |"
+            f" {_verdict(total['pss_kib'] <= 614 * 1024)} |"
         )
     lines += ["", END]
     return "\n".join(lines)
