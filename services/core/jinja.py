@@ -14,7 +14,8 @@ The output is the same, byte for byte, as Django's (tests/agenda/test_today_rend
 - ``hour_minute`` is Django's ``time:"H:i"``: hours and minutes in the local time.
 
 Strings are written ``{{ _("...") }}`` in templates named ``.html``: ``make messages``
-reads those as Django templates and finds them.
+reads those as Django templates and finds them. It finds no plural there: a text with a
+count is made in Python (``agenda.day_views.DayLine.waited``).
 """
 
 from __future__ import annotations
