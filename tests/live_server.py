@@ -108,7 +108,9 @@ def live_carnet_running(
         yield LiveCarnet(url=url, credentials=credentials, var_dir=var_dir)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        # gunicorn lets a stopping worker finish its connections for up to its graceful
+        # timeout (30 s), and a browser may hold one it opened ahead and never used.
+        server.wait(timeout=45)
         log.close()
     if no_tracebacks:
         assert b"Traceback" not in (var_dir / "server.log").read_bytes()

@@ -39,6 +39,7 @@ def test_the_administrator_takes_the_export_and_asks_to_leave(
     gpg, public_key = practice_key(tmp_path / "gnupg")
     context = browser.new_context(locale="fr-FR", accept_downloads=True)
     page = context.new_page()
+    coop_context = browser.new_context(locale="fr-FR")
     try:
         admin = live.account("claire.martin")
         log_in(page, live, "claire.martin", admin["password"], admin["totp_secret"])
@@ -77,7 +78,7 @@ def test_the_administrator_takes_the_export_and_asks_to_leave(
         shot(page, "leaving-requested")
 
         # The cooperative's administrator sees the notice on the member's page.
-        coop_page = browser.new_context(locale="fr-FR").new_page()
+        coop_page = coop_context.new_page()
         coop = live.account("marc.lefort")
         log_in(coop_page, live, "marc.lefort", coop["password"], coop["totp_secret"])
         coop_page.goto(f"{live.url}/cooperative/cotisations/")
@@ -90,3 +91,4 @@ def test_the_administrator_takes_the_export_and_asks_to_leave(
         shot(coop_page, "leaving-coop-member")
     finally:
         context.close()
+        coop_context.close()
