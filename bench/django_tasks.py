@@ -66,7 +66,7 @@ def _session_for(person: Person) -> str:
         device = TOTPDevice.objects.create(user=person, name="bench", confirmed=True)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(person.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = person.get_session_auth_hash()
     store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store[LAST_SEEN] = time.time()

@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "core.accounts.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.accounts.middleware.IdleTimeoutMiddleware",
     "records.patient_view.PatientViewLockMiddleware",
@@ -228,7 +228,13 @@ CARNET_IDLE_TIMEOUT_MINUTES = envint("CARNET_IDLE_TIMEOUT_MINUTES", 30)
 # The drop folders of laboratory results: one per practice (<slug>/), where Apicrypt or
 # a mail client writes the files the worker then receives (lab/inbox.py).
 CARNET_LAB_INBOX = Path(envstr("CARNET_LAB_INBOX", str(VAR_DIR / "lab-inbox")))
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "core.accounts.sessions"
+# The person and their confirmed devices read in one round trip; Django's own backend
+# stays listed for the sessions opened before (they name it), until they end.
+AUTHENTICATION_BACKENDS = [
+    "core.accounts.backends.PersonBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

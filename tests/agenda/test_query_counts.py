@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from core import tenancy
 from core.audit import services as audit
 from tests.agenda.conftest import at, next_weekday
 from tests.factories import PatientFactory
+from tests.fixtures import PASSWORD, enroll, totp_code
 
 
 def fill(world, agenda, day, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -80,3 +82,51 @@ def test_free_slots_cost_the_same_for_2_and_30_appointments(world, agenda):
         lambda: selectors.free_slots([world.alice.pk], 20, after=at(big_day, 6), days=0)
     )
     assert small == big == 4
+
+
+def add_today(world, agenda, count: int, first_minute: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """``count`` more of Alice's appointments today, a third of the patients waiting."""
+    tenancy.activate(world.practice_a.pk)
+    day = timezone.localdate()
+    for index in range(count):
+        patient = PatientFactory(practice=world.practice_a, gp=world.alice)
+        starts = at(day, 0) + timedelta(minutes=first_minute + index)
+        Appointment.objects.create(
+            practice=world.practice_a,
+            practitioner=world.alice,
+            patient=patient,
+            type=agenda.consultation,
+            site=agenda.site,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=1),
+            created_by=world.sam,
+            status=Status.ARRIVED if index % 3 == 0 else Status.BOOKED,
+            arrived_at=timezone.now() if index % 3 == 0 else None,
+        )
+    tenancy.activate(None)
+
+
+def test_todays_list_page_costs_the_same_for_2_and_30_appointments(world, agenda):
+    """The whole request, as the practitioner's browser sends it: the session, the person
+    with their second-factor devices; the transaction with the person set; the practice
+    by its address; the practice and the roles (whether a practitioner: the home's kind);
+    the appointments; their patients with the policy's facts; the audit; the commit."""
+    web = Client()
+    device = enroll(world.alice)
+    web.post("/connexion/", {"username": "alice", "password": PASSWORD})
+    web.post("/connexion/code/", {"code": totp_code(device)})
+    path = f"/p/{world.practice_a.slug}/aujourdhui/"
+
+    def page() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = web.get(path)
+        assert response.status_code == 200
+        return len(captured.captured_queries), response.content.count(b"<tr")
+
+    add_today(world, agenda, 2)
+    small, small_rows = page()
+    add_today(world, agenda, 28, first_minute=10)
+    big, big_rows = page()
+    assert big_rows >= small_rows + 28  # (a waiting patient is also in the day)
+    # + the test's savepoint and its release (the test runs in a transaction)
+    assert small == big == 10

@@ -43,7 +43,8 @@ from tests.fixtures import World, enroll, totp_code
 # read with its practice entered and the roles there (api_token_enter): one query each.
 EXPECTED = {
     "chart_json": 6,
-    "chart_html": 11,
+    # the session; the person with their second-factor devices (one round trip)
+    "chart_html": 10,
     "patient_search": 5,
     # + the act of documentation, written in the save's transaction (records.care_time)
     "consultation_write": 11,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import middleware as otp
 
 from core.audit.services import record_event
 
@@ -40,3 +43,22 @@ class IdleTimeoutMiddleware:
                 # Write the session only every 30 s, not on every request.
                 request.session[LAST_SEEN] = now
         return self.get_response(request)
+
+
+class OTPMiddleware(otp.OTPMiddleware):
+    """django-otp's middleware, finding the session's device among those read with the
+    person (``core.accounts.backends.PersonBackend``) instead of in a query of its own.
+    A session from before (another backend) or naming another kind of device reads it
+    as django-otp does; django-otp's checks of the device then apply unchanged."""
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        read_with_person = getattr(user, "confirmed_devices", None)
+        if read_with_person is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        device = None
+        if persistent_id:
+            device = read_with_person.get(self._normalize_persistent_id(persistent_id))
+        user.otp_device = self._finalize_device(request, user, device)
+        return user

@@ -151,7 +151,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
             )
             if result.person is not None:
                 del request.session[PREAUTH]
-                login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, person, backend="core.accounts.backends.PersonBackend")
                 otp_login(request, device)
                 request.session[LAST_SEEN] = time.time()
                 return redirect("accounts:home")
