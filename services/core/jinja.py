@@ -20,10 +20,12 @@ count is made in Python (``agenda.day_views.DayLine.waited``).
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
 from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
@@ -37,10 +39,19 @@ def _hour_minute(value: datetime | None) -> str:
     return template_localtime(value).strftime("%H:%M")
 
 
+def _escape(value: Any) -> Any:
+    """Django's ``conditional_escape``: a plain string, most of a row's values, takes its
+    last step directly (the same ``html.escape``, without the look-ups for lazy and safe
+    values around it, 12 times a row)."""
+    if type(value) is str:
+        return SafeString(html.escape(value))
+    return conditional_escape(value)
+
+
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # always on, whatever a setting says
     env = Environment(
-        autoescape=True, extensions=["jinja2.ext.i18n"], finalize=conditional_escape, **options
+        autoescape=True, extensions=["jinja2.ext.i18n"], finalize=_escape, **options
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["hour_minute"] = _hour_minute
