@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.practices.models import Practice
+from core.quickload import QuickLoad
 
 
-class Site(models.Model):
+class Site(QuickLoad, models.Model):
     """A place where the practice receives patients (the main practice, a branch)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
@@ -43,7 +44,7 @@ class Site(models.Model):
         return self.name
 
 
-class AppointmentType(models.Model):
+class AppointmentType(QuickLoad, models.Model):
     """Consultation, long consultation, home visit, nurse round…, with its usual length."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
@@ -179,7 +180,7 @@ class TsTzRange(Func):
     output_field = models.DateTimeField()  # only used inside the constraint
 
 
-class Appointment(models.Model):
+class Appointment(QuickLoad, models.Model):
     """A booked time with a practitioner, or a walk-in waiting to be seen.
 
     A walk-in has no time until seen (``starts_at`` empty); once a practitioner takes

@@ -50,9 +50,7 @@ def _escape(value: Any) -> Any:
 
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # always on, whatever a setting says
-    env = Environment(
-        autoescape=True, extensions=["jinja2.ext.i18n"], finalize=_escape, **options
-    )
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], finalize=_escape, **options)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["hour_minute"] = _hour_minute
     return env

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.accounts.validators import validate_am_number, validate_inami, validate_rpps
+from core.quickload import QuickLoad
 
 # A practice (``practices.Practice``), named by its label: the practices app sits above
 # this one (its pages and its way into a practice use the accounts), so nothing here
@@ -46,7 +47,7 @@ class PersonManager(BaseUserManager["Person"]):
         return self.get(username=(username or "").strip().lower())
 
 
-class Person(AbstractBaseUser):
+class Person(QuickLoad, AbstractBaseUser):
     """Someone who logs in to Carnet."""
 
     class Profession(models.TextChoices):

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.accounts.models import Person
+from core.quickload import QuickLoad
 
 
 class CareTeamMode(models.TextChoices):
@@ -22,7 +23,7 @@ class CareTeamMode(models.TextChoices):
     PRACTICE = "practice", _("Every clinician of the practice")
 
 
-class Practice(models.Model):
+class Practice(QuickLoad, models.Model):
     """A primary-care practice: the tenant every patient-data row belongs to."""
 
     slug = models.SlugField(max_length=60, unique=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.practices.models import Practice
+from core.quickload import QuickLoad
 from records.models.patients import Patient
 from records.models.reference import Cim10Code, Drug
 
@@ -28,7 +29,7 @@ class EntryStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
 
 
-class ClinicalEntry(models.Model):
+class ClinicalEntry(QuickLoad, models.Model):
     """What every entry of the clinical record has."""
 
     ENTRY_TYPE = ""
@@ -225,7 +226,7 @@ class Prescription(ClinicalEntry):
         return f"{_('Prescription')} {self.prescribed_on:%d/%m/%Y}"
 
 
-class PrescriptionItem(models.Model):
+class PrescriptionItem(QuickLoad, models.Model):
     """One drug line of a prescription."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")

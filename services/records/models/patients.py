@@ -12,9 +12,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.practices.models import Practice
+from core.quickload import QuickLoad
 
 
-class Patient(models.Model):
+class Patient(QuickLoad, models.Model):
     """A patient of one practice: identity and contact (no clinical content here)."""
 
     class Sex(models.TextChoices):
@@ -184,7 +185,7 @@ def shown(name: str, value: str | None) -> str:
     return value
 
 
-class CareTeamMember(models.Model):
+class CareTeamMember(QuickLoad, models.Model):
     """A practitioner who takes part in the patient's care (the GP of record is one)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
