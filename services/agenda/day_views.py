@@ -46,7 +46,7 @@ from core.access.policy import (
     decide_practice,
 )
 from core.accounts.models import Role
-from core.accounts.selectors import staff_of_practice
+from core.accounts.selectors import acts_as_practitioner, staff_of_practice
 from core.practices.context import PracticeRequest, practice_view
 
 TODAY, DESK, ADMIN = "today", "desk", "admin"
@@ -58,9 +58,7 @@ def home_kind(actor: Actor) -> str:
     practice's patients' administrative data (check-in, booking); otherwise the
     administrator's, which shows no patient."""
     practice_id = actor.practice_id or 0
-    # The roles were read on entering the practice: active memberships of the acting
-    # person, whose account is active (they are logged in), as is_practitioner_of asks.
-    if Role.PRACTITIONER in actor.roles:
+    if acts_as_practitioner(actor):
         return TODAY
     desk = decide(
         actor,

@@ -168,6 +168,13 @@ PRACTITIONER_OF = Prepared(
 )
 
 
+def acts_as_practitioner(actor: Actor) -> bool:
+    """``is_practitioner_of`` for the acting person in the practice they entered, from
+    the roles read on entering it (active memberships; the person's account is active,
+    or they could not act): no query."""
+    return Role.PRACTITIONER in actor.roles
+
+
 def is_practitioner_of(person_id: int, practice_id: int) -> bool:
     """An active practitioner of the practice, with an active account."""
     return PRACTITIONER_OF.first(person=person_id, practice=practice_id) is not None
