@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
-from agenda.models import AppointmentType, OpeningHours, Site
+from agenda.models import Appointment, AppointmentType, OpeningHours, Site, Status
 from agenda.selectors.slots import local_zone
 from core import tenancy
+from tests.factories import PatientFactory
 from tests.fixtures import World
 
 
@@ -80,3 +82,36 @@ def agenda(world: World) -> Agenda:
         )
     tenancy.activate(None)
     return made
+
+
+def book_in_a_row(
+    world: World,
+    agenda: Agenda,
+    first: datetime,
+    count: int,
+    minutes: int,
+    *,
+    waiting_every: int = 0,
+    reason: str = "",
+    **patient: object,
+) -> None:
+    """``count`` consultations of Alice's, one after the other from ``first``, each with a
+    new patient of hers; every ``waiting_every``-th patient has arrived and is waiting."""
+    tenancy.activate(world.practice_a.pk)
+    for index in range(count):
+        waiting = bool(waiting_every) and index % waiting_every == 0
+        starts = first + timedelta(minutes=minutes * index)
+        Appointment.objects.create(
+            practice=world.practice_a,
+            practitioner=world.alice,
+            patient=PatientFactory(practice=world.practice_a, gp=world.alice, **patient),
+            type=agenda.consultation,
+            site=agenda.site,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes),
+            created_by=world.sam,
+            status=Status.ARRIVED if waiting else Status.BOOKED,
+            arrived_at=timezone.now() if waiting else None,
+            reason=reason,
+        )
+    tenancy.activate(None)

@@ -15,8 +15,7 @@ from agenda.models import Absence, Appointment, CalendarFeed, Series, Status
 from core import tenancy
 from core.access.models import Restriction
 from core.audit.models import AuditEvent
-from tests.agenda.conftest import Agenda, at, next_weekday
-from tests.factories import PatientFactory
+from tests.agenda.conftest import Agenda, at, book_in_a_row, next_weekday
 from tests.fixtures import World
 from tests.token_api import TokenApi
 
@@ -492,22 +491,7 @@ def _queries(api: Api, path: str) -> int:
 
 
 def _fill(world: World, agenda: Agenda, count: int, day: Any) -> None:
-    tenancy.activate(world.practice_a.pk)
-    for index in range(count):
-        patient = PatientFactory(practice=world.practice_a, gp=world.alice, nir="")
-        starts = at(day, 8) + timedelta(minutes=10 * index)
-        Appointment.objects.create(
-            practice=world.practice_a,
-            practitioner=world.alice,
-            patient=patient,
-            type=agenda.consultation,
-            site=agenda.site,
-            starts_at=starts,
-            ends_at=starts + timedelta(minutes=10),
-            reason=CLINICAL,
-            created_by=world.sam,
-        )
-    tenancy.activate(None)
+    book_in_a_row(world, agenda, at(day, 8), count, 10, reason=CLINICAL, nir="")
 
 
 def test_the_slots_and_the_day_list_run_a_fixed_number_of_queries(

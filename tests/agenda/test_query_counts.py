@@ -11,15 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agenda import selectors
-from agenda.models import Appointment, DayHours, Status
+from agenda.models import DayHours
 from core import tenancy
 from core.audit import services as audit
-from tests.agenda.conftest import at, next_weekday
-from tests.factories import PatientFactory
+from tests.agenda.conftest import at, book_in_a_row, next_weekday
 from tests.fixtures import PASSWORD, enroll, totp_code
 
 
 def fill(world, agenda, day, count: int) -> None:  # type: ignore[no-untyped-def]
+    """``count`` appointments of Alice's on ``day``, open all day; a third waiting, half
+    with a reason."""
     tenancy.activate(world.practice_a.pk)
     DayHours.objects.create(
         practice=world.practice_a,
@@ -29,22 +30,11 @@ def fill(world, agenda, day, count: int) -> None:  # type: ignore[no-untyped-def
         starts=time(0),
         ends=time(23, 59),
     )
-    for index in range(count):
-        patient = PatientFactory(practice=world.practice_a, gp=world.alice)
-        starts = at(day, 7) + timedelta(minutes=20 * index)
-        Appointment.objects.create(
-            practice=world.practice_a,
-            practitioner=world.alice,
-            patient=patient,
-            type=agenda.consultation,
-            site=agenda.site,
-            starts_at=starts,
-            ends_at=starts + timedelta(minutes=20),
-            created_by=world.sam,
-            status=Status.ARRIVED if index % 3 == 0 else Status.BOOKED,
-            arrived_at=timezone.now() if index % 3 == 0 else None,
-            reason="Toux" if index % 2 else "",
-        )
+    half = count // 2
+    book_in_a_row(world, agenda, at(day, 7), half, 20, waiting_every=3, reason="Toux")
+    book_in_a_row(
+        world, agenda, at(day, 7) + timedelta(minutes=20 * half), count - half, 20, waiting_every=3
+    )
 
 
 def count_queries(read) -> int:  # type: ignore[no-untyped-def]
@@ -86,24 +76,8 @@ def test_free_slots_cost_the_same_for_2_and_30_appointments(world, agenda):
 
 def add_today(world, agenda, count: int, first_minute: int = 0) -> None:  # type: ignore[no-untyped-def]
     """``count`` more of Alice's appointments today, a third of the patients waiting."""
-    tenancy.activate(world.practice_a.pk)
-    day = timezone.localdate()
-    for index in range(count):
-        patient = PatientFactory(practice=world.practice_a, gp=world.alice)
-        starts = at(day, 0) + timedelta(minutes=first_minute + index)
-        Appointment.objects.create(
-            practice=world.practice_a,
-            practitioner=world.alice,
-            patient=patient,
-            type=agenda.consultation,
-            site=agenda.site,
-            starts_at=starts,
-            ends_at=starts + timedelta(minutes=1),
-            created_by=world.sam,
-            status=Status.ARRIVED if index % 3 == 0 else Status.BOOKED,
-            arrived_at=timezone.now() if index % 3 == 0 else None,
-        )
-    tenancy.activate(None)
+    first = at(timezone.localdate(), 0) + timedelta(minutes=first_minute)
+    book_in_a_row(world, agenda, first, count, 1, waiting_every=3)
 
 
 def test_todays_list_page_costs_the_same_for_2_and_30_appointments(world, agenda):

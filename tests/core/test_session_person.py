@@ -91,6 +91,19 @@ def test_a_session_without_a_device_does_not_verify(client: Client, world: World
     assert ("logout.unverified", "success", "alice") in all_events()
 
 
+def test_a_session_naming_a_kind_of_device_carnet_does_not_install_does_not_verify(
+    client: Client, world: World
+) -> None:
+    device = enroll(world.alice)
+    session_for(client, world.alice, device)
+    session = client.session
+    # Alice's own device's number, under another kind's name
+    session[DEVICE_ID_SESSION_KEY] = f"otp_static.staticdevice/{device.pk}"
+    session.save()
+    assert practice_page(client, world) == 302
+    assert ("logout.unverified", "success", "alice") in all_events()
+
+
 def test_a_device_removed_since_the_login_no_longer_verifies(client: Client, world: World) -> None:
     device = enroll(world.alice)
     session_for(client, world.alice, device)

@@ -48,8 +48,10 @@ class IdleTimeoutMiddleware:
 class OTPMiddleware(otp.OTPMiddleware):
     """django-otp's middleware, finding the session's device among those read with the
     person (``core.accounts.backends.PersonBackend``) instead of in a query of its own.
-    A session from before (another backend) or naming another kind of device reads it
-    as django-otp does; django-otp's checks of the device then apply unchanged."""
+    Those are the person's confirmed TOTP devices, the only kind Carnet installs: a
+    session naming any other device is not verified, and its device is forgotten, as
+    django-otp does for a device it cannot find. A session opened by another backend
+    (no devices read with the person) is read by django-otp itself."""
 
     def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
         read_with_person = getattr(user, "confirmed_devices", None)
