@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from core import requestinfo, tenancy
+from core import read_ahead, requestinfo, tenancy
 from core.audit import services as audit
 
 
@@ -67,7 +67,7 @@ class TransactionAndAuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenancy.forget()
         with audit.buffered() as events:
-            with transaction.atomic():
+            with transaction.atomic(), read_ahead.request_scope():
                 user = getattr(request, "user", None)
                 if user is not None and user.is_authenticated:
                     # Who acts is known to the database from the start (a person reads

@@ -3,7 +3,7 @@ services as the pages, hence through the access policy and the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from core.access.policy import Action
 from core.api import CarnetAPIView, PracticeAPIMixin
 from core.documents.pdf import pdf_response
+from core.prepared import Bound
 from records import access as records_access
 from records import printing, reference, search_text, selectors, services
 from records.care_time_api_acts import record_api_act
@@ -443,6 +444,10 @@ class PatientDetailApi(RecordsApi):
 
 
 class ChartApi(RecordsApi):
+    def reads_ahead(self, patient_id: int, **_: Any) -> tuple[Hashable, Sequence[Bound]]:
+        """The patient and the policy's facts go in the token's round trip."""
+        return selectors.patient_reads_ahead(patient_id)
+
     @extend_schema(responses=ChartOutput)
     def get(self, request: Request, patient_id: int) -> Response:
         chart = selectors.chart_for(actor=self.actor, patient_id=patient_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,8 @@ from rest_framework import authentication, exceptions
 from core.accounts.models import ApiToken
 from core.accounts.services import api_token_enter
 from core.audit.services import Outcome, record_event
+from core.prepared import Bound
+from core.read_ahead import ReadsAhead
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -29,8 +32,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
         # The token's practice is entered in the same round trip (``enter_practice``
-        # then finds it entered).
-        token = api_token_enter(parts[1])
+        # then finds it entered), with the view's first read if it names one.
+        token = api_token_enter(parts[1], ahead=_view_reads_ahead(request))
         if token is None:
             record_event(
                 "api.auth_failed",
@@ -49,6 +52,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return self.keyword
+
+
+def _view_reads_ahead(request: Any) -> tuple[Hashable, Sequence[Bound]] | None:
+    """The first read of the view answering this call (``core.read_ahead``), if any."""
+    context = getattr(request, "parser_context", None) or {}
+    view = context.get("view")
+    if not isinstance(view, ReadsAhead):
+        return None
+    return view.reads_ahead(**context.get("kwargs", {}))
 
 
 class VerifiedSessionAuthentication(authentication.SessionAuthentication):

@@ -22,6 +22,7 @@ from records.selectors.identity import (
 )
 from records.selectors.patients import (
     patient_get,
+    patient_reads_ahead,
     patient_search,
     patient_with_access,
     possible_duplicates,
@@ -47,6 +48,7 @@ __all__ = [
     "merge_start",
     "patient_get",
     "patient_of_practice",
+    "patient_reads_ahead",
     "patient_search",
     "patient_with_access",
     "possible_duplicates",

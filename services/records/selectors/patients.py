@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Hashable
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from core import read_ahead
 from core.access.models import Restriction
 from core.access.policy import Action, Actor, Category, PatientFacts, Purpose
 from core.access.services import require_patient
@@ -237,14 +239,27 @@ def patients_with_access(
     return found
 
 
+def patient_reads_ahead(patient_id: int) -> tuple[Hashable, list[Bound]]:
+    """The patient and the policy's facts, as a view names them to be read in its API
+    token's round trip (``core.read_ahead``); ``patient_with_access`` then takes them."""
+    return ("patient", patient_id), [
+        PATIENT.bind(patient=patient_id),
+        *records_access.statements_for(patient_id),
+    ]
+
+
 def patient_with_access_and(
     patient_id: int, *more: Bound
 ) -> tuple[Patient, records_access.PatientAccess, list[list[Any]]]:
     """``patient_with_access``, with more statements in the same round trip (their
     results, in order). Use them only once the policy allowed the read."""
-    found, team, choice_rows, *results = fetch_together(
-        PATIENT.bind(patient=patient_id), *records_access.statements_for(patient_id), *more
-    )
+    key, statements = patient_reads_ahead(patient_id)
+    ahead = read_ahead.take(key)
+    if ahead is None:
+        found, team, choice_rows, *results = fetch_together(*statements, *more)
+    else:
+        found, team, choice_rows = ahead
+        results = fetch_together(*more) if more else []
     if not found:
         raise Http404(_("No such patient in this practice."))
     return found[0], records_access.access_from(found[0], team, choice_rows), results

@@ -25,7 +25,7 @@ status. ``GET /fhir/r4/metadata`` is public: it holds no data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -57,6 +57,7 @@ from core.api import exception_handler as api_exception_handler
 from core.audit.models import AuditEvent
 from core.audit.selectors import events_for_patient
 from core.audit.services import record_event
+from core.prepared import Bound
 from records import access as records_access
 from records import selectors
 from records.selectors import EntryStatus, Patient, entry_rows, entry_type
@@ -1430,6 +1431,12 @@ def row_id_of(resource_id: str) -> int:
 
 class ReadApi(FhirPracticeApi):
     """GET /fhir/r4/<type>/<id>."""
+
+    def reads_ahead(self, resource_id: str, **_: Any) -> tuple[Hashable, Sequence[Bound]] | None:
+        """A patient and the policy's facts go in the token's round trip."""
+        if self.resource_type != "Patient" or not ROW_ID.fullmatch(resource_id):
+            return None
+        return selectors.patient_reads_ahead(int(resource_id))
 
     def get(self, request: Request, resource_id: str) -> Response:
         row_id = row_id_of(resource_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 import time
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,11 +24,11 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core import requestinfo, tenancy
+from core import read_ahead, requestinfo, tenancy
 from core.accounts import throttle
 from core.accounts.models import ApiToken, Membership, Person, PracticeRow
 from core.audit.services import Outcome, record_event
-from core.prepared import Prepared, PreparedSQL, fetch_together
+from core.prepared import Bound, Prepared, PreparedSQL, fetch_together
 
 
 class LoginError:
@@ -365,10 +366,16 @@ _ROLES_UNDER_TENANT = Prepared(
 )
 
 
-def api_token_enter(raw: str) -> ApiToken | None:
+def api_token_enter(
+    raw: str, ahead: tuple[Hashable, Sequence[Bound]] | None = None
+) -> ApiToken | None:
     """Authenticate an API call by its token and, in the same round trip, enter the
     token's practice: the tenant is set for the rest of the transaction and the person's
     roles there are kept on the token (``entered_roles``), for ``enter_practice``.
+
+    ``ahead``: the key and statements of the view's first read, sent in the same
+    message under the tenant just set (``core.read_ahead``); their rows are kept only
+    if the token is accepted and its practice entered.
 
     Outside a transaction (where the tenant cannot be set) it only authenticates."""
     if not transaction.get_connection().in_atomic_block:
@@ -376,10 +383,12 @@ def api_token_enter(raw: str) -> ApiToken | None:
     key = _token_key(raw)
     if key is None:
         return None
-    tokens, entered, roles = fetch_together(
+    ahead_key, ahead_statements = ahead or (None, ())
+    tokens, entered, roles, *read = fetch_together(
         _TOKEN.bind(key_id=key[0]),
         _enter_by_token().bind(key_id=key[0], secret_hash=key[1]),
         _ROLES_UNDER_TENANT.bind(),
+        *ahead_statements,
     )
     token = _usable(tokens[0] if tokens else None, key[1])
     if token is None:
@@ -387,6 +396,8 @@ def api_token_enter(raw: str) -> ApiToken | None:
     if entered == [(str(token.practice_id), str(token.person_id))]:
         tenancy.adopt(token.practice_id, token.person_id, token.practice.care_team_mode)
         token.entered_roles = frozenset(roles)  # type: ignore[attr-defined]
+        if ahead_statements:
+            read_ahead.keep(ahead_key, read)
     return token
 
 
