@@ -23,7 +23,7 @@ from core.access.policy import Action, Category
 from core.audit.services import record_event
 from core.documents.pdf import pdf_response
 from core.forms import attach_service_errors
-from core.practices.context import PracticeRequest, practice_view
+from core.practices.context import PracticeRequest, practice_view, reading_ahead
 from records import access as records_access
 from records import patient_view, printing, reference, search_text, selectors, services
 from records.forms import (
@@ -163,6 +163,7 @@ def patient_new(request: PracticeRequest) -> HttpResponse:
 
 
 @practice_view
+@reading_ahead(selectors.patient_reads_ahead)
 def chart(request: PracticeRequest, patient_id: int) -> HttpResponse:
     data = selectors.chart_for(
         actor=request.actor, patient_id=patient_id, with_team=True, identity_history=True

@@ -44,8 +44,9 @@ from tests.fixtures import World, enroll, totp_code
 EXPECTED = {
     # the patient and the policy's facts go in the token's round trip (core.read_ahead)
     "chart_json": 5,
-    # the session; the person with their second-factor devices (one round trip)
-    "chart_html": 10,
+    # the session; the person with their second-factor devices (one round trip); the
+    # practice entered by its address with the roles and the patient read ahead (one)
+    "chart_html": 8,
     "patient_search": 5,
     # + the act of documentation, written in the save's transaction (records.care_time)
     "consultation_write": 11,

@@ -1,6 +1,7 @@
-"""The patient and the policy's facts, read in the API token's round trip
-(``core.read_ahead``): taken once by the selector, kept only for a token that entered its
-practice, never beyond the request; the policy decides on them as on any other read."""
+"""The patient and the policy's facts, read in the API token's round trip, or in the
+round trip that enters the practice for the chart page (``core.read_ahead``): taken once
+by the selector, kept only for a caller who entered the practice, never beyond the
+request; the policy decides on them as on any other read."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from records import selectors
 from tests.core.test_api_tokens import _deactivate_person, _expire, _revoke, as_a_new_request
 from tests.fixtures import World
 from tests.records.test_identity import exclude
+from tests.records.test_views import login
 
 
 def token_of(world: World, person: Any) -> str:
@@ -165,3 +167,62 @@ def test_outside_a_request_nothing_is_read_ahead(world: World) -> None:
         with CaptureQueriesContext(connection) as captured:
             selectors.patient_with_access(world.paul.pk)
         assert [q["sql"] for q in captured.captured_queries if '"records_patient"' in q["sql"]]
+
+
+# --- the chart page: the patient read in the round trip that enters the practice --------
+
+
+def chart_page(client: Client, world: World, patient_id: int | None = None) -> Any:
+    return client.get(f"/p/{world.practice_a.slug}/patients/{patient_id or world.paul.pk}/")
+
+
+def test_the_chart_page_reads_the_patient_as_it_enters_the_practice(
+    client: Client, world: World
+) -> None:
+    login(client, world.alice)
+    with CaptureQueriesContext(connection) as captured:
+        response = chart_page(client, world)
+    assert response.status_code == 200
+    assert 'data-testid="treatment"' in response.content.decode()
+    patient_reads = [q["sql"] for q in captured.captured_queries if '"records_patient"' in q["sql"]]
+    assert len(patient_reads) == 1
+    assert "practices_practice" in patient_reads[0]  # in the message entering the practice
+
+
+def test_the_chart_page_of_another_practices_patient_is_not_found(
+    client: Client, world: World
+) -> None:
+    login(client, world.alice)
+    response = chart_page(client, world, world.zoe.pk)
+    assert response.status_code == 404
+    assert "Zola" not in response.content.decode()
+
+
+def test_the_chart_page_refuses_a_reader_the_patient_excluded(client: Client, world: World) -> None:
+    exclude(world, world.bob)
+    login(client, world.bob)
+    response = chart_page(client, world)
+    assert response.status_code in {403, 404}
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    assert AuditEvent.objects.filter(
+        actor_id=world.bob.pk, patient_id=world.paul.pk, outcome="denied"
+    ).exists()
+
+
+def test_the_chart_page_of_another_practice_reads_nothing_ahead(
+    client: Client, world: World
+) -> None:
+    login(client, world.charlie)  # of practice B
+    response = chart_page(client, world)
+    assert response.status_code == 403
+    assert "Dupont" not in response.content.decode()
+
+
+def test_a_secretary_gets_the_identity_and_its_history_only(client: Client, world: World) -> None:
+    login(client, world.sam)
+    response = chart_page(client, world)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "DUPONT" in page
+    assert 'data-testid="clinical-refused"' in page
+    assert 'data-testid="treatment"' not in page

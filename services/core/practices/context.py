@@ -7,7 +7,7 @@ set and row-level security shows only this practice's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -16,13 +16,14 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
-from core import tenancy
+from core import read_ahead, tenancy
 from core.access.policy import Actor
 from core.accounts.requests import AuthenticatedRequest
 from core.accounts.selectors import actor_for, roles_statement
 from core.audit.services import Outcome, record_event
 from core.practices.models import Practice
-from core.practices.selectors import practice_by_slug
+from core.practices.selectors import entering_by_address
+from core.prepared import Bound, fetch_together
 
 
 class PracticeRequest(AuthenticatedRequest):
@@ -84,14 +85,53 @@ def enter_practice(
     return actor
 
 
+def enter_practice_at(
+    request: HttpRequest,
+    person: Any,
+    slug: str,
+    ahead: tuple[Hashable, Sequence[Bound]] | None = None,
+) -> Actor:
+    """``enter_practice`` for the practice at an address, in one round trip: the tenant,
+    the practice and the person's roles, then ``ahead``'s statements under the tenant
+    (``core.read_ahead``: kept only if the person works there)."""
+    ahead_key, ahead_statements = ahead or (None, ())
+    _settings, practices, roles, *read = fetch_together(
+        *entering_by_address(person.pk, slug), *ahead_statements
+    )
+    practice = practices[0] if practices else None
+    if practice is None or not roles:
+        # Refused by enter_practice (audited), the tenant set as for any practice.
+        return enter_practice(request, person, practice)
+    tenancy.adopt(practice.pk, person.pk, practice.care_team_mode)
+    if ahead_statements:
+        read_ahead.keep(ahead_key, read)
+    return enter_practice(request, person, practice, frozenset(roles))
+
+
 def practice_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Decorator for views under /p/<practice_slug>/."""
+    """Decorator for views under /p/<practice_slug>/. A view may name its first read
+    (``reads_ahead``): it goes in the round trip that enters the practice."""
+    reads_ahead = getattr(view, "reads_ahead", None)
 
     @wraps(view)
     def wrapper(
         request: HttpRequest, practice_slug: str, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        enter_practice(request, request.user, practice_by_slug(practice_slug))
+        ahead = reads_ahead(**kwargs) if reads_ahead is not None else None
+        enter_practice_at(request, request.user, practice_slug, ahead)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def reading_ahead(
+    reads: Callable[..., tuple[Hashable, Sequence[Bound]] | None],
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Name a practice page's first read, from its address's values (under
+    ``practice_view``): it is sent in the round trip that enters the practice."""
+
+    def mark(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        view.reads_ahead = reads  # type: ignore[attr-defined]
+        return view
+
+    return mark

@@ -145,10 +145,10 @@ def chart_for(
 ) -> Chart:
     """The chart; ``with_team`` adds the care team, read in the same round trip as the
     sections (or alone, for a reader who gets no clinical content); with
-    ``identity_history``, the identity's changes too, read in the same round trip as the
-    patient (the page shows them, the JSON does not)."""
-    more = [IDENTITY_HISTORY.bind(patient=patient_id)] if identity_history else []
-    patient, access, extra = patient_with_access_and(patient_id, *more)
+    ``identity_history``, the identity's changes too, in that same round trip (the page
+    shows them, the JSON does not). The patient and the policy's facts come first: read
+    ahead by the request when it could (``records.selectors.patient_reads_ahead``)."""
+    patient, access, _ = patient_with_access_and(patient_id)
     # The opening is recorded once, below, with what was read (identity only, or the
     # clinical record): the identity decision's success is not an event of its own.
     records_access.require(
@@ -160,12 +160,15 @@ def chart_for(
     chart = Chart(
         patient, access, clinical.allowed, "" if clinical.allowed else str(clinical.reason)
     )
-    if identity_history:
-        chart.identity_history = extra[0]
+    # Read only once the identity's read is allowed, as the sections once the record's is.
+    history = [IDENTITY_HISTORY.bind(patient=patient_id)] if identity_history else []
     team = team_statements(patient) if with_team else []
     if not clinical.allowed:
+        read = fetch_together(*history, *team) if history or team else []
+        if history:
+            chart.identity_history = read.pop(0)
         if team:
-            chart.team = team_from(actor, access, *fetch_together(*team))
+            chart.team = team_from(actor, access, *read)
         _record_opening(actor, patient, Category.IDENTITY, {"view": "chart"})
         return chart
 
@@ -183,7 +186,7 @@ def chart_for(
         items,
         vital_signs,
         lab_series,
-        *team_rows,
+        *history_and_team,
     ) = fetch_together(
         ALLERGIES.bind(**mine),
         PROBLEMS.bind(**mine),
@@ -195,10 +198,13 @@ def chart_for(
         TREATMENT.bind(patient=patient.pk, since=since),
         VITAL_SIGNS.bind(**mine),
         LAB_SERIES.bind(**mine),
+        *history,
         *team,
     )
+    if history:
+        chart.identity_history = history_and_team.pop(0)
     if team:
-        chart.team = team_from(actor, access, *team_rows)
+        chart.team = team_from(actor, access, *history_and_team)
     chart.allergies = _visible(actor, access, allergies, chart)
     problems = _visible(actor, access, problems, chart)
     chart.problems = [p for p in problems if not p.is_history and p.clinical_status == "active"]

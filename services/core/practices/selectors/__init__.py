@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Collection
@@ -21,7 +22,7 @@ from core.practices.models import (
     MembershipApplication,
     Practice,
 )
-from core.prepared import Prepared
+from core.prepared import Bound, Prepared, PreparedSQL
 
 CARE_TEAM_MODE = Prepared(
     lambda practice: Practice.objects.filter(pk=practice).values_list("care_team_mode", flat=True)
@@ -37,6 +38,42 @@ PRACTICE_BY_SLUG = Prepared(
 def practice_by_slug(slug: str) -> Practice | None:
     found: Practice | None = PRACTICE_BY_SLUG.first(slug=slug)
     return found
+
+
+# Entering a practice by its address, in one round trip (``core.practices.context``):
+# the tenant set to the practice only where the person works (their memberships are
+# readable once their id is set, which the request's transaction does first); the
+# practice; the person's roles there.
+@functools.cache
+def _set_tenant_at_address() -> PreparedSQL:
+    """(Built on first use, once the models are known.)"""
+    practice, membership = Practice._meta.db_table, Membership._meta.db_table
+    return PreparedSQL(
+        "SELECT set_config('carnet.practice_id', COALESCE(("  # noqa: S608
+        f' SELECT pr.id::text FROM "{practice}" pr JOIN "{membership}" m'
+        " ON m.practice_id = pr.id AND m.person_id = %(person)s::bigint AND m.is_active"
+        " WHERE pr.slug = %(slug)s AND pr.is_active LIMIT 1), ''), true),"
+        " set_config('carnet.person_id', %(person)s, true)"  # nosec B608 - fixed names
+    )
+
+
+ROLES_AT_ADDRESS = Prepared(
+    lambda person, slug: Membership.objects.filter(
+        person_id=person, practice__slug=slug, practice__is_active=True, is_active=True
+    ).values_list("role", flat=True),
+    slug=str,
+)
+
+
+def entering_by_address(person_id: int, slug: str) -> list[Bound]:
+    """The statements entering the practice at ``slug`` (results: the tenant's settings,
+    the practice or nothing, the person's roles there); more statements after them run
+    under the tenant they set."""
+    return [
+        _set_tenant_at_address().bind(person=str(person_id), slug=slug),
+        PRACTICE_BY_SLUG.bind(slug=slug),
+        ROLES_AT_ADDRESS.bind(person=person_id, slug=slug),
+    ]
 
 
 def country_of(practice_id: int) -> str:
