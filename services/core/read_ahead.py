@@ -1,17 +1,20 @@
-"""Reads sent ahead, in the round trip that authenticates an API call.
+"""Reads sent ahead, in the round trip that lets a request in.
 
-An API call's first round trip checks its token and enters the token's practice
-(``core.accounts.services.api_token_enter``). A view whose first read is known from its
-address alone (the patient of ``/api/v1/patients/42/chart/``) names that read
-(``ReadsAhead.reads_ahead``): its statements go in the same message, after the token's,
-so they run under the tenant the token has just set, with row-level security as any
-other read. Nothing is decided on them there: the selector that would have read them
-takes them instead (``take``), and the access policy then decides as always.
+Two round trips let a request into a practice: an API call's token check, which enters
+the token's practice (``core.accounts.services.api_token_enter``), and a practice page's
+entry by its address (``core.practices.context.enter_practice_at``). A view whose first
+read is known from its address alone (the patient of ``/api/v1/patients/42/chart/`` or
+of the chart page) names that read: ``ReadsAhead.reads_ahead`` for an API view,
+``core.practices.context.reading_ahead`` for a page. Its statements go in the same
+message, after those that set the tenant, so they run under it, with row-level security
+as any other read. Nothing is decided on them there: the selector that would have read
+them takes them instead (``take``), and the access policy then decides as always.
 
-The rows are kept only if the token was accepted and its practice entered, only for the
-request's transaction (``request_scope``, opened by the transaction middleware), and
-only once: a second read of the same facts goes to the database. Only reads that a
-request makes before it writes may be sent ahead.
+The rows are kept only if the caller was let in (the token accepted and its practice
+entered; the person a member of the practice), only for the request's transaction
+(``request_scope``, opened by the transaction middleware), and only once: a second read
+of the same facts goes to the database. Only reads that a request makes before it writes
+may be sent ahead.
 """
 
 from __future__ import annotations

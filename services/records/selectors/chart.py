@@ -34,7 +34,7 @@ from records.models.clinical import TREATMENT_LOOKBACK_DAYS, EntryStatus
 from records.selectors.care_team import CareTeam, team_from, team_statements
 from records.selectors.identity import IDENTITY_HISTORY
 from records.selectors.lab import TRENDS, lab_trends
-from records.selectors.patients import patient_with_access_and
+from records.selectors.patients import patient_with_access
 from records.vitals import PLOTTED, VITAL_CODES, Plot, Vitals, vitals_from
 
 LAST_ENCOUNTERS = 5
@@ -148,7 +148,7 @@ def chart_for(
     ``identity_history``, the identity's changes too, in that same round trip (the page
     shows them, the JSON does not). The patient and the policy's facts come first: read
     ahead by the request when it could (``records.selectors.patient_reads_ahead``)."""
-    patient, access, _ = patient_with_access_and(patient_id)
+    patient, access = patient_with_access(patient_id)
     # The opening is recorded once, below, with what was read (identity only, or the
     # clinical record): the identity decision's success is not an event of its own.
     records_access.require(
