@@ -15,7 +15,11 @@ The output is the same, byte for byte, as Django's (tests/agenda/test_today_rend
   value with another (the join would be escaped whole);
 - translations (``{{ _("...") }}``) come from Django's catalogue, marked safe as
   Django's ``{% translate %}`` marks them, their variables escaped;
-- ``hour_minute`` is Django's ``time:"H:i"``: hours and minutes in the local time.
+- ``hour_minute`` is Django's ``time:"H:i"``: hours and minutes in the local time;
+  ``day`` its ``date:"d/m/Y"``; ``one_decimal`` its ``floatformat:"1u"`` (one decimal,
+  rounded half up, a point whatever the language: a coordinate in a drawing);
+- a template's text is all rendered, its last line's newline included, as Django's are
+  (Jinja2 drops that newline unless told): a part included in a loop ends as it did.
 
 Strings are written ``{{ _("...") }}`` in templates named ``.html``: ``make messages``
 reads those as Django templates and finds them. It finds no plural there: a text with a
@@ -25,7 +29,8 @@ count is made in Python (``agenda.day_views.DayLine.waited``).
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.html import conditional_escape
@@ -41,6 +46,25 @@ def _hour_minute(value: datetime | None) -> str:
     if value is None:
         return ""
     return template_localtime(value).strftime("%H:%M")
+
+
+def _day(value: date | None) -> str:
+    """Django's ``value|date:"d/m/Y"``: a moment's day in the local time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = template_localtime(value)
+    return value.strftime("%d/%m/%Y")
+
+
+_TENTH = Decimal("0.1")
+
+
+def _one_decimal(value: float) -> str:
+    """Django's ``value|floatformat:"1u"``, the same digits (tests/core/test_jinja.py):
+    the number as Python writes it, rounded half up to a tenth; no minus on a zero."""
+    rounded = Decimal(repr(value)).quantize(_TENTH, ROUND_HALF_UP)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)
 
 
 def _escape(value: Any) -> Any:
@@ -63,7 +87,14 @@ def _translate(message: str, **variables: Any) -> SafeString:
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # escaping is finalize's, whatever a setting says
     # Escaped by finalize, once per value (tests/core/test_jinja.py).
-    env = Environment(autoescape=False, finalize=_escape, **options)  # noqa: S701  # nosec B701
+    env = Environment(  # nosec B701
+        autoescape=False,  # noqa: S701
+        finalize=_escape,
+        keep_trailing_newline=True,
+        **options,
+    )
     env.globals["_"] = _translate
     env.filters["hour_minute"] = _hour_minute
+    env.filters["day"] = _day
+    env.filters["one_decimal"] = _one_decimal
     return env

@@ -1,0 +1,74 @@
+"""The cases of tests/records/test_chart_render.py: plots and vital signs with every
+branch their HTML can take (one point, two series, small decimals, text to escape)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from records.vitals import Plot, Reading, Vitals, plot
+
+PARIS = ZoneInfo("Europe/Paris")
+START = datetime(2024, 3, 1, 23, 30, tzinfo=PARIS)  # late: the day is the local one
+
+
+def _weights() -> list[tuple[datetime, Decimal]]:
+    values = ["71.5", "74.1", "70.9", "73.5", "72.85", "74.2", "71.1", "72.45"]
+    return [(START + timedelta(days=41 * i), Decimal(v)) for i, v in enumerate(values)]
+
+
+A1C = ["1.02", "0.95", "1.125", "0.975"]
+
+
+def plots() -> dict[str, Plot]:
+    """Each case's plot, built by records.vitals.plot as the chart builds them."""
+    weight = plot("weight", "Évolution du poids", [("Poids", "weight", _weights())], "kg")
+    systolic = [(START + timedelta(days=30 * i), Decimal(120 + 3 * i)) for i in range(6)]
+    diastolic = [(START + timedelta(days=60 * i), Decimal(70 + i)) for i in range(3)]
+    pressure = plot(
+        "bp",
+        "Pression artérielle",
+        [("Systolique", "systolic", systolic), ("Diastolique", "diastolic", diastolic)],
+        "mmHg",
+    )
+    single = plot(
+        "temperature", "Température", [("T°", "temperature", [(START, Decimal("38.25"))])], "°C"
+    )
+    lab = plot(
+        "lab-hba1c",
+        "HbA1c",
+        [
+            (
+                "HbA1c",
+                "lab",
+                [(START + timedelta(days=90 * i), Decimal(v)) for i, v in enumerate(A1C)],
+            )
+        ],
+        "g/L",
+        least_pad=0.05,
+    )
+    hostile = plot(
+        "lab-x",
+        "<b>\"Tom\" & 'Jerry'</b>",
+        [("<i>a&b</i>", "lab", [(START, Decimal(1)), (START + timedelta(days=3), Decimal("2.5"))])],
+        "<u>",
+    )
+    found = {"weight": weight, "pressure": pressure, "single": single, "lab": lab}
+    found["hostile"] = hostile
+    assert all(p is not None for p in found.values())
+    return {name: p for name, p in found.items() if p is not None}
+
+
+def vitals() -> dict[str, Vitals]:
+    every = plots()
+    readings = [
+        Reading("Poids", "72,4 kg", START),
+        Reading("Pression artérielle", "132/68 mmHg", START + timedelta(hours=2)),
+        Reading("<Pouls>", "76 /min & plus", START + timedelta(days=300)),
+    ]
+    return {
+        "with_plots": Vitals(readings, [every["weight"], every["pressure"]]),
+        "readings_only": Vitals(readings[:1], []),
+        "none": Vitals(),
+    }
