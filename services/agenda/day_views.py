@@ -16,7 +16,6 @@ Every page here runs a fixed number of queries whatever the number of appointmen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +46,7 @@ from core.access.policy import (
 )
 from core.accounts.models import Role
 from core.accounts.selectors import acts_as_practitioner, staff_of_practice
+from core.links import by_id
 from core.practices.context import PracticeRequest, practice_view
 
 TODAY, DESK, ADMIN = "today", "desk", "admin"
@@ -109,19 +109,12 @@ class DayLine:
         return ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
 
 
-def _by_id(name: str, slug: str) -> Callable[[int], str]:
-    """``reverse(name, args=[slug, id])`` for many ids at the cost of one reverse."""
-    marker = 987654321  # no row of a page has this id, and it appears once in the URL
-    head, tail = reverse(name, args=[slug, marker]).split(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def _lines(
     rows: list[AppointmentRow], slug: str, next_id: int | None, holds_next: bool
 ) -> list[DayLine]:
-    chart = _by_id("records:chart", slug)
-    receive = _by_id("agenda:receive", slug)
-    consultation = _by_id("records:consultation-new", slug)
+    chart = by_id("records:chart", slug)
+    receive = by_id("agenda:receive", slug)
+    consultation = by_id("records:consultation-new", slug)
     lines = []
     for row in rows:
         visible = not row.hidden and row.patient_id is not None

@@ -16,8 +16,10 @@ The output is the same, byte for byte, as Django's (tests/agenda/test_today_rend
 - translations (``{{ _("...") }}``) come from Django's catalogue, marked safe as
   Django's ``{% translate %}`` marks them, their variables escaped;
 - ``hour_minute`` is Django's ``time:"H:i"``: hours and minutes in the local time;
-  ``day`` its ``date:"d/m/Y"``; ``one_decimal`` its ``floatformat:"1u"`` (one decimal,
-  rounded half up, a point whatever the language: a coordinate in a drawing);
+  ``day`` its ``date:"d/m/Y"`` and ``day_time`` its ``date:"d/m/Y H:i"``;
+  ``one_decimal`` its ``floatformat:"1u"`` (one decimal, rounded half up, a point
+  whatever the language: a coordinate in a drawing); ``linebreaksbr`` and
+  ``truncatechars`` are Django's own filters;
 - a template's text is all rendered, its last line's newline included, as Django's are
   (Jinja2 drops that newline unless told): a part included in a loop ends as it did.
 
@@ -33,6 +35,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.template.defaultfilters import linebreaksbr, truncatechars
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
@@ -55,6 +58,13 @@ def _day(value: date | None) -> str:
     if isinstance(value, datetime):
         value = template_localtime(value)
     return value.strftime("%d/%m/%Y")
+
+
+def _day_time(value: datetime | None) -> str:
+    """Django's ``value|date:"d/m/Y H:i"``, in the local time."""
+    if value is None:
+        return ""
+    return template_localtime(value).strftime("%d/%m/%Y %H:%M")
 
 
 _TENTH = Decimal("0.1")
@@ -96,5 +106,8 @@ def environment(**options: Any) -> Environment:
     env.globals["_"] = _translate
     env.filters["hour_minute"] = _hour_minute
     env.filters["day"] = _day
+    env.filters["day_time"] = _day_time
     env.filters["one_decimal"] = _one_decimal
+    env.filters["linebreaksbr"] = linebreaksbr
+    env.filters["truncatechars"] = truncatechars
     return env

@@ -72,3 +72,86 @@ def vitals() -> dict[str, Vitals]:
         "readings_only": Vitals(readings[:1], []),
         "none": Vitals(),
     }
+
+
+def clinical() -> dict[str, dict[str, object]]:
+    """The chart's clinical part: every section full (entries to escape, an ALD, a
+    sensitive problem, a certificate, pending results, multi-line notes), and every
+    section empty."""
+    from types import SimpleNamespace
+
+    from records.models import (
+        Document,
+        Encounter,
+        Immunization,
+        Observation,
+        Patient,
+        Prescription,
+        PrescriptionItem,
+        Problem,
+    )
+    from records.selectors.chart import Chart
+
+    patient = Patient(pk=561, birth_name="Aubry", given_names="Maëlle")
+    practice = SimpleNamespace(slug="cab-o-brien")
+    day = START.date()
+    problems = [
+        Problem(pk=11, label="Diabète de type 2", code="E11", long_term_condition=True),
+        Problem(pk=12, label='Dépression <"sévère">', code="", sensitivity="mental_health"),
+    ]
+    history = [Problem(pk=13, label="Appendicectomie", onset=day), Problem(pk=14, label="Asthme")]
+    prescription = Prescription(pk=61, prescribed_on=day, renewals=2)
+    treatment = [
+        PrescriptionItem(
+            prescription=prescription,
+            drug_label="METFORMINE 1000 mg",
+            posology="1 cp matin & soir",
+            duration_days=30,
+        )
+    ]
+    results = [
+        Observation(pk=21, label="HbA1c", effective_at=START, value=Decimal("7.2"), unit="%"),
+        Observation(pk=22, label="ECBU", effective_at=START, value_text="<négatif>", unit=""),
+    ]
+    documents = [
+        Document(pk=31, title="Courrier d'O'Brien <cardiologue>", document_date=day),
+        Document(pk=32, title="Certificat de non contre-indication", document_date=day),
+    ]
+    documents[1].kind = "certificate"
+    immunizations = [
+        Immunization(pk=41, vaccinated_on=day, vaccine="Vaccin " + "très long nom " * 6),
+        Immunization(pk=42, vaccinated_on=day, vaccine="Grippe"),
+    ]
+    encounters = [
+        Encounter(
+            pk=51,
+            occurred_at=START,
+            reason="Toux & fièvre",
+            subjective="Depuis 3 jours.\nPas de <dyspnée>.",
+            objective="T 38,2",
+            assessment="Rhinopharyngite",
+            plan="Paracétamol\r\nRevoir si besoin",
+        ),
+        Encounter(pk=52, occurred_at=START + timedelta(days=2), reason="Renouvellement"),
+    ]
+    immunizations[0].lot_number = "AB<12>"
+    full = Chart(
+        patient=patient,
+        access=None,  # type: ignore[arg-type]
+        clinical_allowed=True,
+        problems=problems,
+        history=history,
+        treatment=treatment,
+        encounters=encounters,
+        immunizations=immunizations,
+        pending_results=results,
+        pending_documents=documents[:1],
+        documents=documents,
+        vitals=vitals()["with_plots"],
+        lab_trends=[plots()["lab"]],
+    )
+    empty = Chart(patient=patient, access=None, clinical_allowed=True)  # type: ignore[arg-type]
+    return {
+        "full": {"patient": patient, "current_practice": practice, "chart": full},
+        "empty": {"patient": patient, "current_practice": practice, "chart": empty},
+    }

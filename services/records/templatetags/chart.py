@@ -1,0 +1,43 @@
+"""``{% chart_clinical %}``: the chart's clinical part (its actions, sections and last
+consultations), drawn by Jinja2 (records/jinja2/records/_chart_clinical.html).
+
+The chart is the page a practitioner opens all day; these sections are its loops, and
+Django's template engine spent most of the page's time on them (docs/performance.md,
+"The chart page"). The HTML is the same (tests/records/test_chart_render.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.template import engines
+from django.template.backends.utils import csrf_input
+from django.utils.safestring import SafeString
+
+from core.links import by_id
+from records.vitals import measure
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def chart_clinical(context: template.Context) -> SafeString:
+    patient, slug = context["patient"], context["current_practice"].slug
+
+    def url(name: str, *more: Any) -> str:
+        if more:  # an entry's kind
+            return by_id(name, slug, patient.pk)(*more)
+        return by_id(name, slug)(patient.pk)
+
+    found = {
+        "patient": patient,
+        "chart": context["chart"],
+        "csrf": csrf_input(context["request"]),
+        "url": url,
+        "problem_url": by_id("records:entry-correct", slug, patient.pk, "problem"),
+        "encounter_url": by_id("records:entry-correct", slug, patient.pk, "encounter"),
+        "document_url": by_id("records:document", slug, patient.pk),
+        "measure": measure,
+    }
+    html = engines["jinja2"].get_template("records/_chart_clinical.html").render(found)
+    return SafeString(html)  # nosec B703 - Jinja2 escaped each value (core/jinja.py)
