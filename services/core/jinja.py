@@ -18,8 +18,8 @@ The output is the same, byte for byte, as Django's (tests/agenda/test_today_rend
 - ``hour_minute`` is Django's ``time:"H:i"``: hours and minutes in the local time;
   ``day`` its ``date:"d/m/Y"`` and ``day_time`` its ``date:"d/m/Y H:i"``;
   ``one_decimal`` its ``floatformat:"1u"`` (one decimal, rounded half up, a point
-  whatever the language: a coordinate in a drawing); ``linebreaksbr`` and
-  ``truncatechars`` are Django's own filters;
+  whatever the language: a coordinate in a drawing); ``linebreaksbr``,
+  ``truncatechars`` and ``capfirst`` are Django's own filters;
 - a template's text is all rendered, its last line's newline included, as Django's are
   (Jinja2 drops that newline unless told): a part included in a loop ends as it did.
 
@@ -35,7 +35,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.template.defaultfilters import linebreaksbr, truncatechars
+from django.template.defaultfilters import capfirst, linebreaksbr, truncatechars
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
@@ -110,4 +110,5 @@ def environment(**options: Any) -> Environment:
     env.filters["one_decimal"] = _one_decimal
     env.filters["linebreaksbr"] = linebreaksbr
     env.filters["truncatechars"] = truncatechars
+    env.filters["capfirst"] = capfirst
     return env

@@ -155,3 +155,62 @@ def clinical() -> dict[str, dict[str, object]]:
         "full": {"patient": patient, "current_practice": practice, "chart": full},
         "empty": {"patient": patient, "current_practice": practice, "chart": empty},
     }
+
+
+def banners() -> dict[str, dict[str, object]]:
+    """The identity banner: a patient with every fact the banner shows (to escape, with
+    allergies of each kind), one with none, a deceased and merged one, one whose
+    allergies are known to be none, and one whose allergies the reader may not see."""
+    from types import SimpleNamespace
+
+    from core.accounts.models import Person
+    from records.models import Allergy, Patient
+
+    practice = SimpleNamespace(slug="cab-o-brien", pk=1)
+    gp = Person(pk=7, full_name="Dr Jeanne O'Brien <b>")
+    full = Patient(
+        pk=561,
+        birth_name="Aubry",
+        used_name="Léger & fils",
+        given_names="Maëlle",
+        sex="F",
+        birth_date=START.date().replace(year=1970),
+        birth_place="Saint-Étienne",
+        nir="270034203912345",
+        address="3 rue de l'Église",
+        postal_code="42000",
+        city="Saint-Étienne",
+        phone="06 12 34 56 78",
+        email="m.aubry@example.org",
+        contact_preference="paper",
+        gp=gp,
+        gp_since=START.date(),
+        trusted_person_name="Paul <Aubry>",
+        trusted_person_relation="frère",
+        advance_directives=True,
+        advance_directives_location="chez le notaire",
+    )
+    allergies = [
+        Allergy(pk=1, substance="Pénicilline", reaction="urticaire", severity="severe"),
+        Allergy(pk=2, substance="Lactose <x>", kind="intolerance", severity="mild"),
+        Allergy(pk=3, substance="Arachide"),
+    ]
+    bare = Patient(pk=562, birth_name="Bon", given_names="Jean", sex="M", birth_date=START.date())
+    gone = Patient(
+        pk=563,
+        birth_name="Ancien",
+        given_names="Luc",
+        sex="M",
+        birth_date=START.date().replace(year=1930),
+        deceased_on=START.date(),
+        merged_into_id=564,
+        advance_directives=True,
+        gp=gp,
+    )
+    cases: dict[str, dict[str, object]] = {
+        "full": {"patient": full, "allergies": allergies, "allergies_known": True},
+        "bare": {"patient": bare},
+        "gone": {"patient": gone, "allergies": [], "allergies_known": True},
+        "not_known": {"patient": full, "allergies": allergies, "allergies_known": False},
+    }
+    return {name: {**values, "current_practice": practice} for name, values in cases.items()}

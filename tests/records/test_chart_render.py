@@ -2,19 +2,22 @@
 byte, as they did before they moved to Jinja2 (docs/performance.md, "The chart page").
 
 The golden files were written by the Django templates they had before
-(records/_plot.html, records/_vitals.html, and records/chart.html's clinical part), from
-the cases of chart_render_cases.py: one series and two, a single point, small decimals,
-text to escape, no sign at all; every section of the chart full, and every one empty."""
+(records/_plot.html, records/_vitals.html, records/chart.html's clinical part and
+records/_identity_banner.html), from the cases of chart_render_cases.py: one series and
+two, a single point, small decimals, text to escape, no sign at all; every section of the
+chart full, and every one empty; a banner with every fact, with none, a deceased and
+merged patient, allergies known to be none, allergies the reader may not see."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.template import engines
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests.records import chart_render_cases as cases
 
@@ -90,3 +93,33 @@ def test_the_clinical_golden_files_hold_each_branch() -> None:
     assert 'data-testid="lab-trends"' in full and "(2024)" in full
     empty = (GOLDEN / "clinical_empty.en.html").read_text(encoding="utf-8")
     assert "No consultation yet." in empty and "Nothing to review." in empty
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", sorted(cases.banners()))
+def test_the_identity_banner_renders_the_html_it_rendered_before(
+    name: str, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 12, 7))  # the age
+    values = cases.banners()[name]
+    given = " allergies=allergies allergies_known=allergies_known" if name == "gone" else ""
+    with translation.override(language):
+        html = (
+            engines["django"]
+            .from_string("{% load patients %}{% identity_banner" + given + " %}")
+            .render(values)
+        )
+    assert html == (GOLDEN / f"banner_{name}.{language}.html").read_text(encoding="utf-8")
+
+
+def test_the_banner_golden_files_hold_each_branch() -> None:
+    full = (GOLDEN / "banner_full.fr.html").read_text(encoding="utf-8")
+    assert 'Pénicilline — urticaire <span class="tag">Sévère</span> ; Lactose &lt;x&gt;' in full
+    assert "Dr Jeanne O&#x27;Brien &lt;b&gt; (depuis le 01/03/2024)" in full
+    assert 'aria-label="Dossier du patient"' in full and "Enregistrer" not in full
+    assert 'accesskey="f">Facturation</a>' in full  # another app's link on the record
+    gone = (GOLDEN / "banner_gone.en.html").read_text(encoding="utf-8")
+    assert "Deceased on 01/03/2024" in gone and "/p/cab-o-brien/patients/564/" in gone
+    assert "No known allergy" in gone
+    assert "allergy-alert" not in (GOLDEN / "banner_not_known.fr.html").read_text(encoding="utf-8")
+    assert "No GP of record yet" in (GOLDEN / "banner_bare.en.html").read_text(encoding="utf-8")

@@ -1,15 +1,22 @@
 """Template filters about the patient: ``{{ patient|age }}`` writes "54 ans", "8 mois";
-``{% patient_links patient as links %}`` gives the other apps' links on the record."""
+``{% patient_links patient as links %}`` gives the other apps' links on the record;
+``{% identity_banner %}`` draws the patient's identity at the top of each page about
+them, in Jinja2 (records/jinja2/records/_identity_banner.html; core/jinja.py says why),
+the same HTML as Django's template drew (tests/records/test_chart_render.py)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import template
+from django.template import engines
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from core import navigation
+from core.links import by_id
 
 register = template.Library()
 
@@ -48,3 +55,24 @@ def patient_links(context: template.Context, patient: object) -> list[navigation
         getattr(request, "actor", None),
         args=(getattr(patient, "pk", None),),
     )
+
+
+@register.simple_tag(takes_context=True)
+def identity_banner(context: template.Context, **given: Any) -> SafeString:
+    """The banner of ``patient``, with ``allergies`` when ``allergies_known`` (the reader
+    may read them), given here or found in the page's context."""
+    patient, slug = context["patient"], context["current_practice"].slug
+    values = {
+        "patient": patient,
+        "age": age(patient),
+        "allergies": given.get("allergies", context.get("allergies")),
+        "allergies_known": given.get("allergies_known", context.get("allergies_known")),
+        "chart_url": by_id("records:chart", slug),
+        "record_pdf_url": by_id("records:record-pdf", slug),
+        "access_report_url": by_id("records:access-report-pdf", slug),
+        "care_team_url": by_id("records:care-team", slug),
+        "choices_url": by_id("records:patient-choices", slug),
+        "more_links": patient_links(context, patient),
+    }
+    html = engines["jinja2"].get_template("records/_identity_banner.html").render(values)
+    return SafeString(html)  # nosec B703 - Jinja2 escaped each value (core/jinja.py)
