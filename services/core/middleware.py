@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from core import read_ahead, requestinfo, tenancy
@@ -67,12 +67,17 @@ class TransactionAndAuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenancy.forget()
         with audit.buffered() as events:
-            with transaction.atomic(), read_ahead.request_scope():
+            with (
+                connection.execute_wrapper(tenancy.send_unsent),
+                transaction.atomic(),
+                read_ahead.request_scope(),
+            ):
                 user = getattr(request, "user", None)
                 if user is not None and user.is_authenticated:
-                    # Who acts is known to the database from the start (a person reads
-                    # their own memberships); the practice is set by enter_practice.
-                    tenancy.activate(None, user.pk)
+                    # Who acts is known to the database before the transaction's first
+                    # statement (a person reads their own memberships); the practice is
+                    # set by enter_practice, whose message sets the person too.
+                    tenancy.activate_person(user.pk)
                 response = self.get_response(request)
                 failed = response.status_code >= 500
                 if failed:

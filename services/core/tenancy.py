@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -28,6 +29,10 @@ class Tenant:
 
 
 _current: ContextVar[Tenant | None] = ContextVar("carnet_tenant", default=None)
+# The person of a request's transaction, known to Python but not sent to the database yet
+# (``activate_person``): the transaction's first statement sends it first, unless that
+# statement sets the tenant itself, as entering a practice does in its own message.
+_unsent: ContextVar[bool] = ContextVar("carnet_tenant_unsent", default=False)
 
 
 def current() -> Tenant | None:
@@ -45,6 +50,37 @@ _SET_TENANT = PreparedSQL(
 )
 
 
+def activate_person(person_id: int) -> None:
+    """Who acts, for the rest of the current transaction, with no practice yet: sent with
+    the transaction's first statement (``send_unsent``), so that a page entering its
+    practice, whose message sets the person too, spends no round trip on it."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("The practice context can only be set inside a transaction.")
+    _current.set(Tenant(None, person_id))
+    _unsent.set(True)
+
+
+def set_by_next_statement() -> None:
+    """The caller's next statement sets the tenant itself (practice and person): the
+    person not sent yet need not be sent before it."""
+    _unsent.set(False)
+
+
+def send_unsent(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """An execute wrapper (``connection.execute_wrapper``, installed by the request's
+    transaction): before the first statement, the person ``activate_person`` named. Any
+    statement of the transaction, the ORM's or hand-written, runs after it."""
+    if _unsent.get():
+        _unsent.set(False)
+        tenant = _current.get()
+        values = {"practice": "", "person": str(tenant.person_id if tenant else "")}
+        execute(_SET_TENANT.sql, values, False, context)
+        db = context["connection"]
+        if db.queries_logged:  # counted as the round trip it is
+            db.queries_log.append({"sql": _SET_TENANT.sql % values, "time": "0.000"})
+    return execute(sql, params, many, context)
+
+
 def activate(practice_id: int | None, person_id: int | None = None) -> None:
     """Set the tenant for the rest of the current transaction (must be inside one)."""
     activate_then(practice_id, person_id)
@@ -60,6 +96,7 @@ def activate_then(
     hand (entering a practice): the policy's facts then need no query to know it."""
     if not connection.in_atomic_block:
         raise RuntimeError("The practice context can only be set inside a transaction.")
+    _unsent.set(False)  # this message sets the person
     results = fetch_together(
         _SET_TENANT.bind(practice=str(practice_id or ""), person=str(person_id or "")), *then
     )
@@ -83,6 +120,7 @@ def forget() -> None:
     its token is read) must not record its audit events on the previous request's
     practice chain."""
     _current.set(None)
+    _unsent.set(False)
 
 
 def remember_care_team_mode(practice_id: int, mode: str) -> None:

@@ -23,9 +23,11 @@ from tests.fixtures import World
 
 
 def as_a_page_request(person: Person) -> None:
-    """As the request's transaction starts for a logged-in person: their id set."""
+    """As the request's transaction starts for a logged-in person: their id known, not
+    sent to the database yet (the message entering the practice sends it)."""
+    tenancy.activate(None, None)  # nothing set in the database, as in a new transaction
     tenancy.forget()
-    tenancy.activate(None, person.pk)
+    tenancy.activate_person(person.pk)
 
 
 def test_a_member_enters_with_the_roles_in_one_round_trip(world: World) -> None:

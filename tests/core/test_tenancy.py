@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.utils import ProgrammingError
+from django.test.utils import CaptureQueriesContext
 
 from core import dbsecurity, tenancy
 from tests.fixtures import World
@@ -129,3 +130,40 @@ def test_a_new_transaction_starts_without_a_practice_context(db: None) -> None:
         assert conn.execute(setting).fetchone()[0] == "42"
         conn.commit()
         assert conn.execute(setting).fetchone()[0] in ("", None)
+
+
+def test_the_person_of_a_request_is_sent_before_its_first_statement(world: World) -> None:
+    """A page's person is known from the transaction's start and sent with its first
+    statement, whatever that statement is (the ORM's, hand-written), and counted."""
+    tenancy.activate(None, None)  # nothing set in the database, as in a new transaction
+    with connection.execute_wrapper(tenancy.send_unsent):
+        tenancy.activate_person(world.alice.pk)
+        assert tenancy.current() == tenancy.Tenant(None, world.alice.pk)
+        with CaptureQueriesContext(connection) as captured:
+            rows = raw("SELECT current_setting('carnet.person_id', true)")
+            raw("SELECT 1")
+        assert rows == [(str(world.alice.pk),)]
+        assert len(captured.captured_queries) == 3  # the person, then the two statements
+
+
+def test_a_statement_that_sets_the_tenant_itself_is_not_preceded_by_the_person(
+    world: World,
+) -> None:
+    tenancy.activate(None, None)
+    with connection.execute_wrapper(tenancy.send_unsent):
+        tenancy.activate_person(world.alice.pk)
+        with CaptureQueriesContext(connection) as captured:
+            tenancy.activate(world.practice_a.pk, world.alice.pk)
+        assert len(captured.captured_queries) == 1
+        assert raw("SELECT current_setting('carnet.practice_id', true)") == [
+            (str(world.practice_a.pk),)
+        ]
+
+
+def test_without_the_person_sent_a_person_sees_none_of_their_memberships(world: World) -> None:
+    """The test above can fail: memberships are readable only once the person is set."""
+    tenancy.activate(None, None)
+    tenancy.activate_person(world.alice.pk)  # no wrapper installed: nothing is sent
+    assert raw("SELECT count(*) FROM accounts_membership") == [(0,)]
+    tenancy.activate(None, world.alice.pk)
+    assert raw("SELECT count(*) FROM accounts_membership")[0][0] >= 1

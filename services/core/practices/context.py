@@ -95,7 +95,8 @@ def enter_practice_at(
     the practice and the person's roles, then ``ahead``'s statements under the tenant
     (``core.read_ahead``: kept only if the person works there)."""
     ahead_key, ahead_statements = ahead or (None, ())
-    _settings, practices, roles, *read = fetch_together(
+    tenancy.set_by_next_statement()  # the message sets the person, as the practice
+    _person, _settings, practices, roles, *read = fetch_together(
         *entering_by_address(person.pk, slug), *ahead_statements
     )
     practice = practices[0] if practices else None

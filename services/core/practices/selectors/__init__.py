@@ -41,9 +41,12 @@ def practice_by_slug(slug: str) -> Practice | None:
 
 
 # Entering a practice by its address, in one round trip (``core.practices.context``):
-# the tenant set to the practice only where the person works (their memberships are
-# readable once their id is set, which the request's transaction does first); the
-# practice; the person's roles there.
+# the person set first, in a statement of its own (their memberships are readable once
+# their id is set, and a statement's values are computed before it sets any); the tenant
+# set to the practice only where the person works; the practice; the person's roles there.
+_SET_PERSON = PreparedSQL("SELECT set_config('carnet.person_id', %(person)s, true)")
+
+
 @functools.cache
 def _set_tenant_at_address() -> PreparedSQL:
     """(Built on first use, once the models are known.)"""
@@ -66,10 +69,11 @@ ROLES_AT_ADDRESS = Prepared(
 
 
 def entering_by_address(person_id: int, slug: str) -> list[Bound]:
-    """The statements entering the practice at ``slug`` (results: the tenant's settings,
-    the practice or nothing, the person's roles there); more statements after them run
-    under the tenant they set."""
+    """The statements entering the practice at ``slug`` (results: the person's setting,
+    the tenant's settings, the practice or nothing, the person's roles there); more
+    statements after them run under the tenant they set."""
     return [
+        _SET_PERSON.bind(person=str(person_id)),
         _set_tenant_at_address().bind(person=str(person_id), slug=slug),
         PRACTICE_BY_SLUG.bind(slug=slug),
         ROLES_AT_ADDRESS.bind(person=person_id, slug=slug),
