@@ -52,8 +52,10 @@ def register(world: World, identities: list[dict]) -> list[Patient]:
 
 def write_histories(world: World, identities: list[dict]) -> int:
     actor = world.actor(world.alice)
+    # The day the histories are planned from: the one the tests planned with, so that a
+    # patient picked for their planned history gets that history whatever the date.
     return demo.demo_histories_create(
-        actors={world.alice.pk: actor}, nirs=[i["nir"] for i in identities]
+        actors={world.alice.pk: actor}, nirs=[i["nir"] for i in identities], today=TODAY
     )
 
 
@@ -139,12 +141,7 @@ def test_the_written_history_is_the_planned_one(world: World) -> None:
     identity = IDENTITIES[3]
     (patient,) = register(world, [identity])
     write_histories(world, [identity])
-    history = demo.plan_history(
-        sex=identity["sex"],
-        birth_date=identity["birth_date"],
-        key=identity["nir"],
-        today=timezone.localdate(),
-    )
+    history = plan(identity)
 
     world.actor(world.alice)
     written = Encounter.objects.filter(patient=patient).order_by("occurred_at")
