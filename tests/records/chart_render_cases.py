@@ -214,3 +214,92 @@ def banners() -> dict[str, dict[str, object]]:
         "not_known": {"patient": full, "allergies": allergies, "allergies_known": False},
     }
     return {name: {**values, "current_practice": practice} for name, values in cases.items()}
+
+
+def identity_sections() -> dict[str, dict[str, object]]:
+    """The chart's identity section: a patient with a history of changes (fields
+    changed, a death with no field, text to escape) and every action allowed; one with
+    no history, no contact asked, and no action allowed; a merged one."""
+    from types import SimpleNamespace
+
+    from core.accounts.models import Person
+    from records.models import IdentityChange
+
+    banner = banners()
+    full, bare, gone = (banner[name]["patient"] for name in ("full", "bare", "gone"))
+    clerk = Person(pk=8, full_name="Sam <Secrétaire> & co")
+    history = [
+        IdentityChange(
+            pk=1,
+            kind="correction",
+            changes={"birth_name": ["Aubri", "Aubry"], "birth_date": ["1970-01-03", "1970-03-01"]},
+            reason="Erreur de saisie <accueil>",
+            changed_by=clerk,
+            changed_at=START,
+        ),
+        IdentityChange(
+            pk=2, kind="death", changes={}, reason="", changed_by=clerk, changed_at=START
+        ),
+    ]
+    practice = SimpleNamespace(slug="cab-o-brien", pk=1)
+    every = SimpleNamespace(merge_records=True)
+    none = SimpleNamespace(merge_records=False)
+    return {
+        "full": {
+            "patient": full,
+            "chart": SimpleNamespace(identity_history=history),
+            "may_edit_identity": True,
+            "may": every,
+            "current_practice": practice,
+        },
+        "bare": {
+            "patient": bare,
+            "chart": SimpleNamespace(identity_history=[]),
+            "may_edit_identity": False,
+            "may": none,
+            "current_practice": practice,
+        },
+        "gone": {
+            "patient": gone,
+            "chart": SimpleNamespace(identity_history=history[1:]),
+            "may_edit_identity": True,
+            "may": none,
+            "current_practice": practice,
+        },
+    }
+
+
+def care_teams() -> dict[str, dict[str, object]]:
+    """The care team: members of each kind (GP of record, excluded, no profession) with
+    the right to change it and candidates to add, and errors to show; the practice's
+    whole team, read only; nobody."""
+    from types import SimpleNamespace
+
+    from core.accounts.models import Person
+    from records.selectors.care_team import CareTeam, TeamMember
+
+    gp = Person(pk=7, full_name="Dr Jeanne O'Brien <b>", profession="gp")
+    nurse = Person(pk=9, full_name="Inès Infirmière", profession="nurse")
+    other = Person(pk=10, full_name='Paul "Kiné"', profession="")
+    practice = SimpleNamespace(slug="cab-o-brien", pk=1)
+    patient = banners()["full"]["patient"]
+    members = [
+        TeamMember(person=gp, gp_of_record=True, excluded=False),
+        TeamMember(person=nurse, gp_of_record=False, excluded=True),
+        TeamMember(person=other, gp_of_record=False, excluded=False),
+    ]
+    changing = CareTeam(
+        practice_team=False, members=members, candidates=[nurse, other], may_change=True
+    )
+    whole = CareTeam(practice_team=True, members=members[:1], candidates=[], may_change=False)
+    nobody = CareTeam(practice_team=False, members=[], candidates=[], may_change=True)
+    errors = {"person": ["Choisissez une personne <valide>.", "Encore une erreur."]}
+    cases: dict[str, dict[str, object]] = {
+        "changing": {"team": changing, "back": "chart", "errors": errors},
+        "whole": {"team": whole, "back": "team"},
+        "nobody": {"team": nobody},
+    }
+    return {
+        name: {**values, "patient": patient, "current_practice": practice}
+        for name, values in cases.items()
+    }

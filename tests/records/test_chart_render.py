@@ -123,3 +123,48 @@ def test_the_banner_golden_files_hold_each_branch() -> None:
     assert "No known allergy" in gone
     assert "allergy-alert" not in (GOLDEN / "banner_not_known.fr.html").read_text(encoding="utf-8")
     assert "No GP of record yet" in (GOLDEN / "banner_bare.en.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", sorted(cases.identity_sections()))
+def test_the_identity_section_renders_the_html_it_rendered_before(name: str, language: str) -> None:
+    with translation.override(language):
+        html = (
+            engines["django"]
+            .from_string("{% load patients %}{% identity_section %}")
+            .render(cases.identity_sections()[name])
+        )
+    assert html == (GOLDEN / f"identity_{name}.{language}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", sorted(cases.care_teams()))
+def test_the_care_team_renders_the_html_it_rendered_before(name: str, language: str) -> None:
+    request = RequestFactory().get("/")
+    values = cases.care_teams()[name]
+    given = " team=team back=back" if name == "changing" else ""  # as the chart gives them
+    with translation.override(language):
+        html = (
+            engines["django"]
+            .from_string("{% load patients %}{% care_team" + given + " %}")
+            .render({**values, "request": request}, request)
+        )
+    golden = (GOLDEN / f"care_team_{name}.{language}.html").read_text(encoding="utf-8")
+    assert without_csrf_values(html) == golden
+
+
+def test_the_identity_and_care_team_golden_files_hold_each_branch() -> None:
+    identity = (GOLDEN / "identity_full.fr.html").read_text(encoding="utf-8")
+    assert '<td rowspan="2">Sam &lt;Secrétaire&gt; &amp; co</td>' in identity
+    assert "<td>Date de naissance</td><td>03/01/1970</td>" in identity
+    assert '<td colspan="3">Décès enregistré</td>' in identity and "Fusionner" in identity
+    bare = (GOLDEN / "identity_bare.en.html").read_text(encoding="utf-8")
+    assert "No change since registration." in bare and "Correct the identity" not in bare
+    assert "Correct the identity" not in (GOLDEN / "identity_gone.en.html").read_text()
+    team = (GOLDEN / "care_team_changing.fr.html").read_text(encoding="utf-8")
+    assert 'aria-label="Retirer Paul &quot;Kiné&quot; de l\'équipe de soins"' in team
+    assert "Choisissez une personne &lt;valide&gt;." in team
+    assert team.count('name="back" value="chart"') == 3
+    whole = (GOLDEN / "care_team_whole.en.html").read_text(encoding="utf-8")
+    assert 'data-testid="practice-team"' in whole and "<form" not in whole
+    assert "Nobody yet" in (GOLDEN / "care_team_nobody.en.html").read_text(encoding="utf-8")

@@ -1,8 +1,10 @@
 """Template filters about the patient: ``{{ patient|age }}`` writes "54 ans", "8 mois";
 ``{% patient_links patient as links %}`` gives the other apps' links on the record;
 ``{% identity_banner %}`` draws the patient's identity at the top of each page about
-them, in Jinja2 (records/jinja2/records/_identity_banner.html; core/jinja.py says why),
-the same HTML as Django's template drew (tests/records/test_chart_render.py)."""
+them, ``{% identity_section %}`` the chart's identity card with its history,
+``{% identity_history history %}`` that history alone, and ``{% care_team %}`` the
+patient's care team: in Jinja2 (records/jinja2/records/; core/jinja.py says why), the
+same HTML as Django's templates drew (tests/records/test_chart_render.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from django import template
 from django.template import engines
+from django.template.backends.utils import csrf_input
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
@@ -74,5 +77,49 @@ def identity_banner(context: template.Context, **given: Any) -> SafeString:
         "choices_url": by_id("records:patient-choices", slug),
         "more_links": patient_links(context, patient),
     }
-    html = engines["jinja2"].get_template("records/_identity_banner.html").render(values)
+    return _jinja("records/_identity_banner.html", values)
+
+
+def _jinja(name: str, values: dict[str, Any]) -> SafeString:
+    html = engines["jinja2"].get_template(name).render(values)
     return SafeString(html)  # nosec B703 - Jinja2 escaped each value (core/jinja.py)
+
+
+@register.simple_tag(takes_context=True)
+def identity_section(context: template.Context) -> SafeString:
+    """The chart's card of the patient's identity and contact, its actions when
+    ``may_edit_identity``, and the identity's history (``chart.identity_history``)."""
+    patient, slug = context["patient"], context["current_practice"].slug
+    return _jinja(
+        "records/_identity_section.html",
+        {
+            "patient": patient,
+            "history": context["chart"].identity_history,
+            "may_edit_identity": context.get("may_edit_identity"),
+            "may": context.get("may"),
+            "url": lambda name: by_id(name, slug)(patient.pk),
+        },
+    )
+
+
+@register.simple_tag
+def identity_history(history: list[Any]) -> SafeString:
+    return _jinja("records/_identity_history.html", {"history": history})
+
+
+@register.simple_tag(takes_context=True)
+def care_team(context: template.Context, **given: Any) -> SafeString:
+    """The patient's care team (``team``), its errors (``errors``) and, when the reader
+    may change it, its forms, which come back to ``back`` ("chart" or "team")."""
+    patient, slug = context["patient"], context["current_practice"].slug
+    return _jinja(
+        "records/_care_team.html",
+        {
+            "team": given.get("team", context.get("team")),
+            "back": given.get("back", context.get("back")),
+            "errors": context.get("errors"),
+            "csrf": csrf_input(context["request"]),
+            "remove_url": by_id("records:care-team-remove", slug)(patient.pk),
+            "add_url": by_id("records:care-team-add", slug)(patient.pk),
+        },
+    )
