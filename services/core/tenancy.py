@@ -77,7 +77,8 @@ def send_unsent(execute: Any, sql: str, params: Any, many: bool, context: dict[s
         execute(_SET_TENANT.sql, values, False, context)
         db = context["connection"]
         if db.queries_logged:  # counted as the round trip it is
-            db.queries_log.append({"sql": _SET_TENANT.sql % values, "time": "0.000"})
+            shown = _SET_TENANT.sql % {name: f"'{value}'" for name, value in values.items()}
+            db.queries_log.append({"sql": shown, "time": "0.000"})
     return execute(sql, params, many, context)
 
 
