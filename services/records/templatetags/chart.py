@@ -7,6 +7,7 @@ Django's template engine spent most of the page's time on them (docs/performance
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import template
@@ -14,7 +15,7 @@ from django.template import engines
 from django.template.backends.utils import csrf_input
 from django.utils.safestring import SafeString
 
-from core.links import by_id
+from core.links import ID, by_ids
 from records.vitals import measure
 
 register = template.Library()
@@ -24,19 +25,21 @@ register = template.Library()
 def chart_clinical(context: template.Context) -> SafeString:
     patient, slug = context["patient"], context["current_practice"].slug
 
-    def url(name: str, *more: Any) -> str:
-        if more:  # an entry's kind
-            return by_id(name, slug, patient.pk)(*more)
-        return by_id(name, slug)(patient.pk)
+    def url(name: str, *more: Any) -> str:  # more: an entry's kind
+        return by_ids(name, slug, ID, *more)(patient.pk)
 
     found = {
         "patient": patient,
         "chart": context["chart"],
         "csrf": csrf_input(context["request"]),
         "url": url,
-        "problem_url": by_id("records:entry-correct", slug, patient.pk, "problem"),
-        "encounter_url": by_id("records:entry-correct", slug, patient.pk, "encounter"),
-        "document_url": by_id("records:document", slug, patient.pk),
+        "problem_url": partial(
+            by_ids("records:entry-correct", slug, ID, "problem", ID), patient.pk
+        ),
+        "encounter_url": partial(
+            by_ids("records:entry-correct", slug, ID, "encounter", ID), patient.pk
+        ),
+        "document_url": partial(by_ids("records:document", slug, ID, ID), patient.pk),
         "measure": measure,
     }
     html = engines["jinja2"].get_template("records/_chart_clinical.html").render(found)
