@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.accounts import schema as _auth_schemes  # noqa: F401 - registers them with the schema
 from core.health import healthz, healthz_node
 
 handler400 = "core.errors.bad_request"

@@ -27,3 +27,26 @@ def test_totp_prints_the_rfc6238_code() -> None:
 def test_totp_refuses_a_bad_secret() -> None:
     with pytest.raises(CommandError):
         call_command("totp", "not base32!")
+
+
+def test_the_command_line_leaves_the_cycle_collector_on_even_when_django_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Django is loaded with the collector paused (a faster start); a failure to load must
+    # not leave it paused, and must be left to Django's command line to report.
+    import gc
+
+    import django
+
+    from carnet import cli
+
+    def broken_setup() -> None:
+        assert not gc.isenabled()
+        raise RuntimeError("settings are broken")
+
+    monkeypatch.setattr(django, "setup", broken_setup)
+
+    cli._set_up_django()
+
+    assert gc.isenabled()
+    gc.unfreeze()

@@ -258,3 +258,18 @@ def test_the_databases_test_of_a_token_agrees_with_the_applications_on_every_cas
         Person.objects.filter(pk=world.alice.pk).update(is_active=True)
         Practice.objects.filter(pk=world.practice_a.pk).update(is_active=True)
     assert len(cases) == 32
+
+
+@pytest.mark.django_db
+def test_the_api_schema_names_both_ways_to_authenticate(client: Client) -> None:
+    # The schemes are registered where the schema is served (carnet/urls.py), not when
+    # the apps load: a command that serves nothing does not pay for drf-spectacular.
+    schema = client.get("/api/schema/?format=json").json()
+
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["bearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal API token (carnet_<id>_<secret>), bound to one practice.",
+    }
+    assert schemes["session"]["in"] == "cookie"

@@ -25,4 +25,3 @@ class AccountsConfig(AppConfig):
         # An invitation is opened by a person who is not logged in yet, by its secret;
         # it holds a hash of that secret and no patient data.
         dbsecurity.register_exempt("accounts_invitation", "opened before its person is logged in")
-        from core.accounts import schema  # noqa: F401 - registers the OpenAPI auth schemes
