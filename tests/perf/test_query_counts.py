@@ -44,10 +44,11 @@ from tests.fixtures import World, enroll, totp_code
 EXPECTED = {
     # the patient and the policy's facts go in the token's round trip (core.read_ahead)
     "chart_json": 5,
-    # the session; the person with their second-factor devices (one round trip); the
-    # practice entered by its address with the person set, the roles and the patient
-    # read ahead (one: the person is not sent on its own first, core.tenancy)
-    "chart_html": 7,
+    # the session with its person and their second-factor devices (one round trip,
+    # core.accounts.sessions); the practice entered by its address with the person set,
+    # the roles and the patient read ahead (one: the person is not sent on its own
+    # first, core.tenancy)
+    "chart_html": 6,
     "patient_search": 5,
     # + the act of documentation, written in the save's transaction (records.care_time)
     "consultation_write": 11,

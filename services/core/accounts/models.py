@@ -9,8 +9,11 @@ Two node-level roles have no practice and no clinical access at all: cooperative
 from __future__ import annotations
 
 import hashlib
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -253,3 +256,36 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures}"
+
+
+class PersonSession(AbstractBaseSession):
+    """A browser session (Django's database session), with the person it is logged in as
+    in a column of its own.
+
+    Django keeps the person only inside the session's signed data, so a page read its
+    session, then the person, in two round trips. With the column, both go in one
+    message with the person's second-factor devices (``core.accounts.sessions``).
+
+    Empty before the login. No database constraint: a session is written as the response
+    leaves and must not fail because its person was removed meanwhile (the person's
+    removal removes their sessions: the ORM's cascade, and the practice purge's own).
+    """
+
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="sessions",
+    )
+
+    class Meta:
+        db_table = "accounts_session"
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        # The configured engine (core.accounts.sessions), which itself imports this module.
+        return import_module(settings.SESSION_ENGINE).SessionStore

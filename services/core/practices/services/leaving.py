@@ -221,22 +221,14 @@ def _leaving_staff(practice_id: int) -> list[int]:
 
 def _delete_people(person_ids: list[int]) -> dict[str, int]:
     """Their second factors, their sessions, then the accounts themselves."""
-    from django.contrib.sessions.models import Session
-
     rows: dict[str, int] = {}
     if not person_ids:
         return rows
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM otp_totp_totpdevice WHERE user_id = ANY(%s)", [person_ids])
         rows["otp_totp_totpdevice"] = cursor.rowcount
-    wanted = {str(pk) for pk in person_ids}
-    sessions = [
-        session.pk
-        for session in Session.objects.all().iterator()
-        if str(session.get_decoded().get("_auth_user_id", "")) in wanted
-    ]
-    rows["django_session"] = Session.objects.filter(pk__in=sessions).delete()[0]
-    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_session WHERE person_id = ANY(%s)", [person_ids])
+        rows["accounts_session"] = cursor.rowcount
         cursor.execute("DELETE FROM accounts_person WHERE id = ANY(%s)", [person_ids])
         rows["accounts_person"] = cursor.rowcount
     return rows
