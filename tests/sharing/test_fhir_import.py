@@ -483,32 +483,6 @@ def test_the_command_prints_progress_and_fails_on_a_bad_file(world: World, tmp_p
     assert Patient.objects.filter(birth_name="Rohan584").count() == 1
 
 
-def test_the_command_reads_ahead_and_keeps_each_file_with_its_own_outcome(
-    world: World, tmp_path: Path
-) -> None:
-    # The command reads the next file while it imports one: a broken first file, read
-    # while nothing is imported yet, must still fail alone, audited, in its place.
-    (tmp_path / "a_broken.json").write_text("not json", encoding="utf-8")
-    (tmp_path / "b_good.json").write_bytes(GABRIELE.read_bytes())
-    (tmp_path / "c_good.json").write_bytes(ALEXIS.read_bytes())
-    out = io.StringIO()
-
-    with pytest.raises(CommandError):
-        call_command(
-            "import_fhir", "--practice", "cabinet-a", "--as", "alice", str(tmp_path), stdout=out
-        )
-
-    lines = out.getvalue().splitlines()
-    assert lines[0].startswith("[1/3] a_broken.json: FAILED: not JSON")
-    assert lines[1].startswith("[2/3] b_good.json: created patient 1")
-    assert lines[2].startswith("[3/3] c_good.json: created patient 1")
-    tenancy.activate(world.practice_a.pk, world.alice.pk)
-    failure = AuditEvent.objects.filter(action="fhir.import", outcome="failure").get()
-    assert failure.target == "file:a_broken.json"
-    assert failure.reason.startswith("not JSON")
-    assert Patient.objects.filter(birth_name__in=["Rohan584", "Toy"]).count() == 2
-
-
 def test_the_command_pauses_the_cycle_collector_only_while_it_imports(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

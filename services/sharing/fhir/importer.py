@@ -243,42 +243,16 @@ def counts_text(counter: Counter[str]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counter.items(), key=rank))
 
 
-@dataclass(frozen=True)
-class ReadBundle:
-    """A bundle read and checked by fhir.resources, not yet imported (``read_bundle``).
-
-    Reading touches no database, so a caller importing many files reads the next one
-    while the database writes this one (``carnet import_fhir``). ``error`` is why it
-    cannot be imported; ``import_bundle`` raises it, and audits it, as its own.
-    """
-
-    name: str
-    data: Any = None
-    resources: list[Any] = field(default_factory=list)
-    error: Exception | None = None
-
-
-def read_bundle(path_or_dict: str | Path | Mapping[str, Any]) -> ReadBundle:
-    """Read one bundle and check the resources Carnet stores; never raises."""
-    name = _name(path_or_dict)
-    try:
-        data = _load(name, path_or_dict)
-        return ReadBundle(name, data, _validate(name, data))
-    except Exception as error:  # a bug too: import_bundle raises it and audits the attempt
-        return ReadBundle(name, error=error)
-
-
 def import_bundle(
     *,
     actor: Actor,
     practice: Practice,
-    path_or_dict: str | Path | Mapping[str, Any] | ReadBundle,
+    path_or_dict: str | Path | Mapping[str, Any],
     gp: Person,
     confirm_not_duplicate: bool = False,
 ) -> ImportReport:
-    """Import one FHIR bundle (a file, a dict, or a bundle ``read_bundle`` read) into
-    ``practice``, written by ``actor``, with ``gp`` as the GP of record of the patients it
-    registers (so they are in their care team).
+    """Import one FHIR bundle into ``practice``, written by ``actor``, with ``gp`` as the
+    GP of record of the patients it registers (so they are in their care team).
 
     The practice context must be active (``tenancy.practice_context``). Raises
     ``FhirImportError`` when the bundle cannot be imported; nothing of it is stored then.
@@ -288,13 +262,11 @@ def import_bundle(
         raise RuntimeError("Activate the practice first (tenancy.practice_context).")
     if actor.practice_id != practice.pk:
         raise ValueError("The actor acts in another practice.")
-    bundle = path_or_dict if isinstance(path_or_dict, ReadBundle) else read_bundle(path_or_dict)
-    name = bundle.name
+    name = _name(path_or_dict)
     with buffered() as events:
         try:
-            if bundle.error is not None:
-                raise bundle.error
-            data, resources = bundle.data, bundle.resources
+            data = _load(name, path_or_dict)
+            resources = _validate(name, data)
             if not holds_practitioner_role(gp, practice.pk):
                 raise FhirImportError(
                     name,
