@@ -56,6 +56,7 @@ def section(report: dict[str, Any]) -> str:
         " If other work shared the machine, the CPU milliseconds per request below depend"
         " on it much less than the rates do.",
         "",
+        *([_autovacuum_line(report), ""] if _autovacuum_line(report) else []),
         "| operation | queries/request | p50 / p95 / p99 ms at fixed rate | saturation req/s"
         " (wrk p99 ms) | CPU ms/request app + db | raw psycopg tx/s (reads) | app/db |"
         " target | verdict |",
@@ -139,6 +140,26 @@ def write_docs(report: dict[str, Any], path: Path) -> None:
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1] if END in rest else ""
     path.write_text(head + section(report) + tail)
+
+
+def _autovacuum_line(report: dict[str, Any]) -> str:
+    """What PostgreSQL's autovacuum did while the operations were measured: it takes a
+    core of the two from the load."""
+    seconds = report["machine"].get("vacuum_before_run_seconds")
+    before = f"The node was vacuumed before the run ({seconds} s)." if seconds is not None else ""
+    busy = [
+        f"{name}: {', '.join(result['autovacuum'])}"
+        for name, result in report["operations"].items()
+        if result.get("autovacuum")
+    ]
+    during = (
+        "Autovacuum during the measurements: " + "; ".join(busy) + "."
+        if busy
+        else "Autovacuum did not run during the measurements."
+    )
+    if "autovacuum" not in next(iter(report["operations"].values()), {}):
+        during = ""
+    return " ".join(part for part in (before, during) if part)
 
 
 if __name__ == "__main__":

@@ -238,6 +238,49 @@ def build(params: Params, root: Path) -> dict[str, Any]:
     return built
 
 
+def vacuum(cluster: Cluster) -> float:
+    """VACUUM (ANALYZE) the node before it is measured, and how long it took.
+
+    Each run writes (about 260,000 audit events, consultations, invoices): left alone,
+    the next run's writes cross autovacuum's thresholds and it vacuums `audit_event`, a
+    table of over a million rows, on one of the two cores in the middle of the
+    measurement. Vacuumed first, a run starts from the same state as the one before.
+    """
+    started = time.monotonic()
+    with psycopg.connect(cluster.conninfo(), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    return round(time.monotonic() - started, 1)
+
+
+def maintenance(cluster: Cluster) -> dict[str, Any]:
+    """PostgreSQL's own work that competes with the load: the autovacuum workers running
+    now, and each table's count of automatic vacuums and analyses so far."""
+    with psycopg.connect(cluster.conninfo(), autocommit=True) as conn:
+        running = [
+            row[0]
+            for row in conn.execute(
+                "SELECT query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            )
+        ]
+        counts = {
+            table: vacuums + analyses
+            for table, vacuums, analyses in conn.execute(
+                "SELECT relname, autovacuum_count, autoanalyze_count FROM pg_stat_user_tables"
+            )
+        }
+    return {"running": running, "counts": counts}
+
+
+def maintenance_during(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What autovacuum did between two samples: the tables it finished with, and what
+    was running at either end."""
+    finished = sorted(
+        table for table, count in after["counts"].items() if count > before["counts"].get(table, 0)
+    )
+    running = sorted(set(before["running"]) | set(after["running"]))
+    return [*(f"{table} (done)" for table in finished), *running]
+
+
 def entry_counts(cluster: Cluster) -> dict[str, int]:
     tables = (
         "records_encounter",
@@ -669,6 +712,8 @@ def main() -> int:
         carnet(env, "migrate", "--noinput", "-v0")
         counts = entry_counts(cluster)
         log(f"{counts['records_patient']:,} patients, {counts['clinical_entries']:,} entries")
+        vacuum_seconds = vacuum(cluster)
+        log(f"VACUUM (ANALYZE) in {vacuum_seconds} s")
         prepared_path = work / "prepared.json"
         subprocess.run(
             [PYTHON, str(REPO / "bench/django_tasks.py"), "prepare", str(prepared_path)],
@@ -692,6 +737,7 @@ def main() -> int:
             if wanted and op["name"] not in wanted:
                 continue
             targets = targets_file(op, prepared, work)
+            maintenance_before = maintenance(cluster)
             log(f"{op['name']}: fixed rate {op['rate']}/s for {FIXED_SECONDS:.0f} s")
             fixed = fixed_rate(server.url, targets, op["rate"])
             log(f"{op['name']}: saturation ({CONNECTIONS} connections, {SATURATION_SECONDS} s)")
@@ -708,6 +754,7 @@ def main() -> int:
                 "saturation": saturated,
                 "raw_psycopg": raw,
                 "target": op["target"],
+                "autovacuum": maintenance_during(maintenance_before, maintenance(cluster)),
             }
             if raw and saturated["rps"]:
                 result["app_to_database_ratio"] = round(saturated["rps"] / raw["tps"], 3)
@@ -737,7 +784,11 @@ def main() -> int:
             "command": bench_command(params),
             "params": params.__dict__,
             "node": {**built, "counts": entry_counts(cluster)},
-            "machine": {**facts_before, "after_run": machine(cluster)},
+            "machine": {
+                **facts_before,
+                "after_run": machine(cluster),
+                "vacuum_before_run_seconds": vacuum_seconds,
+            },
             "server": {
                 "command": "carnet serve (gunicorn, production settings: DEBUG off, audit on)",
                 "workers": workers or (os.cpu_count() or 1) * 2 + 1,

@@ -1,0 +1,62 @@
+"""The benchmark's report names what PostgreSQL's autovacuum did during the measurements
+(bench/run.py, bench/report.py): it takes one of the two cores from the load."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def a_report(**autovacuum: list[str]) -> dict[str, Any]:
+    report = json.loads((BENCH / "report.json").read_text())
+    report["machine"]["vacuum_before_run_seconds"] = 5.8
+    for name, result in report["operations"].items():
+        result["autovacuum"] = autovacuum.get(name, [])
+    return report
+
+
+def test_the_report_names_the_tables_autovacuum_worked_on_and_when() -> None:
+    report = load("report")
+    text = report.section(
+        a_report(today_list=["audit_event (done)", "autovacuum: VACUUM public.audit_event"])
+    )
+
+    assert "The node was vacuumed before the run (5.8 s)." in text
+    assert (
+        "Autovacuum during the measurements: today_list: audit_event (done),"
+        " autovacuum: VACUUM public.audit_event." in text
+    )
+
+
+def test_the_report_says_when_autovacuum_did_not_run() -> None:
+    text = load("report").section(a_report())
+
+    assert "Autovacuum did not run during the measurements." in text
+
+
+def test_what_autovacuum_did_between_two_samples() -> None:
+    run = load("run")
+    before = {"counts": {"audit_event": 2, "records_patient": 0}, "running": []}
+    after = {
+        "counts": {"audit_event": 3, "records_patient": 0, "accounts_session": 1},
+        "running": ["autovacuum: VACUUM ANALYZE public.records_encounter"],
+    }
+
+    assert run.maintenance_during(before, after) == [
+        "accounts_session (done)",
+        "audit_event (done)",
+        "autovacuum: VACUUM ANALYZE public.records_encounter",
+    ]
