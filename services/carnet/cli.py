@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
 def _set_up_django() -> None:
     """Load Django and Carnet's apps with the cycle collector paused, then keep what they
     loaded out of its reach (``gc.freeze``): those objects live as long as the process, and
-    the collector scanning them again and again was a sixth of a command's start."""
+    the collector scanning them again and again was a quarter of a command's start."""
     import gc
 
     gc.disable()
