@@ -9,7 +9,9 @@ writes into the working tree; gettext's own tools (installed by .ci/run) read th
 from __future__ import annotations
 
 import gettext
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,3 +81,16 @@ def test_the_compiled_catalogue_is_the_source_catalogue(extracted: Path, tmp_pat
     stale = sorted(str(k) for k in expected.keys() ^ actual.keys())
     assert not stale, f"django.mo is stale (run `make messages`): {stale[:10]}"
     assert expected == actual
+
+
+def test_every_string_of_the_jinja2_templates_is_in_the_catalogue(extracted: Path) -> None:
+    # `makemessages` reads Jinja2 templates as Django's: a call it cannot parse, such as
+    # _("... %(name)s ...", name=...), is not extracted, and a later run would turn its
+    # French into an obsolete entry. Such a string must be declared in Python.
+    said = set()
+    for template in SERVICES.glob("*/jinja2/**/*.html"):
+        said |= set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', template.read_text(encoding="utf-8")))
+    assert said, "no Jinja2 template found"
+    catalogue = {json.loads(msgid) for msgid in entries(extracted, "--no-obsolete")}
+    missing = sorted(said - catalogue)
+    assert not missing, f"Jinja2 strings makemessages does not extract: {missing}"
