@@ -395,6 +395,18 @@ class Host:
             )
         return result
 
+    def start_unit(self, unit: str, *, timeout: float = 600) -> None:
+        """Start a oneshot unit and wait for it; on failure, raise with its journal."""
+        result = self.ssh(f"systemctl start {unit}", check=False, timeout=timeout)
+        if result.returncode != 0:
+            journal = self.ssh(
+                f"journalctl -u {unit} --no-pager -o short-precise -n 120", check=False
+            )
+            raise RuntimeError(
+                f"on {self.name}: systemctl start {unit} exited with {result.returncode}\n"
+                f"--- stderr\n{result.stderr[-2000:]}\n--- journal\n{journal.stdout[-8000:]}"
+            )
+
     def console_tail(self, lines: int = 40) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.console.read_text(errors="replace").splitlines()[-lines:])

@@ -336,7 +336,7 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     pushed_first = sha256s(nodes.store, store_dir)
     assert set(pushed_first) == {p.name for p in fetched.iterdir()}, pushed_first
     assert pushed_first == local_sha256s(fetched)
-    old.ssh("systemctl start carnet-backup.service", timeout=600)
+    old.start_unit("carnet-backup.service", timeout=600)
     on_node = sha256s(old, "/var/backups/carnet")
     on_store = sha256s(nodes.store, store_dir)
     assert on_store == on_node
@@ -350,7 +350,7 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
     dumps_on_node = on_node
 
     # The nightly base backup's service: an encrypted base backup, pushed.
-    old.ssh("systemctl start carnet-basebackup.service", timeout=900)
+    old.start_unit("carnet-basebackup.service", timeout=900)
     on_node = sha256s(old, "/var/backups/carnet")
     bases = sorted(n for n in on_node if n.endswith(".base.tar.gpg"))
     assert len(bases) == 1, on_node
@@ -365,7 +365,7 @@ def test_a_backup_cannot_be_read_on_its_node_and_restores_on_a_fresh_one(nodes: 
 
     # The next night's: the node keeps the newest base backup only (backups_base_keep: 1)
     # and the WAL from its first segment on; the backup host keeps everything.
-    old.ssh("systemctl start carnet-basebackup.service", timeout=900)
+    old.start_unit("carnet-basebackup.service", timeout=900)
     on_node = sha256s(old, "/var/backups/carnet")
     on_store = sha256s(nodes.store, store_dir)
     [newest] = [n for n in on_node if n.endswith(".base.tar.gpg")]

@@ -143,7 +143,7 @@ def test_the_database_belongs_to_the_owner_role_and_the_audit_trail_verifies(nod
     drugs = node.host.ssh(f'{psql} "SELECT count(*) FROM records_drug"').stdout.strip()
     assert int(drugs) > 0
     # The node key exists and signs an anchor; the audit trail verifies (owner role).
-    node.host.ssh("systemctl start carnet-audit-anchor.service")
+    node.host.start_unit("carnet-audit-anchor.service", timeout=120)
     assert "carnet" in node.host.ssh("ls -l /var/lib/carnet/gnupg | tail -1").stdout
     verify = node.host.ssh("carnet audit verify", check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr

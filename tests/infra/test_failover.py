@@ -273,7 +273,7 @@ def test_the_secondary_takes_over_when_the_primary_dies_and_no_acknowledged_writ
         for node in (primary, secondary):
             assert query(node, "SELECT current_setting('archive_mode')") == [["always"]]
         # The night's base backup, taken on Carnet's host from pg-1, goes to the backup host.
-        monitor.ssh("systemctl start carnet-basebackup.service", timeout=600)
+        monitor.start_unit("carnet-basebackup.service", timeout=600)
         assert store.ssh(f"ls {STORE}/{monitor.name}/*.base.tar.gpg").stdout.strip()
         # The admin's status reads the monitor: pg-1 primary, pg-2 its steady secondary.
         assert failover_status(monitor).split() == [
@@ -432,7 +432,7 @@ gpg --homedir "$home" --batch --quiet --pinentry-mode loopback --passphrase '' -
 
 def check_backup(monitor: hosts.Host, primary: hosts.Host, secret_key: Path) -> None:
     assert monitor.ssh("systemctl is-enabled carnet-backup.timer").stdout.strip() == "enabled"
-    monitor.ssh("systemctl start carnet-backup.service", timeout=600)
+    monitor.start_unit("carnet-backup.service", timeout=600)
     status = monitor.ssh("/usr/local/sbin/carnet ops status --lang en", check=False).stdout
     assert any(line.startswith("OK       backup") for line in status.splitlines()), status
     monitor.ssh(
@@ -490,7 +490,7 @@ def check_point_in_time_recovery(
         ),
         timeout=120,
     )
-    primary.ssh("systemctl start carnet-wal-push.service", timeout=300)
+    primary.start_unit("carnet-wal-push.service", timeout=300)
     wal = store.ssh(f"ls {STORE}/{monitor.name}/wal").stdout.split()
     assert f"{switched}.gpg" in wal and "00000002.history.gpg" in wal, wal
     assert any(name.startswith("00000001") for name in wal), wal
