@@ -30,6 +30,7 @@ from records.services.kinds import (
 from records.services.patients import (
     care_team_add,
     care_team_remove,
+    hold_registrations,
     patient_create,
     patient_merge,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "entry_create",
     "entry_mark_in_error",
     "entry_update",
+    "hold_registrations",
     "letter_write",
     "patient_create",
     "patient_death_record",

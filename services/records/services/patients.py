@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +21,28 @@ from records import nir as nir_rules
 from records.models import CareTeamMember, IdentityChange, Patient
 from records.selectors.patients import possible_duplicates
 from records.services.identity import check_birth_date, check_contact, check_gp, check_nir
+
+
+def hold_registrations(practice_id: int, birth_dates: Iterable[date]) -> None:
+    """Wait until no other transaction is registering a patient born on one of these
+    days in the practice, and hold them until this one ends: the duplicate check and the
+    insert are then one step, and two registrations of the same person sent at once
+    (two desks, two files of an import) cannot both pass it. The locks are taken in
+    order, so two transactions holding several days cannot wait for each other."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("registrations are held by a transaction")
+    keys = sorted({_registration_key(practice_id, born) for born in birth_dates})
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key ORDER BY key",
+                [keys],
+            )
+
+
+def _registration_key(practice_id: int, born: date) -> int:
+    digest = hashlib.sha256(f"patient-registration:{practice_id}:{born.isoformat()}".encode())
+    return int.from_bytes(digest.digest()[:8], "big", signed=True)
 
 
 @transaction.atomic
@@ -63,6 +87,8 @@ def patient_create(
         phone=identity_fields.get("phone", ""),
         email=identity_fields.get("email", ""),
     )
+    if not confirm_not_duplicate:
+        hold_registrations(actor.practice_id, [birth_date])
     if not confirm_not_duplicate and possible_duplicates(
         birth_name=birth_name, given_names=given_names, birth_date=birth_date
     ):

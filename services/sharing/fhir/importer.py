@@ -107,6 +107,7 @@ from records.services import (
     Problem,
     document_upload,
     entry_build,
+    hold_registrations,
     patient_create,
 )
 from sharing.models import ImportedResource
@@ -479,6 +480,19 @@ class _BundleImport:
 
     def run(self) -> ImportReport:
         self._load_known()
+        if not self.confirm_not_duplicate:
+            # Another file imported at the same time may register the same person: its
+            # duplicate check and ours take turns (the days of birth held till commit).
+            hold_registrations(
+                self.practice.pk,
+                (
+                    entry.resource.birthDate
+                    for entry, _full_url in self.entries
+                    if entry.type == "Patient"
+                    and (entry.type, entry.key) not in self.known
+                    and isinstance(entry.resource.birthDate, date)
+                ),
+            )
         by_type: dict[str, list[_Entry]] = {kind: [] for kind in SUPPORTED}
         seen: set[tuple[str, str]] = set()
         for entry, _full_url in self.entries:

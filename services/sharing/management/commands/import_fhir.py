@@ -8,18 +8,26 @@ Each file is imported on its own, in one transaction: a bad file is reported and
 nothing, and the others still go in. Importing a file again creates nothing new. The
 command exits with 1 if any file failed. With -v 2, it lists what it skipped and the
 references it could not resolve.
+
+Several files are imported at once, one per processor (--jobs to choose): the progress
+lines come in the order the files finish.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections
 
 from core import tenancy
 from core.access.policy import PracticeAction, decide_practice
@@ -28,8 +36,13 @@ from core.accounts.selectors import actor_for
 from core.practices.selectors import practice_by_slug
 from sharing.fhir.importer import FhirImportError, counts_text, import_bundle
 
+if TYPE_CHECKING:
+    from core.practices.models import Practice
+
 # Files imported between two runs of the cycle collector (see _collector_paused).
 COLLECT_EVERY = 20
+# Processes importing at once by default: the database shares the processors.
+MAX_JOBS = 4
 
 
 class Command(BaseCommand):
@@ -53,6 +66,14 @@ class Command(BaseCommand):
             help="register patients even when a close name with the same birth date exists"
             " (only after checking the possible duplicates a first run reported)",
         )
+        parser.add_argument(
+            "--jobs",
+            "-j",
+            type=int,
+            default=None,
+            help=f"files imported at once, each by its own process (default: one per"
+            f" processor, at most {MAX_JOBS})",
+        )
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,41 +90,22 @@ class Command(BaseCommand):
             if not decide_practice(actor, PracticeAction.IMPORT_RECORDS, practice.pk):
                 raise CommandError(f"{person.username} is not a practitioner of {practice.slug}.")
         files = _files(options["paths"])
+        job = _Job(practice, person, options["confirm_not_duplicate"], options["verbosity"])
+        jobs = _jobs(options["jobs"], len(files))
         started = time.monotonic()
         created: Counter[str] = Counter()
         failed: list[str] = []
-        for number, path in enumerate(_collector_paused(files), start=1):
-            progress = f"[{number}/{len(files)}] {path.name}"
-            # One transaction per file: its failure leaves the other files imported, and
-            # its audit events (a refusal, the failed attempt) are committed.
-            with tenancy.practice_context(practice.pk, person.pk):
-                actor = actor_for(person, practice.pk)
-                try:
-                    report = import_bundle(
-                        actor=actor,
-                        practice=practice,
-                        path_or_dict=path,
-                        gp=person,
-                        confirm_not_duplicate=options["confirm_not_duplicate"],
-                    )
-                except FhirImportError as error:
-                    failed.append(path.name)
-                    self.stdout.write(self.style.ERROR(f"{progress}: FAILED: {error.reason}"))
-                    continue
-                except Exception as error:
-                    failed.append(path.name)
-                    self.stdout.write(self.style.ERROR(f"{progress}: FAILED: {error!r}"))
-                    continue
-            created.update(report.created)
-            self.stdout.write(f"{progress}: {report.summary()} ({report.seconds:.1f} s)")
-            if options["verbosity"] >= 2:
-                for line in report.skipped:
-                    self.stdout.write(f"    skipped {line}")
-                for unresolved in report.unresolved:
-                    self.stdout.write(
-                        f"    unresolved {unresolved.resource} -> {unresolved.reference}"
-                        f" {unresolved.display}".rstrip()
-                    )
+        outcomes = _in_processes(job, files, jobs) if jobs > 1 else _here(job, files)
+        for number, outcome in enumerate(outcomes, start=1):
+            progress = f"[{number}/{len(files)}] {outcome.name}"
+            if outcome.failure is not None:
+                failed.append(outcome.name)
+                self.stdout.write(self.style.ERROR(f"{progress}: FAILED: {outcome.failure}"))
+                continue
+            created.update(outcome.created)
+            self.stdout.write(f"{progress}: {outcome.summary}")
+            for line in outcome.details:
+                self.stdout.write(line)
         imported = len(files) - len(failed)
         totals = counts_text(created)
         self.stdout.write(
@@ -112,6 +114,117 @@ class Command(BaseCommand):
         )
         if failed:
             raise CommandError(f"{len(failed)} file(s) failed: {', '.join(failed)}", returncode=1)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every file of the command is imported with."""
+
+    practice: Practice
+    person: Person
+    confirm_not_duplicate: bool
+    verbosity: int
+
+
+@dataclass
+class _Outcome:
+    """One file's import, as the command reports it (sent back by a worker process)."""
+
+    name: str
+    failure: str | None = None
+    summary: str = ""
+    created: Counter[str] = field(default_factory=Counter)
+    details: list[str] = field(default_factory=list)
+
+
+def _import_file(job: _Job, path: Path) -> _Outcome:
+    """Import one file in its own transaction: its failure leaves the other files
+    imported, and its audit events (a refusal, the failed attempt) are committed."""
+    with tenancy.practice_context(job.practice.pk, job.person.pk):
+        actor = actor_for(job.person, job.practice.pk)
+        try:
+            report = import_bundle(
+                actor=actor,
+                practice=job.practice,
+                path_or_dict=path,
+                gp=job.person,
+                confirm_not_duplicate=job.confirm_not_duplicate,
+            )
+        except FhirImportError as error:
+            return _Outcome(path.name, failure=error.reason)
+        except Exception as error:
+            return _Outcome(path.name, failure=repr(error))
+    details = []
+    if job.verbosity >= 2:
+        details += [f"    skipped {line}" for line in report.skipped]
+        details += [
+            f"    unresolved {unresolved.resource} -> {unresolved.reference}"
+            f" {unresolved.display}".rstrip()
+            for unresolved in report.unresolved
+        ]
+    return _Outcome(
+        path.name,
+        summary=f"{report.summary()} ({report.seconds:.1f} s)",
+        created=report.created,
+        details=details,
+    )
+
+
+def _jobs(asked: int | None, files: int) -> int:
+    """Processes importing at once: as asked, else one per processor (at most
+    MAX_JOBS); never more than the files. A caller's open transaction (a script, a
+    test) keeps the import in its own process: other processes could not see it."""
+    if asked is not None and asked < 1:
+        raise CommandError("--jobs: at least 1.")
+    if connection.in_atomic_block:
+        return 1
+    wanted = asked if asked is not None else min(os.cpu_count() or 1, MAX_JOBS)
+    return max(1, min(wanted, files))
+
+
+def _here(job: _Job, files: list[Path]) -> Iterator[_Outcome]:
+    for path in _collector_paused(files):
+        yield _import_file(job, path)
+
+
+def _in_processes(job: _Job, files: list[Path], jobs: int) -> Iterator[_Outcome]:
+    """The files shared out to ``jobs`` processes forked from this one (Django already
+    loaded), the largest first so that none is left with a long one at the end; the
+    outcomes in the order they finish. Each file is still one transaction; two bundles
+    registering the same person wait for each other (see import_bundle)."""
+    connections.close_all()  # each process opens its own
+    ordered = sorted(files, key=_size, reverse=True)
+    gc.freeze()  # what Django loaded stays shared with the workers, out of the collector's way
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=_worker_started) as pool:
+            yield from pool.imap_unordered(functools.partial(_import_in_worker, job), ordered)
+    finally:
+        gc.unfreeze()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported by its import
+
+
+_imported_here = 0
+
+
+def _worker_started() -> None:
+    gc.disable()
+
+
+def _import_in_worker(job: _Job, path: Path) -> _Outcome:
+    """A worker's file, with the cycle collector paused as in _collector_paused."""
+    global _imported_here
+    outcome = _import_file(job, path)
+    _imported_here += 1
+    if _imported_here % COLLECT_EVERY == 0:
+        gc.collect()
+    return outcome
 
 
 def _files(paths: list[Path]) -> list[Path]:
