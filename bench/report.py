@@ -27,6 +27,7 @@ def _verdict(ok: bool | None) -> str:
 def section(report: dict[str, Any]) -> str:
     node, machine = report["node"], report["machine"]
     counts = node["counts"]
+    autovacuum = _autovacuum_line(report)
     lines = [
         BEGIN,
         "",
@@ -56,7 +57,7 @@ def section(report: dict[str, Any]) -> str:
         " If other work shared the machine, the CPU milliseconds per request below depend"
         " on it much less than the rates do.",
         "",
-        *([_autovacuum_line(report), ""] if _autovacuum_line(report) else []),
+        *([autovacuum, ""] if autovacuum else []),
         "| operation | queries/request | p50 / p95 / p99 ms at fixed rate | saturation req/s"
         " (wrk p99 ms) | CPU ms/request app + db | raw psycopg tx/s (reads) | app/db |"
         " target | verdict |",
