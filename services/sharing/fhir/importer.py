@@ -374,6 +374,14 @@ def _validate(name: str, data: Any) -> list[Any]:
     return checked
 
 
+def load_models() -> None:
+    """Load fhir.resources' models of the types Carnet stores (it loads a model on its
+    first use, a tenth of a second for these): processes forked afterwards share them
+    instead of each loading its own."""
+    for resource_type in SUPPORTED:
+        get_fhir_model_class(resource_type)
+
+
 def _is_resource_type(name: str) -> bool:
     """A type fhir.resources knows (without loading its model)."""
     return name[:1].isupper() and name.isalnum() and hasattr(fhirtypes, f"{name}Type")

@@ -34,7 +34,7 @@ from core.access.policy import PracticeAction, decide_practice
 from core.accounts.models import Person
 from core.accounts.selectors import actor_for
 from core.practices.selectors import practice_by_slug
-from sharing.fhir.importer import FhirImportError, counts_text, import_bundle
+from sharing.fhir.importer import FhirImportError, counts_text, import_bundle, load_models
 
 if TYPE_CHECKING:
     from core.practices.models import Practice
@@ -193,6 +193,7 @@ def _in_processes(job: _Job, files: list[Path], jobs: int) -> Iterator[_Outcome]
     outcomes in the order they finish. Each file is still one transaction; two bundles
     registering the same person wait for each other (see import_bundle)."""
     connections.close_all()  # each process opens its own
+    load_models()
     ordered = sorted(files, key=_size, reverse=True)
     gc.freeze()  # what Django loaded stays shared with the workers, out of the collector's way
     try:
