@@ -60,3 +60,14 @@ def test_what_autovacuum_did_between_two_samples() -> None:
         "audit_event (done)",
         "autovacuum: VACUUM ANALYZE public.records_encounter",
     ]
+
+
+def test_the_fhir_import_is_reported_as_the_median_of_its_runs_with_every_run() -> None:
+    report = a_report()
+    report["fhir_import"].update(
+        seconds=1.15, resources_per_second=2913.0, runs_seconds=[1.21, 1.15, 1.12], exit_code=0
+    )
+
+    text = load("report").section(report)
+
+    assert "2,913 resources/s (1.15 s, the median of 3: 1.21 s, 1.15 s, 1.12 s, exit 0)" in text
