@@ -72,6 +72,20 @@ def carnet_env(where: str, var_dir: Path, **settings_: str) -> dict[str, str]:
     return env
 
 
+def own_database(name: str, var_dir: Path, **settings_: str) -> dict[str, str]:
+    """A new, migrated database on the test PostgreSQL server, for the tests whose
+    processes must see only what is committed: its name is the run's test database's
+    and ``name`` (runs never collide). The environment of a `carnet` process on it, its
+    name in ``CARNET_TEST_DATABASE``."""
+    db = settings.DATABASES["default"]
+    database = f"{db['NAME']}_{name}"
+    embedded.create_database(superuser_conninfo(), database, drop_first=True)
+    where = f"{database}?host={db['HOST']}&port={db['PORT']}"
+    env = carnet_env(where, var_dir, CARNET_TEST_DATABASE=database, **settings_)
+    subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    return env
+
+
 @contextmanager
 def live_carnet_running(
     tmp_path_factory: pytest.TempPathFactory,
@@ -84,14 +98,9 @@ def live_carnet_running(
     run's test database and ``name`` (runs never collide), after the ``setup`` commands
     (``carnet <command>``). With ``no_tracebacks``, a traceback in the server's log fails
     the test at teardown."""
-    db = settings.DATABASES["default"]
-    database = f"{db['NAME']}_{name}"
-    embedded.create_database(superuser_conninfo(), database, drop_first=True)
     var_dir = tmp_path_factory.mktemp(f"carnet-{name}-var")
     port = free_port()
-    where = f"{database}?host={db['HOST']}&port={db['PORT']}"
-    env = carnet_env(where, var_dir, SESSION_COOKIE_SECURE="false", PORT=str(port))
-    subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    env = own_database(name, var_dir, SESSION_COOKIE_SECURE="false", PORT=str(port))
     for command in setup:
         subprocess.run([CARNET, *command], env=env, check=True, capture_output=True)
     log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed at teardown

@@ -5,37 +5,18 @@ every other caller got the clear "taken" answer with the next free times."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from django.conf import settings
+from tests.live_server import own_database
 
-from carnet import embedded
-from tests.conftest import superuser_conninfo
-
-CARNET = str(Path(sys.executable).with_name("carnet"))
 WORKER = Path(__file__).with_name("concurrent_booking.py")
 CALLERS = 20
 
 
 def test_twenty_processes_book_the_same_slot_one_wins(tmp_path: Path) -> None:
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_agenda_race"
-    embedded.create_database(superuser_conninfo(), name, drop_first=True)
-    where = f"{name}?host={db['HOST']}&port={db['PORT']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carnet.settings",
-        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
-        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
-        "CARNET_VAR_DIR": str(tmp_path),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "LANGUAGE_CODE": "fr",
-    }
-    env.pop("CARNET_DATABASE_ROLE", None)
-    subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    env = own_database("agenda_race", tmp_path, DATABASE_CONN_MAX_AGE="0", LANGUAGE_CODE="fr")
     result = subprocess.run(
         [sys.executable, str(WORKER), str(CALLERS)],
         env=env,

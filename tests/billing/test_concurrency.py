@@ -5,35 +5,17 @@ the numbers stay contiguous and unique."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from django.conf import settings
+from tests.live_server import CARNET, own_database
 
-from carnet import embedded
-from tests.conftest import superuser_conninfo
-
-CARNET = str(Path(sys.executable).with_name("carnet"))
 WORKER = Path(__file__).with_name("concurrent_issue.py")
 
 
 def test_fifty_parallel_issuers_get_contiguous_unique_numbers(tmp_path: Path) -> None:
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_concurrency"
-    embedded.create_database(superuser_conninfo(), name, drop_first=True)
-    where = f"{name}?host={db['HOST']}&port={db['PORT']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carnet.settings",
-        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
-        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
-        "CARNET_VAR_DIR": str(tmp_path),
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    env.pop("CARNET_DATABASE_ROLE", None)
-    subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    env = own_database("concurrency", tmp_path, DATABASE_CONN_MAX_AGE="0")
     subprocess.run([CARNET, "load_fees"], env=env, check=True, capture_output=True)
     result = subprocess.run(
         [sys.executable, str(WORKER), "50", "10"],

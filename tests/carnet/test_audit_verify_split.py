@@ -15,11 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 
-from carnet import embedded
 from tests.conftest import superuser_conninfo
-from tests.live_server import CARNET, carnet_env
+from tests.live_server import CARNET, own_database
 
 EVENTS_PER_CHAIN = {1: 40, 2: 25, 3: 10}
 
@@ -33,13 +31,9 @@ for chain, count in {EVENTS_PER_CHAIN!r}.items():
 
 @pytest.fixture
 def trail(django_db_setup: None, tmp_path: Path) -> tuple[dict[str, str], str]:
-    db = settings.DATABASES["default"]
-    database = f"{db['NAME']}_auditsplit"
-    embedded.create_database(superuser_conninfo(), database, drop_first=True)
-    env = carnet_env(f"{database}?host={db['HOST']}&port={db['PORT']}", tmp_path)
-    subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    env = own_database("auditsplit", tmp_path)
     subprocess.run([CARNET, "shell", "-c", RECORD], env=env, check=True, capture_output=True)
-    return env, database  # dropped with the run's other databases (drop_first)
+    return env, env["CARNET_TEST_DATABASE"]  # dropped with the run's other databases (drop_first)
 
 
 def verify(env: dict[str, str], parallel_from: int) -> subprocess.CompletedProcess[str]:

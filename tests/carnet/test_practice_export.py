@@ -4,9 +4,7 @@ on a fresh one has identical records and invoices, and its audit trail verifies.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -23,15 +21,12 @@ from billing.services import (
     issuer_for,
     payment_record,
 )
-from carnet import embedded
 from core.access import choices
 from records import services
 from records.access import access_for
 from records.models import Problem
-from tests.conftest import superuser_conninfo
 from tests.fixtures import World
-
-CARNET = str(Path(sys.executable).with_name("carnet"))
+from tests.live_server import CARNET, own_database
 
 
 def fill(world: World) -> None:
@@ -107,29 +102,15 @@ def test_a_practice_moves_to_a_fresh_database_intact(billing_world: World, tmp_p
 def import_on_a_fresh_database(export: Path, tmp_path: Path) -> str:
     """Migrate a new database, import the export with `carnet import_practice`, check
     its audit trail with `carnet audit verify`; the new database's conninfo."""
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_moved"
-    embedded.create_database(superuser_conninfo(), name, drop_first=True)
-    where = f"{name}?host={db['HOST']}&port={db['PORT']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carnet.settings",
-        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
-        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
-        "CARNET_VAR_DIR": str(tmp_path / "var"),
-        "CARNET_GNUPG_HOME": str(tmp_path / "gnupg"),
-    }
-    env.pop("CARNET_DATABASE_ROLE", None)
-    for command in (
-        ["migrate", "--noinput", "-v0"],
-        ["load_fees"],
-        ["import_practice", str(export)],
-    ):
+    env = own_database("moved", tmp_path / "var")
+    for command in (["load_fees"], ["import_practice", str(export)]):
         done = subprocess.run([CARNET, *command], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-3000:]
     verify = subprocess.run([CARNET, "audit", "verify"], env=env, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
     assert "intact" in verify.stdout
+    db = settings.DATABASES["default"]
+    name = env["CARNET_TEST_DATABASE"]
     return f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={name}"
 
 

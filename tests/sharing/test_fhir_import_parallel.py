@@ -7,7 +7,6 @@ once leave one patient and a clear refusal of the other."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -15,14 +14,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 
-from carnet import embedded
 from sharing.fhir.importer import counts_text
 from tests.conftest import superuser_conninfo
+from tests.live_server import CARNET, own_database
 from tests.sharing.test_fhir_import import SYNTHEA, _bundle, _expected
 
-CARNET = str(Path(sys.executable).with_name("carnet"))
 COMMAND = [CARNET, "import_fhir", "--practice", "import-paralleles", "--as", "dr.import"]
 
 SETUP = """
@@ -42,21 +39,7 @@ with tenancy.practice_context(practice.pk):
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A database of its own, migrated, with a practice and its GP (committed)."""
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_fhir_parallel"
-    embedded.create_database(superuser_conninfo(), name, drop_first=True)
-    where = f"{name}?host={db['HOST']}&port={db['PORT']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carnet.settings",
-        "DATABASE_URL": f"postgresql://{embedded.APP_ROLE}@/{where}",
-        "DATABASE_OWNER_URL": f"postgresql://{embedded.OWNER_ROLE}@/{where}",
-        "CARNET_VAR_DIR": str(tmp_path_factory.mktemp("var")),
-        "LANGUAGE_CODE": "en",
-        "DBNAME": name,
-    }
-    env.pop("CARNET_DATABASE_ROLE", None)
-    subprocess.run([CARNET, "migrate", "--noinput", "-v0"], env=env, check=True)
+    env = own_database("fhir_parallel", tmp_path_factory.mktemp("var"), LANGUAGE_CODE="en")
     subprocess.run([sys.executable, "-c", SETUP], env=env, check=True)
     return env
 
@@ -73,7 +56,7 @@ def import_fhir(env: dict[str, str], *paths: Path) -> subprocess.CompletedProces
 
 def patients_named(env: dict[str, str], birth_name: str) -> int:
     # As the node's superuser: the rows themselves, whatever the practice.
-    with psycopg.connect(superuser_conninfo(env["DBNAME"])) as database:
+    with psycopg.connect(superuser_conninfo(env["CARNET_TEST_DATABASE"])) as database:
         row = database.execute(
             "SELECT count(*) FROM records_patient WHERE birth_name = %s", [birth_name]
         ).fetchone()
