@@ -102,12 +102,16 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.carnet",
             ],
+            # The layout every page shares is Jinja2's (core/layout.py says why).
+            "libraries": {"layout": "core.layout"},
         },
     },
-    # The parts of hot pages rendered row by row (core/jinja.py); found in each app's
-    # jinja2/ folder, and asked for by name from this engine only.
+    # The layout and the parts of hot pages rendered row by row (core/jinja.py); found
+    # in each app's jinja2/ folder (the kernel's in core/jinja2), and asked for by name
+    # from this engine only.
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [SERVICES_DIR / "core" / "jinja2"],
         "APP_DIRS": True,
         "OPTIONS": {"environment": "core.jinja.environment"},
     },

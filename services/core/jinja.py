@@ -36,10 +36,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.template.defaultfilters import capfirst, linebreaksbr, truncatechars
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from jinja2 import Environment
 
 
@@ -94,6 +96,11 @@ def _translate(message: str, **variables: Any) -> SafeString:
     return SafeString(text)  # nosec B703
 
 
+def _url(name: str, *args: Any) -> str:
+    """Django's ``{% url name arg... %}``."""
+    return reverse(name, args=args)
+
+
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # escaping is finalize's, whatever a setting says
     # Escaped by finalize, once per value (tests/core/test_jinja.py).
@@ -104,6 +111,10 @@ def environment(**options: Any) -> Environment:
         **options,
     )
     env.globals["_"] = _translate
+    # What the layout asks of Django's tags: {% url %}, {% static %}, the language.
+    env.globals["url"] = _url
+    env.globals["static"] = static
+    env.globals["language"] = get_language
     env.filters["hour_minute"] = _hour_minute
     env.filters["day"] = _day
     env.filters["day_time"] = _day_time
