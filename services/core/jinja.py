@@ -1,9 +1,12 @@
-"""The Jinja2 environment, for the few parts of pages rendered many times per request.
+"""The Jinja2 environment, for the layout every page shares and the few parts of pages
+rendered many times per request.
 
 Django's templates stay the rule. A part moves here when its rendering is measured to
 cost most of a hot page (docs/performance.md): today's list of appointments is rendered
 row by row, all day long, and Jinja2 compiles a template to Python, so a row costs a
-fraction of what Django's template engine spends resolving it node by node.
+fraction of what Django's template engine spends resolving it node by node. The layout
+is drawn on every page (core/layout.py): ``url``, ``static`` and ``language`` are what
+it asks of Django's ``{% url %}``, ``{% static %}`` and ``{% get_current_language %}``.
 
 The output is the same, byte for byte, as Django's (tests/agenda/test_today_render.py):
 
@@ -37,12 +40,13 @@ from typing import Any
 
 from django.template.defaultfilters import capfirst, linebreaksbr, truncatechars
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import get_language, gettext
 from jinja2 import Environment
+
+from core import links
 
 
 def _hour_minute(value: datetime | None) -> str:
@@ -96,11 +100,6 @@ def _translate(message: str, **variables: Any) -> SafeString:
     return SafeString(text)  # nosec B703
 
 
-def _url(name: str, *args: Any) -> str:
-    """Django's ``{% url name arg... %}``."""
-    return reverse(name, args=args)
-
-
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # escaping is finalize's, whatever a setting says
     # Escaped by finalize, once per value (tests/core/test_jinja.py).
@@ -112,7 +111,7 @@ def environment(**options: Any) -> Environment:
     )
     env.globals["_"] = _translate
     # What the layout asks of Django's tags: {% url %}, {% static %}, the language.
-    env.globals["url"] = _url
+    env.globals["url"] = links.url  # reversed once (core/links.py)
     env.globals["static"] = static
     env.globals["language"] = get_language
     env.filters["hour_minute"] = _hour_minute

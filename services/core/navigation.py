@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import reverse
 from django.utils.functional import Promise
 
 from core.access.policy import Actor, PracticeAction, decide_practice
+from core.links import ID, by_ids
 
 # Where a link is shown, and the address arguments after the practice's slug.
 MENU = "menu"  # the main menu of every practice page
@@ -71,6 +71,7 @@ def links(
         return []
     else:
         before = (practice.slug,)
+    ids = tuple(args)  # a patient's: reversed once per practice, not per patient
     shown = []
     for link in registered(place):
         if link.when is not None and (
@@ -79,6 +80,6 @@ def links(
             or not decide_practice(actor, link.when, practice.pk).allowed
         ):
             continue
-        href = reverse(link.url_name, args=(*before, *args))
+        href = by_ids(link.url_name, *before, *[ID for _ in ids])(*ids)
         shown.append(Shown(href, str(link.label), link.accesskey))
     return shown

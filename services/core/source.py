@@ -19,8 +19,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET
+
+from core import links
 
 DISTRIBUTION = "carnet"
 # Left out of the archive: compiled bytecode, nothing else (templates, translations,
@@ -43,7 +45,7 @@ def source_url() -> str:
     if configured:
         return configured.replace("{version}", version())
     try:
-        return reverse("source")
+        return links.url("source")
     except NoReverseMatch:  # the gateway: no page of its own links to anything
         return ""
 
