@@ -19,7 +19,7 @@ depend on the size of the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Count
 
@@ -30,11 +30,29 @@ from sharing.fhir import paging as fhir_paging
 from sharing.fhir.search import DEFAULT_COUNT, Query
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from core.access.policy import Actor
-    from sharing.fhir.api import ClinicalKind
 
 # The criteria of a plain first page: the patient, named one way or the other.
 PATIENT_CRITERIA = {"patient", "subject"}
+
+
+class ClinicalKind(Protocol):
+    """What is read of a clinical type (``sharing.fhir.api.ClinicalKind``)."""
+
+    @property
+    def resource_type(self) -> str: ...
+
+    @property
+    def order(self) -> tuple[Any, ...]: ...
+
+    @property
+    def policy_source(self) -> str: ...
+
+    def prefix(self) -> str: ...
+
+    def rows(self, patient: Any) -> QuerySet[Any]: ...
 
 
 @dataclass
