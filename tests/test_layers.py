@@ -346,7 +346,8 @@ def test_the_check_catches_an_import_circle(tmp_path: Path, monkeypatch) -> None
 # --- Templates name no higher app's pages ----------------------------------------------
 # A template names the pages of its own app and of those below; the pages of the apps
 # above reach it through core.navigation (each app registers its links in ``ready``).
-URL_TAG = re.compile(r"""{%\s*url\s+["']([\w-]+):([\w-]+)""")
+# Django's {% url 'ns:name' %}, and Jinja2's url('ns:name') (core/jinja.py).
+URL_TAG = re.compile(r"""(?:{%\s*url\s+|\burl\(\s*)["']([\w-]+):([\w-]+)""")
 APP_NAME = re.compile(r"""^app_name\s*=\s*["']([\w-]+)["']""", re.MULTILINE)
 
 
@@ -365,7 +366,8 @@ def templates_naming_higher_pages() -> list[str]:
     problems = []
     for package, floor in FLOOR.items():
         for path in sorted((SERVICES / package).rglob("*")):
-            if not path.is_file() or "templates" not in path.relative_to(SERVICES).parts:
+            parts = path.relative_to(SERVICES).parts
+            if not path.is_file() or not {"templates", "jinja2"} & set(parts):
                 continue
             for number, line in enumerate(path.read_text().splitlines(), start=1):
                 for namespace, name in URL_TAG.findall(line):
@@ -380,9 +382,9 @@ def test_templates_name_no_higher_app_page() -> None:
 
 
 def test_the_check_catches_a_template_naming_a_higher_page(tmp_path: Path, monkeypatch) -> None:
-    """The rule can fail: the kernel's layout naming the record's patient list, or the
-    record's banner naming a sharing page, is reported; a page of its own app or of a
-    lower one is not."""
+    """The rule can fail: the kernel's layout (Django's or Jinja2's) naming the record's
+    patient list, or the record's banner naming a sharing page, is reported; a page of its
+    own app or of a lower one is not."""
     fake = fake_services(tmp_path, monkeypatch)
     for package, namespace in (
         ("core", "practices"),
@@ -401,7 +403,12 @@ def test_the_check_catches_a_template_naming_a_higher_page(tmp_path: Path, monke
     )
     (fake / "sharing" / "templates").mkdir()
     (fake / "sharing" / "templates" / "page.html").write_text("{% url 'records:chart' s p %}\n")
+    (fake / "core" / "jinja2" / "core").mkdir(parents=True)
+    (fake / "core" / "jinja2" / "core" / "layout.html").write_text(
+        "{{ url('practices:home', slug) }}\n{{ url( \"records:patient-list\", slug) }}\n"
+    )
     assert templates_naming_higher_pages() == [
+        "core/jinja2/core/layout.html:2 names records:patient-list",
         "core/templates/core/base.html:2 names records:patient-list",
         "records/templates/records/_banner.html:1 names sharing:consents",
     ]

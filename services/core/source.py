@@ -1,6 +1,6 @@
 """The source of the version running here, for everyone who uses it (GNU AGPL, section 13).
 
-Every page links to it (core/templates/core/base.html). By default the node serves its
+Every page links to it (core/jinja2/core/layout.html). By default the node serves its
 own code: an archive of the packages it runs, made once per process from the installed
 files, so a node running changed code offers that changed code. A node whose source is
 published elsewhere says where with ``CARNET_SOURCE_URL`` (``{version}`` is replaced by
