@@ -752,9 +752,11 @@ def test_a_sensitive_condition_is_not_returned_to_a_colleague(
     assert depression in ids(bob.search(f"Condition?patient={world.paul.pk}"))
 
 
-def test_an_entry_the_patient_hid_from_a_colleague_is_left_out(
-    world: World, paul_record: PaulRecord
-) -> None:
+def bob_in_the_team_excluded(
+    world: World, entry_type: str = "", entry_id: int | None = None
+) -> Any:
+    """Bob joins Paul's care team, and Paul excludes him from one entry (or, with no
+    entry named, from his whole record), on a signed form. The actor: Alice, his GP."""
     actor = world.actor(world.alice)
     services.care_team_add(actor=actor, patient=world.paul, person_id=world.bob.pk)
     choices.restriction_add(
@@ -762,9 +764,16 @@ def test_an_entry_the_patient_hid_from_a_colleague_is_left_out(
         patient_id=world.paul.pk,
         person_id=world.bob.pk,
         source="formulaire signé n° 5",
-        entry_type="problem",
-        entry_id=paul_record.diabetes.pk,
+        entry_type=entry_type,
+        entry_id=entry_id,
     )
+    return actor
+
+
+def test_an_entry_the_patient_hid_from_a_colleague_is_left_out(
+    world: World, paul_record: PaulRecord
+) -> None:
+    bob_in_the_team_excluded(world, "problem", paul_record.diabetes.pk)
     bob = fhir_for(world, world.bob)
     found = ids(bob.search(f"Condition?patient={world.paul.pk}&code=E11.9,I10"))
     assert found == {str(paul_record.hypertension.pk)}

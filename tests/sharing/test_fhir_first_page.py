@@ -28,6 +28,7 @@ from tests.fixtures import World
 from tests.sharing.test_fhir_api import (  # noqa: F401
     Fhir,
     PaulRecord,
+    bob_in_the_team_excluded,
     fhir_for,
     ids,
     paul_record,
@@ -112,8 +113,7 @@ def test_a_colleague_kept_from_a_sensitive_entry_gets_the_general_answer(
 def test_an_entry_the_patient_hid_from_a_colleague_is_left_out_by_the_general_search(
     world: World, paul_record: PaulRecord, paths: Paths
 ) -> None:
-    actor = world.actor(world.alice)
-    services.care_team_add(actor=actor, patient=world.paul, person_id=world.bob.pk)
+    actor = bob_in_the_team_excluded(world, "problem", paul_record.diabetes.pk)
     # He may see the sensitive entry: only the exclusion hides something from him.
     choices.label_grant_add(
         actor=actor,
@@ -121,14 +121,6 @@ def test_an_entry_the_patient_hid_from_a_colleague_is_left_out_by_the_general_se
         label="mental_health",
         person_id=world.bob.pk,
         source="formulaire signé n° 4",
-    )
-    choices.restriction_add(
-        actor=actor,
-        patient_id=world.paul.pk,
-        person_id=world.bob.pk,
-        source="formulaire signé n° 5",
-        entry_type="problem",
-        entry_id=paul_record.diabetes.pk,
     )
     bob = fhir_for(world, world.bob)
     plain, general, answered = paths.both(bob, f"Condition?patient={world.paul.pk}")
@@ -182,11 +174,7 @@ def test_a_refused_reader_reads_nothing_of_the_record(
     """A secretary, a colleague of the care team whom the patient excluded from the whole
     record, and another practice's practitioner: refused before any clinical row is
     read."""
-    actor = world.actor(world.alice)
-    services.care_team_add(actor=actor, patient=world.paul, person_id=world.bob.pk)
-    choices.restriction_add(
-        actor=actor, patient_id=world.paul.pk, person_id=world.bob.pk, source="formulaire n° 6"
-    )
+    bob_in_the_team_excluded(world)
     readers = [
         (fhir_for(world, world.sam), 403),
         (fhir_for(world, world.bob), 403),
