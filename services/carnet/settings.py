@@ -173,12 +173,12 @@ _db["CONN_MAX_AGE"] = envint("DATABASE_CONN_MAX_AGE", 60)
 _db["CONN_HEALTH_CHECKS"] = True
 _db_options: dict[str, object] = {
     "application_name": f"carnet-{CARNET_SERVICE}",
-    # Statements that core.prepared runs through a server-binding cursor (the searches,
-    # plan_once) are prepared on their first use in a connection. Django's own cursors
-    # bind values on the client and are never prepared, whatever this says. Named
+    # psycopg prepares nothing itself: after a rollback it would deallocate every
+    # prepared statement of the session, core.prepared's too (those prepare themselves
+    # with PREPARE on their first use in a session, core/prepared_django.py). Named
     # prepared statements live in the server session: a pooler in transaction mode
     # (pgbouncer) would need its prepared-statement support switched on.
-    "prepare_threshold": 0,
+    "prepare_threshold": None,
 }
 if not EMBEDDED_DATABASE:
     _db_options.update(_db_url_options)

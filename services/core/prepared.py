@@ -159,13 +159,7 @@ class PreparedModelSQL(Prepared):
     a statement the ORM cannot express (common table expressions). ``sql`` contains
     ``{columns}``, replaced by the model's columns qualified by ``alias``, in the order
     the ORM selects them (so its field converters apply); the values selected after them
-    are set on each instance under the names of ``annotations``.
-
-    ``plan_once``: the statement, run on its own, is prepared on the server once per
-    connection and planned once (see ``prepared_django.execute_planned_once``). For the
-    searches, whose planning (about 1.2 ms) cost several times their execution; their
-    plan does not depend on the typed words (every lookup is an index equality or range
-    whatever the word). Other statements keep the client-side binding Django uses."""
+    are set on each instance under the names of ``annotations``."""
 
     def __init__(
         self,
@@ -174,10 +168,8 @@ class PreparedModelSQL(Prepared):
         *,
         alias: str,
         annotations: Sequence[str],
-        plan_once: bool = False,
     ) -> None:
         self.sql_template = sql
-        self.plan_once = plan_once
         self.model = model
         self.table_alias = alias
         self.annotations = list(annotations)
@@ -237,10 +229,6 @@ def fetch_together(*statements: Bound) -> list[list[Any]]:
     if len(aliases) != 1:
         raise ValueError(f"statements on several databases cannot go in one round trip: {aliases}")
     connection = internals.connection_for(aliases.pop())
-    if len(statements) == 1 and getattr(statements[0].statement, "plan_once", False):
-        compiled, sql, params = statements[0].sql_and_params()
-        rows = internals.execute_planned_once(connection, sql, params)
-        return [statements[0].rows(compiled, rows, connection)]
     prepared = [statement.sql_and_params() for statement in statements]
     results = internals.execute_together(
         connection, [(sql, params) for _c, sql, params in prepared]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -21,7 +20,6 @@ from typing import Any
 import psycopg
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models import QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -131,35 +129,6 @@ def instance(parts: QueryParts, row: Sequence[Any], alias: str) -> Any:
     return obj
 
 
-def execute_planned_once(connection: BaseDatabaseWrapper, sql: str, params: Any) -> list[Any]:
-    """Run one statement through a server-binding cursor: psycopg prepares it on its first
-    use in this connection (``prepare_threshold`` 0, settings.py) and later uses only bind
-    values, so PostgreSQL plans it once and, after five custom plans, keeps a generic
-    one. Django's own cursors bind on the client and are never prepared. The cursor is
-    wrapped as Django wraps its own (errors, query logging, execute wrappers)."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    # As Django's create_cursor: the session's time zone for timestamptz values.
-    loader = connection.connection.adapters.get_loader(
-        psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
-    )
-    if connection.timezone != getattr(loader, "timezone", None):
-        register_tzloader(connection.timezone, raw)
-    connection.validate_thread_sharing()
-    started = time.monotonic()
-    # (the stubs name the wrapper where Django takes the database's own cursor)
-    with connection.make_cursor(raw) as cursor:  # type: ignore[arg-type]
-        cursor.execute(sql, params)
-        rows = list(cursor.fetchall())
-    if connection.queries_logged:
-        # Logged as Django logs its own statements, with the values in place (a
-        # prepared statement's own text has only $1, $2...).
-        shown = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
-        duration = time.monotonic() - started
-        connection.queries_log.append({"sql": shown, "time": f"{duration:.3f}"})
-    return rows
-
-
 # Statements prepared in a database session, by their SQL: the name each was prepared
 # under (the session's, on the psycopg connection: a new connection prepares anew).
 _PREPARED_MAX = 1000
@@ -170,15 +139,16 @@ _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s|%s")
 
 def _with_numbers(sql: str) -> tuple[str, list[str | int]]:
     """The statement with PostgreSQL's numbered parameters ($1, $2...) for psycopg's
-    (%s, or %(name)s), and, in order, what each number takes (a position or a name)."""
+    (%s, or %(name)s), and, in order, what each number takes (a position or a name;
+    each use of a name is a parameter of its own)."""
     order: list[str | int] = []
 
     def number(match: re.Match[str]) -> str:
         if match.group(0) == "%%":
             return "%"
+        # A name used twice gets two numbers: its uses may want two types (an id that
+        # is also set as text), which one parameter could not have.
         key: str | int = match.group(1) or len([o for o in order if isinstance(o, int)])
-        if match.group(1) and key in order:
-            return f"${order.index(key) + 1}"
         order.append(key)
         return f"${len(order)}"
 
@@ -186,7 +156,7 @@ def _with_numbers(sql: str) -> tuple[str, list[str | int]]:
 
 
 def _executed(
-    raw: psycopg.Cursor[Any], prepared: dict[str, str], sql: str, params: Any
+    raw: psycopg.ClientCursor[Any], prepared: dict[str, str], sql: str, params: Any
 ) -> tuple[list[str], str | None]:
     """The commands running a statement by its prepared name (preparing it first if this
     session has not: then its name, to remember once the message succeeded)."""
@@ -221,7 +191,7 @@ def execute_together(
         session = connection.connection
         prepared = _prepared.setdefault(session, {})
         if len(prepared) > _PREPARED_MAX:  # many distinct statements: start again
-            # (only ours: psycopg keeps its own, ``execute_planned_once``)
+            # (only ours: the session may hold others)
             cursor.execute("; ".join(f"DEALLOCATE {name}" for name in prepared.values()))
             prepared.clear()
         commands: list[str] = []

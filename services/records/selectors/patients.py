@@ -52,7 +52,6 @@ def _search_statement(shape: tuple[tuple[bool, ...], int, int]) -> PreparedModel
         Patient,
         alias="p",
         annotations=["exact", "edits", "coverage"],
-        plan_once=True,
     )
 
 

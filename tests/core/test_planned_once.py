@@ -1,0 +1,126 @@
+"""The statements of ``fetch_together`` are prepared in the database session on their first
+use (``PREPARE``) and then executed by name (``EXECUTE``): PostgreSQL plans them once per
+session, not on every request, and keeps a generic plan. Their answers are the
+statements' own; the query log still shows their text; a new session prepares them
+again; only Carnet's own are ever deallocated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from core import prepared_django, tenancy
+from core.prepared import Prepared, PreparedSQL, fetch_together
+from records.models import Patient
+from tests.fixtures import World
+
+NAMES = Prepared(
+    lambda name: Patient.objects.filter(birth_name=name).values_list("given_names", flat=True),
+    name=str,
+)
+REPEATED = PreparedSQL("SELECT %(word)s || '%%' || %(word)s, %(n)s::int + 1 WHERE %(n)s::int > 0")
+
+
+def prepared_in_session() -> dict[str, tuple[int, int]]:
+    """Carnet's prepared statements in this session: their text and how many generic
+    and custom plans PostgreSQL made for them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE name LIKE 'carnet_%%'"
+        )
+        return {statement: (generic, custom) for _n, statement, generic, custom in cursor}
+
+
+@pytest.mark.parametrize(
+    ("sql", "numbered", "order"),
+    [
+        ("SELECT 1", "SELECT 1", []),
+        ("SELECT %s, %s", "SELECT $1, $2", [0, 1]),
+        ("SELECT %(a)s, %(b)s, %(a)s", "SELECT $1, $2, $3", ["a", "b", "a"]),
+        ("SELECT '100%%' WHERE x LIKE %s", "SELECT '100%' WHERE x LIKE $1", [0]),
+    ],
+)
+def test_psycopgs_placeholders_become_numbered_parameters(
+    sql: str, numbered: str, order: list[Any]
+) -> None:
+    assert prepared_django._with_numbers(sql) == (numbered, order)
+
+
+def test_a_statement_is_prepared_once_per_session_and_answers_as_itself(world: World) -> None:
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    before = prepared_in_session()
+    assert NAMES.all(name="Dupont") == ["Paul"]
+    after_first = prepared_in_session()
+    assert len(after_first) == len(before) + 1
+    for name in ["Dupont", "Personne", "Dupont", "O'Brien"] * 3:
+        assert NAMES.all(name=name) == (["Paul"] if name == "Dupont" else [])
+    assert prepared_in_session().keys() == after_first.keys()
+    (row,) = fetch_together(REPEATED.bind(word="a", n=2))[0]
+    assert row == ("a%a", 3)
+    assert fetch_together(REPEATED.bind(word="a", n=0)) == [[]]
+
+
+def test_the_plan_is_made_once_and_kept_generic(world: World) -> None:
+    """After PostgreSQL's five custom plans, the generic one serves: no more planning."""
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    for _ in range(12):
+        NAMES.all(name="Dupont")
+    plans = [
+        counts for statement, counts in prepared_in_session().items() if "birth_name" in statement
+    ]
+    assert plans
+    generic, custom = plans[0]
+    assert custom <= 5 and generic >= 7
+
+
+def test_the_query_log_shows_the_statements_text(world: World) -> None:
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    NAMES.all(name="Dupont")
+    with CaptureQueriesContext(connection) as captured:
+        fetch_together(NAMES.bind(name="Dupont"), REPEATED.bind(word="b", n=1))
+    (sent,) = captured.captured_queries
+    assert "EXECUTE" not in sent["sql"]
+    assert '"records_patient"."birth_name" = \'Dupont\'' in sent["sql"]
+    assert "SELECT 'b' || '%' || 'b'" in sent["sql"]
+
+
+def test_a_rolled_back_transaction_keeps_the_sessions_statements(world: World) -> None:
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    with transaction.atomic():
+        NAMES.all(name="Dupont")
+        transaction.set_rollback(True)
+    assert NAMES.all(name="Dupont") == ["Paul"]
+
+
+def test_a_new_session_prepares_its_statements_again(world: World) -> None:
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    NAMES.all(name="Dupont")
+    old_session = connection.connection
+    prepared = prepared_django._prepared[old_session]
+    assert prepared
+    # Another session: its own statements, none of the first's.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as if the session were new
+    prepared_django._prepared.pop(old_session)
+    assert NAMES.all(name="Dupont") == ["Paul"]
+
+
+def test_past_the_bound_only_carnets_own_statements_are_deallocated(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prepared_django, "_PREPARED_MAX", 2)
+    tenancy.activate(world.practice_a.pk, world.alice.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("PREPARE someone_elses AS SELECT 1")
+    for word in ["a", "b", "c", "d"]:
+        fetch_together(PreparedSQL(f"SELECT '{word}'").bind())
+    assert len(prepared_in_session()) <= 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'someone_elses'")
+        assert cursor.fetchone() == (1,)
+        cursor.execute("DEALLOCATE someone_elses")
+    assert NAMES.all(name="Dupont") == ["Paul"]
