@@ -9,6 +9,7 @@ documented interface. If a Django upgrade changes one of them, it breaks here, a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import weakref
@@ -134,9 +135,12 @@ def instance(parts: QueryParts, row: Sequence[Any], alias: str) -> Any:
 _PREPARED_MAX = 1000
 _names = itertools.count(1)
 _prepared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+# Integers a prepared statement's parameter takes whatever its column's type (integer).
+_INTEGER = (-(2**31), 2**31 - 1)
 _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s|%s")
 
 
+@functools.lru_cache(maxsize=2048)
 def _with_numbers(sql: str) -> tuple[str, list[str | int]]:
     """The statement with PostgreSQL's numbered parameters ($1, $2...) for psycopg's
     (%s, or %(name)s), and, in order, what each number takes (a position or a name;
@@ -160,6 +164,14 @@ def _executed(
 ) -> tuple[list[str], str | None]:
     """The commands running a statement by its prepared name (preparing it first if this
     session has not: then its name, to remember once the message succeeded)."""
+    if params and any(
+        type(value) is int and not _INTEGER[0] <= value <= _INTEGER[1]
+        for value in (params.values() if isinstance(params, dict) else params)
+    ):
+        # Past PostgreSQL's integer: the parameter of a prepared statement on an integer
+        # column could not take it (an error), where the value written in the statement
+        # compares as a larger number (no row, as for any unknown id).
+        return [raw.mogrify(sql, params)], None
     name = prepared.get(sql)
     commands, new = [], None
     if name is None:
