@@ -175,9 +175,9 @@ _db_options: dict[str, object] = {
     "application_name": f"carnet-{CARNET_SERVICE}",
     # psycopg prepares nothing itself: after a rollback it would deallocate every
     # prepared statement of the session, core.prepared's too (those prepare themselves
-    # with PREPARE on their first use in a session, core/prepared_django.py). Named
-    # prepared statements live in the server session: a pooler in transaction mode
-    # (pgbouncer) would need its prepared-statement support switched on.
+    # with PREPARE on their first use in a session, core/prepared_django.py). They live
+    # in the server session: a pooler must run in session mode (in transaction mode it
+    # would hand the next transaction another session, without them).
     "prepare_threshold": None,
 }
 if not EMBEDDED_DATABASE:

@@ -172,13 +172,12 @@ def _executed(
         # column could not take it (an error), where the value written in the statement
         # compares as a larger number (no row, as for any unknown id).
         return [raw.mogrify(sql, params)], None
+    numbered, order = _with_numbers(sql)
     name = prepared.get(sql)
     commands, new = [], None
     if name is None:
         name = new = f"carnet_{next(_names)}"
-        numbered, _order = _with_numbers(sql)
         commands.append(f"PREPARE {name} AS {numbered}")
-    _numbered, order = _with_numbers(sql) if params else ("", [])
     if not order:
         commands.append(f"EXECUTE {name}")
     else:
@@ -210,7 +209,8 @@ def execute_together(
         ends: list[int] = []  # each statement's last command: the one with its rows
         new: dict[str, str] = {}
         for sql, params in statements:
-            run, name = _executed(raw, prepared, sql, params)
+            # (a statement twice in one message is prepared once)
+            run, name = _executed(raw, {**prepared, **new} if new else prepared, sql, params)
             commands += run
             ends.append(len(commands) - 1)
             if name is not None:
