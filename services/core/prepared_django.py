@@ -143,17 +143,21 @@ _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s|%s")
 @functools.lru_cache(maxsize=2048)
 def _with_numbers(sql: str) -> tuple[str, list[str | int]]:
     """The statement with PostgreSQL's numbered parameters ($1, $2...) for psycopg's
-    (%s, or %(name)s), and, in order, what each number takes (a position or a name;
-    each use of a name is a parameter of its own)."""
+    (%s, or %(name)s), and, in order, what each number takes (a position or a name)."""
     order: list[str | int] = []
 
     def number(match: re.Match[str]) -> str:
         if match.group(0) == "%%":
             return "%"
-        # A name used twice gets two numbers: its uses may want two types (an id that
-        # is also set as text), which one parameter could not have.
-        key: str | int = match.group(1) or len([o for o in order if isinstance(o, int)])
-        order.append(key)
+        # A name used twice is one parameter, as psycopg binds it on the server: the
+        # planner then knows the uses are the same value (the search compares each word
+        # several times; as many unrelated parameters, a generic plan's estimates
+        # collapsed and a search took seconds). Its uses must agree on one type: cast
+        # where one wants another (an id set as text: ``%(person)s::text``).
+        name = match.group(1)
+        if name and name in order:
+            return f"${order.index(name) + 1}"
+        order.append(name or len([o for o in order if isinstance(o, int)]))
         return f"${len(order)}"
 
     return _PLACEHOLDER.sub(number, sql), order

@@ -40,7 +40,7 @@ def prepared_in_session() -> dict[str, tuple[int, int]]:
     [
         ("SELECT 1", "SELECT 1", []),
         ("SELECT %s, %s", "SELECT $1, $2", [0, 1]),
-        ("SELECT %(a)s, %(b)s, %(a)s", "SELECT $1, $2, $3", ["a", "b", "a"]),
+        ("SELECT %(a)s, %(b)s, %(a)s", "SELECT $1, $2, $1", ["a", "b"]),
         ("SELECT '100%%' WHERE x LIKE %s", "SELECT '100%' WHERE x LIKE $1", [0]),
     ],
 )

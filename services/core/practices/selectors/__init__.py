@@ -56,7 +56,7 @@ def _set_tenant_at_address() -> PreparedSQL:
         f' SELECT pr.id::text FROM "{practice}" pr JOIN "{membership}" m'
         " ON m.practice_id = pr.id AND m.person_id = %(person)s::bigint AND m.is_active"
         " WHERE pr.slug = %(slug)s AND pr.is_active LIMIT 1), ''), true),"
-        " set_config('carnet.person_id', %(person)s, true)"  # nosec B608 - fixed names
+        " set_config('carnet.person_id', %(person)s::text, true)"  # nosec B608 - fixed names
     )
 
 
