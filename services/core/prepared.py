@@ -62,6 +62,9 @@ class _Compiled:
 
 
 class Prepared:
+    # Prepared in the database session and planned once there (core/prepared_django.py);
+    # False for a statement whose best plan depends on its values.
+    planned_once = True
     """A queryset shape, compiled on first use in each database connection."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]], **types: type) -> None:
@@ -168,8 +171,10 @@ class PreparedModelSQL(Prepared):
         *,
         alias: str,
         annotations: Sequence[str],
+        planned_once: bool = True,
     ) -> None:
         self.sql_template = sql
+        self.planned_once = planned_once
         self.model = model
         self.table_alias = alias
         self.annotations = list(annotations)
@@ -231,7 +236,11 @@ def fetch_together(*statements: Bound) -> list[list[Any]]:
     connection = internals.connection_for(aliases.pop())
     prepared = [statement.sql_and_params() for statement in statements]
     results = internals.execute_together(
-        connection, [(sql, params) for _c, sql, params in prepared]
+        connection,
+        [
+            (sql, params, statement.statement.planned_once)
+            for statement, (_c, sql, params) in zip(statements, prepared, strict=True)
+        ],
     )
     return [
         statement.rows(compiled, rows, connection)

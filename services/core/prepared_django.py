@@ -164,10 +164,16 @@ def _with_numbers(sql: str) -> tuple[str, list[str | int]]:
 
 
 def _executed(
-    raw: psycopg.ClientCursor[Any], prepared: dict[str, str], sql: str, params: Any
+    raw: psycopg.ClientCursor[Any],
+    prepared: dict[str, str],
+    sql: str,
+    params: Any,
+    planned_once: bool = True,
 ) -> tuple[list[str], str | None]:
     """The commands running a statement by its prepared name (preparing it first if this
     session has not: then its name, to remember once the message succeeded)."""
+    if not planned_once:
+        return [raw.mogrify(sql, params)], None
     if params and any(
         type(value) is int and not _INTEGER[0] <= value <= _INTEGER[1]
         for value in (params.values() if isinstance(params, dict) else params)
@@ -192,9 +198,10 @@ def _executed(
 
 
 def execute_together(
-    connection: BaseDatabaseWrapper, statements: Sequence[tuple[str, Any]]
+    connection: BaseDatabaseWrapper, statements: Sequence[tuple[str, Any, bool]]
 ) -> list[list[Any]]:
-    """Run the statements in one message; the rows of each, in order.
+    """Run the statements (SQL, values, planned once?) in one message; the rows of each,
+    in order.
 
     Each statement is prepared in the database session on its first use there and then
     executed by name (``PREPARE``, ``EXECUTE``): PostgreSQL plans it once per session
@@ -212,9 +219,10 @@ def execute_together(
         commands: list[str] = []
         ends: list[int] = []  # each statement's last command: the one with its rows
         new: dict[str, str] = {}
-        for sql, params in statements:
+        for sql, params, planned_once in statements:
             # (a statement twice in one message is prepared once)
-            run, name = _executed(raw, {**prepared, **new} if new else prepared, sql, params)
+            known = {**prepared, **new} if new else prepared
+            run, name = _executed(raw, known, sql, params, planned_once)
             commands += run
             ends.append(len(commands) - 1)
             if name is not None:
@@ -230,6 +238,6 @@ def execute_together(
         prepared.update(new)
         if connection.queries_logged:  # the statements' text, not their names
             connection.queries_log[-1]["sql"] = "; ".join(
-                raw.mogrify(sql, params) for sql, params in statements
+                raw.mogrify(sql, params) for sql, params, _once in statements
             )
     return results
