@@ -100,3 +100,15 @@ def test_a_details_object_naming_the_link_keys_does_not_move_the_cut() -> None:
     assert (head + "a" * 64 + middle + "7" + tail).encode() == canonical_reference(
         dict(fields, **link)
     )
+
+
+def test_a_value_after_the_sequence_number_naming_it_does_not_move_the_cut() -> None:
+    """Fields written after ``seq`` (the target, the user agent) may hold an object with its
+    own "seq" key: the cut is made field by field, never by searching the text."""
+    fields: dict[str, Any] = dict.fromkeys(HASHED_FIELDS, "")
+    fields["target"] = {"seq": 0}
+    fields["user_agent"] = {"prev_hash": "", "seq": 1}
+    head, middle, tail = canonical_around_link(fields)
+    assert (head + "b" * 64 + middle + "9" + tail).encode() == canonical_reference(
+        dict(fields, prev_hash="b" * 64, seq=9)
+    )

@@ -113,19 +113,36 @@ def event_hash(fields: dict[str, Any]) -> str:
 #     canonical(fields) == head + prev_hash + middle + str(seq) + tail
 # The definition stays here; SQL adds no byte of its own (``audit_append``).
 
-_PREV_KEY = '"prev_hash":"'
-_SEQ_KEY = ',"seq":'
+_PREV_AT = _KEYS.index("prev_hash")
+_SEQ_AT = _KEYS.index("seq")
+
+
+def _value_text(value: Any) -> str:
+    """One value as the definition writes it (the common types written directly)."""
+    kind = type(value)
+    if kind is str:
+        return str(_string(value))
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is EncodedJSON:
+        return str(value)
+    return str(_details(_normalise(value)))  # the definition's own encoder
 
 
 def canonical_around_link(fields: dict[str, Any]) -> tuple[str, str, str]:
     """The canonical form of an event whose ``prev_hash`` and ``seq`` are not known yet,
-    as the three pieces around them (text, to be encoded as UTF-8 with them)."""
-    text = canonical(dict(fields, prev_hash="", seq=0)).decode()
-    # The last occurrences are the top-level keys: every field after ``prev_hash`` in the
-    # sorted order is a plain string or number, whose quotes are escaped, so a key written
-    # inside the details (which come before) cannot be taken for them.
-    prev_at = text.rindex(_PREV_KEY) + len(_PREV_KEY)
-    seq_at = text.rindex(_SEQ_KEY) + len(_SEQ_KEY)
-    if text[seq_at] != "0":  # the placeholder: the form did not come out as expected
-        raise ValueError("Unexpected canonical form around the sequence number.")
-    return text[:prev_at], text[prev_at:seq_at], text[seq_at + 1 :]
+    as the three pieces around them (text, to be encoded as UTF-8 with them).
+
+    Each piece is written field by field, as the definition writes the whole: a value,
+    whatever it holds (a details object with its own "seq" key), stays inside its piece.
+    """
+    pieces = [
+        "" if key in ("prev_hash", "seq") else _PREFIXES[index] + _value_text(fields[key])
+        for index, key in enumerate(_KEYS)
+    ]
+    head = "".join(pieces[:_PREV_AT]) + _PREFIXES[_PREV_AT] + '"'
+    middle = '"' + "".join(pieces[_PREV_AT + 1 : _SEQ_AT]) + _PREFIXES[_SEQ_AT]
+    tail = "".join(pieces[_SEQ_AT + 1 :]) + "}"
+    return head, middle, tail
