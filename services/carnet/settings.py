@@ -137,7 +137,7 @@ def _database_from_url(url: str) -> tuple[dict[str, object], dict[str, str]]:
     host = query.get("host", [parsed.hostname or ""])[0]
     options = {name: query[name][0] for name in _LIBPQ_URL_OPTIONS if name in query}
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "core.database",
         "NAME": unquote(parsed.path.lstrip("/")),
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
@@ -157,7 +157,7 @@ if EMBEDDED_DATABASE:
     _server = embedded.start(VAR_DIR)
     _user = embedded.OWNER_ROLE if DATABASE_ROLE == "owner" else embedded.APP_ROLE
     _db: dict[str, object] = {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "core.database",
         "NAME": embedded.DATABASE,
         "USER": _user,
         "PASSWORD": "",
