@@ -1,5 +1,6 @@
-"""The connection health check between requests sends nothing to a healthy server, and
-still replaces a connection the server has ended (core/database/base.py)."""
+"""Carnet's database backend (core/database/base.py): the connection health check between
+requests sends nothing to a healthy server and still replaces a connection the server
+has ended; timestamps are read by psycopg's fastest loader and come out as Django's."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import select
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import pq
+from psycopg.types.datetime import TimestamptzLoader
 
 from tests.conftest import superuser_conninfo
 
@@ -101,3 +104,44 @@ def test_a_harmless_message_waiting_is_read_and_the_connection_kept(
     )  # something waited: the server was asked
     assert sent == [True]
     assert _pid(idle_connection) == pid
+
+
+def test_timestamps_are_read_as_django_reads_them(idle_connection: BaseDatabaseWrapper) -> None:
+    """UTC times with Django's own time zone object, whatever the session was given, by
+    the C loader when psycopg has it (the Python one is what the backend replaced)."""
+    loader = idle_connection.connection.adapters.get_loader(
+        psycopg.adapters.types["timestamptz"].oid, pq.Format.TEXT
+    )
+    # not the Python implementation (nor Django's loader, built on it)
+    assert not issubclass(loader, TimestamptzLoader)
+    assert psycopg.pq.__impl__ != "binary" or loader.__module__.startswith("psycopg_binary")
+    sql = (
+        "SELECT '2026-12-06 18:30:00.123456+01'::timestamptz, "
+        "'0001-01-01 00:00:00+00'::timestamptz, '9999-12-31 23:59:59.999999+00'::timestamptz"
+    )
+    with idle_connection.cursor() as cursor:
+        cursor.execute(sql)
+        first, oldest, last = cursor.fetchone()
+    assert first == datetime(2026, 12, 6, 17, 30, 0, 123456, tzinfo=UTC)
+    assert first.tzinfo is UTC and oldest.tzinfo is UTC and last.tzinfo is UTC
+    assert (oldest.year, last.year) == (1, 9999)
+    # Read as a server-side cursor reads (a queryset's iterator()), inside a transaction.
+    idle_connection.set_autocommit(False)
+    try:
+        with idle_connection.chunked_cursor() as cursor:
+            cursor.execute(sql)
+            assert cursor.fetchone()[0] == first
+    finally:
+        idle_connection.rollback()
+        idle_connection.set_autocommit(True)
+
+
+def test_a_model_row_s_time_round_trips(idle_connection: BaseDatabaseWrapper) -> None:
+    """What the ORM writes it reads back equal, and aware in UTC."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    with idle_connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz", [now])
+        (read,) = cursor.fetchone()
+    assert read == now and read.tzinfo is UTC
