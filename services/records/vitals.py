@@ -11,14 +11,17 @@ who do not see it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from records.models import Observation
 from records.services.consultations import VITALS
@@ -34,6 +37,14 @@ UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "/min": "/min", "%": "%", "kg": "kg", "
 def number(value: Decimal | float | int, places: int | None = None) -> str:
     """A number in the notation of the active language (38,2 in French), without the
     zeros that the column's precision adds (38.200 -> 38,2)."""
+    return _number(value, places, get_language())
+
+
+# A chart writes the same few values many times (each point's title, the table, the
+# last reading): each is formatted once per language. The cache forgets on a change of
+# settings (the tests change the number format).
+@lru_cache(maxsize=4096, typed=True)
+def _number(value: Decimal | float | int, places: int | None, _language: str | None) -> str:
     value = Decimal(str(value))
     if places is None:
         value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
@@ -42,6 +53,11 @@ def number(value: Decimal | float | int, places: int | None = None) -> str:
     else:
         value = value.quantize(Decimal(1).scaleb(-places))
     return formats.number_format(value, decimal_pos=places, use_l10n=True)
+
+
+@receiver(setting_changed)
+def _forget_numbers(**_kwargs: object) -> None:
+    _number.cache_clear()
 
 
 def unit(ucum: str) -> str:
@@ -123,8 +139,19 @@ def _axis_label(bound: float, span: float) -> str:
     return number(Decimal(str(round(bound, 2))))
 
 
-def _day(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d/%m/%Y")
+def _days() -> Callable[[datetime], str]:
+    """Each moment's date in the current time zone (31/12/2026), each worked out once: a
+    plot writes a date in each point's title, its table and its axis."""
+    zone = timezone.get_current_timezone()
+    known: dict[datetime, str] = {}
+
+    def day(moment: datetime) -> str:
+        text = known.get(moment)
+        if text is None:
+            text = known[moment] = moment.astimezone(zone).strftime("%d/%m/%Y")
+        return text
+
+    return day
 
 
 def plot(
@@ -141,6 +168,7 @@ def plot(
     lines = [line for line in lines if line[2]]
     if not lines:
         return None
+    _day = _days()
     width, height = 300, 110
     moments = [when for _name, _css, values in lines for when, _value in values]
     values = [float(value) for _name, _css, pairs in lines for _when, value in pairs]
@@ -174,7 +202,7 @@ def plot(
     x_labels = [(x_of(first), _day(first))]
     if last != first:
         x_labels.append((x_of(last), _day(last)))
-    rows = _table_rows(lines, unit_)
+    rows = _table_rows(lines, unit_, _day)
     count = len(rows)
     description = ngettext(
         "%(count)s measure, on %(first)s: %(last_value)s.",
@@ -190,7 +218,9 @@ def plot(
 
 
 def _table_rows(
-    lines: list[tuple[str, str, list[tuple[datetime, Decimal]]]], unit_: str
+    lines: list[tuple[str, str, list[tuple[datetime, Decimal]]]],
+    unit_: str,
+    _day: Callable[[datetime], str],
 ) -> list[tuple[str, str]]:
     """One row per date: one value, or systolic/diastolic side by side."""
     by_date: dict[datetime, list[str]] = defaultdict(list)

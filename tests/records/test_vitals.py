@@ -5,11 +5,11 @@ PDF in the same notation."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from records import services, vitals
@@ -161,3 +161,31 @@ def test_a_sensitive_consultation_keeps_its_vitals_from_the_rest_of_the_team(
     chart = chart_for(actor=world.actor(world.bob), patient_id=world.paul.pk)
 
     assert not chart.vitals.readings
+
+
+def test_a_number_s_format_follows_a_change_of_settings() -> None:
+    """Formatted numbers are remembered per language; a change of the number format is
+    not answered from memory."""
+    with translation.override("fr"):
+        assert vitals.number(Decimal("1234.5")) == "1234,5"
+        with override_settings(USE_THOUSAND_SEPARATOR=True, NUMBER_GROUPING=3):
+            assert vitals.number(Decimal("1234.5")) == "1\N{NO-BREAK SPACE}234,5"
+        assert vitals.number(Decimal("1234.5")) == "1234,5"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Indian/Reunion", "America/Cayenne", "UTC"])
+def test_a_plot_dates_each_value_on_the_day_of_the_practice_s_time_zone(zone: str) -> None:
+    """Around midnight the day depends on the zone: the plot's dates are the local ones."""
+    moments = [
+        datetime(2026, 12, 6, hour, minute, tzinfo=UTC)
+        for hour in (0, 2, 3, 4, 20, 21, 22, 23)
+        for minute in (0, 59)
+    ]
+    with timezone.override(zone):
+        expected = [timezone.localtime(moment).strftime("%d/%m/%Y") for moment in moments]
+        found = vitals.plot(
+            "weight", "Poids", [("Poids", "weight", [(m, Decimal("70")) for m in moments])], "kg"
+        )
+    assert found is not None
+    assert [row[0] for row in found.rows] == expected
+    assert [point.text.rsplit(", ", 1)[1] for point in found.series[0].points] == expected
