@@ -149,11 +149,9 @@ def _with_numbers(sql: str) -> tuple[str, list[str | int]]:
     def number(match: re.Match[str]) -> str:
         if match.group(0) == "%%":
             return "%"
-        # A name used twice is one parameter, as psycopg binds it on the server: the
-        # planner then knows the uses are the same value (the search compares each word
-        # several times; as many unrelated parameters, a generic plan's estimates
-        # collapsed and a search took seconds). Its uses must agree on one type: cast
-        # where one wants another (an id set as text: ``%(person)s::text``).
+        # A name used twice is one parameter, as psycopg binds it on the server, so a
+        # statement means the same here as through psycopg. Its uses must agree on one
+        # type: cast where one wants another (an id set as text: ``%(person)s::text``).
         name = match.group(1)
         if name and name in order:
             return f"${order.index(name) + 1}"
