@@ -71,18 +71,26 @@ MIDDLEWARE = [
     "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # SESSION_MIDDLEWARE below, for every request but one carrying an API token.
+    "core.accounts.middleware.BrowserSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.TransactionAndAuditMiddleware",
+]
+# A browser's session: who is logged in, their second factor, messages, the idle timeout
+# and the patient-view lock, in this order. A request to the API or FHIR carrying a
+# bearer token has none of it (the token says who calls) and skips it all
+# (core.accounts.middleware.BrowserSessionMiddleware).
+SESSION_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.accounts.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.accounts.middleware.IdleTimeoutMiddleware",
     "records.patient_view.PatientViewLockMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "core.middleware.TransactionAndAuditMiddleware",
 ]
 
 ROOT_URLCONF = "carnet.urls"
@@ -256,8 +264,11 @@ CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
-# Submitting a domain to the browsers' HSTS preload list is the domain owner's decision.
-SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# security.W021: submitting a domain to the browsers' HSTS preload list is the domain
+# owner's decision. auth.E013 wants AuthenticationMiddleware listed before
+# LoginRequiredMiddleware: it runs before it, inside BrowserSessionMiddleware
+# (tests/core/test_browser_session.py).
+SILENCED_SYSTEM_CHECKS = ["security.W021", "auth.E013"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
 

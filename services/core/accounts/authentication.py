@@ -19,16 +19,21 @@ from core.read_ahead import ReadsAhead
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+def names_bearer_scheme(header: str) -> bool:
+    """Whether an Authorization header names the bearer scheme: the token then says who
+    calls, or the call is refused; a browser's session never counts for it."""
+    scheme = header.split(maxsplit=1)[:1]
+    return bool(scheme) and scheme[0].lower() == "bearer"
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Any) -> tuple[Any, ApiToken] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
+        if not names_bearer_scheme(header):
             return None
         parts = header.split()
-        if parts[0].lower() != self.keyword.lower():
-            return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
         # The token's practice is entered in the same round trip (``enter_practice``

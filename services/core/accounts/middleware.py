@@ -9,14 +9,63 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import middleware as otp
 
+from core.accounts.authentication import names_bearer_scheme
 from core.audit.services import record_event
+from core.middleware import channel_of
 
 LAST_SEEN = "carnet_last_seen"
+
+# Hooks that Django's handler calls around the view for the middleware it lists itself.
+VIEW_HOOKS = ("process_view", "process_exception", "process_template_response")
+
+
+def carries_api_token(request: HttpRequest) -> bool:
+    """A call to the API or FHIR naming a bearer token: the token alone says who calls."""
+    return channel_of(request.path) != "web" and names_bearer_scheme(
+        request.META.get("HTTP_AUTHORIZATION", "")
+    )
+
+
+class BrowserSessionMiddleware:
+    """The middleware of a browser's session (``settings.SESSION_MIDDLEWARE``), run in
+    order for every request but one carrying an API token.
+
+    A token call has no session: reading its cookie, the person it names, their second
+    factor, their messages and idle time would be work for nothing on every call of the
+    API's hottest reads, and a session must not count for a call naming a token anyway
+    (DRF's token authentication decides, or refuses). Its person is anonymous until DRF
+    sets the token's. The middleware listed here may hook the request and the response
+    only: Django calls the view's hooks for the middleware in ``MIDDLEWARE`` alone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        handler: Callable[[HttpRequest], Any] = get_response
+        for path in reversed(settings.SESSION_MIDDLEWARE):
+            middleware = import_string(path)
+            hooks = [hook for hook in VIEW_HOOKS if hasattr(middleware, hook)]
+            if hooks:
+                raise ImproperlyConfigured(
+                    f"{path} in SESSION_MIDDLEWARE has {', '.join(hooks)}: list it in"
+                    " MIDDLEWARE, where Django calls it."
+                )
+            # As Django's handler does: an exception in one becomes its response there.
+            handler = convert_exception_to_response(middleware(handler))
+        self.with_session = handler
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if carries_api_token(request):
+            request.user = AnonymousUser()
+            return self.get_response(request)
+        return self.with_session(request)
 
 
 class IdleTimeoutMiddleware:
