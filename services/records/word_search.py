@@ -5,7 +5,8 @@ A typed term finds a word within one edit (substitution, insertion, deletion or
 transposition of two neighbours) for words of 4 to 7 letters, two edits from 8 letters,
 with the same French spelling (``carnet_name_key``), or as the beginning of the word
 while typing (terms of fewer than 3 letters, and numbers, only so). See migration
-records/0010 for the lookup keys that make this a few B-tree lookups instead of a scan.
+records/0010 for the lookup keys that make this a few B-tree lookups instead of a scan
+(and 0017 for the typed term's, worked out while PostgreSQL plans the search).
 
 Each search has a dictionary: its words with their phonetic key, their lookup keys, and
 which item (patient, drug, CIM-10 code) has which word. ``hits_sql`` gives the common
