@@ -34,6 +34,17 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
     from core.source import source
 
     urlpatterns += [
+        # The API and FHIR first: their calls are the most frequent, and Django tries the
+        # patterns in order (no address of theirs is another's:
+        # tests/test_urls.py::test_every_named_address_leads_to_its_own_view).
+        path("api/v1/", include("core.accounts.api_urls")),
+        path("api/v1/", include("core.practices.api_urls")),
+        path("api/v1/", include("records.api_urls")),
+        path("api/v1/", include("billing.api_urls")),
+        path("api/v1/", include("sharing.api_urls")),
+        path("api/v1/", include("agenda.api_urls")),
+        path("api/v1/", include("lab.api_urls")),
+        path("fhir/r4/", include("sharing.fhir.urls")),
         # GNU AGPL: the code of the version running here, linked from every page's footer
         # (not on the gateway, which serves other nodes the federation endpoints only).
         path("source/", source, name="source"),
@@ -74,17 +85,9 @@ if settings.CARNET_SERVICE in {"all", "practice"}:
         path("p/<slug:practice_slug>/", include("sharing.urls")),
         path("p/<slug:practice_slug>/", include("agenda.urls")),
         path("p/<slug:practice_slug>/", include("lab.urls")),
-        path("api/v1/", include("core.accounts.api_urls")),
-        path("api/v1/", include("core.practices.api_urls")),
-        path("api/v1/", include("records.api_urls")),
-        path("api/v1/", include("billing.api_urls")),
-        path("api/v1/", include("sharing.api_urls")),
-        path("api/v1/", include("agenda.api_urls")),
-        path("api/v1/", include("lab.api_urls")),
         # A calendar program fetches it with the secret in the address, without a login
         # or a practice session (agenda/feed_views.py).
         path("agenda/ical/<str:token>.ics", calendar_feed, name="agenda-feed"),
-        path("fhir/r4/", include("sharing.fhir.urls")),
         path(
             "api/schema/",
             login_not_required(SpectacularAPIView.as_view()),
