@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from core.prepared import Bound
 
@@ -31,7 +31,6 @@ Results = list[list[Any]]
 _kept: ContextVar[dict[Hashable, Results] | None] = ContextVar("carnet_read_ahead", default=None)
 
 
-@runtime_checkable
 class ReadsAhead(Protocol):
     def reads_ahead(self, **url_kwargs: Any) -> tuple[Hashable, Sequence[Bound]] | None:
         """The key and the statements of the view's first read, from its address's

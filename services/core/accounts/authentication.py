@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +14,6 @@ from core.accounts.models import ApiToken
 from core.accounts.services import api_token_enter
 from core.audit.services import Outcome, record_event
 from core.prepared import Bound
-from core.read_ahead import ReadsAhead
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -62,10 +61,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 def _view_reads_ahead(request: Any) -> tuple[Hashable, Sequence[Bound]] | None:
     """The first read of the view answering this call (``core.read_ahead``), if any."""
     context = getattr(request, "parser_context", None) or {}
-    view = context.get("view")
-    if not isinstance(view, ReadsAhead):
+    # ``ReadsAhead.reads_ahead``, looked up: isinstance of a protocol walks the class's
+    # attributes on every call of the API.
+    reads_ahead: Callable[..., tuple[Hashable, Sequence[Bound]] | None] | None = getattr(
+        context.get("view"), "reads_ahead", None
+    )
+    if reads_ahead is None:
         return None
-    return view.reads_ahead(**context.get("kwargs", {}))
+    return reads_ahead(**context.get("kwargs", {}))
 
 
 class VerifiedSessionAuthentication(authentication.SessionAuthentication):
