@@ -147,14 +147,26 @@ def _in_error(entry: Any) -> bool:
     return bool(entry.status == ENTERED_IN_ERROR)
 
 
+_GONE = object()
+
+
 def _without_empty(value: Any) -> Any:
+    """The value without its empty members (None, "", [], {}) at any depth; a member that
+    is empty once cleaned goes too."""
     if isinstance(value, dict):
-        cleaned = {key: _without_empty(item) for key, item in value.items()}
-        return {key: item for key, item in cleaned.items() if item not in (None, "", [], {})}
+        return {key: kept for key, item in value.items() if (kept := _kept(item)) is not _GONE}
     if isinstance(value, list):
-        cleaned_items = [_without_empty(item) for item in value]
-        return [item for item in cleaned_items if item not in (None, "", [], {})]
+        return [kept for item in value if (kept := _kept(item)) is not _GONE]
     return value
+
+
+def _kept(item: Any) -> Any:
+    """A member cleaned, or ``_GONE`` if empty. (Every member of every resource sent
+    passes here: it is tested by its type first, then compared at most twice.)"""
+    if isinstance(item, (dict, list)):
+        item = _without_empty(item)
+        return item if item else _GONE
+    return _GONE if item is None or item == "" else item
 
 
 def _drop_empty(resource: dict[str, Any]) -> dict[str, Any]:
