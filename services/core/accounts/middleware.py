@@ -1,4 +1,6 @@
-"""Idle timeout, and refusal of any session that did not pass the second factor."""
+"""A browser's session: the middleware that runs it (and skips it for a call carrying an
+API token), the idle timeout, and refusal of any session that did not pass the second
+factor."""
 
 from __future__ import annotations
 
