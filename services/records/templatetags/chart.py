@@ -12,9 +12,9 @@ from typing import Any
 
 from django import template
 from django.template import engines
-from django.template.backends.utils import csrf_input
 from django.utils.safestring import SafeString
 
+from core.jinja import csrf_field
 from core.links import ID, by_ids
 from records.vitals import measure
 
@@ -31,7 +31,7 @@ def chart_clinical(context: template.Context) -> SafeString:
     found = {
         "patient": patient,
         "chart": context["chart"],
-        "csrf": csrf_input(context["request"]),
+        "csrf": csrf_field(context),
         "url": url,
         "problem_url": partial(
             by_ids("records:entry-correct", slug, ID, "problem", ID), patient.pk

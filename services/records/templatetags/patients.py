@@ -13,12 +13,12 @@ from typing import Any
 
 from django import template
 from django.template import engines
-from django.template.backends.utils import csrf_input
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_noop, ngettext
 
 from core import navigation
+from core.jinja import csrf_field
 from core.links import by_id
 
 register = template.Library()
@@ -123,7 +123,7 @@ def care_team(context: template.Context, **given: Any) -> SafeString:
             "team": given.get("team", context.get("team")),
             "back": given.get("back", context.get("back")),
             "errors": context.get("errors"),
-            "csrf": csrf_input(context["request"]),
+            "csrf": csrf_field(context),
             "remove_url": by_id("records:care-team-remove", slug)(patient.pk),
             "add_url": by_id("records:care-team-add", slug)(patient.pk),
         },
