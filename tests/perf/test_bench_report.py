@@ -71,3 +71,16 @@ def test_the_fhir_import_is_reported_as_the_median_of_its_runs_with_every_run() 
     text = load("report").section(report)
 
     assert "2,913 resources/s (1.15 s, the median of 3: 1.21 s, 1.15 s, 1.12 s, exit 0)" in text
+
+
+def test_answers_not_2xx_under_saturation_are_shown_there_once() -> None:
+    report = a_report()
+    booking = report["operations"]["appointment_book"]
+    booking["fixed_rate"]["errors"] = 0
+    booking["saturation"].update(errors=0, non_2xx=213)
+    line = next(
+        row for row in load("report").section(report).splitlines() if "book an appointment" in row
+    )
+    fixed, saturation = line.split(" | ")[2:4]
+    assert "errors" not in fixed
+    assert saturation.endswith("; 213 not 2xx)")
